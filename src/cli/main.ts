@@ -1,0 +1,55 @@
+import yargs from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
+import { errorMessage, isUserError } from '../util/errors.ts';
+import { commands } from './commands/index.ts';
+
+/**
+ * The `pix2pix` CLI. Commands only parse flags and delegate to src/{train,export,runtime,eval,data};
+ * each command loads its implementation lazily, so `--help` is instant and `infer` never loads tfjs.
+ */
+export function buildCli(argv: string[]): Argv {
+  let cli = yargs(argv)
+    .scriptName('pix2pix')
+    .usage('$0 <command> [options]\n\npix2pix (Isola et al., CVPR 2017) in TypeScript: train, export to ONNX, translate folders, reproduce the paper.')
+    .strict()
+    .demandCommand(1, 'Name a command; see the list above.')
+    .recommendCommands()
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .help()
+    .alias('h', 'help')
+    .version(false)
+    .fail((msg, err, y) => {
+      if (err) throw err;
+      throw new CliUsageError(`${msg}\n\n${y.help().toString?.() ?? ''}`.trim(), msg);
+    });
+  for (const c of commands) cli = cli.command(c as CommandModule);
+  return cli;
+}
+
+class CliUsageError extends Error {
+  constructor(
+    message: string,
+    readonly short: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildCli(argv).parseAsync();
+  } catch (e) {
+    if (e instanceof CliUsageError) {
+      process.stderr.write(`pix2pix: ${e.short}\nRun 'pix2pix --help' or 'pix2pix <command> --help'.\n`);
+      process.exitCode = 2;
+    } else if (isUserError(e)) {
+      process.stderr.write(`pix2pix: ${e.message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`pix2pix: internal error: ${errorMessage(e)}\n`);
+      if (process.env.PIX2PIX_DEBUG) process.stderr.write(`${(e as Error).stack ?? ''}\n`);
+      else process.stderr.write('(set PIX2PIX_DEBUG=1 for the stack trace)\n');
+      process.exitCode = 1;
+    }
+  }
+}

@@ -1,0 +1,355 @@
+/**
+ * Pure descriptions of the pix2pix networks (spec §1–§2). Nothing here touches tfjs: the same
+ * descriptors drive the tfjs forward pass (train), the ONNX graph (export), the parameter/MAC
+ * counts and the receptive-field report (cli, eval).
+ */
+import { UserError } from '../../util/errors.ts';
+
+export type Norm = 'batch' | 'instance' | 'none';
+export type Activation = 'none' | 'leaky' | 'relu' | 'tanh';
+
+export interface ConvLayer {
+  /** e1…eN / d1…dN for generators, c1…cN for discriminators. */
+  readonly name: string;
+  readonly transposed: boolean;
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernel: number;
+  readonly stride: number;
+  readonly pad: number;
+  readonly bias: boolean;
+  /** Applied to the layer's input (the reference code's pre-activation ordering, spec §1.1). */
+  readonly pre: Activation;
+  readonly norm: Norm;
+  /** Dropout(0.5) after the norm. */
+  readonly dropout: boolean;
+  /** Applied to the layer's output (Tanh on the last generator layer, LeakyReLU in discriminators). */
+  readonly post: Activation;
+}
+
+/** Slope of every LeakyReLU in pix2pix (spec §1.1). */
+export const LEAKY_SLOPE = 0.2;
+export const BN_EPSILON = 1e-5;
+export const BN_MOMENTUM = 0.1;
+
+export type GeneratorKind = 'unet' | 'encoder_decoder';
+/** Where dropout goes: the paper/Lua code (d1–d3) or the PyTorch repo (d2…d(depth−4)), spec §1.2. */
+export type DropoutPlacement = 'paper' | 'pytorch' | 'none';
+/** Skip concatenation order (matters only for weight layout): Lua/TF put decoder channels first, PyTorch skip first. */
+export type ConcatOrder = 'decoder-first' | 'skip-first';
+/** Bias rule: PyTorch (bias only where no affine norm follows, plus the output layers) or every conv (Lua/TF tensors). */
+export type BiasRule = 'pytorch' | 'all';
+
+export interface GeneratorOptions {
+  kind: GeneratorKind;
+  /** Number of stride-2 levels; input sides must be multiples of 2^depth (unet_256 → 8, unet_128 → 7). */
+  depth: number;
+  ngf: number;
+  inChannels: number;
+  outChannels: number;
+  norm: Exclude<Norm, 'none'>;
+  dropout: DropoutPlacement;
+  concatOrder: ConcatOrder;
+  bias: BiasRule;
+  /** Tanh for image generators; none for logits (the segmenter reuses the U-Net with 19 outputs). */
+  outputActivation?: 'tanh' | 'none';
+}
+
+export interface GeneratorArch {
+  readonly type: 'generator';
+  readonly options: GeneratorOptions;
+  readonly encoder: readonly ConvLayer[];
+  readonly decoder: readonly ConvLayer[];
+}
+
+export interface DiscriminatorOptions {
+  /** 0 = PixelGAN (1×1 convs); n ≥ 1 = PatchGAN with n stride-2 convs (3 = the 70×70 default). */
+  nLayers: number;
+  ndf: number;
+  /** Conditional D sees concat(A, B); unconditional sees B only (the "GAN" rows of Table 1). */
+  conditional: boolean;
+  inChannels: number;
+  outChannels: number;
+  norm: Exclude<Norm, 'none'>;
+  bias: BiasRule;
+}
+
+export interface DiscriminatorArch {
+  readonly type: 'discriminator';
+  readonly options: DiscriminatorOptions;
+  readonly layers: readonly ConvLayer[];
+}
+
+export type NetworkArch = GeneratorArch | DiscriminatorArch;
+
+export const GENERATOR_DEFAULTS: Omit<GeneratorOptions, 'depth'> = {
+  kind: 'unet',
+  ngf: 64,
+  inChannels: 3,
+  outChannels: 3,
+  norm: 'batch',
+  dropout: 'paper',
+  concatOrder: 'decoder-first',
+  bias: 'pytorch',
+};
+
+/** Channel multiplier min(2^i, 8) used by both networks. */
+function mult(i: number): number {
+  return Math.min(2 ** i, 8);
+}
+
+function conv(l: Partial<ConvLayer> & Pick<ConvLayer, 'name' | 'inChannels' | 'outChannels'>): ConvLayer {
+  return { transposed: false, kernel: 4, stride: 2, pad: 1, bias: false, pre: 'none', norm: 'none', dropout: false, post: 'none', ...l };
+}
+
+function droppedDecoderLayers(placement: DropoutPlacement, depth: number): Set<number> {
+  if (placement === 'none') return new Set();
+  if (placement === 'paper') return new Set([1, 2, 3].filter((i) => i <= depth - 1));
+  // PyTorch: the (depth − 5) intermediate ngf·8 blocks, i.e. d2 … d(depth−4).
+  const s = new Set<number>();
+  for (let i = 2; i <= depth - 4; i++) s.add(i);
+  return s;
+}
+
+/** U-Net or encoder–decoder generator (spec §1.2–§1.4). */
+export function generatorArch(opts: Partial<GeneratorOptions> & { depth: number }): GeneratorArch {
+  const o: GeneratorOptions = { ...GENERATOR_DEFAULTS, ...opts };
+  if (!Number.isInteger(o.depth) || o.depth < 2 || o.depth > 10) {
+    throw new UserError(`generator depth must be an integer in 2..10 (got ${o.depth})`);
+  }
+  if (!Number.isInteger(o.ngf) || o.ngf < 1) throw new UserError(`ngf must be a positive integer (got ${o.ngf})`);
+  const affine = o.norm === 'batch';
+  const innerBias = o.bias === 'all' || !affine;
+  const ch = (i: number): number => o.ngf * mult(i); // channels of encoder level i (0-based)
+  const encoder: ConvLayer[] = [];
+  for (let i = 0; i < o.depth; i++) {
+    const first = i === 0;
+    const innermost = i === o.depth - 1;
+    const bias = o.bias === 'all' || !affine; // PyTorch: every downconv has bias=use_bias, even e1 and e8
+    encoder.push(
+      conv({
+        name: `e${i + 1}`,
+        inChannels: first ? o.inChannels : ch(i - 1),
+        outChannels: ch(i),
+        pre: first ? 'none' : 'leaky',
+        norm: first || innermost ? 'none' : o.norm,
+        bias,
+      }),
+    );
+  }
+  const dropped = droppedDecoderLayers(o.dropout, o.depth);
+  const decoder: ConvLayer[] = [];
+  const skips = o.kind === 'unet';
+  for (let j = 1; j <= o.depth; j++) {
+    // d_j mirrors encoder level (depth − j): it outputs that level's input channel count.
+    const mirror = o.depth - j; // 0-based encoder index
+    const outermost = j === o.depth;
+    // The layer below (e_depth for d1, d_{j-1} otherwise) and the skip tensor e_{depth−j+1} both carry ch(mirror) channels.
+    const below = ch(mirror);
+    const inChannels = j === 1 || !skips ? below : below * 2;
+    const outChannels = outermost ? o.outChannels : ch(mirror - 1);
+    decoder.push(
+      conv({
+        name: `d${j}`,
+        transposed: true,
+        inChannels,
+        outChannels,
+        pre: 'relu',
+        norm: outermost ? 'none' : o.norm,
+        dropout: !outermost && dropped.has(j),
+        bias: outermost || innerBias,
+        post: outermost ? (o.outputActivation ?? 'tanh') : 'none',
+      }),
+    );
+  }
+  return { type: 'generator', options: o, encoder, decoder };
+}
+
+export const DISCRIMINATOR_DEFAULTS: DiscriminatorOptions = {
+  nLayers: 3,
+  ndf: 64,
+  conditional: true,
+  inChannels: 3,
+  outChannels: 3,
+  norm: 'batch',
+  bias: 'pytorch',
+};
+
+/** PatchGAN / PixelGAN discriminator (spec §2.1). Output: one logit per patch (no sigmoid). */
+export function discriminatorArch(opts: Partial<DiscriminatorOptions> = {}): DiscriminatorArch {
+  const o: DiscriminatorOptions = { ...DISCRIMINATOR_DEFAULTS, ...opts };
+  if (!Number.isInteger(o.nLayers) || o.nLayers < 0 || o.nLayers > 8) {
+    throw new UserError(`n_layers_D must be an integer in 0..8 (got ${o.nLayers})`);
+  }
+  const input = o.conditional ? o.inChannels + o.outChannels : o.outChannels;
+  const affine = o.norm === 'batch';
+  const midBias = o.bias === 'all' || !affine;
+  const layers: ConvLayer[] = [];
+  if (o.nLayers === 0) {
+    const k1 = { kernel: 1, stride: 1, pad: 0 };
+    layers.push(conv({ name: 'c1', ...k1, inChannels: input, outChannels: o.ndf, bias: true, post: 'leaky' }));
+    layers.push(conv({ name: 'c2', ...k1, inChannels: o.ndf, outChannels: o.ndf * 2, norm: o.norm, bias: midBias, post: 'leaky' }));
+    layers.push(conv({ name: 'c3', ...k1, inChannels: o.ndf * 2, outChannels: 1, bias: midBias }));
+    return { type: 'discriminator', options: o, layers };
+  }
+  layers.push(conv({ name: 'c1', inChannels: input, outChannels: o.ndf, bias: true, post: 'leaky' }));
+  for (let n = 1; n < o.nLayers; n++) {
+    layers.push(
+      conv({ name: `c${n + 1}`, inChannels: o.ndf * mult(n - 1), outChannels: o.ndf * mult(n), norm: o.norm, bias: midBias, post: 'leaky' }),
+    );
+  }
+  const n = o.nLayers;
+  layers.push(
+    conv({ name: `c${n + 1}`, stride: 1, inChannels: o.ndf * mult(n - 1), outChannels: o.ndf * mult(n), norm: o.norm, bias: midBias, post: 'leaky' }),
+  );
+  layers.push(conv({ name: `c${n + 2}`, stride: 1, inChannels: o.ndf * mult(n), outChannels: 1, bias: true }));
+  return { type: 'discriminator', options: o, layers };
+}
+
+/**
+ * Receptive field of a stack of convolutions, computed backwards from one output unit:
+ * r ← (r − 1)·stride + kernel, starting at r = 1 (spec §2.2; padding does not change it).
+ */
+export function receptiveField(layers: readonly Pick<ConvLayer, 'kernel' | 'stride'>[]): number {
+  let r = 1;
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const l = layers[i]!;
+    r = (r - 1) * l.stride + l.kernel;
+  }
+  return r;
+}
+
+/** The PatchGAN whose receptive field is `receptiveField` (1, 16, 34, 70, 142, 286, 574, …). */
+export function patchDiscriminator(opts: Partial<DiscriminatorOptions> & { receptiveField: number }): DiscriminatorArch {
+  const { receptiveField: rf, ...rest } = opts;
+  const known: number[] = [];
+  for (let n = 0; n <= 8; n++) {
+    const arch = discriminatorArch({ ...rest, nLayers: n });
+    const r = receptiveField(arch.layers);
+    known.push(r);
+    if (r === rf) return arch;
+  }
+  throw new UserError(`no PatchGAN has a ${rf}×${rf} receptive field; choose one of ${known.join(', ')}`);
+}
+
+/** Output side of one conv layer for input side `h` (spec §0 conventions). */
+export function convOutputSide(l: Pick<ConvLayer, 'kernel' | 'stride' | 'pad' | 'transposed'>, h: number): number {
+  return l.transposed ? (h - 1) * l.stride - 2 * l.pad + l.kernel : Math.floor((h + 2 * l.pad - l.kernel) / l.stride) + 1;
+}
+
+/** Side of the discriminator's logit map for a square input of side `size`; throws if the net is too deep. */
+export function discriminatorOutputSide(arch: DiscriminatorArch, size: number): number {
+  let h = size;
+  for (const l of arch.layers) {
+    h = convOutputSide(l, h);
+    if (h < 1) {
+      throw new UserError(
+        `a ${receptiveField(arch.layers)}×${receptiveField(arch.layers)} discriminator (n_layers_D ${arch.options.nLayers}) is too deep for ${size}×${size} images: its layer ${l.name} would have no output; use larger images or a smaller receptive field`,
+      );
+    }
+  }
+  return h;
+}
+
+/** Check that a generator accepts a square input of side `size`. */
+export function assertGeneratorInput(arch: GeneratorArch, size: number): void {
+  const m = 2 ** arch.options.depth;
+  if (!Number.isInteger(size) || size < m || size % m !== 0) {
+    throw new UserError(`a depth-${arch.options.depth} generator needs image sides that are multiples of ${m}; got ${size}`);
+  }
+}
+
+export interface ParamSpec {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly role: 'weight' | 'bias' | 'gamma' | 'beta' | 'running_mean' | 'running_var';
+  readonly trainable: boolean;
+}
+
+export function layersOf(arch: NetworkArch): readonly ConvLayer[] {
+  return arch.type === 'generator' ? [...arch.encoder, ...arch.decoder] : arch.layers;
+}
+
+/**
+ * Every tensor a network owns, in a fixed order. Weight layouts are tfjs's: conv [k,k,in,out],
+ * transposed conv [k,k,out,in] (what tf.conv2dTranspose takes).
+ */
+export function paramSpecs(arch: NetworkArch): ParamSpec[] {
+  const out: ParamSpec[] = [];
+  for (const l of layersOf(arch)) {
+    const k = l.kernel;
+    out.push({
+      name: `${l.name}.weight`,
+      shape: l.transposed ? [k, k, l.outChannels, l.inChannels] : [k, k, l.inChannels, l.outChannels],
+      role: 'weight',
+      trainable: true,
+    });
+    if (l.bias) out.push({ name: `${l.name}.bias`, shape: [l.outChannels], role: 'bias', trainable: true });
+    if (l.norm === 'batch') {
+      out.push({ name: `${l.name}.gamma`, shape: [l.outChannels], role: 'gamma', trainable: true });
+      out.push({ name: `${l.name}.beta`, shape: [l.outChannels], role: 'beta', trainable: true });
+      out.push({ name: `${l.name}.running_mean`, shape: [l.outChannels], role: 'running_mean', trainable: false });
+      out.push({ name: `${l.name}.running_var`, shape: [l.outChannels], role: 'running_var', trainable: false });
+    }
+  }
+  return out;
+}
+
+export function countParams(arch: NetworkArch): number {
+  return paramSpecs(arch)
+    .filter((p) => p.trainable)
+    .reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
+}
+
+/** Dense multiply–accumulates for a square input of side `size` (spec §1.3 convention). */
+export function countMacs(arch: NetworkArch, size: number): number {
+  let macs = 0;
+  if (arch.type === 'discriminator') {
+    let h = size;
+    for (const l of arch.layers) {
+      const o = convOutputSide(l, h);
+      macs += l.outChannels * o * o * l.inChannels * l.kernel * l.kernel;
+      h = o;
+    }
+    return macs;
+  }
+  let h = size;
+  for (const l of arch.encoder) {
+    const o = convOutputSide(l, h);
+    macs += l.outChannels * o * o * l.inChannels * l.kernel * l.kernel;
+    h = o;
+  }
+  for (const l of arch.decoder) {
+    macs += l.inChannels * h * h * l.outChannels * l.kernel * l.kernel; // transposed: counted by input size
+    h = convOutputSide(l, h);
+  }
+  return macs;
+}
+
+/** Parse a PyTorch-style `--netG` name: `unet_256` → U-Net of depth 8; `encoder_decoder_256` likewise. */
+export function parseNetG(name: string): { kind: GeneratorKind; depth: number } {
+  const m = /^(unet|encoder_decoder)_(\d+)$/.exec(name);
+  const side = m ? Number(m[2]) : Number.NaN;
+  const depth = Math.log2(side);
+  if (!m || !Number.isInteger(depth) || depth < 2 || depth > 10) {
+    throw new UserError(`unknown --netG '${name}': use unet_N or encoder_decoder_N with N a power of two from 4 to 1024 (e.g. unet_256, unet_128, unet_64)`);
+  }
+  return { kind: m[1] as GeneratorKind, depth };
+}
+
+/** Parse `--netD basic|pixel|n_layers` (+ `--n_layers_D`) or `--rf N` into a layer count. */
+export function resolveDiscriminatorLayers(opts: { netD?: string; nLayersD?: number; rf?: number }): number {
+  if (opts.rf !== undefined) {
+    return patchDiscriminator({ receptiveField: opts.rf }).options.nLayers;
+  }
+  switch (opts.netD ?? 'basic') {
+    case 'basic':
+      return 3;
+    case 'pixel':
+      return 0;
+    case 'n_layers':
+      return opts.nLayersD ?? 3;
+    default:
+      throw new UserError(`unknown --netD '${opts.netD}': use basic (70×70), pixel (1×1) or n_layers with --n_layers_D, or give --rf`);
+  }
+}

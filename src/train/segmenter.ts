@@ -1,0 +1,240 @@
+/**
+ * A small fully-convolutional segmenter (the "FCN" of FCN-score when the reference FCN-8s is not at hand):
+ * the U-Net generator with 19 logit outputs, trained with softmax cross-entropy over Cityscapes trainIds
+ * (255 ignored) on real photos. Reads the Cityscapes layout (`leftImg8bit/<split>/…_leftImg8bit.png` +
+ * `gtFine/<split>/…_gtFine_labelIds.png`), which `pix2pix data synth` also writes.
+ */
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { LABEL_ID_TO_TRAIN_ID, NUM_TRAIN_IDS } from '../data/cityscapes.ts';
+import { readImage, readLabelImage, toUnitRange } from '../data/image.ts';
+import { UserError } from '../util/errors.ts';
+import { ProgressBar } from '../util/progress.ts';
+import { Rng } from '../util/rng.ts';
+import { Adam } from './adam.ts';
+import { CHECKPOINT_FILE, type CheckpointModel, writeCheckpoint } from './checkpoint.ts';
+import { selectEngine, type EngineName } from './engines/registry.ts';
+import { type GeneratorArch, generatorArch, paramSpecs } from './nets/arch.ts';
+import { generatorForward, type ParamTensors } from './nets/forward.ts';
+import { initParams } from './nets/init.ts';
+import { PIX2PIX_TS_VERSION } from './trainer.ts';
+
+export interface SegmenterConfig {
+  data: string;
+  /** Run folder for the checkpoint. */
+  out: string;
+  size: number;
+  ngf: number;
+  /** U-Net depth (≤ log2(size)); a segmenter needs no 1×1 bottleneck. */
+  depth: number;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  seed: number;
+  engine: EngineName | 'auto';
+}
+
+export const SEGMENTER_DEFAULTS: Omit<SegmenterConfig, 'data' | 'out'> = {
+  size: 64,
+  ngf: 16,
+  depth: 4,
+  epochs: 30,
+  batchSize: 4,
+  lr: 2e-3,
+  seed: 1,
+  engine: 'auto',
+};
+
+export interface SegmentationSample {
+  id: string;
+  photo: string;
+  labels: string;
+}
+
+const PHOTO_SUFFIX = '_leftImg8bit.png';
+const LABEL_SUFFIX = '_gtFine_labelIds.png';
+
+async function walk(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await fsp.readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await walk(p)));
+    else out.push(p);
+  }
+  return out;
+}
+
+/** Pair `<id>_leftImg8bit.png` with `<id>_gtFine_labelIds.png` under DATA/leftImg8bit/<split> and DATA/gtFine/<split>. */
+export async function listSegmentationSamples(data: string, split: string): Promise<SegmentationSample[]> {
+  const photoDir = path.join(data, 'leftImg8bit', split);
+  const labelDir = path.join(data, 'gtFine', split);
+  let photos: string[];
+  let labels: string[];
+  try {
+    photos = (await walk(photoDir)).filter((f) => f.endsWith(PHOTO_SUFFIX));
+    labels = (await walk(labelDir)).filter((f) => f.endsWith(LABEL_SUFFIX));
+  } catch {
+    throw new UserError(`segmenter data needs ${photoDir}/…${PHOTO_SUFFIX} and ${labelDir}/…${LABEL_SUFFIX} (the Cityscapes layout, which \`pix2pix data synth\` writes)`);
+  }
+  const byId = new Map(labels.map((f) => [path.basename(f).slice(0, -LABEL_SUFFIX.length), f]));
+  const samples: SegmentationSample[] = [];
+  const missing: string[] = [];
+  for (const p of photos.sort()) {
+    const id = path.basename(p).slice(0, -PHOTO_SUFFIX.length);
+    const l = byId.get(id);
+    if (l) samples.push({ id, photo: p, labels: l });
+    else missing.push(id);
+  }
+  if (missing.length) throw new UserError(`${missing.length} photos in ${photoDir} have no ${LABEL_SUFFIX} in ${labelDir}, e.g. ${missing.slice(0, 3).join(', ')}`);
+  if (!samples.length) throw new UserError(`no ${PHOTO_SUFFIX} photos in ${photoDir}`);
+  return samples;
+}
+
+/** Nearest-neighbour resize of a label map (labels must never be interpolated). */
+export function resizeLabelsNearest(src: Uint8Array, w: number, h: number, ow: number, oh: number): Uint8Array {
+  if (w === ow && h === oh) return src;
+  const out = new Uint8Array(ow * oh);
+  for (let y = 0; y < oh; y++) {
+    const sy = Math.min(h - 1, Math.floor(((y + 0.5) * h) / oh));
+    for (let x = 0; x < ow; x++) out[y * ow + x] = src[sy * w + Math.min(w - 1, Math.floor(((x + 0.5) * w) / ow))]!;
+  }
+  return out;
+}
+
+/** Photo (HWC in [−1,1]) and trainIds (255 = ignore) at size×size. */
+export async function loadSegmentationSample(s: SegmentationSample, size: number): Promise<{ photo: Float32Array; trainIds: Uint8Array }> {
+  const img = await readImage(s.photo, { resize: { width: size, height: size, kernel: 'linear' } });
+  const lab = await readLabelImage(s.labels);
+  const ids = resizeLabelsNearest(lab.data, lab.width, lab.height, size, size);
+  const trainIds = new Uint8Array(ids.length);
+  for (let i = 0; i < ids.length; i++) trainIds[i] = LABEL_ID_TO_TRAIN_ID[ids[i]!]!;
+  return { photo: toUnitRange(img), trainIds };
+}
+
+export function segmenterArch(c: Pick<SegmenterConfig, 'depth' | 'ngf'>): GeneratorArch {
+  return generatorArch({ kind: 'unet', depth: c.depth, ngf: c.ngf, outChannels: NUM_TRAIN_IDS, dropout: 'none', norm: 'batch', outputActivation: 'none' });
+}
+
+/** Mean softmax cross-entropy over pixels whose trainId is not 255. */
+export function segmentationLoss(logits: tf.Tensor4D, trainIds: tf.Tensor3D): tf.Scalar {
+  return tf.tidy(() => {
+    const valid = tf.cast(tf.less(trainIds, NUM_TRAIN_IDS), 'float32');
+    const ids = tf.cast(tf.minimum(trainIds, NUM_TRAIN_IDS - 1), 'int32');
+    const onehot = tf.oneHot(ids, NUM_TRAIN_IDS);
+    const nll = tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), onehot), -1));
+    return tf.div(tf.sum(tf.mul(nll, valid)), tf.maximum(tf.sum(valid), 1)) as tf.Scalar;
+  });
+}
+
+export interface SegmenterResult {
+  checkpoint: string;
+  valPixelAccuracy: number;
+  engine: string;
+}
+
+/** Pixel accuracy of the segmenter on a split (real photos), per-image statistics, ignoring 255. */
+async function pixelAccuracy(arch: GeneratorArch, params: ParamTensors, samples: SegmentationSample[], size: number): Promise<number> {
+  let right = 0;
+  let total = 0;
+  for (const s of samples) {
+    const { photo, trainIds } = await loadSegmentationSample(s, size);
+    const pred = tf.tidy(() => tf.argMax(generatorForward(arch, params, tf.tensor4d(photo, [1, size, size, 3]), { normStats: 'instance', dropout: false }), -1).dataSync() as Int32Array);
+    for (let i = 0; i < pred.length; i++) {
+      if (trainIds[i]! >= NUM_TRAIN_IDS) continue;
+      total++;
+      if (pred[i] === trainIds[i]) right++;
+    }
+  }
+  return total ? right / total : 0;
+}
+
+export async function trainSegmenter(c: SegmenterConfig, opts: { quiet?: boolean; log?: (l: string) => void } = {}): Promise<SegmenterResult> {
+  const log = opts.log ?? ((l: string) => (opts.quiet ? undefined : process.stderr.write(`${l}\n`)));
+  if (c.size % 2 ** c.depth !== 0) throw new UserError(`segmenter --size ${c.size} must be a multiple of 2^depth = ${2 ** c.depth}`);
+  const train = await listSegmentationSamples(c.data, 'train');
+  let val: SegmentationSample[] = [];
+  try {
+    val = await listSegmentationSamples(c.data, 'val');
+  } catch {
+    val = [];
+  }
+  const engine = await selectEngine(c.engine);
+  log(`segmenter: U-Net depth ${c.depth}, ngf ${c.ngf}, ${train.length} train photos, ${val.length} val photos, ${c.size}², engine ${engine.name}`);
+  const arch = segmenterArch(c);
+  const rng = new Rng(c.seed);
+  const arrays = initParams(arch, rng);
+  const vars = new Map<string, tf.Variable>();
+  const trainable = new Map<string, tf.Variable>();
+  for (const p of paramSpecs(arch)) {
+    const v = tf.variable(tf.tensor(arrays.get(p.name)!, [...p.shape]), p.trainable);
+    vars.set(p.name, v);
+    if (p.trainable) trainable.set(p.name, v);
+  }
+  const params = vars as ParamTensors;
+  const opt = new Adam(trainable, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
+  const cache = await Promise.all(train.map((s) => loadSegmentationSample(s, c.size)));
+  const steps = Math.ceil(cache.length / c.batchSize);
+  const bar = new ProgressBar({ label: 'segmenter', total: c.epochs * steps, unit: 'step', quiet: opts.quiet });
+  const px = c.size * c.size;
+  try {
+    for (let epoch = 1; epoch <= c.epochs; epoch++) {
+      const order = rng.shuffle([...cache.keys()]);
+      // Cosine decay to 5% keeps the last epochs from bouncing around.
+      const lr = c.lr * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * (epoch - 1)) / c.epochs)));
+      let sum = 0;
+      for (let b = 0; b < steps; b++) {
+        const idx = order.slice(b * c.batchSize, (b + 1) * c.batchSize);
+        const x = new Float32Array(idx.length * px * 3);
+        const y = new Uint8Array(idx.length * px);
+        idx.forEach((i, k) => {
+          const s = cache[i]!;
+          // Random horizontal flip, applied to photo and labels alike.
+          const flip = rng.next() < 0.5;
+          for (let r = 0; r < c.size; r++) {
+            for (let col = 0; col < c.size; col++) {
+              const src = r * c.size + (flip ? c.size - 1 - col : col);
+              const dst = k * px + r * c.size + col;
+              y[dst] = s.trainIds[src]!;
+              x[dst * 3] = s.photo[src * 3]!;
+              x[dst * 3 + 1] = s.photo[src * 3 + 1]!;
+              x[dst * 3 + 2] = s.photo[src * 3 + 2]!;
+            }
+          }
+        });
+        const X = tf.tensor4d(x, [idx.length, c.size, c.size, 3]);
+        const Y = tf.tensor3d(y, [idx.length, c.size, c.size], 'int32');
+        const { value, grads } = tf.variableGrads(() => segmentationLoss(generatorForward(arch, params, X, { normStats: 'batch', dropout: false }), Y), [...trainable.values()]);
+        const byName = new Map<string, tf.Tensor>();
+        for (const [n, v] of trainable) if (grads[v.name]) byName.set(n, grads[v.name]!);
+        opt.apply(byName, lr);
+        sum += value.dataSync()[0]!;
+        tf.dispose([X, Y, value, ...Object.values(grads)]);
+        bar.tick(1, `epoch ${epoch}/${c.epochs} loss ${(sum / (b + 1)).toFixed(3)}`);
+      }
+    }
+    bar.finish();
+    const valPixelAccuracy = val.length ? await pixelAccuracy(arch, params, val, c.size) : Number.NaN;
+    log(`segmenter val pixel accuracy on real photos: ${Number.isNaN(valPixelAccuracy) ? 'n/a (no val split)' : valPixelAccuracy.toFixed(4)}`);
+    const tensors = new Map<string, Float32Array>();
+    const shapes = new Map<string, number[]>();
+    for (const [n, v] of vars) {
+      tensors.set(`G/${n}`, v.dataSync() as Float32Array);
+      shapes.set(`G/${n}`, [...v.shape]);
+    }
+    const model: CheckpointModel = {
+      kind: 'segmenter',
+      generator: arch.options,
+      discriminator: null,
+      config: { ...c, valPixelAccuracy, inputSize: c.size, classes: NUM_TRAIN_IDS },
+      epoch: c.epochs,
+      version: PIX2PIX_TS_VERSION,
+    };
+    const file = path.join(c.out, CHECKPOINT_FILE);
+    await writeCheckpoint(file, { model, state: {} }, tensors, shapes);
+    return { checkpoint: file, valPixelAccuracy, engine: engine.name };
+  } finally {
+    opt.dispose();
+    for (const v of vars.values()) v.dispose();
+  }
+}

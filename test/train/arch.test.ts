@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import {
+  countMacs,
+  countParams,
+  discriminatorArch,
+  discriminatorOutputSide,
+  generatorArch,
+  parseNetG,
+  patchDiscriminator,
+  receptiveField,
+  resolveDiscriminatorLayers,
+} from '../../src/train/nets/arch.ts';
+
+// Every expected number below is copied from ../shared/spec/pix2pix.md §1.3 and §2.4 ([CALC] tables that
+// reproduce PyTorch's printed 54.414 M / 2.769 M).
+describe('generator parameter counts match the spec tables', () => {
+  it('U-Net-256, PyTorch rules, batch norm: 54,413,955 params, 6,048,186,368 MACs', () => {
+    const g = generatorArch({ depth: 8, dropout: 'pytorch', concatOrder: 'skip-first' });
+    expect(countParams(g)).toBe(54_413_955);
+    expect(countMacs(g, 256)).toBe(6_048_186_368);
+  });
+  it('U-Net-256 with instance norm: 54,409,603', () => {
+    expect(countParams(generatorArch({ depth: 8, norm: 'instance' }))).toBe(54_409_603);
+  });
+  it('U-Net-256 with a bias on every conv (Lua tensors): 54,419,459', () => {
+    expect(countParams(generatorArch({ depth: 8, bias: 'all' }))).toBe(54_419_459);
+  });
+  it('U-Net-128: 41,828,995 params and 1,505,755,136 MACs at 128²', () => {
+    const g = generatorArch({ depth: 7 });
+    expect(countParams(g)).toBe(41_828_995);
+    expect(countMacs(g, 128)).toBe(1_505_755_136);
+    expect(countParams(generatorArch({ depth: 7, bias: 'all' }))).toBe(41_833_475);
+  });
+  it('encoder-decoder 256 (Lua, biases everywhere): 39,080,963 params, 4,034,920,448 MACs', () => {
+    const g = generatorArch({ depth: 8, kind: 'encoder_decoder', bias: 'all' });
+    expect(countParams(g)).toBe(39_080_963);
+    expect(countMacs(g, 256)).toBe(4_034_920_448);
+  });
+  it('U-Net-256 run on 512² costs 24,192,745,472 MACs', () => {
+    expect(countMacs(generatorArch({ depth: 8 }), 512)).toBe(24_192_745_472);
+  });
+});
+
+describe('generator layer rules (spec §1.2)', () => {
+  const g = generatorArch({ depth: 8 });
+  it('has no norm on e1 and on the innermost e8, and none on d8, which ends in tanh', () => {
+    expect(g.encoder[0]!.norm).toBe('none');
+    expect(g.encoder[7]!.norm).toBe('none');
+    expect(g.encoder[3]!.norm).toBe('batch');
+    expect(g.decoder[7]).toMatchObject({ norm: 'none', post: 'tanh', bias: true, outChannels: 3 });
+  });
+  it('puts dropout on d1–d3 (paper) or d2–d4 (PyTorch); U-Net-128 PyTorch on d2–d3', () => {
+    const drops = (a: ReturnType<typeof generatorArch>): string[] => a.decoder.filter((l) => l.dropout).map((l) => l.name);
+    expect(drops(g)).toEqual(['d1', 'd2', 'd3']);
+    expect(drops(generatorArch({ depth: 8, dropout: 'pytorch' }))).toEqual(['d2', 'd3', 'd4']);
+    expect(drops(generatorArch({ depth: 7, dropout: 'pytorch' }))).toEqual(['d2', 'd3']);
+    expect(drops(generatorArch({ depth: 8, dropout: 'none' }))).toEqual([]);
+  });
+  it('feeds each U-Net decoder layer the concatenation with its mirror encoder layer', () => {
+    expect(g.decoder.map((l) => l.inChannels)).toEqual([512, 1024, 1024, 1024, 1024, 512, 256, 128]);
+    expect(g.decoder.map((l) => l.outChannels)).toEqual([512, 512, 512, 512, 256, 128, 64, 3]);
+  });
+});
+
+describe('receptiveField computes r ← (r−1)·s + k from the layer list (spec §2.2)', () => {
+  it('gives 1, 16, 34, 70, 142, 286, 574 for n_layers 0…6', () => {
+    expect([0, 1, 2, 3, 4, 5, 6].map((n) => receptiveField(discriminatorArch({ nLayers: n }).layers))).toEqual([
+      1, 16, 34, 70, 142, 286, 574,
+    ]);
+  });
+  it('works on arbitrary stacks', () => {
+    expect(receptiveField([])).toBe(1);
+    expect(receptiveField([{ kernel: 3, stride: 1 }, { kernel: 3, stride: 1 }])).toBe(5);
+    expect(receptiveField([{ kernel: 2, stride: 2 }, { kernel: 3, stride: 1 }])).toBe(6);
+  });
+});
+
+describe('discriminator parameter counts and output maps (spec §2.4)', () => {
+  const table: [number, number, number, number, number][] = [
+    // n_layers, params PT BN, params PT IN, params Lua (bias everywhere), dense MACs
+    [0, 9_024, 8_897, 9_153, 570_425_344],
+    [1, 139_585, 139_457, 139_713, 2_247_237_632],
+    [2, 666_433, 666_049, 666_817, 2_734_178_304],
+    [3, 2_768_705, 2_767_809, 2_769_601, 3_197_140_992],
+    [4, 6_964_033, 6_962_625, 6_965_441, 2_656_600_064],
+    [5, 11_159_361, 11_157_441, 11_161_281, 2_185_527_296],
+    [6, 15_354_689, 15_352_257, 15_357_121, 2_084_601_856],
+  ];
+  it.each(table)('n_layers %i', (n, bn, inorm, lua, macs) => {
+    expect(countParams(discriminatorArch({ nLayers: n }))).toBe(bn);
+    expect(countParams(discriminatorArch({ nLayers: n, norm: 'instance' }))).toBe(inorm);
+    expect(countParams(discriminatorArch({ nLayers: n, bias: 'all' }))).toBe(lua);
+    expect(countMacs(discriminatorArch({ nLayers: n }), 256)).toBe(macs);
+  });
+  it('maps a 256² input to 256, 126, 62, 30, 14, 6, 2 logits per side', () => {
+    expect([0, 1, 2, 3, 4, 5, 6].map((n) => discriminatorOutputSide(discriminatorArch({ nLayers: n }), 256))).toEqual([
+      256, 126, 62, 30, 14, 6, 2,
+    ]);
+  });
+  it('rejects a discriminator too deep for the image with a one-line error', () => {
+    expect(() => discriminatorOutputSide(discriminatorArch({ nLayers: 7 }), 256)).toThrow(/too deep for 256×256/);
+  });
+  it('chooses the depth from the receptive field, and rejects fields no PatchGAN has', () => {
+    expect(patchDiscriminator({ receptiveField: 70 }).options.nLayers).toBe(3);
+    expect(patchDiscriminator({ receptiveField: 1 }).options.nLayers).toBe(0);
+    expect(patchDiscriminator({ receptiveField: 286 }).options.nLayers).toBe(5);
+    expect(() => patchDiscriminator({ receptiveField: 64 })).toThrow(/choose one of 1, 16, 34, 70/);
+  });
+  it('unconditional D sees only B (3 channels)', () => {
+    expect(discriminatorArch({ conditional: false }).layers[0]!.inChannels).toBe(3);
+    expect(discriminatorArch().layers[0]!.inChannels).toBe(6);
+  });
+});
+
+describe('flag parsing', () => {
+  it('parses unet_N / encoder_decoder_N', () => {
+    expect(parseNetG('unet_256')).toEqual({ kind: 'unet', depth: 8 });
+    expect(parseNetG('encoder_decoder_64')).toEqual({ kind: 'encoder_decoder', depth: 6 });
+    expect(() => parseNetG('resnet_9blocks')).toThrow(/unknown --netG/);
+  });
+  it('resolves --netD / --n_layers_D / --rf', () => {
+    expect(resolveDiscriminatorLayers({})).toBe(3);
+    expect(resolveDiscriminatorLayers({ netD: 'pixel' })).toBe(0);
+    expect(resolveDiscriminatorLayers({ netD: 'n_layers', nLayersD: 5 })).toBe(5);
+    expect(resolveDiscriminatorLayers({ rf: 16 })).toBe(1);
+    expect(() => resolveDiscriminatorLayers({ netD: 'global' })).toThrow(/unknown --netD/);
+  });
+});
