@@ -10,6 +10,8 @@ import { commands } from './commands/index.ts';
 export function buildCli(argv: string[]): Argv {
   let cli = yargs(argv)
     .scriptName('pix2pix')
+    // A repeated flag takes its last value (scripts append overrides), instead of becoming an array.
+    .parserConfiguration({ 'duplicate-arguments-array': false })
     .usage('$0 <command> [options]\n\npix2pix (Isola et al., CVPR 2017) in TypeScript: train, export to ONNX, translate folders, reproduce the paper.')
     .strict()
     .demandCommand(1, 'Name a command; see the list above.')

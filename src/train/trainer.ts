@@ -265,11 +265,7 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
   bar.set(state.epoch * stepsPerEpoch);
   const dataRng = new Rng(state.dataRng);
   const dropoutRng = new Rng(state.dropoutRng);
-  const gStats = new Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }>();
-  const dStats = new Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }>();
-  const useGan = usesGan(c.loss) && D !== null;
-  const useL1 = usesL1(c.loss);
-  const cond = conditionalD(c.loss);
+  const model = new Pix2PixStep(c, G, D, optG, optD, dropoutRng);
 
   const loadBatch = (indices: number[]): Promise<{ input: Float32Array; target: Float32Array }[]> => {
     // One forked Rng per sample, drawn synchronously in order, keeps jitter reproducible under prefetch.
@@ -291,53 +287,12 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
         if (b + 1 < batches.length) next = loadBatch(batches[b + 1]!);
         const A = toBatch(pairs.map((p) => p.input), c.size);
         const B = toBatch(pairs.map((p) => p.target), c.size);
-        let fake: tf.Tensor4D | null = null;
-        let gGan: tf.Scalar | null = null;
-        let gL1: tf.Scalar | null = null;
-        const gOut = tf.variableGrads(() => {
-          const out = generatorForward(gArch, G.params, A, { normStats: 'batch', dropout: true, rng: dropoutRng, batchStats: gStats });
-          fake = tf.keep(out);
-          let loss = tf.scalar(0);
-          if (useGan) {
-            const pred = discriminatorForward(dArch!, D!.params, cond ? tf.concat([A, out], 3) : out, { normStats: 'batch', dropout: false });
-            gGan = tf.keep(ganLoss(pred, 1, c.ganMode));
-            loss = tf.add(loss, gGan);
-          }
-          if (useL1) {
-            gL1 = tf.keep(l1Loss(out, B));
-            loss = tf.add(loss, tf.mul(gL1, c.lambdaL1));
-          }
-          return loss as tf.Scalar;
-        }, [...G.trainable.values()]);
-        let dReal: tf.Scalar | null = null;
-        let dFake: tf.Scalar | null = null;
-        let dOut: { value: tf.Scalar; grads: tf.NamedTensorMap } | null = null;
-        if (useGan) {
-          const fakeIn = cond ? tf.concat([A, fake!], 3) : fake!;
-          const realIn = cond ? tf.concat([A, B], 3) : B;
-          dOut = tf.variableGrads(() => {
-            const pr = discriminatorForward(dArch!, D!.params, realIn, { normStats: 'batch', dropout: false, batchStats: dStats });
-            const pf = discriminatorForward(dArch!, D!.params, fakeIn, { normStats: 'batch', dropout: false });
-            dReal = tf.keep(ganLoss(pr, 1, c.ganMode));
-            dFake = tf.keep(ganLoss(pf, 0, c.ganMode));
-            return tf.mul(tf.add(dReal, dFake), 0.5) as tf.Scalar;
-          }, [...D!.trainable.values()]);
-          if (fakeIn !== fake) fakeIn.dispose();
-          if (realIn !== B) realIn.dispose();
-        }
-        optG.apply(byParamName(G, gOut.grads), lr);
-        updateRunningStats(G, gStats);
-        if (dOut && D && optD) {
-          optD.apply(byParamName(D, dOut.grads), lr);
-          updateRunningStats(D, dStats);
-        }
-        const read = (t: tf.Scalar | null): number => (t ? (t.dataSync()[0] ?? 0) : 0);
-        sums.G_GAN += read(gGan);
-        sums.G_L1 += read(gL1);
-        sums.D_real += read(dReal);
-        sums.D_fake += read(dFake);
-        tf.dispose([A, B, fake!, gGan!, gL1!, dReal!, dFake!, gOut.value, ...Object.values(gOut.grads)].filter(Boolean));
-        if (dOut) tf.dispose([dOut.value, ...Object.values(dOut.grads)]);
+        const l = model.step(A, B, lr);
+        tf.dispose([A, B]);
+        sums.G_GAN += l.G_GAN;
+        sums.G_L1 += l.G_L1;
+        sums.D_real += l.D_real;
+        sums.D_fake += l.D_fake;
         state.step += 1;
         const n = b + 1;
         bar.tick(1, `epoch ${epoch}/${totalEpochs} G_GAN ${(sums.G_GAN / n).toFixed(3)} G_L1 ${(sums.G_L1 / n).toFixed(3)} D ${((sums.D_real + sums.D_fake) / (2 * n)).toFixed(3)}`);
@@ -371,6 +326,110 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
     disposeNet(G);
     disposeNet(D);
   }
+}
+
+export interface StepLosses {
+  G_GAN: number;
+  G_L1: number;
+  D_real: number;
+  D_fake: number;
+}
+
+type BatchStats = Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }>;
+
+/**
+ * One pix2pix optimisation step on a batch: G and D gradients from one forward pass
+ * (G loss = GAN(D(A, G(A)), real) + λ·L1; D loss = ½[GAN(D(A,B), real) + GAN(D(A, G(A)), fake)]),
+ * then Adam updates and running-statistics updates.
+ */
+export class Pix2PixStep {
+  private readonly gStats: BatchStats = new Map();
+  private readonly dStats: BatchStats = new Map();
+  private readonly useGan: boolean;
+  private readonly useL1: boolean;
+  private readonly cond: boolean;
+
+  constructor(
+    private readonly c: Pick<TrainConfig, 'loss' | 'ganMode' | 'lambdaL1'>,
+    private readonly G: Net,
+    private readonly D: Net | null,
+    private readonly optG: Adam,
+    private readonly optD: Adam | null,
+    private readonly dropoutRng: Rng,
+  ) {
+    this.useGan = usesGan(c.loss) && D !== null;
+    this.useL1 = usesL1(c.loss);
+    this.cond = conditionalD(c.loss);
+  }
+
+  step(A: tf.Tensor4D, B: tf.Tensor4D, lr: number): StepLosses {
+    const { G, D, c } = this;
+    const gArch = G.arch as GeneratorArch;
+    const dArch = D?.arch as DiscriminatorArch | undefined;
+    let fake: tf.Tensor4D | null = null;
+    let gGan: tf.Scalar | null = null;
+    let gL1: tf.Scalar | null = null;
+    const gOut = tf.variableGrads(() => {
+      const out = generatorForward(gArch, G.params, A, { normStats: 'batch', dropout: true, rng: this.dropoutRng, batchStats: this.gStats });
+      fake = tf.keep(out);
+      let loss = tf.scalar(0);
+      if (this.useGan) {
+        const pred = discriminatorForward(dArch!, D!.params, this.cond ? tf.concat([A, out], 3) : out, { normStats: 'batch', dropout: false });
+        gGan = tf.keep(ganLoss(pred, 1, c.ganMode));
+        loss = tf.add(loss, gGan);
+      }
+      if (this.useL1) {
+        gL1 = tf.keep(l1Loss(out, B));
+        loss = tf.add(loss, tf.mul(gL1, c.lambdaL1));
+      }
+      return loss as tf.Scalar;
+    }, [...G.trainable.values()]);
+    let dReal: tf.Scalar | null = null;
+    let dFake: tf.Scalar | null = null;
+    let dOut: { value: tf.Scalar; grads: tf.NamedTensorMap } | null = null;
+    if (this.useGan) {
+      const fakeIn = this.cond ? tf.concat([A, fake!], 3) : fake!;
+      const realIn = this.cond ? tf.concat([A, B], 3) : B;
+      dOut = tf.variableGrads(() => {
+        const pr = discriminatorForward(dArch!, D!.params, realIn, { normStats: 'batch', dropout: false, batchStats: this.dStats });
+        const pf = discriminatorForward(dArch!, D!.params, fakeIn, { normStats: 'batch', dropout: false });
+        dReal = tf.keep(ganLoss(pr, 1, c.ganMode));
+        dFake = tf.keep(ganLoss(pf, 0, c.ganMode));
+        return tf.mul(tf.add(dReal, dFake), 0.5) as tf.Scalar;
+      }, [...D!.trainable.values()]);
+      if (fakeIn !== fake) fakeIn.dispose();
+      if (realIn !== B) realIn.dispose();
+    }
+    this.optG.apply(byParamName(G, gOut.grads), lr);
+    updateRunningStats(G, this.gStats);
+    if (dOut && D && this.optD) {
+      this.optD.apply(byParamName(D, dOut.grads), lr);
+      updateRunningStats(D, this.dStats);
+    }
+    const read = (t: tf.Scalar | null): number => (t ? (t.dataSync()[0] ?? 0) : 0);
+    const losses = { G_GAN: read(gGan), G_L1: read(gL1), D_real: read(dReal), D_fake: read(dFake) };
+    tf.dispose([fake, gGan, gL1, dReal, dFake, gOut.value, ...Object.values(gOut.grads)].filter((t): t is tf.Tensor => t !== null));
+    if (dOut) tf.dispose([dOut.value, ...Object.values(dOut.grads)]);
+    return losses;
+  }
+}
+
+/** Build G, D and their optimizers from freshly initialised weights (benchmarks, library use). */
+export function createPix2Pix(c: Pick<TrainConfig, 'loss' | 'ganMode' | 'lambdaL1' | 'beta1' | 'seed'>, gArch: GeneratorArch, dArch: DiscriminatorArch | null): { step: Pix2PixStep; dispose(): void } {
+  const rng = new Rng(c.seed);
+  const G = makeNet(gArch, initParams(gArch, rng));
+  const D = dArch ? makeNet(dArch, initParams(dArch, rng)) : null;
+  const optG = new Adam(G.trainable, { beta1: c.beta1, beta2: 0.999, epsilon: 1e-8 });
+  const optD = D ? new Adam(D.trainable, { beta1: c.beta1, beta2: 0.999, epsilon: 1e-8 }) : null;
+  return {
+    step: new Pix2PixStep(c, G, D, optG, optD, new Rng(c.seed + 2)),
+    dispose() {
+      optG.dispose();
+      optD?.dispose();
+      disposeNet(G);
+      disposeNet(D);
+    },
+  };
 }
 
 /** tf.variableGrads keys gradients by tfjs variable name; map them back to parameter names. */
