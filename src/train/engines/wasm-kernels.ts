@@ -1,0 +1,81 @@
+/**
+ * Fast convolution backprop kernels for the tfjs wasm backend.
+ *
+ * tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter (so tf.grad of conv2d fails) and its
+ * Conv2DBackpropInput — used by conv2dTranspose and by every conv's input gradient — is a
+ * direct loop an order of magnitude slower than its XNNPACK conv2d. `registerFastWasmKernels`
+ * installs both kernels, composed from the fast conv2d and matMul (see ./wasm-kernels/).
+ *
+ * Usage: `await tf.setBackend('wasm'); registerFastWasmKernels();` (calling it again is a no-op).
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import {
+  builtinKernels,
+  conv2DBackpropFilterFast,
+  conv2DBackpropInputFast,
+  fastKernelCallCounts,
+  fastKernelOptions,
+  type FastKernelOptions,
+} from './wasm-kernels/kernels.ts';
+
+export type { BackpropInputStrategy, ConvGeometry } from './wasm-kernels/geometry.ts';
+export type { FastKernelOptions } from './wasm-kernels/kernels.ts';
+
+const BACKEND = 'wasm';
+
+function install(kernelName: string, kernelFunc: tf.KernelFunc): tf.KernelConfig | null {
+  const current = tf.getKernel(kernelName, BACKEND);
+  if (current?.kernelFunc === kernelFunc) return null;
+  if (current !== undefined) tf.unregisterKernel(kernelName, BACKEND);
+  // Keep the replaced kernel's setupFunc: the fallback path calls the built-in kernelFunc, whose
+  // wasm bindings are created by that setupFunc when a wasm backend is (re)initialised.
+  const config: tf.KernelConfig = { kernelName, backendName: BACKEND, kernelFunc };
+  if (current?.setupFunc !== undefined) config.setupFunc = current.setupFunc;
+  tf.registerKernel(config);
+  return current ?? null;
+}
+
+/**
+ * Register Conv2DBackpropFilter and replace Conv2DBackpropInput for the 'wasm' backend.
+ * Idempotent. The replaced built-in Conv2DBackpropInput stays reachable as the fallback for
+ * shapes the fast paths do not cover (NCHW, non-float32).
+ */
+export function registerFastWasmKernels(): void {
+  const input = tf.Conv2DBackpropInput;
+  const filter = tf.Conv2DBackpropFilter;
+  const replacedInput = install(input, conv2DBackpropInputFast as unknown as tf.KernelFunc);
+  if (replacedInput !== null) builtinKernels.backpropInput = replacedInput;
+  const replacedFilter = install(filter, conv2DBackpropFilterFast as unknown as tf.KernelFunc);
+  if (replacedFilter !== null) builtinKernels.backpropFilter = replacedFilter;
+}
+
+/** Whether the fast kernels are the ones registered for 'wasm' right now. */
+export function fastWasmKernelsRegistered(): boolean {
+  return (
+    tf.getKernel(tf.Conv2DBackpropInput, BACKEND)?.kernelFunc === (conv2DBackpropInputFast as unknown) &&
+    tf.getKernel(tf.Conv2DBackpropFilter, BACKEND)?.kernelFunc === (conv2DBackpropFilterFast as unknown)
+  );
+}
+
+/** Tune or force paths (tests and bench/kernels.ts); returns the previous options. */
+export function configureFastWasmKernels(options: Partial<FastKernelOptions>): FastKernelOptions {
+  const previous = { ...fastKernelOptions };
+  if (options.backpropInputStrategy !== undefined) fastKernelOptions.backpropInputStrategy = options.backpropInputStrategy;
+  if (options.maxScratchFloats !== undefined) {
+    if (!Number.isInteger(options.maxScratchFloats) || options.maxScratchFloats < 1) {
+      throw new Error(`maxScratchFloats must be a positive integer, got ${options.maxScratchFloats}`);
+    }
+    fastKernelOptions.maxScratchFloats = options.maxScratchFloats;
+  }
+  return previous;
+}
+
+/** Calls per path since the last reset, e.g. {"backpropInput:s2d-conv": 3, "backpropFilter:im2col-matmul": 5}. */
+export function fastWasmKernelCallCounts(): Record<string, number> {
+  return Object.fromEntries(fastKernelCallCounts);
+}
+
+export function resetFastWasmKernelCallCounts(): void {
+  fastKernelCallCounts.clear();
+}
