@@ -1,0 +1,110 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { ENGINE_NAMES, selectEngine, type EngineName } from '../../src/train/engines/registry.ts';
+import { ganLoss, l1Loss } from '../../src/train/losses.ts';
+import { discriminatorArch, generatorArch, paramSpecs, type NetworkArch } from '../../src/train/nets/arch.ts';
+import { discriminatorForward, generatorForward, type ParamTensors } from '../../src/train/nets/forward.ts';
+import { initParams } from '../../src/train/nets/init.ts';
+import { Rng } from '../../src/util/rng.ts';
+
+const gArch = generatorArch({ depth: 4, ngf: 6 });
+const dArch = discriminatorArch({ nLayers: 2, ndf: 5 });
+const SIZE = 32;
+
+function tensors(arch: NetworkArch, seed: number): ParamTensors {
+  const arrays = initParams(arch, new Rng(seed), 0.2);
+  return new Map(paramSpecs(arch).map((p) => [p.name, tf.tensor(arrays.get(p.name)!, [...p.shape])]));
+}
+
+/** Gradients of the pix2pix G loss and D loss w.r.t. every trainable parameter, on the active backend. */
+function allGradients(): Map<string, Float32Array> {
+  const rng = new Rng(11);
+  const rand = (): tf.Tensor4D => tf.tensor4d(Float32Array.from({ length: 2 * SIZE * SIZE * 3 }, () => rng.next() * 2 - 1), [2, SIZE, SIZE, 3]);
+  const A = rand();
+  const B = rand();
+  const G = tensors(gArch, 1);
+  const D = tensors(dArch, 2);
+  const out = new Map<string, Float32Array>();
+  const trainable = (arch: NetworkArch, p: ParamTensors): [string, tf.Tensor][] => paramSpecs(arch).filter((s) => s.trainable).map((s) => [s.name, p.get(s.name)!]);
+  const gList = trainable(gArch, G);
+  const gGrads = tf.grads((...xs: tf.Tensor[]) => {
+    const params = new Map(G);
+    gList.forEach(([n], i) => params.set(n, xs[i]!));
+    const fake = generatorForward(gArch, params, A, { normStats: 'batch', dropout: true, rng: new Rng(5) });
+    return tf.add(ganLoss(discriminatorForward(dArch, D, tf.concat([A, fake], 3), { normStats: 'batch', dropout: false }), 1, 'vanilla'), tf.mul(l1Loss(fake, B), 100));
+  })(gList.map(([, t]) => t));
+  gList.forEach(([n], i) => out.set(`G/${n}`, gGrads[i]!.dataSync() as Float32Array));
+  const fake = generatorForward(gArch, G, A, { normStats: 'batch', dropout: false });
+  const dList = trainable(dArch, D);
+  const dGrads = tf.grads((...xs: tf.Tensor[]) => {
+    const params = new Map(D);
+    dList.forEach(([n], i) => params.set(n, xs[i]!));
+    const real = ganLoss(discriminatorForward(dArch, params, tf.concat([A, B], 3), { normStats: 'batch', dropout: false }), 1, 'vanilla');
+    const fk = ganLoss(discriminatorForward(dArch, params, tf.concat([A, fake], 3), { normStats: 'batch', dropout: false }), 0, 'vanilla');
+    return tf.mul(tf.add(real, fk), 0.5);
+  })(dList.map(([, t]) => t));
+  dList.forEach(([n], i) => out.set(`D/${n}`, dGrads[i]!.dataSync() as Float32Array));
+  return out;
+}
+
+/** Run in a tfjs scope so every intermediate tensor is released; the arrays outlive it. */
+function scoped<T>(fn: () => T): T {
+  tf.engine().startScope();
+  try {
+    return fn();
+  } finally {
+    tf.engine().endScope();
+  }
+}
+
+function relativeError(a: Float32Array, b: Float32Array): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num = Math.max(num, Math.abs(a[i]! - b[i]!));
+    den = Math.max(den, Math.abs(b[i]!));
+  }
+  return num / Math.max(den, 1e-12);
+}
+
+describe('training engines', () => {
+  // First, while no engine is active in this process.
+  it('auto picks the fastest engine that loads and says what it skipped', async () => {
+    const e = await selectEngine('auto');
+    expect(ENGINE_NAMES).toContain(e.name);
+    expect(e.skipped.length).toBe(ENGINE_NAMES.indexOf(e.name));
+  });
+
+  let reference: Map<string, Float32Array> | undefined;
+  const referenceGradients = async (): Promise<Map<string, Float32Array>> => {
+    if (!reference) {
+      await selectEngine('cpu');
+      reference = scoped(allGradients);
+    }
+    return reference;
+  };
+
+  // Each engine is compared with the cpu backend; engines that do not load here are skipped, not failed.
+  for (const name of ENGINE_NAMES.filter((n) => n !== 'cpu') as EngineName[]) {
+    it(`${name}: every gradient of a small G and D matches the cpu backend (relative error ≤ 1e-4)`, async (ctx) => {
+      const ref = await referenceGradients();
+      try {
+        await selectEngine(name);
+      } catch {
+        ctx.skip();
+        return;
+      }
+      const got = scoped(allGradients);
+      expect(got.size).toBe(ref.size);
+      expect(got.size).toBeGreaterThan(20);
+      for (const [k, v] of ref) {
+        const err = relativeError(got.get(k)!, v);
+        expect(err, k).toBeLessThanOrEqual(1e-4);
+      }
+    });
+  }
+
+  it('an explicit engine that is not installed is a one-line error with the install command', async () => {
+    await expect(selectEngine('tfjs-node-gpu')).rejects.toThrow(/npm run setup:gpu/);
+  });
+});
