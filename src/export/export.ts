@@ -1,0 +1,203 @@
+/**
+ * ONNX export of pix2pix networks (and of any conv net described by ConvLayers).
+ *
+ * Contract of an exported generator: input `input` float32 NCHW [N, C, H, W] in [−1, 1] (RGB),
+ * output `output` [N, C', H, W] in [−1, 1]; N, H and W are symbolic (the net is fully
+ * convolutional; H and W must be multiples of 2^depth). Everything a reader needs to feed it is
+ * in metadata_props (see `generatorMetadata`).
+ */
+import { readFileSync } from 'node:fs';
+import { UserError } from '../util/errors.ts';
+import type { ConvLayer, DiscriminatorArch, GeneratorArch } from '../train/nets/arch.ts';
+import type { CheckpointModel, LoadedGenerator } from '../train/checkpoint.ts';
+import { appendSequential, appendUNet, type ConvGraphOptions, OnnxGraphBuilder, type OnnxNormMode, type ParamSource } from './graph.ts';
+import { encodeOnnxModel, type OnnxDim, ONNX_FLOAT } from './onnx-proto.ts';
+
+export const DEFAULT_OPSET = 17;
+export const MIN_OPSET = 12;
+export const MAX_OPSET = 21;
+
+export const INPUT_NAME = 'input';
+export const OUTPUT_NAME = 'output';
+
+/** Metadata keys every pix2pix-ts export carries (the runtime reads them). */
+export const META = {
+  producer: 'producer',
+  version: 'pix2pix_ts_version',
+  net: 'net',
+  netG: 'netG',
+  direction: 'direction',
+  norm: 'norm',
+  normalization: 'normalization',
+  dropout: 'dropout',
+  imageSize: 'image_size',
+  sizeMultiple: 'size_multiple',
+  epoch: 'epoch',
+  inputRange: 'input_range',
+  layout: 'layout',
+  channelOrder: 'channel_order',
+  inputChannels: 'input_channels',
+  outputChannels: 'output_channels',
+  architecture: 'architecture',
+  config: 'training_config',
+} as const;
+
+export function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The IR version matching an opset (onnx's release table): older runtimes reject a newer IR. */
+export function irVersionForOpset(opset: number): number {
+  if (opset <= 14) return 7;
+  if (opset <= 18) return 8;
+  if (opset <= 20) return 9;
+  return 10;
+}
+
+export function checkOpset(opset: number): void {
+  if (!Number.isInteger(opset) || opset < MIN_OPSET || opset > MAX_OPSET) {
+    throw new UserError(`--opset must be an integer from ${MIN_OPSET} to ${MAX_OPSET} (got ${opset}); 17 is the default and is read by onnxruntime ≥ 1.12`);
+  }
+}
+
+export interface ConvNetSpec {
+  /** Adds the network's nodes reading `input`; returns the name of its last output. */
+  build(g: OnnxGraphBuilder, input: string, opts: ConvGraphOptions): string;
+  inputChannels: number;
+  outputChannels: number;
+  /** 'same': output H, W equal the input's (generators); 'map': their own symbolic sides (D logits, downsampling nets). */
+  outputSpatial: 'same' | 'map';
+  metadata: Record<string, string>;
+  graphName: string;
+  docString?: string;
+}
+
+export interface ExportOptions {
+  opset?: number;
+  /** 'instance' (default): per-image statistics; 'running': running mean/var (PyTorch --eval). */
+  norm?: OnnxNormMode;
+  /** Keep test-time dropout (the paper's noise; outputs vary per run). Default off. */
+  dropout?: boolean;
+  /** Experimental: ConvTranspose as 2×2 Convs + DepthToSpace. */
+  subpixel?: boolean;
+}
+
+/**
+ * The generic building block: any network made of ConvLayers → ONNX bytes with the `input`/`output`
+ * contract. A segmenter (a list of ConvLayers plus an output layer) is exported with
+ * `exportConvNetOnnx({ build: (g, x, o) => appendSequential(g, [...layers, head], params, x, o), ... })`,
+ * or with `appendUNet` if it is a U-Net with a different head.
+ */
+export function exportConvNetOnnx(spec: ConvNetSpec, options: ExportOptions = {}): Uint8Array {
+  const opset = options.opset ?? DEFAULT_OPSET;
+  checkOpset(opset);
+  const opts: ConvGraphOptions = { norm: options.norm ?? 'instance', dropout: options.dropout ?? false, subpixel: options.subpixel ?? false };
+  const g = new OnnxGraphBuilder();
+  g.unique(INPUT_NAME);
+  const last = spec.build(g, INPUT_NAME, opts);
+  // Name the final tensor `output` with an Identity so the contract holds whatever the last op is.
+  g.nodes.push({ opType: 'Identity', input: [last], output: [OUTPUT_NAME], name: 'output_identity', attribute: [] });
+  const outShape: OnnxDim[] = spec.outputSpatial === 'same' ? ['N', spec.outputChannels, 'H', 'W'] : ['N', spec.outputChannels, 'H_out', 'W_out'];
+  return encodeOnnxModel({
+    irVersion: irVersionForOpset(opset),
+    opsetVersion: opset,
+    producerName: 'pix2pix-ts',
+    producerVersion: packageVersion(),
+    docString: spec.docString,
+    graphName: spec.graphName,
+    nodes: g.nodes,
+    initializers: g.initializers,
+    inputs: [{ name: INPUT_NAME, elemType: ONNX_FLOAT, shape: ['N', spec.inputChannels, 'H', 'W'] }],
+    outputs: [{ name: OUTPUT_NAME, elemType: ONNX_FLOAT, shape: outShape }],
+    metadata: {
+      ...spec.metadata,
+      [META.normalization]: opts.norm,
+      [META.dropout]: opts.dropout ? 'on (test-time Dropout 0.5 as in the paper: outputs vary per run)' : 'off',
+    },
+  });
+}
+
+function configString(config: Record<string, unknown>, key: string): string | undefined {
+  const v = config[key];
+  return v === undefined || v === null ? undefined : String(v);
+}
+
+/** Everything in a checkpoint a reader needs to feed the exported network. */
+export function modelMetadata(model: CheckpointModel, net: 'G' | 'D'): Record<string, string> {
+  const config = model.config ?? {};
+  const g = model.generator;
+  const meta: Record<string, string> = {
+    [META.producer]: 'pix2pix-ts',
+    [META.version]: model.version ?? packageVersion(),
+    [META.net]: net,
+    [META.epoch]: String(model.epoch),
+    [META.inputRange]: '[-1,1]',
+    [META.layout]: 'NCHW',
+    [META.channelOrder]: 'RGB',
+    [META.norm]: g.norm,
+    [META.netG]: configString(config, 'netG') ?? `${g.kind}_${2 ** g.depth}`,
+    [META.sizeMultiple]: String(2 ** g.depth),
+    [META.config]: JSON.stringify(config),
+  };
+  const direction = configString(config, 'direction');
+  if (direction) meta[META.direction] = direction;
+  const size = configString(config, 'size');
+  if (size) meta[META.imageSize] = size;
+  return meta;
+}
+
+export function generatorSpec(arch: GeneratorArch, params: ParamSource, metadata: Record<string, string>): ConvNetSpec {
+  const o = arch.options;
+  return {
+    build: (g, x, opts) => appendUNet(g, { encoder: arch.encoder, decoder: arch.decoder, skips: o.kind === 'unet', concatOrder: o.concatOrder }, params, x, opts),
+    inputChannels: o.inChannels,
+    outputChannels: o.outChannels,
+    outputSpatial: 'same',
+    metadata: {
+      ...metadata,
+      [META.inputChannels]: String(o.inChannels),
+      [META.outputChannels]: String(o.outChannels),
+      [META.architecture]: JSON.stringify(o),
+    },
+    graphName: `pix2pix_G_${o.kind}_${2 ** o.depth}`,
+    docString: 'pix2pix generator: input/output float32 NCHW in [-1,1], RGB; H and W multiples of size_multiple.',
+  };
+}
+
+export function discriminatorSpec(arch: DiscriminatorArch, params: ParamSource, metadata: Record<string, string>): ConvNetSpec {
+  const layers: readonly ConvLayer[] = arch.layers;
+  const o = arch.options;
+  return {
+    build: (g, x, opts) => appendSequential(g, layers, params, x, opts),
+    inputChannels: layers[0]!.inChannels,
+    outputChannels: 1,
+    outputSpatial: 'map',
+    metadata: {
+      ...metadata,
+      [META.inputChannels]: String(layers[0]!.inChannels),
+      [META.outputChannels]: '1',
+      [META.architecture]: JSON.stringify(o),
+      conditional: String(o.conditional),
+      output_kind: 'logits',
+    },
+    graphName: `pix2pix_D_${o.nLayers}`,
+    docString: o.conditional
+      ? 'pix2pix PatchGAN discriminator: input concat(A, B) float32 NCHW in [-1,1]; output one logit per patch (no sigmoid).'
+      : 'pix2pix PatchGAN discriminator: input B float32 NCHW in [-1,1]; output one logit per patch (no sigmoid).',
+  };
+}
+
+/** Export a checkpoint's generator. */
+export function exportGeneratorOnnx(loaded: LoadedGenerator, opts: ExportOptions = {}): Uint8Array {
+  return exportConvNetOnnx(generatorSpec(loaded.arch, loaded.params, modelMetadata(loaded.model, 'G')), opts);
+}
+
+/** Export a discriminator (`--net D`). */
+export function exportDiscriminatorOnnx(arch: DiscriminatorArch, params: ParamSource, model: CheckpointModel, opts: ExportOptions = {}): Uint8Array {
+  return exportConvNetOnnx(discriminatorSpec(arch, params, modelMetadata(model, 'D')), opts);
+}

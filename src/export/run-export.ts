@@ -1,0 +1,124 @@
+/**
+ * `pix2pix export`: checkpoint → ONNX file, verified against the tfjs forward pass by default.
+ */
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { UserError } from '../util/errors.ts';
+import { exists, writeFileAtomic } from '../util/fs.ts';
+import { discriminatorArch, type DiscriminatorArch, type GeneratorArch, generatorArch } from '../train/nets/arch.ts';
+import { type CheckpointModel, networkParams, readCheckpoint, resolveCheckpointPath } from '../train/checkpoint.ts';
+import type { OnnxNormMode, ParamSource } from './graph.ts';
+import { DEFAULT_OPSET, checkOpset, exportConvNetOnnx, discriminatorSpec, generatorSpec, modelMetadata } from './export.ts';
+import { randomInputs, type VerifyInput, type VerifyResult, verifyOnnxAgainstTfjs } from './verify.ts';
+
+export interface ExportCheckpointOptions {
+  checkpoint: string;
+  /** Default: beside the checkpoint, `model.onnx` (G) or `model_D.onnx` (D). */
+  out?: string;
+  opset?: number;
+  norm?: OnnxNormMode;
+  dropout?: boolean;
+  net?: 'G' | 'D';
+  verify?: boolean;
+  /** Random images used by the check (default 2). */
+  verifyImages?: number;
+  /** Side of the check's images (default: the training crop size, else max(256, 2^depth)). */
+  verifySize?: number;
+  log?: (line: string) => void;
+}
+
+export interface ExportCheckpointResult {
+  out: string;
+  bytes: number;
+  verify?: VerifyResult;
+  /** Why real images were not part of the check, when they were not. */
+  realImagesNote?: string;
+}
+
+type LoadedNet = { kind: 'G'; arch: GeneratorArch; params: ParamSource; model: CheckpointModel } | { kind: 'D'; arch: DiscriminatorArch; params: ParamSource; model: CheckpointModel };
+
+async function loadNet(checkpoint: string, net: 'G' | 'D'): Promise<LoadedNet> {
+  const ckpt = await readCheckpoint(checkpoint);
+  const model = ckpt.header.model;
+  if (net === 'G') {
+    const arch = generatorArch(model.generator);
+    return { kind: 'G', arch, params: networkParams(ckpt, 'G', arch), model };
+  }
+  if (!model.discriminator) throw new UserError(`${checkpoint} has no discriminator (it was trained with --loss L1); export the generator instead (--net G)`);
+  const arch = discriminatorArch(model.discriminator);
+  return { kind: 'D', arch, params: networkParams(ckpt, 'D', arch), model };
+}
+
+function inputChannels(n: LoadedNet): number {
+  return n.kind === 'G' ? n.arch.options.inChannels : n.arch.layers[0]!.inChannels;
+}
+
+/** Up to `count` real test-time inputs from the dataset the checkpoint was trained on, if it is still there. */
+async function realInputs(n: LoadedNet, size: number, count: number): Promise<{ input?: VerifyInput; note?: string }> {
+  if (n.kind !== 'G') return { note: 'real images are only used for generators' };
+  const data = n.model.config?.data;
+  if (typeof data !== 'string') return { note: 'the checkpoint records no data folder' };
+  if (!(await exists(data))) return { note: `the recorded data folder ${data} does not exist here` };
+  const { openPairedDataset } = await import('../data/dataset.ts');
+  const direction = n.model.config?.direction === 'BtoA' ? 'BtoA' : 'AtoB';
+  for (const split of ['val', 'test', 'train']) {
+    let ds;
+    try {
+      ds = await openPairedDataset(data, split, { warn: () => {} });
+    } catch {
+      continue;
+    }
+    const k = Math.min(count, ds.size);
+    const px = size * size;
+    const out = new Float32Array(k * 3 * px);
+    for (let i = 0; i < k; i++) {
+      const pair = await ds.loadPair(i, { direction, loadSize: size, cropSize: size, jitter: false });
+      // HWC → CHW
+      for (let p = 0; p < px; p++) for (let c = 0; c < 3; c++) out[i * 3 * px + c * px + p] = pair.input[p * 3 + c]!;
+    }
+    return { input: { label: `${k} real image(s) from ${path.join(data, split)}`, data: out, dims: [k, 3, size, size] } };
+  }
+  return { note: `no readable val/test/train split in ${data}` };
+}
+
+export async function exportCheckpoint(o: ExportCheckpointOptions): Promise<ExportCheckpointResult> {
+  const log = o.log ?? (() => {});
+  const net = o.net ?? 'G';
+  const opset = o.opset ?? DEFAULT_OPSET;
+  checkOpset(opset);
+  const norm = o.norm ?? 'instance';
+  const ckptFile = await resolveCheckpointPath(o.checkpoint);
+  const out = o.out ?? path.join(path.dirname(ckptFile), net === 'G' ? 'model.onnx' : 'model_D.onnx');
+  if (!['.onnx'].includes(path.extname(out).toLowerCase())) throw new UserError(`--out ${out} should end in .onnx`);
+  const n = await loadNet(ckptFile, net);
+  const meta = modelMetadata(n.model, net);
+  const spec = n.kind === 'G' ? generatorSpec(n.arch, n.params, meta) : discriminatorSpec(n.arch, n.params, meta);
+  const bytes = exportConvNetOnnx(spec, { opset, norm, dropout: o.dropout ?? false });
+  await fsp.mkdir(path.dirname(path.resolve(out)), { recursive: true });
+  await writeFileAtomic(out, bytes);
+  log(`wrote ${out} (${(bytes.length / 2 ** 20).toFixed(1)} MiB, opset ${opset}, ${norm === 'instance' ? 'per-image (instance) statistics' : 'running statistics'}, dropout ${o.dropout ? 'on' : 'off'})`);
+  const result: ExportCheckpointResult = { out, bytes: bytes.length };
+  if (o.verify === false) return result;
+
+  // Test-time dropout makes the file's output random; check the same weights without it.
+  const checked = o.dropout ? exportConvNetOnnx(spec, { opset, norm, dropout: false }) : bytes;
+  const configSize = Number(n.model.config?.size);
+  const multiple = n.kind === 'G' ? 2 ** n.arch.options.depth : 1;
+  const size = o.verifySize ?? (Number.isInteger(configSize) && configSize > 0 ? configSize : Math.max(256, multiple));
+  const inputs: VerifyInput[] = [randomInputs(o.verifyImages ?? 2, inputChannels(n), size, 1)];
+  const real = await realInputs(n, size, 2);
+  if (real.input) inputs.push(real.input);
+  result.realImagesNote = real.note;
+  const { selectEngine } = await import('../train/engines/registry.ts');
+  await selectEngine('auto');
+  const v = await verifyOnnxAgainstTfjs(checked, n, inputs, norm);
+  result.verify = v;
+  for (const c of v.cases) log(`verify (onnxruntime-node vs tfjs ${v.backend}${o.dropout ? ', dropout off' : ''}) on ${c.label}: max abs error ${c.maxAbsError.toExponential(2)}`);
+  if (real.note) log(`verify: no real images (${real.note})`);
+  if (!v.ok) {
+    throw new UserError(
+      `exported ${out} does not match the tfjs forward pass: max abs error ${v.maxAbsError.toExponential(2)} > ${v.tolerance} — please report this with the checkpoint's architecture (the file was kept for inspection)`,
+    );
+  }
+  return result;
+}

@@ -1,0 +1,112 @@
+/**
+ * Check an exported ONNX network against the tfjs forward pass (the training semantics) on the same
+ * inputs: onnxruntime-node runs the file, forward.ts runs the checkpoint's weights.
+ */
+import type * as tfTypes from '@tensorflow/tfjs';
+import type { InferenceSession } from 'onnxruntime-node';
+import { type DiscriminatorArch, type GeneratorArch, paramSpecs } from '../train/nets/arch.ts';
+import type { NormStats } from '../train/nets/forward.ts';
+import { Rng } from '../util/rng.ts';
+import type { OnnxNormMode, ParamSource } from './graph.ts';
+
+/** The agreement an export must reach (float32 round-off over ~16 layers stays far below it). */
+export const VERIFY_TOLERANCE = 1e-4;
+
+/** One batch of NCHW float32 images with a label saying where they came from. */
+export interface VerifyInput {
+  label: string;
+  data: Float32Array;
+  dims: [number, number, number, number];
+}
+
+export interface VerifyCase {
+  label: string;
+  maxAbsError: number;
+}
+
+export interface VerifyResult {
+  cases: VerifyCase[];
+  maxAbsError: number;
+  tolerance: number;
+  ok: boolean;
+  /** The tfjs backend the reference ran on. */
+  backend: string;
+}
+
+export type VerifiableNet = { arch: GeneratorArch; params: ParamSource } | { arch: DiscriminatorArch; params: ParamSource };
+
+/** `count` images of uniform noise in [−1, 1], NCHW. */
+export function randomInputs(count: number, channels: number, size: number, seed: number, label = 'random'): VerifyInput {
+  const rng = new Rng(seed);
+  const data = new Float32Array(count * channels * size * size);
+  for (let i = 0; i < data.length; i++) data[i] = rng.next() * 2 - 1;
+  return { label: `${label} ${count}×${channels}×${size}×${size}`, data, dims: [count, channels, size, size] };
+}
+
+export function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Number.POSITIVE_INFINITY;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i]! - b[i]!);
+    if (!(d <= m)) m = Number.isNaN(d) ? Number.POSITIVE_INFINITY : d;
+  }
+  return m;
+}
+
+/** tfjs forward of `net` on NCHW input, returned as NCHW. */
+export async function tfjsReference(net: VerifiableNet, input: VerifyInput, norm: OnnxNormMode): Promise<Float32Array> {
+  const tf: typeof tfTypes = await import('@tensorflow/tfjs');
+  const { generatorForward, discriminatorForward } = await import('../train/nets/forward.ts');
+  const normStats: NormStats = norm === 'running' ? 'running' : 'instance';
+  const tensors = new Map<string, tfTypes.Tensor>();
+  try {
+    for (const p of paramSpecs(net.arch)) {
+      const v = net.params.get(p.name);
+      if (!v) throw new Error(`missing parameter ${p.name}`);
+      tensors.set(p.name, tf.tensor(v, p.shape as number[]));
+    }
+    const out = tf.tidy(() => {
+      const x = tf.transpose(tf.tensor4d(input.data, input.dims), [0, 2, 3, 1]) as tfTypes.Tensor4D;
+      const y =
+        net.arch.type === 'generator'
+          ? generatorForward(net.arch, tensors, x, { normStats, dropout: false })
+          : discriminatorForward(net.arch, tensors, x, { normStats, dropout: false });
+      return tf.transpose(y, [0, 3, 1, 2]);
+    });
+    const data = (await out.data()) as Float32Array;
+    out.dispose();
+    return data;
+  } finally {
+    for (const t of tensors.values()) t.dispose();
+  }
+}
+
+export async function onnxOutput(session: InferenceSession, input: VerifyInput): Promise<Float32Array> {
+  const ort = await import('onnxruntime-node');
+  const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', input.data, input.dims) };
+  const out = await session.run(feeds);
+  const t = out[session.outputNames[0]!]!;
+  return t.data as Float32Array;
+}
+
+/**
+ * Run `onnx` (the file's bytes, exported without dropout) and the tfjs forward on every input and
+ * report the largest absolute difference per input.
+ */
+export async function verifyOnnxAgainstTfjs(onnx: Uint8Array, net: VerifiableNet, inputs: VerifyInput[], norm: OnnxNormMode, tolerance = VERIFY_TOLERANCE): Promise<VerifyResult> {
+  const ort = await import('onnxruntime-node');
+  const tf: typeof tfTypes = await import('@tensorflow/tfjs');
+  const session = await ort.InferenceSession.create(onnx, { graphOptimizationLevel: 'all' });
+  const cases: VerifyCase[] = [];
+  try {
+    for (const input of inputs) {
+      const got = await onnxOutput(session, input);
+      const want = await tfjsReference(net, input, norm);
+      cases.push({ label: input.label, maxAbsError: maxAbsDifference(got, want) });
+    }
+  } finally {
+    await session.release();
+  }
+  const maxAbsError = cases.reduce((m, c) => Math.max(m, c.maxAbsError), 0);
+  return { cases, maxAbsError, tolerance, ok: maxAbsError <= tolerance, backend: tf.getBackend() };
+}
