@@ -254,18 +254,23 @@ export async function segmentImage(
 }
 
 /**
- * An onnxruntime-node session as a SegmenterModel. Kept in this one function so it can later be
- * pointed at the project's runtime module.
+ * A segmenter ONNX opened through the runtime module (so it follows the same execution-provider
+ * policy as `infer`) as a SegmenterModel.
  */
-export async function runSegmenterOnnx(modelPath: string, spec: Pick<SegmenterSpec, 'inputName' | 'outputName'>): Promise<{ model: SegmenterModel; release: () => Promise<void> }> {
+export async function runSegmenterOnnx(
+  modelPath: string,
+  spec: Pick<SegmenterSpec, 'inputName' | 'outputName'>,
+  opts: { provider?: import('../runtime/providers.ts').ProviderRequest } = {},
+): Promise<{ model: SegmenterModel; release: () => Promise<void> }> {
   if (!(await exists(modelPath))) throw new UserError(`Segmenter model ${modelPath} not found; pass --segmenter PATH.onnx.`);
-  const ort = await import('onnxruntime-node');
-  let session: import('onnxruntime-node').InferenceSession;
+  const { openSession } = await import('../runtime/session.ts');
+  let opened: Awaited<ReturnType<typeof openSession>>;
   try {
-    session = await ort.InferenceSession.create(modelPath);
+    opened = await openSession(modelPath, { provider: opts.provider ?? 'auto' });
   } catch (e) {
     throw new UserError(`Cannot load segmenter ${modelPath}: ${errorMessage(e).split('\n')[0]}`);
   }
+  const session = opened.session;
   const inputName = spec.inputName ?? session.inputNames[0];
   const outputName = spec.outputName ?? session.outputNames[0];
   if (!inputName || !session.inputNames.includes(inputName)) {
@@ -274,11 +279,11 @@ export async function runSegmenterOnnx(modelPath: string, spec: Pick<SegmenterSp
   if (!outputName || !session.outputNames.includes(outputName)) {
     throw new UserError(`${modelPath}: no output named ${JSON.stringify(outputName)}; the model's outputs are ${session.outputNames.join(', ')}.`);
   }
+  const ort = await import('onnxruntime-node');
   const model: SegmenterModel = async (input, dims) => {
-    const feeds = { [inputName]: new ort.Tensor('float32', input, dims) };
     let result;
     try {
-      result = await session.run(feeds, [outputName]);
+      result = await session.run({ [inputName]: new ort.Tensor('float32', input, dims) }, [outputName]);
     } catch (e) {
       throw new UserError(`${modelPath}: inference failed for input [${dims.join(', ')}]: ${errorMessage(e).split('\n')[0]}`);
     }
@@ -286,5 +291,5 @@ export async function runSegmenterOnnx(modelPath: string, spec: Pick<SegmenterSp
     if (t.type !== 'float32') throw new UserError(`${modelPath}: output ${outputName} is ${t.type}; expected float32 logits.`);
     return { data: t.data as Float32Array, dims: t.dims.map(Number) };
   };
-  return { model, release: () => session.release() };
+  return { model, release: () => opened.close() };
 }
