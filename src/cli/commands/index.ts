@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { dataCommand } from './data.ts';
 import { buildEvalCommand } from './eval.ts';
+import { evalRunCommand, resultsCommand } from './experiments.ts';
 import { exportCommand } from './export.ts';
 import { inferCommand } from './infer.ts';
 import { evalRfCommand } from './rf.ts';
@@ -9,4 +10,4 @@ import { trainCommand } from './train.ts';
 
 /** Every top-level command, in the order `--help` lists them. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [dataCommand, trainCommand, exportCommand, inferCommand, segmenterCommand, buildEvalCommand([evalRfCommand])];
+export const commands: CommandModule<any, any>[] = [dataCommand, trainCommand, exportCommand, inferCommand, segmenterCommand, buildEvalCommand([evalRfCommand, evalRunCommand]), resultsCommand];

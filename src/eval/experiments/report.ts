@@ -1,0 +1,229 @@
+/**
+ * Results files of an experiment: `results/<experiment>.csv` (one row per variant, everything the
+ * tables need) and `results/<experiment>.md` (our table beside the paper's), generated from the CSV
+ * alone so that `pix2pix results table results/*.csv` can regenerate it anywhere.
+ *
+ * Honesty rule: every file states dataset, image size, epochs, engine and segmenter, and results on
+ * synthetic data say "synthetic" in the title line and beside the paper's column header.
+ */
+import Papa from 'papaparse';
+import { UserError } from '../../util/errors.ts';
+import type { RunResult } from './stages.ts';
+
+/** Column headers of the paper's tables, by metric key. */
+export const METRIC_NAMES: Readonly<Record<string, string>> = {
+  pixelAcc: 'Per-pixel acc.',
+  classAcc: 'Per-class acc.',
+  classIoU: 'Class IOU',
+  L: 'L',
+  a: 'a',
+  b: 'b',
+};
+
+/** What the first column of each task's table lists. */
+const ROW_HEADER: Readonly<Record<string, string>> = {
+  labels2photo: 'Variant',
+  photo2labels: 'Loss',
+  color: 'Loss',
+};
+
+/** The fixed columns, in order; metric columns (`<m>_mean`, `<m>_std`, `<m>_paper`, `<m>_runs`) follow `settings`. */
+export const FIXED_COLUMNS = [
+  'experiment',
+  'title',
+  'table',
+  'task',
+  'profile',
+  'variant',
+  'label',
+  'kind',
+  'status',
+  'settings',
+] as const;
+export const TRAILING_COLUMNS = ['repeats', 'seeds', 'wall_seconds', 'train_seconds', 'engine', 'dataset_kind', 'dataset', 'image_size', 'epochs', 'segmenter'] as const;
+
+export type CsvRow = Record<string, string>;
+
+export interface VariantSummary {
+  variant: string;
+  label: string;
+  kind: 'generator' | 'ground-truth';
+  settings: Record<string, unknown>;
+  paper: Record<string, number>;
+  /** Finished runs of this variant (one per seed). */
+  results: RunResult[];
+  /** Seeds the profile asked for. */
+  expectedRuns: number;
+}
+
+export interface ExperimentSummary {
+  experiment: string;
+  title: string;
+  table: string;
+  task: string;
+  profile: string;
+  metrics: readonly string[];
+  datasetKind: 'synthetic' | 'folder';
+  dataset: string;
+  variants: VariantSummary[];
+}
+
+export function mean(xs: readonly number[]): number {
+  return xs.reduce((s, x) => s + x, 0) / xs.length;
+}
+
+/** Sample standard deviation (n − 1); 0 for a single run. */
+export function std(xs: readonly number[]): number {
+  if (xs.length < 2) return 0;
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1));
+}
+
+function num(x: number): string {
+  return Number.isFinite(x) ? String(Number(x.toPrecision(6))) : '';
+}
+
+function unique(xs: readonly string[]): string {
+  return [...new Set(xs.filter((x) => x !== ''))].join('; ');
+}
+
+/** One CSV row per variant: metrics aggregated over its finished repeats. */
+export function summaryRows(s: ExperimentSummary): { fields: string[]; rows: CsvRow[] } {
+  const metricCols = s.metrics.flatMap((m) => [`${m}_mean`, `${m}_std`, `${m}_paper`, `${m}_runs`]);
+  const fields = [...FIXED_COLUMNS, ...metricCols, ...TRAILING_COLUMNS];
+  const rows = s.variants.map((v) => {
+    const rs = v.results;
+    const row: CsvRow = {
+      experiment: s.experiment,
+      title: s.title,
+      table: s.table,
+      task: s.task,
+      profile: s.profile,
+      variant: v.variant,
+      label: v.label,
+      kind: v.kind,
+      status: rs.length === 0 ? 'missing' : rs.length < v.expectedRuns ? `partial ${rs.length}/${v.expectedRuns}` : 'done',
+      settings: JSON.stringify(v.settings),
+    };
+    for (const m of s.metrics) {
+      const vals = rs.map((r) => r.metrics[m]!).filter((x) => typeof x === 'number');
+      row[`${m}_mean`] = vals.length ? num(mean(vals)) : '';
+      row[`${m}_std`] = vals.length ? num(std(vals)) : '';
+      row[`${m}_paper`] = v.paper[m] !== undefined ? String(v.paper[m]) : '';
+      row[`${m}_runs`] = vals.map(num).join(';');
+    }
+    row.repeats = String(rs.length);
+    row.seeds = rs.map((r) => r.seed).join(';');
+    row.wall_seconds = rs.length ? num(rs.reduce((a, r) => a + r.wallSeconds, 0)) : '';
+    row.train_seconds = rs.length ? num(rs.reduce((a, r) => a + r.trainSeconds, 0)) : '';
+    row.engine = unique(rs.map((r) => r.engine));
+    row.dataset_kind = s.datasetKind;
+    row.dataset = s.dataset;
+    row.image_size = unique(rs.map((r) => String(r.size)));
+    row.epochs = unique(rs.map((r) => (r.kind === 'ground-truth' ? '' : `${r.epochs}+${r.epochsDecay}`)));
+    row.segmenter = unique(rs.map((r) => r.segmenter));
+    return row;
+  });
+  return { fields, rows };
+}
+
+export function toCsv(fields: readonly string[], rows: readonly CsvRow[]): string {
+  return `${Papa.unparse({ fields: [...fields], data: rows.map((r) => fields.map((f) => r[f] ?? '')) }, { newline: '\n' })}\n`;
+}
+
+/** Parse an experiment CSV, checking it has the columns the tables need. */
+export function parseCsv(text: string, source: string): { fields: string[]; rows: CsvRow[] } {
+  const parsed = Papa.parse<CsvRow>(text, { header: true, skipEmptyLines: true });
+  if (parsed.errors.length) {
+    const e = parsed.errors[0]!;
+    throw new UserError(`${source}: not a valid CSV (row ${(e.row ?? 0) + 2}: ${e.message})`);
+  }
+  const fields = parsed.meta.fields ?? [];
+  const missing = [...FIXED_COLUMNS, ...TRAILING_COLUMNS].filter((c) => !fields.includes(c));
+  if (missing.length) throw new UserError(`${source}: missing column(s) ${missing.join(', ')}; is this a results CSV written by \`pix2pix eval run\`?`);
+  if (metricsOf(fields).length === 0) throw new UserError(`${source}: no metric columns (<metric>_mean); is this a results CSV written by \`pix2pix eval run\`?`);
+  if (parsed.data.length === 0) throw new UserError(`${source}: has no rows`);
+  return { fields, rows: parsed.data };
+}
+
+/** Metric keys, in column order, from `<m>_mean` headers. */
+export function metricsOf(fields: readonly string[]): string[] {
+  return fields.filter((f) => f.endsWith('_mean')).map((f) => f.slice(0, -'_mean'.length));
+}
+
+function fmt(v: string, digits = 3): string {
+  if (v === '') return '—';
+  const x = Number(v);
+  return Number.isFinite(x) ? x.toFixed(digits) : v;
+}
+
+function cell(row: CsvRow, m: string): string {
+  if (row[`${m}_mean`] === '') return row.status === 'missing' ? 'not run' : '—';
+  const repeats = Number(row.repeats);
+  return repeats > 1 ? `${fmt(row[`${m}_mean`]!)} ± ${fmt(row[`${m}_std`]!)}` : fmt(row[`${m}_mean`]!);
+}
+
+function escapeMd(s: string): string {
+  return s.replace(/\|/g, '\\|');
+}
+
+/**
+ * The markdown report of one experiment from its CSV rows: title line, what was run (dataset, image
+ * size, epochs, engine, segmenter), our table beside the paper's, run details, and the figures.
+ */
+export function markdownFromRows(rows: readonly CsvRow[], fields: readonly string[]): string {
+  const first = rows[0]!;
+  const metrics = metricsOf(fields);
+  const synthetic = rows.some((r) => r.dataset_kind === 'synthetic');
+  const all = (col: string): string => unique(rows.map((r) => r[col] ?? ''));
+  const oursHead = synthetic ? 'ours (synthetic)' : 'ours';
+  const paperHead = synthetic ? 'paper (Cityscapes; ours is synthetic)' : 'paper';
+  const lines: string[] = [];
+  lines.push(`# ${first.table}: ${first.title}${synthetic ? ' — synthetic data, not Cityscapes' : ''}`);
+  lines.push('');
+  lines.push(`Reproduction of pix2pix (Isola et al., CVPR 2017) ${first.table} with pix2pix-ts, experiment \`${first.experiment}\`, profile \`${first.profile}\`.`);
+  if (synthetic) {
+    lines.push('');
+    lines.push(`**These numbers come from the embedded synthetic street scenes, not from Cityscapes.** They show the pipeline and the relative behaviour of the variants; they are not comparable in absolute value to the paper's column.`);
+  }
+  lines.push('');
+  lines.push(`- Dataset: ${all('dataset')}${synthetic ? ' (synthetic)' : ''}`);
+  lines.push(`- Image size: ${all('image_size') || '—'}²`);
+  lines.push(`- Epochs (constant + linear decay): ${all('epochs') || '—'}`);
+  lines.push(`- Engine: ${all('engine') || '—'}`);
+  lines.push(`- Scorer: ${all('segmenter') || '—'}`);
+  lines.push(`- Repeats: ${all('repeats')} (seeds ${all('seeds') || '—'}); cells show mean ± sample std over repeats when there are several.`);
+  lines.push('');
+  const header = [ROW_HEADER[first.task!] ?? 'Variant', ...metrics.flatMap((m) => [`${METRIC_NAMES[m] ?? m} ${oursHead}`, `${METRIC_NAMES[m] ?? m} ${paperHead}`])];
+  lines.push(`| ${header.map(escapeMd).join(' | ')} |`);
+  lines.push(`|${header.map(() => '---').join('|')}|`);
+  for (const r of rows) {
+    const cells = [escapeMd(r.label || r.variant!), ...metrics.flatMap((m) => [cell(r, m), r[`${m}_paper`] ? fmt(r[`${m}_paper`]!, 2) : '—'])];
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  lines.push('');
+  lines.push('## Runs');
+  lines.push('');
+  lines.push('| Variant | Settings | Status | Repeats | Wall time (s) | Training (s) | Engine | Image size | Epochs |');
+  lines.push('|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    lines.push(`| ${escapeMd(r.variant!)} | \`${escapeMd(r.settings!)}\` | ${r.status} | ${r.repeats} | ${fmt(r.wall_seconds!, 0)} | ${fmt(r.train_seconds!, 0)} | ${r.engine || '—'} | ${r.image_size || '—'} | ${r.epochs || '—'} |`);
+  }
+  lines.push('');
+  lines.push('## Figures');
+  lines.push('');
+  lines.push(`Sample outputs on test images (first row: inputs, second: ground truth, then one row per variant): \`${first.experiment}/samples.png\``);
+  lines.push('');
+  lines.push(`![samples](${first.experiment}/samples.png)`);
+  lines.push('');
+  lines.push(`Training curves (one line per variant): \`${first.experiment}/losses.png\``);
+  lines.push('');
+  lines.push(`![losses](${first.experiment}/losses.png)`);
+  lines.push('');
+  return lines.join('\n');
+}
+
+export function markdownFromCsv(text: string, source: string): string {
+  const { fields, rows } = parseCsv(text, source);
+  return markdownFromRows(rows, fields);
+}

@@ -1,0 +1,245 @@
+/**
+ * Profile resolution: an experiment file + a profile name → the concrete runs (variant × seed),
+ * each with its complete training configuration and the hash that names its work folder.
+ *
+ * Precedence, later wins: the file's top-level settings (the paper's), the profile's section, the
+ * variant's overrides. `dataset` is replaced as a whole; `train` and `scorer` are merged key by key.
+ */
+import * as path from 'node:path';
+import { discriminatorOptions, generatorOptions, resolveTrainConfig, type TrainConfig } from '../../train/config.ts';
+import { assertGeneratorInput, discriminatorArch, discriminatorOutputSide, generatorArch } from '../../train/nets/arch.ts';
+import { UserError, errorMessage } from '../../util/errors.ts';
+import { hashOf } from './hash.ts';
+import {
+  type DatasetSpec,
+  type ExperimentSpec,
+  type FolderDataset,
+  type ScorerSettings,
+  type SegmenterTrainSettings,
+  type SyntheticDataset,
+  TASK_METRICS,
+  type Task,
+  type TrainSettings,
+} from './schema.ts';
+
+/** Bump when the meaning of a stage's output changes for the same settings (invalidates old work). */
+export const PIPELINE_VERSION = 1;
+
+export const WORK_DIR = '_work';
+
+export interface ResolvedDataset {
+  kind: 'synthetic' | 'folder';
+  spec: DatasetSpec;
+  hash: string;
+  /** One line for every results file: what the data is. */
+  description: string;
+  /** Side of the label maps the segmenter judges (synthetic: the generated size). */
+  labelSize?: number;
+  testSplit: string;
+}
+
+export interface ResolvedScorer {
+  metric: 'fcn' | 'labels' | 'color';
+  /** 'train' or the path of a segmenter .onnx (fcn only). */
+  segmenter: string;
+  segmenterTrain: SegmenterTrainSettings;
+  /** Keys the trained segmenter's folder (dataset + settings). */
+  segmenterHash: string;
+  mode: 'strict' | 'reference';
+  voidColors: 'none' | 'black' | 'all';
+  bins: number;
+  /** Keys the score stage: changing it re-scores without retraining. */
+  hash: string;
+}
+
+export interface ResolvedRun {
+  experiment: string;
+  variant: string;
+  label: string;
+  kind: 'generator' | 'ground-truth';
+  seed: number;
+  /** Image side the generator works at and the outputs have. */
+  size: number;
+  direction: 'AtoB' | 'BtoA';
+  /** Complete training settings (generator runs); `data` and `out` are filled in by the stage runner. */
+  train: Omit<TrainConfig, 'data' | 'out'> | null;
+  /** The variant's own overrides, as written in the file (for the CSV's settings column). */
+  overrides: TrainSettings;
+  hash: string;
+  /** `<out>/_work/<experiment>/<variant>-<hash>` relative to the results folder. */
+  workDir: string;
+}
+
+export interface ResolvedVariant {
+  name: string;
+  label: string;
+  kind: 'generator' | 'ground-truth';
+  overrides: TrainSettings;
+  paper: Record<string, number>;
+}
+
+export interface ResolvedExperiment {
+  file: string;
+  profile: string;
+  profileDescription: string;
+  name: string;
+  title: string;
+  table: string;
+  task: Task;
+  metrics: readonly string[];
+  dataset: ResolvedDataset;
+  scorer: ResolvedScorer;
+  /** Shared training settings after the profile (before variant overrides). */
+  train: TrainSettings;
+  seeds: number[];
+  variants: ResolvedVariant[];
+  runs: ResolvedRun[];
+}
+
+/** The direction each task trains in on Cityscapes-style AB data (A = photo, B = colour labels). */
+export const TASK_DIRECTION: Readonly<Record<Task, 'AtoB' | 'BtoA'>> = { labels2photo: 'BtoA', photo2labels: 'AtoB', color: 'BtoA' };
+
+export function isSynthetic(d: DatasetSpec): d is SyntheticDataset {
+  return 'synthetic' in d;
+}
+
+export function resolveDataset(d: DatasetSpec): ResolvedDataset {
+  if (isSynthetic(d)) {
+    const s = d.synthetic;
+    return {
+      kind: 'synthetic',
+      spec: d,
+      hash: hashOf({ synthetic: s, version: PIPELINE_VERSION }),
+      description: `synthetic street scenes (pix2pix-ts synth: ${s.count} images, ${s.size}², seed ${s.seed})`,
+      labelSize: s.size,
+      testSplit: 'test',
+    };
+  }
+  const f = d as FolderDataset;
+  return {
+    kind: 'folder',
+    spec: f,
+    hash: hashOf({ folder: f, version: PIPELINE_VERSION }),
+    description: f.name ?? `AB dataset at ${f.path}`,
+    testSplit: f.testSplit ?? 'test',
+  };
+}
+
+/** Sized generator name: `unet` at 128² → `unet_128`. */
+export function sizedNetG(netG: string | undefined, size: number): string {
+  if (netG === undefined || netG === 'unet') return `unet_${size}`;
+  if (netG === 'encoder_decoder') return `encoder_decoder_${size}`;
+  return netG;
+}
+
+/** Deepest U-Net (≤ 4 levels) whose input side divides `size`: the segmenter needs no bottleneck. */
+export function segmenterDepthFor(size: number): number {
+  let d = 4;
+  while (d > 1 && size % 2 ** d !== 0) d--;
+  return d;
+}
+
+function resolveScorer(task: Task, s: ScorerSettings, dataset: ResolvedDataset, imageSize: number): ResolvedScorer {
+  const metric = task === 'labels2photo' ? 'fcn' : task === 'photo2labels' ? 'labels' : 'color';
+  const segmenter = s.segmenter ?? 'train';
+  const segSize = s.segmenterTrain?.size ?? dataset.labelSize ?? imageSize;
+  const segmenterTrain: SegmenterTrainSettings = { ...s.segmenterTrain, size: segSize, depth: s.segmenterTrain?.depth ?? segmenterDepthFor(segSize) };
+  // The engine changes speed, not the model being trained: it does not key the folder.
+  const { engine: _engine, ...segKey } = segmenterTrain;
+  const segmenterHash = hashOf({ dataset: dataset.hash, segmenter: segKey, version: PIPELINE_VERSION });
+  const mode = s.mode ?? 'strict';
+  const voidColors = s.voidColors ?? 'none';
+  const bins = s.bins ?? 256;
+  const scoreKey =
+    metric === 'fcn' ? { metric, segmenter: segmenter === 'train' ? `train:${segmenterHash}` : path.resolve(segmenter), mode } : metric === 'labels' ? { metric, voidColors, mode } : { metric, bins };
+  return { metric, segmenter, segmenterTrain, segmenterHash, mode, voidColors, bins, hash: hashOf({ ...scoreKey, version: PIPELINE_VERSION }) };
+}
+
+/**
+ * Resolve `spec` under `profile`. `only` keeps one variant (for spreading variants over machines).
+ * Every configuration problem is a UserError naming the file, the variant and the setting.
+ */
+export function resolveExperiment(spec: ExperimentSpec, file: string, profile: string, only?: string): ResolvedExperiment {
+  const section = spec.profiles[profile];
+  if (section === undefined) {
+    const known = Object.keys(spec.profiles);
+    throw new UserError(`${file}: has no profile '${profile}'; --profile must be one of ${known.length ? known.join(', ') : '(none defined: add a profiles: section)'}`);
+  }
+  const dataset = resolveDataset(section.dataset ?? spec.dataset);
+  const train: TrainSettings = { ...spec.train, ...section.train };
+  const seeds = section.seeds ?? spec.seeds;
+  const scorerSettings: ScorerSettings = {
+    ...spec.scorer,
+    ...section.scorer,
+    segmenterTrain: { ...spec.scorer.segmenterTrain, ...section.scorer?.segmenterTrain },
+  };
+  const defaultSize = dataset.labelSize ?? 256;
+  const baseSize = train.size ?? defaultSize;
+  const scorer = resolveScorer(spec.task, scorerSettings, dataset, baseSize);
+
+  const inProfile = new Set(section.variants ?? spec.variants.map((v) => v.name));
+  if (only !== undefined && !spec.variants.some((v) => v.name === only)) {
+    throw new UserError(`--only ${only}: ${file} has no such variant; its variants are ${spec.variants.map((v) => v.name).join(', ')}`);
+  }
+  if (only !== undefined && !inProfile.has(only)) {
+    throw new UserError(`--only ${only}: profile '${profile}' of ${file} does not run that variant; it runs ${[...inProfile].join(', ')}`);
+  }
+  const variants: ResolvedVariant[] = spec.variants
+    .filter((v) => inProfile.has(v.name) && (only === undefined || v.name === only))
+    .map((v) => ({ name: v.name, label: v.label ?? v.name, kind: v.kind ?? 'generator', overrides: v.train ?? {}, paper: v.paper ?? {} }));
+
+  const runs: ResolvedRun[] = [];
+  for (const v of variants) {
+    const merged: TrainSettings = { ...train, ...v.overrides };
+    const size = merged.size ?? defaultSize;
+    const direction = merged.direction ?? TASK_DIRECTION[spec.task];
+    for (const seed of seeds) {
+      if (v.kind === 'ground-truth') {
+        const hash = hashOf({ kind: 'ground-truth', dataset: dataset.hash, size, direction, version: PIPELINE_VERSION });
+        runs.push({ experiment: spec.experiment, variant: v.name, label: v.label, kind: v.kind, seed, size, direction, train: null, overrides: {}, hash, workDir: path.join(WORK_DIR, spec.experiment, `${v.name}-${hash}`) });
+        // Real images are the same for every seed: one run stands for all repeats.
+        break;
+      }
+      let config: TrainConfig;
+      try {
+        config = resolveTrainConfig({ ...merged, netG: sizedNetG(merged.netG, size), size, direction, seed, data: '', out: '' });
+        // Fail now, not after hours of other variants: the networks must exist at this image size.
+        assertGeneratorInput(generatorArch(generatorOptions(config)), size);
+        const d = discriminatorOptions(config);
+        if (d) discriminatorOutputSide(discriminatorArch(d), size);
+      } catch (e) {
+        throw new UserError(`${file}: variant '${v.name}' (profile '${profile}'): ${errorMessage(e)}`);
+      }
+      const { data: _d, out: _o, ...rest } = config;
+      // engine, valLimit and sampleRows change speed and logs, not the trained model (the trainer lets
+      // them change on resume too), so they do not key the folder.
+      const { engine: _e, valLimit: _v, sampleRows: _s, ...key } = rest;
+      const hash = hashOf({ kind: 'generator', dataset: dataset.hash, train: key, version: PIPELINE_VERSION });
+      runs.push({ experiment: spec.experiment, variant: v.name, label: v.label, kind: 'generator', seed, size, direction, train: rest, overrides: v.overrides, hash, workDir: path.join(WORK_DIR, spec.experiment, `${v.name}-${hash}`) });
+    }
+  }
+  return {
+    file,
+    profile,
+    profileDescription: section.description ?? '',
+    name: spec.experiment,
+    title: spec.title,
+    table: spec.table,
+    task: spec.task,
+    metrics: TASK_METRICS[spec.task],
+    dataset,
+    scorer,
+    train,
+    seeds,
+    variants,
+    runs,
+  };
+}
+
+export function datasetDir(out: string, d: ResolvedDataset): string {
+  return d.kind === 'synthetic' ? path.join(out, WORK_DIR, '_data', `synthetic-${d.hash}`) : (d.spec as FolderDataset).path;
+}
+
+export function segmenterDir(out: string, s: ResolvedScorer): string {
+  return path.join(out, WORK_DIR, '_segmenters', s.segmenterHash);
+}

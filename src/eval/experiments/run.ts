@@ -1,0 +1,311 @@
+/**
+ * `pix2pix eval run` and `pix2pix results collect|table`: orchestrates an experiment file — prepare
+ * the dataset, train the segmenter, train/export/translate every variant in parallel workers,
+ * score, then write results/<experiment>.csv, .md, samples.png and losses.png.
+ */
+import { promises as fsp } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import * as path from 'node:path';
+import Papa from 'papaparse';
+import { UserError } from '../../util/errors.ts';
+import { exists, writeFileAtomic } from '../../util/fs.ts';
+import { labelledGrid, linePlot, type Series, tile } from './draw.ts';
+import { datasetDir, isSynthetic, type ResolvedExperiment, type ResolvedRun, resolveExperiment, segmenterDir } from './resolve.ts';
+import { type ExperimentSummary, markdownFromCsv, markdownFromRows, summaryRows, toCsv, type VariantSummary } from './report.ts';
+import { runPool, type PoolTask } from './scheduler.ts';
+import { readExperiment, type FolderDataset, type SyntheticDataset } from './schema.ts';
+import { describeSegmenter, readSegmenterInfo, SEGMENTER_MODEL } from './segmenter-stage.ts';
+import {
+  halfDir,
+  IMAGES_DIR,
+  inputSide,
+  pendingStages,
+  readMarker,
+  readRunResult,
+  RESULT_FILE,
+  type RunJob,
+  type RunResult,
+  type StageName,
+  runScoreStage,
+  stageKeys,
+  stagesOf,
+  targetSide,
+  workPath,
+  materializeHalf,
+} from './stages.ts';
+
+export interface RunExperimentOptions {
+  file: string;
+  profile: string;
+  out: string;
+  only?: string;
+  resume?: boolean;
+  /** Parallel worker processes (default: every core). */
+  jobs?: number;
+  log?: (line: string) => void;
+}
+
+export interface ExperimentOutputs {
+  csv: string;
+  markdown: string;
+  samples: string | null;
+  losses: string | null;
+  summary: ExperimentSummary;
+}
+
+const defaultLog = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+/** Write the synthetic dataset once (into a temporary folder, renamed when complete). */
+async function ensureSyntheticDataset(dir: string, spec: SyntheticDataset, log: (l: string) => void): Promise<void> {
+  if (await exists(path.join(dir, 'dataset.json'))) return;
+  const { synthesizeDataset } = await import('../../data/synth.ts');
+  const tmp = `${dir}.tmp-${process.pid}`;
+  await fsp.rm(tmp, { recursive: true, force: true });
+  log(`dataset: writing synthetic scenes (${spec.synthetic.count} images, ${spec.synthetic.size}²) to ${dir}`);
+  await synthesizeDataset({ out: tmp, ...spec.synthetic });
+  try {
+    await fsp.rename(tmp, dir);
+  } catch (e) {
+    // Another process finished the same dataset first; its copy is identical.
+    await fsp.rm(tmp, { recursive: true, force: true });
+    if (!(await exists(path.join(dir, 'dataset.json')))) throw e;
+  }
+}
+
+interface Prepared {
+  data: string;
+  labelsDir: string | null;
+  segmenterModel: string | null;
+  segmenterTask: PoolTask | null;
+  segmenterDir: string | null;
+}
+
+async function prepare(exp: ResolvedExperiment, out: string, log: (l: string) => void): Promise<Prepared> {
+  const data = datasetDir(out, exp.dataset);
+  const spec = exp.dataset.spec;
+  if (isSynthetic(spec)) await ensureSyntheticDataset(data, spec, log);
+  else if (!(await exists(path.join(data, exp.dataset.testSplit)))) {
+    throw new UserError(`${exp.file}: dataset.path ${data} has no ${exp.dataset.testSplit}/ split to translate; set dataset.testSplit (Cityscapes: val)`);
+  }
+  let labelsDir: string | null = isSynthetic(spec) ? path.join(data, 'gtFine', exp.dataset.testSplit) : ((spec as FolderDataset).labels ?? null);
+  if (exp.scorer.metric === 'color') labelsDir = null;
+  else if (!labelsDir) throw new UserError(`${exp.file}: dataset.labels is needed to score ${exp.task} (the folder of *_gtFine_labelIds.png of the ${exp.dataset.testSplit} split)`);
+  let segmenterModel: string | null = null;
+  let segmenterTask: PoolTask | null = null;
+  let segDir: string | null = null;
+  if (exp.scorer.metric === 'fcn') {
+    if (exp.scorer.segmenter === 'train') {
+      segDir = segmenterDir(out, exp.scorer);
+      segmenterModel = path.join(segDir, SEGMENTER_MODEL);
+      const segData = isSynthetic(spec) ? data : (spec as FolderDataset).segmenterData;
+      if (!segData) throw new UserError(`${exp.file}: scorer.segmenter is 'train' but dataset.segmenterData is not set: point it at a Cityscapes root (leftImg8bit/ + gtFine/), or set scorer.segmenter to an FCN .onnx`);
+      if (!(await readSegmenterInfo(segDir))) {
+        segmenterTask = {
+          label: 'segmenter',
+          message: { kind: 'segmenter', job: { dir: segDir, data: segData, settings: exp.scorer.segmenterTrain, datasetDescription: exp.dataset.description } },
+        };
+      }
+    } else {
+      segmenterModel = path.resolve(exp.scorer.segmenter);
+      if (!(await exists(segmenterModel))) throw new UserError(`${exp.file}: scorer.segmenter ${exp.scorer.segmenter} does not exist; give the FCN .onnx (with its .onnx.json sidecar) or 'train'`);
+    }
+  }
+  return { data, labelsDir, segmenterModel, segmenterTask, segmenterDir: segDir };
+}
+
+function runLabel(exp: ResolvedExperiment, run: ResolvedRun): string {
+  return exp.seeds.length > 1 && run.kind === 'generator' ? `${run.variant} s${run.seed}` : run.variant;
+}
+
+/** Run (or resume) every stage of an experiment, then write its results files. */
+export async function runExperiment(o: RunExperimentOptions): Promise<ExperimentOutputs> {
+  const log = o.log ?? defaultLog;
+  const out = path.resolve(o.out);
+  const spec = await readExperiment(o.file);
+  const exp = resolveExperiment(spec, o.file, o.profile, o.only);
+  const cores = availableParallelism();
+  const jobs = o.jobs ?? cores;
+  if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`--jobs must be a positive integer (got ${o.jobs})`);
+  log(`${exp.name} (${exp.table}), profile ${exp.profile}: ${exp.variants.length} variant(s) × ${exp.seeds.length} seed(s) = ${exp.runs.length} run(s); data: ${exp.dataset.description}`);
+  const prep = await prepare(exp, out, log);
+
+  const tasks: PoolTask[] = [];
+  if (prep.segmenterTask) tasks.push(prep.segmenterTask);
+  const lanes = Math.max(1, Math.min(jobs, exp.runs.length + (prep.segmenterTask ? 1 : 0)));
+  const threads = Math.max(1, Math.floor(cores / lanes));
+  for (const run of exp.runs) {
+    const dir = workPath(out, run);
+    const keys = stageKeys(run, exp.dataset.testSplit, exp.scorer.hash);
+    const order: StageName[] = stagesOf(run).filter((s) => s !== 'score');
+    const pending = pendingStages(await readMarker(dir), stagesOf(run), keys).filter((s) => order.includes(s));
+    if (pending.length === 0) {
+      log(`[${runLabel(exp, run)}] ${order.join(', ')}: already done (skipped)`);
+      continue;
+    }
+    if (pending.includes('train') && !o.resume && (await exists(path.join(dir, 'train', 'checkpoint.bin')))) {
+      throw new UserError(`${run.variant} (seed ${run.seed}): ${path.join(dir, 'train')} holds an interrupted training run; pass --resume to continue it (or delete that folder to start over)`);
+    }
+    const job: RunJob = { out, run, data: prep.data, testSplit: exp.dataset.testSplit, datasetDescription: exp.dataset.description, resume: o.resume ?? false, threads };
+    tasks.push({ label: runLabel(exp, run), message: { kind: 'run', job } });
+  }
+  if (tasks.length) {
+    const atOnce = Math.min(jobs, tasks.length);
+    log(`running ${tasks.length} job(s), ${atOnce} at once (--jobs ${jobs}; ${cores} cores; training uses one core per job)`);
+    const outcomes = await runPool(tasks, jobs, log);
+    const bad = outcomes.find((x) => !x.ok);
+    if (bad) {
+      const msg = `${bad.label}: ${bad.message}`;
+      throw bad.userError ? new UserError(msg) : new Error(msg);
+    }
+  }
+
+  let segmenterDescription = exp.scorer.metric === 'color' ? 'none (Lab histogram intersection needs no segmenter)' : exp.scorer.metric === 'labels' ? 'none (generated colour maps → trainIds by nearest Cityscapes colour)' : `FCN ${exp.scorer.segmenter}`;
+  if (prep.segmenterDir) {
+    const info = await readSegmenterInfo(prep.segmenterDir);
+    if (!info) throw new Error(`segmenter in ${prep.segmenterDir} did not finish`);
+    segmenterDescription = describeSegmenter(info);
+  }
+  for (const run of exp.runs) {
+    await runScoreStage(
+      { out, run, data: prep.data, testSplit: exp.dataset.testSplit, labelsDir: prep.labelsDir, scorer: exp.scorer, segmenterModel: prep.segmenterModel, segmenterDescription, datasetDescription: exp.dataset.description },
+      (l) => log(`[${runLabel(exp, run)}] ${l}`),
+    );
+  }
+  // Collect every variant of the profile (not only --only's), so partial runs show what is missing.
+  return collectExperiment(await readExperiment(o.file).then((s) => resolveExperiment(s, o.file, o.profile)), out, prep.data, log);
+}
+
+async function readFinished(out: string, run: ResolvedRun): Promise<RunResult | null> {
+  const dir = workPath(out, run);
+  if (!(await exists(path.join(dir, RESULT_FILE)))) return null;
+  const r = await readRunResult(dir);
+  return r.hash === run.hash ? r : null;
+}
+
+/** Merge the finished runs of one resolved experiment into its results files. */
+export async function collectExperiment(exp: ResolvedExperiment, out: string, data: string, log: (l: string) => void = defaultLog): Promise<ExperimentOutputs> {
+  const variants: VariantSummary[] = [];
+  const firstRun = new Map<string, ResolvedRun>();
+  for (const v of exp.variants) {
+    const runs = exp.runs.filter((r) => r.variant === v.name);
+    const results = (await Promise.all(runs.map((r) => readFinished(out, r)))).filter((r): r is RunResult => r !== null);
+    const done = runs.find((r) => results.some((x) => x.seed === r.seed));
+    if (done) firstRun.set(v.name, done);
+    variants.push({ variant: v.name, label: v.label, kind: v.kind, settings: v.overrides as Record<string, unknown>, paper: v.paper, results, expectedRuns: runs.length });
+  }
+  const summary: ExperimentSummary = {
+    experiment: exp.name,
+    title: exp.title,
+    table: exp.table,
+    task: exp.task,
+    profile: exp.profile,
+    metrics: exp.metrics,
+    datasetKind: exp.dataset.kind,
+    dataset: exp.dataset.description,
+    variants,
+  };
+  const { fields, rows } = summaryRows(summary);
+  const csv = path.join(out, `${exp.name}.csv`);
+  const md = path.join(out, `${exp.name}.md`);
+  await writeFileAtomic(csv, toCsv(fields, rows));
+  await writeFileAtomic(md, markdownFromRows(rows, fields));
+  const figDir = path.join(out, exp.name);
+  const samples = await writeSamplesGrid(exp, out, data, firstRun, path.join(figDir, 'samples.png'));
+  const losses = await writeLossPlot(exp, out, firstRun, path.join(figDir, 'losses.png'));
+  const missing = variants.filter((v) => v.results.length < v.expectedRuns).map((v) => v.variant);
+  log(`${exp.name}: wrote ${csv} and ${md}${missing.length ? ` (not finished: ${missing.join(', ')})` : ''}`);
+  return { csv, markdown: md, samples, losses, summary };
+}
+
+const SAMPLE_COLUMNS = 4;
+
+async function writeSamplesGrid(exp: ResolvedExperiment, out: string, data: string, firstRun: Map<string, ResolvedRun>, file: string): Promise<string | null> {
+  const runs = [...firstRun.values()];
+  if (runs.length === 0) return null;
+  const { readImage, writeImage, listImages } = await import('../../data/image.ts');
+  const size = runs[0]!.size;
+  const direction = runs[0]!.direction;
+  const names = (await listImages(path.join(data, exp.dataset.testSplit))).slice(0, SAMPLE_COLUMNS).map((n) => n.replace(/\.[^./]+$/, '.png'));
+  const dsHash = (await import('./hash.ts')).hashOf({ data: path.resolve(data) });
+  const inputs = await materializeHalf(data, exp.dataset.testSplit, inputSide(direction), size, halfDir(out, dsHash, exp.dataset.testSplit, inputSide(direction), size));
+  const targets = await materializeHalf(data, exp.dataset.testSplit, targetSide(direction), size, halfDir(out, dsHash, exp.dataset.testSplit, targetSide(direction), size));
+  const load = async (dir: string): Promise<(import('../../data/image.ts').RgbImage | null)[]> =>
+    Promise.all(names.map(async (n) => ((await exists(path.join(dir, n))) ? readImage(path.join(dir, n), { resize: { width: size, height: size } }) : null)));
+  const rows = [
+    { label: 'input', images: await load(inputs) },
+    { label: 'ground truth', images: await load(targets) },
+  ];
+  for (const run of runs) rows.push({ label: run.label, images: await load(path.join(workPath(out, run), IMAGES_DIR)) });
+  await writeImage(file, labelledGrid(rows, size), 'png');
+  return file;
+}
+
+const LOSS_PANELS: readonly { title: string; value: (r: Record<string, string>) => number }[] = [
+  { title: 'val L1 (test-time G on val pairs)', value: (r) => (r.val_L1 === '' ? Number.NaN : Number(r.val_L1)) },
+  { title: 'G L1 (training)', value: (r) => Number(r.G_L1) },
+  { title: 'G GAN (training)', value: (r) => Number(r.G_GAN) },
+  { title: 'D (mean of real and fake terms)', value: (r) => (Number(r.D_real) + Number(r.D_fake)) / 2 },
+];
+
+async function writeLossPlot(exp: ResolvedExperiment, out: string, firstRun: Map<string, ResolvedRun>, file: string): Promise<string | null> {
+  const curves: { name: string; rows: Record<string, string>[] }[] = [];
+  for (const run of firstRun.values()) {
+    if (run.kind !== 'generator') continue;
+    const f = path.join(workPath(out, run), 'train', 'losses.csv');
+    if (!(await exists(f))) continue;
+    const parsed = Papa.parse<Record<string, string>>(await fsp.readFile(f, 'utf8'), { header: true, skipEmptyLines: true });
+    curves.push({ name: run.label, rows: parsed.data });
+  }
+  if (curves.length === 0) return null;
+  const { writeImage } = await import('../../data/image.ts');
+  const panels = LOSS_PANELS.map((p) => {
+    const series: Series[] = curves
+      .map((c) => ({ name: c.name, points: c.rows.map((r) => [Number(r.epoch), p.value(r)] as const).filter(([, y]) => Number.isFinite(y)) }))
+      // A loss a variant does not use is reported as 0: leave it out rather than draw a flat line.
+      .filter((s) => s.points.length > 0 && s.points.some(([, y]) => y !== 0));
+    return linePlot(series, { width: 560, height: 340, title: `${exp.name}: ${p.title}`, xLabel: 'epoch', yLabel: 'loss' });
+  });
+  await writeImage(file, tile(panels, 2), 'png');
+  return file;
+}
+
+export interface CollectOptions {
+  files: string[];
+  profile: string;
+  out: string;
+  log?: (line: string) => void;
+}
+
+/** `pix2pix results collect`: merge per-variant results (e.g. from `--only` runs) into the tables. */
+export async function collectResults(o: CollectOptions): Promise<ExperimentOutputs[]> {
+  const out = path.resolve(o.out);
+  const outputs: ExperimentOutputs[] = [];
+  for (const file of o.files) {
+    const exp = resolveExperiment(await readExperiment(file), file, o.profile);
+    const data = datasetDir(out, exp.dataset);
+    outputs.push(await collectExperiment(exp, out, data, o.log));
+  }
+  return outputs;
+}
+
+/** `pix2pix results table`: regenerate each CSV's markdown from the CSV alone. */
+export async function regenerateTables(csvFiles: string[], log: (l: string) => void = defaultLog): Promise<string[]> {
+  if (csvFiles.length === 0) throw new UserError('results table: name at least one CSV, e.g. results/*.csv');
+  const written: string[] = [];
+  for (const f of csvFiles) {
+    if (!f.endsWith('.csv')) throw new UserError(`${f}: not a .csv file; pass the results CSVs (results/*.csv)`);
+    let text: string;
+    try {
+      text = await fsp.readFile(f, 'utf8');
+    } catch {
+      throw new UserError(`${f}: cannot read it; pass existing results CSVs (results/*.csv)`);
+    }
+    const md = f.replace(/\.csv$/, '.md');
+    await writeFileAtomic(md, markdownFromCsv(text, f));
+    log(`wrote ${md}`);
+    written.push(md);
+  }
+  return written;
+}

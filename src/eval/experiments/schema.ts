@@ -1,0 +1,434 @@
+/**
+ * Experiment files (experiments/*.yaml): what one paper table needs — the dataset, the shared
+ * training settings, the variants (name + overrides + the paper's numbers), the scorer, the seeds
+ * and the profiles (quick / full / ci) that override those settings.
+ *
+ * Validation is done on the YAML syntax tree so that every error names the file, the line, the key
+ * path and what is allowed, in one line: `experiments/x.yaml:12: variants[2].train.rf: …`.
+ */
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { LOSS_MODES, type LossMode } from '../../train/config.ts';
+import { UserError } from '../../util/errors.ts';
+
+export type Task = 'labels2photo' | 'photo2labels' | 'color';
+export const TASKS: readonly Task[] = ['labels2photo', 'photo2labels', 'color'];
+
+/** The metrics each task reports, in table order. */
+export const TASK_METRICS: Readonly<Record<Task, readonly string[]>> = {
+  labels2photo: ['pixelAcc', 'classAcc', 'classIoU'],
+  photo2labels: ['pixelAcc', 'classAcc', 'classIoU'],
+  color: ['L', 'a', 'b'],
+};
+
+/** Engines a file may name; checked against the engine registry by a test. */
+export const ENGINE_CHOICES = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+export type EngineChoice = (typeof ENGINE_CHOICES)[number];
+
+export interface SyntheticDataset {
+  synthetic: { count: number; size: number; seed: number; splits?: { train: number; val: number; test: number } };
+}
+
+/** A dataset on disk: an AB folder (train/ and the test split), labels and real photos for scoring. */
+export interface FolderDataset {
+  /** Aligned AB (or paired A/ B/) dataset root. */
+  path: string;
+  /** Split that is translated and scored (Cityscapes: val). */
+  testSplit?: string;
+  /** Ground-truth label maps of the test split (`*_gtFine_labelIds.png`, any depth). */
+  labels?: string;
+  /** Cityscapes-layout root (leftImg8bit/ + gtFine/) a segmenter is trained on (`segmenter: train`). */
+  segmenterData?: string;
+  /** Says in every results file what the data is (e.g. "Cityscapes (pix2pix AB, 256²)"). */
+  name?: string;
+}
+
+export type DatasetSpec = SyntheticDataset | FolderDataset;
+
+/** Training settings a file may set: the fields of resolveTrainConfig's input (camelCase). */
+export interface TrainSettings {
+  direction?: 'AtoB' | 'BtoA';
+  /** `unet` / `encoder_decoder` alone take the image size (unet_128 at 128²). */
+  netG?: string;
+  ngf?: number;
+  ndf?: number;
+  netD?: 'basic' | 'pixel' | 'n_layers';
+  nLayersD?: number;
+  rf?: number;
+  norm?: 'batch' | 'instance';
+  dropout?: 'paper' | 'pytorch' | 'none';
+  concatOrder?: 'decoder-first' | 'skip-first';
+  loss?: LossMode;
+  ganMode?: 'vanilla' | 'lsgan';
+  lambdaL1?: number;
+  size?: number;
+  loadSize?: number;
+  batchSize?: number;
+  epochs?: number;
+  epochsDecay?: number;
+  lr?: number;
+  beta1?: number;
+  engine?: EngineChoice;
+  sampleRows?: number;
+  valLimit?: number;
+}
+
+export interface SegmenterTrainSettings {
+  size?: number;
+  ngf?: number;
+  depth?: number;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  seed?: number;
+  engine?: EngineChoice;
+}
+
+export interface ScorerSettings {
+  /** `train` (train a small U-Net segmenter on the real photos) or a segmenter .onnx with its sidecar. */
+  segmenter?: string;
+  segmenterTrain?: SegmenterTrainSettings;
+  /** Confusion-matrix semantics: strict (default) or the reference fast_hist quirks. */
+  mode?: 'strict' | 'reference';
+  /** photo→labels: palette used to read generated colour maps. */
+  voidColors?: 'none' | 'black' | 'all';
+  /** color: histogram bins per channel. */
+  bins?: number;
+}
+
+export interface ProfileSection {
+  description?: string;
+  dataset?: DatasetSpec;
+  train?: TrainSettings;
+  scorer?: ScorerSettings;
+  seeds?: number[];
+  /** Run only these variants in this profile. */
+  variants?: string[];
+}
+
+export interface VariantSpec {
+  name: string;
+  /** The row label of the paper's table. */
+  label?: string;
+  /** `ground-truth`: no generator; the real test images are scored (Table 1's last row). */
+  kind?: 'generator' | 'ground-truth';
+  train?: TrainSettings;
+  /** The paper's numbers for this row (spec §7), keyed by the task's metrics. */
+  paper?: Record<string, number>;
+}
+
+export interface ExperimentSpec {
+  experiment: string;
+  title: string;
+  /** Which table or figure of the paper this reproduces. */
+  table: string;
+  task: Task;
+  description?: string;
+  dataset: DatasetSpec;
+  train: TrainSettings;
+  scorer: ScorerSettings;
+  seeds: number[];
+  variants: VariantSpec[];
+  profiles: Record<string, ProfileSection>;
+}
+
+type Path = (string | number)[];
+
+// ------------------------------------------------------------------------------------------------
+// Locating nodes
+
+function formatPath(p: Path): string {
+  let s = '';
+  for (const k of p) s += typeof k === 'number' ? `[${k}]` : s ? `.${k}` : k;
+  return s || '(top level)';
+}
+
+class Locator {
+  constructor(
+    private readonly root: YamlNode | null,
+    private readonly lines: LineCounter,
+  ) {}
+
+  /** Line of the value at `path` (or of its key, or of the deepest node that exists on the way). */
+  line(path: Path, atKey = false): number {
+    let node: unknown = this.root;
+    let best = this.offsetOf(node);
+    for (let i = 0; i < path.length; i++) {
+      const k = path[i]!;
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === k);
+        if (!pair) break;
+        best = this.offsetOf(pair.key) ?? best;
+        if (atKey && i === path.length - 1) break;
+        node = pair.value;
+      } else if (isSeq(node) && typeof k === 'number') {
+        node = node.items[k];
+      } else break;
+      best = this.offsetOf(node) ?? best;
+    }
+    return best === undefined ? 1 : this.lines.linePos(best).line;
+  }
+
+  private offsetOf(n: unknown): number | undefined {
+    const r = (n as { range?: [number, number, number] } | null)?.range;
+    return r ? r[0] : undefined;
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Validation
+
+interface Ctx {
+  file: string;
+  loc: Locator;
+}
+
+function fail(ctx: Ctx, path: Path, message: string, atKey = false): never {
+  throw new UserError(`${ctx.file}:${ctx.loc.line(path, atKey)}: ${formatPath(path)}: ${message}`);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return JSON.stringify(v);
+}
+
+function obj(ctx: Ctx, v: unknown, path: Path, what: string): Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) fail(ctx, path, `must be a mapping (${what}), got ${describe(v)}`);
+  return v as Record<string, unknown>;
+}
+
+function onlyKeys(ctx: Ctx, o: Record<string, unknown>, path: Path, allowed: readonly string[]): void {
+  for (const k of Object.keys(o)) {
+    if (!allowed.includes(k)) fail(ctx, [...path, k], `unknown key; allowed here: ${allowed.join(', ')}`, true);
+  }
+}
+
+function str(ctx: Ctx, v: unknown, path: Path): string {
+  if (typeof v !== 'string' || v === '') fail(ctx, path, `must be a non-empty string, got ${describe(v)}`);
+  return v;
+}
+
+function num(ctx: Ctx, v: unknown, path: Path, opts: { int?: boolean; min?: number; max?: number } = {}): number {
+  const ok = typeof v === 'number' && Number.isFinite(v) && (!opts.int || Number.isInteger(v)) && (opts.min === undefined || v >= opts.min) && (opts.max === undefined || v <= opts.max);
+  if (!ok) {
+    const kind = opts.int ? 'an integer' : 'a number';
+    const range = opts.min !== undefined && opts.max !== undefined ? ` from ${opts.min} to ${opts.max}` : opts.min !== undefined ? ` ≥ ${opts.min}` : '';
+    fail(ctx, path, `must be ${kind}${range}, got ${describe(v)}`);
+  }
+  return v as number;
+}
+
+function oneOf<T extends string>(ctx: Ctx, v: unknown, path: Path, allowed: readonly T[]): T {
+  if (typeof v !== 'string' || !allowed.includes(v as T)) fail(ctx, path, `must be one of ${allowed.join(', ')}; got ${describe(v)}`);
+  return v as T;
+}
+
+type FieldCheck = (ctx: Ctx, v: unknown, path: Path) => unknown;
+const int = (min: number, max?: number): FieldCheck => (c, v, p) => num(c, v, p, { int: true, min, max });
+const real = (min: number): FieldCheck => (c, v, p) => num(c, v, p, { min });
+const choice = (allowed: readonly string[]): FieldCheck => (c, v, p) => oneOf(c, v, p, allowed);
+
+const TRAIN_FIELDS: Record<keyof TrainSettings, FieldCheck> = {
+  direction: choice(['AtoB', 'BtoA']),
+  netG: (c, v, p) => {
+    const s = str(c, v, p);
+    if (!/^(unet|encoder_decoder)(_\d+)?$/.test(s)) fail(c, p, `must be unet, encoder_decoder (sized to the images) or unet_N / encoder_decoder_N; got ${describe(v)}`);
+    return s;
+  },
+  ngf: int(1),
+  ndf: int(1),
+  netD: choice(['basic', 'pixel', 'n_layers']),
+  nLayersD: int(0, 8),
+  rf: (c, v, p) => {
+    if (![1, 16, 34, 70, 142, 286, 574].includes(v as number)) fail(c, p, `must be a PatchGAN receptive field: 1, 16, 34, 70, 142, 286 or 574; got ${describe(v)}`);
+    return v;
+  },
+  norm: choice(['batch', 'instance']),
+  dropout: choice(['paper', 'pytorch', 'none']),
+  concatOrder: choice(['decoder-first', 'skip-first']),
+  loss: choice(LOSS_MODES),
+  ganMode: choice(['vanilla', 'lsgan']),
+  lambdaL1: real(0),
+  size: int(4),
+  loadSize: int(4),
+  batchSize: int(1),
+  epochs: int(1),
+  epochsDecay: int(0),
+  lr: (c, v, p) => {
+    const x = num(c, v, p);
+    if (!(x > 0)) fail(c, p, `must be a positive number, got ${describe(v)}`);
+    return x;
+  },
+  beta1: (c, v, p) => num(c, v, p, { min: 0, max: 1 }),
+  engine: choice(ENGINE_CHOICES),
+  sampleRows: int(0),
+  valLimit: int(0),
+};
+
+const SEGMENTER_FIELDS: Record<keyof SegmenterTrainSettings, FieldCheck> = {
+  size: int(8),
+  ngf: int(1),
+  depth: int(1, 10),
+  epochs: int(1),
+  batchSize: int(1),
+  lr: real(0),
+  seed: int(0),
+  engine: choice(ENGINE_CHOICES),
+};
+
+function fields<T>(ctx: Ctx, v: unknown, path: Path, spec: Record<string, FieldCheck>, what: string): T {
+  const o = obj(ctx, v, path, what);
+  onlyKeys(ctx, o, path, Object.keys(spec));
+  for (const [k, val] of Object.entries(o)) spec[k]!(ctx, val, [...path, k]);
+  return o as T;
+}
+
+function trainSettings(ctx: Ctx, v: unknown, path: Path): TrainSettings {
+  return fields<TrainSettings>(ctx, v, path, TRAIN_FIELDS, 'training settings');
+}
+
+function scorerSettings(ctx: Ctx, v: unknown, path: Path): ScorerSettings {
+  return fields<ScorerSettings>(ctx, v, path, {
+    segmenter: (c, x, p) => {
+      const s = str(c, x, p);
+      if (s !== 'train' && !s.endsWith('.onnx')) fail(c, p, `must be 'train' (train a segmenter on the real photos) or a path to a segmenter .onnx (with its .onnx.json sidecar); got ${describe(x)}`);
+      return s;
+    },
+    segmenterTrain: (c, x, p) => fields(c, x, p, SEGMENTER_FIELDS, 'segmenter training settings'),
+    mode: choice(['strict', 'reference']),
+    voidColors: choice(['none', 'black', 'all']),
+    bins: int(1),
+  }, 'scorer settings');
+}
+
+function datasetSpec(ctx: Ctx, v: unknown, path: Path): DatasetSpec {
+  const o = obj(ctx, v, path, 'either synthetic: {count, size, seed} or path: DIR');
+  if ('synthetic' in o) {
+    onlyKeys(ctx, o, path, ['synthetic']);
+    const s = obj(ctx, o.synthetic, [...path, 'synthetic'], 'count, size, seed');
+    onlyKeys(ctx, s, [...path, 'synthetic'], ['count', 'size', 'seed', 'splits']);
+    for (const k of ['count', 'size', 'seed'] as const) if (s[k] === undefined) fail(ctx, [...path, 'synthetic'], `needs ${k}`);
+    num(ctx, s.count, [...path, 'synthetic', 'count'], { int: true, min: 3 });
+    num(ctx, s.size, [...path, 'synthetic', 'size'], { int: true, min: 8 });
+    num(ctx, s.seed, [...path, 'synthetic', 'seed'], { int: true, min: 0 });
+    if (s.splits !== undefined) {
+      const sp = obj(ctx, s.splits, [...path, 'synthetic', 'splits'], 'train, val, test fractions');
+      onlyKeys(ctx, sp, [...path, 'synthetic', 'splits'], ['train', 'val', 'test']);
+      for (const k of ['train', 'val', 'test']) num(ctx, sp[k], [...path, 'synthetic', 'splits', k], { min: 0 });
+    }
+    return o as unknown as SyntheticDataset;
+  }
+  if ('path' in o) {
+    onlyKeys(ctx, o, path, ['path', 'testSplit', 'labels', 'segmenterData', 'name']);
+    for (const k of Object.keys(o)) str(ctx, o[k], [...path, k]);
+    return o as unknown as FolderDataset;
+  }
+  return fail(ctx, path, 'must have either synthetic: {count, size, seed} (the embedded synthetic street scenes) or path: DIR (an AB dataset)');
+}
+
+function seeds(ctx: Ctx, v: unknown, path: Path): number[] {
+  if (!Array.isArray(v) || v.length === 0) fail(ctx, path, `must be a non-empty list of integer seeds (one run per seed), got ${describe(v)}`);
+  v.forEach((s, i) => num(ctx, s, [...path, i], { int: true, min: 0 }));
+  if (new Set(v).size !== v.length) fail(ctx, path, 'lists a seed twice; repeats need different seeds');
+  return v as number[];
+}
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.+-]*$/;
+
+/** Validate a parsed experiment object; `ctx` locates errors in the source. */
+function validate(ctx: Ctx, raw: unknown): ExperimentSpec {
+  const o = obj(ctx, raw, [], 'an experiment');
+  const TOP = ['experiment', 'title', 'table', 'task', 'description', 'dataset', 'train', 'scorer', 'seeds', 'variants', 'profiles'];
+  onlyKeys(ctx, o, [], TOP);
+  for (const k of ['experiment', 'title', 'table', 'task', 'dataset', 'variants'] as const) {
+    if (o[k] === undefined) fail(ctx, [], `missing required key '${k}' (an experiment needs ${['experiment', 'title', 'table', 'task', 'dataset', 'variants'].join(', ')})`);
+  }
+  const name = str(ctx, o.experiment, ['experiment']);
+  if (!NAME_RE.test(name)) fail(ctx, ['experiment'], `must be a file-name-safe name (letters, digits, . _ + -), got ${describe(name)}`);
+  str(ctx, o.title, ['title']);
+  str(ctx, o.table, ['table']);
+  if (o.description !== undefined) str(ctx, o.description, ['description']);
+  const task = oneOf(ctx, o.task, ['task'], TASKS);
+  datasetSpec(ctx, o.dataset, ['dataset']);
+  if (o.train !== undefined) trainSettings(ctx, o.train, ['train']);
+  else o.train = {};
+  if (o.scorer !== undefined) scorerSettings(ctx, o.scorer, ['scorer']);
+  else o.scorer = {};
+  if (o.seeds !== undefined) seeds(ctx, o.seeds, ['seeds']);
+  else o.seeds = [1];
+
+  if (!Array.isArray(o.variants) || o.variants.length === 0) fail(ctx, ['variants'], `must be a non-empty list of variants (name + overrides), got ${describe(o.variants)}`);
+  const names = new Set<string>();
+  const metrics = TASK_METRICS[task];
+  o.variants.forEach((v, i) => {
+    const p: Path = ['variants', i];
+    const vo = obj(ctx, v, p, 'a variant: name, label, train, paper');
+    onlyKeys(ctx, vo, p, ['name', 'label', 'kind', 'train', 'paper']);
+    if (vo.name === undefined) fail(ctx, p, 'needs a name');
+    const vn = str(ctx, vo.name, [...p, 'name']);
+    if (!NAME_RE.test(vn)) fail(ctx, [...p, 'name'], `must be a folder-name-safe name (letters, digits, . _ + -), got ${describe(vn)}`);
+    if (names.has(vn)) fail(ctx, [...p, 'name'], `repeats the variant name '${vn}'; names must be unique`);
+    names.add(vn);
+    if (vo.label !== undefined) str(ctx, vo.label, [...p, 'label']);
+    if (vo.kind !== undefined) oneOf(ctx, vo.kind, [...p, 'kind'], ['generator', 'ground-truth']);
+    if (vo.kind === 'ground-truth' && vo.train !== undefined) fail(ctx, [...p, 'train'], 'a ground-truth row trains nothing; remove train', true);
+    if (vo.train !== undefined) trainSettings(ctx, vo.train, [...p, 'train']);
+    if (vo.paper !== undefined) {
+      const po = obj(ctx, vo.paper, [...p, 'paper'], `the paper's numbers: ${metrics.join(', ')}`);
+      onlyKeys(ctx, po, [...p, 'paper'], metrics);
+      for (const [k, x] of Object.entries(po)) num(ctx, x, [...p, 'paper', k]);
+    }
+  });
+
+  if (o.profiles === undefined) o.profiles = {};
+  const profiles = obj(ctx, o.profiles, ['profiles'], 'profile name → overrides');
+  for (const [pn, pv] of Object.entries(profiles)) {
+    const p: Path = ['profiles', pn];
+    if (!NAME_RE.test(pn)) fail(ctx, p, 'profile names must be simple names (letters, digits, . _ + -)', true);
+    if (pv === null) {
+      profiles[pn] = {};
+      continue;
+    }
+    const po = obj(ctx, pv, p, 'overrides: dataset, train, scorer, seeds, variants');
+    onlyKeys(ctx, po, p, ['description', 'dataset', 'train', 'scorer', 'seeds', 'variants']);
+    if (po.description !== undefined) str(ctx, po.description, [...p, 'description']);
+    if (po.dataset !== undefined) datasetSpec(ctx, po.dataset, [...p, 'dataset']);
+    if (po.train !== undefined) trainSettings(ctx, po.train, [...p, 'train']);
+    if (po.scorer !== undefined) scorerSettings(ctx, po.scorer, [...p, 'scorer']);
+    if (po.seeds !== undefined) seeds(ctx, po.seeds, [...p, 'seeds']);
+    if (po.variants !== undefined) {
+      if (!Array.isArray(po.variants) || po.variants.length === 0) fail(ctx, [...p, 'variants'], 'must be a non-empty list of variant names');
+      po.variants.forEach((x, i) => {
+        if (!names.has(x as string)) fail(ctx, [...p, 'variants', i], `is not a variant of this file; variants: ${[...names].join(', ')}`);
+      });
+    }
+  }
+  return o as unknown as ExperimentSpec;
+}
+
+/** Parse and validate the text of an experiment file; `file` is used in every error. */
+export function parseExperiment(text: string, file: string): ExperimentSpec {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, keepSourceTokens: true, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length) {
+    const e = doc.errors[0]!;
+    const line = e.pos ? lines.linePos(e.pos[0]).line : 1;
+    throw new UserError(`${file}:${line}: not valid YAML: ${e.message.split('\n')[0]}`);
+  }
+  const ctx: Ctx = { file, loc: new Locator(doc.contents as YamlNode | null, lines) };
+  return validate(ctx, doc.toJS());
+}
+
+/** Read and validate an experiment file. */
+export async function readExperiment(file: string): Promise<ExperimentSpec> {
+  const { readFile } = await import('node:fs/promises');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(`${file}: cannot read the experiment file (${code === 'ENOENT' ? 'no such file' : code ?? 'error'}); pass a path such as experiments/patch-size.yaml`);
+  }
+  return parseExperiment(text, file);
+}

@@ -1,0 +1,101 @@
+/**
+ * The judge of the FCN-score when no reference FCN-8s is given (`segmenter: train`): train the small
+ * U-Net segmenter of src/train/segmenter.ts on the dataset's real photos, export it to ONNX
+ * (verified against tfjs), and write the sidecar that tells src/eval/segmenter.ts how to feed it.
+ * Its folder is keyed by the dataset and the segmenter settings, so experiments on the same data
+ * share one segmenter.
+ */
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { NUM_EVAL_CLASSES } from '../confusion.ts';
+import { writeFileAtomic } from '../../util/fs.ts';
+import type { SegmenterTrainSettings } from './schema.ts';
+
+export const SEGMENTER_MODEL = 'segmenter.onnx';
+export const SEGMENTER_DONE = 'segmenter.json';
+
+export interface SegmenterJob {
+  dir: string;
+  /** Cityscapes-layout root (leftImg8bit/ + gtFine/). */
+  data: string;
+  settings: SegmenterTrainSettings;
+  /** Says in results files what the data is. */
+  datasetDescription: string;
+}
+
+export interface SegmenterInfo {
+  model: string;
+  /** null when the data has no val split. */
+  valPixelAccuracy: number | null;
+  size: number;
+  depth: number;
+  ngf: number;
+  epochs: number;
+  engine: string;
+  seconds: number;
+  dataset: string;
+}
+
+/** The sidecar of a trained segmenter: RGB in [−1, 1] at the label's size, 19 trainId logits. */
+export function trainedSegmenterSidecar(): Record<string, unknown> {
+  return {
+    resize: 'bilinear',
+    channelOrder: 'RGB',
+    mean: [127.5, 127.5, 127.5],
+    std: [127.5, 127.5, 127.5],
+    outputLayout: 'NCHW',
+    numClasses: NUM_EVAL_CLASSES,
+    classToTrainId: Array.from({ length: NUM_EVAL_CLASSES }, (_, i) => i),
+  };
+}
+
+export async function readSegmenterInfo(dir: string): Promise<SegmenterInfo | null> {
+  try {
+    return JSON.parse(await fsp.readFile(path.join(dir, SEGMENTER_DONE), 'utf8')) as SegmenterInfo;
+  } catch {
+    return null;
+  }
+}
+
+/** One line for results files. */
+export function describeSegmenter(info: SegmenterInfo): string {
+  return `trained U-Net segmenter (depth ${info.depth}, ngf ${info.ngf}, ${info.epochs} epochs, ${info.size}², on ${info.dataset}; real-photo val pixel acc. ${typeof info.valPixelAccuracy === 'number' && Number.isFinite(info.valPixelAccuracy) ? info.valPixelAccuracy.toFixed(3) : 'n/a'})`;
+}
+
+/** Train, export and verify the segmenter unless `dir` already holds a finished one. */
+export async function ensureTrainedSegmenter(job: SegmenterJob, log: (l: string) => void): Promise<SegmenterInfo> {
+  const done = await readSegmenterInfo(job.dir);
+  if (done) {
+    log(`segmenter: already trained (skipped): ${job.dir}`);
+    return done;
+  }
+  const t0 = performance.now();
+  const { trainSegmenter, SEGMENTER_DEFAULTS } = await import('../../train/segmenter.ts');
+  const { loadGenerator } = await import('../../train/checkpoint.ts');
+  const { exportGeneratorOnnx } = await import('../../export/export.ts');
+  const { verifyOnnxAgainstTfjs, randomInputs } = await import('../../export/verify.ts');
+  const config = { ...SEGMENTER_DEFAULTS, ...job.settings, data: job.data, out: path.join(job.dir, 'train') };
+  // Training restarts from scratch after a kill: it is short, and has no resumable state.
+  const r = await trainSegmenter(config, { log });
+  const loaded = await loadGenerator(r.checkpoint);
+  const onnx = exportGeneratorOnnx(loaded, { norm: 'instance', dropout: false });
+  const v = await verifyOnnxAgainstTfjs(onnx, { arch: loaded.arch, params: loaded.params }, [randomInputs(1, 3, config.size, config.seed)], 'instance');
+  if (!v.ok) throw new Error(`segmenter export differs from tfjs by ${v.maxAbsError} (> ${v.tolerance})`);
+  const model = path.join(job.dir, SEGMENTER_MODEL);
+  await writeFileAtomic(model, onnx);
+  await writeFileAtomic(`${model}.json`, `${JSON.stringify(trainedSegmenterSidecar(), null, 2)}\n`);
+  const info: SegmenterInfo = {
+    model,
+    valPixelAccuracy: Number.isFinite(r.valPixelAccuracy) ? r.valPixelAccuracy : null,
+    size: config.size,
+    depth: config.depth,
+    ngf: config.ngf,
+    epochs: config.epochs,
+    engine: r.engine,
+    seconds: (performance.now() - t0) / 1000,
+    dataset: job.datasetDescription,
+  };
+  // Written last: its presence means the model and sidecar are complete.
+  await writeFileAtomic(path.join(job.dir, SEGMENTER_DONE), `${JSON.stringify(info, null, 2)}\n`);
+  return info;
+}

@@ -1,0 +1,352 @@
+/**
+ * The per-run pipeline: train → export ONNX (verified) → translate the test split → score, each
+ * stage recorded in `<work>/stage.json` (written atomically) once its output is complete.
+ *
+ * A stage is skipped when stage.json records it with the same key (a hash of what it depends on);
+ * once a stage runs, every later stage runs again. A run killed at any point (even SIGKILL) leaves
+ * stage.json at its last completed stage; training then resumes from its last epoch checkpoint.
+ *
+ * Heavy modules (tfjs, onnxruntime, sharp) are imported inside the stage functions, so reading
+ * markers (the scheduler, `results collect`) stays light.
+ */
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { UserError, errorMessage } from '../../util/errors.ts';
+import { exists, writeFileAtomic } from '../../util/fs.ts';
+import { hashOf } from './hash.ts';
+import type { ResolvedRun, ResolvedScorer } from './resolve.ts';
+
+export const STAGE_FILE = 'stage.json';
+export const RESULT_FILE = 'result.json';
+export const STAGES = ['train', 'export', 'translate', 'score'] as const;
+export type StageName = (typeof STAGES)[number];
+
+export interface StageRecord {
+  key: string;
+  seconds: number;
+  finishedAt: string;
+  info?: Record<string, unknown>;
+}
+
+export interface StageMarker {
+  variant: string;
+  seed: number;
+  hash: string;
+  stages: Partial<Record<StageName, StageRecord>>;
+}
+
+/** Everything a worker needs to run one run's stages (plain JSON, sent over IPC). */
+export interface RunJob {
+  /** Absolute results folder. */
+  out: string;
+  run: ResolvedRun;
+  /** Dataset root (AB splits). */
+  data: string;
+  testSplit: string;
+  datasetDescription: string;
+  /** Continue interrupted training instead of refusing. */
+  resume: boolean;
+  /** Intra-op threads for onnxruntime (the scheduler shares the cores). */
+  threads: number;
+}
+
+export interface ScoreJob {
+  out: string;
+  run: ResolvedRun;
+  data: string;
+  testSplit: string;
+  labelsDir: string | null;
+  scorer: ResolvedScorer;
+  /** Segmenter .onnx (fcn) and what it is, for the results files. */
+  segmenterModel: string | null;
+  segmenterDescription: string;
+  datasetDescription: string;
+}
+
+export interface RunResult {
+  experiment: string;
+  variant: string;
+  label: string;
+  kind: 'generator' | 'ground-truth';
+  seed: number;
+  hash: string;
+  metrics: Record<string, number>;
+  /** Per-class IoU / accuracy (fcn, labels) for the detailed report. */
+  perClass?: { classAcc: number[]; classIoU: number[]; classPixels: number[] };
+  frames: number;
+  engine: string;
+  epochs: number;
+  epochsDecay: number;
+  size: number;
+  direction: string;
+  trainSeconds: number;
+  /** Sum of every stage's own time (training counted from its epoch times, across resumes). */
+  wallSeconds: number;
+  segmenter: string;
+  dataset: string;
+  finishedAt: string;
+}
+
+export function workPath(out: string, run: ResolvedRun): string {
+  return path.join(out, run.workDir);
+}
+
+export async function readMarker(dir: string): Promise<StageMarker | null> {
+  try {
+    return JSON.parse(await fsp.readFile(path.join(dir, STAGE_FILE), 'utf8')) as StageMarker;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new UserError(`${path.join(dir, STAGE_FILE)} is unreadable (${errorMessage(e)}); delete that folder to redo the run`);
+  }
+}
+
+async function writeMarker(dir: string, m: StageMarker): Promise<void> {
+  await writeFileAtomic(path.join(dir, STAGE_FILE), `${JSON.stringify(m, null, 2)}\n`);
+}
+
+/** Keys of each stage: what its output depends on. */
+export function stageKeys(run: ResolvedRun, testSplit: string, scorerHash: string): Record<StageName, string> {
+  return {
+    train: run.hash,
+    export: hashOf({ run: run.hash, export: 'instance-norm, dropout off, verified' }),
+    translate: hashOf({ run: run.hash, split: testSplit }),
+    score: hashOf({ run: run.hash, split: testSplit, scorer: scorerHash }),
+  };
+}
+
+/** The stages of a run in order (a ground-truth row has no generator to train or export). */
+export function stagesOf(run: ResolvedRun): StageName[] {
+  return run.kind === 'ground-truth' ? ['translate', 'score'] : ['train', 'export', 'translate', 'score'];
+}
+
+/**
+ * Which of `wanted` stages still have to run: the first stage whose record is missing or has
+ * another key, and every stage after it.
+ */
+export function pendingStages(marker: StageMarker | null, order: readonly StageName[], keys: Record<StageName, string>): StageName[] {
+  const i = order.findIndex((s) => marker?.stages[s]?.key !== keys[s]);
+  return i < 0 ? [] : order.slice(i);
+}
+
+export type Log = (line: string) => void;
+
+export type StageFn = (dir: string) => Promise<{ info?: Record<string, unknown>; seconds?: number } | void>;
+
+/**
+ * Run `fns` for the pending stages among `order` (a subset of the run's stages `all`), recording each in stage.json as it completes.
+ * Returns the stages that ran.
+ */
+export async function runStages(
+  dir: string,
+  ident: Pick<StageMarker, 'variant' | 'seed' | 'hash'>,
+  all: readonly StageName[],
+  order: readonly StageName[],
+  keys: Record<StageName, string>,
+  fns: Partial<Record<StageName, StageFn>>,
+  log: Log,
+): Promise<StageName[]> {
+  await fsp.mkdir(dir, { recursive: true });
+  const marker: StageMarker = (await readMarker(dir)) ?? { ...ident, stages: {} };
+  const pending = pendingStages(marker, all, keys).filter((s) => order.includes(s));
+  const skipped = order.filter((s) => !pending.includes(s));
+  if (skipped.length) log(`${skipped.join(', ')}: already done (skipped)`);
+  const ran: StageName[] = [];
+  for (const s of pending) {
+    const fn = fns[s];
+    if (!fn) throw new Error(`runStages: no implementation for stage ${s}`);
+    // Later records are stale once an earlier stage reruns.
+    for (const later of all.slice(all.indexOf(s))) delete marker.stages[later];
+    await writeMarker(dir, marker);
+    log(`${s}: start`);
+    const t0 = performance.now();
+    const r = (await fn(dir)) ?? {};
+    const seconds = r.seconds ?? (performance.now() - t0) / 1000;
+    marker.stages[s] = { key: keys[s], seconds, finishedAt: new Date().toISOString(), ...(r.info ? { info: r.info } : {}) };
+    await writeMarker(dir, marker);
+    log(`${s}: done in ${seconds.toFixed(1)} s`);
+    ran.push(s);
+  }
+  return ran;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Stage implementations
+
+const TRAIN_DIR = 'train';
+export const MODEL_FILE = 'generator.onnx';
+export const IMAGES_DIR = 'images';
+
+/** A half of the test split's AB images at `size`² (inputs, real targets), written once per dataset. */
+export async function materializeHalf(data: string, split: string, side: 'A' | 'B', size: number, outDir: string): Promise<string> {
+  const { listImages } = await import('../../data/image.ts');
+  const { prepareImage, encodeOutput } = await import('../../runtime/images.ts');
+  const files = await listImages(path.join(data, split));
+  if (files.length === 0) throw new UserError(`no images in ${path.join(data, split)}: the test split to translate is empty`);
+  for (const rel of files) {
+    const target = path.join(outDir, rel.replace(/\.[^./]+$/, '.png'));
+    if (await exists(target)) continue;
+    const img = await prepareImage(path.join(data, split, rel), size, side);
+    await writeFileAtomic(target, await encodeOutput(img.rgb, size, 'png'));
+  }
+  return outDir;
+}
+
+/** Where the real halves of the test split live at one size (shared by every run on that data). */
+export function halfDir(out: string, datasetHash: string, split: string, side: 'A' | 'B', size: number): string {
+  return path.join(out, '_work', '_data', `halves-${datasetHash}`, `${split}-${side}-${size}`);
+}
+
+export function inputSide(direction: string): 'A' | 'B' {
+  return direction === 'AtoB' ? 'A' : 'B';
+}
+export function targetSide(direction: string): 'A' | 'B' {
+  return direction === 'AtoB' ? 'B' : 'A';
+}
+
+/** train, export and translate of one run (a worker process runs this). */
+export async function runGeneratorStages(job: RunJob, log: Log): Promise<StageName[]> {
+  const { run } = job;
+  const dir = workPath(job.out, run);
+  const keys = stageKeys(run, job.testSplit, '');
+  const trainDir = path.join(dir, TRAIN_DIR);
+  const modelFile = path.join(dir, MODEL_FILE);
+  const imagesDir = path.join(dir, IMAGES_DIR);
+  const fns: Partial<Record<StageName, StageFn>> = {
+    train: async () => {
+      const { train } = await import('../../train/trainer.ts');
+      const resuming = await exists(path.join(trainDir, 'checkpoint.bin'));
+      if (resuming && !job.resume) {
+        throw new UserError(`${run.variant} (seed ${run.seed}): ${trainDir} holds an interrupted training run; pass --resume to continue it (or delete that folder to start over)`);
+      }
+      const r = await train({ ...run.train!, data: job.data, out: trainDir }, { resume: resuming, log });
+      const trainSeconds = r.history.reduce((s, row) => s + row.seconds, 0);
+      return { seconds: trainSeconds, info: { engine: r.engine, epochs: r.epochs, resumed: resuming } };
+    },
+    export: async () => {
+      const { loadGenerator } = await import('../../train/checkpoint.ts');
+      const { exportGeneratorOnnx } = await import('../../export/export.ts');
+      const { verifyOnnxAgainstTfjs, randomInputs } = await import('../../export/verify.ts');
+      const loaded = await loadGenerator(trainDir);
+      const onnx = exportGeneratorOnnx(loaded, { norm: 'instance', dropout: false });
+      const v = await verifyOnnxAgainstTfjs(onnx, { arch: loaded.arch, params: loaded.params }, [randomInputs(1, 3, run.size, run.seed)], 'instance');
+      if (!v.ok) throw new Error(`${run.variant}: the exported ONNX differs from the tfjs forward pass by ${v.maxAbsError} (> ${v.tolerance})`);
+      await writeFileAtomic(modelFile, onnx);
+      return { info: { maxAbsError: v.maxAbsError, bytes: onnx.length } };
+    },
+    translate: async () => {
+      if (run.kind === 'ground-truth') {
+        // The "generator" of the ground-truth row is the identity: the real target images at the run's size.
+        await materializeHalf(job.data, job.testSplit, targetSide(run.direction), run.size, imagesDir);
+        return { info: { source: 'real test images' } };
+      }
+      const { translateFolder } = await import('../../runtime/translate.ts');
+      const r = await translateFolder({
+        model: modelFile,
+        input: path.join(job.data, job.testSplit),
+        output: imagesDir,
+        abSide: inputSide(run.direction),
+        size: run.size,
+        format: 'png',
+        skipExisting: true,
+        threads: job.threads,
+        quiet: true,
+      });
+      if (r.failed.length) throw new UserError(`${run.variant}: ${r.failed.length} test images could not be translated, e.g. ${r.failed[0]!.file}: ${r.failed[0]!.reason}`);
+      return { info: { images: r.total, provider: r.provider } };
+    },
+  };
+  const order = stagesOf(run).filter((s) => s !== 'score');
+  return runStages(dir, { variant: run.variant, seed: run.seed, hash: run.hash }, stagesOf(run), order, keys, fns, log);
+}
+
+/** The score stage (run in the parent: onnxruntime and sharp only). Returns the run's result. */
+export async function runScoreStage(job: ScoreJob, log: Log): Promise<RunResult> {
+  const { run, scorer } = job;
+  const dir = workPath(job.out, run);
+  const keys = stageKeys(run, job.testSplit, scorer.hash);
+  const imagesDir = path.join(dir, IMAGES_DIR);
+  await runStages(
+    dir,
+    { variant: run.variant, seed: run.seed, hash: run.hash },
+    stagesOf(run),
+    ['score'],
+    keys,
+    {
+      score: async () => {
+        const result = await scoreRun(job, imagesDir);
+        await writeFileAtomic(path.join(dir, RESULT_FILE), `${JSON.stringify(result, null, 2)}\n`);
+        return { info: { metrics: result.metrics } };
+      },
+    },
+    log,
+  );
+  return readRunResult(dir);
+}
+
+export async function readRunResult(dir: string): Promise<RunResult> {
+  return JSON.parse(await fsp.readFile(path.join(dir, RESULT_FILE), 'utf8')) as RunResult;
+}
+
+async function scoreRun(job: ScoreJob, imagesDir: string): Promise<RunResult> {
+  const { run, scorer } = job;
+  const dir = workPath(job.out, run);
+  const marker = await readMarker(dir);
+  let metrics: Record<string, number>;
+  let perClass: RunResult['perClass'];
+  let frames: number;
+  if (scorer.metric === 'color') {
+    const { runColorScore } = await import('../color-score.ts');
+    const realDir = await materializeHalf(job.data, job.testSplit, targetSide(run.direction), run.size, halfDir(job.out, hashOfData(job), job.testSplit, targetSide(run.direction), run.size));
+    const r = await runColorScore({ generatedDir: imagesDir, realDir, bins: scorer.bins });
+    metrics = { L: r.intersections.L, a: r.intersections.a, b: r.intersections.b };
+    frames = r.generated.images;
+  } else {
+    if (!job.labelsDir) throw new UserError(`${run.experiment}: the dataset has no ground-truth labels for scoring; set dataset.labels to the folder of *_gtFine_labelIds.png of the test split`);
+    let r: Awaited<ReturnType<typeof import('../fcn-score.ts').runFcnScore>>;
+    if (scorer.metric === 'fcn') {
+      const { loadSegmenterSpec, runSegmenterOnnx } = await import('../segmenter.ts');
+      const { runFcnScore } = await import('../fcn-score.ts');
+      const model = job.segmenterModel!;
+      const spec = await loadSegmenterSpec(model);
+      const session = await runSegmenterOnnx(model, spec);
+      try {
+        r = await runFcnScore({ imagesDir, labelsDir: job.labelsDir, model: session.model, spec, modelName: model, mode: scorer.mode });
+      } finally {
+        await session.release();
+      }
+    } else {
+      const { runLabelScore } = await import('../label-score.ts');
+      r = await runLabelScore({ predDir: imagesDir, labelsDir: job.labelsDir, voidColors: scorer.voidColors, mode: scorer.mode });
+    }
+    metrics = { pixelAcc: r.scores.pixelAcc, classAcc: r.scores.meanClassAcc, classIoU: r.scores.meanClassIoU };
+    perClass = { classAcc: r.scores.classAcc, classIoU: r.scores.classIoU, classPixels: r.scores.classPixels };
+    frames = r.confusion.frames;
+  }
+  const trainRec = marker?.stages.train;
+  const stageSeconds = Object.values(marker?.stages ?? {}).reduce((s, rec) => s + (rec?.seconds ?? 0), 0);
+  return {
+    experiment: run.experiment,
+    variant: run.variant,
+    label: run.label,
+    kind: run.kind,
+    seed: run.seed,
+    hash: run.hash,
+    metrics,
+    ...(perClass ? { perClass } : {}),
+    frames,
+    engine: run.kind === 'ground-truth' ? '' : String(trainRec?.info?.engine ?? ''),
+    epochs: run.train?.epochs ?? 0,
+    epochsDecay: run.train?.epochsDecay ?? 0,
+    size: run.size,
+    direction: run.direction,
+    trainSeconds: trainRec?.seconds ?? 0,
+    wallSeconds: stageSeconds,
+    segmenter: job.segmenterDescription,
+    dataset: job.datasetDescription,
+    finishedAt: new Date().toISOString(),
+  };
+}
+
+function hashOfData(job: ScoreJob): string {
+  return hashOf({ data: path.resolve(job.data) });
+}

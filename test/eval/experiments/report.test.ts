@@ -1,0 +1,106 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { canvas, drawText, linePlot, niceTicks, tickLabel } from '../../../src/eval/experiments/draw.ts';
+import { markdownFromCsv, mean, parseCsv, std, summaryRows, toCsv, type ExperimentSummary } from '../../../src/eval/experiments/report.ts';
+import { regenerateTables } from '../../../src/eval/experiments/run.ts';
+import type { RunResult } from '../../../src/eval/experiments/stages.ts';
+
+// A CSV as `pix2pix eval run` writes it, typed by hand: one variant with two repeats, one not run.
+const CSV = `experiment,title,table,task,profile,variant,label,kind,status,settings,pixelAcc_mean,pixelAcc_std,pixelAcc_paper,pixelAcc_runs,classAcc_mean,classAcc_std,classAcc_paper,classAcc_runs,classIoU_mean,classIoU_std,classIoU_paper,classIoU_runs,repeats,seeds,wall_seconds,train_seconds,engine,dataset_kind,dataset,image_size,epochs,segmenter
+patch-size,Discriminator receptive field,Table 3,labels2photo,quick,rf16,16×16,generator,done,"{""rf"":16}",0.5,0.1,0.65,0.4;0.6,0.2,0,0.21,0.2;0.2,0.125,0.025,0.17,0.1;0.15,2,1;2,300,280,wasm,synthetic,synthetic street scenes (100 images),128,2+2,trained U-Net segmenter
+patch-size,Discriminator receptive field,Table 3,labels2photo,quick,rf286,286×286,generator,missing,"{""rf"":286}",,,0.42,,,,0.16,,,,0.11,,0,,,,,synthetic,synthetic street scenes (100 images),,,
+`;
+
+describe('results markdown from the CSV alone', () => {
+  it('puts our numbers (mean ± std over repeats) beside the paper and marks missing rows', () => {
+    const md = markdownFromCsv(CSV, 'patch-size.csv');
+    expect(md.split('\n')[0]).toBe('# Table 3: Discriminator receptive field — synthetic data, not Cityscapes');
+    expect(md).toContain(
+      '| Variant | Per-pixel acc. ours (synthetic) | Per-pixel acc. paper (Cityscapes; ours is synthetic) | Per-class acc. ours (synthetic) | Per-class acc. paper (Cityscapes; ours is synthetic) | Class IOU ours (synthetic) | Class IOU paper (Cityscapes; ours is synthetic) |',
+    );
+    expect(md).toContain('| 16×16 | 0.500 ± 0.100 | 0.65 | 0.200 ± 0.000 | 0.21 | 0.125 ± 0.025 | 0.17 |');
+    expect(md).toContain('| 286×286 | not run | 0.42 | not run | 0.16 | not run | 0.11 |');
+  });
+
+  it('states dataset, image size, epochs, engine and segmenter', () => {
+    const md = markdownFromCsv(CSV, 'patch-size.csv');
+    expect(md).toContain('- Dataset: synthetic street scenes (100 images) (synthetic)');
+    expect(md).toContain('- Image size: 128²');
+    expect(md).toContain('- Epochs (constant + linear decay): 2+2');
+    expect(md).toContain('- Engine: wasm');
+    expect(md).toContain('- Scorer: trained U-Net segmenter');
+    expect(md).toContain('![samples](patch-size/samples.png)');
+  });
+
+  it('says nothing about synthetic data for a real dataset', () => {
+    const md = markdownFromCsv(CSV.replaceAll('synthetic,synthetic street scenes (100 images)', 'folder,Cityscapes val'), 'x.csv');
+    expect(md).not.toMatch(/synthetic/i);
+    expect(md).toContain('| Variant | Per-pixel acc. ours | Per-pixel acc. paper |');
+  });
+
+  it('regenerates <name>.md next to each CSV, and rejects files that are not results CSVs', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'p2p-table-'));
+    const csv = path.join(dir, 'patch-size.csv');
+    await writeFile(csv, CSV);
+    expect(await regenerateTables([csv], () => {})).toEqual([path.join(dir, 'patch-size.md')]);
+    expect(await readFile(path.join(dir, 'patch-size.md'), 'utf8')).toBe(markdownFromCsv(CSV, csv));
+    expect(() => parseCsv('a,b\n1,2\n', 'odd.csv')).toThrow(/^odd\.csv: missing column\(s\) experiment, title/);
+    await expect(regenerateTables([path.join(dir, 'nope.csv')], () => {})).rejects.toThrow(/nope\.csv: cannot read it/);
+  });
+});
+
+function result(variant: string, seed: number, pixelAcc: number): RunResult {
+  return {
+    experiment: 'demo', variant, label: variant, kind: 'generator', seed, hash: `h${seed}`,
+    metrics: { pixelAcc, classAcc: pixelAcc / 2, classIoU: pixelAcc / 4 },
+    frames: 3, engine: 'cpu', epochs: 1, epochsDecay: 1, size: 32, direction: 'BtoA', trainSeconds: 10, wallSeconds: 12,
+    segmenter: 'seg', dataset: 'synthetic x', finishedAt: '2025-01-01T00:00:00Z',
+  };
+}
+
+describe('summary rows', () => {
+  it('computes mean and sample std over repeats (hand-computed)', () => {
+    expect(mean([0.4, 0.6, 0.8])).toBeCloseTo(0.6, 12);
+    // deviations −0.2, 0, 0.2 → (0.04 + 0 + 0.04) / 2 = 0.04 → 0.2
+    expect(std([0.4, 0.6, 0.8])).toBeCloseTo(0.2, 12);
+    expect(std([0.7])).toBe(0);
+  });
+
+  it('writes one row per variant with per-run values, status and the paper value, and round-trips through CSV', () => {
+    const s: ExperimentSummary = {
+      experiment: 'demo', title: 'Demo', table: 'Table 1', task: 'labels2photo', profile: 'ci', metrics: ['pixelAcc', 'classAcc', 'classIoU'],
+      datasetKind: 'synthetic', dataset: 'synthetic x',
+      variants: [
+        { variant: 'L1', label: 'L1', kind: 'generator', settings: { loss: 'L1' }, paper: { pixelAcc: 0.42 }, results: [result('L1', 1, 0.4), result('L1', 2, 0.8)], expectedRuns: 2 },
+        { variant: 'cGAN', label: 'cGAN', kind: 'generator', settings: { loss: 'cGAN' }, paper: {}, results: [result('cGAN', 1, 0.5)], expectedRuns: 2 },
+      ],
+    };
+    const { fields, rows } = summaryRows(s);
+    expect(rows[0]).toMatchObject({ variant: 'L1', status: 'done', pixelAcc_mean: '0.6', pixelAcc_paper: '0.42', pixelAcc_runs: '0.4;0.8', repeats: '2', seeds: '1;2', wall_seconds: '24', epochs: '1+1', engine: 'cpu', settings: '{"loss":"L1"}' });
+    expect(Number(rows[0]!.pixelAcc_std)).toBeCloseTo(Math.SQRT2 * 0.2, 5);
+    expect(rows[1]).toMatchObject({ variant: 'cGAN', status: 'partial 1/2', pixelAcc_std: '0', pixelAcc_paper: '' });
+    const back = parseCsv(toCsv(fields, rows), 'demo.csv');
+    expect(back.fields).toEqual(fields);
+    expect(back.rows).toEqual(rows);
+  });
+});
+
+describe('figure drawing', () => {
+  it('picks round ticks and labels them with the decimals their step needs', () => {
+    expect(niceTicks(0, 1)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
+    expect(niceTicks(0.3605, 0.3612).map((t) => tickLabel(t, 0.0002))).toEqual(['0.3606', '0.3608', '0.3610', '0.3612']);
+  });
+
+  it('draws text and plots as pixels of the series colours', () => {
+    const c = canvas(20, 10);
+    drawText(c, 'I', 0, 0);
+    // 'I' row 0 is 0x0e: columns 1–3 black.
+    expect([...c.data.subarray(0, 15)]).toEqual([255, 255, 255, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 255]);
+    const plot = linePlot([{ name: 'a', points: [[1, 1], [2, 3]] }], { width: 200, height: 150, title: 't', xLabel: 'epoch', yLabel: 'loss' });
+    let blue = 0;
+    for (let i = 0; i < plot.data.length; i += 3) if (plot.data[i] === 31 && plot.data[i + 1] === 119 && plot.data[i + 2] === 180) blue++;
+    expect(blue).toBeGreaterThan(100);
+  });
+});
