@@ -15,9 +15,10 @@ import { Rng } from '../util/rng.ts';
 import { Adam } from './adam.ts';
 import { CHECKPOINT_FILE, type CheckpointModel, writeCheckpoint } from './checkpoint.ts';
 import { selectEngine, type EngineName } from './engines/registry.ts';
-import { type GeneratorArch, generatorArch, paramSpecs } from './nets/arch.ts';
+import { type GeneratorArch, generatorArch } from './nets/arch.ts';
 import { generatorForward, type ParamTensors } from './nets/forward.ts';
 import { initParams } from './nets/init.ts';
+import { disposeNet, gradsByParamName, makeNet } from './nets/variables.ts';
 import { PIX2PIX_TS_VERSION } from './trainer.ts';
 
 export interface SegmenterConfig {
@@ -163,15 +164,8 @@ export async function trainSegmenter(c: SegmenterConfig, opts: { quiet?: boolean
   log(`segmenter: U-Net depth ${c.depth}, ngf ${c.ngf}, ${train.length} train photos, ${val.length} val photos, ${c.size}², engine ${engine.name}`);
   const arch = segmenterArch(c);
   const rng = new Rng(c.seed);
-  const arrays = initParams(arch, rng);
-  const vars = new Map<string, tf.Variable>();
-  const trainable = new Map<string, tf.Variable>();
-  for (const p of paramSpecs(arch)) {
-    const v = tf.variable(tf.tensor(arrays.get(p.name)!, [...p.shape]), p.trainable);
-    vars.set(p.name, v);
-    if (p.trainable) trainable.set(p.name, v);
-  }
-  const params = vars as ParamTensors;
+  const net = makeNet(arch, initParams(arch, rng));
+  const { vars, trainable, params } = net;
   const opt = new Adam(trainable, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
   const cache = await Promise.all(train.map((s) => loadSegmentationSample(s, c.size)));
   const steps = Math.ceil(cache.length / c.batchSize);
@@ -205,9 +199,7 @@ export async function trainSegmenter(c: SegmenterConfig, opts: { quiet?: boolean
         const X = tf.tensor4d(x, [idx.length, c.size, c.size, 3]);
         const Y = tf.tensor3d(y, [idx.length, c.size, c.size], 'int32');
         const { value, grads } = tf.variableGrads(() => segmentationLoss(generatorForward(arch, params, X, { normStats: 'batch', dropout: false }), Y), [...trainable.values()]);
-        const byName = new Map<string, tf.Tensor>();
-        for (const [n, v] of trainable) if (grads[v.name]) byName.set(n, grads[v.name]!);
-        opt.apply(byName, lr);
+        opt.apply(gradsByParamName(net, grads), lr);
         sum += value.dataSync()[0]!;
         tf.dispose([X, Y, value, ...Object.values(grads)]);
         bar.tick(1, `epoch ${epoch}/${c.epochs} loss ${(sum / (b + 1)).toFixed(3)}`);
@@ -235,6 +227,6 @@ export async function trainSegmenter(c: SegmenterConfig, opts: { quiet?: boolean
     return { checkpoint: file, valPixelAccuracy, engine: engine.name };
   } finally {
     opt.dispose();
-    for (const v of vars.values()) v.dispose();
+    disposeNet(net);
   }
 }

@@ -38,11 +38,11 @@ import {
   type GeneratorArch,
   generatorArch,
   type NetworkArch,
-  paramSpecs,
   receptiveField,
 } from './nets/arch.ts';
 import { discriminatorForward, generatorForward, type ParamTensors } from './nets/forward.ts';
 import { initParams, type ParamArrays } from './nets/init.ts';
+import { disposeNet, gradsByParamName, makeNet, type Net } from './nets/variables.ts';
 
 export const PIX2PIX_TS_VERSION = '0.1.0';
 
@@ -74,29 +74,6 @@ export interface TrainHooks {
   log?: (line: string) => void;
   /** Called after each epoch's checkpoint is safely on disk. */
   onEpoch?: (row: EpochRow) => void | Promise<void>;
-}
-
-interface Net {
-  arch: NetworkArch;
-  vars: Map<string, tf.Variable>;
-  /** Trainable subset, by parameter name. */
-  trainable: Map<string, tf.Variable>;
-  params: ParamTensors;
-}
-
-function makeNet(arch: NetworkArch, arrays: ParamArrays): Net {
-  const vars = new Map<string, tf.Variable>();
-  const trainable = new Map<string, tf.Variable>();
-  for (const p of paramSpecs(arch)) {
-    const v = tf.variable(tf.tensor(arrays.get(p.name)!, [...p.shape]), p.trainable);
-    vars.set(p.name, v);
-    if (p.trainable) trainable.set(p.name, v);
-  }
-  return { arch, vars, trainable, params: vars as ParamTensors };
-}
-
-function disposeNet(n: Net | null): void {
-  if (n) for (const v of n.vars.values()) v.dispose();
 }
 
 function toBatch(items: Float32Array[], size: number): tf.Tensor4D {
@@ -400,10 +377,10 @@ export class Pix2PixStep {
       if (fakeIn !== fake) fakeIn.dispose();
       if (realIn !== B) realIn.dispose();
     }
-    this.optG.apply(byParamName(G, gOut.grads), lr);
+    this.optG.apply(gradsByParamName(G, gOut.grads), lr);
     updateRunningStats(G, this.gStats);
     if (dOut && D && this.optD) {
-      this.optD.apply(byParamName(D, dOut.grads), lr);
+      this.optD.apply(gradsByParamName(D, dOut.grads), lr);
       updateRunningStats(D, this.dStats);
     }
     const read = (t: tf.Scalar | null): number => (t ? (t.dataSync()[0] ?? 0) : 0);
@@ -430,16 +407,6 @@ export function createPix2Pix(c: Pick<TrainConfig, 'loss' | 'ganMode' | 'lambdaL
       disposeNet(D);
     },
   };
-}
-
-/** tf.variableGrads keys gradients by tfjs variable name; map them back to parameter names. */
-function byParamName(net: Net, grads: tf.NamedTensorMap): Map<string, tf.Tensor> {
-  const out = new Map<string, tf.Tensor>();
-  for (const [name, v] of net.trainable) {
-    const g = grads[v.name];
-    if (g) out.set(name, g);
-  }
-  return out;
 }
 
 /** Mean L1 of G on val pairs, test-time preprocessing, per-image statistics, dropout off (deterministic). */

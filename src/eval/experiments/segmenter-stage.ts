@@ -7,7 +7,6 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { NUM_EVAL_CLASSES } from '../confusion.ts';
 import { writeFileAtomic } from '../../util/fs.ts';
 import type { SegmenterTrainSettings } from './schema.ts';
 
@@ -36,19 +35,6 @@ export interface SegmenterInfo {
   dataset: string;
 }
 
-/** The sidecar of a trained segmenter: RGB in [−1, 1] at the label's size, 19 trainId logits. */
-export function trainedSegmenterSidecar(): Record<string, unknown> {
-  return {
-    resize: 'bilinear',
-    channelOrder: 'RGB',
-    mean: [127.5, 127.5, 127.5],
-    std: [127.5, 127.5, 127.5],
-    outputLayout: 'NCHW',
-    numClasses: NUM_EVAL_CLASSES,
-    classToTrainId: Array.from({ length: NUM_EVAL_CLASSES }, (_, i) => i),
-  };
-}
-
 export async function readSegmenterInfo(dir: string): Promise<SegmenterInfo | null> {
   try {
     return JSON.parse(await fsp.readFile(path.join(dir, SEGMENTER_DONE), 'utf8')) as SegmenterInfo;
@@ -70,20 +56,12 @@ export async function ensureTrainedSegmenter(job: SegmenterJob, log: (l: string)
     return done;
   }
   const t0 = performance.now();
-  const { trainSegmenter, SEGMENTER_DEFAULTS } = await import('../../train/segmenter.ts');
-  const { loadGenerator } = await import('../../train/checkpoint.ts');
-  const { exportGeneratorOnnx } = await import('../../export/export.ts');
-  const { verifyOnnxAgainstTfjs, randomInputs } = await import('../../export/verify.ts');
-  const config = { ...SEGMENTER_DEFAULTS, ...job.settings, data: job.data, out: path.join(job.dir, 'train') };
-  // Training restarts from scratch after a kill: it is short, and has no resumable state.
-  const r = await trainSegmenter(config, { log });
-  const loaded = await loadGenerator(r.checkpoint);
-  const onnx = exportGeneratorOnnx(loaded, { norm: 'instance', dropout: false });
-  const v = await verifyOnnxAgainstTfjs(onnx, { arch: loaded.arch, params: loaded.params }, [randomInputs(1, 3, config.size, config.seed)], 'instance');
-  if (!v.ok) throw new Error(`segmenter export differs from tfjs by ${v.maxAbsError} (> ${v.tolerance})`);
+  const { SEGMENTER_DEFAULTS } = await import('../../train/segmenter.ts');
+  const { trainSegmenterToOnnx } = await import('../train-segmenter.ts');
+  const config = { ...SEGMENTER_DEFAULTS, ...job.settings };
   const model = path.join(job.dir, SEGMENTER_MODEL);
-  await writeFileAtomic(model, onnx);
-  await writeFileAtomic(`${model}.json`, `${JSON.stringify(trainedSegmenterSidecar(), null, 2)}\n`);
+  // Training restarts from scratch after a kill: it is short, and has no resumable state.
+  const r = await trainSegmenterToOnnx({ ...config, data: job.data, onnx: model, run: path.join(job.dir, 'train'), log });
   const info: SegmenterInfo = {
     model,
     valPixelAccuracy: Number.isFinite(r.valPixelAccuracy) ? r.valPixelAccuracy : null,
