@@ -5,9 +5,19 @@
  *
  *   node --import tsx bench/kernels.ts [--reps 5] [--only unet256|patchgan70|unet64] [--all-paths] [--no-builtin]
  *
+ * Whole-step profile (top kernels by exclusive and inclusive time, wasm heap and RSS after every step):
+ *
+ *   node --import tsx bench/kernels.ts --step 64|128|256 [--steps 6] [--builtin-conv]
+ *        [--emulate-variable-leak-fix] [--emulate-adam-per-param-tidy | --emulate-fused-adam]
+ *
+ * The --emulate flags patch, in this process only, code the lead owns (trainer.ts makeNet, adam.ts) to
+ * measure proposed changes before they are made; --builtin-conv measures the old forward Conv2D.
+ *
  * Roles: for a conv layer, conv2d = forward, backpropInput = dx, backpropFilter = dW. For a
  * transposed-conv layer, conv2dTranspose = forward (the Conv2DBackpropInput kernel), conv2d = dx,
  * backpropFilter = dW. Every op of a layer has the same multiply-add count (spec §1.3 "dense MACs").
+ * conv2d rows: the backend's XNNPACK conv with a reused filter ("builtin cached-filter", the lower
+ * bound) and with a new filter per call ("fresh-filter", as in training), and our kernel's choice.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -17,7 +27,9 @@ import {
   registerFastWasmKernels,
   resetFastWasmKernelCallCounts,
   type BackpropInputStrategy,
+  type ConvForwardStrategy,
 } from '../src/train/engines/wasm-kernels.ts';
+import { CONV_FORWARD_STRATEGIES } from '../src/train/engines/wasm-kernels/geometry.ts';
 
 type Pad = 'same' | 'valid' | tf.backend_util.ExplicitPadding;
 type Op = 'conv2d' | 'conv2dTranspose' | 'backpropInput' | 'backpropFilter';
@@ -169,13 +181,24 @@ function main(): void {
         return Object.keys(fastWasmKernelCallCounts())[0]!.split(':')[1]!;
       };
 
-      // Forward of a conv / dx of a deconv: the wasm backend's own conv2d. XNNPACK caches its packed
-      // filter per tensor, so a reused filter is faster than in training; both are reported.
-      measure('conv2d', convForward, 'builtin', 'cached-filter');
-      {
+      // Forward of a conv / dx of a deconv. XNNPACK caches its packed filter per tensor, so a reused
+      // filter is faster than in training, where every step brings new weights: report both, and the
+      // fast kernel (which picks its path per shape) with fresh filters as in training.
+      const convFresh = (label: string, impl: 'fast' | 'builtin' | 'fast-forced', strategy: ConvForwardStrategy | null): void => {
+        configureFastWasmKernels({ convForwardStrategy: strategy });
+        resetFastWasmKernelCallCounts();
         const ms = timeFreshFilterMs(filter, (wf) => tf.conv2d(x as tf.Tensor4D, wf as tf.Tensor4D, L.stride, L.pad), opt.reps);
-        emit({ op: 'conv2d', layer: L.name, net: L.net, shape, ms, gflops: flops / ms / 1e6, impl: 'builtin', path: 'fresh-filter' });
-      }
+        const path = Object.keys(fastWasmKernelCallCounts())[0]!.split(':')[1]!;
+        const row = { op: 'conv2d' as const, layer: L.name, net: L.net, shape, ms, gflops: flops / ms / 1e6, path: `${path} ${label}` };
+        if (impl === 'fast-forced') console.log(JSON.stringify({ ...row, ms: Number(ms.toFixed(2)), gflops: Number(row.gflops.toFixed(2)), impl }));
+        else emit({ ...row, impl });
+      };
+      configureFastWasmKernels({ convForwardStrategy: 'builtin' });
+      measure('conv2d', convForward, 'builtin', 'builtin cached-filter');
+      convFresh('fresh-filter', 'builtin', 'builtin');
+      convFresh('fresh-filter', 'fast', null);
+      if (opt.allPaths) for (const s of CONV_FORWARD_STRATEGIES) convFresh('fresh-filter', 'fast-forced', s);
+      configureFastWasmKernels({ convForwardStrategy: null });
       configureFastWasmKernels({ backpropInputStrategy: null });
       measure(inputOp, backpropInput, 'fast', pathOf());
       if (opt.allPaths) {
@@ -198,8 +221,8 @@ function main(): void {
     }
   }
 
-  // conv2d is always the built-in kernel; count it once, with a fresh filter as in training.
-  const counted = (r: Row, impl: 'fast' | 'builtin'): boolean => (r.op === 'conv2d' ? r.path === 'fresh-filter' : r.impl === impl);
+  // conv2d counts with a fresh filter, as in training.
+  const counted = (r: Row, impl: 'fast' | 'builtin'): boolean => r.impl === impl && (r.op !== 'conv2d' || (r.path ?? '').endsWith('fresh-filter'));
   const sum = (net: string, impl: 'fast' | 'builtin', pred: (r: Row) => boolean = () => true): number =>
     rows.filter((r) => r.net === net && pred(r) && counted(r, impl)).reduce((s, r) => s + r.ms, 0);
   for (const net of ['unet256', 'patchgan70', 'unet64']) {
@@ -224,10 +247,165 @@ function main(): void {
   }
 }
 
+async function profileStep(size: number): Promise<void> {
+  const a = process.argv.slice(2);
+  const has = (flag: string): boolean => a.includes(flag);
+  const stepsIdx = a.indexOf('--steps');
+  const steps = stepsIdx >= 0 ? Number(a[stepsIdx + 1]) : 6;
+  if (!Number.isInteger(steps) || steps < 2) throw new Error('--steps must be an integer ≥ 2 (the first step is warm-up)');
+  const { selectEngine } = await import('../src/train/engines/registry.ts');
+  const { discriminatorArch, generatorArch } = await import('../src/train/nets/arch.ts');
+  const { createPix2Pix } = await import('../src/train/trainer.ts');
+  const { Adam } = await import('../src/train/adam.ts');
+  const { Rng } = await import('../src/util/rng.ts');
+  const { fusedAdamUpdate } = await import('../src/train/engines/wasm-kernels/adam.ts');
+  await selectEngine('wasm');
+  if (has('--builtin-conv')) configureFastWasmKernels({ convForwardStrategy: 'builtin' });
+  const backend = tf.engine().backend as unknown as { wasm: { HEAPU8: Uint8Array } };
+
+  type AdamInternals = { step: number; config: { beta1: number; beta2: number; epsilon: number }; vars: Map<string, tf.Variable>; m: Map<string, tf.Variable>; v: Map<string, tf.Variable> };
+  if (has('--emulate-variable-leak-fix')) {
+    // makeNet and Adam call tf.variable(tf.tensor(...)) and never dispose the source tensor, which keeps
+    // the first buffer of every parameter and moment alive after the first assign().
+    const engine = tf.engine() as unknown as { makeVariable: (init: tf.Tensor, ...rest: unknown[]) => tf.Variable };
+    const make = engine.makeVariable.bind(engine);
+    engine.makeVariable = (init, ...rest) => {
+      const v = make(init, ...rest);
+      init.dispose();
+      return v;
+    };
+  }
+  if (has('--emulate-adam-per-param-tidy') || has('--emulate-fused-adam')) {
+    const fused = has('--emulate-fused-adam');
+    Adam.prototype.apply = function (this: InstanceType<typeof Adam>, grads: Map<string, tf.Tensor>, lr: number): void {
+      const self = this as unknown as AdamInternals;
+      self.step += 1;
+      const { beta1, beta2, epsilon } = self.config;
+      const stepSize = lr / (1 - beta1 ** self.step);
+      const sqrtBc2 = Math.sqrt(1 - beta2 ** self.step);
+      for (const [name, g] of grads) {
+        const p = self.vars.get(name)!;
+        const m = self.m.get(name)!;
+        const v = self.v.get(name)!;
+        if (fused) {
+          const [p1, m1, v1] = fusedAdamUpdate(p, g, m, v, { beta1, beta2, epsilon, stepSize, sqrtBc2 });
+          m.assign(m1);
+          v.assign(v1);
+          p.assign(p1);
+          tf.dispose([p1, m1, v1]);
+          continue;
+        }
+        tf.tidy(() => {
+          const m1 = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
+          const v1 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
+          m.assign(m1);
+          v.assign(v1);
+          p.assign(tf.sub(p, tf.mul(tf.div(m1, tf.add(tf.div(tf.sqrt(v1), sqrtBc2), epsilon)), stepSize)));
+        });
+      }
+    };
+  }
+
+  // The optimizer's share of the step, whichever update is in place.
+  let adamMs = 0;
+  const apply = Adam.prototype.apply;
+  Adam.prototype.apply = function (this: InstanceType<typeof Adam>, grads: Map<string, tf.Tensor>, lr: number): void {
+    const t0 = performance.now();
+    apply.call(this, grads, lr);
+    if (recording) adamMs += performance.now() - t0;
+  };
+
+  // Exclusive time per kernel (nested primitive calls subtracted) and inclusive time of top-level kernels.
+  const exclusive = new Map<string, { ms: number; calls: number }>();
+  const inclusive = new Map<string, { ms: number; calls: number }>();
+  const add = (map: Map<string, { ms: number; calls: number }>, key: string, ms: number): void => {
+    const e = map.get(key) ?? { ms: 0, calls: 0 };
+    e.ms += ms;
+    e.calls += 1;
+    map.set(key, e);
+  };
+  const childMs: number[] = [];
+  let recording = false;
+  for (const k of tf.getKernelsForBackend('wasm')) {
+    const f = k.kernelFunc;
+    tf.unregisterKernel(k.kernelName, 'wasm');
+    tf.registerKernel({
+      ...k,
+      kernelFunc: (args) => {
+        if (!recording) return f(args);
+        childMs.push(0);
+        const t0 = performance.now();
+        const out = f(args);
+        const dt = performance.now() - t0;
+        const nested = childMs.pop()!;
+        if (childMs.length > 0) childMs[childMs.length - 1]! += dt;
+        else add(inclusive, k.kernelName, dt);
+        const isConv = k.kernelName.startsWith('Conv2D') || k.kernelName === 'BatchMatMul';
+        const shapes = isConv ? ` ${Object.values(args.inputs).map((t) => t?.shape.join('x') ?? '').join(',')}` : '';
+        add(exclusive, `${k.kernelName}${shapes}`, dt - nested);
+        return out;
+      },
+    });
+  }
+
+  const depth = Math.log2(size);
+  const gArch = generatorArch({ depth, dropout: 'pytorch', concatOrder: 'skip-first' });
+  const dArch = discriminatorArch({ nLayers: 3 });
+  const model = createPix2Pix({ loss: 'L1+cGAN', ganMode: 'vanilla', lambdaL1: 100, beta1: 0.5, seed: 0 }, gArch, dArch);
+  const rng = new Rng(1);
+  const rand = (): tf.Tensor4D => tf.tensor4d(Float32Array.from({ length: size * size * 3 }, () => rng.next() * 2 - 1), [1, size, size, 3]);
+  const A = rand();
+  const B = rand();
+  const mib = (bytes: number): number => Math.round(bytes / 2 ** 20);
+  const times: number[] = [];
+  const heap: number[] = [];
+  const rss: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    recording = i > 0;
+    const t0 = performance.now();
+    model.step.step(A, B, 2e-4);
+    if (i > 0) times.push(performance.now() - t0);
+    heap.push(mib(backend.wasm.HEAPU8.buffer.byteLength));
+    rss.push(mib(process.memoryUsage().rss));
+  }
+  const n = steps - 1;
+  const sorted = [...times].sort((p, q) => p - q);
+  const kernelMs = [...exclusive.values()].reduce((s, e) => s + e.ms, 0) / n;
+  const flags = a.filter((x) => x.startsWith('--emulate') || x === '--builtin-conv');
+  console.log(JSON.stringify({
+    profile: 'train-step', size, steps: n, flags, median_ms: Math.round(sorted[n >> 1]!), min_ms: Math.round(sorted[0]!),
+    kernel_ms_per_step: Math.round(kernelMs), adam_ms_per_step: Math.round(adamMs / n), outside_kernels_ms_per_step: Math.round(times.reduce((s, t) => s + t, 0) / n - kernelMs),
+    peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024), wasm_heap_mib_per_step: heap.join(','), rss_mib_per_step: rss.join(','),
+  }));
+  const top = (map: Map<string, { ms: number; calls: number }>, what: string, count: number): void => {
+    for (const [kernel, e] of [...map].sort((p, q) => q[1].ms - p[1].ms).slice(0, count)) {
+      console.log(JSON.stringify({ top: what, kernel, ms_per_step: Number((e.ms / n).toFixed(1)), calls_per_step: e.calls / n }));
+    }
+  };
+  const byName = new Map<string, { ms: number; calls: number }>();
+  for (const [key, e] of exclusive) {
+    const name = key.split(' ')[0]!;
+    const b = byName.get(name) ?? { ms: 0, calls: 0 };
+    b.ms += e.ms;
+    b.calls += e.calls;
+    byName.set(name, b);
+  }
+  top(byName, 'exclusive', 12);
+  top(inclusive, 'inclusive', 8);
+  top(exclusive, 'exclusive-by-shape', 12);
+  model.dispose();
+  tf.dispose([A, B]);
+}
+
 const NETS = ['unet256', 'patchgan70', 'unet64'];
-if (args().only === null) {
-  // One process per network: the wasm heap never shrinks, and after the big U-Net-256 layers plus
-  // the built-in kernel comparisons one long run has aborted inside XNNPACK (see the report).
+const stepArg = process.argv.indexOf('--step');
+if (stepArg >= 0) {
+  const size = Number(process.argv[stepArg + 1]);
+  if (![64, 128, 256].includes(size)) throw new Error('--step takes 64, 128 or 256');
+  await profileStep(size);
+} else if (args().only === null) {
+  // One process per network: the wasm heap never shrinks and is capped at 4 GiB; an allocation past
+  // the cap aborts the process (`Aborted()`), which one long run of all networks once did.
   const { spawnSync } = await import('node:child_process');
   for (const net of NETS) {
     const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, ...process.argv.slice(2), '--only', net], { stdio: 'inherit' });

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { fusedAdamAvailable, fusedAdamUpdate } from './engines/wasm-kernels/adam.ts';
 
 export interface AdamConfig {
   beta1: number;
@@ -22,8 +23,8 @@ export class Adam {
     readonly config: AdamConfig = PIX2PIX_ADAM,
   ) {
     for (const [name, p] of vars) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+      this.m.set(name, zerosVariable(p));
+      this.v.set(name, zerosVariable(p));
     }
   }
 
@@ -34,22 +35,41 @@ export class Adam {
     const bc2 = 1 - beta2 ** this.step;
     const stepSize = lr / bc1;
     const sqrtBc2 = Math.sqrt(bc2);
-    tf.tidy(() => {
-      for (const [name, g] of grads) {
-        const p = this.vars.get(name)!;
-        const m = this.m.get(name)!;
-        const v = this.v.get(name)!;
+    const fused = fusedAdamAvailable();
+    for (const [name, g] of grads) {
+      const p = this.vars.get(name)!;
+      const m = this.m.get(name)!;
+      const v = this.v.get(name)!;
+      if (fused) {
+        // One kernel per parameter instead of ~8 elementwise ops, each a parameter-sized temporary.
+        const [p1, m1, v1] = fusedAdamUpdate(p, g, m, v, { beta1, beta2, epsilon, stepSize, sqrtBc2 });
+        m.assign(m1);
+        v.assign(v1);
+        p.assign(p1);
+        tf.dispose([p1, m1, v1]);
+        continue;
+      }
+      // One scope per parameter keeps the temporaries of a single tensor alive at a time (54M parameters at 256²).
+      tf.tidy(() => {
         const m1 = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
         const v1 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
         m.assign(m1);
         v.assign(v1);
         // p ← p − lr/bc1 · m / (sqrt(v)/sqrt(bc2) + ε), exactly torch.optim.Adam.
         p.assign(tf.sub(p, tf.mul(tf.div(m1, tf.add(tf.div(tf.sqrt(v1), sqrtBc2), epsilon)), stepSize)));
-      }
-    });
+      });
+    }
   }
 
   dispose(): void {
     for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
   }
+}
+
+/** A zero variable shaped like `p`; the source tensor is released (assign() would otherwise keep it alive). */
+function zerosVariable(p: tf.Tensor): tf.Variable {
+  const z = tf.zerosLike(p);
+  const v = tf.variable(z, false);
+  z.dispose();
+  return v;
 }

@@ -223,8 +223,13 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
   if (optArrays) {
     const restore = (opt: Adam, prefix: string, step: number): void => {
       opt.step = step;
-      for (const [n, v] of opt.m) v.assign(tf.tensor(optArrays!.get(`${prefix}/m/${n}`)!, v.shape));
-      for (const [n, v] of opt.v) v.assign(tf.tensor(optArrays!.get(`${prefix}/v/${n}`)!, v.shape));
+      const load = (v: tf.Variable, key: string): void => {
+        const t = tf.tensor(optArrays!.get(key)!, v.shape);
+        v.assign(t);
+        t.dispose();
+      };
+      for (const [n, v] of opt.m) load(v, `${prefix}/m/${n}`);
+      for (const [n, v] of opt.v) load(v, `${prefix}/v/${n}`);
     };
     restore(optG, 'optG', state.adamG);
     if (optD) restore(optD, 'optD', state.adamD);

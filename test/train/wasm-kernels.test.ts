@@ -8,14 +8,17 @@ import {
   registerFastWasmKernels,
   resetFastWasmKernelCallCounts,
   type BackpropInputStrategy,
+  type ConvForwardStrategy,
 } from '../../src/train/engines/wasm-kernels.ts';
 import {
   chooseBackpropInputStrategy,
+  chooseConvForwardStrategy,
   flipConvPadding,
   isK4S2P1Even,
   type ConvGeometry,
 } from '../../src/train/engines/wasm-kernels/geometry.ts';
-import { col2imTransposedAdd, im2colTransposed } from '../../src/train/engines/wasm-kernels/layout.ts';
+import { adamUpdateArrays, fusedAdamAvailable, fusedAdamUpdate } from '../../src/train/engines/wasm-kernels/adam.ts';
+import { col2imTransposedAdd, im2colRows, im2colTransposed } from '../../src/train/engines/wasm-kernels/layout.ts';
 
 type Shape4 = [number, number, number, number];
 type Pad = 'same' | 'valid' | tf.backend_util.ExplicitPadding;
@@ -63,6 +66,7 @@ const CASES: Case[] = [
 ];
 
 const STRATEGIES: (BackpropInputStrategy | null)[] = [null, 'flip-conv', 's2d-conv', 'matmul-col2im'];
+const FORWARD_STRATEGIES: ConvForwardStrategy[] = ['builtin', 'matmul-weights'];
 const TOLERANCE = 1e-4;
 
 interface Result {
@@ -126,6 +130,19 @@ describe('layout helpers', () => {
     ]);
   });
 
+  it('im2colRows is the row-major transpose of im2colTransposed', () => {
+    const g = geometry({ batch: 2, inH: 5, inW: 4, inC: 3, outH: 3, outW: 2, outC: 1, kH: 4, kW: 3, strideH: 2, strideW: 2, padTop: 1, padLeft: 1 });
+    const k = 4 * 3 * 3;
+    const x = Float32Array.from({ length: 2 * 5 * 4 * 3 }, (_, i) => i + 1);
+    // Output rows 2..4 only: chunks start mid-batch.
+    const m = 3 * 2;
+    const colsT = new Float32Array(k * m);
+    im2colTransposed(x, g, 2, 3, colsT);
+    const rows = new Float32Array(m * k).fill(Number.NaN);
+    im2colRows(x, g, 2, 3, rows);
+    for (let r = 0; r < m; r++) for (let t = 0; t < k; t++) expect(rows[r * k + t]).toBe(colsT[t * m + r]);
+  });
+
   it('col2imTransposedAdd is the adjoint of im2colTransposed: <im2col(x), C> = <x, col2im(C)>', () => {
     const g = geometry({ batch: 2, inH: 5, inW: 4, inC: 3, outH: 3, outW: 2, outC: 1, kH: 4, kW: 3, strideH: 2, strideW: 2, padTop: 1, padLeft: 1 });
     const xSize = 2 * 5 * 4 * 3;
@@ -165,6 +182,24 @@ describe('strategy geometry', () => {
   });
 });
 
+describe('forward strategy cost model', () => {
+  it('avoids repacking a new filter in the weight-heavy inner layers and keeps XNNPACK conv for the wide outer ones', () => {
+    // e8 of U-Net-256: 2×2×512 → 1×1×512, 4.2M weights and a single output position.
+    const e8 = geometry({ inH: 2, inW: 2, inC: 512, outH: 1, outW: 1, outC: 512 });
+    expect(chooseConvForwardStrategy(e8, null)).toBe('matmul-weights');
+    // e1: 256²×3 → 128²×64, 3k weights but a 786k-value column matrix.
+    const e1 = geometry({ inH: 256, inW: 256, inC: 3, outH: 128, outW: 128, outC: 64 });
+    expect(chooseConvForwardStrategy(e1, null)).toBe('builtin');
+  });
+
+  it('reuses whichever strategy already holds the filter packed', () => {
+    const e8 = geometry({ inH: 2, inW: 2, inC: 512, outH: 1, outW: 1, outC: 512 });
+    expect(chooseConvForwardStrategy(e8, 'builtin')).toBe('builtin');
+    const e1 = geometry({ inH: 256, inW: 256, inC: 3, outH: 128, outW: 128, outC: 64 });
+    expect(chooseConvForwardStrategy(e1, 'matmul-weights')).toBe('builtin');
+  });
+});
+
 describe('fast wasm conv backprop kernels match the cpu backend', () => {
   const reference = new Map<string, Result>();
   let worst = 0;
@@ -177,7 +212,7 @@ describe('fast wasm conv backprop kernels match the cpu backend', () => {
   });
 
   afterAll(() => {
-    configureFastWasmKernels({ backpropInputStrategy: null, maxScratchFloats: 1 << 23 });
+    configureFastWasmKernels({ backpropInputStrategy: null, convForwardStrategy: null, maxScratchFloats: 1 << 23 });
     console.log(`worst relative error vs cpu over all cases and strategies: ${worst.toExponential(2)}`);
   });
 
@@ -205,6 +240,65 @@ describe('fast wasm conv backprop kernels match the cpu backend', () => {
       });
     }
   }
+
+  for (const strategy of FORWARD_STRATEGIES) {
+    it(`every case with the forward conv forced to ${strategy}`, () => {
+      configureFastWasmKernels({ convForwardStrategy: strategy });
+      for (const [i, c] of CASES.entries()) {
+        resetFastWasmKernelCallCounts();
+        const got = evaluate(c, 100 * i);
+        const want = reference.get(c.name)!;
+        for (const key of ['y', 'dx', 'dw'] as const) {
+          const err = relativeError(got[key], want[key]);
+          worst = Math.max(worst, err);
+          expect(err, `${c.name} ${key}`).toBeLessThanOrEqual(TOLERANCE);
+        }
+        // A conv's forward, or a deconv's dx, ran through the forced path.
+        expect(fastWasmKernelCallCounts()[`conv2d:${strategy}`], c.name).toBeGreaterThan(0);
+      }
+      configureFastWasmKernels({ convForwardStrategy: null });
+    });
+  }
+
+  it('never serves a stale packed filter: each new filter tensor gives its own result', () => {
+    // XNNPACK caches packed weights per backend buffer; a training step replaces every filter.
+    configureFastWasmKernels({ convForwardStrategy: 'matmul-weights' });
+    const x = tf.randomUniform([1, 4, 4, 8], -1, 1, 'float32', 11) as tf.Tensor4D;
+    let w = tf.randomUniform([4, 4, 8, 16], -1, 1, 'float32', 12) as tf.Tensor4D;
+    for (let step = 0; step < 3; step++) {
+      const wasm = tf.conv2d(x, w, 2, 'same');
+      const again = tf.conv2d(x, w, 2, 'same');
+      const xs = x.dataSync();
+      const ws = w.dataSync();
+      // Direct sum for output (0,0,0,o): taps a,b ∈ {1,2} hit x[0..1, 0..1] (pad 1 top/left).
+      const y = wasm.dataSync();
+      for (let o = 0; o < 16; o++) {
+        let want = 0;
+        for (let a = 1; a < 4; a++) for (let b = 1; b < 4; b++) for (let c = 0; c < 8; c++) {
+          want += xs[((a - 1) * 4 + (b - 1)) * 8 + c]! * ws[((a * 4 + b) * 8 + c) * 16 + o]!;
+        }
+        expect(y[o]).toBeCloseTo(want, 4);
+      }
+      expect(Array.from(again.dataSync())).toEqual(Array.from(y));
+      const next = tf.tidy(() => tf.add(tf.mul(w, -0.5), 0.25)) as tf.Tensor4D; // as an optimizer step would
+      tf.dispose([w, wasm, again]);
+      w = next;
+    }
+    tf.dispose([x, w]);
+    configureFastWasmKernels({ convForwardStrategy: null });
+  });
+
+  it('splits the forward column matrix into chunks with the same result', () => {
+    configureFastWasmKernels({ convForwardStrategy: 'matmul-weights', maxScratchFloats: 64 });
+    for (const [i, c] of CASES.entries()) {
+      const got = evaluate(c, 100 * i);
+      const want = reference.get(c.name)!;
+      for (const key of ['y', 'dx', 'dw'] as const) {
+        expect(relativeError(got[key], want[key]), `${c.name} ${key}`).toBeLessThanOrEqual(TOLERANCE);
+      }
+    }
+    configureFastWasmKernels({ convForwardStrategy: null, maxScratchFloats: 1 << 23 });
+  });
 
   it('takes the forced strategy where it applies', () => {
     const s2d = CASES.find((c) => c.name.startsWith('deconv k4s2 8x8'))!;
@@ -280,8 +374,9 @@ describe('fast wasm conv backprop kernels match the cpu backend', () => {
 
   it("leaves the caller's tensors intact and leaks no tensors or backend buffers", () => {
     const backend = tf.engine().backend as unknown as { numDataIds(): number };
-    for (const strategy of STRATEGIES) {
-      configureFastWasmKernels({ backpropInputStrategy: strategy });
+    const combos = [...STRATEGIES.map((s) => [s, null] as const), ...FORWARD_STRATEGIES.map((f) => [null, f] as const)];
+    for (const [strategy, forwardStrategy] of combos) {
+      configureFastWasmKernels({ backpropInputStrategy: strategy, convForwardStrategy: forwardStrategy });
       for (const c of [CASES[1]!, CASES[6]!, CASES[9]!]) {
         const x = tf.randomUniform(c.x, -1, 1, 'float32', 1) as tf.Tensor4D;
         const w = tf.randomUniform(c.w, -1, 1, 'float32', 2) as tf.Tensor4D;
@@ -307,6 +402,63 @@ describe('fast wasm conv backprop kernels match the cpu backend', () => {
         tf.dispose([x, w]);
       }
     }
-    configureFastWasmKernels({ backpropInputStrategy: null });
+    configureFastWasmKernels({ backpropInputStrategy: null, convForwardStrategy: null });
+  });
+});
+
+describe('fused Adam update', () => {
+  const scalars = { beta1: 0.5, beta2: 0.999, epsilon: 1e-8, stepSize: 2e-4 / (1 - 0.5 ** 3), sqrtBc2: Math.sqrt(1 - 0.999 ** 3) };
+
+  /** The composed update exactly as src/train/adam.ts writes it. */
+  function composed(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor): Float32Array[] {
+    return tf.tidy(() => {
+      const { beta1, beta2, epsilon, stepSize, sqrtBc2 } = scalars;
+      const m1 = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
+      const v1 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
+      const p1 = tf.sub(p, tf.mul(tf.div(m1, tf.add(tf.div(tf.sqrt(v1), sqrtBc2), epsilon)), stepSize));
+      return [p1, m1, v1].map((t) => Float32Array.from(t.dataSync()));
+    });
+  }
+
+  function inputs(): tf.Tensor[] {
+    return [
+      tf.randomUniform([3, 5, 7], -1, 1, 'float32', 21),
+      tf.randomUniform([3, 5, 7], -0.1, 0.1, 'float32', 22),
+      tf.randomUniform([3, 5, 7], -0.01, 0.01, 'float32', 23),
+      tf.randomUniform([3, 5, 7], 0, 1e-4, 'float32', 24),
+    ];
+  }
+
+  it('hand-computed single element: g = 1 from zero state', () => {
+    const out = { p: new Float32Array(1), m: new Float32Array(1), v: new Float32Array(1) };
+    const s = { beta1: 0.5, beta2: 0.75, epsilon: 0, stepSize: 0.1, sqrtBc2: 0.5 };
+    adamUpdateArrays(Float32Array.of(2), Float32Array.of(1), Float32Array.of(0), Float32Array.of(0), s, out.p, out.m, out.v);
+    // m' = 0.5, v' = 0.25, √v'/0.5 = 1, p' = 2 − 0.1·0.5/1 = 1.95
+    expect(out.m[0]).toBe(0.5);
+    expect(out.v[0]).toBe(0.25);
+    expect(out.p[0]).toBeCloseTo(1.95, 6);
+  });
+
+  it('matches the composed update on the cpu backend and is registered on wasm only', async () => {
+    await tf.setBackend('cpu');
+    const cpuIn = inputs();
+    const want = composed(cpuIn[0]!, cpuIn[1]!, cpuIn[2]!, cpuIn[3]!);
+    expect(fusedAdamAvailable()).toBe(false);
+    tf.dispose(cpuIn);
+    await tf.setBackend('wasm');
+    registerFastWasmKernels();
+    expect(fusedAdamAvailable()).toBe(true);
+    const [p, g, m, v] = inputs();
+    const before = tf.memory().numTensors;
+    const got = fusedAdamUpdate(p!, g!, m!, v!, scalars);
+    expect(tf.memory().numTensors).toBe(before + 3);
+    got.forEach((t, i) => {
+      expect(t.shape).toEqual([3, 5, 7]);
+      expect(relativeError(Float32Array.from(t.dataSync()), want[i]!), ['p', 'm', 'v'][i]).toBeLessThanOrEqual(1e-6);
+    });
+    // p moved (the step is not a no-op) and the inputs are untouched.
+    expect(relativeError(Float32Array.from(got[0].dataSync()), Float32Array.from(p!.dataSync()))).toBeGreaterThan(0);
+    expect(Array.from(g!.dataSync())).toEqual(Array.from(tf.tidy(() => inputs()[1]!.dataSync())));
+    tf.dispose([p!, g!, m!, v!, ...got]);
   });
 });

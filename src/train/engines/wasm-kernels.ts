@@ -1,10 +1,14 @@
 /**
- * Fast convolution backprop kernels for the tfjs wasm backend.
+ * Fast training kernels for the tfjs wasm backend.
  *
- * tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter (so tf.grad of conv2d fails) and its
+ * tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter (so tf.grad of conv2d fails); its
  * Conv2DBackpropInput — used by conv2dTranspose and by every conv's input gradient — is a
- * direct loop an order of magnitude slower than its XNNPACK conv2d. `registerFastWasmKernels`
- * installs both kernels, composed from the fast conv2d and matMul (see ./wasm-kernels/).
+ * direct loop an order of magnitude slower than its XNNPACK conv2d; and its Conv2D repacks the
+ * filter into a new XNNPACK operator for every filter tensor it has not seen (60–100 ns per weight,
+ * 0.3–1 s per step for the inner U-Net layers, since training makes new weights every step).
+ * `registerFastWasmKernels` installs all three, composed from XNNPACK conv2d and matMul plus JS
+ * rearrangements on the wasm heap (see ./wasm-kernels/), and a fused Adam update kernel
+ * (./wasm-kernels/adam.ts) that the optimizer may use.
  *
  * Usage: `await tf.setBackend('wasm'); registerFastWasmKernels();` (calling it again is a no-op).
  */
@@ -13,13 +17,17 @@ import '@tensorflow/tfjs-backend-wasm';
 import {
   builtinKernels,
   conv2DBackpropFilterFast,
+  conv2DForwardFast,
   conv2DBackpropInputFast,
   fastKernelCallCounts,
   fastKernelOptions,
   type FastKernelOptions,
 } from './wasm-kernels/kernels.ts';
 
-export type { BackpropInputStrategy, ConvGeometry } from './wasm-kernels/geometry.ts';
+import { FUSED_ADAM, fusedAdamKernelConfig } from './wasm-kernels/adam.ts';
+
+export { fusedAdamAvailable, fusedAdamUpdate, type AdamStepScalars } from './wasm-kernels/adam.ts';
+export type { BackpropInputStrategy, ConvForwardStrategy, ConvGeometry } from './wasm-kernels/geometry.ts';
 export type { FastKernelOptions } from './wasm-kernels/kernels.ts';
 
 const BACKEND = 'wasm';
@@ -42,17 +50,21 @@ function install(kernelName: string, kernelFunc: tf.KernelFunc): tf.KernelConfig
  * shapes the fast paths do not cover (NCHW, non-float32).
  */
 export function registerFastWasmKernels(): void {
+  const replacedConv = install(tf.Conv2D, conv2DForwardFast as unknown as tf.KernelFunc);
+  if (replacedConv !== null) builtinKernels.conv2d = replacedConv;
   const input = tf.Conv2DBackpropInput;
   const filter = tf.Conv2DBackpropFilter;
   const replacedInput = install(input, conv2DBackpropInputFast as unknown as tf.KernelFunc);
   if (replacedInput !== null) builtinKernels.backpropInput = replacedInput;
   const replacedFilter = install(filter, conv2DBackpropFilterFast as unknown as tf.KernelFunc);
   if (replacedFilter !== null) builtinKernels.backpropFilter = replacedFilter;
+  if (tf.getKernel(FUSED_ADAM, BACKEND) === undefined) tf.registerKernel(fusedAdamKernelConfig);
 }
 
 /** Whether the fast kernels are the ones registered for 'wasm' right now. */
 export function fastWasmKernelsRegistered(): boolean {
   return (
+    tf.getKernel(tf.Conv2D, BACKEND)?.kernelFunc === (conv2DForwardFast as unknown) &&
     tf.getKernel(tf.Conv2DBackpropInput, BACKEND)?.kernelFunc === (conv2DBackpropInputFast as unknown) &&
     tf.getKernel(tf.Conv2DBackpropFilter, BACKEND)?.kernelFunc === (conv2DBackpropFilterFast as unknown)
   );
@@ -61,7 +73,14 @@ export function fastWasmKernelsRegistered(): boolean {
 /** Tune or force paths (tests and bench/kernels.ts); returns the previous options. */
 export function configureFastWasmKernels(options: Partial<FastKernelOptions>): FastKernelOptions {
   const previous = { ...fastKernelOptions };
+  if (options.convForwardStrategy !== undefined) fastKernelOptions.convForwardStrategy = options.convForwardStrategy;
   if (options.backpropInputStrategy !== undefined) fastKernelOptions.backpropInputStrategy = options.backpropInputStrategy;
+  if (options.maxRetainedPackedWeights !== undefined) {
+    if (!Number.isInteger(options.maxRetainedPackedWeights) || options.maxRetainedPackedWeights < 0) {
+      throw new Error(`maxRetainedPackedWeights must be a non-negative integer, got ${options.maxRetainedPackedWeights}`);
+    }
+    fastKernelOptions.maxRetainedPackedWeights = options.maxRetainedPackedWeights;
+  }
   if (options.maxScratchFloats !== undefined) {
     if (!Number.isInteger(options.maxScratchFloats) || options.maxScratchFloats < 1) {
       throw new Error(`maxScratchFloats must be a positive integer, got ${options.maxScratchFloats}`);

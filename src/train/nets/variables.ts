@@ -15,7 +15,10 @@ export function makeNet(arch: NetworkArch, arrays: ParamArrays): Net {
   const vars = new Map<string, tf.Variable>();
   const trainable = new Map<string, tf.Variable>();
   for (const p of paramSpecs(arch)) {
-    const v = tf.variable(tf.tensor(arrays.get(p.name)!, [...p.shape]), p.trainable);
+    const t = tf.tensor(arrays.get(p.name)!, [...p.shape]);
+    const v = tf.variable(t, p.trainable);
+    // tf.variable copies; the source would otherwise stay alive and pin its buffer on the wasm heap.
+    t.dispose();
     vars.set(p.name, v);
     if (p.trainable) trainable.set(p.name, v);
   }

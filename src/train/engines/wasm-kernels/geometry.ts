@@ -121,9 +121,10 @@ export type BackpropInputStrategy =
 /**
  * Measured per-float costs (ns, tfjs-backend-wasm 4.22 single-threaded, AVX2 host) of the work that
  * differs between strategies; the multiply-adds are the same for all of them.
- * - A conv2d with a filter tensor it has not seen before makes XNNPACK repack that filter: about
- *   20–25 ns per weight. The conv paths build a new rearranged filter on every call, so they pay
- *   it every time; the matmul path passes the filter as the un-packed left operand and does not.
+ * - The conv paths build a new rearranged filter on every call, which the forward Conv2D kernel
+ *   must pack (XNNPACK conv: 15–100 ns per weight; our 'matmul-weights' forward: ~8 ns, see
+ *   FORWARD_COST_NS); 25 is a middle value. The matmul path passes the filter as the un-packed left
+ *   operand and packs nothing.
  * - col2im's scatter-add over the k²·C × M column matrix: about 5 ns per value.
  * - Plain rearrangement copies (dy transpose, depth-to-space): about 2 ns per value.
  */
@@ -163,4 +164,44 @@ export function chooseBackpropInputStrategy(g: ConvGeometry): BackpropInputStrat
 export function rowsPerChunk(g: ConvGeometry, maxFloats: number): number {
   const perRow = tapRows(g) * g.outW;
   return Math.max(1, Math.min(g.batch * g.outH, Math.floor(maxFloats / perRow)));
+}
+
+/** How the forward Conv2D (also dx of conv2dTranspose) is computed. */
+export type ConvForwardStrategy =
+  /** the backend's XNNPACK convolution: implicit im2col, but packing a new filter is very slow. */
+  | 'builtin'
+  /** y[M, O] = im2col[M, K] × W[K, O]: XNNPACK packs W as fully-connected weights (cheaper), cached per filter tensor. */
+  | 'matmul-weights';
+
+export const CONV_FORWARD_STRATEGIES: readonly ConvForwardStrategy[] = ['builtin', 'matmul-weights'];
+
+/**
+ * Measured per-float costs (ns, single thread, AVX2 host, see bench/kernels.ts --all-paths) of the
+ * forward strategies beyond their multiply-adds. XNNPACK packs whatever it treats as weights into a
+ * new operator the first time it sees a tensor: a conv filter costs `convPackedWeight` per value,
+ * fully-connected weights (matMul's right operand) `fcPackedWeight`; the matmul path also pays a JS
+ * im2col. (Computing yᵀ = Wᵀ × im2colᵀ so that only the columns get packed was also measured: the
+ * JS transpose of W alone costs ~6 ns per weight, more than packing it, so it never won.)
+ */
+export const FORWARD_COST_NS = { convPackedWeight: 80, fcPackedWeight: 8, im2colValue: 2 } as const;
+
+/**
+ * Estimated non-multiply-add time (ns) of each forward strategy. `packedBy` names the strategy that
+ * already holds this filter tensor packed (inference, or D run three times in one training step).
+ */
+export function convForwardCosts(g: ConvGeometry, packedBy: ConvForwardStrategy | null): Record<ConvForwardStrategy, number> {
+  const weights = g.kH * g.kW * g.inC * g.outC;
+  const columns = tapRows(g) * outputPositions(g);
+  const C = FORWARD_COST_NS;
+  return {
+    builtin: packedBy === 'builtin' ? 0 : weights * C.convPackedWeight,
+    'matmul-weights': columns * C.im2colValue + (packedBy === 'matmul-weights' ? 0 : weights * C.fcPackedWeight),
+  };
+}
+
+export function chooseConvForwardStrategy(g: ConvGeometry, packedBy: ConvForwardStrategy | null): ConvForwardStrategy {
+  const costs = convForwardCosts(g, packedBy);
+  let best: ConvForwardStrategy = 'builtin';
+  for (const s of CONV_FORWARD_STRATEGIES) if (costs[s] < costs[best]) best = s;
+  return best;
 }

@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import {
   chooseBackpropInputStrategy,
+  chooseConvForwardStrategy,
   flipConvPadding,
   geometryFromConvInfo,
   isK4S2P1Even,
@@ -19,12 +20,14 @@ import {
   rowsPerChunk,
   tapRows,
   type BackpropInputStrategy,
+  type ConvForwardStrategy,
   type ConvGeometry,
 } from './geometry.ts';
 import {
   col2imTransposedAdd,
   depthToSpaceCrop,
   flipSwapFilter,
+  im2colRows,
   im2colTransposed,
   spaceToDepthBackpropFilter,
   transposeBlock,
@@ -34,13 +37,25 @@ type TensorInfo = tf.TensorInfo;
 type Shape4 = [number, number, number, number];
 
 export interface FastKernelOptions {
+  /** Force one forward Conv2D strategy; null = automatic (cost model). */
+  convForwardStrategy: ConvForwardStrategy | null;
   /** Force one BackpropInput strategy where it applies ('builtin' = the wasm backend's own kernel); null = automatic. */
   backpropInputStrategy: BackpropInputStrategy | 'builtin' | null;
   /** Largest column matrix (floats) one chunk of the col2im/im2col paths may allocate. */
   maxScratchFloats: number;
+  /**
+   * Largest filter (floats) whose packed copy the 'matmul-weights' path leaves in XNNPACK's cache,
+   * where it lives as long as the filter tensor (so the discriminator, run three times per step,
+   * packs once). Bigger filters are packed from a scratch copy that is freed at once: in training a
+   * generator filter is used once per step, and keeping its packed copy until the optimizer
+   * replaces it would add a full copy of the weights (218 MB for U-Net-256) to the peak heap.
+   */
+  maxRetainedPackedWeights: number;
 }
 
 export const fastKernelOptions: FastKernelOptions = {
+  convForwardStrategy: null,
+  maxRetainedPackedWeights: 1 << 21,
   backpropInputStrategy: null,
   maxScratchFloats: 1 << 23,
 };
@@ -53,7 +68,8 @@ function count(key: string): void {
 }
 
 /** Kernels this module replaced; kept so shapes outside the fast paths still compute correctly. */
-export const builtinKernels: { backpropInput: tf.KernelConfig | null; backpropFilter: tf.KernelConfig | null } = {
+export const builtinKernels: { conv2d: tf.KernelConfig | null; backpropInput: tf.KernelConfig | null; backpropFilter: tf.KernelConfig | null } = {
+  conv2d: null,
   backpropInput: null,
   backpropFilter: null,
 };
@@ -112,10 +128,17 @@ function heap(backend: BackendWasm, t: TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(t) as Float32Array;
 }
 
+function builtinConv2d(args: Parameters<tf.KernelFunc>[0]): TensorInfo {
+  const builtin = builtinKernels.conv2d;
+  if (builtin !== null) return single(builtin.kernelFunc(args));
+  // Not replaced (registerFastWasmKernels not called): the registered kernel is the backend's own.
+  return single(primitive('Conv2D')(args));
+}
+
 function conv2dStride1(backend: BackendWasm, x: TensorInfo, filter: TensorInfo, pads: [[number, number], [number, number]]): TensorInfo {
   const pad: tf.backend_util.ExplicitPadding = [[0, 0], pads[0], pads[1], [0, 0]];
   const attrs = { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1] } as unknown as tf.NamedAttrMap;
-  return single(primitive('Conv2D')({ inputs: { x, filter }, backend, attrs }));
+  return conv2DForwardFast({ inputs: { x, filter }, backend, attrs });
 }
 
 function matMul(backend: BackendWasm, a: TensorInfo, b: TensorInfo): TensorInfo {
@@ -299,6 +322,75 @@ export function conv2DBackpropFilterFast(args: { inputs: tf.NamedTensorInfoMap; 
     }
     count('backpropFilter:im2col-matmul');
     return backpropFilterNhwc(backend, scratch, x, dy, g, attrs.filterShape);
+  } finally {
+    scratch.freeAll();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conv2D (forward): y[N,OH,OW,O] from x[N,H,W,C] and filter[kh,kw,C,O].
+
+/**
+ * Which strategy holds each filter tensor packed. XNNPACK caches the builtin conv's packed filter
+ * and matMul's packed right operand per backend buffer and drops them when the buffer is disposed,
+ * so reusing a filter is free for the strategy that packed it (inference); in training every Adam
+ * step makes new filter buffers. Keyed by dataId object, so entries die with their tensors.
+ */
+const packedFilters = new WeakMap<object, ConvForwardStrategy>();
+
+function convForwardMatmulWeights(backend: BackendWasm, scratch: Scratch, x: TensorInfo, filter: TensorInfo, g: ConvGeometry, retainPacked: boolean): TensorInfo {
+  const k = tapRows(g);
+  let weights = viewAs(filter, [k, g.outC]);
+  if (!retainPacked) {
+    // XNNPACK keys the packed operator by buffer id and drops it when that buffer is freed.
+    weights = scratch.alloc([k, g.outC]);
+    heap(backend, weights).set(heap(backend, filter));
+  }
+  const totalRows = g.batch * g.outH;
+  const chunkRows = rowsPerChunk(g, fastKernelOptions.maxScratchFloats);
+  if (chunkRows >= totalRows) {
+    const cols = scratch.alloc([outputPositions(g), k]);
+    im2colRows(heap(backend, x), g, 0, totalRows, heap(backend, cols));
+    const y = scratch.adopt(matMul(backend, cols, weights));
+    return { ...scratch.release(y), shape: [g.batch, g.outH, g.outW, g.outC] };
+  }
+  const y = scratch.alloc([g.batch, g.outH, g.outW, g.outC]);
+  for (let row0 = 0; row0 < totalRows; row0 += chunkRows) {
+    const rows = Math.min(chunkRows, totalRows - row0);
+    const m = rows * g.outW;
+    const cols = scratch.alloc([m, k]);
+    im2colRows(heap(backend, x), g, row0, rows, heap(backend, cols));
+    const part = scratch.adopt(matMul(backend, cols, weights));
+    scratch.free(cols);
+    heap(backend, y).set(heap(backend, part), row0 * g.outW * g.outC);
+    scratch.free(part);
+  }
+  return scratch.release(y);
+}
+
+export function conv2DForwardFast(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
+  const attrs = args.attrs as unknown as tf.Conv2DAttrs;
+  const dilations = attrs.dilations ?? 1;
+  const dilated = Array.isArray(dilations) ? dilations.some((d) => d !== 1) : dilations !== 1;
+  const runBuiltin = (): TensorInfo => {
+    count('conv2d:builtin');
+    packedFilters.set(filter.dataId, 'builtin');
+    return builtinConv2d(args as Parameters<tf.KernelFunc>[0]);
+  };
+  if (dilated || attrs.dataFormat === 'NCHW' || x.dtype !== 'float32' || filter.dtype !== 'float32') return runBuiltin();
+  const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+  const g = geometryFromConvInfo(info);
+  if (outputPositions(g) === 0 || tapRows(g) * g.outC === 0) return runBuiltin();
+  const strategy = fastKernelOptions.convForwardStrategy ?? chooseConvForwardStrategy(g, packedFilters.get(filter.dataId) ?? null);
+  if (strategy === 'builtin') return runBuiltin();
+  count(`conv2d:${strategy}`);
+  const scratch = new Scratch(backend);
+  try {
+    const retainPacked = tapRows(g) * g.outC <= fastKernelOptions.maxRetainedPackedWeights;
+    if (retainPacked) packedFilters.set(filter.dataId, strategy);
+    return convForwardMatmulWeights(backend, scratch, x, filter, g, retainPacked);
   } finally {
     scratch.freeAll();
   }

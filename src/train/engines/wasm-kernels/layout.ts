@@ -190,3 +190,47 @@ export function col2imTransposedAdd(cols: Float32Array, g: ConvGeometry, row0: n
     }
   }
 }
+
+/** dst[d…d+len) = src[s…s+len): typed-array `set` has a fixed cost per call that loses on short runs. */
+function copyRun(src: Float32Array, s: number, dst: Float32Array, d: number, len: number): void {
+  if (len >= 64) {
+    dst.set(src.subarray(s, s + len), d);
+  } else {
+    for (let k = 0; k < len; k++) dst[d + k] = src[s + k]!;
+  }
+}
+
+/**
+ * Row-major im2col of output rows [row0, row0 + rowCount) (a row is one (n, i) pair):
+ *   cols[(r − row0)·OW + j, (a·kW + b)·C + c] = x[n, i·sH + a − pT, j·sW + b − pL, c]   (0 outside)
+ * `cols` is [rowCount·OW, kH·kW·C], so y = cols × W[kH·kW·C, O] is the convolution. For one (j, a)
+ * the kW taps read adjacent input columns, i.e. one contiguous run of NHWC memory.
+ */
+export function im2colRows(x: Float32Array, g: ConvGeometry, row0: number, rowCount: number, cols: Float32Array): void {
+  const { inH, inW, inC: c, outH, outW, kH, kW, strideH, strideW, padTop, padLeft } = g;
+  const k = kH * kW * c;
+  const tapRun = kW * c;
+  for (let r = 0; r < rowCount; r++) {
+    const row = row0 + r;
+    const n = Math.floor(row / outH);
+    const i = row - n * outH;
+    for (let j = 0; j < outW; j++) {
+      const d0 = (r * outW + j) * k;
+      const x0 = j * strideW - padLeft;
+      // Taps b in [bLo, bHi) fall inside the image.
+      const bLo = Math.max(0, -x0);
+      const bHi = Math.min(kW, inW - x0);
+      for (let a = 0; a < kH; a++) {
+        const d = d0 + a * tapRun;
+        const y = i * strideH + a - padTop;
+        if (y < 0 || y >= inH || bLo >= bHi) {
+          cols.fill(0, d, d + tapRun);
+          continue;
+        }
+        if (bLo > 0) cols.fill(0, d, d + bLo * c);
+        copyRun(x, ((n * inH + y) * inW + x0 + bLo) * c, cols, d + bLo * c, (bHi - bLo) * c);
+        if (bHi < kW) cols.fill(0, d + bHi * c, d + tapRun);
+      }
+    }
+  }
+}
