@@ -56,8 +56,8 @@ for (const size of sizes) {
   };
   if (withPeer) {
     const peer = parsePeerLine(runPeer('bench_train.py', [String(size), String(depth), String(steps), String(warmup)]).trim().split('\n').at(-1)!);
-    const peerMs = Number(peer.median) * 1000;
-    Object.assign(line, { peer: 'pytorch', peer_threads: Number(peer.threads), peer_median_ms: Math.round(peerMs), peer_peak_rss_mib: Number(peer.peakRSS?.replace('MiB', '')), ratio_vs_peer: Number((median / peerMs).toFixed(2)) });
+    const peerMs = Number.parseFloat(peer.median ?? "") * 1000;
+    Object.assign(line, { peer: 'pytorch', peer_threads: Number(peer.threads), peer_median_ms: Math.round(peerMs), peer_peak_rss_mib: Number.parseFloat(peer.peakRSS ?? ""), ratio_vs_peer: Number((median / peerMs).toFixed(2)) });
   }
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }
