@@ -79,6 +79,8 @@ async function runCase(model: string, images: string, batch: number, threads: nu
   );
 }
 
+import { parsePeerLine, PEER_DIR, peerAvailable, runPeer } from './peer.ts';
+
 async function main(): Promise<void> {
   const threads = Number(flag('threads') ?? os.availableParallelism());
   const provider = (flag('provider') ?? 'auto') as ProviderRequest;
@@ -92,9 +94,37 @@ async function main(): Promise<void> {
     const made = await prepare(dir, norm);
     const model = flag('model') ?? made.model;
     const batches = flag('batch') ? [Number(flag('batch'))] : [1, 4, 8];
-    for (const b of batches) {
-      const args = ['--import', 'tsx', process.argv[1]!, '--case', String(b), '--model', model, '--images', made.images, '--threads', String(threads), '--provider', provider];
-      process.stdout.write(execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
+    const runCaseProcess = (m: string, b: number): Record<string, unknown> => {
+      const args = ['--import', 'tsx', process.argv[1]!, '--case', String(b), '--model', m, '--images', made.images, '--threads', String(threads), '--provider', provider];
+      const out = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      process.stdout.write(out);
+      return JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, unknown>;
+    };
+    const ours = batches.map((b) => runCaseProcess(model, b));
+    if (!process.argv.includes('--no-peer') && peerAvailable()) {
+      // The PyTorch reference in the same run: eager generator (train mode = the paper's test-time
+      // semantics, and eval mode), and onnxruntime on PyTorch's own export, batch 1.
+      const eager = (mode: string): number => Number.parseFloat(parsePeerLine(runPeer('bench_gen.py', ['1', mode, '10', '2']).trim().split('\n').at(-1)!)['img/s'] ?? '');
+      const eagerTrain = eager('train');
+      const eagerEval = eager('eval');
+      const peerDir = path.join(dir, 'peer');
+      await fsp.mkdir(peerDir);
+      execFileSync('/usr/bin/python3', [path.join(PEER_DIR, 'export_onnx.py')], { env: { ...process.env, PEER_OUT: peerDir }, stdio: ['ignore', 'ignore', 'inherit'] });
+      const ortOnPeer = runCaseProcess(path.join(peerDir, 'unet256.onnx'), 1);
+      const ours1 = ours.find((o) => o.batch === 1);
+      const best = Math.max(...ours.map((o) => Number(o.session_img_per_s)));
+      process.stdout.write(
+        `${JSON.stringify({
+          bench: 'infer-peer',
+          pytorch_eager_train_mode_img_per_s: eagerTrain,
+          pytorch_eager_eval_mode_img_per_s: eagerEval,
+          ort_on_pytorch_export_session_img_per_s: ortOnPeer.session_img_per_s,
+          ours_batch1_session_img_per_s: ours1?.session_img_per_s,
+          ours_best_session_img_per_s: best,
+          ratio_ours_batch1_session_vs_eager_train: ours1 ? Number((Number(ours1.session_img_per_s) / eagerTrain).toFixed(2)) : null,
+          ratio_ours_best_session_vs_eager_train: Number((best / eagerTrain).toFixed(2)),
+        })}\n`,
+      );
     }
   } finally {
     await fsp.rm(dir, { recursive: true, force: true });
