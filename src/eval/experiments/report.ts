@@ -182,6 +182,8 @@ export function markdownFromRows(rows: readonly CsvRow[], fields: readonly strin
   lines.push(`# ${first.table}: ${first.title}${synthetic ? ' — synthetic data, not Cityscapes' : ''}`);
   lines.push('');
   lines.push(`Reproduction of pix2pix (Isola et al., CVPR 2017) ${first.table} with pix2pix-ts, experiment \`${first.experiment}\`, profile \`${first.profile}\`.`);
+  lines.push('');
+  lines.push(`Produced by: \`npx pix2pix eval run experiments/${first.experiment}.yaml --profile ${first.profile}\``);
   if (synthetic) {
     lines.push('');
     lines.push(`**These numbers come from the embedded synthetic street scenes, not from Cityscapes.** They show the pipeline and the relative behaviour of the variants; they are not comparable in absolute value to the paper's column.`);
