@@ -8,10 +8,8 @@
  * Whole-step profile (top kernels by exclusive and inclusive time, wasm heap and RSS after every step):
  *
  *   node --import tsx bench/kernels.ts --step 64|128|256 [--steps 6] [--builtin-conv]
- *        [--emulate-variable-leak-fix] [--emulate-adam-per-param-tidy | --emulate-fused-adam]
  *
- * The --emulate flags patch, in this process only, code the lead owns (trainer.ts makeNet, adam.ts) to
- * measure proposed changes before they are made; --builtin-conv measures the old forward Conv2D.
+ * --builtin-conv measures the backend's own forward Conv2D instead of ours.
  *
  * Roles: for a conv layer, conv2d = forward, backpropInput = dx, backpropFilter = dW. For a
  * transposed-conv layer, conv2dTranspose = forward (the Conv2DBackpropInput kernel), conv2d = dx,
@@ -258,53 +256,9 @@ async function profileStep(size: number): Promise<void> {
   const { createPix2Pix } = await import('../src/train/trainer.ts');
   const { Adam } = await import('../src/train/adam.ts');
   const { Rng } = await import('../src/util/rng.ts');
-  const { fusedAdamUpdate } = await import('../src/train/engines/wasm-kernels/adam.ts');
   await selectEngine('wasm');
   if (has('--builtin-conv')) configureFastWasmKernels({ convForwardStrategy: 'builtin' });
   const backend = tf.engine().backend as unknown as { wasm: { HEAPU8: Uint8Array } };
-
-  type AdamInternals = { step: number; config: { beta1: number; beta2: number; epsilon: number }; vars: Map<string, tf.Variable>; m: Map<string, tf.Variable>; v: Map<string, tf.Variable> };
-  if (has('--emulate-variable-leak-fix')) {
-    // makeNet and Adam call tf.variable(tf.tensor(...)) and never dispose the source tensor, which keeps
-    // the first buffer of every parameter and moment alive after the first assign().
-    const engine = tf.engine() as unknown as { makeVariable: (init: tf.Tensor, ...rest: unknown[]) => tf.Variable };
-    const make = engine.makeVariable.bind(engine);
-    engine.makeVariable = (init, ...rest) => {
-      const v = make(init, ...rest);
-      init.dispose();
-      return v;
-    };
-  }
-  if (has('--emulate-adam-per-param-tidy') || has('--emulate-fused-adam')) {
-    const fused = has('--emulate-fused-adam');
-    Adam.prototype.apply = function (this: InstanceType<typeof Adam>, grads: Map<string, tf.Tensor>, lr: number): void {
-      const self = this as unknown as AdamInternals;
-      self.step += 1;
-      const { beta1, beta2, epsilon } = self.config;
-      const stepSize = lr / (1 - beta1 ** self.step);
-      const sqrtBc2 = Math.sqrt(1 - beta2 ** self.step);
-      for (const [name, g] of grads) {
-        const p = self.vars.get(name)!;
-        const m = self.m.get(name)!;
-        const v = self.v.get(name)!;
-        if (fused) {
-          const [p1, m1, v1] = fusedAdamUpdate(p, g, m, v, { beta1, beta2, epsilon, stepSize, sqrtBc2 });
-          m.assign(m1);
-          v.assign(v1);
-          p.assign(p1);
-          tf.dispose([p1, m1, v1]);
-          continue;
-        }
-        tf.tidy(() => {
-          const m1 = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
-          const v1 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
-          m.assign(m1);
-          v.assign(v1);
-          p.assign(tf.sub(p, tf.mul(tf.div(m1, tf.add(tf.div(tf.sqrt(v1), sqrtBc2), epsilon)), stepSize)));
-        });
-      }
-    };
-  }
 
   // The optimizer's share of the step, whichever update is in place.
   let adamMs = 0;
@@ -371,7 +325,7 @@ async function profileStep(size: number): Promise<void> {
   const n = steps - 1;
   const sorted = [...times].sort((p, q) => p - q);
   const kernelMs = [...exclusive.values()].reduce((s, e) => s + e.ms, 0) / n;
-  const flags = a.filter((x) => x.startsWith('--emulate') || x === '--builtin-conv');
+  const flags = a.filter((x) => x === '--builtin-conv');
   console.log(JSON.stringify({
     profile: 'train-step', size, steps: n, flags, median_ms: Math.round(sorted[n >> 1]!), min_ms: Math.round(sorted[0]!),
     kernel_ms_per_step: Math.round(kernelMs), adam_ms_per_step: Math.round(adamMs / n), outside_kernels_ms_per_step: Math.round(times.reduce((s, t) => s + t, 0) / n - kernelMs),
