@@ -14,7 +14,7 @@ export function buildCli(argv: string[]): Argv {
     .parserConfiguration({ 'duplicate-arguments-array': false })
     .usage('$0 <command> [options]\n\npix2pix (Isola et al., CVPR 2017) in TypeScript: train, export to ONNX, translate folders, reproduce the paper.')
     .strict()
-    .demandCommand(1, 'Name a command; see the list above.')
+    .demandCommand(1, 'name a command')
     .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .help()
@@ -42,7 +42,9 @@ export async function main(argv: string[]): Promise<void> {
     await buildCli(argv).parseAsync();
   } catch (e) {
     if (e instanceof CliUsageError) {
-      process.stderr.write(`pix2pix: ${e.short}\nRun 'pix2pix --help' or 'pix2pix <command> --help'.\n`);
+      // yargs spreads some messages over lines ("Invalid values:\n  Argument: …"): keep the one-line promise.
+      const short = e.short.replace(/\s*\n\s*/g, ' ');
+      process.stderr.write(`pix2pix: ${short}\nRun 'pix2pix --help' or 'pix2pix <command> --help'.\n`);
       process.exitCode = 2;
     } else if (isUserError(e)) {
       process.stderr.write(`pix2pix: ${e.message}\n`);

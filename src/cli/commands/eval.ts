@@ -205,7 +205,7 @@ export function buildEvalCommand(extra: CommandModule<any, any>[] = []): Command
     builder: (y) => {
       let b = y;
       for (const c of [...evalSubcommands, ...extra]) b = b.command(c);
-      return b.demandCommand(1, 'Name an eval sub-command; see the list above.');
+      return b.demandCommand(1, 'name an eval sub-command: fcn-score, labels, color, rf or run');
     },
     handler: () => undefined,
   };
