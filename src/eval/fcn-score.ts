@@ -71,12 +71,17 @@ export async function accumulateFcnFrame(
   accumulateConfusion(conf, gt.data, pred.data, { mode: opts.mode, source: pair.label });
 }
 
-export async function runFcnScore(opts: FcnScoreOptions): Promise<ScoreResult> {
-  const encoding = opts.labelEncoding ?? 'labelIds';
-  const pairs = await pairFrames(opts.imagesDir, opts.labelsDir, { encoding, imagesFlag: '--images', labelsFlag: '--labels' });
-  const conf = createConfusion();
+/**
+ * Visit each (generated image, ground truth) pair in order, decoding the next pair while the current one
+ * is processed (libvips decodes on its own threads).
+ */
+export async function forEachFrame(
+  pairs: FramePair[],
+  encoding: LabelEncoding,
+  visit: (pair: FramePair, image: Awaited<ReturnType<typeof readImage>>, gt: Awaited<ReturnType<typeof readGroundTruth>>) => Promise<void> | void,
+  onFrame?: EvalProgress['onFrame'],
+): Promise<void> {
   const load = (p: FramePair) => Promise.all([readImage(p.image), readGroundTruth(p.label, encoding)]);
-  // Decode the next frame while the network runs on this one.
   let next = load(pairs[0]!);
   for (let i = 0; i < pairs.length; i++) {
     const [image, gt] = await next;
@@ -84,8 +89,15 @@ export async function runFcnScore(opts: FcnScoreOptions): Promise<ScoreResult> {
       next = load(pairs[i + 1]!);
       next.catch(() => undefined); // surfaced when awaited
     }
-    await accumulateFcnFrame(conf, pairs[i]!, image, gt, opts);
-    opts.onFrame?.(i + 1, pairs.length, pairs[i]!);
+    await visit(pairs[i]!, image, gt);
+    onFrame?.(i + 1, pairs.length, pairs[i]!);
   }
+}
+
+export async function runFcnScore(opts: FcnScoreOptions): Promise<ScoreResult> {
+  const encoding = opts.labelEncoding ?? 'labelIds';
+  const pairs = await pairFrames(opts.imagesDir, opts.labelsDir, { encoding, imagesFlag: '--images', labelsFlag: '--labels' });
+  const conf = createConfusion();
+  await forEachFrame(pairs, encoding, async (pair, image, gt) => accumulateFcnFrame(conf, pair, image, gt, opts), opts.onFrame);
   return { scores: fcnScores(conf), confusion: conf, pairs };
 }

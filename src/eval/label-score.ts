@@ -6,11 +6,10 @@
  * size so the ground truth is never resized, as in the FCN-score protocol; 'prediction' instead
  * downsamples the ground truth (nearest) to the prediction's size.
  */
-import { readImage } from '../data/image.ts';
 import { accumulateConfusion, createConfusion, type ConfusionMode } from './confusion.ts';
-import { readGroundTruth, type EvalProgress, type ScoreResult } from './fcn-score.ts';
+import { forEachFrame, type EvalProgress, type ScoreResult } from './fcn-score.ts';
 import { ColorToTrainId, type VoidColors } from './labels.ts';
-import { pairFrames, type FramePair, type LabelEncoding } from './pairing.ts';
+import { pairFrames, type LabelEncoding } from './pairing.ts';
 import { resizeNearest } from './resize.ts';
 import { fcnScores } from './scores.ts';
 
@@ -31,22 +30,19 @@ export async function runLabelScore(opts: LabelScoreOptions): Promise<ScoreResul
   const toTrainIds = new ColorToTrainId(opts.voidColors ?? 'none');
   const resolution = opts.resolution ?? 'label';
   const conf = createConfusion();
-  const load = (p: FramePair) => Promise.all([readImage(p.image), readGroundTruth(p.label, encoding)]);
-  let next = load(pairs[0]!);
-  for (let i = 0; i < pairs.length; i++) {
-    const [image, gt] = await next;
-    if (i + 1 < pairs.length) {
-      next = load(pairs[i + 1]!);
-      next.catch(() => undefined);
-    }
-    let pred = { width: image.width, height: image.height, data: toTrainIds.map(image.data) };
-    let truth = gt.data;
-    if (pred.width !== gt.width || pred.height !== gt.height) {
-      if (resolution === 'label') pred = resizeNearest(pred, gt.width, gt.height, 1);
-      else truth = resizeNearest(gt, pred.width, pred.height, 1).data;
-    }
-    accumulateConfusion(conf, truth, pred.data, { mode: opts.mode, source: pairs[i]!.label });
-    opts.onFrame?.(i + 1, pairs.length, pairs[i]!);
-  }
+  await forEachFrame(
+    pairs,
+    encoding,
+    (pair, image, gt) => {
+      let pred = { width: image.width, height: image.height, data: toTrainIds.map(image.data) };
+      let truth = gt.data;
+      if (pred.width !== gt.width || pred.height !== gt.height) {
+        if (resolution === 'label') pred = resizeNearest(pred, gt.width, gt.height, 1);
+        else truth = resizeNearest(gt, pred.width, pred.height, 1).data;
+      }
+      accumulateConfusion(conf, truth, pred.data, { mode: opts.mode, source: pair.label });
+    },
+    opts.onFrame,
+  );
   return { scores: fcnScores(conf), confusion: conf, pairs };
 }
