@@ -81,6 +81,16 @@ export function defaultLoadSize(size: number): number {
   return Math.round((size * 286) / 256);
 }
 
+/**
+ * The default generator for a crop side: the deepest U-Net (at most unet_256, the paper's) whose
+ * 2^depth divides the side, since the nets are fully convolutional (48 → unet_16, 512 → unet_256).
+ */
+export function defaultUnetSide(size: number): number {
+  let side = 1;
+  while (side < 256 && Number.isInteger(size) && size > 0 && size % (side * 2) === 0) side *= 2;
+  return Math.max(side, 4);
+}
+
 export function usesGan(loss: LossMode): boolean {
   return loss !== 'L1';
 }
@@ -112,7 +122,7 @@ export interface TrainConfigInput extends Partial<Omit<TrainConfig, 'nLayersD'>>
 /** Fill defaults and validate; every problem is a one-line UserError. */
 export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
   const size = input.size ?? 256;
-  const netG = input.netG ?? `unet_${size}`;
+  const netG = input.netG ?? `unet_${defaultUnetSide(size)}`;
   const c: TrainConfig = {
     ...TRAIN_DEFAULTS,
     ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)),

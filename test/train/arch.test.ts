@@ -126,3 +126,12 @@ describe('flag parsing', () => {
     expect(() => resolveDiscriminatorLayers({ netD: 'global' })).toThrow(/unknown --netD/);
   });
 });
+
+describe('default generator for a crop side', () => {
+  it('is the deepest U-Net up to unet_256 whose 2^depth divides the side', async () => {
+    const { defaultUnetSide, resolveTrainConfig } = await import('../../src/train/config.ts');
+    expect([256, 128, 64, 48, 96, 512, 4].map(defaultUnetSide)).toEqual([256, 128, 64, 16, 32, 256, 4]);
+    expect(resolveTrainConfig({ data: 'd', out: 'o', size: 48 }).netG).toBe('unet_16');
+    expect(resolveTrainConfig({ data: 'd', out: 'o', size: 48, netG: 'unet_64' }).netG).toBe('unet_64');
+  });
+});
