@@ -103,14 +103,17 @@ export function resizeLabelsNearest(src: Uint8Array, w: number, h: number, ow: n
   return out;
 }
 
-/** Photo (HWC in [−1,1]) and trainIds (255 = ignore) at size×size. */
-export async function loadSegmentationSample(s: SegmentationSample, size: number): Promise<{ photo: Float32Array; trainIds: Uint8Array }> {
+/**
+ * Photo (HWC 8-bit RGB) and trainIds (255 = ignore) at size×size. Kept as bytes: the training cache
+ * holds every photo, and floats would take 4× the memory (2.3 GB for Cityscapes train at 256²).
+ */
+export async function loadSegmentationSample(s: SegmentationSample, size: number): Promise<{ photo: Uint8Array; trainIds: Uint8Array }> {
   const img = await readImage(s.photo, { resize: { width: size, height: size, kernel: 'linear' } });
   const lab = await readLabelImage(s.labels);
   const ids = resizeLabelsNearest(lab.data, lab.width, lab.height, size, size);
   const trainIds = new Uint8Array(ids.length);
   for (let i = 0; i < ids.length; i++) trainIds[i] = LABEL_ID_TO_TRAIN_ID[ids[i]!]!;
-  return { photo: toUnitRange(img), trainIds };
+  return { photo: img.data, trainIds };
 }
 
 export function segmenterArch(c: Pick<SegmenterConfig, 'depth' | 'ngf'>): GeneratorArch {
@@ -140,7 +143,7 @@ async function pixelAccuracy(arch: GeneratorArch, params: ParamTensors, samples:
   let total = 0;
   for (const s of samples) {
     const { photo, trainIds } = await loadSegmentationSample(s, size);
-    const pred = tf.tidy(() => tf.argMax(generatorForward(arch, params, tf.tensor4d(photo, [1, size, size, 3]), { normStats: 'instance', dropout: false }), -1).dataSync() as Int32Array);
+    const pred = tf.tidy(() => tf.argMax(generatorForward(arch, params, tf.tensor4d(toUnitRange({ width: size, height: size, data: photo }), [1, size, size, 3]), { normStats: 'instance', dropout: false }), -1).dataSync() as Int32Array);
     for (let i = 0; i < pred.length; i++) {
       if (trainIds[i]! >= NUM_TRAIN_IDS) continue;
       total++;
@@ -190,9 +193,10 @@ export async function trainSegmenter(c: SegmenterConfig, opts: { quiet?: boolean
               const src = r * c.size + (flip ? c.size - 1 - col : col);
               const dst = k * px + r * c.size + col;
               y[dst] = s.trainIds[src]!;
-              x[dst * 3] = s.photo[src * 3]!;
-              x[dst * 3 + 1] = s.photo[src * 3 + 1]!;
-              x[dst * 3 + 2] = s.photo[src * 3 + 2]!;
+              // The same x/127.5 − 1 mapping as toUnitRange, fused with the flip.
+              x[dst * 3] = s.photo[src * 3]! / 127.5 - 1;
+              x[dst * 3 + 1] = s.photo[src * 3 + 1]! / 127.5 - 1;
+              x[dst * 3 + 2] = s.photo[src * 3 + 2]! / 127.5 - 1;
             }
           }
         });
