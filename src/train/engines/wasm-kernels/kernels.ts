@@ -63,6 +63,20 @@ export const fastKernelOptions: FastKernelOptions = {
 /** How many times each path ran, e.g. `backpropInput:s2d-conv`; lets tests prove the fast path was taken. */
 export const fastKernelCallCounts = new Map<string, number>();
 
+
+/**
+ * The NHWC geometry of a convolution. Dilation is 1: tfjs's backprop kernels carry no dilation
+ * attribute (its conv gradients reject dilation > 1), and the forward kernel hands dilated convs to
+ * the built-in implementation before asking.
+ */
+function nhwcGeometry(
+  inputShape: Shape4,
+  filterShape: Shape4,
+  attrs: { strides: number | [number, number]; pad: Parameters<typeof tf.backend_util.computeConv2DInfo>[4]; dimRoundingMode?: 'floor' | 'round' | 'ceil' },
+): ConvGeometry {
+  return geometryFromConvInfo(tf.backend_util.computeConv2DInfo(inputShape, filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast'));
+}
+
 function count(key: string): void {
   fastKernelCallCounts.set(key, (fastKernelCallCounts.get(key) ?? 0) + 1);
 }
@@ -220,17 +234,7 @@ export function conv2DBackpropInputFast(args: { inputs: tf.NamedTensorInfoMap; b
   const forced = fastKernelOptions.backpropInputStrategy;
   if (forced === 'builtin' || attrs.dataFormat === 'NCHW' || dy.dtype !== 'float32' || filter.dtype !== 'float32') return runBuiltin();
 
-  const info = tf.backend_util.computeConv2DInfo(
-    attrs.inputShape,
-    filter.shape as Shape4,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
-  const g = geometryFromConvInfo(info);
+  const g = nhwcGeometry(attrs.inputShape, filter.shape as Shape4, attrs);
   const expectedDy = [g.batch, g.outH, g.outW, g.outC];
   if (!sameShape(dy.shape, expectedDy) || g.batch * g.inH * g.inW * g.inC === 0 || outputPositions(g) === 0) return runBuiltin();
 
@@ -306,17 +310,7 @@ export function conv2DBackpropFilterFast(args: { inputs: tf.NamedTensorInfoMap; 
       x = scratch.adopt(transposeNchwToNhwc(backend, x));
       dy = scratch.adopt(transposeNchwToNhwc(backend, dy));
     }
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as Shape4,
-      attrs.filterShape,
-      attrs.strides,
-      1,
-      attrs.pad,
-      attrs.dimRoundingMode,
-      false,
-      'channelsLast',
-    );
-    const g = geometryFromConvInfo(info);
+    const g = nhwcGeometry(x.shape as Shape4, attrs.filterShape, attrs);
     if (!sameShape(dy.shape, [g.batch, g.outH, g.outW, g.outC])) {
       throw new Error(`Conv2DBackpropFilter: dy shape [${dy.shape}] does not match the convolution's output [${[g.batch, g.outH, g.outW, g.outC]}]`);
     }
@@ -380,8 +374,7 @@ export function conv2DForwardFast(args: { inputs: tf.NamedTensorInfoMap; backend
     return builtinConv2d(args as Parameters<tf.KernelFunc>[0]);
   };
   if (dilated || attrs.dataFormat === 'NCHW' || x.dtype !== 'float32' || filter.dtype !== 'float32') return runBuiltin();
-  const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
-  const g = geometryFromConvInfo(info);
+  const g = nhwcGeometry(x.shape as Shape4, filter.shape as Shape4, attrs);
   if (outputPositions(g) === 0 || tapRows(g) * g.outC === 0) return runBuiltin();
   const strategy = fastKernelOptions.convForwardStrategy ?? chooseConvForwardStrategy(g, packedFilters.get(filter.dataId) ?? null);
   if (strategy === 'builtin') return runBuiltin();
