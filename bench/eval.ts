@@ -8,7 +8,7 @@
  */
 import { accumulateConfusion, createConfusion, type ConfusionMode } from '../src/eval/confusion.ts';
 import { addImageToLabHistograms, createLabHistograms, labIntersections } from '../src/eval/color.ts';
-import { resizePilBilinear } from '../src/eval/resize.ts';
+import { resizePilBilinear } from '../src/data/resize.ts';
 import { Rng } from '../src/util/rng.ts';
 
 const framesArg = process.argv.indexOf('--frames');

@@ -10,7 +10,7 @@ import { accumulateConfusion, createConfusion, type ConfusionMode } from './conf
 import { forEachFrame, type EvalProgress, type ScoreResult } from './fcn-score.ts';
 import { ColorToTrainId, type VoidColors } from './labels.ts';
 import { pairFrames, type LabelEncoding } from './pairing.ts';
-import { resizeNearest } from './resize.ts';
+import { resizeNearest } from '../data/resize.ts';
 import { fcnScores } from './scores.ts';
 
 export type ScoreResolution = 'label' | 'prediction';

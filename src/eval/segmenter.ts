@@ -24,7 +24,7 @@ import YAML from 'yaml';
 import { UserError, errorMessage } from '../util/errors.ts';
 import { exists } from '../util/fs.ts';
 import { IGNORE_LABEL, NUM_EVAL_CLASSES } from './confusion.ts';
-import { resizeWith, type PixelBuffer, type ResizeFilter } from './resize.ts';
+import { resizeWith, type PixelBuffer, type ResizeFilter } from '../data/resize.ts';
 
 export type ChannelOrder = 'RGB' | 'BGR';
 export const RESIZE_FILTERS: readonly ResizeFilter[] = ['pil-bilinear', 'bilinear', 'nearest'];

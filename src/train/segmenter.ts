@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { LABEL_ID_TO_TRAIN_ID, NUM_TRAIN_IDS } from '../data/cityscapes.ts';
 import { readImage, readLabelImage, toUnitRange } from '../data/image.ts';
+import { resizeNearest } from '../data/resize.ts';
 import { UserError } from '../util/errors.ts';
 import { ProgressBar } from '../util/progress.ts';
 import { Rng } from '../util/rng.ts';
@@ -92,17 +93,6 @@ export async function listSegmentationSamples(data: string, split: string): Prom
   return samples;
 }
 
-/** Nearest-neighbour resize of a label map (labels must never be interpolated). */
-export function resizeLabelsNearest(src: Uint8Array, w: number, h: number, ow: number, oh: number): Uint8Array {
-  if (w === ow && h === oh) return src;
-  const out = new Uint8Array(ow * oh);
-  for (let y = 0; y < oh; y++) {
-    const sy = Math.min(h - 1, Math.floor(((y + 0.5) * h) / oh));
-    for (let x = 0; x < ow; x++) out[y * ow + x] = src[sy * w + Math.min(w - 1, Math.floor(((x + 0.5) * w) / ow))]!;
-  }
-  return out;
-}
-
 /**
  * Photo (HWC 8-bit RGB) and trainIds (255 = ignore) at size×size. Kept as bytes: the training cache
  * holds every photo, and floats would take 4× the memory (2.3 GB for Cityscapes train at 256²).
@@ -110,7 +100,8 @@ export function resizeLabelsNearest(src: Uint8Array, w: number, h: number, ow: n
 export async function loadSegmentationSample(s: SegmentationSample, size: number): Promise<{ photo: Uint8Array; trainIds: Uint8Array }> {
   const img = await readImage(s.photo, { resize: { width: size, height: size, kernel: 'linear' } });
   const lab = await readLabelImage(s.labels);
-  const ids = resizeLabelsNearest(lab.data, lab.width, lab.height, size, size);
+  // Labels are never interpolated: nearest neighbour, one channel.
+  const ids = lab.width === size && lab.height === size ? lab.data : resizeNearest(lab, size, size, 1).data;
   const trainIds = new Uint8Array(ids.length);
   for (let i = 0; i < ids.length; i++) trainIds[i] = LABEL_ID_TO_TRAIN_ID[ids[i]!]!;
   return { photo: img.data, trainIds };

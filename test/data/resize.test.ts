@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resizeBilinear, resizeNearest, resizePilBilinear, resizeWith } from '../../src/eval/resize.ts';
+import { resizeBilinear, resizeNearest, resizePilBilinear, resizeWith } from '../../src/data/resize.ts';
 
 const gray = (width: number, height: number, values: number[]) => ({ width, height, data: Uint8Array.from(values) });
 const pil = (img: ReturnType<typeof gray>, w: number, h: number) => Array.from(resizePilBilinear(img, w, h, 1).data);
