@@ -17,7 +17,7 @@ import { exists, writeFileAtomic } from '../util/fs.ts';
 import { ProgressBar } from '../util/progress.ts';
 import { Rng, type RngState } from '../util/rng.ts';
 import { Adam } from './adam.ts';
-import { CHECKPOINT_FILE, type CheckpointModel, readCheckpoint, writeCheckpoint } from './checkpoint.ts';
+import { CHECKPOINT_FILE, type CheckpointModel, type CheckpointTensorSource, readCheckpoint, writeCheckpointStreaming } from './checkpoint.ts';
 import {
   conditionalD,
   discriminatorOptions,
@@ -114,11 +114,10 @@ interface ResumeState {
 const RESUMABLE_CHANGES = new Set(['epochs', 'epochsDecay', 'engine', 'valLimit', 'sampleRows', 'skipBad', 'data', 'out']);
 
 async function saveCheckpoint(file: string, c: TrainConfig, G: Net, D: Net | null, optG: Adam, optD: Adam | null, state: ResumeState): Promise<void> {
-  const tensors = new Map<string, Float32Array>();
-  const shapes = new Map<string, number[]>();
+  const sources: CheckpointTensorSource[] = [];
+  // Read lazily: each tensor is copied out of the backend only when the writer reaches it.
   const put = (name: string, t: tf.Tensor): void => {
-    tensors.set(name, t.dataSync() as Float32Array);
-    shapes.set(name, [...t.shape]);
+    sources.push({ name, shape: [...t.shape], read: () => t.dataSync() as Float32Array });
   };
   for (const [n, v] of G.vars) put(`G/${n}`, v);
   if (D) for (const [n, v] of D.vars) put(`D/${n}`, v);
@@ -136,7 +135,7 @@ async function saveCheckpoint(file: string, c: TrainConfig, G: Net, D: Net | nul
     epoch: state.epoch,
     version: PIX2PIX_TS_VERSION,
   };
-  await writeCheckpoint(file, { model, state: { ...state } }, tensors, shapes);
+  await writeCheckpointStreaming(file, { model, state: { ...state } }, sources);
 }
 
 function arraysFrom(tensors: Map<string, Float32Array>, prefix: string): ParamArrays {

@@ -1,4 +1,5 @@
 import { promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 
 let tmpCounter = 0;
@@ -11,25 +12,36 @@ export function tempPathFor(target: string): string {
 }
 
 /**
- * Write `data` to `target` atomically: a crash (even SIGKILL) leaves either the old file or the
- * new one, never a truncated one. The data is fsynced before the rename.
+ * Write `target` atomically through `write`, which receives an open handle on a temporary file beside
+ * it: a crash (even SIGKILL) leaves either the old file or the new one, never a truncated one. The
+ * data is fsynced before the rename. Streams large files without building them in memory.
  */
-export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomicWith(target: string, write: (fh: FileHandle) => Promise<void>): Promise<void> {
   await fsp.mkdir(path.dirname(target), { recursive: true });
   const tmp = tempPathFor(target);
   const fh = await fsp.open(tmp, 'w');
   try {
-    await fh.writeFile(data);
+    await write(fh);
     await fh.sync();
-  } finally {
+  } catch (e) {
     await fh.close();
+    await fsp.rm(tmp, { force: true });
+    throw e;
   }
+  await fh.close();
   try {
     await fsp.rename(tmp, target);
   } catch (e) {
     await fsp.rm(tmp, { force: true });
     throw e;
   }
+}
+
+/** Write `data` to `target` atomically (see writeFileAtomicWith). */
+export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
+  await writeFileAtomicWith(target, async (fh) => {
+    await fh.writeFile(data);
+  });
 }
 
 export async function exists(p: string): Promise<boolean> {

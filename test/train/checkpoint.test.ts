@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeCheckpoint, encodeCheckpoint, loadGenerator, writeCheckpoint, CHECKPOINT_FILE } from '../../src/train/checkpoint.ts';
+import { decodeCheckpoint, encodeCheckpoint, loadGenerator, writeCheckpoint, writeCheckpointStreaming, CHECKPOINT_FILE } from '../../src/train/checkpoint.ts';
 import { generatorArch, paramSpecs, GENERATOR_DEFAULTS } from '../../src/train/nets/arch.ts';
 import { initParams } from '../../src/train/nets/init.ts';
 import { Rng } from '../../src/util/rng.ts';
@@ -48,5 +48,39 @@ describe('checkpoint file', () => {
     await expect(loadGenerator(path.join(dir, 'nope'))).rejects.toThrow(/checkpoint not found/);
     writeFileSync(path.join(dir, 'bad.bin'), readFileSync(path.join(dir, CHECKPOINT_FILE)).subarray(0, 20));
     await expect(loadGenerator(path.join(dir, 'bad.bin'))).rejects.toThrow(/truncated/);
+  });
+
+  it('streams the same bytes it would encode in memory, reading each tensor once and only when due', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ckpt-'));
+    const arch = generatorArch(model.generator);
+    const params = initParams(arch, new Rng(9));
+    const tensors = new Map([...params].map(([k, v]) => [`G/${k}`, v]));
+    const shapes = new Map(paramSpecs(arch).map((p) => [`G/${p.name}`, [...p.shape]]));
+    const reads: string[] = [];
+    const file = path.join(dir, CHECKPOINT_FILE);
+    await writeCheckpointStreaming(file, { model, state: {} }, [...tensors].map(([name, data]) => ({ name, shape: shapes.get(name)!, read: () => (reads.push(name), data) })));
+    expect(reads).toEqual([...tensors.keys()]);
+    expect(new Uint8Array(readFileSync(file))).toEqual(encodeCheckpoint({ model, state: {} }, tensors, shapes));
+  });
+
+  it('leaves the previous checkpoint intact when writing fails part-way', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ckpt-'));
+    const file = path.join(dir, CHECKPOINT_FILE);
+    const arch = generatorArch(model.generator);
+    const params = initParams(arch, new Rng(1));
+    const tensors = new Map([...params].map(([k, v]) => [`G/${k}`, v]));
+    await writeCheckpoint(file, { model, state: { epoch: 1 } }, tensors, new Map());
+    const before = readFileSync(file);
+    const sources = [...tensors].map(([name, data], i) => ({
+      name,
+      shape: [data.length],
+      read: () => {
+        if (i === 3) throw new Error('backend lost');
+        return data;
+      },
+    }));
+    await expect(writeCheckpointStreaming(file, { model, state: { epoch: 2 } }, sources)).rejects.toThrow(/backend lost/);
+    expect(readFileSync(file).equals(before)).toBe(true);
+    expect(readdirSync(dir)).toEqual([CHECKPOINT_FILE]);
   });
 });
