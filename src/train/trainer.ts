@@ -37,10 +37,9 @@ import {
   discriminatorOutputSide,
   type GeneratorArch,
   generatorArch,
-  type NetworkArch,
   receptiveField,
 } from './nets/arch.ts';
-import { discriminatorForward, generatorForward, type ParamTensors } from './nets/forward.ts';
+import { discriminatorForward, generatorForward } from './nets/forward.ts';
 import { initParams, type ParamArrays } from './nets/init.ts';
 import { disposeNet, gradsByParamName, makeNet, type Net } from './nets/variables.ts';
 
