@@ -43,7 +43,13 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     if (e instanceof CliUsageError) {
       // yargs spreads some messages over lines ("Invalid values:\n  Argument: …"): keep the one-line promise.
-      const short = e.short.replace(/\s*\n\s*/g, ' ');
+      let short = e.short.replace(/\s*\n\s*/g, ' ');
+      // A command group (`eval`, `data`, …) called without its sub-command: say so in its own words.
+      const words = argv.filter((a) => !a.startsWith('-'));
+      if (/^Not enough non-option arguments/.test(short) && words.length > 0) {
+        const cmd = words.join(' ');
+        short = words.length === 1 ? `${cmd} needs a sub-command: 'pix2pix ${cmd} --help' lists them` : `${cmd} is missing its argument: see 'pix2pix ${cmd} --help'`;
+      }
       process.stderr.write(`pix2pix: ${short}\nRun 'pix2pix --help' or 'pix2pix <command> --help'.\n`);
       process.exitCode = 2;
     } else if (isUserError(e)) {

@@ -1,0 +1,50 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+
+/** Run the CLI in-process and return what it wrote to stderr and the exit code it set. */
+async function cli(args: string[]): Promise<{ stderr: string; code: number | undefined }> {
+  let stderr = '';
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  });
+  const before = process.exitCode;
+  process.exitCode = undefined;
+  try {
+    await main(args);
+    return { stderr, code: process.exitCode as number | undefined };
+  } finally {
+    spy.mockRestore();
+    process.exitCode = before;
+  }
+}
+
+describe('pix2pix usage errors', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('a command group without its sub-command says which group and where the list is', async () => {
+    for (const group of ['eval', 'data', 'segmenter', 'results']) {
+      const r = await cli([group]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.split('\n')[0]).toBe(`pix2pix: ${group} needs a sub-command: 'pix2pix ${group} --help' lists them`);
+    }
+  });
+
+  it('a missing positional of a sub-command is not mistaken for a missing sub-command', async () => {
+    const r = await cli(['eval', 'run']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe("pix2pix: eval run is missing its argument: see 'pix2pix eval run --help'");
+  });
+
+  it('an invalid flag value is one line naming the choices', async () => {
+    const r = await cli(['train', '--data', 'd', '--out', 'o', '--norm', 'weird']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toMatch(/^pix2pix: Invalid values: Argument: norm, Given: "weird", Choices: "batch", "instance"$/);
+  });
+
+  it('an unknown command is rejected with exit code 2', async () => {
+    const r = await cli(['bogus']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Unknown argument: bogus/);
+  });
+});
