@@ -252,7 +252,7 @@ async function profileStep(size: number): Promise<void> {
   const steps = stepsIdx >= 0 ? Number(a[stepsIdx + 1]) : 6;
   if (!Number.isInteger(steps) || steps < 2) throw new Error('--steps must be an integer ≥ 2 (the first step is warm-up)');
   const { selectEngine } = await import('../src/train/engines/registry.ts');
-  const { discriminatorArch, generatorArch } = await import('../src/train/nets/arch.ts');
+  const { discriminatorArch, generatorArch } = await import('../src/nets/arch.ts');
   const { createPix2Pix } = await import('../src/train/trainer.ts');
   const { Adam } = await import('../src/train/adam.ts');
   const { Rng } = await import('../src/util/rng.ts');

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { selectEngine, type EngineName } from '../src/train/engines/registry.ts';
-import { discriminatorArch, generatorArch } from '../src/train/nets/arch.ts';
+import { discriminatorArch, generatorArch } from '../src/nets/arch.ts';
 import { createPix2Pix } from '../src/train/trainer.ts';
 import { Rng } from '../src/util/rng.ts';
 import { parsePeerLine, peerAvailable, runPeer } from './peer.ts';

@@ -8,10 +8,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { UserError } from '../util/errors.ts';
-import type { ConvLayer, DiscriminatorArch, GeneratorArch } from '../train/nets/arch.ts';
+import type { ConvLayer, DiscriminatorArch, GeneratorArch } from '../nets/arch.ts';
 import type { CheckpointModel, LoadedGenerator } from '../train/checkpoint.ts';
-import { appendSequential, appendUNet, type ConvGraphOptions, OnnxGraphBuilder, type OnnxNormMode, type ParamSource } from './graph.ts';
-import { encodeOnnxModel, type OnnxDim, ONNX_FLOAT } from './onnx-proto.ts';
+import { appendSequential, appendUNet, type ConvGraphOptions, OnnxGraphBuilder, type OnnxNormMode, type ParamSource } from '../onnx/graph.ts';
+import { encodeOnnxModel, type OnnxDim, ONNX_FLOAT } from '../onnx/proto.ts';
 
 export const DEFAULT_OPSET = 17;
 export const MIN_OPSET = 12;

@@ -5,9 +5,9 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../util/errors.ts';
 import { exists, writeFileAtomic } from '../util/fs.ts';
-import { discriminatorArch, type DiscriminatorArch, type GeneratorArch, generatorArch } from '../train/nets/arch.ts';
+import { discriminatorArch, type DiscriminatorArch, type GeneratorArch, generatorArch } from '../nets/arch.ts';
 import { type CheckpointModel, networkParams, readCheckpoint, resolveCheckpointPath } from '../train/checkpoint.ts';
-import type { OnnxNormMode, ParamSource } from './graph.ts';
+import type { OnnxNormMode, ParamSource } from '../onnx/graph.ts';
 import { DEFAULT_OPSET, checkOpset, exportConvNetOnnx, discriminatorSpec, generatorSpec, modelMetadata } from './export.ts';
 import { randomInputs, type VerifyInput, type VerifyResult, verifyOnnxAgainstTfjs } from './verify.ts';
 

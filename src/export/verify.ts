@@ -4,10 +4,10 @@
  */
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { InferenceSession } from 'onnxruntime-node';
-import { type DiscriminatorArch, type GeneratorArch, paramSpecs } from '../train/nets/arch.ts';
+import { type DiscriminatorArch, type GeneratorArch, paramSpecs } from '../nets/arch.ts';
 import type { NormStats } from '../train/nets/forward.ts';
 import { Rng } from '../util/rng.ts';
-import type { OnnxNormMode, ParamSource } from './graph.ts';
+import type { OnnxNormMode, ParamSource } from '../onnx/graph.ts';
 
 /** The agreement an export must reach (float32 round-off over ~16 layers stays far below it). */
 export const VERIFY_TOLERANCE = 1e-4;

@@ -5,7 +5,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import protobuf from 'protobufjs';
-import { type OnnxModelHeader, readOnnxModelHeader } from '../export/onnx-proto.ts';
+import { type OnnxModelHeader, readOnnxModelHeader } from '../onnx/proto.ts';
 import { UserError, errorMessage } from '../util/errors.ts';
 
 const SMALL_FIELD_LIMIT = 16 * 2 ** 20;

@@ -10,7 +10,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../util/errors.ts';
 import { writeFileAtomicWith } from '../util/fs.ts';
-import { type DiscriminatorOptions, discriminatorArch, type GeneratorArch, type GeneratorOptions, generatorArch, paramSpecs } from './nets/arch.ts';
+import { type DiscriminatorOptions, discriminatorArch, type GeneratorArch, type GeneratorOptions, generatorArch, paramSpecs } from '../nets/arch.ts';
 import type { ParamArrays } from './nets/init.ts';
 
 const MAGIC = Uint8Array.from([0x50, 0x32, 0x50, 0x54, 0x53, 0x01, 0x0a, 0x00]);

@@ -12,7 +12,7 @@ import {
   DISCRIMINATOR_DEFAULTS,
   parseNetG,
   resolveDiscriminatorLayers,
-} from './nets/arch.ts';
+} from '../nets/arch.ts';
 import type { EngineName } from './engines/registry.ts';
 import type { GanMode } from './losses.ts';
 

@@ -16,7 +16,7 @@ import { Rng } from '../util/rng.ts';
 import { Adam } from './adam.ts';
 import { CHECKPOINT_FILE, type CheckpointModel, writeCheckpoint } from './checkpoint.ts';
 import { selectEngine, type EngineName } from './engines/registry.ts';
-import { type GeneratorArch, generatorArch } from './nets/arch.ts';
+import { type GeneratorArch, generatorArch } from '../nets/arch.ts';
 import { generatorForward, type ParamTensors } from './nets/forward.ts';
 import { initParams } from './nets/init.ts';
 import { disposeNet, gradsByParamName, makeNet } from './nets/variables.ts';

@@ -38,7 +38,7 @@ import {
   type GeneratorArch,
   generatorArch,
   receptiveField,
-} from './nets/arch.ts';
+} from '../nets/arch.ts';
 import { discriminatorForward, generatorForward } from './nets/forward.ts';
 import { initParams, type ParamArrays } from './nets/init.ts';
 import { disposeNet, gradsByParamName, makeNet, type Net } from './nets/variables.ts';

@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { encodeOnnxModel, ONNX_FLOAT } from '../../src/export/onnx-proto.ts';
+import { encodeOnnxModel, ONNX_FLOAT } from '../../src/onnx/proto.ts';
 
 export function writeTinySegmenter(dir: string, name = 'seg.onnx'): string {
   const w = new Float32Array(4 * 3);

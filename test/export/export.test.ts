@@ -2,12 +2,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
-import { type ConvLayer, type DiscriminatorArch, discriminatorArch, type GeneratorArch, generatorArch, type GeneratorOptions } from '../../src/train/nets/arch.ts';
+import { type ConvLayer, type DiscriminatorArch, discriminatorArch, type GeneratorArch, generatorArch, type GeneratorOptions } from '../../src/nets/arch.ts';
 import { exportConvNetOnnx, discriminatorSpec, generatorSpec, irVersionForOpset, META } from '../../src/export/export.ts';
-import { appendSequential, tfjsToOnnxWeight } from '../../src/export/graph.ts';
-import { decodeOnnxModel, readOnnxModelHeader } from '../../src/export/onnx-proto.ts';
+import { appendSequential, tfjsToOnnxWeight } from '../../src/onnx/graph.ts';
+import { decodeOnnxModel, readOnnxModelHeader } from '../../src/onnx/proto.ts';
 import { maxAbsDifference, randomInputs, tfjsReference, verifyOnnxAgainstTfjs, type VerifyInput } from '../../src/export/verify.ts';
-import type { OnnxNormMode } from '../../src/export/graph.ts';
+import type { OnnxNormMode } from '../../src/onnx/graph.ts';
 import { randomParams } from './fixtures.ts';
 
 const TOL = 1e-4;

@@ -3,7 +3,7 @@
  * statistics), so each code path of the export changes the output if it is wrong.
  */
 import * as path from 'node:path';
-import { type DiscriminatorArch, type DiscriminatorOptions, type GeneratorArch, type GeneratorOptions, discriminatorArch, generatorArch, paramSpecs } from '../../src/train/nets/arch.ts';
+import { type DiscriminatorArch, type DiscriminatorOptions, type GeneratorArch, type GeneratorOptions, discriminatorArch, generatorArch, paramSpecs } from '../../src/nets/arch.ts';
 import { initParams, type ParamArrays } from '../../src/train/nets/init.ts';
 import { writeCheckpoint } from '../../src/train/checkpoint.ts';
 import { Rng } from '../../src/util/rng.ts';

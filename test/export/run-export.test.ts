@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import yargs from 'yargs';
 import { exportCheckpoint } from '../../src/export/run-export.ts';
-import { readOnnxModelHeader } from '../../src/export/onnx-proto.ts';
+import { readOnnxModelHeader } from '../../src/onnx/proto.ts';
 import { exportCommand } from '../../src/cli/commands/export.ts';
 import { writeSmallCheckpoint } from './fixtures.ts';
 

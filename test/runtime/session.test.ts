@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeOnnxModel, ONNX_FLOAT } from '../../src/export/onnx-proto.ts';
+import { encodeOnnxModel, ONNX_FLOAT } from '../../src/onnx/proto.ts';
 import { describeModelIO, openSession } from '../../src/runtime/session.ts';
 import { readOnnxFileHeader } from '../../src/runtime/model-file.ts';
 import { translateFolder } from '../../src/runtime/translate.ts';

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import yargs from 'yargs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generatorArch } from '../../src/train/nets/arch.ts';
+import { generatorArch } from '../../src/nets/arch.ts';
 import { exportConvNetOnnx, generatorSpec } from '../../src/export/export.ts';
 import { type ModelSession, openSession } from '../../src/runtime/session.ts';
 import { outputNames, parseShard, shardSlice, translateFolder } from '../../src/runtime/translate.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeCheckpoint, encodeCheckpoint, loadGenerator, writeCheckpoint, writeCheckpointStreaming, CHECKPOINT_FILE } from '../../src/train/checkpoint.ts';
-import { generatorArch, paramSpecs, GENERATOR_DEFAULTS } from '../../src/train/nets/arch.ts';
+import { generatorArch, paramSpecs, GENERATOR_DEFAULTS } from '../../src/nets/arch.ts';
 import { initParams } from '../../src/train/nets/init.ts';
 import { Rng } from '../../src/util/rng.ts';
 

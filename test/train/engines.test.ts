@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { ENGINE_NAMES, selectEngine, type EngineName } from '../../src/train/engines/registry.ts';
 import { ganLoss, l1Loss } from '../../src/train/losses.ts';
-import { discriminatorArch, generatorArch, paramSpecs, type NetworkArch } from '../../src/train/nets/arch.ts';
+import { discriminatorArch, generatorArch, paramSpecs, type NetworkArch } from '../../src/nets/arch.ts';
 import { discriminatorForward, generatorForward, type ParamTensors } from '../../src/train/nets/forward.ts';
 import { initParams } from '../../src/train/nets/init.ts';
 import { Rng } from '../../src/util/rng.ts';

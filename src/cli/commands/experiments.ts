@@ -23,7 +23,7 @@ export const evalRunCommand: CommandModule<object, EvalRunArgs> = {
       .option('resume', { type: 'boolean', default: false, describe: 'continue interrupted training runs from their last epoch checkpoint' })
       .option('jobs', { type: 'number', describe: 'variants trained at once in worker processes (default: number of cores)' }),
   handler: async (a) => {
-    const { runExperiment } = await import('../../eval/experiments/run.ts');
+    const { runExperiment } = await import('../../experiments/run.ts');
     const r = await runExperiment({ file: a.file, profile: a.profile, out: a.out, only: a.only, resume: a.resume, jobs: a.jobs });
     process.stdout.write(`${r.markdown}\n${r.csv}\n`);
   },
@@ -48,7 +48,7 @@ const collectCommand: CommandModule<object, CollectArgs> = {
       .option('profile', { type: 'string', default: 'quick', describe: 'the profile the runs used' })
       .option('out', { type: 'string', default: 'results', describe: 'results folder the runs wrote to' }),
   handler: async (a) => {
-    const { collectResults } = await import('../../eval/experiments/run.ts');
+    const { collectResults } = await import('../../experiments/run.ts');
     const outs = await collectResults({ files: a.files, profile: a.profile, out: a.out });
     for (const o of outs) process.stdout.write(`${o.csv}\n${o.markdown}\n`);
   },
@@ -59,7 +59,7 @@ const tableCommand: CommandModule<object, TableArgs> = {
   describe: 'Regenerate the markdown tables from results CSVs alone',
   builder: (y) => y.positional('csv', { type: 'string', array: true, demandOption: true, describe: 'results/*.csv' }),
   handler: async (a) => {
-    const { regenerateTables } = await import('../../eval/experiments/run.ts');
+    const { regenerateTables } = await import('../../experiments/run.ts');
     for (const f of await regenerateTables(a.csv)) process.stdout.write(`${f}\n`);
   },
 };

@@ -24,8 +24,8 @@ export const evalRfCommand: CommandModule<object, RfArgs> = {
       .option('norm', { choices: ['batch', 'instance'], default: 'batch' })
       .option('unconditional', { type: 'boolean', default: false, describe: 'D sees B only (3 channels) instead of (A, B)' }),
   handler: async (a) => {
-    const { resolveDiscriminatorLayers } = await import('../../train/nets/arch.ts');
-    const { rfTable, formatRfTable } = await import('../../eval/rf-table.ts');
+    const { resolveDiscriminatorLayers } = await import('../../nets/arch.ts');
+    const { rfTable, formatRfTable } = await import('../../nets/rf-table.ts');
     const single = a.netD !== undefined || a.rf !== undefined ? [resolveDiscriminatorLayers({ netD: a.netD, nLayersD: a.n_layers_D?.[0], rf: a.rf })] : undefined;
     const rows = rfTable({ size: a.size, nLayers: single ?? a.n_layers_D, base: { ndf: a.ndf, norm: a.norm as 'batch' | 'instance', conditional: !a.unconditional } });
     process.stdout.write(`${formatRfTable(rows, a.size)}\n`);

@@ -37,7 +37,7 @@ const segmenterTrainCommand: CommandModule<object, SegTrainArgs> = {
       .option('engine', { choices: ['auto', ...ENGINE_NAMES], default: 'auto' })
       .option('quiet', { type: 'boolean', default: false }),
   handler: async (a) => {
-    const { trainSegmenterToOnnx } = await import('../../eval/train-segmenter.ts');
+    const { trainSegmenterToOnnx } = await import('../../experiments/train-segmenter.ts');
     const r = await trainSegmenterToOnnx({
       data: a.data,
       onnx: a.out,

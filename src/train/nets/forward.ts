@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../util/rng.ts';
-import { BN_EPSILON, type ConvLayer, type DiscriminatorArch, type GeneratorArch, LEAKY_SLOPE } from './arch.ts';
+import { BN_EPSILON, type ConvLayer, type DiscriminatorArch, type GeneratorArch, LEAKY_SLOPE } from '../../nets/arch.ts';
 
 export type ParamTensors = Map<string, tf.Tensor>;
 

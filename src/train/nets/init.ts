@@ -1,5 +1,5 @@
 import type { Rng } from '../../util/rng.ts';
-import { type NetworkArch, paramSpecs } from './arch.ts';
+import { type NetworkArch, paramSpecs } from '../../nets/arch.ts';
 
 export type ParamArrays = Map<string, Float32Array>;
 

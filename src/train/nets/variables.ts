@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { type NetworkArch, paramSpecs } from './arch.ts';
+import { type NetworkArch, paramSpecs } from '../../nets/arch.ts';
 import type { ParamTensors } from './forward.ts';
 import type { ParamArrays } from './init.ts';
 

@@ -7,7 +7,7 @@
  * synthetic data say "synthetic" in the title line and beside the paper's column header.
  */
 import Papa from 'papaparse';
-import { UserError } from '../../util/errors.ts';
+import { UserError } from '../util/errors.ts';
 import type { RunResult } from './stages.ts';
 
 /** Column headers of the paper's tables, by metric key. */

@@ -9,7 +9,7 @@ import {
   patchDiscriminator,
   receptiveField,
   resolveDiscriminatorLayers,
-} from '../../src/train/nets/arch.ts';
+} from '../../src/nets/arch.ts';
 
 // Every expected number below is copied from ../shared/spec/pix2pix.md §1.3 and §2.4 ([CALC] tables that
 // reproduce PyTorch's printed 54.414 M / 2.769 M).

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { synthesizeDataset } from '../../src/data/synth.ts';
 import { runFcnScore } from '../../src/eval/fcn-score.ts';
 import { loadSegmenterSpec, runSegmenterOnnx } from '../../src/eval/segmenter.ts';
-import { trainSegmenterToOnnx } from '../../src/eval/train-segmenter.ts';
+import { trainSegmenterToOnnx } from '../../src/experiments/train-segmenter.ts';
 
 // Issue 4: "On the synthetic dataset it must reach at least 0.85 per-pixel accuracy on real (not generated)
 // val photos: this is the 'Ground truth' row of Table 1 for the embedded default."

@@ -7,8 +7,8 @@
  * path and what is allowed, in one line: `experiments/x.yaml:12: variants[2].train.rf: …`.
  */
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
-import { LOSS_MODES, type LossMode } from '../../train/config.ts';
-import { UserError } from '../../util/errors.ts';
+import { LOSS_MODES, type LossMode } from '../train/config.ts';
+import { UserError } from '../util/errors.ts';
 
 export type Task = 'labels2photo' | 'photo2labels' | 'color';
 export const TASKS: readonly Task[] = ['labels2photo', 'photo2labels', 'color'];

@@ -3,7 +3,7 @@
  * RGB, rectangles, lines, a 5×7 bitmap font, a line plot with axes/ticks/legend, and image grids.
  * Pure functions over RgbImage; writing the PNG is the caller's business (writeImage).
  */
-import type { RgbImage } from '../../data/image.ts';
+import type { RgbImage } from '../data/image.ts';
 
 export type Color = readonly [number, number, number];
 

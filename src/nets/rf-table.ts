@@ -9,7 +9,7 @@ import {
   type DiscriminatorOptions,
   convOutputSide,
   receptiveField,
-} from '../train/nets/arch.ts';
+} from './arch.ts';
 
 export interface RfRow {
   nLayers: number;

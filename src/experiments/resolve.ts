@@ -6,9 +6,9 @@
  * variant's overrides. `dataset` is replaced as a whole; `train` and `scorer` are merged key by key.
  */
 import * as path from 'node:path';
-import { discriminatorOptions, generatorOptions, resolveTrainConfig, type TrainConfig } from '../../train/config.ts';
-import { assertGeneratorInput, discriminatorArch, discriminatorOutputSide, generatorArch } from '../../train/nets/arch.ts';
-import { UserError, errorMessage } from '../../util/errors.ts';
+import { discriminatorOptions, generatorOptions, resolveTrainConfig, type TrainConfig } from '../train/config.ts';
+import { assertGeneratorInput, discriminatorArch, discriminatorOutputSide, generatorArch } from '../nets/arch.ts';
+import { UserError, errorMessage } from '../util/errors.ts';
 import { hashOf } from './hash.ts';
 import {
   type DatasetSpec,

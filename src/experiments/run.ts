@@ -7,8 +7,8 @@ import { promises as fsp } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import Papa from 'papaparse';
-import { UserError } from '../../util/errors.ts';
-import { exists, writeFileAtomic } from '../../util/fs.ts';
+import { UserError } from '../util/errors.ts';
+import { exists, writeFileAtomic } from '../util/fs.ts';
 import { labelledGrid, linePlot, type Series, tile } from './draw.ts';
 import { datasetDir, isSynthetic, type ResolvedExperiment, type ResolvedRun, resolveExperiment, segmenterDir } from './resolve.ts';
 import { type ExperimentSummary, markdownFromCsv, markdownFromRows, summaryRows, toCsv, type VariantSummary } from './report.ts';
@@ -60,7 +60,7 @@ const defaultLog = (line: string): void => {
 /** Write the synthetic dataset once (into a temporary folder, renamed when complete). */
 async function ensureSyntheticDataset(dir: string, spec: SyntheticDataset, log: (l: string) => void): Promise<void> {
   if (await exists(path.join(dir, 'dataset.json'))) return;
-  const { synthesizeDataset } = await import('../../data/synth.ts');
+  const { synthesizeDataset } = await import('../data/synth.ts');
   const tmp = `${dir}.tmp-${process.pid}`;
   await fsp.rm(tmp, { recursive: true, force: true });
   log(`dataset: writing synthetic scenes (${spec.synthetic.count} images, ${spec.synthetic.size}²) to ${dir}`);
@@ -224,14 +224,14 @@ const SAMPLE_COLUMNS = 4;
 async function writeSamplesGrid(exp: ResolvedExperiment, out: string, data: string, firstRun: Map<string, ResolvedRun>, file: string): Promise<string | null> {
   const runs = [...firstRun.values()];
   if (runs.length === 0) return null;
-  const { readImage, writeImage, listImages } = await import('../../data/image.ts');
+  const { readImage, writeImage, listImages } = await import('../data/image.ts');
   const size = runs[0]!.size;
   const direction = runs[0]!.direction;
   const names = (await listImages(path.join(data, exp.dataset.testSplit))).slice(0, SAMPLE_COLUMNS).map((n) => n.replace(/\.[^./]+$/, '.png'));
   const dsHash = (await import('./hash.ts')).hashOf({ data: path.resolve(data) });
   const inputs = await materializeHalf(data, exp.dataset.testSplit, inputSide(direction), size, halfDir(out, dsHash, exp.dataset.testSplit, inputSide(direction), size));
   const targets = await materializeHalf(data, exp.dataset.testSplit, targetSide(direction), size, halfDir(out, dsHash, exp.dataset.testSplit, targetSide(direction), size));
-  const load = async (dir: string): Promise<(import('../../data/image.ts').RgbImage | null)[]> =>
+  const load = async (dir: string): Promise<(import('../data/image.ts').RgbImage | null)[]> =>
     Promise.all(names.map(async (n) => ((await exists(path.join(dir, n))) ? readImage(path.join(dir, n), { resize: { width: size, height: size } }) : null)));
   const rows = [
     { label: 'input', images: await load(inputs) },
@@ -259,7 +259,7 @@ async function writeLossPlot(exp: ResolvedExperiment, out: string, firstRun: Map
     curves.push({ name: run.label, rows: parsed.data });
   }
   if (curves.length === 0) return null;
-  const { writeImage } = await import('../../data/image.ts');
+  const { writeImage } = await import('../data/image.ts');
   const panels = LOSS_PANELS.map((p) => {
     const series: Series[] = curves
       .map((c) => ({ name: c.name, points: c.rows.map((r) => [Number(r.epoch), p.value(r)] as const).filter(([, y]) => Number.isFinite(y)) }))

@@ -11,8 +11,8 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { UserError, errorMessage } from '../../util/errors.ts';
-import { exists, writeFileAtomic } from '../../util/fs.ts';
+import { UserError, errorMessage } from '../util/errors.ts';
+import { exists, writeFileAtomic } from '../util/fs.ts';
 import { hashOf } from './hash.ts';
 import type { ResolvedRun, ResolvedScorer } from './resolve.ts';
 
@@ -178,8 +178,8 @@ export const IMAGES_DIR = 'images';
 
 /** A half of the test split's AB images at `size`² (inputs, real targets), written once per dataset. */
 export async function materializeHalf(data: string, split: string, side: 'A' | 'B', size: number, outDir: string): Promise<string> {
-  const { listImages } = await import('../../data/image.ts');
-  const { prepareImage, encodeOutput } = await import('../../runtime/images.ts');
+  const { listImages } = await import('../data/image.ts');
+  const { prepareImage, encodeOutput } = await import('../runtime/images.ts');
   const files = await listImages(path.join(data, split));
   if (files.length === 0) throw new UserError(`no images in ${path.join(data, split)}: the test split to translate is empty`);
   for (const rel of files) {
@@ -213,7 +213,7 @@ export async function runGeneratorStages(job: RunJob, log: Log): Promise<StageNa
   const imagesDir = path.join(dir, IMAGES_DIR);
   const fns: Partial<Record<StageName, StageFn>> = {
     train: async () => {
-      const { train } = await import('../../train/trainer.ts');
+      const { train } = await import('../train/trainer.ts');
       const resuming = await exists(path.join(trainDir, 'checkpoint.bin'));
       if (resuming && !job.resume) {
         throw new UserError(`${run.variant} (seed ${run.seed}): ${trainDir} holds an interrupted training run; pass --resume to continue it (or delete that folder to start over)`);
@@ -223,9 +223,9 @@ export async function runGeneratorStages(job: RunJob, log: Log): Promise<StageNa
       return { seconds: trainSeconds, info: { engine: r.engine, epochs: r.epochs, resumed: resuming } };
     },
     export: async () => {
-      const { loadGenerator } = await import('../../train/checkpoint.ts');
-      const { exportGeneratorOnnx } = await import('../../export/export.ts');
-      const { verifyOnnxAgainstTfjs, randomInputs } = await import('../../export/verify.ts');
+      const { loadGenerator } = await import('../train/checkpoint.ts');
+      const { exportGeneratorOnnx } = await import('../export/export.ts');
+      const { verifyOnnxAgainstTfjs, randomInputs } = await import('../export/verify.ts');
       const loaded = await loadGenerator(trainDir);
       const onnx = exportGeneratorOnnx(loaded, { norm: 'instance', dropout: false });
       const v = await verifyOnnxAgainstTfjs(onnx, { arch: loaded.arch, params: loaded.params }, [randomInputs(1, 3, run.size, run.seed)], 'instance');
@@ -239,7 +239,7 @@ export async function runGeneratorStages(job: RunJob, log: Log): Promise<StageNa
         await materializeHalf(job.data, job.testSplit, targetSide(run.direction), run.size, imagesDir);
         return { info: { source: 'real test images' } };
       }
-      const { translateFolder } = await import('../../runtime/translate.ts');
+      const { translateFolder } = await import('../runtime/translate.ts');
       const r = await translateFolder({
         model: modelFile,
         input: path.join(job.data, job.testSplit),
@@ -295,17 +295,17 @@ async function scoreRun(job: ScoreJob, imagesDir: string): Promise<RunResult> {
   let perClass: RunResult['perClass'];
   let frames: number;
   if (scorer.metric === 'color') {
-    const { runColorScore } = await import('../color-score.ts');
+    const { runColorScore } = await import('../eval/color-score.ts');
     const realDir = await materializeHalf(job.data, job.testSplit, targetSide(run.direction), run.size, halfDir(job.out, hashOfData(job), job.testSplit, targetSide(run.direction), run.size));
     const r = await runColorScore({ generatedDir: imagesDir, realDir, bins: scorer.bins });
     metrics = { L: r.intersections.L, a: r.intersections.a, b: r.intersections.b };
     frames = r.generated.images;
   } else {
     if (!job.labelsDir) throw new UserError(`${run.experiment}: the dataset has no ground-truth labels for scoring; set dataset.labels to the folder of *_gtFine_labelIds.png of the test split`);
-    let r: Awaited<ReturnType<typeof import('../fcn-score.ts').runFcnScore>>;
+    let r: Awaited<ReturnType<typeof import('../eval/fcn-score.ts').runFcnScore>>;
     if (scorer.metric === 'fcn') {
-      const { loadSegmenterSpec, runSegmenterOnnx } = await import('../segmenter.ts');
-      const { runFcnScore } = await import('../fcn-score.ts');
+      const { loadSegmenterSpec, runSegmenterOnnx } = await import('../eval/segmenter.ts');
+      const { runFcnScore } = await import('../eval/fcn-score.ts');
       const model = job.segmenterModel!;
       const spec = await loadSegmenterSpec(model);
       const session = await runSegmenterOnnx(model, spec);
@@ -315,7 +315,7 @@ async function scoreRun(job: ScoreJob, imagesDir: string): Promise<RunResult> {
         await session.release();
       }
     } else {
-      const { runLabelScore } = await import('../label-score.ts');
+      const { runLabelScore } = await import('../eval/label-score.ts');
       r = await runLabelScore({ predDir: imagesDir, labelsDir: job.labelsDir, voidColors: scorer.voidColors, mode: scorer.mode });
     }
     metrics = { pixelAcc: r.scores.pixelAcc, classAcc: r.scores.meanClassAcc, classIoU: r.scores.meanClassIoU };

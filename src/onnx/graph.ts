@@ -1,13 +1,13 @@
 /**
- * ONNX graph building for the conv-net descriptors of src/train/nets/arch.ts. Each ConvLayer becomes
+ * ONNX graph building for the conv-net descriptors of src/nets/arch.ts. Each ConvLayer becomes
  * the nodes that reproduce forward.ts's `convLayer` exactly (pre-activation → Conv/ConvTranspose with
  * the bias fused → norm → dropout → post-activation), so any network described as ConvLayers (the
  * generators, the discriminators, a segmenter) is exported by the same code.
  *
  * Layout: NCHW throughout, the ONNX convention, so the graph has no Transpose nodes at all.
  */
-import { BN_EPSILON, type ConvLayer, LEAKY_SLOPE } from '../train/nets/arch.ts';
-import { ATTR, type OnnxAttribute, type OnnxNode, type OnnxTensor, ONNX_FLOAT } from './onnx-proto.ts';
+import { BN_EPSILON, type ConvLayer, LEAKY_SLOPE } from '../nets/arch.ts';
+import { ATTR, type OnnxAttribute, type OnnxNode, type OnnxTensor, ONNX_FLOAT } from './proto.ts';
 
 
 

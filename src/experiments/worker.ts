@@ -3,7 +3,7 @@
  * runs it, reports the outcome and exits. Training on wasm uses one core, so the scheduler runs
  * several of these at once.
  */
-import { errorMessage, isUserError } from '../../util/errors.ts';
+import { errorMessage, isUserError } from '../util/errors.ts';
 import { ensureTrainedSegmenter, type SegmenterJob } from './segmenter-stage.ts';
 import { runGeneratorStages, type RunJob } from './stages.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatRfTable, rfTable } from '../../src/eval/rf-table.ts';
+import { formatRfTable, rfTable } from '../../src/nets/rf-table.ts';
 
 describe('receptive-field table', () => {
   it('lists the spec §2.4 fields, maps, params and MACs at 256²', () => {

@@ -3,7 +3,7 @@
  * descriptors drive the tfjs forward pass (train), the ONNX graph (export), the parameter/MAC
  * counts and the receptive-field report (cli, eval).
  */
-import { UserError } from '../../util/errors.ts';
+import { UserError } from '../util/errors.ts';
 
 export type Norm = 'batch' | 'instance' | 'none';
 export type Activation = 'none' | 'leaky' | 'relu' | 'tanh';

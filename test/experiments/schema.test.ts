@@ -1,10 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hashOf, stableStringify } from '../../../src/eval/experiments/hash.ts';
-import { resolveExperiment, sizedNetG } from '../../../src/eval/experiments/resolve.ts';
-import { ENGINE_CHOICES, parseExperiment } from '../../../src/eval/experiments/schema.ts';
-import { UserError } from '../../../src/util/errors.ts';
+import { hashOf, stableStringify } from '../../src/experiments/hash.ts';
+import { resolveExperiment, sizedNetG } from '../../src/experiments/resolve.ts';
+import { ENGINE_CHOICES, parseExperiment } from '../../src/experiments/schema.ts';
+import { UserError } from '../../src/util/errors.ts';
 
 const BASE = `experiment: demo
 title: Demo
@@ -79,12 +79,12 @@ describe('experiment file validation', () => {
   });
 
   it('knows exactly the engines of the engine registry', async () => {
-    const { ENGINE_NAMES } = await import('../../../src/train/engines/registry.ts');
+    const { ENGINE_NAMES } = await import('../../src/train/engines/registry.ts');
     expect([...ENGINE_CHOICES]).toEqual(['auto', ...ENGINE_NAMES]);
   });
 
   it('validates every shipped experiment file and resolves each of its profiles', () => {
-    const dir = path.resolve(import.meta.dirname, '../../../experiments');
+    const dir = path.resolve(import.meta.dirname, '../../experiments');
     const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
     expect(files.sort()).toEqual(['color.yaml', 'generator.yaml', 'losses.yaml', 'patch-size.yaml', 'photo2labels.yaml']);
     for (const f of files) {
@@ -94,7 +94,7 @@ describe('experiment file validation', () => {
   });
 
   it("ships the paper's numbers of spec §7 (Table 3 and Table 1's ground truth)", () => {
-    const dir = path.resolve(import.meta.dirname, '../../../experiments');
+    const dir = path.resolve(import.meta.dirname, '../../experiments');
     const patch = parseExperiment(readFileSync(path.join(dir, 'patch-size.yaml'), 'utf8'), 'patch-size.yaml');
     expect(Object.fromEntries(patch.variants.map((v) => [v.label, v.paper]))).toEqual({
       '1×1': { pixelAcc: 0.39, classAcc: 0.15, classIoU: 0.1 },

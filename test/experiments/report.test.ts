@@ -2,10 +2,10 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { canvas, drawText, linePlot, niceTicks, tickLabel } from '../../../src/eval/experiments/draw.ts';
-import { markdownFromCsv, mean, parseCsv, std, summaryRows, toCsv, type ExperimentSummary } from '../../../src/eval/experiments/report.ts';
-import { regenerateTables } from '../../../src/eval/experiments/run.ts';
-import type { RunResult } from '../../../src/eval/experiments/stages.ts';
+import { canvas, drawText, linePlot, niceTicks, tickLabel } from '../../src/experiments/draw.ts';
+import { markdownFromCsv, mean, parseCsv, std, summaryRows, toCsv, type ExperimentSummary } from '../../src/experiments/report.ts';
+import { regenerateTables } from '../../src/experiments/run.ts';
+import type { RunResult } from '../../src/experiments/stages.ts';
 
 // A CSV as `pix2pix eval run` writes it, typed by hand: one variant with two repeats, one not run.
 const CSV = `experiment,title,table,task,profile,variant,label,kind,status,settings,pixelAcc_mean,pixelAcc_std,pixelAcc_paper,pixelAcc_runs,classAcc_mean,classAcc_std,classAcc_paper,classAcc_runs,classIoU_mean,classIoU_std,classIoU_paper,classIoU_runs,repeats,seeds,wall_seconds,train_seconds,engine,dataset_kind,dataset,image_size,epochs,segmenter

@@ -9,9 +9,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCsv } from '../../../src/eval/experiments/report.ts';
-import { collectResults, runExperiment } from '../../../src/eval/experiments/run.ts';
-import { readMarker } from '../../../src/eval/experiments/stages.ts';
+import { parseCsv } from '../../src/experiments/report.ts';
+import { collectResults, runExperiment } from '../../src/experiments/run.ts';
+import { readMarker } from '../../src/experiments/stages.ts';
 
 const FIXTURE = path.join(import.meta.dirname, 'fixtures', 'run-experiment.ts');
 const EPOCHS = 5;

@@ -7,7 +7,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../../util/fs.ts';
+import { writeFileAtomic } from '../util/fs.ts';
 import type { SegmenterTrainSettings } from './schema.ts';
 
 export const SEGMENTER_MODEL = 'segmenter.onnx';
@@ -56,8 +56,8 @@ export async function ensureTrainedSegmenter(job: SegmenterJob, log: (l: string)
     return done;
   }
   const t0 = performance.now();
-  const { SEGMENTER_DEFAULTS } = await import('../../train/segmenter.ts');
-  const { trainSegmenterToOnnx } = await import('../train-segmenter.ts');
+  const { SEGMENTER_DEFAULTS } = await import('../train/segmenter.ts');
+  const { trainSegmenterToOnnx } = await import('./train-segmenter.ts');
   const config = { ...SEGMENTER_DEFAULTS, ...job.settings };
   const model = path.join(job.dir, SEGMENTER_MODEL);
   // Training restarts from scratch after a kill: it is short, and has no resumable state.

@@ -5,7 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { UserError } from '../../util/errors.ts';
+import { UserError } from '../util/errors.ts';
 import type { WorkerJob, WorkerReply } from './worker.ts';
 
 export interface PoolTask {

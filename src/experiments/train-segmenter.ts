@@ -7,7 +7,7 @@ import { exportCheckpoint } from '../export/run-export.ts';
 import { NUM_TRAIN_IDS } from '../data/cityscapes.ts';
 import { trainSegmenter, type SegmenterConfig, SEGMENTER_DEFAULTS } from '../train/segmenter.ts';
 import { writeFileAtomic } from '../util/fs.ts';
-import type { SegmenterSpec } from './segmenter.ts';
+import type { SegmenterSpec } from '../eval/segmenter.ts';
 
 export interface TrainSegmenterOptions extends Partial<Omit<SegmenterConfig, 'data' | 'out'>> {
   data: string;
