@@ -17,15 +17,6 @@ function fail(message) {
   process.exit(1);
 }
 
-async function reachable(url) {
-  try {
-    const res = await fetch(url, { method: 'HEAD', signal: AbortSignal.timeout(10_000) });
-    return res.status < 500;
-  } catch {
-    return false;
-  }
-}
-
 function run(label, cmd, args, opts) {
   process.stderr.write(`setup:gpu: ${label}\n`);
   const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts });
@@ -33,7 +24,7 @@ function run(label, cmd, args, opts) {
   process.stderr.write(output);
   if (r.error) fail(`${label} could not start: ${r.error.message}`);
   if (r.status !== 0) {
-    if (NETWORK_ERROR.test(output)) fail(`${label} failed: no network access (the download could not connect). Run this on a machine that can reach the npm registry and api.nuget.org.`);
+    if (NETWORK_ERROR.test(output)) fail(`${label} failed: no network access (the download could not connect). Run this on a machine with internet access (or set HTTPS_PROXY).`);
     fail(`${label} failed with exit status ${r.status} (see the output above).`);
   }
 }
@@ -45,9 +36,12 @@ try {
   fail('onnxruntime-node is not installed: run `npm ci` first.');
 }
 
-// The CUDA binaries come from NuGet; tfjs-node-gpu from the npm registry (and its binary from Google storage).
-const offline = !(await reachable('https://registry.npmjs.org/')) || !(await reachable('https://api.nuget.org/v3/index.json'));
-if (offline) fail('offline: cannot reach https://registry.npmjs.org or https://api.nuget.org, which the GPU downloads come from. Connect this machine to the internet (or set HTTPS_PROXY) and run `npm run setup:gpu` again.');
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+// Ask npm which registry it is configured for (a mirror or proxy counts), rather than naming one.
+const registry = spawnSync(npm, ['config', 'get', 'registry'], { encoding: 'utf8' }).stdout?.trim() || 'the npm registry';
+if (spawnSync(npm, ['ping'], { encoding: 'utf8', timeout: 30_000 }).status !== 0) {
+  fail(`offline: npm cannot reach its registry (${registry}). Connect this machine to the internet (or set HTTPS_PROXY) and run \`npm run setup:gpu\` again.`);
+}
 
 run('installing the onnxruntime-node CUDA 12 execution provider', process.execPath, [path.join(ortDir, 'script', 'install.js'), '--onnxruntime-node-install=cuda12'], {
   cwd: ortDir,
@@ -56,8 +50,7 @@ run('installing the onnxruntime-node CUDA 12 execution provider', process.execPa
 const cudaLib = path.join(ortDir, 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so');
 if (!existsSync(cudaLib)) fail(`the install script finished but ${cudaLib} is missing; the CUDA execution provider is only published for linux/x64.`);
 
-const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-run('installing @tensorflow/tfjs-node-gpu@4.22.0 (not saved to package.json)', npm, ['install', '--no-save', '@tensorflow/tfjs-node-gpu@4.22.0'], {});
+run('installing @tensorflow/tfjs-node-gpu@4.22.0 (not saved to package.json)', npm, ['install', '--no-save', '--ignore-scripts=false', '@tensorflow/tfjs-node-gpu@4.22.0'], {});
 
 const gpu = existsSync('/dev/nvidia0') || spawnSync('nvidia-smi', ['-L'], { encoding: 'utf8' }).status === 0;
 process.stderr.write(

@@ -21,11 +21,13 @@ export interface PoolOutcome {
   userError?: boolean;
 }
 
-const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
+// Built (dist/*.js) workers start as plain Node; from a source checkout (src/*.ts) they load tsx.
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const WORKER = fileURLToPath(new URL(FROM_SOURCE ? './worker.ts' : './worker.js', import.meta.url));
 
-function tsxLoader(): string {
+function workerExecArgv(): string[] {
   // Absolute, so workers start whatever the current directory is.
-  return import.meta.resolve('tsx');
+  return FROM_SOURCE ? ['--import', import.meta.resolve('tsx')] : [];
 }
 
 function pipeLines(stream: NodeJS.ReadableStream | null, prefix: string, write: (line: string) => void): void {
@@ -37,7 +39,7 @@ function pipeLines(stream: NodeJS.ReadableStream | null, prefix: string, write: 
 /** Run one task in a fresh worker process. */
 export function runInWorker(task: PoolTask, write: (line: string) => void, children: Set<ChildProcess>): Promise<PoolOutcome> {
   return new Promise((resolve) => {
-    const child = fork(WORKER, [], { execArgv: ['--import', tsxLoader()], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const child = fork(WORKER, [], { execArgv: workerExecArgv(), stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     children.add(child);
     const prefix = `[${task.label}] `;
     pipeLines(child.stdout, prefix, write);

@@ -1,0 +1,2 @@
+/** `pix2pix-ts/experiments`: run an experiment file end to end (train, export, translate, score, report). */
+export { runExperiment, collectResults, regenerateTables, type RunExperimentOptions, type ExperimentOutputs, type CollectOptions } from './run.ts';

@@ -1,0 +1,99 @@
+/**
+ * The published package: built JS + types, a small API, the CLI — and nothing else. Builds and packs
+ * this checkout, installs the tarball into an empty folder from npm's local cache (no network), then
+ * imports the API and runs the CLI from there, as a user of the package would.
+ */
+import { execFileSync, type ExecFileSyncOptions } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const work = mkdtempSync(path.join(tmpdir(), 'pix2pix-pack-'));
+const app = path.join(work, 'app');
+// A consumer's install must not try onnxruntime-node's CUDA download (the README says so too).
+const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip', npm_config_update_notifier: 'false' };
+
+function run(cmd: string, args: string[], opts: ExecFileSyncOptions = {}): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'], ...opts }) as string;
+}
+
+/**
+ * A consumer project depending on the tarball, with a lockfile derived from this checkout's: the
+ * same versions (and integrity hashes) of every production dependency, so the install needs no
+ * registry metadata and can run offline.
+ */
+function writeConsumer(dir: string, tarballName: string): void {
+  const ours = JSON.parse(readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, Record<string, unknown>> };
+  const self = ours.packages[''];
+  const spec = `file:../${tarballName}`;
+  const packages: Record<string, unknown> = {
+    '': { name: 'consumer', version: '1.0.0', dependencies: { 'pix2pix-ts': spec } },
+    'node_modules/pix2pix-ts': { version: self.version, resolved: spec, dependencies: self.dependencies, bin: self.bin, engines: self.engines, license: self.license },
+  };
+  for (const [key, entry] of Object.entries(ours.packages)) {
+    if (key !== '' && !entry.dev && !entry.link) packages[key] = entry;
+  }
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', type: 'module', private: true, dependencies: { 'pix2pix-ts': spec } }));
+  writeFileSync(path.join(dir, 'package-lock.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', lockfileVersion: 3, requires: true, packages }));
+}
+
+let packedFiles: string[] = [];
+
+beforeAll(() => {
+  run('npm', ['run', 'build'], { cwd: ROOT });
+  const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], { cwd: ROOT })) as { filename: string; files: { path: string }[] }[];
+  packedFiles = packed[0].files.map((f) => f.path);
+  execFileSync('mkdir', ['-p', app]);
+  writeConsumer(app, packed[0].filename);
+  // `npm ci --offline`: every package comes from npm's cache (filled by this checkout's `npm ci`).
+  run('npm', ['ci', '--offline', '--no-audit', '--no-fund'], { cwd: app });
+}, 600_000);
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('npm package', () => {
+  it('ships built JS with type declarations, the bin, docs and experiment files; no sources, tests, benches or results', () => {
+    expect(packedFiles).toContain('dist/index.js');
+    expect(packedFiles).toContain('dist/index.d.ts');
+    expect(packedFiles).toContain('bin/pix2pix.mjs');
+    expect(packedFiles).toContain('experiments/patch-size.yaml');
+    const stray = packedFiles.filter((f) => /^(src|test|bench|results|scripts|web)\//.test(f));
+    expect(stray).toEqual([]);
+  });
+
+  it('exposes the documented API from the installed tarball', () => {
+    const probe = `
+      const root = await import('pix2pix-ts');
+      const trainApi = await import('pix2pix-ts/train');
+      const exportApi = await import('pix2pix-ts/export');
+      const experiments = await import('pix2pix-ts/experiments');
+      console.log(JSON.stringify({
+        root: ['openSession', 'translateFolder', 'runFcnScore', 'runColorScore', 'fcnScores'].map((k) => typeof root[k]),
+        train: typeof trainApi.train, export: typeof exportApi.exportCheckpoint, run: typeof experiments.runExperiment,
+      }));`;
+    const out = JSON.parse(run('node', ['--input-type=module', '-e', probe], { cwd: app })) as Record<string, unknown>;
+    expect(out).toEqual({ root: Array(5).fill('function'), train: 'function', export: 'function', run: 'function' });
+  });
+
+  it('the root entry works without TensorFlow.js installed (it never loads it)', () => {
+    const tfjs = path.join(app, 'node_modules', '@tensorflow');
+    renameSync(tfjs, `${tfjs}.hidden`);
+    try {
+      const out = run('node', ['--input-type=module', '-e', `const m = await import('pix2pix-ts'); console.log(typeof m.translateFolder);`], { cwd: app });
+      expect(out.trim()).toBe('function');
+      // The check can fail: the training entry does need TensorFlow.js.
+      expect(() => run('node', ['--input-type=module', '-e', `await import('pix2pix-ts/train');`], { cwd: app })).toThrow(/@tensorflow/);
+    } finally {
+      renameSync(`${tfjs}.hidden`, tfjs);
+    }
+  });
+
+  it('runs the CLI from the installed package with plain Node (built JS, no tsx)', () => {
+    const help = run('npx', ['--offline', 'pix2pix', '--help'], { cwd: app });
+    expect(help).toMatch(/pix2pix <command>/);
+    expect(help).toMatch(/infer/);
+    expect(readdirSync(path.join(app, 'node_modules', 'pix2pix-ts'))).not.toContain('src');
+  });
+});
