@@ -148,7 +148,7 @@ export async function trainSegmenter(c: SegmenterConfig, opts: { quiet?: boolean
   const log = opts.log ?? ((l: string) => (opts.quiet ? undefined : process.stderr.write(`${l}\n`)));
   if (c.size % 2 ** c.depth !== 0) throw new UserError(`segmenter --size ${c.size} must be a multiple of 2^depth = ${2 ** c.depth}`);
   const train = await listSegmentationSamples(c.data, 'train');
-  let val: SegmentationSample[] = [];
+  let val: SegmentationSample[];
   try {
     val = await listSegmentationSamples(c.data, 'val');
   } catch {

@@ -179,7 +179,7 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
   const cacheBytes = 1 << 30;
   const trainSet = await openPairedDataset(c.data, 'train', { skipBad: c.skipBad, cacheBytes });
   if (trainSet.size === 0) throw new UserError(`no training pairs in ${c.data}/train`);
-  let valSet: PairedDataset | null = null;
+  let valSet: PairedDataset | null;
   try {
     valSet = await openPairedDataset(c.data, 'val', { skipBad: c.skipBad, cacheBytes: cacheBytes / 4 });
   } catch {
