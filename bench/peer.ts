@@ -1,12 +1,14 @@
 /**
- * Runs the PyTorch reference benchmarks in ../shared/peers/pytorch (when torch is installed) so every
- * speed figure we print sits beside the peer's, measured in the same run on the same machine.
+ * Runs the PyTorch peer benchmarks (a PyTorch implementation of the same networks, in the folder
+ * PIX2PIX_PEER_DIR names; when torch is installed) so every speed figure we print sits beside the
+ * peer's, measured in the same run on the same machine.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 
-export const PEER_DIR = path.resolve(import.meta.dirname, '../../shared/peers/pytorch');
+// Default: the peer folder laid beside this checkout in the project's own workspace.
+export const PEER_DIR = path.resolve(process.env.PIX2PIX_PEER_DIR ?? path.join(import.meta.dirname, '../../shared/peers/pytorch'));
 const OPENBLAS = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
 
 export function peerAvailable(): boolean {
