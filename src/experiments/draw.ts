@@ -1,6 +1,6 @@
 /**
  * Minimal raster drawing for the experiment figures (no plotting dependency): a canvas of 8-bit
- * RGB, rectangles, lines, a 5×7 bitmap font, a line plot with axes/ticks/legend, and image grids.
+ * RGB, rectangles, lines, a 5×7 bitmap font, tick helpers and image grids (figures.ts draws the plots).
  * Pure functions over RgbImage; writing the PNG is the caller's business (writeImage).
  */
 import type { RgbImage } from '../data/image.ts';
@@ -164,95 +164,6 @@ export function tickLabel(v: number, step: number): string {
   if (a >= 1e5 || a < 1e-4) return v.toExponential(1);
   const decimals = Math.max(0, Math.min(8, -Math.floor(Math.log10(step) + 1e-9)));
   return v.toFixed(decimals);
-}
-
-function stepOf(ticks: readonly number[]): number {
-  return ticks.length > 1 ? ticks[1]! - ticks[0]! : Math.abs(ticks[0] ?? 1) || 1;
-}
-
-export interface Series {
-  name: string;
-  points: readonly (readonly [number, number])[];
-}
-
-export interface PlotOptions {
-  width: number;
-  height: number;
-  title: string;
-  xLabel: string;
-  yLabel: string;
-}
-
-/** A line plot: frame, ticks and tick labels on both axes, one coloured line per series, legend. */
-export function linePlot(series: readonly Series[], o: PlotOptions): RgbImage {
-  const img = canvas(o.width, o.height);
-  const left = 56;
-  const right = 12;
-  const top = 24;
-  const bottom = 40;
-  const pw = o.width - left - right;
-  const ph = o.height - top - bottom;
-  drawText(img, o.title, left, 6);
-  const pts = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
-  let [x0, x1] = pts.length ? [Math.min(...pts.map((p) => p[0])), Math.max(...pts.map((p) => p[0]))] : [0, 1];
-  let [y0, y1] = pts.length ? [Math.min(...pts.map((p) => p[1])), Math.max(...pts.map((p) => p[1]))] : [0, 1];
-  if (x1 === x0) [x0, x1] = [x0 - 1, x1 + 1];
-  if (y1 === y0) [y0, y1] = [y0 - Math.abs(y0 || 1) * 0.1, y1 + Math.abs(y1 || 1) * 0.1];
-  const pad = (y1 - y0) * 0.05;
-  y0 -= pad;
-  y1 += pad;
-  const sx = (x: number): number => left + ((x - x0) / (x1 - x0)) * pw;
-  const sy = (y: number): number => top + ph - ((y - y0) / (y1 - y0)) * ph;
-  const yTicks = niceTicks(y0, y1);
-  for (const t of yTicks) {
-    if (t < y0 || t > y1) continue;
-    drawLine(img, left, sy(t), left + pw, sy(t), [235, 235, 235]);
-    drawLine(img, left - 4, sy(t), left, sy(t), BLACK);
-    const label = tickLabel(t, stepOf(yTicks));
-    drawText(img, label, left - 6 - textWidth(label), sy(t) - 3);
-  }
-  // Epochs are whole numbers: integer ticks only.
-  const xTicks = niceTicks(x0, x1).filter((t) => Number.isInteger(t));
-  for (const t of xTicks) {
-    if (t < x0 || t > x1) continue;
-    drawLine(img, sx(t), top + ph, sx(t), top + ph + 4, BLACK);
-    const label = tickLabel(t, Math.max(1, stepOf(xTicks)));
-    drawText(img, label, sx(t) - textWidth(label) / 2, top + ph + 7);
-  }
-  drawLine(img, left, top, left, top + ph, BLACK);
-  drawLine(img, left, top + ph, left + pw, top + ph, BLACK);
-  drawLine(img, left + pw, top, left + pw, top + ph, BLACK);
-  drawLine(img, left, top, left + pw, top, BLACK);
-  drawText(img, o.xLabel, left + pw / 2 - textWidth(o.xLabel) / 2, o.height - 14);
-  drawText(img, o.yLabel, 4, top - 14 + 0);
-  series.forEach((s, i) => {
-    const c = SERIES_COLORS[i % SERIES_COLORS.length]!;
-    const p = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
-    for (let k = 1; k < p.length; k++) drawLine(img, sx(p[k - 1]![0]), sy(p[k - 1]![1]), sx(p[k]![0]), sy(p[k]![1]), c, 2);
-    for (const [x, y] of p) fillRect(img, sx(x) - 2, sy(y) - 2, 5, 5, c);
-  });
-  // Legend, top right inside the frame.
-  const lw = Math.max(0, ...series.map((s) => textWidth(s.name))) + 28;
-  const lx = left + pw - lw - 6;
-  let ly = top + 6;
-  if (series.length) fillRect(img, lx - 4, ly - 4, lw + 8, series.length * 12 + 6, WHITE);
-  series.forEach((s, i) => {
-    const c = SERIES_COLORS[i % SERIES_COLORS.length]!;
-    drawLine(img, lx, ly + 3, lx + 18, ly + 3, c, 2);
-    drawText(img, s.name, lx + 24, ly);
-    ly += 12;
-  });
-  return img;
-}
-
-/** Panels side by side, `columns` per row, on a white background. */
-export function tile(panels: readonly RgbImage[], columns: number): RgbImage {
-  const w = Math.max(...panels.map((p) => p.width));
-  const h = Math.max(...panels.map((p) => p.height));
-  const rows = Math.ceil(panels.length / columns);
-  const out = canvas(w * Math.min(columns, panels.length), h * rows);
-  panels.forEach((p, i) => blit(out, p, (i % columns) * w, Math.floor(i / columns) * h));
-  return out;
 }
 
 /**

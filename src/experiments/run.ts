@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import Papa from 'papaparse';
 import { UserError } from '../util/errors.ts';
 import { exists, writeFileAtomic } from '../util/fs.ts';
-import { labelledGrid, linePlot, type Series, tile } from './draw.ts';
+import { labelledGrid } from './draw.ts';
 import { datasetDir, isSynthetic, type ResolvedExperiment, type ResolvedRun, resolveExperiment, segmenterDir } from './resolve.ts';
 import { type ExperimentSummary, markdownFromCsv, markdownFromRows, summaryRows, toCsv, type VariantSummary } from './report.ts';
 import { runPool, type PoolTask } from './scheduler.ts';
@@ -188,11 +188,13 @@ async function readFinished(out: string, run: ResolvedRun): Promise<RunResult | 
 export async function collectExperiment(exp: ResolvedExperiment, out: string, data: string, log: (l: string) => void = defaultLog): Promise<ExperimentOutputs> {
   const variants: VariantSummary[] = [];
   const firstRun = new Map<string, ResolvedRun>();
+  const finished = new Map<string, ResolvedRun[]>();
   for (const v of exp.variants) {
     const runs = exp.runs.filter((r) => r.variant === v.name);
     const results = (await Promise.all(runs.map((r) => readFinished(out, r)))).filter((r): r is RunResult => r !== null);
-    const done = runs.find((r) => results.some((x) => x.seed === r.seed));
-    if (done) firstRun.set(v.name, done);
+    const done = runs.filter((r) => results.some((x) => x.seed === r.seed));
+    finished.set(v.name, done);
+    if (done[0]) firstRun.set(v.name, done[0]);
     variants.push({ variant: v.name, label: v.label, kind: v.kind, settings: v.overrides as Record<string, unknown>, paper: v.paper, results, expectedRuns: runs.length });
   }
   const summary: ExperimentSummary = {
@@ -213,7 +215,9 @@ export async function collectExperiment(exp: ResolvedExperiment, out: string, da
   await writeFileAtomic(md, markdownFromRows(rows, fields));
   const figDir = path.join(out, exp.name);
   const samples = await writeSamplesGrid(exp, out, data, firstRun, path.join(figDir, 'samples.png'));
-  const losses = await writeLossPlot(exp, out, firstRun, path.join(figDir, 'losses.png'));
+  const losses = await writeLossPlot(exp, out, finished, path.join(figDir, 'losses.png'));
+  const { experimentIndexHtml } = await import('./index-page.ts');
+  await writeFileAtomic(path.join(figDir, 'index.html'), experimentIndexHtml(await fsp.readFile(md, 'utf8'), exp.name, `${exp.table}: ${exp.title}`));
   const missing = variants.filter((v) => v.results.length < v.expectedRuns).map((v) => v.variant);
   log(`${exp.name}: wrote ${csv} and ${md}${missing.length ? ` (not finished: ${missing.join(', ')})` : ''}`);
   return { csv, markdown: md, samples, losses, summary };
@@ -242,32 +246,74 @@ async function writeSamplesGrid(exp: ResolvedExperiment, out: string, data: stri
   return file;
 }
 
-const LOSS_PANELS: readonly { title: string; value: (r: Record<string, string>) => number }[] = [
-  { title: 'val L1 (test-time G on val pairs)', value: (r) => (r.val_L1 === '' ? Number.NaN : Number(r.val_L1)) },
-  { title: 'G L1 (training)', value: (r) => Number(r.G_L1) },
-  { title: 'G GAN (training)', value: (r) => Number(r.G_GAN) },
-  { title: 'D (mean of real and fake terms)', value: (r) => (Number(r.D_real) + Number(r.D_fake)) / 2 },
+/** Per-step losses, when the trainer wrote them; else the per-epoch means of losses.csv. */
+const STEP_LOSSES = 'losses-steps.csv';
+
+type LossRow = Record<string, string>;
+
+const LOSS_PANELS: readonly { title: string; perStep: boolean; value: (r: LossRow) => number }[] = [
+  { title: 'val L1 (test-time G on val pairs)', perStep: false, value: (r) => (r.val_L1 === '' || r.val_L1 === undefined ? Number.NaN : Number(r.val_L1)) },
+  { title: 'G L1 (training)', perStep: true, value: (r) => Number(r.G_L1) },
+  { title: 'G GAN (training)', perStep: true, value: (r) => Number(r.G_GAN) },
+  { title: 'D (mean of real and fake terms)', perStep: true, value: (r) => (Number(r.D_real) + Number(r.D_fake)) / 2 },
 ];
 
-async function writeLossPlot(exp: ResolvedExperiment, out: string, firstRun: Map<string, ResolvedRun>, file: string): Promise<string | null> {
-  const curves: { name: string; rows: Record<string, string>[] }[] = [];
-  for (const run of firstRun.values()) {
-    if (run.kind !== 'generator') continue;
-    const f = path.join(workPath(out, run), 'train', 'losses.csv');
-    if (!(await exists(f))) continue;
-    const parsed = Papa.parse<Record<string, string>>(await fsp.readFile(f, 'utf8'), { header: true, skipEmptyLines: true });
-    curves.push({ name: run.label, rows: parsed.data });
+async function readCsvRows(file: string): Promise<LossRow[] | null> {
+  if (!(await exists(file))) return null;
+  return Papa.parse<LossRow>(await fsp.readFile(file, 'utf8'), { header: true, skipEmptyLines: true }).data;
+}
+
+/** One run's curves on a common x axis (training step): per-step rows where written, epoch rows at each epoch's last step. */
+async function runCurves(dir: string): Promise<{ epochs: { x: number; row: LossRow }[]; steps: { x: number; row: LossRow }[] } | null> {
+  const epochRows = await readCsvRows(path.join(dir, 'train', 'losses.csv'));
+  if (!epochRows) return null;
+  let step = 0;
+  const epochs = epochRows.map((row) => ({ x: (step += Number(row.steps) || 0), row }));
+  const stepRows = await readCsvRows(path.join(dir, 'train', STEP_LOSSES));
+  const steps = stepRows ? stepRows.map((row) => ({ x: Number(row.step), row })) : epochs;
+  return { epochs, steps };
+}
+
+async function writeLossPlot(exp: ResolvedExperiment, out: string, finished: Map<string, ResolvedRun[]>, file: string): Promise<string | null> {
+  const { figurePng, figureSvg, lineFor, variantColors } = await import('./figures.ts');
+  const colors = variantColors(exp.variants.map((v) => v.name));
+  const variants: { name: string; label: string; runs: { seed: number; curves: NonNullable<Awaited<ReturnType<typeof runCurves>>> }[] }[] = [];
+  for (const v of exp.variants) {
+    const runs = (finished.get(v.name) ?? []).filter((r) => r.kind === 'generator');
+    const loaded = [];
+    for (const r of runs) {
+      const curves = await runCurves(workPath(out, r));
+      if (curves) loaded.push({ seed: r.seed, curves });
+    }
+    if (loaded.length) variants.push({ name: v.name, label: v.label, runs: loaded });
   }
-  if (curves.length === 0) return null;
+  if (variants.length === 0) return null;
+  const perStep = variants.some((v) => v.runs.some((r) => r.curves.steps !== r.curves.epochs));
+  const panels = LOSS_PANELS.map((p) => ({
+    title: p.title,
+    xLabel: 'training step',
+    yLabel: 'loss',
+    lines: variants
+      .map((v) => {
+        const curves = v.runs.map((r) => ({
+          seed: r.seed,
+          points: (p.perStep ? r.curves.steps : r.curves.epochs).map(({ x, row }) => [x, p.value(row)] as const).filter(([, y]) => Number.isFinite(y)),
+        }));
+        // A loss a variant does not use is reported as 0: leave it out rather than draw a flat line.
+        if (curves.every((c) => c.points.every(([, y]) => y === 0))) return null;
+        return lineFor(v.label, colors.get(v.name)!, curves, p.perStep && perStep);
+      })
+      .filter((l) => l !== null),
+  }));
+  const figure = {
+    title: `${exp.name}: training curves`,
+    panels,
+    legend: variants.map((v) => ({ name: v.label, color: colors.get(v.name)!, seeds: v.runs.length })),
+    note: `${perStep ? 'per-step losses, trailing moving average; ' : 'per-epoch means; '}line = mean over seeds, band = ±1 s.d. over seeds`,
+  };
   const { writeImage } = await import('../data/image.ts');
-  const panels = LOSS_PANELS.map((p) => {
-    const series: Series[] = curves
-      .map((c) => ({ name: c.name, points: c.rows.map((r) => [Number(r.epoch), p.value(r)] as const).filter(([, y]) => Number.isFinite(y)) }))
-      // A loss a variant does not use is reported as 0: leave it out rather than draw a flat line.
-      .filter((s) => s.points.length > 0 && s.points.some(([, y]) => y !== 0));
-    return linePlot(series, { width: 560, height: 340, title: `${exp.name}: ${p.title}`, xLabel: 'epoch', yLabel: 'loss' });
-  });
-  await writeImage(file, tile(panels, 2), 'png');
+  await writeImage(file, figurePng(figure), 'png');
+  await writeFileAtomic(file.replace(/\.png$/, '.svg'), figureSvg(figure));
   return file;
 }
 
@@ -303,7 +349,13 @@ export async function regenerateTables(csvFiles: string[], log: (l: string) => v
       throw new UserError(`${f}: cannot read it; pass existing results CSVs (results/*.csv)`);
     }
     const md = f.replace(/\.csv$/, '.md');
-    await writeFileAtomic(md, markdownFromCsv(text, f));
+    const markdown = markdownFromCsv(text, f);
+    await writeFileAtomic(md, markdown);
+    const figDir = f.replace(/\.csv$/, '');
+    if (await exists(figDir)) {
+      const { experimentIndexHtml } = await import('./index-page.ts');
+      await writeFileAtomic(path.join(figDir, 'index.html'), experimentIndexHtml(markdown, path.basename(figDir), path.basename(figDir)));
+    }
     log(`wrote ${md}`);
     written.push(md);
   }

@@ -145,6 +145,10 @@ describe('eval run pipeline (tiny profile, real worker processes)', () => {
     expect(md.split('\n')[0]).toBe('# Table 1: Tiny pipeline check — synthetic data, not Cityscapes');
     expect(existsSync(path.join(out, 'tiny', 'samples.png'))).toBe(true);
     expect(existsSync(path.join(out, 'tiny', 'losses.png'))).toBe(true);
+    expect(await readFile(path.join(out, 'tiny', 'losses.svg'), 'utf8')).toMatch(/<polyline /);
+    const page = await readFile(path.join(out, 'tiny', 'index.html'), 'utf8');
+    expect(page).toContain('<table>');
+    expect(page).toContain('src="losses.svg"');
   }, 180_000);
 
   it('a rerun skips every finished stage and starts no worker', async () => {
