@@ -252,7 +252,7 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
 
   const totalEpochs = c.nEpochs + c.nEpochsDecay;
   const stepsPerEpoch = Math.ceil(trainSet.size / c.batchSize);
-  log(`schedule: ${totalEpochs} epochs in all (${c.nEpochs} at lr ${c.lr}, then ${c.nEpochsDecay} decaying linearly to 0), ${stepsPerEpoch} steps each`);
+  log(`schedule: ${totalEpochs} epoch${totalEpochs === 1 ? '' : 's'} in all (${c.nEpochs} at lr ${c.lr}, then ${c.nEpochsDecay} decaying linearly to 0), ${stepsPerEpoch} steps each`);
   const emit = hooks.onEvent ?? (() => undefined);
   emit({ event: 'start', config: c, engine: engine.name, totalEpochs, stepsPerEpoch, trainPairs: trainSet.size, valPairs: valSet?.size ?? 0, resumedAfterEpoch: state.epoch });
   const bar = new ProgressBar({ label: 'train', total: totalEpochs * stepsPerEpoch, unit: 'step', quiet: hooks.quiet });
