@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { writeImage, writeLabelImage } from '../../src/data/image.ts';
+import { writeImage } from '../../src/data/image.ts';
 import { exportConvNetOnnx, generatorSpec } from '../../src/export/export.ts';
 import { generatorArch } from '../../src/nets/arch.ts';
 import { randomParams } from '../export/fixtures.ts';
-import { writeTinySegmenter } from '../eval/tiny-segmenter.ts';
+import { writeFcnScoreCase } from '../eval/tiny-segmenter.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const ENTRY = path.join(ROOT, 'bin/pix2pix.mjs');
@@ -162,12 +162,8 @@ describe('the CLI loads only the command it runs (a real process)', () => {
 
   it('eval fcn-score loads no tfjs; train does (the recording sees it)', async () => {
     const root = mkdtempSync(path.join(tmpdir(), 'p2p-lazy-'));
-    const id = 'aachen_000000_000019';
-    await writeImage(path.join(root, 'gen', `${id}_leftImg8bit.png`), { width: 2, height: 1, data: Uint8Array.from([255, 0, 0, 0, 200, 0]) });
-    await writeLabelImage(path.join(root, 'gt', `${id}_gtFine_labelIds.png`), { width: 2, height: 1, data: Uint8Array.from([7, 7]) });
-    const seg = writeTinySegmenter(root);
-    writeFileSync(`${seg}.json`, JSON.stringify({ numClasses: 4, classToTrainId: [0, 1, 2, 255], mean: [128, 128, 128] }));
-    const r = await runRecorded(['eval', 'fcn-score', '--segmenter', seg, '--images', path.join(root, 'gen'), '--labels', path.join(root, 'gt'), '--quiet', '--json']);
+    const { images, labels, segmenter } = await writeFcnScoreCase(root);
+    const r = await runRecorded(['eval', 'fcn-score', '--segmenter', segmenter, '--images', images, '--labels', labels, '--quiet', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).pixelAcc).toBeCloseTo(0.5, 9);
     expect(r.modules.some((m) => m.includes('src/eval/fcn-score.ts'))).toBe(true);

@@ -8,7 +8,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { captureStdout } from '../helpers/capture.ts';
 import yargs from 'yargs';
 import { parseCsv } from '../../src/experiments/report.ts';
 import { collectResults, runExperiment } from '../../src/experiments/run.ts';
@@ -160,18 +161,7 @@ describe('eval run pipeline (tiny profile, real worker processes)', () => {
 
   it('eval run --json prints the results rows as one JSON object', async () => {
     const { evalRunCommand } = await import('../../src/cli/commands/experiments.ts');
-    let stdout = '';
-    const outSpy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stdout += String(chunk);
-      return true;
-    });
-    const errSpy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    try {
-      await yargs(['run', file, '--profile', 'ci', '--out', out, '--jobs', '1', '--json']).command(evalRunCommand).strict().parseAsync();
-    } finally {
-      outSpy.mockRestore();
-      errSpy.mockRestore();
-    }
+    const stdout = await captureStdout(() => yargs(['run', file, '--profile', 'ci', '--out', out, '--jobs', '1', '--json']).command(evalRunCommand).strict().parseAsync());
     expect(stdout.trim().split('\n')).toHaveLength(1);
     const r = JSON.parse(stdout);
     expect(r).toMatchObject({ experiment: 'tiny', profile: 'ci', csv: path.join(out, 'tiny.csv') });
