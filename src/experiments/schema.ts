@@ -214,7 +214,15 @@ function fields<T>(ctx: Ctx, v: unknown, path: Path, spec: Record<string, FieldC
   return o as T;
 }
 
+/** Keys older experiment files used, with what replaced them. */
+const RENAMED_TRAIN_KEYS: Readonly<Record<string, string>> = {
+  epochsDecay: 'renamed nEpochsDecay; note that epochs is now the total number of epochs (nEpochs + nEpochsDecay)',
+};
+
 function trainSettings(ctx: Ctx, v: unknown, path: Path): TrainSettings {
+  if (v !== null && typeof v === 'object') {
+    for (const k of Object.keys(v)) if (RENAMED_TRAIN_KEYS[k]) fail(ctx, [...path, k], RENAMED_TRAIN_KEYS[k]!, true);
+  }
   return fields<TrainSettings>(ctx, v, path, TRAIN_FIELDS, 'training settings');
 }
 

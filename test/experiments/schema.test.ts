@@ -67,6 +67,7 @@ describe('experiment file validation', () => {
 
   it('reports enum, type and reference errors on their lines', () => {
     expect(errorOf(BASE.replace('task: labels2photo', 'task: photo2label'))).toBe('x.yaml:4: task: must be one of labels2photo, photo2labels, color; got "photo2label"');
+    expect(errorOf(BASE.replace('  nEpochsDecay: 100\n', '  epochsDecay: 100\n'))).toBe('x.yaml:12: train.epochsDecay: renamed nEpochsDecay; note that epochs is now the total number of epochs (nEpochs + nEpochsDecay)');
     expect(errorOf(BASE.replace('  nEpochs: 100\n', '  nEpochs: many\n'))).toBe('x.yaml:11: train.nEpochs: must be an integer ≥ 0, got "many"');
     expect(errorOf(BASE.replace('variants: [rf70]', 'variants: [rf999]'))).toBe('x.yaml:30: profiles.one.variants[0]: is not a variant of this file; variants: rf1, rf70');
     expect(errorOf(BASE.replace('pixelAcc: 0.39', 'pixAcc: 0.39'))).toMatch(/^x\.yaml:19: variants\[0\]\.paper\.pixAcc: unknown key; allowed here: pixelAcc, classAcc, classIoU$/);
