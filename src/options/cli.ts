@@ -6,7 +6,7 @@
  */
 import type { Argv } from 'yargs';
 import { UserError } from '../util/errors.ts';
-import { type AnySpec, type ArgsOf, flagOf, type OptionTable, problemOf, spellingsOf } from './define.ts';
+import { type AnySpec, type ArgsOf, canonicalFlag, flagOf, type OptionTable, problemOf, spellingsOf } from './define.ts';
 
 let rawArgs: readonly string[] = [];
 
@@ -28,8 +28,7 @@ function typed(key: string, spec: AnySpec): { flag: string; text?: string } | un
 /** How to name an option in a message: as typed, else its canonical flag (`--load-size`). */
 export function flagName(table: OptionTable, key: string): string {
   const spec = table[key];
-  if (!spec) return `--${key}`;
-  return typed(key, spec)?.flag ?? `--${flagOf(key, spec)}`;
+  return (spec && typed(key, spec)?.flag) ?? canonicalFlag(table, key);
 }
 
 /** A namer for resolvers (resolveTrainConfig) that names options as the user typed them. */
@@ -80,7 +79,7 @@ export function readArgs<Tbl extends OptionTable>(table: Tbl, argv: Record<strin
     const problem = problemOf(spec, v);
     if (problem) {
       const t = typed(key, spec);
-      throw new UserError(`${t?.flag ?? `--${flagOf(key, spec)}`} ${problem} (got ${t?.text ?? JSON.stringify(v)})`);
+      throw new UserError(`${t?.flag ?? canonicalFlag(table, key)} ${problem} (got ${t?.text ?? JSON.stringify(v)})`);
     }
     out[key] = v;
   }

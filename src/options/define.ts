@@ -96,6 +96,12 @@ export function flagOf(key: string, spec: AnySpec): string {
   return spec.flag ?? kebab(key);
 }
 
+/** `--flag` of a table's option for messages (`nLayersD` → `--n-layers-d`); unknown keys as `--key`. */
+export function canonicalFlag(table: OptionTable, key: string): string {
+  const spec = table[key];
+  return `--${spec ? flagOf(key, spec) : key}`;
+}
+
 /** Every command-line spelling of an option (without dashes): canonical first, then snake_case, then aliases. */
 export function spellingsOf(key: string, spec: AnySpec): string[] {
   const flag = flagOf(key, spec);

@@ -12,7 +12,7 @@ import {
   parseNetG,
   resolveDiscriminatorLayers,
 } from '../nets/arch.ts';
-import { flagOf, problemOf } from '../options/define.ts';
+import { canonicalFlag, type OptionTable, problemOf } from '../options/define.ts';
 import { LOSS_MODES, type LossMode, NET_D_CHOICES, TRAIN_DEFAULTS, TRAIN_OPTIONS, type TrainConfig } from '../options/train.ts';
 
 export { LOSS_MODES, TRAIN_DEFAULTS, type LossMode, type TrainConfig };
@@ -20,10 +20,7 @@ export type Direction = TrainConfig['direction'];
 
 /** Names an option in a message: the CLI passes the flag as typed, experiment files the YAML key. */
 export type OptionNamer = (key: string) => string;
-const canonicalFlag: OptionNamer = (key) => {
-  const spec = (TRAIN_OPTIONS as Record<string, (typeof TRAIN_OPTIONS)[keyof typeof TRAIN_OPTIONS]>)[key];
-  return `--${spec ? flagOf(key, spec) : key}`;
-};
+const trainFlag: OptionNamer = (key) => canonicalFlag(TRAIN_OPTIONS, key);
 
 /** The load side for a crop side: the paper's 286/256 ratio, rounded to an integer. */
 export function defaultLoadSize(size: number): number {
@@ -77,7 +74,7 @@ export function sizedNetG(netG: string | undefined, size: number): string {
 }
 
 /** nEpochs + nEpochsDecay from what was given: `epochs` is the total, the n* options keep PyTorch's meaning. */
-export function resolveEpochs(input: { epochs?: number; nEpochs?: number; nEpochsDecay?: number }, name: OptionNamer = canonicalFlag): { nEpochs: number; nEpochsDecay: number } {
+export function resolveEpochs(input: { epochs?: number; nEpochs?: number; nEpochsDecay?: number }, name: OptionNamer = trainFlag): { nEpochs: number; nEpochsDecay: number } {
   if (input.epochs === undefined) {
     return { nEpochs: input.nEpochs ?? TRAIN_DEFAULTS.nEpochs, nEpochsDecay: input.nEpochsDecay ?? TRAIN_DEFAULTS.nEpochsDecay };
   }
@@ -90,10 +87,10 @@ export function resolveEpochs(input: { epochs?: number; nEpochs?: number; nEpoch
 }
 
 /** Fill defaults and validate; every problem is a one-line UserError naming the option as `name` spells it. */
-export function resolveTrainConfig(input: TrainConfigInput, name: OptionNamer = canonicalFlag): TrainConfig {
+export function resolveTrainConfig(input: TrainConfigInput, name: OptionNamer = trainFlag): TrainConfig {
   for (const [k, v] of Object.entries(input)) {
     if (k === 'data' || k === 'out') continue; // paths: their folders are checked when opened
-    const spec = (TRAIN_OPTIONS as Record<string, Parameters<typeof problemOf>[0]>)[k];
+    const spec = (TRAIN_OPTIONS as OptionTable)[k];
     const problem = v === undefined || !spec ? undefined : problemOf(spec, v);
     if (problem) throw new UserError(`${name(k)} ${problem} (got ${JSON.stringify(v)})`);
   }

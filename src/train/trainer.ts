@@ -29,7 +29,7 @@ import {
 } from './config.ts';
 import { selectEngine, type LoadedEngine } from './engines/registry.ts';
 import { ganLoss, l1Loss, lrMultiplier } from './losses.ts';
-import { flagOf, type OptionTable } from '../options/define.ts';
+import { canonicalFlag } from '../options/define.ts';
 import { TRAIN_OPTIONS } from '../options/train.ts';
 import {
   assertGeneratorInput,
@@ -122,12 +122,6 @@ interface ResumeState {
   history: EpochRow[];
 }
 
-/** The flag of a config field, for messages (`nLayersD` → `--n-layers-d`). */
-function optionFlag(key: string): string {
-  const spec = (TRAIN_OPTIONS as OptionTable)[key];
-  return `--${spec ? flagOf(key, spec) : key}`;
-}
-
 /** Fields that may differ between a run and its resumption. */
 const RESUMABLE_CHANGES = new Set(['nEpochs', 'nEpochsDecay', 'engine', 'valLimit', 'sampleRows', 'skipBad', 'data', 'out']);
 
@@ -217,7 +211,7 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
     const prev = upgradeStoredConfig(ckpt.header.model.config ?? {}) as unknown as TrainConfig;
     const diffs = Object.keys(c).filter((k) => !RESUMABLE_CHANGES.has(k) && JSON.stringify(prev[k as keyof TrainConfig]) !== JSON.stringify(c[k as keyof TrainConfig]));
     if (diffs.length) {
-      throw new UserError(`${ckptFile} was trained with different settings (${diffs.map((k) => `${optionFlag(k)} ${JSON.stringify(prev[k as keyof TrainConfig])}`).join(', ')}); use the same flags or another --out`);
+      throw new UserError(`${ckptFile} was trained with different settings (${diffs.map((k) => `${canonicalFlag(TRAIN_OPTIONS, k)} ${JSON.stringify(prev[k as keyof TrainConfig])}`).join(', ')}); use the same flags or another --out`);
     }
     state = ckpt.header.state as unknown as ResumeState;
     gArrays = arraysFrom(ckpt.tensors, 'G/');
