@@ -1,13 +1,17 @@
 import yargs from 'yargs';
 import type { Argv, CommandModule } from 'yargs';
 import { errorMessage, isUserError } from '../util/errors.ts';
-import { commands } from './commands/index.ts';
+import { setRawArgs } from '../options/cli.ts';
+import { COMMANDS, commandName } from './commands/index.ts';
 
 /**
- * The `pix2pix` CLI. Commands only parse flags and delegate to src/{train,export,runtime,eval,data};
- * each command loads its implementation lazily, so `--help` is instant and `infer` never loads tfjs.
+ * The `pix2pix` CLI. Commands only parse flags and delegate to src/{train,export,runtime,eval,data}.
+ * Only the module of the command named on the command line is loaded; the others are listed from
+ * the catalog (commands/index.ts) by name and description, so `--help` is instant and `infer`
+ * never loads tfjs.
  */
-export function buildCli(argv: string[]): Argv {
+export async function buildCli(argv: string[]): Promise<Argv> {
+  setRawArgs(argv);
   let cli = yargs(argv)
     .scriptName('pix2pix')
     // A repeated flag takes its last value (scripts append overrides), instead of becoming an array.
@@ -24,7 +28,13 @@ export function buildCli(argv: string[]): Argv {
       if (err) throw err;
       throw new CliUsageError(`${msg}\n\n${y.help().toString?.() ?? ''}`.trim(), msg);
     });
-  for (const c of commands) cli = cli.command(c as CommandModule);
+  const named = argv.find((a) => !a.startsWith('-'));
+  for (const e of COMMANDS) {
+    const run = commandName(e.command) === named;
+    // A listed-only command never runs: naming it on the command line loads the real one.
+    const c: CommandModule = run ? { ...(await e.load()), command: e.command, describe: e.describe } : { command: e.command, describe: e.describe, handler: () => undefined };
+    cli = cli.command(c);
+  }
   return cli;
 }
 
@@ -39,7 +49,7 @@ class CliUsageError extends Error {
 
 export async function main(argv: string[]): Promise<void> {
   try {
-    await buildCli(argv).parseAsync();
+    await (await buildCli(argv)).parseAsync();
   } catch (e) {
     if (e instanceof CliUsageError) {
       // yargs spreads some messages over lines ("Invalid values:\n  Argument: …"): keep the one-line promise.

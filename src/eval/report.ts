@@ -59,3 +59,25 @@ export function colorCsv(hi: LabIntersections, generated: LabHistograms, real: L
   }
   return Papa.unparse({ fields: ['channel', 'bin', 'binLow', 'binHigh', 'generated', 'real', 'intersection'], data: rows }) + '\n';
 }
+
+/** The scores as one JSON-ready object (`eval fcn-score --json`, `eval labels --json`). */
+export function scoresJson(s: FcnScores, classNames: readonly string[], frames: number, droppedFrames = 0) {
+  return {
+    frames,
+    droppedFrames,
+    pixelAcc: s.pixelAcc,
+    meanClassAcc: s.meanClassAcc,
+    meanClassIoU: s.meanClassIoU,
+    classes: s.classAcc.map((acc, c) => ({ class: classNames[c] ?? `class ${c}`, trainId: c, gtPixels: s.classPixels[c]!, accuracy: acc, iou: s.classIoU[c]! })),
+  };
+}
+
+/** The colour statistics as one JSON-ready object (`eval color --json`): intersections and normalised histograms. */
+export function colorJson(hi: LabIntersections, generated: LabHistograms, real: LabHistograms) {
+  const normalised = (h: Float64Array): number[] => {
+    const sum = h.reduce((a, b) => a + b, 0);
+    return Array.from(h, (x) => (sum > 0 ? x / sum : 0));
+  };
+  const hist = (h: LabHistograms) => ({ images: h.images, pixels: h.pixels, L: normalised(h.L), a: normalised(h.a), b: normalised(h.b) });
+  return { intersections: { L: hi.L, a: hi.a, b: hi.b }, bins: generated.bins, ranges: generated.ranges, generated: hist(generated), real: hist(real) };
+}

@@ -6,7 +6,7 @@
  * variant's overrides. `dataset` is replaced as a whole; `train` and `scorer` are merged key by key.
  */
 import * as path from 'node:path';
-import { discriminatorOptions, generatorOptions, resolveTrainConfig, type TrainConfig } from '../train/config.ts';
+import { discriminatorOptions, generatorOptions, resolveTrainConfig, sizedNetG, type TrainConfig } from '../train/config.ts';
 import { assertGeneratorInput, discriminatorArch, discriminatorOutputSide, generatorArch } from '../nets/arch.ts';
 import { UserError, errorMessage } from '../util/errors.ts';
 import { hashOf } from './hash.ts';
@@ -125,11 +125,19 @@ export function resolveDataset(d: DatasetSpec): ResolvedDataset {
   };
 }
 
-/** Sized generator name: `unet` at 128² → `unet_128`. */
-export function sizedNetG(netG: string | undefined, size: number): string {
-  if (netG === undefined || netG === 'unet') return `unet_${size}`;
-  if (netG === 'encoder_decoder') return `encoder_decoder_${size}`;
-  return netG;
+export { sizedNetG };
+
+const EPOCH_KEYS = ['epochs', 'nEpochs', 'nEpochsDecay'] as const;
+
+/**
+ * `over` on top of `base`, key by key, except the epoch schedule (epochs, nEpochs, nEpochsDecay),
+ * which a layer replaces as a whole: `epochs: 4` in a profile is not mixed with the file's `nEpochs: 100`.
+ */
+export function mergeTrainSettings(base: TrainSettings, over: TrainSettings | undefined): TrainSettings {
+  if (!over) return { ...base };
+  const merged: TrainSettings = { ...base, ...over };
+  if (EPOCH_KEYS.some((k) => over[k] !== undefined)) for (const k of EPOCH_KEYS) if (over[k] === undefined) delete merged[k];
+  return merged;
 }
 
 /** Deepest U-Net (≤ 4 levels) whose input side divides `size`: the segmenter needs no bottleneck. */
@@ -166,7 +174,7 @@ export function resolveExperiment(spec: ExperimentSpec, file: string, profile: s
     throw new UserError(`${file}: has no profile '${profile}'; --profile must be one of ${known.length ? known.join(', ') : '(none defined: add a profiles: section)'}`);
   }
   const dataset = resolveDataset(section.dataset ?? spec.dataset);
-  const train: TrainSettings = { ...spec.train, ...section.train };
+  const train: TrainSettings = mergeTrainSettings(spec.train, section.train);
   const seeds = section.seeds ?? spec.seeds;
   const scorerSettings: ScorerSettings = {
     ...spec.scorer,
@@ -190,7 +198,7 @@ export function resolveExperiment(spec: ExperimentSpec, file: string, profile: s
 
   const runs: ResolvedRun[] = [];
   for (const v of variants) {
-    const merged: TrainSettings = { ...train, ...v.overrides };
+    const merged: TrainSettings = mergeTrainSettings(train, v.overrides);
     const size = merged.size ?? defaultSize;
     const direction = merged.direction ?? TASK_DIRECTION[spec.task];
     for (const seed of seeds) {
@@ -202,7 +210,7 @@ export function resolveExperiment(spec: ExperimentSpec, file: string, profile: s
       }
       let config: TrainConfig;
       try {
-        config = resolveTrainConfig({ ...merged, netG: sizedNetG(merged.netG, size), size, direction, seed, data: '', out: '' });
+        config = resolveTrainConfig({ ...merged, netG: sizedNetG(merged.netG, size), size, direction, seed, data: '', out: '' }, (key) => key);
         // Fail now, not after hours of other variants: the networks must exist at this image size.
         assertGeneratorInput(generatorArch(generatorOptions(config)), size);
         const d = discriminatorOptions(config);

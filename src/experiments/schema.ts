@@ -7,8 +7,14 @@
  * path and what is allowed, in one line: `experiments/x.yaml:12: variants[2].train.rf: …`.
  */
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
-import { LOSS_MODES, type LossMode } from '../train/config.ts';
+import { type OptionTable, problemOf, yamlKeys } from '../options/define.ts';
+import { ENGINE_CHOICES, type EngineChoice } from '../options/common.ts';
+import { LABELS_OPTIONS, COLOR_OPTIONS } from '../options/eval.ts';
+import { SEGMENTER_OPTIONS, type SegmenterTrainSettings } from '../options/segmenter.ts';
+import { TRAIN_OPTIONS, type TrainSettings } from '../options/train.ts';
 import { UserError } from '../util/errors.ts';
+
+export { ENGINE_CHOICES, type EngineChoice, type SegmenterTrainSettings, type TrainSettings };
 
 export type Task = 'labels2photo' | 'photo2labels' | 'color';
 export const TASKS: readonly Task[] = ['labels2photo', 'photo2labels', 'color'];
@@ -19,10 +25,6 @@ export const TASK_METRICS: Readonly<Record<Task, readonly string[]>> = {
   photo2labels: ['pixelAcc', 'classAcc', 'classIoU'],
   color: ['L', 'a', 'b'],
 };
-
-/** Engines a file may name; checked against the engine registry by a test. */
-export const ENGINE_CHOICES = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
-export type EngineChoice = (typeof ENGINE_CHOICES)[number];
 
 export interface SyntheticDataset {
   synthetic: { count: number; size: number; seed: number; splits?: { train: number; val: number; test: number } };
@@ -44,54 +46,15 @@ export interface FolderDataset {
 
 export type DatasetSpec = SyntheticDataset | FolderDataset;
 
-/** Training settings a file may set: the fields of resolveTrainConfig's input (camelCase). */
-export interface TrainSettings {
-  direction?: 'AtoB' | 'BtoA';
-  /** `unet` / `encoder_decoder` alone take the image size (unet_128 at 128²). */
-  netG?: string;
-  ngf?: number;
-  ndf?: number;
-  netD?: 'basic' | 'pixel' | 'n_layers';
-  nLayersD?: number;
-  rf?: number;
-  norm?: 'batch' | 'instance';
-  dropout?: 'paper' | 'pytorch' | 'none';
-  concatOrder?: 'decoder-first' | 'skip-first';
-  loss?: LossMode;
-  ganMode?: 'vanilla' | 'lsgan';
-  lambdaL1?: number;
-  size?: number;
-  loadSize?: number;
-  batchSize?: number;
-  epochs?: number;
-  epochsDecay?: number;
-  lr?: number;
-  beta1?: number;
-  engine?: EngineChoice;
-  sampleRows?: number;
-  valLimit?: number;
-}
-
-export interface SegmenterTrainSettings {
-  size?: number;
-  ngf?: number;
-  depth?: number;
-  epochs?: number;
-  batchSize?: number;
-  lr?: number;
-  seed?: number;
-  engine?: EngineChoice;
-}
-
 export interface ScorerSettings {
   /** `train` (train a small U-Net segmenter on the real photos) or a segmenter .onnx with its sidecar. */
   segmenter?: string;
   segmenterTrain?: SegmenterTrainSettings;
   /** Confusion-matrix semantics: strict (default) or the reference fast_hist quirks. */
   mode?: 'strict' | 'reference';
-  /** photo→labels: palette used to read generated colour maps. */
-  voidColors?: 'none' | 'black' | 'all';
-  /** color: histogram bins per channel. */
+  /** photo→labels: palette used to read generated colour maps (`eval labels --void-colors`). */
+  voidColors?: (typeof LABELS_OPTIONS.voidColors.choices)[number];
+  /** color: histogram bins per channel (`eval color --bins`). */
   bins?: number;
 }
 
@@ -225,57 +188,24 @@ function oneOf<T extends string>(ctx: Ctx, v: unknown, path: Path, allowed: read
 }
 
 type FieldCheck = (ctx: Ctx, v: unknown, path: Path) => unknown;
-const int = (min: number, max?: number): FieldCheck => (c, v, p) => num(c, v, p, { int: true, min, max });
-const real = (min: number): FieldCheck => (c, v, p) => num(c, v, p, { min });
 const choice = (allowed: readonly string[]): FieldCheck => (c, v, p) => oneOf(c, v, p, allowed);
 
-const TRAIN_FIELDS: Record<keyof TrainSettings, FieldCheck> = {
-  direction: choice(['AtoB', 'BtoA']),
-  netG: (c, v, p) => {
-    const s = str(c, v, p);
-    if (!/^(unet|encoder_decoder)(_\d+)?$/.test(s)) fail(c, p, `must be unet, encoder_decoder (sized to the images) or unet_N / encoder_decoder_N; got ${describe(v)}`);
-    return s;
-  },
-  ngf: int(1),
-  ndf: int(1),
-  netD: choice(['basic', 'pixel', 'n_layers']),
-  nLayersD: int(0, 8),
-  rf: (c, v, p) => {
-    if (![1, 16, 34, 70, 142, 286, 574].includes(v as number)) fail(c, p, `must be a PatchGAN receptive field: 1, 16, 34, 70, 142, 286 or 574; got ${describe(v)}`);
-    return v;
-  },
-  norm: choice(['batch', 'instance']),
-  dropout: choice(['paper', 'pytorch', 'none']),
-  concatOrder: choice(['decoder-first', 'skip-first']),
-  loss: choice(LOSS_MODES),
-  ganMode: choice(['vanilla', 'lsgan']),
-  lambdaL1: real(0),
-  size: int(4),
-  loadSize: int(4),
-  batchSize: int(1),
-  epochs: int(1),
-  epochsDecay: int(0),
-  lr: (c, v, p) => {
-    const x = num(c, v, p);
-    if (!(x > 0)) fail(c, p, `must be a positive number, got ${describe(v)}`);
-    return x;
-  },
-  beta1: (c, v, p) => num(c, v, p, { min: 0, max: 1 }),
-  engine: choice(ENGINE_CHOICES),
-  sampleRows: int(0),
-  valLimit: int(0),
-};
+/** The YAML checks of a table's `yaml: true` options, keyed by YAML key: the table's own checks and wording. */
+function tableFields(table: OptionTable, keys: readonly string[] = yamlKeys(table)): Record<string, FieldCheck> {
+  return Object.fromEntries(
+    keys.map((k) => [
+      k,
+      (c: Ctx, v: unknown, p: Path) => {
+        const problem = problemOf(table[k]!, v);
+        if (problem) fail(c, p, `${problem}, got ${describe(v)}`);
+        return v;
+      },
+    ]),
+  );
+}
 
-const SEGMENTER_FIELDS: Record<keyof SegmenterTrainSettings, FieldCheck> = {
-  size: int(8),
-  ngf: int(1),
-  depth: int(1, 10),
-  epochs: int(1),
-  batchSize: int(1),
-  lr: real(0),
-  seed: int(0),
-  engine: choice(ENGINE_CHOICES),
-};
+const TRAIN_FIELDS = tableFields(TRAIN_OPTIONS);
+const SEGMENTER_FIELDS = tableFields(SEGMENTER_OPTIONS);
 
 function fields<T>(ctx: Ctx, v: unknown, path: Path, spec: Record<string, FieldCheck>, what: string): T {
   const o = obj(ctx, v, path, what);
@@ -284,7 +214,15 @@ function fields<T>(ctx: Ctx, v: unknown, path: Path, spec: Record<string, FieldC
   return o as T;
 }
 
+/** Keys older experiment files used, with what replaced them. */
+const RENAMED_TRAIN_KEYS: Readonly<Record<string, string>> = {
+  epochsDecay: 'renamed nEpochsDecay; note that epochs is now the total number of epochs (nEpochs + nEpochsDecay)',
+};
+
 function trainSettings(ctx: Ctx, v: unknown, path: Path): TrainSettings {
+  if (v !== null && typeof v === 'object') {
+    for (const k of Object.keys(v)) if (RENAMED_TRAIN_KEYS[k]) fail(ctx, [...path, k], RENAMED_TRAIN_KEYS[k]!, true);
+  }
   return fields<TrainSettings>(ctx, v, path, TRAIN_FIELDS, 'training settings');
 }
 
@@ -297,8 +235,8 @@ function scorerSettings(ctx: Ctx, v: unknown, path: Path): ScorerSettings {
     },
     segmenterTrain: (c, x, p) => fields(c, x, p, SEGMENTER_FIELDS, 'segmenter training settings'),
     mode: choice(['strict', 'reference']),
-    voidColors: choice(['none', 'black', 'all']),
-    bins: int(1),
+    ...tableFields(LABELS_OPTIONS, ['voidColors']),
+    ...tableFields(COLOR_OPTIONS, ['bins']),
   }, 'scorer settings');
 }
 

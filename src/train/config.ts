@@ -1,80 +1,26 @@
 /**
- * Training configuration: flag names follow the PyTorch reference where one exists
- * (`--netG --netD --n_layers_D --norm --lambda_L1 --batch_size --epochs --epochs_decay --lr`).
+ * Training configuration. Every option (name, type, default, check, help, flag spellings, YAML key) is
+ * declared once in src/options/train.ts; this module resolves the derived defaults (netG, loadSize,
+ * the discriminator depth, the epoch schedule) and the rules that tie options together.
  */
 import { UserError } from '../util/errors.ts';
 import {
-  type ConcatOrder,
   type DiscriminatorOptions,
-  type DropoutPlacement,
   type GeneratorOptions,
   GENERATOR_DEFAULTS,
   DISCRIMINATOR_DEFAULTS,
   parseNetG,
   resolveDiscriminatorLayers,
 } from '../nets/arch.ts';
-import type { EngineName } from './engines/registry.ts';
-import type { GanMode } from './losses.ts';
+import { canonicalFlag, type OptionTable, problemOf } from '../options/define.ts';
+import { LOSS_MODES, type LossMode, NET_D_CHOICES, TRAIN_DEFAULTS, TRAIN_OPTIONS, type TrainConfig } from '../options/train.ts';
 
-export type LossMode = 'L1' | 'GAN' | 'cGAN' | 'L1+GAN' | 'L1+cGAN';
-export const LOSS_MODES: readonly LossMode[] = ['L1', 'GAN', 'cGAN', 'L1+GAN', 'L1+cGAN'];
-export type Direction = 'AtoB' | 'BtoA';
+export { LOSS_MODES, TRAIN_DEFAULTS, type LossMode, type TrainConfig };
+export type Direction = TrainConfig['direction'];
 
-export interface TrainConfig {
-  data: string;
-  out: string;
-  direction: Direction;
-  netG: string;
-  ngf: number;
-  ndf: number;
-  /** Discriminator depth (0 = PixelGAN, 3 = 70×70). */
-  nLayersD: number;
-  norm: 'batch' | 'instance';
-  dropout: DropoutPlacement;
-  concatOrder: ConcatOrder;
-  loss: LossMode;
-  ganMode: GanMode;
-  lambdaL1: number;
-  /** Crop side fed to the networks. */
-  size: number;
-  /** Resize side before the random crop (286 for 256, i.e. size·286/256 by default). */
-  loadSize: number;
-  batchSize: number;
-  epochs: number;
-  epochsDecay: number;
-  lr: number;
-  beta1: number;
-  seed: number;
-  engine: EngineName | 'auto';
-  /** Rows in the per-epoch sample grid. */
-  sampleRows: number;
-  /** Val pairs scored each epoch for val L1 (0 = all). */
-  valLimit: number;
-  skipBad: boolean;
-}
-
-export const TRAIN_DEFAULTS: Omit<TrainConfig, 'data' | 'out' | 'size' | 'loadSize' | 'netG'> = {
-  direction: 'AtoB',
-  ngf: 64,
-  ndf: 64,
-  nLayersD: 3,
-  norm: 'batch',
-  dropout: 'paper',
-  concatOrder: 'decoder-first',
-  loss: 'L1+cGAN',
-  ganMode: 'vanilla',
-  lambdaL1: 100,
-  batchSize: 1,
-  epochs: 100,
-  epochsDecay: 100,
-  lr: 2e-4,
-  beta1: 0.5,
-  seed: 1,
-  engine: 'auto',
-  sampleRows: 4,
-  valLimit: 64,
-  skipBad: false,
-};
+/** Names an option in a message: the CLI passes the flag as typed, experiment files the YAML key. */
+export type OptionNamer = (key: string) => string;
+const trainFlag: OptionNamer = (key) => canonicalFlag(TRAIN_OPTIONS, key);
 
 /** The load side for a crop side: the paper's 286/256 ratio, rounded to an integer. */
 export function defaultLoadSize(size: number): number {
@@ -111,38 +57,73 @@ export function discriminatorOptions(c: TrainConfig): DiscriminatorOptions | nul
   return { ...DISCRIMINATOR_DEFAULTS, nLayers: c.nLayersD, ndf: c.ndf, norm: c.norm, conditional: conditionalD(c.loss) };
 }
 
-export interface TrainConfigInput extends Partial<Omit<TrainConfig, 'nLayersD'>> {
+export interface TrainConfigInput extends Partial<TrainConfig> {
   data: string;
   out: string;
-  netD?: string;
-  nLayersD?: number;
+  netD?: (typeof NET_D_CHOICES)[number];
   rf?: number;
+  /** Total epochs: split into nEpochs + nEpochsDecay (the decay half rounded down unless nEpochsDecay is given). */
+  epochs?: number;
 }
 
-/** Fill defaults and validate; every problem is a one-line UserError. */
-export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
-  const size = input.size ?? 256;
-  const netG = input.netG ?? `unet_${defaultUnetSide(size)}`;
+/** Sized generator name: plain `unet` at 128² → `unet_128`; `unet_N` stays. */
+export function sizedNetG(netG: string | undefined, size: number): string {
+  if (netG === undefined || netG === 'unet') return `unet_${size}`;
+  if (netG === 'encoder_decoder') return `encoder_decoder_${size}`;
+  return netG;
+}
+
+/** nEpochs + nEpochsDecay from what was given: `epochs` is the total, the n* options keep PyTorch's meaning. */
+export function resolveEpochs(input: { epochs?: number; nEpochs?: number; nEpochsDecay?: number }, name: OptionNamer = trainFlag): { nEpochs: number; nEpochsDecay: number } {
+  if (input.epochs === undefined) {
+    return { nEpochs: input.nEpochs ?? TRAIN_DEFAULTS.nEpochs, nEpochsDecay: input.nEpochsDecay ?? TRAIN_DEFAULTS.nEpochsDecay };
+  }
+  if (input.nEpochs !== undefined) {
+    throw new UserError(`give ${name('epochs')} (all epochs) or ${name('nEpochs')} (epochs at the initial learning rate), not both`);
+  }
+  const nEpochsDecay = input.nEpochsDecay ?? Math.floor(input.epochs / 2);
+  if (nEpochsDecay > input.epochs) throw new UserError(`${name('nEpochsDecay')} (${nEpochsDecay}) cannot exceed ${name('epochs')} (${input.epochs}), the total`);
+  return { nEpochs: input.epochs - nEpochsDecay, nEpochsDecay };
+}
+
+/** Fill defaults and validate; every problem is a one-line UserError naming the option as `name` spells it. */
+export function resolveTrainConfig(input: TrainConfigInput, name: OptionNamer = trainFlag): TrainConfig {
+  for (const [k, v] of Object.entries(input)) {
+    if (k === 'data' || k === 'out') continue; // paths: their folders are checked when opened
+    const spec = (TRAIN_OPTIONS as OptionTable)[k];
+    const problem = v === undefined || !spec ? undefined : problemOf(spec, v);
+    if (problem) throw new UserError(`${name(k)} ${problem} (got ${JSON.stringify(v)})`);
+  }
+  const { netD, rf, epochs: _total, ...given } = input;
+  const size = input.size ?? TRAIN_DEFAULTS.size;
   const c: TrainConfig = {
     ...TRAIN_DEFAULTS,
-    ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)),
+    ...(Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<TrainConfig>),
+    data: input.data,
+    out: input.out,
     size,
-    netG,
+    netG: input.netG === undefined ? `unet_${defaultUnetSide(size)}` : sizedNetG(input.netG, size),
     loadSize: input.loadSize ?? defaultLoadSize(size),
-    nLayersD: resolveDiscriminatorLayers({ netD: input.netD, nLayersD: input.nLayersD, rf: input.rf }),
-  } as TrainConfig;
-  delete (c as unknown as Record<string, unknown>).netD;
-  delete (c as unknown as Record<string, unknown>).rf;
-  if (!LOSS_MODES.includes(c.loss)) throw new UserError(`unknown --loss '${c.loss}': use one of ${LOSS_MODES.join(', ')}`);
-  if (c.direction !== 'AtoB' && c.direction !== 'BtoA') throw new UserError(`--direction must be AtoB or BtoA (got '${c.direction}')`);
-  if (c.norm !== 'batch' && c.norm !== 'instance') throw new UserError(`--norm must be batch or instance (got '${c.norm}')`);
-  if (c.ganMode !== 'vanilla' && c.ganMode !== 'lsgan') throw new UserError(`--gan_mode must be vanilla or lsgan (got '${c.ganMode}')`);
-  for (const k of ['size', 'loadSize', 'batchSize', 'epochs', 'ngf', 'ndf'] as const) {
-    if (!Number.isInteger(c[k]) || c[k] < 1) throw new UserError(`--${k} must be a positive integer (got ${c[k]})`);
-  }
-  if (!Number.isInteger(c.epochsDecay) || c.epochsDecay < 0) throw new UserError(`--epochs_decay must be a non-negative integer (got ${c.epochsDecay})`);
-  if (!(c.lr > 0)) throw new UserError(`--lr must be positive (got ${c.lr})`);
-  if (!(c.lambdaL1 >= 0)) throw new UserError(`--lambda_L1 must be ≥ 0 (got ${c.lambdaL1})`);
-  if (c.loadSize < c.size) throw new UserError(`--load_size (${c.loadSize}) must be at least --size (${c.size})`);
+    // --n-layers-d alone means the n_layers discriminator (as in the PyTorch repo, where it is ignored otherwise).
+    nLayersD: resolveDiscriminatorLayers({ netD: netD ?? (input.nLayersD !== undefined && rf === undefined ? 'n_layers' : undefined), nLayersD: input.nLayersD, rf }),
+    ...resolveEpochs(input, name),
+  };
+  if (c.nEpochs + c.nEpochsDecay < 1) throw new UserError(`${name('nEpochs')} + ${name('nEpochsDecay')} must be at least 1 epoch`);
+  if (c.preprocess === 'resize_and_crop' && c.loadSize < c.size) throw new UserError(`${name('loadSize')} (${c.loadSize}) must be at least ${name('size')} (${c.size})`);
   return c;
+}
+
+/**
+ * A checkpoint's stored config in today's vocabulary: checkpoints written before the option table
+ * said epochs/epochsDecay for nEpochs/nEpochsDecay and had no flip/preprocess (always on/resize_and_crop).
+ */
+export function upgradeStoredConfig(stored: Record<string, unknown>): Record<string, unknown> {
+  const { epochs, epochsDecay, ...rest } = stored;
+  return {
+    ...(epochs !== undefined && rest.nEpochs === undefined ? { nEpochs: epochs } : {}),
+    ...(epochsDecay !== undefined && rest.nEpochsDecay === undefined ? { nEpochsDecay: epochsDecay } : {}),
+    flip: true,
+    preprocess: 'resize_and_crop',
+    ...rest,
+  };
 }

@@ -15,38 +15,16 @@ import { ProgressBar } from '../util/progress.ts';
 import { Rng } from '../util/rng.ts';
 import { Adam } from './adam.ts';
 import { CHECKPOINT_FILE, type CheckpointModel, writeCheckpoint } from './checkpoint.ts';
-import { selectEngine, type EngineName } from './engines/registry.ts';
+import { selectEngine } from './engines/registry.ts';
 import { type GeneratorArch, generatorArch } from '../nets/arch.ts';
 import { generatorForward, type ParamTensors } from './nets/forward.ts';
 import { initParams } from './nets/init.ts';
 import { disposeNet, gradsByParamName, makeNet } from './nets/variables.ts';
 import { PIX2PIX_TS_VERSION } from './trainer.ts';
 
-export interface SegmenterConfig {
-  data: string;
-  /** Run folder for the checkpoint. */
-  out: string;
-  size: number;
-  ngf: number;
-  /** U-Net depth (≤ log2(size)); a segmenter needs no 1×1 bottleneck. */
-  depth: number;
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  seed: number;
-  engine: EngineName | 'auto';
-}
-
-export const SEGMENTER_DEFAULTS: Omit<SegmenterConfig, 'data' | 'out'> = {
-  size: 64,
-  ngf: 16,
-  depth: 4,
-  epochs: 30,
-  batchSize: 4,
-  lr: 2e-3,
-  seed: 1,
-  engine: 'auto',
-};
+// Options (names, defaults, checks) are declared once in src/options/segmenter.ts.
+export { SEGMENTER_DEFAULTS, type SegmenterConfig } from '../options/segmenter.ts';
+import type { SegmenterConfig } from '../options/segmenter.ts';
 
 export interface SegmentationSample {
   id: string;

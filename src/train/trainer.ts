@@ -23,11 +23,14 @@ import {
   discriminatorOptions,
   generatorOptions,
   type TrainConfig,
+  upgradeStoredConfig,
   usesGan,
   usesL1,
 } from './config.ts';
 import { selectEngine, type LoadedEngine } from './engines/registry.ts';
 import { ganLoss, l1Loss, lrMultiplier } from './losses.ts';
+import { canonicalFlag } from '../options/define.ts';
+import { TRAIN_OPTIONS } from '../options/train.ts';
 import {
   assertGeneratorInput,
   BN_MOMENTUM,
@@ -65,6 +68,14 @@ export interface TrainResult {
   checkpoint: string;
 }
 
+/** Machine-readable progress (`train --json` prints each as one NDJSON line). */
+export type TrainEvent =
+  | { event: 'start'; config: TrainConfig; engine: string; totalEpochs: number; stepsPerEpoch: number; trainPairs: number; valPairs: number; resumedAfterEpoch: number }
+  | ({ event: 'step'; epoch: number; step: number; lr: number } & StepLosses)
+  | ({ event: 'epoch' } & EpochRow)
+  | { event: 'checkpoint'; epoch: number; file: string }
+  | { event: 'done'; epochs: number; checkpoint: string; last: EpochRow | null };
+
 export interface TrainHooks {
   /** Continue from `out/checkpoint.bin` (weights, optimizer state, RNG streams, data order). */
   resume?: boolean;
@@ -73,6 +84,8 @@ export interface TrainHooks {
   log?: (line: string) => void;
   /** Called after each epoch's checkpoint is safely on disk. */
   onEpoch?: (row: EpochRow) => void | Promise<void>;
+  /** Progress events, in order: start, step…, epoch, checkpoint (per epoch), done. */
+  onEvent?: (e: TrainEvent) => void;
 }
 
 function toBatch(items: Float32Array[], size: number): tf.Tensor4D {
@@ -110,7 +123,7 @@ interface ResumeState {
 }
 
 /** Fields that may differ between a run and its resumption. */
-const RESUMABLE_CHANGES = new Set(['epochs', 'epochsDecay', 'engine', 'valLimit', 'sampleRows', 'skipBad', 'data', 'out']);
+const RESUMABLE_CHANGES = new Set(['nEpochs', 'nEpochsDecay', 'engine', 'valLimit', 'sampleRows', 'skipBad', 'data', 'out']);
 
 async function saveCheckpoint(file: string, c: TrainConfig, G: Net, D: Net | null, optG: Adam, optD: Adam | null, state: ResumeState): Promise<void> {
   const sources: CheckpointTensorSource[] = [];
@@ -195,10 +208,10 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
   let optArrays: Map<string, Float32Array> | null = null;
   if (resuming) {
     const ckpt = await readCheckpoint(ckptFile);
-    const prev = ckpt.header.model.config as unknown as TrainConfig;
+    const prev = upgradeStoredConfig(ckpt.header.model.config ?? {}) as unknown as TrainConfig;
     const diffs = Object.keys(c).filter((k) => !RESUMABLE_CHANGES.has(k) && JSON.stringify(prev[k as keyof TrainConfig]) !== JSON.stringify(c[k as keyof TrainConfig]));
     if (diffs.length) {
-      throw new UserError(`${ckptFile} was trained with different settings (${diffs.map((k) => `--${k} ${JSON.stringify(prev[k as keyof TrainConfig])}`).join(', ')}); use the same flags or another --out`);
+      throw new UserError(`${ckptFile} was trained with different settings (${diffs.map((k) => `${canonicalFlag(TRAIN_OPTIONS, k)} ${JSON.stringify(prev[k as keyof TrainConfig])}`).join(', ')}); use the same flags or another --out`);
     }
     state = ckpt.header.state as unknown as ResumeState;
     gArrays = arraysFrom(ckpt.tensors, 'G/');
@@ -239,8 +252,11 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
   } else log('D: none (L1 loss only)');
   log(`data: ${trainSet.size} train pairs${valSet ? `, ${valSet.size} val pairs` : ''}, ${c.direction}, load ${c.loadSize} → crop ${c.size}, batch ${c.batchSize}`);
 
-  const totalEpochs = c.epochs + c.epochsDecay;
+  const totalEpochs = c.nEpochs + c.nEpochsDecay;
   const stepsPerEpoch = Math.ceil(trainSet.size / c.batchSize);
+  log(`schedule: ${totalEpochs} epoch${totalEpochs === 1 ? '' : 's'} in all (${c.nEpochs} at lr ${c.lr}, then ${c.nEpochsDecay} decaying linearly to 0), ${stepsPerEpoch} steps each`);
+  const emit = hooks.onEvent ?? (() => undefined);
+  emit({ event: 'start', config: c, engine: engine.name, totalEpochs, stepsPerEpoch, trainPairs: trainSet.size, valPairs: valSet?.size ?? 0, resumedAfterEpoch: state.epoch });
   const bar = new ProgressBar({ label: 'train', total: totalEpochs * stepsPerEpoch, unit: 'step', quiet: hooks.quiet });
   bar.set(state.epoch * stepsPerEpoch);
   const dataRng = new Rng(state.dataRng);
@@ -250,13 +266,13 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
   const loadBatch = (indices: number[]): Promise<{ input: Float32Array; target: Float32Array }[]> => {
     // One forked Rng per sample, drawn synchronously in order, keeps jitter reproducible under prefetch.
     const rngs = indices.map(() => dataRng.fork());
-    return Promise.all(indices.map((i, k) => trainSet.loadPair(i, { direction: c.direction, loadSize: c.loadSize, cropSize: c.size, jitter: true, rng: rngs[k]! })));
+    return Promise.all(indices.map((i, k) => trainSet.loadPair(i, { direction: c.direction, loadSize: c.loadSize, cropSize: c.size, jitter: true, rng: rngs[k]!, flip: c.flip, preprocess: c.preprocess })));
   };
 
   try {
     for (let epoch = state.epoch + 1; epoch <= totalEpochs; epoch++) {
       const t0 = performance.now();
-      const lr = c.lr * lrMultiplier(epoch, c.epochs, c.epochsDecay);
+      const lr = c.lr * lrMultiplier(epoch, c.nEpochs, c.nEpochsDecay);
       const order = dataRng.shuffle([...Array(trainSet.size).keys()]);
       const batches: number[][] = [];
       for (let i = 0; i < order.length; i += c.batchSize) batches.push(order.slice(i, i + c.batchSize));
@@ -274,6 +290,7 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
         sums.D_real += l.D_real;
         sums.D_fake += l.D_fake;
         state.step += 1;
+        emit({ event: 'step', epoch, step: state.step, lr, ...l });
         const n = b + 1;
         bar.tick(1, `epoch ${epoch}/${totalEpochs} G_GAN ${(sums.G_GAN / n).toFixed(3)} G_L1 ${(sums.G_L1 / n).toFixed(3)} D ${((sums.D_real + sums.D_fake) / (2 * n)).toFixed(3)}`);
       }
@@ -294,10 +311,13 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
       state = { epoch, step: state.step, dataRng: dataRng.state(), dropoutRng: dropoutRng.state(), adamG: optG.step, adamD: optD?.step ?? 0, history: [...state.history, row] };
       await saveCheckpoint(ckptFile, c, G, D, optG, optD, state);
       await writeLosses(path.join(c.out, 'losses.csv'), state.history);
+      emit({ event: 'epoch', ...row });
+      emit({ event: 'checkpoint', epoch, file: ckptFile });
       await hooks.onEpoch?.(row);
     }
     bar.finish();
     const last = state.history.at(-1);
+    emit({ event: 'done', epochs: state.epoch, checkpoint: ckptFile, last: last ?? null });
     if (last) log(`done: ${state.epoch} epochs, last G_L1 ${last.G_L1.toFixed(4)}${last.val_L1 !== '' ? `, val L1 ${last.val_L1.toFixed(4)}` : ''}; checkpoint ${ckptFile}`);
     return { out: c.out, engine: engine.name, epochs: state.epoch, history: state.history, checkpoint: ckptFile };
   } finally {
@@ -417,7 +437,7 @@ async function validate(gArch: GeneratorArch, G: Net, valSet: PairedDataset, c: 
   const n = c.valLimit > 0 ? Math.min(c.valLimit, valSet.size) : valSet.size;
   let sum = 0;
   for (let i = 0; i < n; i++) {
-    const p = await valSet.loadPair(i, { direction: c.direction, loadSize: c.size, cropSize: c.size, jitter: false });
+    const p = await valSet.loadPair(i, { direction: c.direction, loadSize: c.size, cropSize: c.size, jitter: false, preprocess: c.preprocess });
     sum += tf.tidy(() => {
       const A = tf.tensor4d(p.input, [1, c.size, c.size, 3]);
       const B = tf.tensor4d(p.target, [1, c.size, c.size, 3]);
@@ -430,7 +450,7 @@ async function validate(gArch: GeneratorArch, G: Net, valSet: PairedDataset, c: 
 async function writeSamples(gArch: GeneratorArch, G: Net, set: PairedDataset, c: TrainConfig, file: string): Promise<void> {
   const rows: { input: Float32Array; output: Float32Array; target: Float32Array }[] = [];
   for (let i = 0; i < Math.min(c.sampleRows, set.size); i++) {
-    const p = await set.loadPair(i, { direction: c.direction, loadSize: c.size, cropSize: c.size, jitter: false });
+    const p = await set.loadPair(i, { direction: c.direction, loadSize: c.size, cropSize: c.size, jitter: false, preprocess: c.preprocess });
     const output = tf.tidy(() => generatorForward(gArch, G.params, tf.tensor4d(p.input, [1, c.size, c.size, 3]), { normStats: 'instance', dropout: false }).dataSync() as Float32Array);
     rows.push({ input: p.input, output, target: p.target });
   }

@@ -1,30 +1,21 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import yargs from 'yargs';
 import type { CommandModule } from 'yargs';
 import { buildEvalCommand } from '../../src/cli/commands/eval.ts';
-import { writeImage, writeLabelImage } from '../../src/data/image.ts';
-import { writeTinySegmenter } from './tiny-segmenter.ts';
+import { writeImage } from '../../src/data/image.ts';
+import { captureStdout } from '../helpers/capture.ts';
+import { writeFcnScoreCase } from './tiny-segmenter.ts';
 
 /** Run `pix2pix eval …` in-process; returns what it printed on stdout. */
-async function runEval(args: string[], extra: CommandModule<object, object>[] = []): Promise<string> {
-  let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  const quietStderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    await yargs(['eval', ...args]).command(buildEvalCommand(extra)).strict().fail((msg, err) => {
+function runEval(args: string[], extra: CommandModule<object, object>[] = []): Promise<string> {
+  return captureStdout(() =>
+    yargs(['eval', ...args]).command(buildEvalCommand(extra)).strict().fail((msg, err) => {
       throw err ?? new Error(msg);
-    }).parseAsync();
-  } finally {
-    spy.mockRestore();
-    quietStderr.mockRestore();
-  }
-  return out;
+    }).parseAsync(),
+  );
 }
 
 afterEach(() => vi.restoreAllMocks());
@@ -32,14 +23,9 @@ afterEach(() => vi.restoreAllMocks());
 describe('pix2pix eval', () => {
   it('fcn-score prints the three scores and a per-class table, and writes the CSV', async () => {
     const root = mkdtempSync(path.join(tmpdir(), 'cli-eval-'));
-    const id = 'aachen_000000_000019';
-    await writeImage(path.join(root, 'gen', `${id}_leftImg8bit.png`), { width: 2, height: 1, data: Uint8Array.from([255, 0, 0, 0, 200, 0]) });
-    mkdirSync(path.join(root, 'gt', 'aachen'), { recursive: true });
-    await writeLabelImage(path.join(root, 'gt', 'aachen', `${id}_gtFine_labelIds.png`), { width: 2, height: 1, data: Uint8Array.from([7, 7]) });
-    const seg = writeTinySegmenter(root);
-    writeFileSync(`${seg}.json`, JSON.stringify({ numClasses: 4, classToTrainId: [0, 1, 2, 255], mean: [128, 128, 128] }));
+    const { images, labels, segmenter: seg } = await writeFcnScoreCase(root, 'aachen');
     const csv = path.join(root, 'scores.csv');
-    const out = await runEval(['fcn-score', '--segmenter', seg, '--images', path.join(root, 'gen'), '--labels', path.join(root, 'gt'), '--csv', csv, '--quiet']);
+    const out = await runEval(['fcn-score', '--segmenter', seg, '--images', images, '--labels', labels, '--csv', csv, '--quiet']);
     // pixels: road→road, road→sidewalk
     expect(out).toContain('Mean pixel accuracy: 0.5000');
     expect(out).toMatch(/road\s+0\s+0\.5000\s+0\.5000\s+2/);
@@ -60,6 +46,49 @@ describe('pix2pix eval', () => {
     const out = await runEval(['color', '--generated', path.join(root, 'g'), '--real', path.join(root, 'r'), '--quiet']);
     expect(out).toContain('Histogram intersection  L: 1.0000  a: 1.0000  b: 1.0000');
     expect(out).toContain('the paper does not publish its bins');
+  });
+
+  it('--json prints one JSON object: fcn-score and labels give the scores and the per-class table', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'cli-eval-'));
+    const { images, labels: gt, segmenter, id } = await writeFcnScoreCase(root);
+    const fcn = JSON.parse(await runEval(['fcn-score', '--segmenter', segmenter, '--images', images, '--labels', gt, '--quiet', '--json']));
+    // pixels: road→road, road→sidewalk (as in the text report above)
+    expect(fcn.frames).toBe(1);
+    expect(fcn.pixelAcc).toBeCloseTo(0.5, 9);
+    expect(fcn.classes).toHaveLength(19);
+    expect(fcn.classes[0]).toEqual({ class: 'road', trainId: 0, gtPixels: 2, accuracy: expect.closeTo(0.5, 9), iou: expect.closeTo(0.5, 9) });
+    expect(fcn.meanClassAcc).toBeCloseTo(0.5 / 19, 9);
+
+    // Colour label maps: road's colour (128,64,128) on one pixel, sidewalk's (244,35,232) on the other; both gt road.
+    await writeImage(path.join(root, 'pred', `${id}.png`), { width: 2, height: 1, data: Uint8Array.from([128, 64, 128, 244, 35, 232]) });
+    const labels = JSON.parse(await runEval(['labels', '--pred', path.join(root, 'pred'), '--labels', gt, '--quiet', '--json']));
+    expect(labels.pixelAcc).toBeCloseTo(0.5, 9);
+    expect(labels.classes[1]).toMatchObject({ class: 'sidewalk', gtPixels: 0, accuracy: 0, iou: 0 });
+  });
+
+  it('--json prints one JSON object: color gives the intersections and normalised histograms', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'cli-eval-'));
+    await writeImage(path.join(root, 'g', 'x.png'), { width: 2, height: 1, data: Uint8Array.from([255, 255, 255, 0, 0, 0]) });
+    await writeImage(path.join(root, 'r', 'x.png'), { width: 1, height: 1, data: Uint8Array.from([255, 255, 255]) });
+    const out = await runEval(['color', '--generated', path.join(root, 'g'), '--real', path.join(root, 'r'), '--bins', '4', '--quiet', '--json']);
+    expect(out.trim().split('\n')).toHaveLength(1);
+    const r = JSON.parse(out);
+    // Half the generated pixels are white (L = 100, top bin), half black (L = 0, bottom bin); all real ones white.
+    expect(r.bins).toBe(4);
+    expect(r.generated.L).toEqual([0.5, 0, 0, 0.5]);
+    expect(r.real.L).toEqual([0, 0, 0, 1]);
+    expect(r.intersections.L).toBeCloseTo(0.5, 9);
+    expect(r.generated.pixels).toBe(2);
+  });
+
+  it('rf --json prints the rows of the receptive-field table', async () => {
+    const { evalRfCommand } = await import('../../src/cli/commands/rf.ts');
+    const r = JSON.parse(await runEval(['rf', '--n_layers_D', '0', '3', '--json'], [evalRfCommand as CommandModule<object, object>]));
+    expect(r.size).toBe(256);
+    expect(r.rows.map((row: { nLayers: number; receptiveField: number; outputSide: number }) => [row.nLayers, row.receptiveField, row.outputSide])).toEqual([
+      [0, 1, 256],
+      [3, 70, 30],
+    ]);
   });
 
   it('accepts further sub-commands from the caller', async () => {

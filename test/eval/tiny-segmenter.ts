@@ -32,3 +32,20 @@ export function writeTinySegmenter(dir: string, name = 'seg.onnx'): string {
   writeFileSync(file, bytes);
   return file;
 }
+
+/**
+ * One scored frame for `eval fcn-score`: a 2×1 generated photo (red, then green at 200) whose ground
+ * truth is road on both pixels, and the tiny segmenter with its sidecar (red → road, green → sidewalk).
+ * Scores: pixel accuracy 0.5, road accuracy and IoU 0.5.
+ */
+export async function writeFcnScoreCase(root: string, labelsSubdir = ''): Promise<{ images: string; labels: string; segmenter: string; id: string }> {
+  const { writeImage, writeLabelImage } = await import('../../src/data/image.ts');
+  const id = 'aachen_000000_000019';
+  const images = path.join(root, 'gen');
+  const labels = path.join(root, 'gt');
+  await writeImage(path.join(images, `${id}_leftImg8bit.png`), { width: 2, height: 1, data: Uint8Array.from([255, 0, 0, 0, 200, 0]) });
+  await writeLabelImage(path.join(labels, labelsSubdir, `${id}_gtFine_labelIds.png`), { width: 2, height: 1, data: Uint8Array.from([7, 7]) });
+  const segmenter = writeTinySegmenter(root);
+  writeFileSync(`${segmenter}.json`, JSON.stringify({ numClasses: 4, classToTrainId: [0, 1, 2, 255], mean: [128, 128, 128] }));
+  return { images, labels, segmenter, id };
+}

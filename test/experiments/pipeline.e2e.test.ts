@@ -9,6 +9,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { captureStdout } from '../helpers/capture.ts';
+import yargs from 'yargs';
 import { parseCsv } from '../../src/experiments/report.ts';
 import { collectResults, runExperiment } from '../../src/experiments/run.ts';
 import { readMarker } from '../../src/experiments/stages.ts';
@@ -21,7 +23,7 @@ title: Tiny pipeline check
 table: Table 1
 task: labels2photo
 dataset: { synthetic: { count: 10, size: 32, seed: 2, splits: { train: 0.6, val: 0.2, test: 0.2 } } }
-train: { ngf: 4, ndf: 4, size: 32, rf: 16, epochs: ${EPOCHS}, epochsDecay: 0, engine: cpu, valLimit: 1, sampleRows: 1 }
+train: { ngf: 4, ndf: 4, size: 32, rf: 16, nEpochs: ${EPOCHS}, nEpochsDecay: 0, engine: cpu, valLimit: 1, sampleRows: 1 }
 scorer: { segmenter: train, segmenterTrain: { ngf: 4, epochs: 1, engine: cpu } }
 variants:
   - { name: a, train: { loss: L1+cGAN }, paper: { pixelAcc: 0.66, classAcc: 0.23, classIoU: 0.17 } }
@@ -159,5 +161,15 @@ describe('eval run pipeline (tiny profile, real worker processes)', () => {
     expect(lines).toContain('[b] score: already done (skipped)');
     expect(lines.some((l) => l.startsWith('running '))).toBe(false);
     expect(await readMarker(workDirOf('b')!)).toEqual(before);
+  }, 60_000);
+
+  it('eval run --json prints the results rows as one JSON object', async () => {
+    const { evalRunCommand } = await import('../../src/cli/commands/experiments.ts');
+    const stdout = await captureStdout(() => yargs(['run', file, '--profile', 'ci', '--out', out, '--jobs', '1', '--json']).command(evalRunCommand).strict().parseAsync());
+    expect(stdout.trim().split('\n')).toHaveLength(1);
+    const r = JSON.parse(stdout);
+    expect(r).toMatchObject({ experiment: 'tiny', profile: 'ci', csv: path.join(out, 'tiny.csv') });
+    const csvRows = parseCsv(await readFile(path.join(out, 'tiny.csv'), 'utf8'), 'tiny.csv').rows;
+    expect(r.rows.map((x: Record<string, unknown>) => [x.variant, x.status, x.epochs])).toEqual(csvRows.map((x) => [x.variant, x.status, x.epochs]));
   }, 60_000);
 });

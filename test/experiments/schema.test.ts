@@ -16,8 +16,8 @@ dataset:
 train:
   ngf: 64
   size: 256
-  epochs: 100
-  epochsDecay: 100
+  nEpochs: 100
+  nEpochsDecay: 100
 scorer:
   segmenter: models/fcn.onnx
 seeds: [1, 2]
@@ -31,7 +31,7 @@ profiles:
   full: {}
   quick:
     dataset: { synthetic: { count: 20, size: 128, seed: 3 } }
-    train: { ngf: 16, size: 128, epochs: 2, epochsDecay: 1 }
+    train: { ngf: 16, size: 128, nEpochs: 2, nEpochsDecay: 1 }
     scorer: { segmenter: train }
   one:
     seeds: [5]
@@ -57,17 +57,18 @@ describe('experiment file validation', () => {
 
   it('names the file, line, key path and allowed values of a bad value', () => {
     const msg = errorOf(BASE.replace('train: { rf: 70 }', 'train: { rf: 71 }'));
-    expect(msg).toBe('x.yaml:21: variants[1].train.rf: must be a PatchGAN receptive field: 1, 16, 34, 70, 142, 286 or 574; got 71');
+    expect(msg).toBe('x.yaml:21: variants[1].train.rf: is not a PatchGAN receptive field: use 1, 16, 34, 70, 142, 286 or 574, got 71');
   });
 
   it('names an unknown key at its own line and lists the allowed keys', () => {
     const msg = errorOf(BASE.replace('  ngf: 64\n', '  ngf: 64\n  nfg: 8\n'));
-    expect(msg).toMatch(/^x\.yaml:10: train\.nfg: unknown key; allowed here: direction, netG, ngf/);
+    expect(msg).toMatch(/^x\.yaml:10: train\.nfg: unknown key; allowed here: direction, netG, netD, nLayersD/);
   });
 
   it('reports enum, type and reference errors on their lines', () => {
     expect(errorOf(BASE.replace('task: labels2photo', 'task: photo2label'))).toBe('x.yaml:4: task: must be one of labels2photo, photo2labels, color; got "photo2label"');
-    expect(errorOf(BASE.replace('  epochs: 100\n', '  epochs: many\n'))).toBe('x.yaml:11: train.epochs: must be an integer ≥ 1, got "many"');
+    expect(errorOf(BASE.replace('  nEpochsDecay: 100\n', '  epochsDecay: 100\n'))).toBe('x.yaml:12: train.epochsDecay: renamed nEpochsDecay; note that epochs is now the total number of epochs (nEpochs + nEpochsDecay)');
+    expect(errorOf(BASE.replace('  nEpochs: 100\n', '  nEpochs: many\n'))).toBe('x.yaml:11: train.nEpochs: must be an integer ≥ 0, got "many"');
     expect(errorOf(BASE.replace('variants: [rf70]', 'variants: [rf999]'))).toBe('x.yaml:30: profiles.one.variants[0]: is not a variant of this file; variants: rf1, rf70');
     expect(errorOf(BASE.replace('pixelAcc: 0.39', 'pixAcc: 0.39'))).toMatch(/^x\.yaml:19: variants\[0\]\.paper\.pixAcc: unknown key; allowed here: pixelAcc, classAcc, classIoU$/);
   });
@@ -113,11 +114,11 @@ describe('profile resolution', () => {
   it('full uses the file settings; quick overrides dataset, train and scorer key by key', () => {
     const full = resolveExperiment(spec, 'x.yaml', 'full');
     expect(full.dataset.kind).toBe('folder');
-    expect(full.runs[0]!.train).toMatchObject({ ngf: 64, size: 256, netG: 'unet_256', epochs: 100, epochsDecay: 100, nLayersD: 0, direction: 'BtoA' });
+    expect(full.runs[0]!.train).toMatchObject({ ngf: 64, size: 256, netG: 'unet_256', nEpochs: 100, nEpochsDecay: 100, nLayersD: 0, direction: 'BtoA' });
     expect(full.scorer.segmenter).toBe('models/fcn.onnx');
     const quick = resolveExperiment(spec, 'x.yaml', 'quick');
     expect(quick.dataset.kind).toBe('synthetic');
-    expect(quick.runs.find((r) => r.variant === 'rf70')!.train).toMatchObject({ ngf: 16, size: 128, netG: 'unet_128', epochs: 2, epochsDecay: 1, nLayersD: 3 });
+    expect(quick.runs.find((r) => r.variant === 'rf70')!.train).toMatchObject({ ngf: 16, size: 128, netG: 'unet_128', nEpochs: 2, nEpochsDecay: 1, nLayersD: 3 });
     expect(quick.scorer.segmenter).toBe('train');
     // The trained segmenter judges labels at the synthetic size.
     expect(quick.scorer.segmenterTrain).toMatchObject({ size: 128, depth: 4 });
@@ -139,7 +140,7 @@ describe('profile resolution', () => {
     const bad = parseExperiment(BASE.replace('train: { rf: 70 }', 'train: { rf: 70, netG: unet_100 }'), 'x.yaml');
     expect(() => resolveExperiment(bad, 'x.yaml', 'full')).toThrow(/^x\.yaml: variant 'rf70' \(profile 'full'\): unknown --netG 'unet_100'/);
     // A 286×286 D has no output on 64² images: caught before anything trains.
-    const small = parseExperiment(BASE.replace('train: { rf: 70 }', 'train: { rf: 286 }').replace('size: 128, seed: 3', 'size: 64, seed: 3').replace('size: 128, epochs: 2', 'size: 64, epochs: 2'), 'x.yaml');
+    const small = parseExperiment(BASE.replace('train: { rf: 70 }', 'train: { rf: 286 }').replace('size: 128, seed: 3', 'size: 64, seed: 3').replace('size: 128, nEpochs: 2', 'size: 64, nEpochs: 2'), 'x.yaml');
     expect(() => resolveExperiment(small, 'x.yaml', 'quick')).toThrow(/variant 'rf70' \(profile 'quick'\): a 286×286 discriminator \(n_layers_D 5\) is too deep for 64×64 images/);
   });
 
@@ -170,10 +171,10 @@ describe('work-folder hashing', () => {
   it('changes with any setting that changes the model, the seed or the dataset', () => {
     const before = hashes(BASE);
     const changed = [
-      BASE.replace('train: { ngf: 16, size: 128, epochs: 2, epochsDecay: 1 }', 'train: { ngf: 16, size: 128, epochs: 3, epochsDecay: 1 }'),
-      BASE.replace('train: { ngf: 16, size: 128, epochs: 2, epochsDecay: 1 }', 'train: { ngf: 16, size: 128, epochs: 2, epochsDecay: 1, lr: 0.001 }'),
-      BASE.replace('train: { ngf: 16, size: 128, epochs: 2, epochsDecay: 1 }', 'train: { ngf: 8, size: 128, epochs: 2, epochsDecay: 1 }'),
-      BASE.replace('train: { ngf: 16, size: 128, epochs: 2, epochsDecay: 1 }', 'train: { ngf: 16, size: 128, epochs: 2, epochsDecay: 1, loss: L1 }'),
+      BASE.replace('train: { ngf: 16, size: 128, nEpochs: 2, nEpochsDecay: 1 }', 'train: { ngf: 16, size: 128, nEpochs: 3, nEpochsDecay: 1 }'),
+      BASE.replace('train: { ngf: 16, size: 128, nEpochs: 2, nEpochsDecay: 1 }', 'train: { ngf: 16, size: 128, nEpochs: 2, nEpochsDecay: 1, lr: 0.001 }'),
+      BASE.replace('train: { ngf: 16, size: 128, nEpochs: 2, nEpochsDecay: 1 }', 'train: { ngf: 8, size: 128, nEpochs: 2, nEpochsDecay: 1 }'),
+      BASE.replace('train: { ngf: 16, size: 128, nEpochs: 2, nEpochsDecay: 1 }', 'train: { ngf: 16, size: 128, nEpochs: 2, nEpochsDecay: 1, loss: L1 }'),
       BASE.replace('seed: 3', 'seed: 4'),
       BASE.replace('count: 20', 'count: 21'),
     ];
@@ -187,7 +188,7 @@ describe('work-folder hashing', () => {
 
   it('ignores settings that change speed or logs only (engine, valLimit, sampleRows) and the scorer', () => {
     const before = hashes(BASE);
-    const same = hashes(BASE.replace('train: { ngf: 16, size: 128, epochs: 2, epochsDecay: 1 }', 'train: { ngf: 16, size: 128, epochs: 2, epochsDecay: 1, engine: cpu, valLimit: 3, sampleRows: 1 }'));
+    const same = hashes(BASE.replace('train: { ngf: 16, size: 128, nEpochs: 2, nEpochsDecay: 1 }', 'train: { ngf: 16, size: 128, nEpochs: 2, nEpochsDecay: 1, engine: cpu, valLimit: 3, sampleRows: 1 }'));
     expect(same).toEqual(before);
     const q = resolveExperiment(spec, 'x.yaml', 'quick');
     const q2 = resolveExperiment(parseExperiment(BASE.replace('scorer: { segmenter: train }', 'scorer: { segmenter: train, mode: reference }'), 'x.yaml'), 'x.yaml', 'quick');

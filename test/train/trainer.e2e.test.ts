@@ -10,11 +10,13 @@ import { readCheckpoint } from '../../src/train/checkpoint.ts';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(ROOT, 'bin/pix2pix.mjs');
 
-function run(args: string[], opts: { killWhenExists?: string } = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+function run(args: string[], opts: { killWhenExists?: string } = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
+    let stdout = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     // Kill the moment the first checkpoint lands: the run is then somewhere inside the next epoch.
     const poll = opts.killWhenExists
       ? setInterval(() => {
@@ -23,13 +25,15 @@ function run(args: string[], opts: { killWhenExists?: string } = {}): Promise<{ 
       : undefined;
     child.on('exit', (code, signal) => {
       clearInterval(poll);
-      resolve({ code, signal, stderr });
+      resolve({ code, signal, stderr, stdout });
     });
   });
 }
 
 let data = '';
-const common = ['--size', '16', '--netG', 'unet_16', '--ngf', '4', '--ndf', '4', '--n_layers_D', '1', '--epochs', '2', '--epochs_decay', '2', '--engine', 'cpu', '--seed', '7'];
+// The PyTorch repo's spellings (--netG, --n_layers_D, --n_epochs…) beside ours: both must work.
+const net = ['--size', '16', '--netG', 'unet_16', '--ngf', '4', '--ndf', '4', '--n_layers_D', '1', '--engine', 'cpu', '--seed', '7'];
+const common = [...net, '--n_epochs', '2', '--n_epochs_decay', '2'];
 
 beforeAll(async () => {
   data = path.join(mkdtempSync(path.join(tmpdir(), 'p2p-train-')), 'data');
@@ -69,9 +73,12 @@ describe('pix2pix train', () => {
 
   it('refuses to overwrite a run without --resume, and gives one-line errors for bad input', async () => {
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'p2p-runs-')), 'r');
-    const first = await run(['train', '--data', data, '--out', out, ...common, '--epochs', '1', '--epochs_decay', '0']);
+    // --epochs is the total: 1 means one epoch, not 1 + 100 decay epochs; the log says so.
+    const first = await run(['train', '--data', data, '--out', out, ...net, '--epochs', '1']);
     expect(first.code, first.stderr).toBe(0);
-    const again = await run(['train', '--data', data, '--out', out, ...common, '--epochs', '1', '--epochs_decay', '0']);
+    expect(first.stderr).toMatch(/schedule: 1 epoch in all \(1 at lr 0\.0002, then 0 decaying linearly to 0\)/);
+    expect((await readCheckpoint(out)).header.model.epoch).toBe(1);
+    const again = await run(['train', '--data', data, '--out', out, ...net, '--epochs', '1']);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already holds a checkpoint: pass --resume/);
 
@@ -82,6 +89,35 @@ describe('pix2pix train', () => {
     const badNet = await run(['train', '--data', data, '--out', out + '3', ...common, '--netG', 'unet_32']);
     expect(badNet.stderr).toMatch(/multiples of 32; got 16/);
     const badRf = await run(['train', '--data', data, '--out', out + '4', ...common, '--rf', '50']);
-    expect(badRf.stderr).toMatch(/no PatchGAN has a 50×50 receptive field/);
+    expect(badRf.stderr).toMatch(/^pix2pix: --rf is not a PatchGAN receptive field: use 1, 16, .* \(got 50\)$/m);
+    // Errors name the flag as typed, in whichever spelling.
+    const badBatch = await run(['train', '--data', data, '--out', out + '5', ...common, '--batch_size', '0']);
+    expect(badBatch.code).toBe(2);
+    expect(badBatch.stderr.trim()).toBe('pix2pix: --batch_size must be an integer ≥ 1 (got 0)');
+    const both = await run(['train', '--data', data, '--out', out + '6', ...common, '--epochs', '3']);
+    expect(both.stderr.trim()).toBe('pix2pix: give --epochs (all epochs) or --n_epochs (epochs at the initial learning rate), not both');
+  });
+
+  it('--json writes NDJSON progress events on stdout: start with the config, steps, epochs, checkpoints, done', async () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'p2p-runs-')), 'j');
+    const r = await run(['train', '--data', data, '--out', out, ...net, '--epochs', '2', '--batch-size', '8', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown> & { event: string });
+    const start = events[0]!;
+    expect(start.event).toBe('start');
+    expect(start).toMatchObject({ totalEpochs: 2, trainPairs: 16, stepsPerEpoch: 2, engine: 'cpu', resumedAfterEpoch: 0 });
+    expect(start.config).toMatchObject({ nEpochs: 1, nEpochsDecay: 1, batchSize: 8, nLayersD: 1, size: 16, out });
+    // 16 pairs in batches of 8: two steps per epoch, then the epoch row and its checkpoint.
+    expect(events.map((e) => e.event)).toEqual(['start', 'step', 'step', 'epoch', 'checkpoint', 'step', 'step', 'epoch', 'checkpoint', 'done']);
+    const steps = events.filter((e) => e.event === 'step');
+    expect(steps.map((e) => e.step)).toEqual([1, 2, 3, 4]);
+    for (const s of steps) for (const k of ['G_GAN', 'G_L1', 'D_real', 'D_fake']) expect(Number.isFinite(s[k])).toBe(true);
+    // The epoch rows carry the losses.csv numbers: mean of the step losses, and the scheduled lr.
+    const epochs = events.filter((e) => e.event === 'epoch');
+    const rows = Papa.parse(readFileSync(path.join(out, 'losses.csv'), 'utf8'), { header: true, skipEmptyLines: true, dynamicTyping: true }).data as Record<string, number>[];
+    expect(epochs.map((e) => e.G_L1)).toEqual(rows.map((row) => row.G_L1));
+    expect((steps[0]!.G_L1 as number) + (steps[1]!.G_L1 as number)).toBeCloseTo(2 * (epochs[0]!.G_L1 as number), 10);
+    expect(epochs.map((e) => e.lr)).toEqual([2e-4, 1e-4]);
+    expect(events.at(-1)).toMatchObject({ event: 'done', epochs: 2, checkpoint: path.join(out, 'checkpoint.bin') });
   });
 });

@@ -1,15 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
+import { addOptions, readArgs } from '../../options/cli.ts';
+import { SYNTH_OPTIONS } from '../../options/data.ts';
 import { UserError } from '../../util/errors.ts';
-
-interface SynthArgs {
-  out: string;
-  count: number;
-  size: number;
-  seed: number;
-  splits: string;
-  overwrite: boolean;
-  quiet: boolean;
-}
+import { entry } from './index.ts';
 
 /** "0.8,0.1,0.1" → fractions; a UserError naming the flag otherwise. */
 function parseSplits(text: string): { train: number; val: number; test: number } {
@@ -20,20 +13,13 @@ function parseSplits(text: string): { train: number; val: number; test: number }
   return { train: parts[0]!, val: parts[1]!, test: parts[2]! };
 }
 
-const synthCommand: CommandModule<object, SynthArgs> = {
+const synthCommand: CommandModule = {
   command: 'synth',
   describe: 'Generate the synthetic street-scene dataset (aligned AB photo|labels, Cityscapes-style gtFine/leftImg8bit)',
-  builder: (y: Argv<object>) =>
-    y
-      .option('out', { type: 'string', demandOption: true, describe: 'Output folder (must be empty or missing)' })
-      .option('count', { type: 'number', default: 200, describe: 'Number of scenes' })
-      .option('size', { type: 'number', default: 64, describe: 'Side of each square image in pixels' })
-      .option('seed', { type: 'number', default: 1, describe: 'Random seed (same arguments → byte-identical files)' })
-      .option('splits', { type: 'string', default: '0.8,0.1,0.1', describe: 'Fractions for train,val,test' })
-      .option('overwrite', { type: 'boolean', default: false, describe: 'Replace a synthetic dataset already in --out' })
-      .option('quiet', { type: 'boolean', default: false, describe: 'No progress bar' })
-      .example('$0 data synth --out data/synth --count 200 --size 64', 'labels→photo is --direction BtoA, photo→labels AtoB') as unknown as Argv<SynthArgs>,
-  handler: async (argv) => {
+  builder: (y: Argv) =>
+    addOptions(y, SYNTH_OPTIONS).example('$0 data synth --out data/synth --count 200 --size 64', 'labels→photo is --direction BtoA, photo→labels AtoB'),
+  handler: async (raw) => {
+    const argv = readArgs(SYNTH_OPTIONS, raw);
     const splits = parseSplits(argv.splits);
     const { synthesizeDataset } = await import('../../data/synth.ts');
     const { ProgressBar } = await import('../../util/progress.ts');
@@ -55,8 +41,7 @@ const synthCommand: CommandModule<object, SynthArgs> = {
 
 /** `pix2pix data <command>`: dataset utilities. */
 export const dataCommand: CommandModule<object, object> = {
-  command: 'data <command>',
-  describe: 'Dataset utilities (synthetic dataset generator)',
-  builder: (y: Argv<object>) => y.command(synthCommand as CommandModule<object, SynthArgs>).demandCommand(1, 'Name a data command, e.g. synth.'),
+  ...entry('data'),
+  builder: (y: Argv<object>) => y.command(synthCommand).demandCommand(1, 'Name a data command, e.g. synth.'),
   handler: () => {},
 };

@@ -1,55 +1,41 @@
-import type { CommandModule } from 'yargs';
-
-interface EvalRunArgs {
-  file: string;
-  profile: string;
-  out: string;
-  only?: string;
-  resume: boolean;
-  jobs?: number;
-}
+import type { Argv, CommandModule } from 'yargs';
+import { addOptions, readArgs } from '../../options/cli.ts';
+import { COLLECT_OPTIONS, EVAL_RUN_OPTIONS } from '../../options/data.ts';
+import { entry } from './index.ts';
 
 /** `pix2pix eval run FILE`: the `run` sub-command of `pix2pix eval`. */
-export const evalRunCommand: CommandModule<object, EvalRunArgs> = {
+export const evalRunCommand: CommandModule = {
   command: 'run <file>',
-  describe: "Reproduce a paper table: train, export, translate and score every variant of an experiment file",
-  builder: (y) =>
-    y
+  describe: 'Reproduce a paper table: train, export, translate and score every variant of an experiment file',
+  builder: (y: Argv) =>
+    addOptions(y, EVAL_RUN_OPTIONS)
       .usage('$0 eval run experiments/NAME.yaml [--profile quick|full|ci] [--out results/] [--only VARIANT] [--resume] [--jobs N]')
-      .positional('file', { type: 'string', demandOption: true, describe: 'experiment file (experiments/*.yaml)' })
-      .option('profile', { type: 'string', default: 'quick', describe: 'quick: synthetic data, this machine; full: paper settings (GPU + real data); ci: tiny' })
-      .option('out', { type: 'string', default: 'results', describe: 'results folder: <experiment>.csv/.md, figures, and _work/ (per-stage outputs)' })
-      .option('only', { type: 'string', describe: 'run one variant (spread variants over machines, then `pix2pix results collect`)' })
-      .option('resume', { type: 'boolean', default: false, describe: 'continue interrupted training runs from their last epoch checkpoint' })
-      .option('jobs', { type: 'number', describe: 'variants trained at once in worker processes (default: number of cores)' }),
-  handler: async (a) => {
+      .positional('file', { type: 'string', demandOption: true, describe: 'experiment file (experiments/*.yaml)' }),
+  handler: async (argv) => {
+    const { json, ...a } = readArgs(EVAL_RUN_OPTIONS, argv);
     const { runExperiment } = await import('../../experiments/run.ts');
-    const r = await runExperiment({ file: a.file, profile: a.profile, out: a.out, only: a.only, resume: a.resume, jobs: a.jobs });
-    process.stdout.write(`${r.markdown}\n${r.csv}\n`);
+    const r = await runExperiment({ ...a, file: String(argv.file) });
+    if (json) {
+      const { summaryRows } = await import('../../experiments/report.ts');
+      const { rows } = summaryRows(r.summary);
+      process.stdout.write(`${JSON.stringify({ experiment: r.summary.experiment, profile: r.summary.profile, csv: r.csv, markdown: r.markdown, samples: r.samples, losses: r.losses, rows })}\n`);
+    } else process.stdout.write(`${r.markdown}\n${r.csv}\n`);
   },
 };
-
-interface CollectArgs {
-  files: string[];
-  profile: string;
-  out: string;
-}
 
 interface TableArgs {
   csv: string[];
 }
 
-const collectCommand: CommandModule<object, CollectArgs> = {
+const collectCommand: CommandModule<object, TableArgs & { files: string[] }> = {
   command: 'collect <files..>',
   describe: 'Merge finished per-variant results (e.g. from --only runs) into results/<experiment>.csv and .md',
   builder: (y) =>
-    y
-      .positional('files', { type: 'string', array: true, demandOption: true, describe: 'experiment files (experiments/*.yaml)' })
-      .option('profile', { type: 'string', default: 'quick', describe: 'the profile the runs used' })
-      .option('out', { type: 'string', default: 'results', describe: 'results folder the runs wrote to' }),
-  handler: async (a) => {
+    addOptions(y, COLLECT_OPTIONS).positional('files', { type: 'string', array: true, demandOption: true, describe: 'experiment files (experiments/*.yaml)' }) as unknown as Argv<TableArgs & { files: string[] }>,
+  handler: async (argv) => {
+    const a = readArgs(COLLECT_OPTIONS, argv);
     const { collectResults } = await import('../../experiments/run.ts');
-    const outs = await collectResults({ files: a.files, profile: a.profile, out: a.out });
+    const outs = await collectResults({ files: argv.files, profile: a.profile, out: a.out });
     for (const o of outs) process.stdout.write(`${o.csv}\n${o.markdown}\n`);
   },
 };
@@ -66,8 +52,7 @@ const tableCommand: CommandModule<object, TableArgs> = {
 
 /** `pix2pix results collect|table`. */
 export const resultsCommand: CommandModule<object, object> = {
-  command: 'results <command>',
-  describe: 'Merge experiment results and regenerate their tables',
+  ...entry('results'),
   builder: (y) => y.command(collectCommand).command(tableCommand).demandCommand(1, 'Name a sub-command: collect or table.'),
   handler: () => {},
 };

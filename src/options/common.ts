@@ -1,0 +1,15 @@
+/** Options several commands share, declared once. */
+import { opt } from './define.ts';
+
+/** Training engines a command or an experiment file may name; a test checks them against the engine registry. */
+export const ENGINE_CHOICES = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+export type EngineChoice = (typeof ENGINE_CHOICES)[number];
+
+export const quiet = opt.boolean({ help: 'no progress bar or log lines', default: false, scope: 'cli' });
+export const json = opt.boolean({ help: 'print one machine-readable JSON object on stdout instead of the text report', default: false, scope: 'cli' });
+export const engine = opt.choice(ENGINE_CHOICES, {
+  help: 'training backend; auto picks the fastest that loads: tfjs-node-gpu > tfjs-node > wasm > cpu',
+  default: 'auto',
+  yaml: true,
+});
+export const seed = opt.int({ help: 'random seed (initial weights, data order, jitter, dropout)', default: 1, min: 0 });

@@ -1,0 +1,27 @@
+/** `pix2pix data synth` and `pix2pix eval run`. */
+import { opt } from './define.ts';
+import { json, quiet } from './common.ts';
+
+export const SYNTH_OPTIONS = {
+  out: opt.string({ help: 'output folder (must be empty or missing)', required: true }),
+  count: opt.int({ help: 'number of scenes', default: 200, min: 3 }),
+  size: opt.int({ help: 'side of each square image in pixels', default: 64, min: 8 }),
+  seed: opt.int({ help: 'random seed (same arguments → byte-identical files)', default: 1, min: 0 }),
+  splits: opt.string({ help: 'fractions for train,val,test', default: '0.8,0.1,0.1' }),
+  overwrite: opt.boolean({ help: 'replace a synthetic dataset already in --out', default: false }),
+  quiet: { ...quiet, help: 'no progress bar' },
+} as const;
+
+export const EVAL_RUN_OPTIONS = {
+  profile: opt.string({ help: 'quick: synthetic data, this machine; full: paper settings (GPU + real data); ci: tiny', default: 'quick' }),
+  out: opt.string({ help: 'results folder: <experiment>.csv/.md, figures, and _work/ (per-stage outputs)', default: 'results' }),
+  only: opt.string({ help: 'run one variant (spread variants over machines, then `pix2pix results collect`)' }),
+  resume: opt.boolean({ help: 'continue interrupted training runs from their last epoch checkpoint', default: false }),
+  jobs: opt.int({ help: 'variants trained at once in worker processes (default: number of cores)', min: 1 }),
+  json: { ...json, help: 'print the results rows as one JSON object on stdout' },
+} as const;
+
+export const COLLECT_OPTIONS = {
+  profile: opt.string({ help: 'the profile the runs used', default: 'quick' }),
+  out: opt.string({ help: 'results folder the runs wrote to', default: 'results' }),
+} as const;

@@ -1,0 +1,21 @@
+/** `pix2pix infer`. */
+import { opt } from './define.ts';
+import { json, quiet } from './common.ts';
+
+export const INFER_OPTIONS = {
+  model: opt.string({ help: 'ONNX generator (from `pix2pix export`, or any pix2pix export: NCHW float in [-1,1])', required: true }),
+  input: opt.string({ help: 'folder of images', required: true }),
+  output: opt.string({ help: 'folder for the translated images (created)', required: true, aliases: ['results_dir'] }),
+  batchSize: opt.int({ help: 'images per session run', default: 4, min: 1 }),
+  provider: opt.choice(['auto', 'cuda', 'webgpu', 'cpu'], { help: 'execution provider; auto = CUDA when installed and a GPU is present, else CPU', default: 'auto' }),
+  threads: opt.int({ help: 'intra-op threads (default: all cores)', min: 1 }),
+  size: opt.int({ help: 'model input side (default: from the model metadata, else 256)', min: 1 }),
+  keepSize: opt.boolean({ help: "resize each output back to its source's size", default: false }),
+  format: opt.choice(['png', 'jpg', 'webp'], { help: 'output image format', default: 'png' }),
+  recursive: opt.boolean({ help: 'include subfolders and mirror the tree in OUTPUT', default: false }),
+  skipExisting: opt.boolean({ help: 'leave outputs that already exist (resume an interrupted run)', default: false }),
+  abSide: opt.choice(['A', 'B'], { help: 'inputs are aligned AB pairs: feed this half' }),
+  shard: opt.string({ help: 'i/n: process the i-th (0-based) of n disjoint slices of the sorted file list, e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT' }),
+  quiet: { ...quiet, help: 'no progress bar or summary' },
+  json: { ...json, help: 'print the summary as one JSON object on stdout' },
+} as const;

@@ -1,0 +1,24 @@
+/** `pix2pix segmenter train` and the experiment files' `scorer.segmenterTrain:` keys. */
+import { type DefaultsOf, defaultsOf, opt, positive, type ValuesOf, type YamlOf } from './define.ts';
+import { engine, quiet, seed } from './common.ts';
+
+export const SEGMENTER_OPTIONS = {
+  data: opt.string({ help: 'Cityscapes-layout root: leftImg8bit/<split>/*_leftImg8bit.png and gtFine/<split>/*_gtFine_labelIds.png', required: true, aliases: ['dataroot'] }),
+  out: opt.string({ help: 'the ONNX file to write (its sidecar OUT.json beside it)', required: true, scope: 'cli' }),
+  run: opt.string({ help: 'folder for the training checkpoint (default: OUT without .onnx, plus .run)', scope: 'cli' }),
+  size: opt.int({ help: 'square side photos are resized to', default: 64, min: 8, yaml: true }),
+  ngf: opt.int({ help: 'filters in the first layer', default: 16, min: 1, yaml: true }),
+  depth: opt.int({ help: 'U-Net levels (size must be a multiple of 2^depth)', default: 4, min: 1, max: 10, yaml: true }),
+  epochs: opt.int({ help: 'total epochs (cosine learning-rate schedule)', default: 30, min: 1, yaml: true }),
+  batchSize: opt.int({ help: 'images per step', default: 4, min: 1, yaml: true }),
+  lr: opt.number({ help: 'initial Adam learning rate', default: 2e-3, check: positive, yaml: true }),
+  seed: { ...seed, yaml: true },
+  engine,
+  quiet,
+} as const;
+
+export type SegmenterTable = typeof SEGMENTER_OPTIONS;
+/** Segmenter training settings (data is the Cityscapes root, out the run folder). */
+export type SegmenterConfig = ValuesOf<SegmenterTable, 'config'> & { out: string };
+export type SegmenterTrainSettings = YamlOf<SegmenterTable>;
+export const SEGMENTER_DEFAULTS: DefaultsOf<SegmenterTable, 'config'> = defaultsOf(SEGMENTER_OPTIONS, ['config']);
