@@ -3,12 +3,11 @@
 // needed) runs the TypeScript directly through tsx, so an edit never meets a stale build.
 import { existsSync } from 'node:fs';
 
-const source = new URL('../src/cli/main.ts', import.meta.url);
 let main;
-if (existsSync(source)) {
+if (existsSync(new URL('../src/cli/main.ts', import.meta.url))) {
   const { register } = await import('tsx/esm/api');
   register();
-  ({ main } = await import(source.href));
+  ({ main } = await import('../src/cli/main.ts'));
 } else {
   ({ main } = await import('../dist/cli/main.js'));
 }

@@ -79,6 +79,8 @@ function reachablePackages(words: string[]): { packages: Map<string, string>; fi
     files.add(file);
     for (const imp of runtimeImports(file)) {
       if (imp.dynamic && imp.commands.some((c) => !words.includes(c))) continue;
+      // The bin runs dist/ only in an installed package: the compiled twin of the sources walked here.
+      if (imp.spec.startsWith('../dist/')) continue;
       if (imp.spec.startsWith('.')) visit(path.resolve(path.dirname(file), imp.spec));
       else if (!imp.spec.startsWith('node:')) packages.set(imp.spec, path.relative(ROOT, file));
     }
