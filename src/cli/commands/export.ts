@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { FP16_OPTIONS, fp16Mode } from './import.ts';
 
 interface ExportArgs {
   checkpoint: string;
@@ -8,6 +9,8 @@ interface ExportArgs {
   dropout: boolean;
   net: string;
   verify: boolean;
+  fp16: boolean;
+  'fp16-compute': boolean;
   quiet: boolean;
 }
 
@@ -36,6 +39,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       })
       .option('net', { choices: ['G', 'D'], default: 'G', describe: 'G = generator; D = PatchGAN discriminator (input [N,6|3,H,W], output logits)' })
       .option('verify', { type: 'boolean', default: true, describe: 'run the file with onnxruntime and compare with the tfjs forward (fails above 1e-4); --no-verify skips' })
+      .options(FP16_OPTIONS)
       .option('quiet', { type: 'boolean', default: false }),
   handler: async (a) => {
     const { exportCheckpoint } = await import('../../export/run-export.ts');
@@ -48,6 +52,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       dropout: a.dropout,
       net: a.net as 'G' | 'D',
       verify: a.verify,
+      fp16: fp16Mode(a),
       log,
     });
     process.stdout.write(`${r.out}\n`);

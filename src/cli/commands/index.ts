@@ -3,6 +3,7 @@ import { dataCommand } from './data.ts';
 import { buildEvalCommand } from './eval.ts';
 import { evalRunCommand, resultsCommand } from './experiments.ts';
 import { exportCommand } from './export.ts';
+import { importCommand } from './import.ts';
 import { inferCommand } from './infer.ts';
 import { evalRfCommand } from './rf.ts';
 import { segmenterCommand } from './segmenter.ts';
@@ -10,4 +11,4 @@ import { trainCommand } from './train.ts';
 
 /** Every top-level command, in the order `--help` lists them. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [dataCommand, trainCommand, exportCommand, inferCommand, segmenterCommand, buildEvalCommand([evalRfCommand, evalRunCommand]), resultsCommand];
+export const commands: CommandModule<any, any>[] = [dataCommand, trainCommand, exportCommand, importCommand, inferCommand, segmenterCommand, buildEvalCommand([evalRfCommand, evalRunCommand]), resultsCommand];
