@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
+import * as ortWeb from 'onnxruntime-web';
 import { floatToHalfBits } from '../../src/onnx/fp16.ts';
 import { halfToFloat } from '../../src/import/pytorch.ts';
 import { exportConvNetOnnx, generatorSpec } from '../../src/export/export.ts';
@@ -80,6 +81,25 @@ describe('export --fp16 (onnxruntime CPU)', () => {
       expect(readOnnxModelHeader(f32).metadata).toMatchObject({ weights: 'float32', compute: 'float32' });
     });
   }
+
+  it('onnxruntime-web (wasm) runs both float16 layouts too, with the same outputs as onnxruntime-node', async () => {
+    ortWeb.env.wasm.numThreads = 1;
+    const small = generatorArch({ depth: 5, ngf: 4, concatOrder: 'skip-first', dropout: 'pytorch' });
+    const spec = generatorSpec(small, randomParams(small, 5), {});
+    const x = randomInputs(1, 3, 32, 4);
+    for (const mode of ['weights', 'compute'] as const) {
+      const bytes = exportConvNetOnnx(spec, { fp16: mode });
+      const s = await ortWeb.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+      const web = (await s.run({ input: new ortWeb.Tensor('float32', x.data, x.dims) })).output!.data as Float32Array;
+      await s.release();
+      const n = await ort.InferenceSession.create(bytes);
+      const node = (await n.run({ input: new ort.Tensor('float32', x.data, x.dims) })).output!.data as Float32Array;
+      await n.release();
+      let d = 0;
+      for (let i = 0; i < web.length; i++) d = Math.max(d, Math.abs(web[i]! - node[i]!));
+      expect(d).toBeLessThan(1e-4);
+    }
+  });
 
   it('a float16 graph with test-time dropout draws its noise in float16 and still runs', async () => {
     const small = generatorArch({ depth: 6, ngf: 4, concatOrder: 'skip-first', dropout: 'pytorch' });
