@@ -31,9 +31,11 @@ export interface ImportPthResult {
   net: ImportedUNet;
 }
 
+const CONTRADICTION = "--dropout and --eval contradict each other: PyTorch's --eval turns dropout off";
+
 /** ONNX bytes for an already-read state_dict file. */
 export function importPthBytes(file: Uint8Array, name: string, o: Omit<ImportPthOptions, 'pth' | 'out' | 'log'> = {}): { onnx: Uint8Array; net: ImportedUNet } {
-  if (o.eval && o.dropout) throw new UserError("--dropout and --eval contradict each other: PyTorch's --eval turns dropout off");
+  if (o.eval && o.dropout) throw new UserError(CONTRADICTION);
   const net = importUNet(readTorchStateDict(file));
   const o2 = net.arch.options;
   const multiple = 2 ** o2.depth;
@@ -63,6 +65,7 @@ export function importPthBytes(file: Uint8Array, name: string, o: Omit<ImportPth
 
 export async function importPth(o: ImportPthOptions): Promise<ImportPthResult> {
   const log = o.log ?? (() => {});
+  if (o.eval && o.dropout) throw new UserError(CONTRADICTION);
   if (path.extname(o.out).toLowerCase() !== '.onnx') throw new UserError(`--out ${o.out} should end in .onnx`);
   checkOpset(o.opset ?? DEFAULT_OPSET);
   let file: Uint8Array;

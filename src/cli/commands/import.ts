@@ -38,10 +38,11 @@ export const importCommand: CommandModule<object, ImportArgs> = {
     y
       .usage(
         '$0 import --pth latest_net_G.pth --out model.onnx [--eval]\n\n' +
-          'Reads a UnetGenerator state_dict saved by the PyTorch repo (pytorch-CycleGAN-and-pix2pix; zip or legacy\n' +
-          'torch.save format, float32/float16 tensors) with a restricted reader that never executes the file.\n' +
-          'Depth (unet_128, unet_256, ...), ngf, channels and batch/instance norm are read from the tensors.\n' +
-          'Default = test.py without --eval: each image normalised with its own statistics. Details: docs/import.md.',
+          'Reads a UnetGenerator state_dict saved by pytorch-CycleGAN-and-pix2pix (zip or legacy torch.save\n' +
+          'format, float32/float16 tensors) with a restricted reader that never executes the file. Depth\n' +
+          '(unet_128, unet_256, ...), ngf, channels and batch/instance norm are read from the tensors.\n' +
+          'Default = test.py without --eval: each image is normalised with its own statistics.\n' +
+          'Details: docs/import.md.',
       )
       .option('pth', { type: 'string', demandOption: true, describe: 'the generator state_dict (e.g. checkpoints/NAME/latest_net_G.pth)' })
       .option('out', { type: 'string', demandOption: true, describe: 'ONNX file to write (.onnx)' })
