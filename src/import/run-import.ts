@@ -8,6 +8,7 @@ import { UserError, errorMessage } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/fs.ts';
 import type { Fp16Mode } from '../onnx/fp16.ts';
 import { DEFAULT_OPSET, META, checkOpset, exportConvNetOnnx, generatorSpec, packageVersion } from '../export/export.ts';
+import { FP16_TOLERANCE, maxOnnxDifference, randomInputs } from '../export/verify.ts';
 import { readTorchStateDict } from './pytorch.ts';
 import { type ImportedUNet, importUNet } from './unet.ts';
 
@@ -22,6 +23,8 @@ export interface ImportPthOptions {
   opset?: number;
   /** Side the model was trained at, recorded as metadata image_size (the repo's --crop_size, default 256). */
   imageSize?: number;
+  /** With fp16: compare the float16 file with its float32 twin on a random image (default true). */
+  verify?: boolean;
   log?: (line: string) => void;
 }
 
@@ -29,12 +32,14 @@ export interface ImportPthResult {
   out: string;
   bytes: number;
   net: ImportedUNet;
+  /** --fp16 with verification: largest |float16 − float32| output difference. */
+  fp16MaxAbsDifference?: number;
 }
 
 const CONTRADICTION = "--dropout and --eval contradict each other: PyTorch's --eval turns dropout off";
 
 /** ONNX bytes for an already-read state_dict file. */
-export function importPthBytes(file: Uint8Array, name: string, o: Omit<ImportPthOptions, 'pth' | 'out' | 'log'> = {}): { onnx: Uint8Array; net: ImportedUNet } {
+export function importPthBytes(file: Uint8Array, name: string, o: Omit<ImportPthOptions, 'pth' | 'out' | 'log' | 'verify'> = {}): { onnx: Uint8Array; net: ImportedUNet } {
   if (o.eval && o.dropout) throw new UserError(CONTRADICTION);
   const net = importUNet(readTorchStateDict(file));
   const o2 = net.arch.options;
@@ -92,5 +97,24 @@ export async function importPth(o: ImportPthOptions): Promise<ImportPthResult> {
   await writeFileAtomic(o.out, onnx);
   const stats = o.eval ? 'running statistics (--eval)' : a.norm === 'batch' ? 'per-image batch statistics (test.py without --eval)' : 'instance statistics';
   log(`wrote ${o.out} (${(onnx.length / 2 ** 20).toFixed(1)} MiB, ${stats}, dropout ${o.dropout ? 'on (PyTorch placement)' : 'off'}, weights ${o.fp16 ? 'float16' : 'float32'}${o.fp16 === 'compute' ? ', float16 compute' : ''})`);
-  return { out: o.out, bytes: onnx.length, net };
+  const r: ImportPthResult = { out: o.out, bytes: onnx.length, net };
+  if (o.fp16 && o.verify !== false) r.fp16MaxAbsDifference = await checkFp16(file, path.basename(o.pth), o, onnx, log);
+  return r;
+}
+
+/**
+ * The float16 file against a float32 import of the same weights (dropout off) on one random image of
+ * the smallest side the net takes: at most 2 of 255 grey levels apart, else a UserError (file kept).
+ */
+async function checkFp16(file: Uint8Array, name: string, o: ImportPthOptions, half: Uint8Array, log: (line: string) => void): Promise<number> {
+  const plain = { ...o, dropout: false };
+  const f32 = importPthBytes(file, name, { ...plain, fp16: undefined });
+  const checked = o.dropout ? importPthBytes(file, name, plain).onnx : half;
+  const a = f32.net.arch.options;
+  const d = await maxOnnxDifference(checked, f32.onnx, [randomInputs(1, a.inChannels, 2 ** a.depth, 1)]);
+  log(`verify float16 vs float32 (onnxruntime-node CPU, one random ${2 ** a.depth}² image): max abs difference ${d.toExponential(2)} (${(d * 127.5).toFixed(2)} of 255 grey levels)`);
+  if (!(d <= FP16_TOLERANCE)) {
+    throw new UserError(`the float16 file ${o.out} differs from float32 by ${(d * 127.5).toFixed(2)} grey levels (> 2): import without --fp16 (the file was kept for inspection)`);
+  }
+  return d;
 }

@@ -122,6 +122,7 @@ describe('pix2pix import CLI', () => {
     expect(r.code).toBeUndefined();
     expect(r.stdout.trim()).toBe(out);
     expect(r.stderr).toMatch(/unet_32, ngf 2, batch norm, 3→3 channels/);
+    expect(r.stderr).toMatch(/verify float16 vs float32 .* of 255 grey levels/);
     expect(readOnnxModelHeader(new Uint8Array(await fsp.readFile(out))).metadata.weights).toBe('float16');
   });
 

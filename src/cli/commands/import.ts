@@ -10,6 +10,7 @@ interface ImportArgs {
   'fp16-compute': boolean;
   opset: number;
   'image-size'?: number;
+  verify: boolean;
   quiet: boolean;
 }
 
@@ -55,11 +56,12 @@ export const importCommand: CommandModule<object, ImportArgs> = {
       .options(FP16_OPTIONS)
       .option('opset', { type: 'number', default: 17, describe: 'ONNX opset (12–21)' })
       .option('image-size', { type: 'number', describe: 'training side recorded in the metadata (default 256, the repo\'s --crop_size)' })
+      .option('verify', { type: 'boolean', default: true, describe: 'with --fp16: check the float16 file against float32 on a random image (≤ 2/255); --no-verify skips' })
       .option('quiet', { type: 'boolean', default: false }),
   handler: async (a) => {
     const { importPth } = await import('../../import/run-import.ts');
     const log = a.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
-    const r = await importPth({ pth: a.pth, out: a.out, eval: a.eval, dropout: a.dropout, fp16: fp16Mode(a), opset: a.opset, imageSize: a['image-size'], log });
+    const r = await importPth({ pth: a.pth, out: a.out, eval: a.eval, dropout: a.dropout, fp16: fp16Mode(a), opset: a.opset, imageSize: a['image-size'], verify: a.verify, log });
     process.stdout.write(`${r.out}\n`);
   },
 };
