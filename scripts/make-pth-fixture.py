@@ -14,6 +14,8 @@ Outputs are raw little-endian float32, NCHW, batch 1:
                               1 -> 1 channel, with the repo's Dropout module in its middle block
   unet64-instance-legacy.out.bin  its output (instance norm: train and eval agree), dropout off
   unet64-instance-half.pth the same state_dict with float16 storages (HalfStorage), zip format
+  bn-deflated.pth          a BatchNorm2d(2) state_dict re-zipped with deflate (as a zip tool would),
+                           weight [1.5, -2], bias [0.25, 0], running_mean [0, 0], running_var [1, 1]
   evil.pth                 a pickle whose loading would call os.system (the importer must refuse it)
   unet-keys.json           key -> shape of unet_256 and unet_128 state_dicts (ngf 1, batch norm)
 """
@@ -21,6 +23,7 @@ import functools
 import json
 import os
 import sys
+import zipfile
 
 import torch
 import torch.nn as nn
@@ -153,6 +156,17 @@ def main():
     dropout_off(net)
     with torch.no_grad():
         write_f32(os.path.join(out, 'unet64-instance-legacy.out.bin'), net(fixture_input(1, 64)))
+
+    bn = nn.BatchNorm2d(2)
+    with torch.no_grad():
+        bn.weight.copy_(torch.tensor([1.5, -2.0]))
+        bn.bias.copy_(torch.tensor([0.25, 0.0]))
+    stored = os.path.join(out, 'bn-stored.tmp')
+    torch.save(bn.state_dict(), stored)
+    with zipfile.ZipFile(stored) as src, zipfile.ZipFile(os.path.join(out, 'bn-deflated.pth'), 'w', zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info.filename))
+    os.remove(stored)
 
     torch.save({'model.model.0.weight': Evil()}, os.path.join(out, 'evil.pth'))
 

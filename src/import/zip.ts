@@ -67,9 +67,14 @@ function applyZip64(dv: DataView, extraStart: number, extraLen: number, e: ZipEn
     const len = dv.getUint16(p + 2, true);
     if (id === ZIP64_EXTRA_ID) {
       let q = p + 4;
-      if (e.size === U32_MAX) (e.size = u64(dv, q)), (q += 8);
-      if (e.compressedSize === U32_MAX) (e.compressedSize = u64(dv, q)), (q += 8);
-      if (e.localHeaderOffset === U32_MAX) e.localHeaderOffset = u64(dv, q);
+      const next = (): number => {
+        const v = u64(dv, q);
+        q += 8;
+        return v;
+      };
+      if (e.size === U32_MAX) e.size = next();
+      if (e.compressedSize === U32_MAX) e.compressedSize = next();
+      if (e.localHeaderOffset === U32_MAX) e.localHeaderOffset = next();
       return;
     }
     p += 4 + len;

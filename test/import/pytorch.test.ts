@@ -32,6 +32,13 @@ describe('torch.save files', () => {
     }
   });
 
+  it('inflates deflated entries (a .pth re-zipped by a zip tool)', () => {
+    const sd = readTorchStateDict(fixture('bn-deflated.pth'));
+    expect(Array.from(tensorToFloat32(sd.get('weight')!))).toEqual([1.5, -2]);
+    expect(Array.from(tensorToFloat32(sd.get('bias')!))).toEqual([0.25, 0]);
+    expect(Array.from(tensorToFloat32(sd.get('running_var')!))).toEqual([1, 1]);
+  });
+
   it('decodes float16 bit patterns', () => {
     expect(halfToFloat(0x3c00)).toBe(1);
     expect(halfToFloat(0xc000)).toBe(-2);
