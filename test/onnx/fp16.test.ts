@@ -1,3 +1,6 @@
+import { promises as fsp } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
@@ -98,6 +101,29 @@ describe('export --fp16 (onnxruntime CPU)', () => {
       let d = 0;
       for (let i = 0; i < web.length; i++) d = Math.max(d, Math.abs(web[i]! - node[i]!));
       expect(d).toBeLessThan(1e-4);
+    }
+  });
+
+  it('documents what onnxruntime CPU does with a float16 graph: Casts inserted, every Conv/ConvTranspose/norm kernel runs in float32', async () => {
+    const small = generatorArch({ depth: 5, ngf: 4, concatOrder: 'skip-first', dropout: 'pytorch' });
+    const bytes = exportConvNetOnnx(generatorSpec(small, randomParams(small, 5), {}), { fp16: 'compute' });
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'p2p-fp16-prof-'));
+    try {
+      const s = await ort.InferenceSession.create(bytes, { enableProfiling: true, profileFilePrefix: path.join(dir, 'p') });
+      const x = randomInputs(1, 3, 32, 4);
+      await s.run({ input: new ort.Tensor('float32', x.data, x.dims) });
+      s.endProfiling();
+      await s.release();
+      const [file] = await fsp.readdir(dir);
+      type Event = { cat?: string; name: string; args?: { op_name?: string; input_type_shape?: Record<string, unknown>[] } };
+      const events = JSON.parse(await fsp.readFile(path.join(dir, file!), 'utf8')) as Event[];
+      const kernels = events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time') && ['Conv', 'ConvTranspose', 'InstanceNormalization'].includes(e.args?.op_name ?? ''));
+      expect(kernels.length).toBeGreaterThanOrEqual(10);
+      const inputTypes = new Set(kernels.map((e) => Object.keys(e.args!.input_type_shape![0]!)[0]));
+      // If this starts to say float16, the CPU provider gained half-precision kernels: update docs/import.md.
+      expect([...inputTypes]).toEqual(['float']);
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
     }
   });
 
