@@ -12,6 +12,7 @@ import type { ConvLayer, DiscriminatorArch, GeneratorArch } from '../nets/arch.t
 import type { CheckpointModel, LoadedGenerator } from '../train/checkpoint.ts';
 import { appendSequential, appendUNet, type ConvGraphOptions, OnnxGraphBuilder, type OnnxNormMode, type ParamSource } from '../onnx/graph.ts';
 import { encodeOnnxModel, type OnnxDim, ONNX_FLOAT } from '../onnx/proto.ts';
+import { type Fp16Mode, toFloat16 } from '../onnx/fp16.ts';
 
 export const DEFAULT_OPSET = 17;
 export const MIN_OPSET = 12;
@@ -40,6 +41,10 @@ export const META = {
   outputChannels: 'output_channels',
   architecture: 'architecture',
   config: 'training_config',
+  /** float32 | float16: how the weights are stored in the file. */
+  weights: 'weights',
+  /** float32 | float16: the precision the graph computes in (see docs/import.md). */
+  compute: 'compute',
 } as const;
 
 export function packageVersion(): string {
@@ -85,6 +90,19 @@ export interface ExportOptions {
   dropout?: boolean;
   /** Experimental: ConvTranspose as 2×2 Convs + DepthToSpace. */
   subpixel?: boolean;
+  /**
+   * float16 file: 'weights' = half-precision weights cast back to float32 at load (every provider
+   * computes in float32); 'compute' = a float16 graph between float32 input and output casts.
+   */
+  fp16?: Fp16Mode;
+}
+
+/** The `weights`/`compute` metadata values of an export. */
+export function precisionMetadata(fp16: Fp16Mode | undefined): Record<string, string> {
+  return {
+    [META.weights]: fp16 ? 'float16' : 'float32',
+    [META.compute]: fp16 === 'compute' ? 'float16' : 'float32',
+  };
 }
 
 /**
@@ -103,6 +121,7 @@ export function exportConvNetOnnx(spec: ConvNetSpec, options: ExportOptions = {}
   // Name the final tensor `output` with an Identity so the contract holds whatever the last op is.
   g.nodes.push({ opType: 'Identity', input: [last], output: [OUTPUT_NAME], name: 'output_identity', attribute: [] });
   const outShape: OnnxDim[] = spec.outputSpatial === 'same' ? ['N', spec.outputChannels, 'H', 'W'] : ['N', spec.outputChannels, 'H_out', 'W_out'];
+  const graph = options.fp16 ? toFloat16(g.nodes, g.initializers, options.fp16, INPUT_NAME, OUTPUT_NAME) : g;
   return encodeOnnxModel({
     irVersion: irVersionForOpset(opset),
     opsetVersion: opset,
@@ -110,14 +129,15 @@ export function exportConvNetOnnx(spec: ConvNetSpec, options: ExportOptions = {}
     producerVersion: packageVersion(),
     docString: spec.docString,
     graphName: spec.graphName,
-    nodes: g.nodes,
-    initializers: g.initializers,
+    nodes: graph.nodes,
+    initializers: graph.initializers,
     inputs: [{ name: INPUT_NAME, elemType: ONNX_FLOAT, shape: ['N', spec.inputChannels, 'H', 'W'] }],
     outputs: [{ name: OUTPUT_NAME, elemType: ONNX_FLOAT, shape: outShape }],
     metadata: {
       ...spec.metadata,
       [META.normalization]: opts.norm,
       [META.dropout]: opts.dropout ? 'on (test-time Dropout 0.5 as in the paper: outputs vary per run)' : 'off',
+      ...precisionMetadata(options.fp16),
     },
   });
 }

@@ -8,8 +8,9 @@ import { exists, writeFileAtomic } from '../util/fs.ts';
 import { discriminatorArch, type DiscriminatorArch, type GeneratorArch, generatorArch } from '../nets/arch.ts';
 import { type CheckpointModel, networkParams, readCheckpoint, resolveCheckpointPath } from '../train/checkpoint.ts';
 import type { OnnxNormMode, ParamSource } from '../onnx/graph.ts';
+import type { Fp16Mode } from '../onnx/fp16.ts';
 import { DEFAULT_OPSET, checkOpset, exportConvNetOnnx, discriminatorSpec, generatorSpec, modelMetadata } from './export.ts';
-import { randomInputs, type VerifyInput, type VerifyResult, verifyOnnxAgainstTfjs } from './verify.ts';
+import { FP16_TOLERANCE, maxOnnxDifference, randomInputs, type VerifyInput, type VerifyResult, verifyOnnxAgainstTfjs } from './verify.ts';
 
 export interface ExportCheckpointOptions {
   checkpoint: string;
@@ -20,6 +21,8 @@ export interface ExportCheckpointOptions {
   dropout?: boolean;
   net?: 'G' | 'D';
   verify?: boolean;
+  /** float16 weights ('weights') or a float16 graph ('compute'); checked against the float32 export. */
+  fp16?: Fp16Mode;
   /** Random images used by the check (default 2). */
   verifyImages?: number;
   /** Side of the check's images (default: the training crop size, else max(256, 2^depth)). */
@@ -31,6 +34,8 @@ export interface ExportCheckpointResult {
   out: string;
   bytes: number;
   verify?: VerifyResult;
+  /** --fp16: largest |float16 − float32| output difference on the check inputs. */
+  fp16MaxAbsDifference?: number;
   /** Why real images were not part of the check, when they were not. */
   realImagesNote?: string;
 }
@@ -93,15 +98,16 @@ export async function exportCheckpoint(o: ExportCheckpointOptions): Promise<Expo
   const n = await loadNet(ckptFile, net);
   const meta = modelMetadata(n.model, net);
   const spec = n.kind === 'G' ? generatorSpec(n.arch, n.params, meta) : discriminatorSpec(n.arch, n.params, meta);
-  const bytes = exportConvNetOnnx(spec, { opset, norm, dropout: o.dropout ?? false });
+  const bytes = exportConvNetOnnx(spec, { opset, norm, dropout: o.dropout ?? false, fp16: o.fp16 });
   await fsp.mkdir(path.dirname(path.resolve(out)), { recursive: true });
   await writeFileAtomic(out, bytes);
-  log(`wrote ${out} (${(bytes.length / 2 ** 20).toFixed(1)} MiB, opset ${opset}, ${norm === 'instance' ? 'per-image (instance) statistics' : 'running statistics'}, dropout ${o.dropout ? 'on' : 'off'})`);
+  log(`wrote ${out} (${(bytes.length / 2 ** 20).toFixed(1)} MiB, opset ${opset}, ${norm === 'instance' ? 'per-image (instance) statistics' : 'running statistics'}, dropout ${o.dropout ? 'on' : 'off'}${o.fp16 ? `, float16 weights, ${o.fp16 === 'compute' ? 'float16' : 'float32'} compute` : ''})`);
   const result: ExportCheckpointResult = { out, bytes: bytes.length };
   if (o.verify === false) return result;
 
-  // Test-time dropout makes the file's output random; check the same weights without it.
-  const checked = o.dropout ? exportConvNetOnnx(spec, { opset, norm, dropout: false }) : bytes;
+  // Test-time dropout makes the file's output random; check the same weights without it. A float16
+  // file is checked in two steps: its float32 twin against tfjs, then float16 against float32.
+  const checked = o.dropout || o.fp16 ? exportConvNetOnnx(spec, { opset, norm, dropout: false }) : bytes;
   const configSize = Number(n.model.config?.size);
   const multiple = n.kind === 'G' ? 2 ** n.arch.options.depth : 1;
   const size = o.verifySize ?? (Number.isInteger(configSize) && configSize > 0 ? configSize : Math.max(256, multiple));
@@ -119,6 +125,15 @@ export async function exportCheckpoint(o: ExportCheckpointOptions): Promise<Expo
     throw new UserError(
       `exported ${out} does not match the tfjs forward pass: max abs error ${v.maxAbsError.toExponential(2)} > ${v.tolerance} — please report this with the checkpoint's architecture (the file was kept for inspection)`,
     );
+  }
+  if (o.fp16) {
+    const half = o.dropout ? exportConvNetOnnx(spec, { opset, norm, dropout: false, fp16: o.fp16 }) : bytes;
+    const d = await maxOnnxDifference(half, checked, inputs);
+    result.fp16MaxAbsDifference = d;
+    log(`verify float16 vs float32 (onnxruntime-node CPU): max abs difference ${d.toExponential(2)} (${(d * 127.5).toFixed(2)} of 255 grey levels)`);
+    if (n.kind === 'G' && !(d <= FP16_TOLERANCE)) {
+      throw new UserError(`the float16 export ${out} differs from float32 by ${(d * 127.5).toFixed(2)} grey levels (> 2): export without --fp16 (the file was kept for inspection)`);
+    }
   }
   return result;
 }

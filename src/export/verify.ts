@@ -110,3 +110,24 @@ export async function verifyOnnxAgainstTfjs(onnx: Uint8Array, net: VerifiableNet
   const maxAbsError = cases.reduce((m, c) => Math.max(m, c.maxAbsError), 0);
   return { cases, maxAbsError, tolerance, ok: maxAbsError <= tolerance, backend: tf.getBackend() };
 }
+
+/**
+ * How far a float16 export may drift from its float32 twin: 2 of 255 grey levels once [−1, 1] is
+ * mapped to [0, 255], i.e. 2/127.5 in output units.
+ */
+export const FP16_TOLERANCE = 2 / 127.5;
+
+/** Largest |a − b| between two ONNX files' outputs over `inputs` (onnxruntime-node, CPU). */
+export async function maxOnnxDifference(a: Uint8Array, b: Uint8Array, inputs: VerifyInput[]): Promise<number> {
+  const ort = await import('onnxruntime-node');
+  const sa = await ort.InferenceSession.create(a, { graphOptimizationLevel: 'all' });
+  const sb = await ort.InferenceSession.create(b, { graphOptimizationLevel: 'all' });
+  let m = 0;
+  try {
+    for (const input of inputs) m = Math.max(m, maxAbsDifference(await onnxOutput(sa, input), await onnxOutput(sb, input)));
+  } finally {
+    await sa.release();
+    await sb.release();
+  }
+  return m;
+}

@@ -82,4 +82,22 @@ describe('exportCheckpoint (pix2pix export)', () => {
     const header = readOnnxModelHeader(new Uint8Array(await fsp.readFile(out)));
     expect(header.metadata.dropout).toMatch(/^on/);
   });
+
+  it('--fp16 halves the weights, checks float32 against tfjs and float16 against float32 (≤ 2/255), and says so in the metadata', async () => {
+    const run = path.join(root, 'run-fp16');
+    await writeSmallCheckpoint(run, { generator: { depth: 5, ngf: 8 }, config: { size: 64 } });
+    const f32 = await exportCheckpoint({ checkpoint: run, out: path.join(run, 'f32.onnx'), verify: false });
+    const lines: string[] = [];
+    const r = await exportCheckpoint({ checkpoint: run, out: path.join(run, 'f16.onnx'), fp16: 'weights', log: (l) => lines.push(l) });
+    expect(r.verify?.ok).toBe(true);
+    expect(r.fp16MaxAbsDifference).toBeGreaterThan(0);
+    expect(r.fp16MaxAbsDifference! * 127.5).toBeLessThanOrEqual(2);
+    expect(r.bytes / f32.bytes).toBeLessThan(0.55);
+    expect(lines.some((l) => /float16 vs float32 .* of 255 grey levels/.test(l))).toBe(true);
+    expect(readOnnxModelHeader(new Uint8Array(await fsp.readFile(r.out))).metadata).toMatchObject({ weights: 'float16', compute: 'float32' });
+
+    const out = path.join(root, 'cli', 'g16.onnx');
+    await yargs(['export', '--checkpoint', run, '--out', out, '--no-verify', '--fp16-compute', '--quiet']).command(exportCommand).strict().parseAsync();
+    expect(readOnnxModelHeader(new Uint8Array(await fsp.readFile(out))).metadata).toMatchObject({ weights: 'float16', compute: 'float16' });
+  });
 });

@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { addOptions, readArgs } from '../../options/cli.ts';
-import { EXPORT_OPTIONS } from '../../options/export.ts';
+import { EXPORT_OPTIONS, fp16Mode } from '../../options/export.ts';
 import { entry } from './index.ts';
 
 export const exportCommand: CommandModule = {
@@ -15,7 +15,7 @@ export const exportCommand: CommandModule = {
     const a = readArgs(EXPORT_OPTIONS, argv);
     const { exportCheckpoint } = await import('../../export/run-export.ts');
     const log = a.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
-    const r = await exportCheckpoint({ checkpoint: a.checkpoint, out: a.out, opset: a.opset, norm: a.bn, dropout: a.dropout, net: a.net, verify: a.verify, log });
+    const r = await exportCheckpoint({ checkpoint: a.checkpoint, out: a.out, opset: a.opset, norm: a.bn, dropout: a.dropout, net: a.net, verify: a.verify, fp16: fp16Mode(a), log });
     process.stdout.write(`${r.out}\n`);
   },
 };

@@ -30,6 +30,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./export.ts')).exportCommand,
   },
   {
+    command: 'import',
+    describe: 'Convert a PyTorch pix2pix generator (latest_net_G.pth) to ONNX, without Python',
+    load: async () => (await import('./import.ts')).importCommand,
+  },
+  {
     command: 'infer',
     describe: 'Translate a folder of images with an ONNX generator (ours or a PyTorch export)',
     load: async () => (await import('./infer.ts')).inferCommand,
