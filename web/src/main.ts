@@ -188,6 +188,7 @@ async function translateNow(): Promise<void> {
     return;
   }
   busy = true;
+  document.body.dataset.busy = 'true';
   try {
     do {
       again = false;
@@ -197,6 +198,8 @@ async function translateNow(): Promise<void> {
     setStatus(`Translation failed: ${e instanceof Error ? e.message : String(e)}`, 'error');
   } finally {
     busy = false;
+    // Tests (and curious users) can wait for this: every requested translation has been shown.
+    document.body.dataset.busy = 'false';
   }
 }
 
