@@ -39,7 +39,13 @@ export async function buildWeb({ outdir = DEFAULT_OUT, log = () => {} } = {}) {
   for (const f of ORT_FILES) await fsp.copyFile(path.join(ortDist, f), path.join(tmp, 'ort', f));
   // Swap in whole so a server never sees a half-built folder.
   await fsp.rm(outdir, { recursive: true, force: true });
-  await fsp.rename(tmp, outdir);
+  try {
+    await fsp.rename(tmp, outdir);
+  } catch (e) {
+    // A concurrent build (another test or server) finished first: its folder is as good as ours.
+    await fsp.rm(tmp, { recursive: true, force: true });
+    if (!['ENOTEMPTY', 'EEXIST'].includes(e.code)) throw e;
+  }
   log(`built the page into ${outdir}`);
   return outdir;
 }

@@ -142,8 +142,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   checkPort(port);
   const model = path.resolve(o.model);
   const { size: modelSize, metadata } = await checkModel(model);
-  const root = await pageRoot(o.root, log);
-
+  // Bind first: a busy port is reported before any time is spent building the page.
+  let root = '';
   const server = http.createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
       if (!res.headersSent) send(res, 500, `internal error: ${errorMessage(e)}`);
@@ -157,6 +157,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     if (pathname === MODEL_PATH) {
       return sendFile(req, res, model, modelSize, { 'X-Model-Name': encodeURIComponent(path.basename(model)), 'Cache-Control': 'no-cache' });
     }
+    // Until the page's folder is resolved there is no root to serve from (never the cwd).
+    if (root === '') return send(res, 503, 'starting: the page is being built', { 'Retry-After': '1' });
     const file = resolveRequestPath(root, pathname);
     const real = file && (await realFileInside(root, file));
     if (!real) return send(res, 404, 'not found');
@@ -171,19 +173,27 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       else if (e.code === 'EACCES') reject(new UserError(`no permission to listen on port ${port} (ports below 1024 need privileges): choose another with --port`));
       else reject(e);
     });
+    // Nothing is answered until the page's folder is known (the URL is printed after that).
     server.listen(port, host, () => resolve());
   });
+  const close = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  try {
+    root = await pageRoot(o.root, log);
+  } catch (e) {
+    await close();
+    throw e;
+  }
   const bound = (server.address() as AddressInfo).port;
   return {
     url: formatUrl(host, bound),
     port: bound,
     host,
     metadata,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close,
   };
 }
 

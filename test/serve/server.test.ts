@@ -3,7 +3,8 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.ts';
 import { exportConvNetOnnx, generatorSpec, modelMetadata } from '../../src/export/export.ts';
 import { generatorArch } from '../../src/nets/arch.ts';
 import { type RunningServer, mimeType, resolveRequestPath, startServer } from '../../src/serve/server.ts';
@@ -139,5 +140,36 @@ describe('pix2pix serve', () => {
       s.on('error', () => resolve(false));
     });
     expect(reached).toBe(false);
+  });
+});
+
+describe('pix2pix serve (CLI)', () => {
+  async function cli(args: string[]): Promise<{ stderr: string; code: number | undefined }> {
+    let stderr = '';
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stderr += String(chunk);
+      return true;
+    });
+    const before = process.exitCode;
+    process.exitCode = undefined;
+    try {
+      await main(args);
+      return { stderr, code: process.exitCode as number | undefined };
+    } finally {
+      spy.mockRestore();
+      process.exitCode = before;
+    }
+  }
+
+  it('prints one line and exits 2 for a missing model, a busy port and a bad port', async () => {
+    const missing = await cli(['serve', '--model', path.join(dir, 'missing.onnx'), '--port', '0']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^pix2pix: model not found: \S+missing\.onnx \(make one with `pix2pix export --checkpoint runs\/NAME`\)\n$/);
+    const busy = await cli(['serve', '--model', modelFile, '--port', String(server.port)]);
+    expect(busy.code).toBe(2);
+    expect(busy.stderr).toBe(`pix2pix: port ${server.port} on 127.0.0.1 is busy: choose another with --port, or --port 0 for a free one\n`);
+    const bad = await cli(['serve', '--model', modelFile, '--port', '-3']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.split('\n')[0]).toMatch(/--port must be an integer from 0 to 65535/);
   });
 });

@@ -106,6 +106,7 @@ async function fetchWithProgress(url: string): Promise<Uint8Array> {
     if (total) ui.progress.value = loaded / total;
     setStatus(`Downloading the model: ${(loaded / 1e6).toFixed(1)}${total ? ` of ${(total / 1e6).toFixed(1)}` : ''} MB`, 'loading');
   }
+  ui.progress.hidden = true;
   const bytes = new Uint8Array(loaded);
   let at = 0;
   for (const c of chunks) {

@@ -103,5 +103,5 @@ export function sizeNote(bytes: number): { text: string; warn: boolean } {
   const mb = bytes / 1e6;
   const text = `${mb < 10 ? mb.toFixed(1) : Math.round(mb)} MB`;
   if (bytes <= LARGE_MODEL_BYTES) return { text, warn: false };
-  return { text: `${text}: above 100 MB, slow to download and heavy for a tab; train with --ngf 32 for a web-sized model (about 13 MB)`, warn: true };
+  return { text: `${text}: above 100 MB, slow to download and heavy for a tab; train with --ngf 32 (a quarter of the weights) for the web`, warn: true };
 }
