@@ -18,7 +18,7 @@ if (!values.model || !values.labels) {
 const server = await startServer({ model: values.model, port: 0 });
 const browser = await launchChromium();
 try {
-  const page = await browser.newPage({ viewport: { width: 1000, height: 760 } });
+  const page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
   await page.goto(`${server.url}?ep=wasm`);
   await page.waitForFunction(() => document.body.dataset.busy === 'false', null, { timeout: 60_000 });
   const waitTranslated = async (before: number): Promise<void> => {
