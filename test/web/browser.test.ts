@@ -23,7 +23,10 @@ const OUT_DIR = path.resolve('tmp/browser-test');
 const REPO = path.resolve('.');
 const TOLERANCE = 2;
 
-if (!haveChromium() && process.env.CI) throw new Error(`${CHROMIUM_PATH} is missing: CI installs it with apt-get install -y chromium`);
+if (!haveChromium()) {
+  if (process.env.CI) throw new Error(`${CHROMIUM_PATH} is missing: CI installs it with apt-get install -y chromium`);
+  console.warn(`skipping the browser tests: ${CHROMIUM_PATH} not found (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+}
 
 let dir: string;
 let modelFile: string;
