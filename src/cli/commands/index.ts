@@ -40,6 +40,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./infer.ts')).inferCommand,
   },
   {
+    command: 'serve',
+    describe: 'Serve the browser playground (onnxruntime-web: WebGPU, else wasm) for an exported generator',
+    load: async () => (await import('./serve.ts')).serveCommand,
+  },
+  {
     command: 'segmenter <command>',
     describe: 'The segmenter behind FCN-score (train your own when the reference FCN-8s is not at hand)',
     load: async () => (await import('./segmenter.ts')).segmenterCommand,
