@@ -53,10 +53,56 @@ const synthCommand: CommandModule<object, SynthArgs> = {
   },
 };
 
+interface CityscapesArgs {
+  cityscapes: string;
+  out: string;
+  size: number;
+  'pix2pix-download'?: string;
+  jobs: number;
+  quiet: boolean;
+}
+
+const cityscapesCommand: CommandModule<object, CityscapesArgs> = {
+  command: 'cityscapes',
+  describe: 'Build the pix2pix Cityscapes AB dataset (photo | colour labels) named by frame id, from the official release',
+  builder: (y: Argv<object>) =>
+    y
+      .usage(
+        '$0 data cityscapes --cityscapes DIR --out DIR [--size 256]\n\nDIR holds leftImg8bit/{train,val}/CITY/*_leftImg8bit.png and gtFine/{train,val}/CITY/*_gtFine_color.png.\nWrites OUT/train/<id>.jpg and OUT/val/<id>.jpg (the val split is the test split: the paper scores on Cityscapes val).\nWith --pix2pix-download (the numbered pix2pix cityscapes download: train/1.jpg, val/1.jpg, …) the photos come\nfrom there and the val frame ids are rebuilt by matching each B half against the gtFine colour maps.',
+      )
+      .option('cityscapes', { type: 'string', demandOption: true, describe: 'Official Cityscapes root (gtFine/, and leftImg8bit/ unless --pix2pix-download)' })
+      .option('out', { type: 'string', demandOption: true, describe: 'Output dataset folder (train/, val/, dataset.json)' })
+      .option('size', { type: 'number', default: 256, describe: 'Side of each half in pixels' })
+      .option('pix2pix-download', { type: 'string', describe: 'The numbered pix2pix cityscapes download (folder with train/ and val/)' })
+      .option('jobs', { type: 'number', default: 4, describe: 'Images decoded and encoded at once' })
+      .option('quiet', { type: 'boolean', default: false, describe: 'No progress bar' })
+      .example('$0 data cityscapes --cityscapes ~/data/cityscapes --out datasets/cityscapes', 'then train with --direction BtoA (labels→photo)') as unknown as Argv<CityscapesArgs>,
+  handler: async (argv) => {
+    if (!Number.isInteger(argv.jobs) || argv.jobs < 1) throw new UserError(`--jobs must be a positive integer (got ${argv.jobs})`);
+    const { prepareCityscapes } = await import('../../data/cityscapes-prepare.ts');
+    const { ProgressBar } = await import('../../util/progress.ts');
+    let bar: InstanceType<typeof ProgressBar> | undefined;
+    const s = await prepareCityscapes({
+      cityscapes: argv.cityscapes,
+      out: argv.out,
+      size: argv.size,
+      ...(argv['pix2pix-download'] ? { numbered: argv['pix2pix-download'] } : {}),
+      concurrency: argv.jobs,
+      onProgress: (done, total) => {
+        bar ??= new ProgressBar({ label: 'cityscapes', total, unit: 'img', quiet: argv.quiet });
+        bar.set(done);
+      },
+    });
+    bar?.finish();
+    const order = s.idMapInSortedOrder !== undefined ? `; id map rebuilt by content (${s.idMapInSortedOrder} of ${s.counts.val} in sorted official order), see ${argv.out}/id-map.csv` : '';
+    process.stdout.write(`Wrote ${s.counts.train} train and ${s.counts.val} val pairs of ${s.size}² to ${argv.out} (${s.source})${order}.\n`);
+  },
+};
+
 /** `pix2pix data <command>`: dataset utilities. */
 export const dataCommand: CommandModule<object, object> = {
   command: 'data <command>',
-  describe: 'Dataset utilities (synthetic dataset generator)',
-  builder: (y: Argv<object>) => y.command(synthCommand as CommandModule<object, SynthArgs>).demandCommand(1, 'Name a data command, e.g. synth.'),
+  describe: 'Dataset utilities (synthetic dataset generator, Cityscapes preparation)',
+  builder: (y: Argv<object>) => y.command(synthCommand as CommandModule<object, SynthArgs>).command(cityscapesCommand as CommandModule<object, CityscapesArgs>).demandCommand(1, 'Name a data command, e.g. synth.'),
   handler: () => {},
 };
