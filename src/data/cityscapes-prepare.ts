@@ -14,7 +14,8 @@
  *    is the sorted official order; the rebuilt map is checked against that too and written to
  *    `id-map.csv` either way.
  *
- * Output: `OUT/train/<id>.jpg` and `OUT/val/<id>.jpg` named by Cityscapes frame id, so generated images
+ * Output: `OUT/train/<id>.jpg` and `OUT/val/<id>.jpg` named by Cityscapes frame id (plus a copy of the
+ * val `gtFine/val/CITY/<id>_gtFine_labelIds.png`, so OUT is all the experiments need), so generated images
  * (`<id>.png`) pair with `gtFine/val/CITY/<id>_gtFine_labelIds.png` at scoring; numbered train images
  * keep their numbers (training needs no ids). Files are written atomically; an interrupted run resumes
  * (finished files are kept), and at most `concurrency` images are in flight.
@@ -53,10 +54,10 @@ interface Job {
   make: () => Promise<Uint8Array>;
 }
 
-const ID_RE = /^(.*)_(leftImg8bit|gtFine_color)\.png$/;
+const ID_RE = /^(.*)_(leftImg8bit|gtFine_color|gtFine_labelIds)\.png$/;
 
 /** Frame id → path of each `*_<suffix>.png` under dir (CITY/ subfolders), sorted by id. */
-async function framesIn(dir: string, suffix: 'leftImg8bit' | 'gtFine_color'): Promise<Map<string, string>> {
+async function framesIn(dir: string, suffix: 'leftImg8bit' | 'gtFine_color' | 'gtFine_labelIds'): Promise<Map<string, string>> {
   if (!(await exists(dir))) return new Map();
   const files = await listImages(dir, { recursive: true });
   const m = new Map<string, string>();
@@ -208,6 +209,17 @@ async function reencode(img: RgbImage, file: string, size: number): Promise<Uint
   return encodeAB(await resizeRgb(left, size, size), await resizeRgb(rightHalf(img), size, size));
 }
 
+/**
+ * The val split's `*_gtFine_labelIds.png` copied to OUT/gtFine/val/CITY/, so the dataset folder holds
+ * everything scoring needs (the experiment files point dataset.labels at OUT/gtFine/val).
+ */
+async function labelCopyJobs(root: string, out: string): Promise<Job[]> {
+  const src = path.join(root, 'gtFine', 'val');
+  const labels = await framesIn(src, 'gtFine_labelIds');
+  if (labels.size === 0) throw new UserError(`--cityscapes ${root}: no gtFine/val/CITY/*_gtFine_labelIds.png; scoring needs the official val label ids`);
+  return [...labels.values()].map((file) => ({ target: path.join(out, 'gtFine', 'val', path.relative(src, file)), make: async () => new Uint8Array(await fsp.readFile(file)) }));
+}
+
 /** Map with at most `limit` promises in flight, results in input order. */
 export async function mapLimit<T, R>(xs: readonly T[], limit: number, fn: (x: T, i: number) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(xs.length);
@@ -243,6 +255,7 @@ export async function prepareCityscapes(o: PrepareCityscapesOptions): Promise<Pr
     counts = r.counts;
     summary = { source: 'official', size: o.size, counts };
   }
+  jobs.push(...(await labelCopyJobs(o.cityscapes, o.out)));
   let done = 0;
   await mapLimit(jobs, concurrency, async (j) => {
     if (!(await exists(j.target))) await writeFileAtomic(j.target, await j.make());

@@ -29,7 +29,7 @@ describe('data cityscapes (official layout)', () => {
     let last = 0;
     const s = await prepareCityscapes({ cityscapes: tree, out, size: 16, concurrency: 2, onProgress: (d) => (last = d) });
     expect(s.counts).toEqual({ train: 4, val: 3 });
-    expect(last).toBe(7);
+    expect(last).toBe(10);
     expect(readdirSync(path.join(out, 'train')).sort()).toEqual(ids.train.map((id) => `${id}.jpg`));
     expect(readdirSync(path.join(out, 'val')).sort()).toEqual(ids.val.map((id) => `${id}.jpg`));
     const ab = await readImage(path.join(out, 'val', `${ids.val[0]}.jpg`));
@@ -49,6 +49,8 @@ describe('data cityscapes (official layout)', () => {
     // Scoring pairs generated images (named like the test inputs) with the official labels.
     const pairs = await pairFrames(path.join(out, 'val'), path.join(tree, 'gtFine', 'val'));
     expect(pairs.map((p) => p.id)).toEqual(ids.val);
+    // …and with the copy of the val labels the dataset folder carries.
+    expect((await pairFrames(path.join(out, 'val'), path.join(out, 'gtFine', 'val'))).map((p) => p.id)).toEqual(ids.val);
     // A second run resumes: nothing to redo, same files.
     const before = readFileSync(path.join(out, 'val', `${ids.val[1]}.jpg`));
     await prepareCityscapes({ cityscapes: tree, out, size: 16 });
