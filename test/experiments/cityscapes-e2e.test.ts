@@ -62,6 +62,8 @@ describe('Cityscapes route (prepare, import-caffe, eval run --profile full)', ()
     expect(run.code).toBe(0);
     const { rows } = parseCsv(await readFile(path.join(dir, 'results', 'route.csv'), 'utf8'), 'route.csv');
     expect(rows[0]!.status).toBe('done');
+    // Scored through the imported net: a real fraction (2 frames; reference mode may drop none here).
+    expect(rows[0]!.pixelAcc_mean).toMatch(/^(0(\.\d+)?|1)$/);
     expect(rows[0]!.test_dropout).toBe('on (seed 1)');
     expect(rows[0]!.scorer_mode).toBe('reference');
     const md = await readFile(path.join(dir, 'results', 'route.md'), 'utf8');

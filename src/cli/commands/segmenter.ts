@@ -94,6 +94,7 @@ const importCaffeCommand: CommandModule<object, ImportCaffeArgs> = {
     const { importCaffe } = await import('../../import/caffe/import.ts');
     const { ProgressBar } = await import('../../util/progress.ts');
     let bar: InstanceType<typeof ProgressBar> | undefined;
+    let shown = -1;
     const r = await importCaffe({
       prototxt: a.prototxt,
       caffemodel: a.caffemodel,
@@ -102,7 +103,8 @@ const importCaffeCommand: CommandModule<object, ImportCaffeArgs> = {
       ...(inputSize !== undefined ? { inputSize } : {}),
       onProgress: (done, total) => {
         bar ??= new ProgressBar({ label: 'weights', total: Math.max(1, Math.round(total / 2 ** 20)), unit: 'MiB', quiet: a.quiet });
-        bar.set(Math.round(done / 2 ** 20));
+        const mib = Math.round(done / 2 ** 20);
+        if (mib !== shown) bar.set((shown = mib));
       },
     });
     bar?.finish();
