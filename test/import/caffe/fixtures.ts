@@ -69,7 +69,7 @@ export function fcn8sPrototxt(w: Widths): string {
 /**
  * A V1-format (`layers { type: CONVOLUTION }`, net-level input_dim) net for the options FCN-8s does
  * not use: dilation, group, bias_term false, leaky ReLU, Eltwise PROD/MAX/SUM with coeff, Concat,
- * Dropout, AVE pooling whose last window is clipped, MAX pooling whose padded last window Caffe drops,
+ * Dropout, a strided convolution, AVE pooling whose last window is clipped, MAX pooling whose padded last window Caffe drops,
  * grouped deconvolution with padding, Softmax. Input 3×14×14.
  */
 export function v1Prototxt(): string {
@@ -91,7 +91,9 @@ layers { name: "drop" type: DROPOUT bottom: "cat" top: "cat" dropout_param { dro
 layers { name: "pool_ave" type: POOLING bottom: "cat" top: "pool_ave" pooling_param { pool: AVE kernel_size: 3 stride: 2 } }
 layers { name: "pool_max" type: POOLING bottom: "cat" top: "pool_max" pooling_param { pool: MAX kernel_size: 3 stride: 3 pad: 1 } }
 layers { name: "pool_avep" type: POOLING bottom: "cat" top: "pool_avep" pooling_param { pool: AVE kernel_size: 3 stride: 2 pad: 1 } }
-layers { name: "up_a" type: DECONVOLUTION bottom: "pool_ave" top: "up_a" convolution_param { num_output: 4 kernel_size: 4 stride: 2 pad: 1 group: 2 bias_term: false } }
+layers { name: "conv_s" type: CONVOLUTION bottom: "cat" top: "conv_s" convolution_param { num_output: 8 kernel_size: 3 stride: 2 pad: 1 } }
+layers { name: "mix" type: ELTWISE bottom: "pool_ave" bottom: "conv_s" top: "mix" }
+layers { name: "up_a" type: DECONVOLUTION bottom: "mix" top: "up_a" convolution_param { num_output: 4 kernel_size: 4 stride: 2 pad: 1 group: 2 bias_term: false } }
 layers { name: "up_b" type: DECONVOLUTION bottom: "pool_max" top: "up_b" convolution_param { num_output: 4 kernel_size: 4 stride: 3 pad: 1 } }
 layers { name: "up_c" type: DECONVOLUTION bottom: "pool_avep" top: "up_c" convolution_param { num_output: 4 kernel_size: 4 stride: 2 pad: 2 } }
 layers { name: "fuse" type: ELTWISE bottom: "up_a" bottom: "up_b" bottom: "up_c" top: "fuse" }

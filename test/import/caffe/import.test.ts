@@ -56,6 +56,11 @@ describe('prototxt parser', () => {
     expect(str(layers[1], 'e')).toBe('MAX');
     expect(numbers(layers[1], 'f', 'x')).toEqual([-0.15]);
   });
+  it('takes net-level inputs from input_shape as well as input_dim, and skips TRAIN-only layers', () => {
+    const net = parseNet('input: "img"\ninput_shape { dim: 1 dim: 3 dim: 8 dim: 6 }\nlayer { name: "d" type: "Dropout" bottom: "img" top: "img" include { phase: TRAIN } }\nlayer { name: "r" type: "ReLU" bottom: "img" top: "r" }');
+    expect(net.inputs).toEqual([{ name: 'img', shape: [1, 3, 8, 6] }]);
+    expect(net.layers.map((l) => l.name)).toEqual(['r']);
+  });
   it('names the file and line of a syntax error', () => {
     expect(() => parsePrototxt('layer {\n name: "a"\n', 'deploy.prototxt')).toThrow(/deploy.prototxt: unexpected end of file/);
     expect(() => parsePrototxt('a b', 'deploy.prototxt')).toThrow(/deploy.prototxt:1: expected ':'/);
