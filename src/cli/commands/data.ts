@@ -68,7 +68,7 @@ const cityscapesCommand: CommandModule<object, CityscapesArgs> = {
   builder: (y: Argv<object>) =>
     y
       .usage(
-        '$0 data cityscapes --cityscapes DIR --out DIR [--size 256]\n\nDIR holds leftImg8bit/{train,val}/CITY/*_leftImg8bit.png and gtFine/{train,val}/CITY/*_gtFine_color.png.\nWrites OUT/train/<id>.jpg and OUT/val/<id>.jpg (the val split is the test split: the paper scores on Cityscapes val).\nWith --pix2pix-download (the numbered pix2pix cityscapes download: train/1.jpg, val/1.jpg, …) the photos come\nfrom there and the val frame ids are rebuilt by matching each B half against the gtFine colour maps.',
+        '$0 data cityscapes --cityscapes DIR --out DIR [--size 256]\n\nDIR holds leftImg8bit/{train,val}/CITY/*_leftImg8bit.png and gtFine/{train,val}/CITY/*_gtFine_{color,labelIds}.png. Writes OUT/train/<id>.jpg and OUT/val/<id>.jpg named by frame id (val is the test split: the paper scores on Cityscapes val) and copies the val label ids to OUT/gtFine/val.\n\nWith --pix2pix-download (the numbered pix2pix cityscapes download: train/1.jpg, val/1.jpg, …) the pairs come from there and the val frame ids are rebuilt by matching each label half against the gtFine colour maps. See docs/cityscapes.md.',
       )
       .option('cityscapes', { type: 'string', demandOption: true, describe: 'Official Cityscapes root (gtFine/, and leftImg8bit/ unless --pix2pix-download)' })
       .option('out', { type: 'string', demandOption: true, describe: 'Output dataset folder (train/, val/, dataset.json)' })

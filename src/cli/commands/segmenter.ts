@@ -81,7 +81,7 @@ const importCaffeCommand: CommandModule<object, ImportCaffeArgs> = {
   builder: (y) =>
     y
       .usage(
-        '$0 segmenter import-caffe --prototxt deploy.prototxt --caffemodel fcn-8s-cityscapes.caffemodel --out fcn8s.onnx\n\nWrites OUT (ONNX, dynamic height/width) and OUT.json (the sidecar `eval fcn-score --segmenter OUT` reads).\nLayers: Input, Convolution, Deconvolution, ReLU, Pooling (MAX/AVE), Crop, Eltwise, Dropout, Softmax, Concat, Split;\nprototxt and caffemodel in the current (layer) or legacy V1 (layers) format. Weights are streamed, not loaded.',
+        '$0 segmenter import-caffe --prototxt deploy.prototxt --caffemodel fcn-8s-cityscapes.caffemodel --out fcn8s.onnx\n\nWrites OUT (ONNX, dynamic height/width) and OUT.json (the sidecar `eval fcn-score --segmenter OUT` reads).\nLayers: Input, Convolution, Deconvolution, ReLU, Pooling (MAX/AVE), Crop, Eltwise, Dropout, Softmax, Concat, Split; prototxt and caffemodel in the current (layer) or legacy V1 (layers) format. Weights are streamed, not loaded. See docs/cityscapes.md.',
       )
       .option('prototxt', { type: 'string', demandOption: true, describe: 'the deploy net (text)' })
       .option('caffemodel', { type: 'string', demandOption: true, describe: 'the trained weights (binary)' })
