@@ -42,6 +42,9 @@ export const FIXED_COLUMNS = [
 ] as const;
 export const TRAILING_COLUMNS = ['repeats', 'seeds', 'wall_seconds', 'train_seconds', 'engine', 'dataset_kind', 'dataset', 'image_size', 'epochs', 'segmenter'] as const;
 
+/** Written by every run since paper mode; optional when reading, so older CSVs still regenerate. */
+export const SETTINGS_COLUMNS = ['test_dropout', 'scorer_mode'] as const;
+
 export type CsvRow = Record<string, string>;
 
 export interface VariantSummary {
@@ -90,7 +93,7 @@ function unique(xs: readonly string[]): string {
 /** One CSV row per variant: metrics aggregated over its finished repeats. */
 export function summaryRows(s: ExperimentSummary): { fields: string[]; rows: CsvRow[] } {
   const metricCols = s.metrics.flatMap((m) => [`${m}_mean`, `${m}_std`, `${m}_paper`, `${m}_runs`]);
-  const fields = [...FIXED_COLUMNS, ...metricCols, ...TRAILING_COLUMNS];
+  const fields = [...FIXED_COLUMNS, ...metricCols, ...TRAILING_COLUMNS, ...SETTINGS_COLUMNS];
   const rows = s.variants.map((v) => {
     const rs = v.results;
     const row: CsvRow = {
@@ -122,6 +125,8 @@ export function summaryRows(s: ExperimentSummary): { fields: string[]; rows: Csv
     row.image_size = unique(rs.map((r) => String(r.size)));
     row.epochs = unique(rs.map((r) => (r.kind === 'ground-truth' ? '' : `${r.epochs}+${r.epochsDecay}`)));
     row.segmenter = unique(rs.map((r) => r.segmenter));
+    row.test_dropout = unique(rs.map((r) => (r.kind === 'ground-truth' || r.testDropout === undefined ? '' : r.testDropout ? `on (seed ${r.seed})` : 'off')));
+    row.scorer_mode = unique(rs.map((r) => r.scorerMode ?? ''));
     return row;
   });
   return { fields, rows };
@@ -163,6 +168,12 @@ function cell(row: CsvRow, m: string): string {
   return repeats > 1 ? `${fmt(row[`${m}_mean`]!)} ± ${fmt(row[`${m}_std`]!)}` : fmt(row[`${m}_mean`]!);
 }
 
+function describeMode(mode: string): string {
+  if (mode === 'reference') return "reference (the paper's evaluate.py: fast_hist on the FCN's raw classes, with its quirks)";
+  if (mode === 'strict') return 'strict (classes mapped to trainIds, out-of-range pixels ignored)';
+  return mode || 'not recorded (results written before paper mode)';
+}
+
 function escapeMd(s: string): string {
   return s.replace(/\|/g, '\\|');
 }
@@ -194,6 +205,8 @@ export function markdownFromRows(rows: readonly CsvRow[], fields: readonly strin
   lines.push(`- Epochs (constant + linear decay): ${all('epochs') || '—'}`);
   lines.push(`- Engine: ${all('engine') || '—'}`);
   lines.push(`- Scorer: ${all('segmenter') || '—'}`);
+  if (!['color'].includes(first.task ?? '')) lines.push(`- Confusion mode: ${describeMode(all('scorer_mode'))}`);
+  lines.push(`- Test-time dropout: ${all('test_dropout') || (fields.includes('test_dropout') ? 'n/a (no generator)' : 'not recorded (results written before paper mode)')}`);
   lines.push(`- Repeats: ${all('repeats')} (seeds ${all('seeds') || '—'}); cells show mean ± sample std over repeats when there are several.`);
   lines.push('');
   const header = [ROW_HEADER[first.task!] ?? 'Variant', ...metrics.flatMap((m) => [`${METRIC_NAMES[m] ?? m} ${oursHead}`, `${METRIC_NAMES[m] ?? m} ${paperHead}`])];

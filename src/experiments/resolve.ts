@@ -66,6 +66,8 @@ export interface ResolvedRun {
   /** The variant's own overrides, as written in the file (for the CSV's settings column). */
   overrides: TrainSettings;
   hash: string;
+  /** Translate with seeded test-time dropout (paper mode); not part of `hash`: training is the same. */
+  testDropout: boolean;
   /** `<out>/_work/<experiment>/<variant>-<hash>` relative to the results folder. */
   workDir: string;
 }
@@ -94,6 +96,8 @@ export interface ResolvedExperiment {
   seeds: number[];
   variants: ResolvedVariant[];
   runs: ResolvedRun[];
+  /** Paper mode's test-time dropout (see ResolvedRun.testDropout). */
+  testDropout: boolean;
 }
 
 /** The direction each task trains in on Cityscapes-style AB data (A = photo, B = colour labels). */
@@ -176,6 +180,7 @@ export function resolveExperiment(spec: ExperimentSpec, file: string, profile: s
   const dataset = resolveDataset(section.dataset ?? spec.dataset);
   const train: TrainSettings = mergeTrainSettings(spec.train, section.train);
   const seeds = section.seeds ?? spec.seeds;
+  const testDropout = section.testDropout ?? spec.testDropout ?? false;
   const scorerSettings: ScorerSettings = {
     ...spec.scorer,
     ...section.scorer,
@@ -204,7 +209,7 @@ export function resolveExperiment(spec: ExperimentSpec, file: string, profile: s
     for (const seed of seeds) {
       if (v.kind === 'ground-truth') {
         const hash = hashOf({ kind: 'ground-truth', dataset: dataset.hash, size, direction, version: PIPELINE_VERSION });
-        runs.push({ experiment: spec.experiment, variant: v.name, label: v.label, kind: v.kind, seed, size, direction, train: null, overrides: {}, hash, workDir: path.join(WORK_DIR, spec.experiment, `${v.name}-${hash}`) });
+        runs.push({ experiment: spec.experiment, variant: v.name, label: v.label, kind: v.kind, seed, size, direction, train: null, overrides: {}, hash, testDropout: false, workDir: path.join(WORK_DIR, spec.experiment, `${v.name}-${hash}`) });
         // Real images are the same for every seed: one run stands for all repeats.
         break;
       }
@@ -223,7 +228,7 @@ export function resolveExperiment(spec: ExperimentSpec, file: string, profile: s
       // them change on resume too), so they do not key the folder.
       const { engine: _e, valLimit: _v, sampleRows: _s, ...key } = rest;
       const hash = hashOf({ kind: 'generator', dataset: dataset.hash, train: key, version: PIPELINE_VERSION });
-      runs.push({ experiment: spec.experiment, variant: v.name, label: v.label, kind: 'generator', seed, size, direction, train: rest, overrides: v.overrides, hash, workDir: path.join(WORK_DIR, spec.experiment, `${v.name}-${hash}`) });
+      runs.push({ experiment: spec.experiment, variant: v.name, label: v.label, kind: 'generator', seed, size, direction, train: rest, overrides: v.overrides, hash, testDropout, workDir: path.join(WORK_DIR, spec.experiment, `${v.name}-${hash}`) });
     }
   }
   return {
@@ -241,6 +246,7 @@ export function resolveExperiment(spec: ExperimentSpec, file: string, profile: s
     seeds,
     variants,
     runs,
+    testDropout,
   };
 }
 

@@ -129,6 +129,15 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
   const jobs = o.jobs ?? cores;
   if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`--jobs must be a positive integer (got ${o.jobs})`);
   log(`${exp.name} (${exp.table}), profile ${exp.profile}: ${exp.variants.length} variant(s) × ${exp.seeds.length} seed(s) = ${exp.runs.length} run(s); data: ${exp.dataset.description}`);
+  if (exp.dataset.kind === 'folder') {
+    // Real data: check everything the last stage needs before the first one trains for days.
+    const { preflightExperiment } = await import('./preflight.ts');
+    const c = await preflightExperiment(exp, out);
+    log(
+      `preflight: ${c.trainImages} train / ${c.testImages} test images, every test output pairs with a label; segmenter ${c.segmenter}; ${(c.freeBytes / 2 ** 30).toFixed(1)} GiB free (about ${(c.neededBytes / 2 ** 30).toFixed(1)} GiB needed)`,
+    );
+  }
+  log(`paper mode: test-time dropout ${exp.testDropout ? "on (seeded by each run's seed)" : 'off'}; confusion mode ${exp.scorer.metric === 'color' ? 'n/a' : exp.scorer.mode}`);
   const prep = await prepare(exp, out, log);
 
   const tasks: PoolTask[] = [];

@@ -66,6 +66,8 @@ export interface ProfileSection {
   seeds?: number[];
   /** Run only these variants in this profile. */
   variants?: string[];
+  /** Paper mode: translate with dropout on at test time (seeded by the run's seed), as the paper did. */
+  testDropout?: boolean;
 }
 
 export interface VariantSpec {
@@ -92,6 +94,8 @@ export interface ExperimentSpec {
   seeds: number[];
   variants: VariantSpec[];
   profiles: Record<string, ProfileSection>;
+  /** Test-time dropout for every profile that does not set it (default false). */
+  testDropout?: boolean;
 }
 
 type Path = (string | number)[];
@@ -180,6 +184,11 @@ function num(ctx: Ctx, v: unknown, path: Path, opts: { int?: boolean; min?: numb
     fail(ctx, path, `must be ${kind}${range}, got ${describe(v)}`);
   }
   return v as number;
+}
+
+function bool(ctx: Ctx, v: unknown, path: Path): boolean {
+  if (typeof v !== 'boolean') fail(ctx, path, `must be true or false, got ${describe(v)}`);
+  return v as boolean;
 }
 
 function oneOf<T extends string>(ctx: Ctx, v: unknown, path: Path, allowed: readonly T[]): T {
@@ -277,7 +286,7 @@ const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.+-]*$/;
 /** Validate a parsed experiment object; `ctx` locates errors in the source. */
 function validate(ctx: Ctx, raw: unknown): ExperimentSpec {
   const o = obj(ctx, raw, [], 'an experiment');
-  const TOP = ['experiment', 'title', 'table', 'task', 'description', 'dataset', 'train', 'scorer', 'seeds', 'variants', 'profiles'];
+  const TOP = ['experiment', 'title', 'table', 'task', 'description', 'dataset', 'train', 'scorer', 'seeds', 'variants', 'profiles', 'testDropout'];
   onlyKeys(ctx, o, [], TOP);
   for (const k of ['experiment', 'title', 'table', 'task', 'dataset', 'variants'] as const) {
     if (o[k] === undefined) fail(ctx, [], `missing required key '${k}' (an experiment needs ${['experiment', 'title', 'table', 'task', 'dataset', 'variants'].join(', ')})`);
@@ -295,6 +304,7 @@ function validate(ctx: Ctx, raw: unknown): ExperimentSpec {
   else o.scorer = {};
   if (o.seeds !== undefined) seeds(ctx, o.seeds, ['seeds']);
   else o.seeds = [1];
+  if (o.testDropout !== undefined) bool(ctx, o.testDropout, ['testDropout']);
 
   if (!Array.isArray(o.variants) || o.variants.length === 0) fail(ctx, ['variants'], `must be a non-empty list of variants (name + overrides), got ${describe(o.variants)}`);
   const names = new Set<string>();
@@ -329,7 +339,8 @@ function validate(ctx: Ctx, raw: unknown): ExperimentSpec {
       continue;
     }
     const po = obj(ctx, pv, p, 'overrides: dataset, train, scorer, seeds, variants');
-    onlyKeys(ctx, po, p, ['description', 'dataset', 'train', 'scorer', 'seeds', 'variants']);
+    onlyKeys(ctx, po, p, ['description', 'dataset', 'train', 'scorer', 'seeds', 'variants', 'testDropout']);
+    if (po.testDropout !== undefined) bool(ctx, po.testDropout, [...p, 'testDropout']);
     if (po.description !== undefined) str(ctx, po.description, [...p, 'description']);
     if (po.dataset !== undefined) datasetSpec(ctx, po.dataset, [...p, 'dataset']);
     if (po.train !== undefined) trainSettings(ctx, po.train, [...p, 'train']);

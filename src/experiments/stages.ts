@@ -84,6 +84,10 @@ export interface RunResult {
   wallSeconds: number;
   segmenter: string;
   dataset: string;
+  /** Test-time dropout of the generator (paper mode: on, seeded by `seed`); absent in older results. */
+  testDropout?: boolean;
+  /** Confusion semantics of the score: 'strict' or 'reference' (evaluate.py's fast_hist); '' for colour. */
+  scorerMode?: string;
   finishedAt: string;
 }
 
@@ -108,7 +112,10 @@ async function writeMarker(dir: string, m: StageMarker): Promise<void> {
 export function stageKeys(run: ResolvedRun, testSplit: string, scorerHash: string): Record<StageName, string> {
   return {
     train: run.hash,
-    export: hashOf({ run: run.hash, export: 'instance-norm, dropout off, verified' }),
+    // Dropout-off keeps its original key, so work done before paper mode existed stays valid.
+    export: run.testDropout
+      ? hashOf({ run: run.hash, export: 'instance-norm, seeded test-time dropout, verified with dropout off', seed: run.seed })
+      : hashOf({ run: run.hash, export: 'instance-norm, dropout off, verified' }),
     translate: hashOf({ run: run.hash, split: testSplit }),
     score: hashOf({ run: run.hash, split: testSplit, scorer: scorerHash }),
   };
@@ -230,8 +237,10 @@ export async function runGeneratorStages(job: RunJob, log: Log): Promise<StageNa
       const onnx = exportGeneratorOnnx(loaded, { norm: 'instance', dropout: false });
       const v = await verifyOnnxAgainstTfjs(onnx, { arch: loaded.arch, params: loaded.params }, [randomInputs(1, 3, run.size, run.seed)], 'instance');
       if (!v.ok) throw new Error(`${run.variant}: the exported ONNX differs from the tfjs forward pass by ${v.maxAbsError} (> ${v.tolerance})`);
-      await writeFileAtomic(modelFile, onnx);
-      return { info: { maxAbsError: v.maxAbsError, bytes: onnx.length } };
+      // Paper mode: the same graph plus seeded dropout masks (random, so verified in its dropout-off form above).
+      const final = run.testDropout ? exportGeneratorOnnx(loaded, { norm: 'instance', dropout: true, dropoutSeed: run.seed }) : onnx;
+      await writeFileAtomic(modelFile, final);
+      return { info: { maxAbsError: v.maxAbsError, bytes: final.length, testDropout: run.testDropout, ...(run.testDropout ? { dropoutSeed: run.seed } : {}) } };
     },
     translate: async () => {
       if (run.kind === 'ground-truth') {
@@ -343,6 +352,8 @@ async function scoreRun(job: ScoreJob, imagesDir: string): Promise<RunResult> {
     wallSeconds: stageSeconds,
     segmenter: job.segmenterDescription,
     dataset: job.datasetDescription,
+    testDropout: run.testDropout,
+    scorerMode: scorer.metric === 'color' ? '' : scorer.mode,
     finishedAt: new Date().toISOString(),
   };
 }

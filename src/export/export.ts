@@ -88,6 +88,8 @@ export interface ExportOptions {
   norm?: OnnxNormMode;
   /** Keep test-time dropout (the paper's noise; outputs vary per run). Default off. */
   dropout?: boolean;
+  /** Seed the test-time dropout masks (with `dropout`), so a run can be repeated. */
+  dropoutSeed?: number;
   /** Experimental: ConvTranspose as 2×2 Convs + DepthToSpace. */
   subpixel?: boolean;
   /**
@@ -114,7 +116,12 @@ export function precisionMetadata(fp16: Fp16Mode | undefined): Record<string, st
 export function exportConvNetOnnx(spec: ConvNetSpec, options: ExportOptions = {}): Uint8Array {
   const opset = options.opset ?? DEFAULT_OPSET;
   checkOpset(opset);
-  const opts: ConvGraphOptions = { norm: options.norm ?? 'instance', dropout: options.dropout ?? false, subpixel: options.subpixel ?? false };
+  const opts: ConvGraphOptions = {
+    norm: options.norm ?? 'instance',
+    dropout: options.dropout ?? false,
+    subpixel: options.subpixel ?? false,
+    ...(options.dropout && options.dropoutSeed !== undefined ? { dropoutSeed: options.dropoutSeed } : {}),
+  };
   const g = new OnnxGraphBuilder();
   g.unique(INPUT_NAME);
   const last = spec.build(g, INPUT_NAME, opts);
@@ -136,7 +143,9 @@ export function exportConvNetOnnx(spec: ConvNetSpec, options: ExportOptions = {}
     metadata: {
       ...spec.metadata,
       [META.normalization]: opts.norm,
-      [META.dropout]: opts.dropout ? 'on (test-time Dropout 0.5 as in the paper: outputs vary per run)' : 'off',
+      [META.dropout]: opts.dropout
+        ? `on (test-time Dropout 0.5 as in the paper${opts.dropoutSeed !== undefined ? `, seed ${opts.dropoutSeed}: a session repeats its masks for the same input order` : ': outputs vary per run'})`
+        : 'off',
       ...precisionMetadata(options.fp16),
     },
   });

@@ -23,6 +23,11 @@ export interface ConvGraphOptions {
   norm: OnnxNormMode;
   /** Keep Dropout(0.5) in training mode (the paper's test-time noise: outputs vary per run). */
   dropout: boolean;
+  /**
+   * Seed of the test-time dropout masks (with `dropout`): each dropout node gets its own seed derived
+   * from it, so one session draws the same masks for the same sequence of inputs. Unset = unseeded.
+   */
+  dropoutSeed?: number;
   /** Write each k4 s2 p1 ConvTranspose as four 2×2 Convs + DepthToSpace (same result; experimental). */
   subpixel?: boolean;
 }
@@ -155,7 +160,7 @@ export function appendConvLayer(g: OnnxGraphBuilder, l: ConvLayer, params: Param
       `${l.name}_norm`,
     );
   }
-  if (l.dropout && opts.dropout) y = appendTestTimeDropout(g, y, l.name);
+  if (l.dropout && opts.dropout) y = appendTestTimeDropout(g, y, l.name, opts.dropoutSeed === undefined ? undefined : dropoutNodeSeed(opts.dropoutSeed, g.nodes.length));
   return activation(g, y, l.post, l.name);
 }
 
@@ -164,11 +169,17 @@ export function appendConvLayer(g: OnnxGraphBuilder, l: ConvLayer, params: Param
  * Built from RandomUniformLike rather than the Dropout op because onnxruntime's graph optimiser
  * removes Dropout nodes even with training_mode = true (measured: outputs were then identical).
  */
-export function appendTestTimeDropout(g: OnnxGraphBuilder, x: string, base: string): string {
-  const u = g.node('RandomUniformLike', [x], [attrInt('dtype', ONNX_FLOAT)], `${base}_dropout_u`);
+export function appendTestTimeDropout(g: OnnxGraphBuilder, x: string, base: string, seed?: number): string {
+  const attrs = [attrInt('dtype', ONNX_FLOAT), ...(seed === undefined ? [] : [attrFloat('seed', seed)])];
+  const u = g.node('RandomUniformLike', [x], attrs, `${base}_dropout_u`);
   const keep = g.node('Floor', [g.node('Add', [u, g.constant(`${base}.dropout_half`, [], Float32Array.of(0.5))], [], `${base}_dropout_shift`)], [], `${base}_dropout_keep`);
   const masked = g.node('Mul', [x, keep], [], `${base}_dropout_masked`);
   return g.node('Mul', [masked, g.constant(`${base}.dropout_scale`, [], Float32Array.of(2))], [], `${base}_dropout`);
+}
+
+/** A distinct, exactly representable (float32) seed per dropout node: run seed and node position. */
+export function dropoutNodeSeed(seed: number, position: number): number {
+  return ((Math.abs(Math.trunc(seed)) * 7919 + position) % 16777213) + 1;
 }
 
 /**

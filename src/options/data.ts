@@ -1,4 +1,4 @@
-/** `pix2pix data synth` and `pix2pix eval run`. */
+/** `pix2pix data synth`, `pix2pix data cityscapes` and `pix2pix eval run`. */
 import { opt } from './define.ts';
 import { json, quiet } from './common.ts';
 
@@ -9,6 +9,15 @@ export const SYNTH_OPTIONS = {
   seed: opt.int({ help: 'random seed (same arguments → byte-identical files)', default: 1, min: 0 }),
   splits: opt.string({ help: 'fractions for train,val,test', default: '0.8,0.1,0.1' }),
   overwrite: opt.boolean({ help: 'replace a synthetic dataset already in --out', default: false }),
+  quiet: { ...quiet, help: 'no progress bar' },
+} as const;
+
+export const CITYSCAPES_OPTIONS = {
+  cityscapes: opt.string({ help: 'official Cityscapes root (gtFine/, and leftImg8bit/ unless --pix2pix-download)', required: true }),
+  out: opt.string({ help: 'output dataset folder (train/, val/, dataset.json)', required: true }),
+  size: opt.int({ help: 'side of each half in pixels', default: 256, min: 8 }),
+  pix2pixDownload: opt.string({ help: 'the numbered pix2pix cityscapes download (folder with train/ and val/)' }),
+  jobs: opt.int({ help: 'images decoded and encoded at once', default: 4, min: 1 }),
   quiet: { ...quiet, help: 'no progress bar' },
 } as const;
 

@@ -22,3 +22,15 @@ export type SegmenterTable = typeof SEGMENTER_OPTIONS;
 export type SegmenterConfig = ValuesOf<SegmenterTable, 'config'> & { out: string };
 export type SegmenterTrainSettings = YamlOf<SegmenterTable>;
 export const SEGMENTER_DEFAULTS: DefaultsOf<SegmenterTable, 'config'> = defaultsOf(SEGMENTER_OPTIONS, ['config']);
+
+export const IMPORT_CAFFE_OPTIONS = {
+  prototxt: opt.string({ help: 'the deploy net (text)', required: true }),
+  caffemodel: opt.string({ help: 'the trained weights (binary)', required: true }),
+  out: opt.string({ help: 'the ONNX file to write', required: true }),
+  preset: opt.string({ help: "segmenter preset the sidecar names (input contract and classes); 'none' writes no sidecar", default: 'fcn8s-cityscapes' }),
+  inputSize: opt.string({
+    help: "override the preset's input size in the sidecar: WIDTHxHEIGHT, or 'label' to feed each label's size",
+    check: (v) => (v === 'label' || /^[1-9]\d*x[1-9]\d*$/.test(v) ? undefined : "must be WIDTHxHEIGHT (e.g. 2048x1024) or 'label'"),
+  }),
+  quiet: { ...quiet, help: 'no progress bar' },
+} as const;

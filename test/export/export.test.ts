@@ -153,6 +153,27 @@ describe('test-time dropout (--dropout)', () => {
   });
 });
 
+describe('seeded test-time dropout (paper mode in eval run)', () => {
+  it('two sessions of the same seeded export draw the same masks; another seed draws others', async () => {
+    const arch = generatorArch({ depth: 4, ngf: 4, dropout: 'paper' });
+    const params = randomParams(arch, 8);
+    const x = randomInputs(1, 3, 16, 1);
+    const run = async (seed: number): Promise<Float32Array> => {
+      const s = await ort.InferenceSession.create(exportConvNetOnnx(generatorSpec(arch, params, {}), { dropout: true, dropoutSeed: seed }));
+      const first = (await s.run({ input: new ort.Tensor('float32', x.data, x.dims) })).output!.data as Float32Array;
+      await s.release();
+      return first;
+    };
+    const a = await run(3);
+    const b = await run(3);
+    const c = await run(4);
+    const off = (await runNode(exportConvNetOnnx(generatorSpec(arch, params, {})), x)).data as Float32Array;
+    expect(maxAbsDifference(a, b)).toBe(0);
+    expect(maxAbsDifference(a, c)).toBeGreaterThan(1e-3);
+    expect(maxAbsDifference(a, off)).toBeGreaterThan(1e-3);
+  });
+});
+
 describe('discriminator export (--net D)', () => {
   const cases: [string, DiscriminatorArch][] = [
     ['70×70-style PatchGAN, conditional (6 channels)', discriminatorArch({ nLayers: 3, ndf: 4 })],

@@ -72,7 +72,7 @@ describe('option tables', () => {
   });
 
   it('fills defaults from the table only when asked, and names the flag as typed in errors', () => {
-    expect(parse(EXPORT_OPTIONS, ['--checkpoint', 'r'])).toEqual({ checkpoint: 'r', opset: 17, bn: 'instance', dropout: false, net: 'G', verify: true, quiet: false });
+    expect(parse(EXPORT_OPTIONS, ['--checkpoint', 'r'])).toEqual({ checkpoint: 'r', opset: 17, bn: 'instance', dropout: false, net: 'G', verify: true, fp16: false, fp16Compute: false, quiet: false });
     expect(() => parse(INFER_OPTIONS, ['--model', 'm', '--input', 'i', '--output', 'o', '--batch_size', '0'])).toThrow(/^--batch_size must be an integer ≥ 1 \(got 0\)$/);
     expect(() => parse(INFER_OPTIONS, ['--model', 'm', '--input', 'i', '--output', 'o', '--batch-size=x'])).toThrow(/^--batch-size must be an integer ≥ 1 \(got x\)$/);
     expect(() => parse(EXPORT_OPTIONS, ['--checkpoint', 'r', '--opset', '9'])).toThrow(/^--opset must be an integer from 12 to 21 \(got 9\)$/);

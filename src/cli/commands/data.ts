@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { addOptions, readArgs } from '../../options/cli.ts';
-import { SYNTH_OPTIONS } from '../../options/data.ts';
+import { CITYSCAPES_OPTIONS, SYNTH_OPTIONS } from '../../options/data.ts';
 import { UserError } from '../../util/errors.ts';
 import { entry } from './index.ts';
 
@@ -39,9 +39,40 @@ const synthCommand: CommandModule = {
   },
 };
 
+const cityscapesCommand: CommandModule = {
+  command: 'cityscapes',
+  describe: 'Build the pix2pix Cityscapes AB dataset (photo | colour labels) named by frame id, from the official release',
+  builder: (y: Argv) =>
+    addOptions(y, CITYSCAPES_OPTIONS)
+      .usage(
+        '$0 data cityscapes --cityscapes DIR --out DIR [--size 256]\n\nDIR holds leftImg8bit/{train,val}/CITY/*_leftImg8bit.png and gtFine/{train,val}/CITY/*_gtFine_{color,labelIds}.png. Writes OUT/train/<id>.jpg and OUT/val/<id>.jpg named by frame id (val is the test split: the paper scores on Cityscapes val) and copies the val label ids to OUT/gtFine/val.\n\nWith --pix2pix-download (the numbered pix2pix cityscapes download: train/1.jpg, val/1.jpg, …) the pairs come from there and the val frame ids are rebuilt by matching each label half against the gtFine colour maps. See docs/cityscapes.md.',
+      )
+      .example('$0 data cityscapes --cityscapes ~/data/cityscapes --out datasets/cityscapes', 'then train with --direction BtoA (labels→photo)'),
+  handler: async (raw) => {
+    const argv = readArgs(CITYSCAPES_OPTIONS, raw);
+    const { prepareCityscapes } = await import('../../data/cityscapes-prepare.ts');
+    const { ProgressBar } = await import('../../util/progress.ts');
+    let bar: InstanceType<typeof ProgressBar> | undefined;
+    const s = await prepareCityscapes({
+      cityscapes: argv.cityscapes,
+      out: argv.out,
+      size: argv.size,
+      ...(argv.pix2pixDownload ? { numbered: argv.pix2pixDownload } : {}),
+      concurrency: argv.jobs,
+      onProgress: (done, total) => {
+        bar ??= new ProgressBar({ label: 'cityscapes', total, unit: 'img', quiet: argv.quiet });
+        bar.set(done);
+      },
+    });
+    bar?.finish();
+    const order = s.idMapInSortedOrder !== undefined ? `; id map rebuilt by content (${s.idMapInSortedOrder} of ${s.counts.val} in sorted official order), see ${argv.out}/id-map.csv` : '';
+    process.stdout.write(`Wrote ${s.counts.train} train and ${s.counts.val} val pairs of ${s.size}² to ${argv.out} (${s.source})${order}.\n`);
+  },
+};
+
 /** `pix2pix data <command>`: dataset utilities. */
 export const dataCommand: CommandModule<object, object> = {
   ...entry('data'),
-  builder: (y: Argv<object>) => y.command(synthCommand).demandCommand(1, 'Name a data command, e.g. synth.'),
+  builder: (y: Argv<object>) => y.command(synthCommand).command(cityscapesCommand).demandCommand(1, 'Name a data command, e.g. synth.'),
   handler: () => {},
 };

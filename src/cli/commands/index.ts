@@ -16,7 +16,7 @@ export interface CommandEntry {
 export const COMMANDS: readonly CommandEntry[] = [
   {
     command: 'data <command>',
-    describe: 'Dataset utilities (synthetic dataset generator)',
+    describe: 'Dataset utilities (synthetic dataset generator, Cityscapes preparation)',
     load: async () => (await import('./data.ts')).dataCommand,
   },
   {
@@ -46,7 +46,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     command: 'segmenter <command>',
-    describe: 'The segmenter behind FCN-score (train your own when the reference FCN-8s is not at hand)',
+    describe: "The segmenter behind FCN-score: import the paper's Caffe FCN-8s, or train your own",
     load: async () => (await import('./segmenter.ts')).segmenterCommand,
   },
   {

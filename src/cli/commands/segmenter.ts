@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { addOptions, readArgs } from '../../options/cli.ts';
-import { SEGMENTER_OPTIONS } from '../../options/segmenter.ts';
+import { IMPORT_CAFFE_OPTIONS, SEGMENTER_OPTIONS } from '../../options/segmenter.ts';
 import { entry } from './index.ts';
 
 const segmenterTrainCommand: CommandModule = {
@@ -19,8 +19,49 @@ const segmenterTrainCommand: CommandModule = {
   },
 };
 
+/** "2048x1024" → [2048, 1024]; "label" → null (resize to each label's size). The table checks the form. */
+function parseInputSize(text: string | undefined): [number, number] | null | undefined {
+  if (text === undefined) return undefined;
+  if (text === 'label') return null;
+  const [w, h] = text.split('x').map(Number);
+  return [w!, h!];
+}
+
+const importCaffeCommand: CommandModule = {
+  command: 'import-caffe',
+  describe: "Convert a Caffe segmenter (deploy.prototxt + .caffemodel, e.g. the paper's FCN-8s) to ONNX with its sidecar; no Caffe needed",
+  builder: (y: Argv) =>
+    addOptions(y, IMPORT_CAFFE_OPTIONS).usage(
+      '$0 segmenter import-caffe --prototxt deploy.prototxt --caffemodel fcn-8s-cityscapes.caffemodel --out fcn8s.onnx\n\nWrites OUT (ONNX, dynamic height/width) and OUT.json (the sidecar `eval fcn-score --segmenter OUT` reads).\nLayers: Input, Convolution, Deconvolution, ReLU, Pooling (MAX/AVE), Crop, Eltwise, Dropout, Softmax, Concat, Split; prototxt and caffemodel in the current (layer) or legacy V1 (layers) format. Weights are streamed, not loaded. See docs/cityscapes.md.',
+    ),
+  handler: async (argv) => {
+    const a = readArgs(IMPORT_CAFFE_OPTIONS, argv);
+    const inputSize = parseInputSize(a.inputSize);
+    const { importCaffe } = await import('../../import/caffe/import.ts');
+    const { ProgressBar } = await import('../../util/progress.ts');
+    let bar: InstanceType<typeof ProgressBar> | undefined;
+    let shown = -1;
+    const r = await importCaffe({
+      prototxt: a.prototxt,
+      caffemodel: a.caffemodel,
+      out: a.out,
+      preset: a.preset,
+      ...(inputSize !== undefined ? { inputSize } : {}),
+      onProgress: (done, total) => {
+        bar ??= new ProgressBar({ label: 'weights', total: Math.max(1, Math.round(total / 2 ** 20)), unit: 'MiB', quiet: a.quiet });
+        const mib = Math.round(done / 2 ** 20);
+        if (mib !== shown) bar.set((shown = mib));
+      },
+    });
+    bar?.finish();
+    process.stdout.write(
+      `${path.resolve(r.onnx)}\n${r.layers} layers (${r.formats.prototxt} prototxt, ${r.formats.caffemodel} caffemodel), ${(r.weightBytes / 2 ** 20).toFixed(1)} MiB of weights; input "${r.inputName}", output "${r.outputName}"${r.outputChannels !== undefined ? ` (${r.outputChannels} channels)` : ''}\n${r.sidecar ? `sidecar: ${path.resolve(r.sidecar)}` : 'no sidecar written (--preset none): write OUT.json before scoring'}\n`,
+    );
+  },
+};
+
 export const segmenterCommand: CommandModule = {
   ...entry('segmenter'),
-  builder: (y: Argv) => y.command(segmenterTrainCommand).demandCommand(1, 'Name a segmenter command.'),
+  builder: (y: Argv) => y.command(segmenterTrainCommand).command(importCaffeCommand).demandCommand(1, 'Name a segmenter command.'),
   handler: () => {},
 };
