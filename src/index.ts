@@ -11,5 +11,5 @@ export { runFcnScore, type FcnScoreOptions, type ScoreResult } from './eval/fcn-
 export { runColorScore, type ColorScoreOptions, type ColorScoreResult } from './eval/color-score.ts';
 export { runLabelScore, type LabelScoreOptions } from './eval/label-score.ts';
 export { fcnScores, type FcnScores } from './eval/scores.ts';
-export { loadSegmenterSpec, type SegmenterSpec } from './eval/segmenter.ts';
+export { loadSegmenterSpec, runSegmenterOnnx, type SegmenterSpec, type SegmenterModel } from './eval/segmenter.ts';
 export { UserError, isUserError } from './util/errors.ts';
