@@ -6,6 +6,7 @@ interface EvalRunArgs {
   out: string;
   only?: string;
   resume: boolean;
+  force: boolean;
   jobs?: number;
 }
 
@@ -21,10 +22,11 @@ export const evalRunCommand: CommandModule<object, EvalRunArgs> = {
       .option('out', { type: 'string', default: 'results', describe: 'results folder: <experiment>.csv/.md, figures, and _work/ (per-stage outputs)' })
       .option('only', { type: 'string', describe: 'run one variant (spread variants over machines, then `pix2pix results collect`)' })
       .option('resume', { type: 'boolean', default: false, describe: 'continue interrupted training runs from their last epoch checkpoint' })
+      .option('force', { type: 'boolean', default: false, describe: 'write into an --out folder that holds files eval run did not write (or /, or your home folder)' })
       .option('jobs', { type: 'number', describe: 'variants trained at once in worker processes (default: number of cores)' }),
   handler: async (a) => {
     const { runExperiment } = await import('../../experiments/run.ts');
-    const r = await runExperiment({ file: a.file, profile: a.profile, out: a.out, only: a.only, resume: a.resume, jobs: a.jobs });
+    const r = await runExperiment({ file: a.file, profile: a.profile, out: a.out, only: a.only, resume: a.resume, jobs: a.jobs, force: a.force });
     process.stdout.write(`${r.markdown}\n${r.csv}\n`);
   },
 };

@@ -15,6 +15,8 @@ interface InferArgs {
   'ab-side'?: string;
   shard?: string;
   quiet: boolean;
+  force: boolean;
+  'max-model-memory'?: string;
 }
 
 export const inferCommand: CommandModule<object, InferArgs> = {
@@ -40,9 +42,12 @@ export const inferCommand: CommandModule<object, InferArgs> = {
       .option('skip-existing', { type: 'boolean', default: false, describe: 'leave outputs that already exist (resume an interrupted run)' })
       .option('ab-side', { choices: ['A', 'B'], describe: 'inputs are aligned AB pairs: feed this half' })
       .option('shard', { type: 'string', describe: 'i/n: process the i-th (0-based) of n disjoint slices of the sorted file list, e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT' })
-      .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar or summary' }),
+      .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar or summary' })
+      .option('force', { type: 'boolean', default: false, describe: 'write into an output folder that holds files infer did not write (or /, or your home folder)' })
+      .option('max-model-memory', { type: 'string', describe: 'refuse models whose tensors or constant-shaped nodes need more than this, e.g. 8GiB (default: 4 GiB or half the RAM)' }),
   handler: async (a) => {
     const { translateFolder, parseShard } = await import('../../runtime/translate.ts');
+    const { parseMaxModelMemory } = await import('../../runtime/model-policy.ts');
     const r = await translateFolder({
       model: a.model,
       input: a.input,
@@ -58,6 +63,8 @@ export const inferCommand: CommandModule<object, InferArgs> = {
       abSide: a['ab-side'] as 'A' | 'B' | undefined,
       shard: a.shard !== undefined ? parseShard(a.shard) : undefined,
       quiet: a.quiet,
+      force: a.force,
+      maxModelMemory: parseMaxModelMemory(a['max-model-memory']),
     });
     if (!a.quiet) {
       const rate = r.translated / Math.max(r.seconds, 1e-9);

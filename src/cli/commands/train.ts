@@ -28,6 +28,7 @@ interface TrainArgs {
   seed: number;
   engine: string;
   resume: boolean;
+  force: boolean;
   skip_bad: boolean;
   quiet: boolean;
 }
@@ -63,6 +64,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('seed', { type: 'number', default: TRAIN_DEFAULTS.seed })
       .option('engine', { choices: ['auto', ...ENGINE_NAMES], default: 'auto', describe: 'auto picks the fastest that loads: tfjs-node-gpu > tfjs-node > wasm > cpu' })
       .option('resume', { type: 'boolean', default: false, describe: 'continue from OUT/checkpoint.bin (same flags required)' })
+      .option('force', { type: 'boolean', default: false, describe: 'train into an --out folder that holds files train did not write (or /, or your home folder)' })
       .option('skip_bad', { type: 'boolean', default: false, describe: 'skip unreadable images with a warning instead of stopping' })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar or log lines' }),
   handler: async (a) => {
@@ -95,6 +97,6 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       engine: a.engine as 'auto',
       skipBad: a.skip_bad,
     });
-    await train(config, { resume: a.resume, quiet: a.quiet });
+    await train(config, { resume: a.resume, quiet: a.quiet, force: a.force });
   },
 };
