@@ -131,6 +131,8 @@ interface TensorInfo {
   dataType: number;
   /** Bytes the tensor's data fields hold in the file. */
   storedBytes: number;
+  /** Length of raw_data, when the data is stored there (it must then match dims × type size exactly). */
+  rawBytes?: number;
   external: Record<string, string> | null;
   /** Values, for small integer tensors (shape inputs). */
   values?: bigint[];
@@ -177,6 +179,7 @@ async function readTensor(pf: ProtoFile, start: number, end: number): Promise<Te
     else if (f.field === 9 && f.wire === 2) {
       raw = [f.start, f.end];
       t.storedBytes += f.end - f.start;
+      t.rawBytes = f.end - f.start;
     } else if (f.field === 7 && f.wire === 2 && f.end - f.start <= SMALL_TENSOR * 10) {
       int64 = await pf.bytes(f.start, f.end);
       t.storedBytes += f.end - f.start;
@@ -327,8 +330,8 @@ export async function checkModelPolicy(modelFile: string, o: ModelPolicyOptions)
         if (!(offset >= 0 && length >= 0 && offset + length <= size)) throw new UserError(`model ${modelFile} is invalid: ${where} reads bytes ${offset}..${offset + length} of '${loc}', which has ${size}`);
         if (bytes !== 0 && length !== bytes) throw new UserError(`model ${modelFile} is invalid: ${where} declares ${bytes} bytes but its external data has ${length}`);
         footprint.externalBytes += length;
-      } else if (t.storedBytes > 0 && bytes !== 0 && t.dataType !== 8 && bytes > t.storedBytes * 8) {
-        // Packed varint fields can be shorter than the data they decode to (at most 8× for int64 zeros), never longer.
+      } else if (t.rawBytes !== undefined && t.dataType !== 8 ? t.rawBytes !== bytes : t.storedBytes > 0 && bytes > t.storedBytes * 8) {
+        // Packed varint fields can be shorter than the data they decode to (at most 8×, for int64 zeros).
         throw new UserError(`model ${modelFile} is invalid: ${where} declares ${formatBytes(bytes)} but holds ${formatBytes(t.storedBytes)}`);
       }
       footprint.tensorBytes += bytes;
