@@ -215,7 +215,7 @@ function elements(dims: readonly bigint[]): number | undefined {
 
 export interface ModelFootprint {
   fileBytes: number;
-  /** Declared bytes of every tensor in the file (initializers and Constant nodes). */
+  /** Declared bytes of the tensors stored in the file (initializers and Constant nodes). */
   tensorBytes: number;
   /** Bytes read from external-data files. */
   externalBytes: number;
@@ -333,8 +333,7 @@ export async function checkModelPolicy(modelFile: string, o: ModelPolicyOptions)
       } else if (t.rawBytes !== undefined && t.dataType !== 8 ? t.rawBytes !== bytes : t.storedBytes > 0 && bytes > t.storedBytes * 8) {
         // Packed varint fields can be shorter than the data they decode to (at most 8×, for int64 zeros).
         throw new UserError(`model ${modelFile} is invalid: ${where} declares ${formatBytes(bytes)} but holds ${formatBytes(t.storedBytes)}`);
-      }
-      footprint.tensorBytes += bytes;
+      } else footprint.tensorBytes += bytes;
       if (footprint.tensorBytes + footprint.externalBytes > o.maxBytes) refuse(`its tensors total ${formatBytes(footprint.tensorBytes)} (external data ${formatBytes(footprint.externalBytes)})`);
       if (t.values) constants.set(t.name, t.values);
     };
