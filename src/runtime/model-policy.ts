@@ -358,6 +358,11 @@ export async function checkModelPolicy(modelFile: string, o: ModelPolicyOptions)
           await account(value, label);
           continue;
         }
+        const ints = node.attrs.get('value_ints')?.ints ?? (node.attrs.get('value_int')?.i !== undefined ? [node.attrs.get('value_int')!.i!] : undefined);
+        if (node.opType === 'Constant' && ints) {
+          constants.set(node.outputs[0] ?? '', ints);
+          continue;
+        }
         const n = constantOutputElements(node, constants);
         if (n === undefined) continue;
         const elemBytes = node.opType === 'ConstantOfShape' ? ELEMENT_BYTES[node.attrs.get('value')?.t?.dataType ?? 1] ?? 4 : 4;

@@ -105,6 +105,16 @@ describe('checkModelPolicy', () => {
     expect((await checkModelPolicy(constant, { maxBytes: 8 * MiB })).tensorBytes).toBe(4 * MiB);
     const expand = await model('expand.onnx', [{ name: 'e', opType: 'Expand', input: ['x', 'shape'], output: ['y'], attribute: [] }], [{ name: 'shape', dataType: ONNX_INT64, dims: [2], rawData: int64s([4096, 4096]) }]);
     await expect(checkModelPolicy(expand, { maxBytes: 32 * MiB })).rejects.toThrow(/node 'e' \(Expand\) would allocate 64\.0 MiB \(16777216 elements\)/);
+    // The shape may also come from a Constant node's value_ints.
+    const viaConstant = await model(
+      'const-ints.onnx',
+      [
+        { name: 'k', opType: 'Constant', input: [], output: ['shape'], attribute: [{ name: 'value_ints', type: 7, ints: [4096, 4096] }] },
+        { name: 'z', opType: 'ConstantOfShape', input: ['shape'], output: ['y'], attribute: [] },
+      ],
+      [],
+    );
+    await expect(checkModelPolicy(viaConstant, { maxBytes: 32 * MiB })).rejects.toThrow(/node 'z' \(ConstantOfShape\) would allocate 64\.0 MiB/);
   });
 
   it('refuses a tensor that declares more data than it holds', async () => {
