@@ -95,8 +95,11 @@ export async function listInputImages(dir: string, opts: { recursive?: boolean; 
         // stat follows links; lstat only when stat is impossible (so the entry's own kind is known).
         target = ent.isSymbolicLink() ? await fs.stat(childAbs) : ent.isDirectory() || ent.isFile() ? await fs.stat(childAbs) : await fs.lstat(childAbs);
       } catch (e) {
-        if (image || ent.isDirectory() || ent.isSymbolicLink()) {
-          if (image || opts.recursive) skipped.push({ file: childRel, reason: ent.isSymbolicLink() ? await linkFailure(fs, childAbs, e) : describeFsError(e) });
+        // An image name is always reported; with --recursive, so is a folder or a link loop (either may have held images).
+        // A dangling link named notes.txt is as irrelevant as notes.txt itself.
+        const loop = (e as NodeJS.ErrnoException).code === 'ELOOP';
+        if (image || (opts.recursive && (ent.isDirectory() || loop))) {
+          skipped.push({ file: childRel, reason: ent.isSymbolicLink() ? await linkFailure(fs, childAbs, e) : describeFsError(e) });
         }
         continue;
       }

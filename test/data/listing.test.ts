@@ -14,6 +14,9 @@ beforeAll(async () => {
   await fsp.symlink('..', path.join(root, 'in', 'sub', 'deeper', 'up'));
   await fsp.symlink('.', path.join(root, 'in', 'self'));
   await fsp.symlink('missing.txt', path.join(root, 'in', 'gone.txt'));
+  await fsp.symlink('missing', path.join(root, 'in', 'gone.png'));
+  await fsp.symlink('ring-b', path.join(root, 'in', 'ring-a'));
+  await fsp.symlink('ring-a', path.join(root, 'in', 'ring-b'));
 });
 
 afterAll(async () => {
@@ -24,15 +27,18 @@ describe('listInputImages', () => {
   it('lists each real folder once, reports every loop once, ignores hidden and non-image files', async () => {
     const r = await listInputImages(path.join(root, 'in'), { recursive: true });
     expect(r.files).toEqual(['a.png', 'sub/b.jpg', 'sub/deeper/c.png']);
-    expect(r.skipped.map((s) => s.file)).toEqual(['gone.txt', 'self/', 'sub/deeper/up/']);
-    expect(r.skipped[1]!.reason).toMatch(/folder loop: it is the input folder itself/);
-    expect(r.skipped[2]!.reason).toMatch(/folder loop: it is sub\/, already listed/);
-    expect(r.skipped[0]!.reason).toMatch(/dangling link/);
+    // A dangling link named gone.txt is ignored like any .txt; gone.png is reported.
+    expect(r.skipped.map((s) => s.file)).toEqual(['gone.png', 'ring-a', 'ring-b', 'self/', 'sub/deeper/up/']);
+    expect(r.skipped[0]!.reason).toMatch(/^dangling link \(its target missing does not exist\)$/);
+    expect(r.skipped[1]!.reason).toMatch(/^symlink loop/);
+    expect(r.skipped[3]!.reason).toMatch(/folder loop: it is the input folder itself/);
+    expect(r.skipped[4]!.reason).toMatch(/folder loop: it is sub\/, already listed/);
   });
 
-  it('without --recursive, folders and non-image links are not reported', async () => {
+  it('without --recursive, only image-named entries are reported (not folders or link loops)', async () => {
     const r = await listInputImages(path.join(root, 'in'));
-    expect(r).toEqual({ files: ['a.png'], skipped: [] });
+    expect(r.files).toEqual(['a.png']);
+    expect(r.skipped.map((s) => s.file)).toEqual(['gone.png']);
   });
 
   it('reports a subfolder it may not list as "permission denied" and goes on (simulated: the tests may run as root)', async () => {
