@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import Papa from 'papaparse';
 import { UserError } from '../util/errors.ts';
 import { exists, writeFileAtomic } from '../util/fs.ts';
-import { claimOutputFolder } from '../util/paths.ts';
+import { claimOutputFolder, resolveInside } from '../util/paths.ts';
 import { labelledGrid, linePlot, type Series, tile } from './draw.ts';
 import { datasetDir, isSynthetic, WORK_DIR, type ResolvedExperiment, type ResolvedRun, resolveExperiment, segmenterDir } from './resolve.ts';
 import { type ExperimentSummary, markdownFromCsv, markdownFromRows, summaryRows, toCsv, type VariantSummary } from './report.ts';
@@ -133,6 +133,17 @@ export function isResultsEntry(name: string, siblings: ReadonlySet<string>): boo
   return siblings.has(`${name}.csv`);
 }
 
+/**
+ * Every folder eval run writes is derived from --out; refuse (before any work) one that resolves,
+ * through a symlink already there, to somewhere outside it.
+ */
+async function checkDerivedInside(exp: ResolvedExperiment, out: string): Promise<void> {
+  const dirs = [path.join(out, WORK_DIR), path.join(out, exp.name), ...exp.runs.map((r) => workPath(out, r))];
+  if (isSynthetic(exp.dataset.spec)) dirs.push(datasetDir(out, exp.dataset));
+  if (exp.scorer.metric === 'fcn' && exp.scorer.segmenter === 'train') dirs.push(segmenterDir(out, exp.scorer));
+  for (const d of dirs) await resolveInside(out, path.relative(out, d), '--out');
+}
+
 /** Run (or resume) every stage of an experiment, then write its results files. */
 export async function runExperiment(o: RunExperimentOptions): Promise<ExperimentOutputs> {
   const log = o.log ?? defaultLog;
@@ -140,6 +151,7 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
   const spec = await readExperiment(o.file);
   const exp = resolveExperiment(spec, o.file, o.profile, o.only);
   await claimOutputFolder(out, { flag: '--out', command: 'eval run', force: o.force, recursive: true, isOwn: isResultsEntry, log });
+  await checkDerivedInside(exp, out);
   const cores = availableParallelism();
   const jobs = o.jobs ?? cores;
   if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`--jobs must be a positive integer (got ${o.jobs})`);

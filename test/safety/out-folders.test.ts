@@ -58,6 +58,12 @@ describe('eval run --out', () => {
     await fsp.writeFile(path.join(foreign, 'notes.txt'), 'mine');
     await expect(runExperiment({ file, profile: 'quick', out: foreign, log: () => {} })).rejects.toThrow(/already holds 1 file\(s\) eval run did not write \(e\.g\. notes\.txt\)/);
     await expect(runExperiment({ file, profile: 'quick', out: foreign, force: true, log: () => {} })).rejects.toThrow(/no test\/ split/);
+    // A symlink already in --out that leads elsewhere is refused before any work.
+    const linked = path.join(root, 'results-linked');
+    await fsp.mkdir(path.join(root, 'scratch'));
+    await fsp.mkdir(linked);
+    await fsp.symlink(path.join(root, 'scratch'), path.join(linked, '_work'));
+    await expect(runExperiment({ file, profile: 'quick', out: linked, log: () => {} })).rejects.toThrow(/^refusing to write \S+_work: it resolves \(through a symlink\) to \S+scratch, outside \S+results-linked$/);
   });
 
   it("recognises every entry of the repository's results/ folder as its own", () => {
