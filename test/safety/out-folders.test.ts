@@ -35,6 +35,14 @@ describe('train --out', () => {
     await expect(train(config(foreign), { quiet: true, force: true })).rejects.toThrow(/no-such-data/);
   });
 
+  it('refuses a run folder whose samples/ is a symlink leading out of it', async () => {
+    const dir = path.join(root, 'train-linked');
+    await fsp.mkdir(path.join(root, 'train-elsewhere'));
+    await fsp.mkdir(dir);
+    await fsp.symlink(path.join(root, 'train-elsewhere'), path.join(dir, 'samples'));
+    await expect(train(config(dir), { quiet: true })).rejects.toThrow(/it resolves \(through a symlink\) to \S+train-elsewhere/);
+  });
+
   it('accepts a run folder of its own (checkpoint, losses, samples, exported model) so --resume works', async () => {
     const own = path.join(root, 'train-own');
     await fsp.mkdir(path.join(own, 'samples'), { recursive: true });
