@@ -291,7 +291,14 @@ export function compareCodePoints(a: string, b: string): number {
  */
 export async function listImages(dir: string, opts: { recursive?: boolean } = {}): Promise<string[]> {
   const out: string[] = [];
+  // Real folders already listed (device:inode), so a symlink back up the tree is not followed again.
+  const visited = new Set<string>();
   const walk = async (rel: string): Promise<void> => {
+    const st = await fsp.stat(path.join(dir, rel)).catch(() => undefined);
+    if (st) {
+      if (visited.has(`${st.dev}:${st.ino}`)) return;
+      visited.add(`${st.dev}:${st.ino}`);
+    }
     let entries;
     try {
       entries = await fsp.readdir(path.join(dir, rel), { withFileTypes: true });

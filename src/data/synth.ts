@@ -13,6 +13,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { UserError, errorMessage } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/fs.ts';
+import { checkNotRootOrHome, resolveInside } from '../util/paths.ts';
 import { Rng } from '../util/rng.ts';
 import { LABEL_BY_ID, colorizeLabelIds } from './cityscapes.ts';
 import { type GrayImage, type RgbImage, writeImage, writeLabelImage } from './image.ts';
@@ -1111,6 +1112,7 @@ async function prepareOutputFolder(out: string, overwrite: boolean): Promise<voi
 export async function synthesizeDataset(opts: SynthOptions): Promise<SynthSummary> {
   const fractions = checkOptions(opts);
   const { out, count, size, seed } = opts;
+  await checkNotRootOrHome(out, '--out');
   await prepareOutputFolder(out, opts.overwrite ?? false);
   const counts = splitCounts(count, fractions);
   const splitOf = (i: number): keyof SynthSplits => (i < counts.train ? 'train' : i < counts.train + counts.val ? 'val' : 'test');
@@ -1126,9 +1128,9 @@ export async function synthesizeDataset(opts: SynthOptions): Promise<SynthSummar
     const hist = pixels[split];
     for (const l of scene.labelIds.data) hist[l]++;
     const job = Promise.all([
-      writeImage(path.join(out, split, `${id}.png`), concatAB(scene.photo, scene.labelColors), 'png'),
-      writeLabelImage(path.join(out, 'gtFine', split, `${id}_gtFine_labelIds.png`), scene.labelIds),
-      writeImage(path.join(out, 'leftImg8bit', split, `${id}_leftImg8bit.png`), scene.photo, 'png'),
+      resolveInside(out, path.join(split, `${id}.png`)).then((f) => writeImage(f, concatAB(scene.photo, scene.labelColors), 'png')),
+      resolveInside(out, path.join('gtFine', split, `${id}_gtFine_labelIds.png`)).then((f) => writeLabelImage(f, scene.labelIds)),
+      resolveInside(out, path.join('leftImg8bit', split, `${id}_leftImg8bit.png`)).then((f) => writeImage(f, scene.photo, 'png')),
     ]).then(() => {
       inFlight.delete(job);
       done++;
@@ -1159,6 +1161,6 @@ export async function synthesizeDataset(opts: SynthOptions): Promise<SynthSummar
       return { id, name: l.name, trainId: l.trainId, pixels: { train: pixels.train[id]!, val: pixels.val[id]!, test: pixels.test[id]! } };
     }),
   };
-  await writeFileAtomic(path.join(out, 'dataset.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  await writeFileAtomic(await resolveInside(out, 'dataset.json'), `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
 }

@@ -9,8 +9,9 @@ import * as path from 'node:path';
 import Papa from 'papaparse';
 import { UserError } from '../util/errors.ts';
 import { exists, writeFileAtomic } from '../util/fs.ts';
+import { claimOutputFolder, resolveInside } from '../util/paths.ts';
 import { labelledGrid } from './draw.ts';
-import { datasetDir, isSynthetic, type ResolvedExperiment, type ResolvedRun, resolveExperiment, segmenterDir } from './resolve.ts';
+import { datasetDir, isSynthetic, WORK_DIR, type ResolvedExperiment, type ResolvedRun, resolveExperiment, segmenterDir } from './resolve.ts';
 import { type ExperimentSummary, markdownFromCsv, markdownFromRows, summaryRows, toCsv, type VariantSummary } from './report.ts';
 import { runPool, type PoolTask } from './scheduler.ts';
 import { readExperiment, type FolderDataset, type SyntheticDataset } from './schema.ts';
@@ -42,6 +43,8 @@ export interface RunExperimentOptions {
   resume?: boolean;
   /** Parallel worker processes (default: every core). */
   jobs?: number;
+  /** Write into an --out folder holding files eval run did not write. */
+  force?: boolean;
   log?: (line: string) => void;
 }
 
@@ -119,12 +122,36 @@ function runLabel(exp: ResolvedExperiment, run: ResolvedRun): string {
   return exp.seeds.length > 1 && run.kind === 'generator' ? `${run.variant} s${run.seed}` : run.variant;
 }
 
+/**
+ * What eval run and results collect write into a results folder: _work/, and per experiment
+ * NAME.csv + NAME.md and the figure folder NAME/ (recognised by its NAME.csv beside it).
+ */
+export function isResultsEntry(name: string, siblings: ReadonlySet<string>): boolean {
+  if (name === WORK_DIR) return true;
+  const m = /^(.*)\.(csv|md)$/.exec(name);
+  if (m) return siblings.has(`${m[1]}.csv`) && siblings.has(`${m[1]}.md`);
+  return siblings.has(`${name}.csv`);
+}
+
+/**
+ * Every folder eval run writes is derived from --out; refuse (before any work) one that resolves,
+ * through a symlink already there, to somewhere outside it.
+ */
+async function checkDerivedInside(exp: ResolvedExperiment, out: string): Promise<void> {
+  const dirs = [path.join(out, WORK_DIR), path.join(out, exp.name), ...exp.runs.map((r) => workPath(out, r))];
+  if (isSynthetic(exp.dataset.spec)) dirs.push(datasetDir(out, exp.dataset));
+  if (exp.scorer.metric === 'fcn' && exp.scorer.segmenter === 'train') dirs.push(segmenterDir(out, exp.scorer));
+  for (const d of dirs) await resolveInside(out, path.relative(out, d), '--out');
+}
+
 /** Run (or resume) every stage of an experiment, then write its results files. */
 export async function runExperiment(o: RunExperimentOptions): Promise<ExperimentOutputs> {
   const log = o.log ?? defaultLog;
   const out = path.resolve(o.out);
   const spec = await readExperiment(o.file);
   const exp = resolveExperiment(spec, o.file, o.profile, o.only);
+  await claimOutputFolder(out, { flag: '--out', command: 'eval run', force: o.force, recursive: true, isOwn: isResultsEntry, log });
+  await checkDerivedInside(exp, out);
   const cores = availableParallelism();
   const jobs = o.jobs ?? cores;
   if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`--jobs must be a positive integer (got ${o.jobs})`);

@@ -358,6 +358,7 @@ function validate(ctx: Ctx, raw: unknown): ExperimentSpec {
 
 /** Parse and validate the text of an experiment file; `file` is used in every error. */
 export function parseExperiment(text: string, file: string): ExperimentSpec {
+  if (text.length > MAX_EXPERIMENT_BYTES) throw new UserError(`${file}: the experiment file is ${(text.length / 2 ** 20).toFixed(1)} MiB; experiment files are limited to 1 MiB`);
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, keepSourceTokens: true, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
@@ -366,17 +367,43 @@ export function parseExperiment(text: string, file: string): ExperimentSpec {
     throw new UserError(`${file}:${line}: not valid YAML: ${e.message.split('\n')[0]}`);
   }
   const ctx: Ctx = { file, loc: new Locator(doc.contents as YamlNode | null, lines) };
-  return validate(ctx, doc.toJS());
+  let value: unknown;
+  try {
+    // Bounded alias expansion: a "billion laughs" file would otherwise expand into gigabytes.
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    if (e instanceof ReferenceError && /alias/i.test(e.message)) {
+      const line = firstAliasLine(text, lines);
+      throw new UserError(`${file}:${line}: too many aliases: the file expands anchors more than ${MAX_ALIAS_COUNT} times (a YAML alias bomb?); write the values out instead`);
+    }
+    throw e;
+  }
+  return validate(ctx, value);
+}
+
+/** yaml's own guard: an anchor may be expanded at most this many times (its default, made explicit). */
+const MAX_ALIAS_COUNT = 100;
+
+/** Experiment files are a few KB; anything over this is not one (and would cost memory to parse). */
+export const MAX_EXPERIMENT_BYTES = 2 ** 20;
+
+function firstAliasLine(text: string, lines: LineCounter): number {
+  const m = /(^|[\s,[{:])\*[^\s,\]}]+/m.exec(text);
+  return m ? lines.linePos(m.index + m[1]!.length).line : 1;
 }
 
 /** Read and validate an experiment file. */
 export async function readExperiment(file: string): Promise<ExperimentSpec> {
-  const { readFile } = await import('node:fs/promises');
+  const { readFile, stat } = await import('node:fs/promises');
   let text: string;
   try {
+    const { size } = await stat(file);
+    if (size > MAX_EXPERIMENT_BYTES) throw new UserError(`${file}: the experiment file is ${(size / 2 ** 20).toFixed(1)} MiB; experiment files are limited to 1 MiB`);
     text = await readFile(file, 'utf8');
   } catch (e) {
+    if (e instanceof UserError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') throw new UserError(`${file}: cannot read the experiment file (permission denied)`);
     throw new UserError(`${file}: cannot read the experiment file (${code === 'ENOENT' ? 'no such file' : code ?? 'error'}); pass a path such as experiments/patch-size.yaml`);
   }
   return parseExperiment(text, file);

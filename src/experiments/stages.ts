@@ -13,6 +13,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { UserError, errorMessage } from '../util/errors.ts';
 import { exists, writeFileAtomic } from '../util/fs.ts';
+import { resolveInside } from '../util/paths.ts';
 import { hashOf } from './hash.ts';
 import type { ResolvedRun, ResolvedScorer } from './resolve.ts';
 
@@ -190,7 +191,7 @@ export async function materializeHalf(data: string, split: string, side: 'A' | '
   const files = await listImages(path.join(data, split));
   if (files.length === 0) throw new UserError(`no images in ${path.join(data, split)}: the test split to translate is empty`);
   for (const rel of files) {
-    const target = path.join(outDir, rel.replace(/\.[^./]+$/, '.png'));
+    const target = await resolveInside(outDir, rel.replace(/\.[^./]+$/, '.png'));
     if (await exists(target)) continue;
     const img = await prepareImage(path.join(data, split, rel), size, side);
     await writeFileAtomic(target, await encodeOutput(img.rgb, size, 'png'));
@@ -198,9 +199,19 @@ export async function materializeHalf(data: string, split: string, side: 'A' | '
   return outDir;
 }
 
-/** Where the real halves of the test split live at one size (shared by every run on that data). */
+/**
+ * Where the real halves of the test split live at one size (shared by every run on that data).
+ * The split comes from the experiment file and may be any relative path (`../other/test`): it only
+ * says where to read; the folder name here is a flattened, hashed form of it, always inside `out`.
+ */
 export function halfDir(out: string, datasetHash: string, split: string, side: 'A' | 'B', size: number): string {
-  return path.join(out, '_work', '_data', `halves-${datasetHash}`, `${split}-${side}-${size}`);
+  return path.join(out, '_work', '_data', `halves-${datasetHash}`, `${safeFolderName(split)}-${side}-${size}`);
+}
+
+/** One path component naming `p`: its safe characters, plus a hash when anything was changed. Pure. */
+export function safeFolderName(p: string): string {
+  const flat = p.replace(/[^A-Za-z0-9_.+-]+/g, '_').replace(/^[._]+|[._]+$/g, '') || 'split';
+  return flat === p ? p : `${flat.slice(0, 60)}-${hashOf({ split: p }).slice(0, 8)}`;
 }
 
 export function inputSide(direction: string): 'A' | 'B' {

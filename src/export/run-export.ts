@@ -5,6 +5,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../util/errors.ts';
 import { exists, writeFileAtomic } from '../util/fs.ts';
+import { resolveInside } from '../util/paths.ts';
 import { discriminatorArch, type DiscriminatorArch, type GeneratorArch, generatorArch } from '../nets/arch.ts';
 import { type CheckpointModel, networkParams, readCheckpoint, resolveCheckpointPath } from '../train/checkpoint.ts';
 import type { OnnxNormMode, ParamSource } from '../onnx/graph.ts';
@@ -100,7 +101,8 @@ export async function exportCheckpoint(o: ExportCheckpointOptions): Promise<Expo
   const spec = n.kind === 'G' ? generatorSpec(n.arch, n.params, meta) : discriminatorSpec(n.arch, n.params, meta);
   const bytes = exportConvNetOnnx(spec, { opset, norm, dropout: o.dropout ?? false, fp16: o.fp16 });
   await fsp.mkdir(path.dirname(path.resolve(out)), { recursive: true });
-  await writeFileAtomic(out, bytes);
+  // The file may not be a symlink that leads out of the folder it is named in.
+  await writeFileAtomic(await resolveInside(path.dirname(path.resolve(out)), path.basename(out), '--out'), bytes);
   log(`wrote ${out} (${(bytes.length / 2 ** 20).toFixed(1)} MiB, opset ${opset}, ${norm === 'instance' ? 'per-image (instance) statistics' : 'running statistics'}, dropout ${o.dropout ? 'on' : 'off'}${o.fp16 ? `, float16 weights, ${o.fp16 === 'compute' ? 'float16' : 'float32'} compute` : ''})`);
   const result: ExportCheckpointResult = { out, bytes: bytes.length };
   if (o.verify === false) return result;

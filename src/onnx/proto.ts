@@ -96,6 +96,8 @@ const SCHEMA = {
             name: { type: 'string', id: 8 },
             docString: { type: 'string', id: 12 },
             rawData: { type: 'bytes', id: 9 },
+            externalData: { rule: 'repeated', type: 'StringStringEntryProto', id: 13 },
+            dataLocation: { type: 'int32', id: 14 },
           },
           nested: {
             DataType: {
@@ -173,6 +175,9 @@ export interface OnnxTensor {
   dims: number[];
   dataType: number;
   rawData: Uint8Array;
+  /** With dataLocation 1 (EXTERNAL): location, offset, length of the data in a file beside the model. */
+  externalData?: { key: string; value: string }[];
+  dataLocation?: number;
 }
 
 /** A dimension is a fixed size or a symbolic name (dynamic). */

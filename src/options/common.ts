@@ -13,3 +13,10 @@ export const engine = opt.choice(ENGINE_CHOICES, {
   yaml: true,
 });
 export const seed = opt.int({ help: 'random seed (initial weights, data order, jitter, dropout)', default: 1, min: 0 });
+
+/** Write into an output folder that holds files the command did not write (or /, or the home folder). */
+export const force = opt.boolean({
+  help: 'write into an output folder that holds files this command did not write (or /, or your home folder)',
+  default: false,
+  scope: 'cli',
+});

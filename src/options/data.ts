@@ -1,6 +1,6 @@
 /** `pix2pix data synth`, `pix2pix data cityscapes` and `pix2pix eval run`. */
 import { opt } from './define.ts';
-import { json, quiet } from './common.ts';
+import { force, json, quiet } from './common.ts';
 
 export const SYNTH_OPTIONS = {
   out: opt.string({ help: 'output folder (must be empty or missing)', required: true }),
@@ -26,6 +26,7 @@ export const EVAL_RUN_OPTIONS = {
   out: opt.string({ help: 'results folder: <experiment>.csv/.md, figures, and _work/ (per-stage outputs)', default: 'results' }),
   only: opt.string({ help: 'run one variant (spread variants over machines, then `pix2pix results collect`)' }),
   resume: opt.boolean({ help: 'continue interrupted training runs from their last epoch checkpoint', default: false }),
+  force,
   jobs: opt.int({ help: 'variants trained at once in worker processes (default: number of cores)', min: 1 }),
   json: { ...json, help: 'print the results rows as one JSON object on stdout' },
 } as const;

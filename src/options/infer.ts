@@ -1,6 +1,6 @@
 /** `pix2pix infer`. */
 import { opt } from './define.ts';
-import { json, quiet } from './common.ts';
+import { force, json, quiet } from './common.ts';
 
 export const INFER_OPTIONS = {
   model: opt.string({ help: 'ONNX generator (from `pix2pix export`, or any pix2pix export: NCHW float in [-1,1])', required: true }),
@@ -16,6 +16,10 @@ export const INFER_OPTIONS = {
   skipExisting: opt.boolean({ help: 'leave outputs that already exist (resume an interrupted run)', default: false }),
   abSide: opt.choice(['A', 'B'], { help: 'inputs are aligned AB pairs: feed this half' }),
   shard: opt.string({ help: 'i/n: process the i-th (0-based) of n disjoint slices of the sorted file list, e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT' }),
+  force,
+  maxModelMemory: opt.string({
+    help: 'refuse models whose tensors or constant-shaped nodes need more than this, e.g. 8GiB (default: 4 GiB or half the RAM)',
+  }),
   quiet: { ...quiet, help: 'no progress bar or summary' },
   json: { ...json, help: 'print the summary as one JSON object on stdout' },
 } as const;

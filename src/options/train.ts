@@ -4,7 +4,7 @@
  * Aliases carry the PyTorch repo's names (junyanz/pytorch-CycleGAN-and-pix2pix) so its commands work.
  */
 import { type DefaultsOf, defaultsOf, opt, positive, type ValuesOf, type YamlOf } from './define.ts';
-import { engine, json, quiet, seed } from './common.ts';
+import { engine, force, json, quiet, seed } from './common.ts';
 
 export const LOSS_MODES = ['L1', 'GAN', 'cGAN', 'L1+GAN', 'L1+cGAN'] as const;
 export type LossMode = (typeof LOSS_MODES)[number];
@@ -91,6 +91,7 @@ export const TRAIN_OPTIONS = {
   sampleRows: opt.int({ help: 'rows in the per-epoch sample grid (samples/epoch_NNN.png)', default: 4, min: 0, yaml: true }),
   valLimit: opt.int({ help: 'val pairs scored each epoch for val L1 (0 = all)', default: 64, min: 0, yaml: true }),
   skipBad: opt.boolean({ help: 'skip unreadable images with a warning instead of stopping', default: false }),
+  force,
   resume: opt.boolean({ help: 'continue from OUT/checkpoint.bin (same settings required)', default: false, aliases: ['continue_train'], scope: 'cli' }),
   quiet,
   json: { ...json, help: 'write NDJSON progress events on stdout: start (with the config), step, epoch, checkpoint, done' },

@@ -3,9 +3,10 @@
  * pipeline (sharp). One pipeline per image means JPEG shrink-on-load and streaming for huge inputs,
  * and no full-resolution RGB copy in JS memory.
  */
-import { promises as fsp } from 'node:fs';
+import { constants as fsConstants, promises as fsp } from 'node:fs';
 import sharp, { type Sharp } from 'sharp';
 import { errorMessage } from '../util/errors.ts';
+import { describeFsError } from '../util/paths.ts';
 
 export type AbSide = 'A' | 'B';
 export type OutputFormat = 'png' | 'jpg' | 'webp';
@@ -36,9 +37,13 @@ function reason(e: unknown): string {
  */
 export async function prepareImage(file: string, size: number, abSide?: AbSide): Promise<PreparedImage> {
   const st = await fsp.stat(file).catch((e: unknown) => {
-    throw new UnreadableImage(errorMessage(e));
+    throw new UnreadableImage(describeFsError(e));
   });
   if (st.size === 0) throw new UnreadableImage('file is empty (0 bytes)');
+  // libvips would call an unreadable file "not a known format"; say why it cannot be read.
+  await fsp.access(file, fsConstants.R_OK).catch((e: unknown) => {
+    throw new UnreadableImage(describeFsError(e));
+  });
   // failOn 'error' rejects truncated pixel data; limitInputPixels off because huge scans are legitimate inputs.
   const open = (): Sharp => sharp(file, { failOn: 'error', limitInputPixels: false, autoOrient: true });
   try {

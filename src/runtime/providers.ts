@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { UserError, errorMessage } from '../util/errors.ts';
+import { UserError, errorMessage, isUserError } from '../util/errors.ts';
 
 export type ProviderName = 'cuda' | 'webgpu' | 'cpu';
 export type ProviderRequest = 'auto' | ProviderName;
@@ -57,7 +57,7 @@ export const PROVIDER_REGISTRY: readonly ProviderEntry[] = [
     name: 'cpu',
     auto: true,
     unavailable: () => undefined,
-    failure: (reason) => `the CPU execution provider failed (${reason}); is onnxruntime-node installed? run \`npm ci\``,
+    failure: (reason) => `the CPU execution provider failed (${reason})`,
   },
 ];
 
@@ -87,6 +87,8 @@ export async function chooseProvider<T>(request: ProviderRequest, probes: Provid
     try {
       return { value: await create(entry.name), provider: entry.name, skipped: [] };
     } catch (e) {
+      // `create` raises a UserError for a problem of the model itself, not of the provider.
+      if (isUserError(e)) throw e;
       throw new UserError(entry.failure(firstLine(e)));
     }
   }
@@ -101,7 +103,7 @@ export async function chooseProvider<T>(request: ProviderRequest, probes: Provid
     try {
       return { value: await create(entry.name), provider: entry.name, skipped };
     } catch (e) {
-      if (entry.name === 'cpu') throw new UserError(entry.failure(firstLine(e)));
+      if (entry.name === 'cpu') throw isUserError(e) ? e : new UserError(entry.failure(firstLine(e)));
       skipped.push(`${entry.name}: ${firstLine(e)}`);
     }
   }

@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { UserError, errorMessage } from '../util/errors.ts';
 import { readOnnxFileHeader } from './model-file.ts';
+import { checkModelPolicy, defaultMaxModelMemory } from './model-policy.ts';
 import { chooseProvider, type ProviderName, type ProviderProbes, type ProviderRequest, systemProbes } from './providers.ts';
 
 export type GraphOptimization = 'disabled' | 'basic' | 'extended' | 'all';
@@ -24,6 +25,8 @@ export interface OpenSessionOptions {
   warmup?: { batch: number; size: number };
   /** Machine probes (tests inject their own). */
   probes?: ProviderProbes;
+  /** Refuse models whose tensors or constant-shaped nodes need more bytes than this (default: defaultMaxModelMemory()). */
+  maxModelMemory?: number;
 }
 
 /** What the model expects, from its input shape, its metadata, or the pix2pix defaults. */
@@ -98,7 +101,13 @@ function tensorShape(m: InferenceSession.ValueMetadata | undefined): readonly (n
 
 export async function openSession(modelPath: string, opts: OpenSessionOptions = {}): Promise<ModelSession> {
   const header = await readOnnxFileHeader(modelPath);
-  const ort = await import('onnxruntime-node');
+  await checkModelPolicy(modelPath, { maxBytes: opts.maxModelMemory ?? defaultMaxModelMemory() });
+  let ort: typeof import('onnxruntime-node');
+  try {
+    ort = await import('onnxruntime-node');
+  } catch (e) {
+    throw new UserError(`cannot load onnxruntime-node (${errorMessage(e).split('\n')[0]}): is it installed? run \`npm ci\``);
+  }
   const threads = opts.threads ?? os.availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new UserError(`--threads must be a positive integer (got ${opts.threads})`);
   const base: InferenceSession.SessionOptions = {
@@ -113,8 +122,9 @@ export async function openSession(modelPath: string, opts: OpenSessionOptions = 
       return await ort.InferenceSession.create(modelPath, { ...base, executionProviders: [provider] });
     } catch (e) {
       // A model the runtime cannot parse fails on every provider: say so instead of blaming the provider.
+      // The CPU provider always exists once the module loaded, so its refusal is the model's problem.
       const msg = errorMessage(e);
-      if (/protobuf|parsing|Load model|INVALID_GRAPH|INVALID_PROTOBUF/i.test(msg)) throw new UserError(`cannot load model ${modelPath}: ${msg.split('\n')[0]}`);
+      if (provider === 'cpu' || /protobuf|parsing|Load model|INVALID_GRAPH|INVALID_PROTOBUF/i.test(msg)) throw new UserError(`onnxruntime cannot load model ${modelPath}: ${msg.split('\n')[0]!.slice(0, 300)}`);
       throw e;
     }
   });

@@ -7,13 +7,17 @@
  * so a killed run never leaves a truncated image; unreadable inputs are reported and skipped.
  */
 import * as path from 'node:path';
-import { listImages } from '../data/image.ts';
+import { listInputImages } from '../data/listing.ts';
 import { UserError } from '../util/errors.ts';
 import { exists, writeFileAtomic } from '../util/fs.ts';
+import { checkDisjointTrees, checkNotRootOrHome, claimOutputFolder, resolveInside } from '../util/paths.ts';
 import { ProgressBar } from '../util/progress.ts';
 import { type AbSide, encodeOutput, type OutputFormat, type PreparedImage, planarUnitToRgb, prepareImage, rgbToPlanarUnit, UnreadableImage } from './images.ts';
 import type { ProviderRequest } from './providers.ts';
+import { outputNames } from './output-names.ts';
 import { type ModelSession, openSession } from './session.ts';
+
+export { outputNames };
 
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['png', 'jpg', 'webp'];
 
@@ -40,6 +44,10 @@ export interface TranslateOptions {
   abSide?: AbSide;
   shard?: Shard;
   quiet?: boolean;
+  /** Write into an output folder that holds files infer did not write. */
+  force?: boolean;
+  /** Refuse models that may need more memory than this many bytes (see model-policy.ts). */
+  maxModelMemory?: number;
   /** Where the provider line and per-file failures go (default stderr unless quiet). */
   log?: (line: string) => void;
 }
@@ -79,24 +87,6 @@ export function shardSlice<T>(items: readonly T[], s: Shard): T[] {
   return items.slice(start, end);
 }
 
-/**
- * Output path (relative, '/'-separated) for each input: the same name with the new extension. When
- * two inputs would collide (a.png and a.jpg), each keeps its old extension in the name (a_png.png).
- * Computed over the whole sorted list, so every shard names files the same way.
- */
-export function outputNames(inputs: readonly string[], format: OutputFormat): Map<string, string> {
-  const stem = (rel: string): string => rel.slice(0, rel.length - path.posix.extname(rel).length);
-  const counts = new Map<string, number>();
-  for (const rel of inputs) counts.set(stem(rel), (counts.get(stem(rel)) ?? 0) + 1);
-  const out = new Map<string, string>();
-  for (const rel of inputs) {
-    const s = stem(rel);
-    const ext = path.posix.extname(rel).slice(1).toLowerCase();
-    out.set(rel, (counts.get(s)! > 1 ? `${s}_${ext}` : s) + `.${format}`);
-  }
-  return out;
-}
-
 interface Job {
   rel: string;
   outRel: string;
@@ -117,13 +107,19 @@ export async function translateFolder(o: TranslateOptions): Promise<TranslateRes
   const format = o.format ?? 'png';
   if (!OUTPUT_FORMATS.includes(format)) throw new UserError(`--format must be one of ${OUTPUT_FORMATS.join(', ')} (got '${format}')`);
   if (o.abSide !== undefined && o.abSide !== 'A' && o.abSide !== 'B') throw new UserError(`--ab-side must be A or B (got '${o.abSide}')`);
-  if (path.resolve(o.input) === path.resolve(o.output)) throw new UserError(`--output must differ from --input (${o.input}): outputs would overwrite the sources`);
+  await checkNotRootOrHome(o.output, '--output', o.force);
+  await checkDisjointTrees(o.input, o.output, { recursive: o.recursive ?? false });
 
-  const all = await listImages(o.input, { recursive: o.recursive ?? false });
+  const listed = await listInputImages(o.input, { recursive: o.recursive ?? false });
+  const all = listed.files;
   const names = outputNames(all, format);
   const mine = o.shard ? shardSlice(all, o.shard) : all;
+  // Entries the listing could not use are reported once, by the first shard.
+  const unusable = !o.shard || o.shard.index === 0 ? listed.skipped : [];
+  const ownTop = new Set([...names.values()].map((n) => n.split('/')[0]!));
+  await claimOutputFolder(o.output, { flag: '--output', command: 'infer', force: o.force, recursive: o.recursive, isOwn: (n) => ownTop.has(n), log });
 
-  const session = typeof o.model === 'string' ? await openSession(o.model, { provider: o.provider, threads: o.threads }) : o.model;
+  const session = typeof o.model === 'string' ? await openSession(o.model, { provider: o.provider, threads: o.threads, maxModelMemory: o.maxModelMemory }) : o.model;
   const ownSession = typeof o.model === 'string';
   try {
     const io = session.io;
@@ -146,6 +142,7 @@ export async function translateFolder(o: TranslateOptions): Promise<TranslateRes
       failed.push({ file, reason });
       log(`infer: skipped ${file}: ${reason}`);
     };
+    for (const u of unusable) fail(u.file, u.reason);
     const bar = new ProgressBar({ label: 'infer', total: jobs.length, unit: 'img', quiet: o.quiet });
     let translated = 0;
     let sessionSeconds = 0;
@@ -163,7 +160,7 @@ export async function translateFolder(o: TranslateOptions): Promise<TranslateRes
     const encode = (job: Job, rgb: Uint8Array, image: PreparedImage): void => {
       const target = path.join(o.output, job.outRel);
       const p = encodeOutput(rgb, size, format, o.keepSize ? { width: image.sourceWidth, height: image.sourceHeight } : undefined)
-        .then((bytes) => writeFileAtomic(target, bytes))
+        .then(async (bytes) => writeFileAtomic(await resolveInside(o.output, job.outRel), bytes))
         .then(
           () => {
             translated++;
@@ -208,7 +205,7 @@ export async function translateFolder(o: TranslateOptions): Promise<TranslateRes
     await Promise.all(pending);
     const seconds = (performance.now() - t0) / 1000;
     bar.finish(`${translated} translated, ${skipped} skipped, ${failed.length} failed`);
-    return { total: mine.length, translated, skipped, failed, seconds, sessionSeconds, provider: session.provider, size };
+    return { total: mine.length + unusable.length, translated, skipped, failed, seconds, sessionSeconds, provider: session.provider, size };
   } finally {
     if (ownSession) await session.close();
   }

@@ -14,6 +14,7 @@ import { openPairedDataset, type PairedDataset } from '../data/dataset.ts';
 import { writeImage, fromUnitRange, type RgbImage } from '../data/image.ts';
 import { UserError } from '../util/errors.ts';
 import { exists, writeFileAtomic } from '../util/fs.ts';
+import { claimOutputFolder, resolveInside } from '../util/paths.ts';
 import { ProgressBar } from '../util/progress.ts';
 import { Rng, type RngState } from '../util/rng.ts';
 import { Adam } from './adam.ts';
@@ -86,7 +87,13 @@ export interface TrainHooks {
   onEpoch?: (row: EpochRow) => void | Promise<void>;
   /** Progress events, in order: start, step…, epoch, checkpoint (per epoch), done. */
   onEvent?: (e: TrainEvent) => void;
+  /** Train into an --out folder that holds files train did not write (or /, or the home folder). */
+  force?: boolean;
 }
+
+/** What `train` (and `export` beside it) writes into a run folder: anything else there is someone else's. */
+const RUN_FOLDER_FILES = new Set([CHECKPOINT_FILE, 'config.json', 'losses.csv', 'samples', 'model.onnx', 'model_D.onnx']);
+
 
 function toBatch(items: Float32Array[], size: number): tf.Tensor4D {
   const buf = new Float32Array(items.length * size * size * 3);
@@ -184,6 +191,9 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
   const dArch = dOpts ? discriminatorArch(dOpts) : null;
   if (dArch) discriminatorOutputSide(dArch, c.size);
 
+  await claimOutputFolder(c.out, { flag: '--out', command: 'train', force: hooks.force, recursive: true, isOwn: (n) => RUN_FOLDER_FILES.has(n) || /\.onnx(\.json)?$/.test(n), log });
+  // Everything train writes is one of these names in --out; none may lead elsewhere through a symlink.
+  for (const name of [CHECKPOINT_FILE, 'config.json', 'losses.csv', 'samples']) await resolveInside(c.out, name, '--out');
   const ckptFile = path.join(c.out, CHECKPOINT_FILE);
   const resuming = await exists(ckptFile);
   if (resuming && !hooks.resume) throw new UserError(`${c.out} already holds a checkpoint: pass --resume to continue it, or choose another --out`);

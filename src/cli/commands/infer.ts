@@ -12,9 +12,10 @@ export const inferCommand: CommandModule = {
         'Unreadable files are reported and skipped (exit status 1 if any failed).',
     ),
   handler: async (argv) => {
-    const { json, shard, ...a } = readArgs(INFER_OPTIONS, argv);
+    const { json, shard, maxModelMemory, ...a } = readArgs(INFER_OPTIONS, argv);
     const { translateFolder, parseShard } = await import('../../runtime/translate.ts');
-    const r = await translateFolder({ ...a, shard: shard !== undefined ? parseShard(shard) : undefined });
+    const { parseMaxModelMemory } = await import('../../runtime/model-policy.ts');
+    const r = await translateFolder({ ...a, shard: shard !== undefined ? parseShard(shard) : undefined, maxModelMemory: parseMaxModelMemory(maxModelMemory) });
     const rate = r.translated / Math.max(r.seconds, 1e-9);
     if (json) {
       const summary = { total: r.total, translated: r.translated, skipped: r.skipped, failed: r.failed, seconds: r.seconds, sessionSeconds: r.sessionSeconds, imagesPerSecond: rate, provider: r.provider, size: r.size, output: a.output };
