@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { UserError, errorMessage } from '../util/errors.ts';
 import { readOnnxFileHeader } from './model-file.ts';
+import { sizeMultipleFromGraph } from './model-graph.ts';
 import { chooseProvider, type ProviderName, type ProviderProbes, type ProviderRequest, systemProbes } from './providers.ts';
 
 export type GraphOptimization = 'disabled' | 'basic' | 'extended' | 'all';
@@ -35,8 +36,9 @@ export interface ModelIO {
   sizeSource: 'input shape' | 'metadata' | 'default';
   /** True when the input's H and W are fixed by the model. */
   staticSize: boolean;
-  /** Inputs must be multiples of this (from metadata; 1 if unknown). */
+  /** Inputs must be multiples of this (2^depth: from metadata, else from the graph's strides, else 1). */
   sizeMultiple: number;
+  sizeMultipleSource: 'metadata' | 'graph' | 'default';
   /** Fixed batch size, if the model has one. */
   fixedBatch?: number;
 }
@@ -88,6 +90,7 @@ export function describeModelIO(
     sizeSource,
     staticSize: h !== undefined && w !== undefined,
     sizeMultiple: Number.isInteger(multiple) && multiple > 0 ? multiple : 1,
+    sizeMultipleSource: Number.isInteger(multiple) && multiple > 0 ? 'metadata' : 'default',
     fixedBatch: dim(input?.shape, 0),
   };
 }
@@ -123,6 +126,11 @@ export async function openSession(modelPath: string, opts: OpenSessionOptions = 
   const outputName = session.outputNames[0];
   if (!inputName || !outputName) throw new UserError(`model ${modelPath} has no inputs or outputs`);
   const io = describeModelIO({ shape: tensorShape(session.inputMetadata[0]) }, { shape: tensorShape(session.outputMetadata[0]) }, header.metadata);
+  if (io.sizeMultipleSource === 'default' && !io.staticSize) {
+    // A foreign export (e.g. PyTorch's) without our metadata: the graph's strides say what it takes.
+    const fromGraph = await sizeMultipleFromGraph(modelPath);
+    if (fromGraph !== undefined) Object.assign(io, { sizeMultiple: fromGraph, sizeMultipleSource: 'graph' });
+  }
 
   const run = async (data: Float32Array, dims: readonly number[]): Promise<{ data: Float32Array; dims: readonly number[] }> => {
     const feeds: Record<string, Tensor> = { [inputName]: new ort.Tensor('float32', data, dims) };

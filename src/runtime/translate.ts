@@ -9,11 +9,17 @@
 import * as path from 'node:path';
 import { listImages } from '../data/image.ts';
 import { UserError } from '../util/errors.ts';
-import { exists, writeFileAtomic } from '../util/fs.ts';
+import { writeFileAtomic } from '../util/fs.ts';
 import { ProgressBar } from '../util/progress.ts';
-import { type AbSide, encodeOutput, type OutputFormat, type PreparedImage, planarUnitToRgb, prepareImage, rgbToPlanarUnit, UnreadableImage } from './images.ts';
+import { encodeRgb, type OutputFormat, type PreparedImage, prepareImage, UnreadableImage, type AbSide } from './images.ts';
+import type { RgbView } from './native-size.ts';
 import type { ProviderRequest } from './providers.ts';
 import { type ModelSession, openSession } from './session.ts';
+import { describeSizeMode, resolveSizeMode } from './size-mode.ts';
+import type { TileBlend } from './tiles.ts';
+import { type ImageWork, type Piece, ShapeBatcher, tiledImageWork, wholeImageWork } from './work.ts';
+import { outputsExist, writeGallery, writeTriplet } from './gallery-files.ts';
+import { tripletCollision } from './gallery.ts';
 
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['png', 'jpg', 'webp'];
 
@@ -30,10 +36,23 @@ export interface TranslateOptions {
   batchSize?: number;
   provider?: ProviderRequest;
   threads?: number;
-  /** Model input side (default: from the model, else 256). */
-  size?: number;
-  /** Resize each output back to its source's size (default: the model's size). */
+  /**
+   * Model input side: 'native' (default for models whose H and W are free) runs each image at its
+   * own size, reflect-padded to the model's multiple and cropped back; a number resizes to N×N.
+   */
+  size?: number | 'native';
+  /** With --size N: resize each output back to its source's size. */
   keepSize?: boolean;
+  /** Native size only: translate images larger than this in overlapping tile×tile pieces. */
+  tile?: number;
+  /** Overlap between neighbouring tiles (default tile/4). */
+  overlap?: number;
+  /** How tiles are blended: 'cosine' (default) or 'none' (hard cut mid-overlap, to show the seams). */
+  tileBlend?: TileBlend;
+  /** Write index.html (paged) beside the outputs; implies saveTriplets. */
+  html?: boolean;
+  /** Also write NAME_input.EXT (and NAME_target.EXT for AB pairs) beside each output NAME.EXT. */
+  saveTriplets?: boolean;
   format?: OutputFormat;
   recursive?: boolean;
   skipExisting?: boolean;
@@ -54,7 +73,7 @@ export interface TranslateResult {
   /** Time inside session.run, for comparing with end-to-end throughput. */
   sessionSeconds: number;
   provider: string;
-  size: number;
+  size: number | 'native';
 }
 
 /** Parse `i/n` (0-based i) as given to --shard. */
@@ -113,15 +132,21 @@ export async function translateFolder(o: TranslateOptions): Promise<TranslateRes
   const log = o.log ?? (o.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`));
   const batchSize = o.batchSize ?? 4;
   checkPositiveInt(batchSize, '--batch-size');
-  checkPositiveInt(o.size, '--size');
+  if (o.size !== 'native') checkPositiveInt(o.size, '--size');
   const format = o.format ?? 'png';
   if (!OUTPUT_FORMATS.includes(format)) throw new UserError(`--format must be one of ${OUTPUT_FORMATS.join(', ')} (got '${format}')`);
   if (o.abSide !== undefined && o.abSide !== 'A' && o.abSide !== 'B') throw new UserError(`--ab-side must be A or B (got '${o.abSide}')`);
   if (path.resolve(o.input) === path.resolve(o.output)) throw new UserError(`--output must differ from --input (${o.input}): outputs would overwrite the sources`);
+  if (o.html && o.shard) throw new UserError('--html with --shard: each shard would overwrite the pages; after all shards finish, run once more with --skip-existing --html (no --shard) to write the gallery');
 
   const all = await listImages(o.input, { recursive: o.recursive ?? false });
   const names = outputNames(all, format);
   const mine = o.shard ? shardSlice(all, o.shard) : all;
+  const triplets = Boolean(o.saveTriplets || o.html);
+  if (triplets) {
+    const clash = tripletCollision(names.values(), o.abSide !== undefined);
+    if (clash) throw new UserError(`--save-triplets/--html would write ${clash.name} for ${clash.owner}, which is another input's output: rename one of them`);
+  }
 
   const session = typeof o.model === 'string' ? await openSession(o.model, { provider: o.provider, threads: o.threads }) : o.model;
   const ownSession = typeof o.model === 'string';
@@ -129,16 +154,14 @@ export async function translateFolder(o: TranslateOptions): Promise<TranslateRes
     const io = session.io;
     if (io.inputChannels !== 3) throw new UserError(`the model takes ${io.inputChannels} input channels; infer feeds RGB images (3 channels)`);
     if (io.outputChannels !== 3 && io.outputChannels !== 1) throw new UserError(`the model outputs ${io.outputChannels} channels; infer writes RGB or gray images (3 or 1)`);
-    const size = o.size ?? io.size;
-    if (io.staticSize && size !== io.size) throw new UserError(`--size ${size} does not fit this model: its input is fixed at ${io.size}×${io.size}`);
-    if (size % io.sizeMultiple !== 0) throw new UserError(`--size ${size} does not fit this model: sides must be multiples of ${io.sizeMultiple}`);
-    log(`infer: ${mine.length} image(s)${o.shard ? ` (shard ${o.shard.index}/${o.shard.count} of ${all.length})` : ''}, provider ${session.provider}${session.skippedProviders.length ? ` (skipped ${session.skippedProviders.join('; ')})` : ''}, ${session.threads} thread(s), ${size}×${size} (${o.size ? '--size' : io.sizeSource}), batch ${io.fixedBatch ?? batchSize}`);
+    const mode = resolveSizeMode({ size: o.size, tile: o.tile, overlap: o.overlap }, io);
+    log(`infer: ${mine.length} image(s)${o.shard ? ` (shard ${o.shard.index}/${o.shard.count} of ${all.length})` : ''}, provider ${session.provider}${session.skippedProviders.length ? ` (skipped ${session.skippedProviders.join('; ')})` : ''}, ${session.threads} thread(s), ${describeSizeMode(mode, io)}, batch ${io.fixedBatch ?? batchSize}`);
 
     const jobs: Job[] = [];
     let skipped = 0;
     for (const rel of mine) {
       const outRel = names.get(rel)!;
-      if (o.skipExisting && (await exists(path.join(o.output, outRel)))) skipped++;
+      if (o.skipExisting && (await outputsExist(o.output, outRel, triplets, o.abSide !== undefined))) skipped++;
       else jobs.push({ rel, outRel });
     }
     const failed: { file: string; reason: string }[] = [];
@@ -149,21 +172,23 @@ export async function translateFolder(o: TranslateOptions): Promise<TranslateRes
     const bar = new ProgressBar({ label: 'infer', total: jobs.length, unit: 'img', quiet: o.quiet });
     let translated = 0;
     let sessionSeconds = 0;
+    const outC = io.outputChannels;
+    const prepareSize = mode.kind === 'square' ? mode.size : 'native';
 
     const load = (job: Job): Promise<Loaded> =>
-      prepareImage(path.join(o.input, job.rel), size, o.abSide).then(
+      prepareImage(path.join(o.input, job.rel), prepareSize, o.abSide).then(
         (image) => ({ job, image }),
         (e: unknown) => ({ job, error: e instanceof UnreadableImage ? e.message : String(e) }),
       );
     const perRun = io.fixedBatch ?? batchSize;
-    const batches: Job[][] = [];
-    for (let i = 0; i < jobs.length; i += perRun) batches.push(jobs.slice(i, i + perRun));
 
     const pending = new Set<Promise<void>>();
-    const encode = (job: Job, rgb: Uint8Array, image: PreparedImage): void => {
+    const encode = (job: Job, image: PreparedImage, result: RgbView): void => {
       const target = path.join(o.output, job.outRel);
-      const p = encodeOutput(rgb, size, format, o.keepSize ? { width: image.sourceWidth, height: image.sourceHeight } : undefined)
-        .then((bytes) => writeFileAtomic(target, bytes))
+      const resizeTo = mode.kind === 'square' && o.keepSize ? { width: image.sourceWidth, height: image.sourceHeight } : undefined;
+      const writes = [encodeRgb(result, format, resizeTo).then((bytes) => writeFileAtomic(target, bytes))];
+      if (triplets) writes.push(writeTriplet(o.input, o.output, job, image, prepareSize, format, resizeTo, o.abSide));
+      const p = Promise.all(writes)
         .then(
           () => {
             translated++;
@@ -178,37 +203,69 @@ export async function translateFolder(o: TranslateOptions): Promise<TranslateRes
       pending.add(p);
     };
 
-    const pixels = size * size;
-    let next: Promise<Loaded[]> | undefined = batches.length ? Promise.all(batches[0]!.map(load)) : undefined;
-    for (let b = 0; b < batches.length; b++) {
-      const loaded = await next!;
-      // Queue the next batch's decodes before run() occupies the JS thread.
-      next = b + 1 < batches.length ? Promise.all(batches[b + 1]!.map(load)) : undefined;
-      const ok: { job: Job; image: PreparedImage }[] = [];
-      for (const l of loaded) {
+    const makeWork = (image: PreparedImage): ImageWork => {
+      if (mode.kind === 'square') return wholeImageWork(image, 1);
+      if (mode.tile !== undefined && (image.width > mode.tile || image.height > mode.tile)) return tiledImageWork(image, mode.multiple, mode.tile, mode.overlap, outC, o.tileBlend);
+      return wholeImageWork(image, mode.multiple);
+    };
+    const owners = new Map<ImageWork, Extract<Loaded, { image: PreparedImage }>>();
+    const runBatch = async (pieces: Piece<ImageWork>[]): Promise<void> => {
+      const { height, width } = pieces[0]!.work;
+      const plane = height * width;
+      // A fixed-batch model gets zero padding; a dynamic one gets exactly the pieces we have.
+      const n = io.fixedBatch ?? pieces.length;
+      const input = new Float32Array(n * 3 * plane);
+      pieces.forEach((p, i) => p.work.fill(p.k, input, i * 3 * plane));
+      const ts = performance.now();
+      const out = await session.run(input, [n, 3, height, width]);
+      sessionSeconds += (performance.now() - ts) / 1000;
+      if (out.dims[2] !== height || out.dims[3] !== width) throw new UserError(`the model returned ${out.dims.join('×')} for a ${height}×${width} input; infer needs an image-to-image model with output the size of its input`);
+      pieces.forEach((p, i) => {
+        p.work.accept(p.k, out.data, i * outC * plane, outC);
+        if (p.work.complete) {
+          const owner = owners.get(p.work)!;
+          owners.delete(p.work);
+          encode(owner.job, owner.image, p.work.result());
+        }
+      });
+      // Keep memory bounded if encoding falls behind inference.
+      while (pending.size > 2 * perRun) await Promise.race(pending);
+    };
+
+    // Decodes run ahead of inference by one batch; pieces wait in shape groups until a group fills a
+    // batch, or too many images are open (sizes that rarely repeat), or the decodes run out.
+    const batcher = new ShapeBatcher<ImageWork>();
+    const inflight: Promise<Loaded>[] = [];
+    let nextJob = 0;
+    const refill = (): void => {
+      while (inflight.length < perRun && nextJob < jobs.length) inflight.push(load(jobs[nextJob++]!));
+    };
+    refill();
+    const maxOpen = 2 * perRun;
+    while (inflight.length > 0 || batcher.size > 0) {
+      if (inflight.length > 0) {
+        const l = await inflight.shift()!;
+        refill();
         if ('error' in l) {
           fail(l.job.rel, l.error);
           bar.tick(1);
-        } else ok.push(l);
+        } else {
+          const work = makeWork(l.image);
+          owners.set(work, l);
+          for (let k = 0; k < work.pieces; k++) batcher.add({ work, k, owner: work });
+        }
       }
-      if (ok.length === 0) continue;
-      // A fixed-batch model gets zero padding; a dynamic one gets exactly the images we have.
-      const n = io.fixedBatch ?? ok.length;
-      const input = new Float32Array(n * 3 * pixels);
-      ok.forEach((l, i) => rgbToPlanarUnit(l.image.rgb, pixels, input, i * 3 * pixels));
-      const ts = performance.now();
-      const out = await session.run(input, [n, 3, size, size]);
-      sessionSeconds += (performance.now() - ts) / 1000;
-      const outC = io.outputChannels;
-      if (out.dims[2] !== size || out.dims[3] !== size) throw new UserError(`the model returned ${out.dims.join('×')} for a ${size}×${size} input; infer needs an image-to-image model with output the size of its input`);
-      ok.forEach((l, i) => encode(l.job, planarUnitToRgb(out.data, i * outC * pixels, outC, pixels), l.image));
-      // Keep memory bounded if encoding falls behind inference.
-      while (pending.size > 2 * perRun) await Promise.race(pending);
+      for (;;) {
+        const batch = batcher.take(perRun, inflight.length === 0 || owners.size > maxOpen);
+        if (!batch) break;
+        await runBatch(batch);
+      }
     }
     await Promise.all(pending);
+    if (o.html) await writeGallery(o.output, mine, names, o.abSide !== undefined, o.input);
     const seconds = (performance.now() - t0) / 1000;
     bar.finish(`${translated} translated, ${skipped} skipped, ${failed.length} failed`);
-    return { total: mine.length, translated, skipped, failed, seconds, sessionSeconds, provider: session.provider, size };
+    return { total: mine.length, translated, skipped, failed, seconds, sessionSeconds, provider: session.provider, size: mode.kind === 'square' ? mode.size : 'native' };
   } finally {
     if (ownSession) await session.close();
   }

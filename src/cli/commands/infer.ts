@@ -7,8 +7,12 @@ interface InferArgs {
   'batch-size': number;
   provider: string;
   threads?: number;
-  size?: number;
+  size?: string;
   'keep-size': boolean;
+  tile?: number;
+  overlap?: number;
+  html: boolean;
+  'save-triplets': boolean;
   format: string;
   recursive: boolean;
   'skip-existing': boolean;
@@ -24,7 +28,8 @@ export const inferCommand: CommandModule<object, InferArgs> = {
     y
       .usage(
         '$0 infer --model M.onnx --input DIR --output DIR [options]\n\n' +
-          'Each image is resized to the model side, translated, and written to OUTPUT under the same name.\n' +
+          'Each image is translated at its own size (reflect-padded to the model\'s multiple of 2^depth, cropped back),\n' +
+          'or resized to N×N with --size N, and written to OUTPUT under the same name.\n' +
           'Unreadable files are reported and skipped (exit status 1 if any failed).',
       )
       .option('model', { type: 'string', demandOption: true, describe: 'ONNX generator (from `pix2pix export`, or any pix2pix export: NCHW float in [-1,1])' })
@@ -33,8 +38,12 @@ export const inferCommand: CommandModule<object, InferArgs> = {
       .option('batch-size', { type: 'number', default: 4, describe: 'images per session run' })
       .option('provider', { choices: ['auto', 'cuda', 'webgpu', 'cpu'], default: 'auto', describe: 'execution provider; auto = CUDA when installed and a GPU is present, else CPU' })
       .option('threads', { type: 'number', describe: 'intra-op threads (default: all cores)' })
-      .option('size', { type: 'number', describe: 'model input side (default: from the model metadata, else 256)' })
-      .option('keep-size', { type: 'boolean', default: false, describe: "resize each output back to its source's size" })
+      .option('size', { type: 'string', describe: "'native' (default for models with free H and W): each image at its own size; N: resize to N×N (default for fixed-size models)" })
+      .option('keep-size', { type: 'boolean', default: false, describe: "with --size N: resize each output back to its source's size" })
+      .option('tile', { type: 'number', describe: 'translate images larger than N×N in overlapping N×N tiles, blended (N a multiple of 2^depth); deep nets see each tile alone: see docs/infer.md' })
+      .option('overlap', { type: 'number', describe: 'pixels shared by neighbouring tiles (default tile/4)' })
+      .option('html', { type: 'boolean', default: false, describe: 'write index.html (50 rows a page) with input | output (| target for AB pairs); implies --save-triplets' })
+      .option('save-triplets', { type: 'boolean', default: false, describe: 'also write NAME_input.EXT (and NAME_target.EXT with --ab-side) beside each output' })
       .option('format', { choices: ['png', 'jpg', 'webp'], default: 'png' })
       .option('recursive', { type: 'boolean', default: false, describe: 'include subfolders and mirror the tree in OUTPUT' })
       .option('skip-existing', { type: 'boolean', default: false, describe: 'leave outputs that already exist (resume an interrupted run)' })
@@ -43,6 +52,7 @@ export const inferCommand: CommandModule<object, InferArgs> = {
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar or summary' }),
   handler: async (a) => {
     const { translateFolder, parseShard } = await import('../../runtime/translate.ts');
+    const { parseSizeFlag } = await import('../../runtime/size-mode.ts');
     const r = await translateFolder({
       model: a.model,
       input: a.input,
@@ -50,8 +60,12 @@ export const inferCommand: CommandModule<object, InferArgs> = {
       batchSize: a['batch-size'],
       provider: a.provider as 'auto' | 'cuda' | 'webgpu' | 'cpu',
       threads: a.threads,
-      size: a.size,
+      size: parseSizeFlag(a.size),
       keepSize: a['keep-size'],
+      tile: a.tile,
+      overlap: a.overlap,
+      html: a.html,
+      saveTriplets: a['save-triplets'],
       format: a.format as 'png' | 'jpg' | 'webp',
       recursive: a.recursive,
       skipExisting: a['skip-existing'],
