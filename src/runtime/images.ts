@@ -21,6 +21,17 @@ export interface PreparedImage {
   sourceHeight: number;
 }
 
+/**
+ * Set libvips's threads per operation; returns the previous value. infer runs one thread per
+ * decode/encode: it already runs several at once on libuv's pool, and more threads would only take
+ * cores from onnxruntime's intra-op threads.
+ */
+export function setVipsThreads(n: number): number {
+  const before = sharp.concurrency();
+  sharp.concurrency(n);
+  return before;
+}
+
 /** Why a file cannot be used, as one short line. */
 export class UnreadableImage extends Error {}
 

@@ -16,6 +16,12 @@ export interface OpenSessionOptions {
   provider?: ProviderRequest;
   /** Intra-op threads (default: every core; ONNX conv kernels scale well and inference is the bottleneck). */
   threads?: number;
+  /**
+   * Let idle intra-op threads spin-wait for the next parallel section (onnxruntime's default). Off
+   * (the default here), they sleep, leaving their core to image decoding and encoding between and
+   * during runs.
+   */
+  spinning?: boolean;
   /** Default 'all': constant folding, Conv fusions and the NCHWc layout transform for CPU convs. */
   graphOptimization?: GraphOptimization;
   /**
@@ -110,6 +116,7 @@ export async function openSession(modelPath: string, opts: OpenSessionOptions = 
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: opts.graphOptimization ?? 'all',
+    extra: { session: { intra_op: { allow_spinning: opts.spinning === true ? '1' : '0' } } },
   };
   const choice = await chooseProvider(opts.provider ?? 'auto', opts.probes ?? systemProbes, async (provider) => {
     try {

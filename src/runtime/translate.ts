@@ -11,7 +11,7 @@ import { listImages } from '../data/image.ts';
 import { UserError } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/fs.ts';
 import { ProgressBar } from '../util/progress.ts';
-import { encodeRgb, type OutputFormat, type PreparedImage, prepareImage, UnreadableImage, type AbSide } from './images.ts';
+import { type AbSide, encodeRgb, type OutputFormat, type PreparedImage, prepareImage, setVipsThreads, UnreadableImage } from './images.ts';
 import type { RgbView } from './native-size.ts';
 import type { ProviderRequest } from './providers.ts';
 import { type ModelSession, openSession } from './session.ts';
@@ -72,6 +72,12 @@ export interface TranslateResult {
   seconds: number;
   /** Time inside session.run, for comparing with end-to-end throughput. */
   sessionSeconds: number;
+  /**
+   * Where the JS thread spent its time (seconds): waiting for decodes, building input tensors,
+   * cropping/blending outputs, waiting for encodes to catch up. Decodes and encodes themselves run
+   * on libuv's threads, overlapping these.
+   */
+  stageSeconds: { decodeWait: number; toTensor: number; fromTensor: number; encodeWait: number };
   provider: string;
   size: number | 'native';
 }
@@ -150,6 +156,7 @@ export async function translateFolder(o: TranslateOptions): Promise<TranslateRes
 
   const session = typeof o.model === 'string' ? await openSession(o.model, { provider: o.provider, threads: o.threads }) : o.model;
   const ownSession = typeof o.model === 'string';
+  const vipsThreads = setVipsThreads(1);
   try {
     const io = session.io;
     if (io.inputChannels !== 3) throw new UserError(`the model takes ${io.inputChannels} input channels; infer feeds RGB images (3 channels)`);
@@ -172,6 +179,8 @@ export async function translateFolder(o: TranslateOptions): Promise<TranslateRes
     const bar = new ProgressBar({ label: 'infer', total: jobs.length, unit: 'img', quiet: o.quiet });
     let translated = 0;
     let sessionSeconds = 0;
+    const stageSeconds = { decodeWait: 0, toTensor: 0, fromTensor: 0, encodeWait: 0 };
+    const since = (t: number): number => (performance.now() - t) / 1000;
     const outC = io.outputChannels;
     const prepareSize = mode.kind === 'square' ? mode.size : 'native';
 
@@ -214,11 +223,14 @@ export async function translateFolder(o: TranslateOptions): Promise<TranslateRes
       const plane = height * width;
       // A fixed-batch model gets zero padding; a dynamic one gets exactly the pieces we have.
       const n = io.fixedBatch ?? pieces.length;
+      let ts = performance.now();
       const input = new Float32Array(n * 3 * plane);
       pieces.forEach((p, i) => p.work.fill(p.k, input, i * 3 * plane));
-      const ts = performance.now();
+      stageSeconds.toTensor += since(ts);
+      ts = performance.now();
       const out = await session.run(input, [n, 3, height, width]);
-      sessionSeconds += (performance.now() - ts) / 1000;
+      sessionSeconds += since(ts);
+      ts = performance.now();
       if (out.dims[2] !== height || out.dims[3] !== width) throw new UserError(`the model returned ${out.dims.join('×')} for a ${height}×${width} input; infer needs an image-to-image model with output the size of its input`);
       pieces.forEach((p, i) => {
         p.work.accept(p.k, out.data, i * outC * plane, outC);
@@ -228,8 +240,11 @@ export async function translateFolder(o: TranslateOptions): Promise<TranslateRes
           encode(owner.job, owner.image, p.work.result());
         }
       });
+      stageSeconds.fromTensor += since(ts);
       // Keep memory bounded if encoding falls behind inference.
+      ts = performance.now();
       while (pending.size > 2 * perRun) await Promise.race(pending);
+      stageSeconds.encodeWait += since(ts);
     };
 
     // Decodes run ahead of inference by one batch; pieces wait in shape groups until a group fills a
@@ -244,7 +259,9 @@ export async function translateFolder(o: TranslateOptions): Promise<TranslateRes
     const maxOpen = 2 * perRun;
     while (inflight.length > 0 || batcher.size > 0) {
       if (inflight.length > 0) {
+        const ts = performance.now();
         const l = await inflight.shift()!;
+        stageSeconds.decodeWait += since(ts);
         refill();
         if ('error' in l) {
           fail(l.job.rel, l.error);
@@ -261,12 +278,15 @@ export async function translateFolder(o: TranslateOptions): Promise<TranslateRes
         await runBatch(batch);
       }
     }
+    const ts = performance.now();
     await Promise.all(pending);
+    stageSeconds.encodeWait += since(ts);
     if (o.html) await writeGallery(o.output, mine, names, o.abSide !== undefined, o.input);
     const seconds = (performance.now() - t0) / 1000;
     bar.finish(`${translated} translated, ${skipped} skipped, ${failed.length} failed`);
-    return { total: mine.length, translated, skipped, failed, seconds, sessionSeconds, provider: session.provider, size: mode.kind === 'square' ? mode.size : 'native' };
+    return { total: mine.length, translated, skipped, failed, seconds, sessionSeconds, stageSeconds, provider: session.provider, size: mode.kind === 'square' ? mode.size : 'native' };
   } finally {
+    setVipsThreads(vipsThreads);
     if (ownSession) await session.close();
   }
 }
