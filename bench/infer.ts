@@ -14,6 +14,7 @@
  *   node --import tsx bench/infer.ts --batch 4 --threads 2 --provider cpu --norm running --reps 5
  *   node --import tsx bench/infer.ts --model other.onnx   # e.g. the PyTorch reference export (square only)
  *   node --import tsx bench/infer.ts --batch 8 --scale 0.25 --reps 1 --no-peer   # a quick look
+ *   node --import tsx bench/infer.ts --batch 8 --extra spinning --no-peer          # only the ratio cases
  */
 import { execFileSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
@@ -169,10 +170,12 @@ async function main(): Promise<void> {
     };
     const ours = batches.map((b) => runCaseProcess(model, b));
     const big = Math.max(...batches);
+    // --extra spinning,native,tiled (default all) picks the cases beside the square batches.
+    const extra = (flag('extra') ?? 'spinning,native,tiled').split(',');
     if (!flag('model')) {
-      runCaseProcess(model, big, 'square', true);
-      runCaseProcess(model, big, 'native');
-      runCaseProcess(model, big, 'tiled');
+      if (extra.includes('spinning')) runCaseProcess(model, big, 'square', true);
+      if (extra.includes('native')) runCaseProcess(model, big, 'native');
+      if (extra.includes('tiled')) runCaseProcess(model, big, 'tiled');
     }
     if (!process.argv.includes('--no-peer') && peerAvailable()) {
       // The PyTorch reference in the same run: eager generator (train mode = the paper's test-time
