@@ -252,8 +252,10 @@ export async function translateFolder(o: TranslateOptions): Promise<TranslateRes
     const batcher = new ShapeBatcher<ImageWork>();
     const inflight: Promise<Loaded>[] = [];
     let nextJob = 0;
+    // Tiled images can be huge: then decode only one image ahead.
+    const ahead = mode.kind === 'native' && mode.tile !== undefined ? 1 : perRun;
     const refill = (): void => {
-      while (inflight.length < perRun && nextJob < jobs.length) inflight.push(load(jobs[nextJob++]!));
+      while (inflight.length < ahead && nextJob < jobs.length) inflight.push(load(jobs[nextJob++]!));
     };
     refill();
     const maxOpen = 2 * perRun;
