@@ -7,17 +7,30 @@ import { constants as fsConstants, promises as fsp } from 'node:fs';
 import sharp, { type Sharp } from 'sharp';
 import { errorMessage } from '../util/errors.ts';
 import { describeFsError } from '../util/paths.ts';
+import { cropPlanarToRgb, fillPlanar, type RgbView } from './native-size.ts';
 
 export type AbSide = 'A' | 'B';
 export type OutputFormat = 'png' | 'jpg' | 'webp';
 
-/** A source image prepared for the model: size×size RGB, plus the size to restore with --keep-size. */
+/** A source image prepared for the model: RGB at the model's side (or native), plus the size to restore with --keep-size. */
 export interface PreparedImage {
   rgb: Uint8Array;
-  size: number;
+  width: number;
+  height: number;
   /** Size of the (oriented, AB-half) source region. */
   sourceWidth: number;
   sourceHeight: number;
+}
+
+/**
+ * Set libvips's threads per operation; returns the previous value. infer runs one thread per
+ * decode/encode: it already runs several at once on libuv's pool, and more threads would only take
+ * cores from onnxruntime's intra-op threads.
+ */
+export function setVipsThreads(n: number): number {
+  const before = sharp.concurrency();
+  sharp.concurrency(n);
+  return before;
 }
 
 /** Why a file cannot be used, as one short line. */
@@ -32,10 +45,10 @@ function reason(e: unknown): string {
 
 /**
  * Read `file`, apply its EXIF orientation, take the A or B half of an aligned AB image if asked,
- * resize to size×size (bicubic, like the reference's test-time resize) and return 8-bit RGB
- * (grayscale replicated, alpha dropped, 16-bit scaled, CMYK converted).
+ * resize to size×size (bicubic, like the reference's test-time resize) unless `size` is 'native',
+ * and return 8-bit RGB (grayscale replicated, alpha dropped, 16-bit scaled, CMYK converted).
  */
-export async function prepareImage(file: string, size: number, abSide?: AbSide): Promise<PreparedImage> {
+export async function prepareImage(file: string, size: number | 'native', abSide?: AbSide): Promise<PreparedImage> {
   const st = await fsp.stat(file).catch((e: unknown) => {
     throw new UnreadableImage(describeFsError(e));
   });
@@ -61,14 +74,10 @@ export async function prepareImage(file: string, size: number, abSide?: AbSide):
       sourceWidth = abSide === 'A' ? half : width - half;
       pipeline = pipeline.extract({ left, top: 0, width: sourceWidth, height });
     }
-    const { data, info } = await pipeline
-      .resize(size, size, { fit: 'fill', kernel: 'cubic' })
-      .removeAlpha()
-      .toColourspace('srgb')
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
-    const rgb = info.channels === 3 ? new Uint8Array(data.buffer, data.byteOffset, data.length) : toRgb(data, info.channels, size * size);
-    return { rgb, size, sourceWidth, sourceHeight: height };
+    if (size !== 'native') pipeline = pipeline.resize(size, size, { fit: 'fill', kernel: 'cubic' });
+    const { data, info } = await pipeline.removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    const rgb = info.channels === 3 ? new Uint8Array(data.buffer, data.byteOffset, data.length) : toRgb(data, info.channels, info.width * info.height);
+    return { rgb, width: info.width, height: info.height, sourceWidth, sourceHeight: height };
   } catch (e) {
     if (e instanceof UnreadableImage) throw e;
     throw new UnreadableImage(reason(e));
@@ -85,13 +94,7 @@ function toRgb(data: Uint8Array, channels: number, pixels: number): Uint8Array {
 
 /** HWC uint8 RGB → CHW float in [−1, 1] (x/127.5 − 1), written into `out` at `offset`. */
 export function rgbToPlanarUnit(rgb: Uint8Array, pixels: number, out: Float32Array, offset: number): void {
-  const g = offset + pixels;
-  const b = offset + 2 * pixels;
-  for (let p = 0, i = 0; p < pixels; p++, i += 3) {
-    out[offset + p] = rgb[i]! / 127.5 - 1;
-    out[g + p] = rgb[i + 1]! / 127.5 - 1;
-    out[b + p] = rgb[i + 2]! / 127.5 - 1;
-  }
+  fillPlanar({ rgb, width: pixels, height: 1 }, { left: 0, top: 0 }, { x: 0, y: 0, width: pixels, height: 1 }, out, offset);
 }
 
 /**
@@ -99,21 +102,18 @@ export function rgbToPlanarUnit(rgb: Uint8Array, pixels: number, out: Float32Arr
  * src/data/image.ts's fromUnitRange. One output channel is replicated to gray RGB.
  */
 export function planarUnitToRgb(data: Float32Array, offset: number, channels: number, pixels: number): Uint8Array {
-  const out = new Uint8Array(pixels * 3);
-  for (let c = 0; c < 3; c++) {
-    const src = offset + (channels === 1 ? 0 : c) * pixels;
-    for (let p = 0; p < pixels; p++) {
-      const v = Math.round((data[src + p]! + 1) * 127.5);
-      out[p * 3 + c] = v >= 255 ? 255 : v > 0 ? v : 0;
-    }
-  }
-  return out;
+  return cropPlanarToRgb(data, offset, channels, pixels, 1, { x: 0, y: 0, width: pixels, height: 1 });
 }
 
 /** Encode size×size RGB, resized to width×height first if they differ. */
-export async function encodeOutput(rgb: Uint8Array, size: number, format: OutputFormat, resizeTo?: { width: number; height: number }): Promise<Uint8Array> {
-  let s = sharp(rgb, { raw: { width: size, height: size, channels: 3 } });
-  if (resizeTo && (resizeTo.width !== size || resizeTo.height !== size)) s = s.resize(resizeTo.width, resizeTo.height, { fit: 'fill', kernel: 'cubic' });
+export function encodeOutput(rgb: Uint8Array, size: number, format: OutputFormat, resizeTo?: { width: number; height: number }): Promise<Uint8Array> {
+  return encodeRgb({ rgb, width: size, height: size }, format, resizeTo);
+}
+
+/** Encode RGB of any size, resized to `resizeTo` first if given and different. */
+export async function encodeRgb(img: RgbView, format: OutputFormat, resizeTo?: { width: number; height: number }): Promise<Uint8Array> {
+  let s = sharp(img.rgb, { raw: { width: img.width, height: img.height, channels: 3 } });
+  if (resizeTo && (resizeTo.width !== img.width || resizeTo.height !== img.height)) s = s.resize(resizeTo.width, resizeTo.height, { fit: 'fill', kernel: 'cubic' });
   const buf = format === 'png' ? await s.png().toBuffer() : format === 'jpg' ? await s.jpeg({ quality: 95, chromaSubsampling: '4:4:4' }).toBuffer() : await s.webp({ quality: 95 }).toBuffer();
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
 }

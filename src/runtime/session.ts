@@ -8,6 +8,7 @@ import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { UserError, errorMessage } from '../util/errors.ts';
 import { readOnnxFileHeader } from './model-file.ts';
 import { checkModelPolicy, defaultMaxModelMemory } from './model-policy.ts';
+import { sizeMultipleFromGraph } from './model-graph.ts';
 import { chooseProvider, type ProviderName, type ProviderProbes, type ProviderRequest, systemProbes } from './providers.ts';
 
 export type GraphOptimization = 'disabled' | 'basic' | 'extended' | 'all';
@@ -16,6 +17,12 @@ export interface OpenSessionOptions {
   provider?: ProviderRequest;
   /** Intra-op threads (default: every core; ONNX conv kernels scale well and inference is the bottleneck). */
   threads?: number;
+  /**
+   * Let idle intra-op threads spin-wait for the next parallel section (onnxruntime's default). Off
+   * (the default here), they sleep, leaving their core to image decoding and encoding between and
+   * during runs.
+   */
+  spinning?: boolean;
   /** Default 'all': constant folding, Conv fusions and the NCHWc layout transform for CPU convs. */
   graphOptimization?: GraphOptimization;
   /**
@@ -38,8 +45,9 @@ export interface ModelIO {
   sizeSource: 'input shape' | 'metadata' | 'default';
   /** True when the input's H and W are fixed by the model. */
   staticSize: boolean;
-  /** Inputs must be multiples of this (from metadata; 1 if unknown). */
+  /** Inputs must be multiples of this (2^depth: from metadata, else from the graph's strides, else 1). */
   sizeMultiple: number;
+  sizeMultipleSource: 'metadata' | 'graph' | 'default';
   /** Fixed batch size, if the model has one. */
   fixedBatch?: number;
 }
@@ -91,6 +99,7 @@ export function describeModelIO(
     sizeSource,
     staticSize: h !== undefined && w !== undefined,
     sizeMultiple: Number.isInteger(multiple) && multiple > 0 ? multiple : 1,
+    sizeMultipleSource: Number.isInteger(multiple) && multiple > 0 ? 'metadata' : 'default',
     fixedBatch: dim(input?.shape, 0),
   };
 }
@@ -116,6 +125,7 @@ export async function openSession(modelPath: string, opts: OpenSessionOptions = 
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: opts.graphOptimization ?? 'all',
+    extra: { session: { intra_op: { allow_spinning: opts.spinning === true ? '1' : '0' } } },
   };
   const choice = await chooseProvider(opts.provider ?? 'auto', opts.probes ?? systemProbes, async (provider) => {
     try {
@@ -133,6 +143,11 @@ export async function openSession(modelPath: string, opts: OpenSessionOptions = 
   const outputName = session.outputNames[0];
   if (!inputName || !outputName) throw new UserError(`model ${modelPath} has no inputs or outputs`);
   const io = describeModelIO({ shape: tensorShape(session.inputMetadata[0]) }, { shape: tensorShape(session.outputMetadata[0]) }, header.metadata);
+  if (io.sizeMultipleSource === 'default' && !io.staticSize) {
+    // A foreign export (e.g. PyTorch's) without our metadata: the graph's strides say what it takes.
+    const fromGraph = await sizeMultipleFromGraph(modelPath);
+    if (fromGraph !== undefined) Object.assign(io, { sizeMultiple: fromGraph, sizeMultipleSource: 'graph' });
+  }
 
   const run = async (data: Float32Array, dims: readonly number[]): Promise<{ data: Float32Array; dims: readonly number[] }> => {
     const feeds: Record<string, Tensor> = { [inputName]: new ort.Tensor('float32', data, dims) };

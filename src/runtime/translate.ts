@@ -9,13 +9,19 @@
 import * as path from 'node:path';
 import { listInputImages } from '../data/listing.ts';
 import { UserError } from '../util/errors.ts';
-import { exists, writeFileAtomic } from '../util/fs.ts';
+import { writeFileAtomic } from '../util/fs.ts';
 import { checkDisjointTrees, checkNotRootOrHome, claimOutputFolder, resolveInside } from '../util/paths.ts';
 import { ProgressBar } from '../util/progress.ts';
-import { type AbSide, encodeOutput, type OutputFormat, type PreparedImage, planarUnitToRgb, prepareImage, rgbToPlanarUnit, UnreadableImage } from './images.ts';
+import { type AbSide, encodeRgb, type OutputFormat, type PreparedImage, prepareImage, setVipsThreads, UnreadableImage } from './images.ts';
+import type { RgbView } from './native-size.ts';
 import type { ProviderRequest } from './providers.ts';
 import { outputNames } from './output-names.ts';
 import { type ModelSession, openSession } from './session.ts';
+import { describeSizeMode, resolveSizeMode } from './size-mode.ts';
+import type { TileBlend } from './tiles.ts';
+import { type ImageWork, type Piece, ShapeBatcher, tiledImageWork, wholeImageWork } from './work.ts';
+import { outputsExist, writeGallery, writeTriplet } from './gallery-files.ts';
+import { tripletCollision, tripletNames } from './gallery.ts';
 
 export { outputNames };
 
@@ -34,10 +40,23 @@ export interface TranslateOptions {
   batchSize?: number;
   provider?: ProviderRequest;
   threads?: number;
-  /** Model input side (default: from the model, else 256). */
-  size?: number;
-  /** Resize each output back to its source's size (default: the model's size). */
+  /**
+   * Model input side: 'native' (default for models whose H and W are free) runs each image at its
+   * own size, reflect-padded to the model's multiple and cropped back; a number resizes to N×N.
+   */
+  size?: number | 'native';
+  /** With --size N: resize each output back to its source's size. */
   keepSize?: boolean;
+  /** Native size only: translate images larger than this in overlapping tile×tile pieces. */
+  tile?: number;
+  /** Overlap between neighbouring tiles (default tile/4). */
+  overlap?: number;
+  /** How tiles are blended: 'cosine' (default) or 'none' (hard cut mid-overlap, to show the seams). */
+  tileBlend?: TileBlend;
+  /** Write index.html (paged) beside the outputs; implies saveTriplets. */
+  html?: boolean;
+  /** Also write NAME_input.EXT (and NAME_target.EXT for AB pairs) beside each output NAME.EXT. */
+  saveTriplets?: boolean;
   format?: OutputFormat;
   recursive?: boolean;
   skipExisting?: boolean;
@@ -61,8 +80,14 @@ export interface TranslateResult {
   seconds: number;
   /** Time inside session.run, for comparing with end-to-end throughput. */
   sessionSeconds: number;
+  /**
+   * Where the JS thread spent its time (seconds): waiting for decodes, building input tensors,
+   * cropping/blending outputs, waiting for encodes to catch up. Decodes and encodes themselves run
+   * on libuv's threads, overlapping these.
+   */
+  stageSeconds: { decodeWait: number; toTensor: number; fromTensor: number; encodeWait: number };
   provider: string;
-  size: number;
+  size: number | 'native';
 }
 
 /** Parse `i/n` (0-based i) as given to --shard. */
@@ -103,12 +128,13 @@ export async function translateFolder(o: TranslateOptions): Promise<TranslateRes
   const log = o.log ?? (o.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`));
   const batchSize = o.batchSize ?? 4;
   checkPositiveInt(batchSize, '--batch-size');
-  checkPositiveInt(o.size, '--size');
+  if (o.size !== 'native') checkPositiveInt(o.size, '--size');
   const format = o.format ?? 'png';
   if (!OUTPUT_FORMATS.includes(format)) throw new UserError(`--format must be one of ${OUTPUT_FORMATS.join(', ')} (got '${format}')`);
   if (o.abSide !== undefined && o.abSide !== 'A' && o.abSide !== 'B') throw new UserError(`--ab-side must be A or B (got '${o.abSide}')`);
   await checkNotRootOrHome(o.output, '--output', o.force);
   await checkDisjointTrees(o.input, o.output, { recursive: o.recursive ?? false });
+  if (o.html && o.shard) throw new UserError('--html with --shard: each shard would overwrite the pages; after all shards finish, run once more with --skip-existing --html (no --shard) to write the gallery');
 
   const listed = await listInputImages(o.input, { recursive: o.recursive ?? false });
   const all = listed.files;
@@ -116,25 +142,36 @@ export async function translateFolder(o: TranslateOptions): Promise<TranslateRes
   const mine = o.shard ? shardSlice(all, o.shard) : all;
   // Entries the listing could not use are reported once, by the first shard.
   const unusable = !o.shard || o.shard.index === 0 ? listed.skipped : [];
-  const ownTop = new Set([...names.values()].map((n) => n.split('/')[0]!));
-  await claimOutputFolder(o.output, { flag: '--output', command: 'infer', force: o.force, recursive: o.recursive, isOwn: (n) => ownTop.has(n), log });
+  const triplets = Boolean(o.saveTriplets || o.html);
+  if (triplets) {
+    const clash = tripletCollision(names.values(), o.abSide !== undefined);
+    if (clash) throw new UserError(`--save-triplets/--html would write ${clash.name} for ${clash.owner}, which is another input's output: rename one of them`);
+  }
+  // What infer itself writes at the top of --output: outputs, their triplet images, gallery pages.
+  const ownTop = new Set(
+    [...names.values()].flatMap((n) => {
+      const t = tripletNames(n);
+      return [n, t.input, t.target].map((f) => f.split('/')[0]!);
+    }),
+  );
+  const isOwn = (n: string): boolean => ownTop.has(n) || /^index(-\d+)?\.html$/.test(n);
+  await claimOutputFolder(o.output, { flag: '--output', command: 'infer', force: o.force, recursive: o.recursive, isOwn, log });
 
   const session = typeof o.model === 'string' ? await openSession(o.model, { provider: o.provider, threads: o.threads, maxModelMemory: o.maxModelMemory }) : o.model;
   const ownSession = typeof o.model === 'string';
+  const vipsThreads = setVipsThreads(1);
   try {
     const io = session.io;
     if (io.inputChannels !== 3) throw new UserError(`the model takes ${io.inputChannels} input channels; infer feeds RGB images (3 channels)`);
     if (io.outputChannels !== 3 && io.outputChannels !== 1) throw new UserError(`the model outputs ${io.outputChannels} channels; infer writes RGB or gray images (3 or 1)`);
-    const size = o.size ?? io.size;
-    if (io.staticSize && size !== io.size) throw new UserError(`--size ${size} does not fit this model: its input is fixed at ${io.size}×${io.size}`);
-    if (size % io.sizeMultiple !== 0) throw new UserError(`--size ${size} does not fit this model: sides must be multiples of ${io.sizeMultiple}`);
-    log(`infer: ${mine.length} image(s)${o.shard ? ` (shard ${o.shard.index}/${o.shard.count} of ${all.length})` : ''}, provider ${session.provider}${session.skippedProviders.length ? ` (skipped ${session.skippedProviders.join('; ')})` : ''}, ${session.threads} thread(s), ${size}×${size} (${o.size ? '--size' : io.sizeSource}), batch ${io.fixedBatch ?? batchSize}`);
+    const mode = resolveSizeMode({ size: o.size, tile: o.tile, overlap: o.overlap }, io);
+    log(`infer: ${mine.length} image(s)${o.shard ? ` (shard ${o.shard.index}/${o.shard.count} of ${all.length})` : ''}, provider ${session.provider}${session.skippedProviders.length ? ` (skipped ${session.skippedProviders.join('; ')})` : ''}, ${session.threads} thread(s), ${describeSizeMode(mode, io)}, batch ${io.fixedBatch ?? batchSize}`);
 
     const jobs: Job[] = [];
     let skipped = 0;
     for (const rel of mine) {
       const outRel = names.get(rel)!;
-      if (o.skipExisting && (await exists(path.join(o.output, outRel)))) skipped++;
+      if (o.skipExisting && (await outputsExist(o.output, outRel, triplets, o.abSide !== undefined))) skipped++;
       else jobs.push({ rel, outRel });
     }
     const failed: { file: string; reason: string }[] = [];
@@ -146,21 +183,25 @@ export async function translateFolder(o: TranslateOptions): Promise<TranslateRes
     const bar = new ProgressBar({ label: 'infer', total: jobs.length, unit: 'img', quiet: o.quiet });
     let translated = 0;
     let sessionSeconds = 0;
+    const stageSeconds = { decodeWait: 0, toTensor: 0, fromTensor: 0, encodeWait: 0 };
+    const since = (t: number): number => (performance.now() - t) / 1000;
+    const outC = io.outputChannels;
+    const prepareSize = mode.kind === 'square' ? mode.size : 'native';
 
     const load = (job: Job): Promise<Loaded> =>
-      prepareImage(path.join(o.input, job.rel), size, o.abSide).then(
+      prepareImage(path.join(o.input, job.rel), prepareSize, o.abSide).then(
         (image) => ({ job, image }),
         (e: unknown) => ({ job, error: e instanceof UnreadableImage ? e.message : String(e) }),
       );
     const perRun = io.fixedBatch ?? batchSize;
-    const batches: Job[][] = [];
-    for (let i = 0; i < jobs.length; i += perRun) batches.push(jobs.slice(i, i + perRun));
 
     const pending = new Set<Promise<void>>();
-    const encode = (job: Job, rgb: Uint8Array, image: PreparedImage): void => {
+    const encode = (job: Job, image: PreparedImage, result: RgbView): void => {
       const target = path.join(o.output, job.outRel);
-      const p = encodeOutput(rgb, size, format, o.keepSize ? { width: image.sourceWidth, height: image.sourceHeight } : undefined)
-        .then(async (bytes) => writeFileAtomic(await resolveInside(o.output, job.outRel), bytes))
+      const resizeTo = mode.kind === 'square' && o.keepSize ? { width: image.sourceWidth, height: image.sourceHeight } : undefined;
+      const writes = [encodeRgb(result, format, resizeTo).then(async (bytes) => writeFileAtomic(await resolveInside(o.output, job.outRel), bytes))];
+      if (triplets) writes.push(writeTriplet(o.input, o.output, job, image, prepareSize, format, resizeTo, o.abSide));
+      const p = Promise.all(writes)
         .then(
           () => {
             translated++;
@@ -175,38 +216,83 @@ export async function translateFolder(o: TranslateOptions): Promise<TranslateRes
       pending.add(p);
     };
 
-    const pixels = size * size;
-    let next: Promise<Loaded[]> | undefined = batches.length ? Promise.all(batches[0]!.map(load)) : undefined;
-    for (let b = 0; b < batches.length; b++) {
-      const loaded = await next!;
-      // Queue the next batch's decodes before run() occupies the JS thread.
-      next = b + 1 < batches.length ? Promise.all(batches[b + 1]!.map(load)) : undefined;
-      const ok: { job: Job; image: PreparedImage }[] = [];
-      for (const l of loaded) {
+    const makeWork = (image: PreparedImage): ImageWork => {
+      if (mode.kind === 'square') return wholeImageWork(image, 1);
+      if (mode.tile !== undefined && (image.width > mode.tile || image.height > mode.tile)) return tiledImageWork(image, mode.multiple, mode.tile, mode.overlap, outC, o.tileBlend);
+      return wholeImageWork(image, mode.multiple);
+    };
+    const owners = new Map<ImageWork, Extract<Loaded, { image: PreparedImage }>>();
+    const runBatch = async (pieces: Piece<ImageWork>[]): Promise<void> => {
+      const { height, width } = pieces[0]!.work;
+      const plane = height * width;
+      // A fixed-batch model gets zero padding; a dynamic one gets exactly the pieces we have.
+      const n = io.fixedBatch ?? pieces.length;
+      let ts = performance.now();
+      const input = new Float32Array(n * 3 * plane);
+      pieces.forEach((p, i) => p.work.fill(p.k, input, i * 3 * plane));
+      stageSeconds.toTensor += since(ts);
+      ts = performance.now();
+      const out = await session.run(input, [n, 3, height, width]);
+      sessionSeconds += since(ts);
+      ts = performance.now();
+      if (out.dims[2] !== height || out.dims[3] !== width) throw new UserError(`the model returned ${out.dims.join('×')} for a ${height}×${width} input; infer needs an image-to-image model with output the size of its input`);
+      pieces.forEach((p, i) => {
+        p.work.accept(p.k, out.data, i * outC * plane, outC);
+        if (p.work.complete) {
+          const owner = owners.get(p.work)!;
+          owners.delete(p.work);
+          encode(owner.job, owner.image, p.work.result());
+        }
+      });
+      stageSeconds.fromTensor += since(ts);
+      // Keep memory bounded if encoding falls behind inference.
+      ts = performance.now();
+      while (pending.size > 2 * perRun) await Promise.race(pending);
+      stageSeconds.encodeWait += since(ts);
+    };
+
+    // Decodes run ahead of inference by one batch; pieces wait in shape groups until a group fills a
+    // batch, or too many images are open (sizes that rarely repeat), or the decodes run out.
+    const batcher = new ShapeBatcher<ImageWork>();
+    const inflight: Promise<Loaded>[] = [];
+    let nextJob = 0;
+    // Tiled images can be huge: then decode only one image ahead.
+    const ahead = mode.kind === 'native' && mode.tile !== undefined ? 1 : perRun;
+    const refill = (): void => {
+      while (inflight.length < ahead && nextJob < jobs.length) inflight.push(load(jobs[nextJob++]!));
+    };
+    refill();
+    const maxOpen = 2 * perRun;
+    while (inflight.length > 0 || batcher.size > 0) {
+      if (inflight.length > 0) {
+        const ts = performance.now();
+        const l = await inflight.shift()!;
+        stageSeconds.decodeWait += since(ts);
+        refill();
         if ('error' in l) {
           fail(l.job.rel, l.error);
           bar.tick(1);
-        } else ok.push(l);
+        } else {
+          const work = makeWork(l.image);
+          owners.set(work, l);
+          for (let k = 0; k < work.pieces; k++) batcher.add({ work, k, owner: work });
+        }
       }
-      if (ok.length === 0) continue;
-      // A fixed-batch model gets zero padding; a dynamic one gets exactly the images we have.
-      const n = io.fixedBatch ?? ok.length;
-      const input = new Float32Array(n * 3 * pixels);
-      ok.forEach((l, i) => rgbToPlanarUnit(l.image.rgb, pixels, input, i * 3 * pixels));
-      const ts = performance.now();
-      const out = await session.run(input, [n, 3, size, size]);
-      sessionSeconds += (performance.now() - ts) / 1000;
-      const outC = io.outputChannels;
-      if (out.dims[2] !== size || out.dims[3] !== size) throw new UserError(`the model returned ${out.dims.join('×')} for a ${size}×${size} input; infer needs an image-to-image model with output the size of its input`);
-      ok.forEach((l, i) => encode(l.job, planarUnitToRgb(out.data, i * outC * pixels, outC, pixels), l.image));
-      // Keep memory bounded if encoding falls behind inference.
-      while (pending.size > 2 * perRun) await Promise.race(pending);
+      for (;;) {
+        const batch = batcher.take(perRun, inflight.length === 0 || owners.size > maxOpen);
+        if (!batch) break;
+        await runBatch(batch);
+      }
     }
+    const ts = performance.now();
     await Promise.all(pending);
+    stageSeconds.encodeWait += since(ts);
+    if (o.html) await writeGallery(o.output, mine, names, o.abSide !== undefined, o.input);
     const seconds = (performance.now() - t0) / 1000;
     bar.finish(`${translated} translated, ${skipped} skipped, ${failed.length} failed`);
-    return { total: mine.length + unusable.length, translated, skipped, failed, seconds, sessionSeconds, provider: session.provider, size };
+    return { total: mine.length + unusable.length, translated, skipped, failed, seconds, sessionSeconds, stageSeconds, provider: session.provider, size: mode.kind === 'square' ? mode.size : 'native' };
   } finally {
+    setVipsThreads(vipsThreads);
     if (ownSession) await session.close();
   }
 }

@@ -154,7 +154,7 @@ describe('the CLI loads only the command it runs (a real process)', () => {
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
     const summary = JSON.parse(lines[0]!);
-    expect(summary).toMatchObject({ total: 3, translated: 2, skipped: 0, provider: 'cpu', size: 32 });
+    expect(summary).toMatchObject({ total: 3, translated: 2, skipped: 0, provider: 'cpu', size: 'native' });
     expect(summary.failed.map((f: { file: string }) => f.file)).toEqual(['broken.png']);
     expect(summary.imagesPerSecond).toBeCloseTo(2 / summary.seconds, 6);
     expect(existsSync(path.join(root, 'out', 'a.png'))).toBe(true);

@@ -81,7 +81,7 @@ afterAll(async () => {
 describe('translateFolder', () => {
   it('translates the good files of a mixed folder, reports each bad one with its reason, and counts everything', async () => {
     const out = path.join(root, 'out-mixed');
-    const r = await translateFolder({ model: session, input: path.join(root, 'mixed'), output: out, batchSize: 3, quiet: true });
+    const r = await translateFolder({ model: session, input: path.join(root, 'mixed'), output: out, batchSize: 3, size: SIZE, quiet: true });
     expect(r.total).toBe(10);
     expect(r.translated).toBe(7);
     expect(r.skipped).toBe(0);
@@ -122,7 +122,7 @@ describe('translateFolder', () => {
 
   it('--keep-size resizes each output back to its (oriented) source size', async () => {
     const out = path.join(root, 'out-keep');
-    const r = await translateFolder({ model: session, input: path.join(root, 'mixed'), output: out, keepSize: true, format: 'jpg', quiet: true });
+    const r = await translateFolder({ model: session, input: path.join(root, 'mixed'), output: out, size: SIZE, keepSize: true, format: 'jpg', quiet: true });
     expect(r.translated).toBe(7);
     const sizes = await Promise.all(['a.jpg', 'rotated.jpg', 'huge.jpg'].map(async (f) => sharp(path.join(out, f)).metadata()));
     expect(sizes.map((m) => [m.format, m.width, m.height])).toEqual([

@@ -8,14 +8,21 @@ export const inferCommand: CommandModule = {
   builder: (y: Argv) =>
     addOptions(y, INFER_OPTIONS).usage(
       '$0 infer --model M.onnx --input DIR --output DIR [options]\n\n' +
-        'Each image is resized to the model side, translated, and written to OUTPUT under the same name.\n' +
+        "Each image is translated at its own size (reflect-padded to the model's multiple of 2^depth, cropped back),\n" +
+        'or resized to N×N with --size N, and written to OUTPUT under the same name.\n' +
         'Unreadable files are reported and skipped (exit status 1 if any failed).',
     ),
   handler: async (argv) => {
-    const { json, shard, maxModelMemory, ...a } = readArgs(INFER_OPTIONS, argv);
+    const { json, shard, maxModelMemory, size, ...a } = readArgs(INFER_OPTIONS, argv);
     const { translateFolder, parseShard } = await import('../../runtime/translate.ts');
     const { parseMaxModelMemory } = await import('../../runtime/model-policy.ts');
-    const r = await translateFolder({ ...a, shard: shard !== undefined ? parseShard(shard) : undefined, maxModelMemory: parseMaxModelMemory(maxModelMemory) });
+    const { parseSizeFlag } = await import('../../runtime/size-mode.ts');
+    const r = await translateFolder({
+      ...a,
+      size: parseSizeFlag(size),
+      shard: shard !== undefined ? parseShard(shard) : undefined,
+      maxModelMemory: parseMaxModelMemory(maxModelMemory),
+    });
     const rate = r.translated / Math.max(r.seconds, 1e-9);
     if (json) {
       const summary = { total: r.total, translated: r.translated, skipped: r.skipped, failed: r.failed, seconds: r.seconds, sessionSeconds: r.sessionSeconds, imagesPerSecond: rate, provider: r.provider, size: r.size, output: a.output };
