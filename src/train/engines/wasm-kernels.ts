@@ -25,6 +25,7 @@ import {
 } from './wasm-kernels/kernels.ts';
 
 import { FUSED_ADAM, fusedAdamKernelConfig } from './wasm-kernels/adam.ts';
+import { removeOrtKernels } from './ort-cpu/kernels.ts';
 
 export { fusedAdamAvailable, fusedAdamUpdate, type AdamStepScalars } from './wasm-kernels/adam.ts';
 export type { BackpropInputStrategy, ConvForwardStrategy, ConvGeometry } from './wasm-kernels/geometry.ts';
@@ -44,12 +45,17 @@ function install(kernelName: string, kernelFunc: tf.KernelFunc): tf.KernelConfig
   return current ?? null;
 }
 
+const DEFAULT_OPTIONS: FastKernelOptions = { ...fastKernelOptions };
+
 /**
  * Register Conv2DBackpropFilter and replace Conv2DBackpropInput for the 'wasm' backend.
  * Idempotent. The replaced built-in Conv2DBackpropInput stays reachable as the fallback for
- * shapes the fast paths do not cover (NCHW, non-float32).
+ * shapes the fast paths do not cover (NCHW, non-float32). Also undoes what the `ort-cpu` engine
+ * changes on the same backend (its BatchMatMul, its path options), so the `wasm` engine is itself.
  */
 export function registerFastWasmKernels(): void {
+  removeOrtKernels();
+  Object.assign(fastKernelOptions, DEFAULT_OPTIONS);
   const replacedConv = install(tf.Conv2D, conv2DForwardFast as unknown as tf.KernelFunc);
   if (replacedConv !== null) builtinKernels.conv2d = replacedConv;
   const input = tf.Conv2DBackpropInput;

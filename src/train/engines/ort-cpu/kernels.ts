@@ -1,0 +1,117 @@
+/**
+ * The `ort-cpu` engine's kernels: tfjs-backend-wasm keeps the tensors (on its heap) and the
+ * element-wise work, while the matrix products, which are ~75% of a pix2pix step on the wasm engine
+ * (bench/kernels.ts --step 256), run in onnxruntime's MLAS on every core with the machine's full
+ * vector width. The wasm engine's convolution kernels (../wasm-kernels/) are all written as im2col /
+ * col2im rearrangements around BatchMatMul, so replacing BatchMatMul moves every convolution's
+ * multiply-adds onto onnxruntime; they are told to always take those matmul paths.
+ *
+ * Tensors cross without copies: the inputs are views of the wasm heap, and the output is allocated
+ * on the wasm heap first and handed to onnxruntime as its pre-allocated output.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { attrInt } from '../../../onnx/graph.ts';
+import { SyncSession } from './session.ts';
+
+const BACKEND = 'wasm';
+
+/** Products smaller than this many multiply-adds stay on XNNPACK (an onnxruntime call costs ~20 µs). */
+const MIN_MACS = 1 << 16;
+
+let threads = 1;
+const gemmSessions = new Map<string, SyncSession>();
+let replacedMatMul: tf.KernelConfig | null = null;
+
+/** Calls per path since the last reset (tests use it to prove which path ran). */
+export const ortKernelCallCounts = new Map<string, number>();
+
+function count(key: string): void {
+  ortKernelCallCounts.set(key, (ortKernelCallCounts.get(key) ?? 0) + 1);
+}
+
+/** Y[M,N] = op(A)·op(B) where op transposes when asked; every dimension is dynamic, so one session serves all shapes. */
+function gemmSession(transA: boolean, transB: boolean): SyncSession {
+  const key = `${transA ? 1 : 0}${transB ? 1 : 0}`;
+  let s = gemmSessions.get(key);
+  if (!s) {
+    s = new SyncSession(
+      {
+        nodes: [{ opType: 'Gemm', input: ['a', 'b'], output: ['y'], name: 'gemm', attribute: [attrInt('transA', transA ? 1 : 0), attrInt('transB', transB ? 1 : 0)] }],
+        inputs: [
+          { name: 'a', shape: ['a0', 'a1'] },
+          { name: 'b', shape: ['b0', 'b1'] },
+        ],
+        outputs: [{ name: 'y', shape: ['M', 'N'] }],
+      },
+      threads,
+    );
+    gemmSessions.set(key, s);
+  }
+  return s;
+}
+
+function heap(backend: BackendWasm, t: tf.TensorInfo): Float32Array {
+  return backend.typedArrayFromHeap(t) as Float32Array;
+}
+
+function batchMatMulOrt(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
+  const fallback = (): tf.TensorInfo => {
+    count('BatchMatMul:builtin');
+    return replacedMatMul!.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  };
+  // One matrix each (the convolution kernels' case); batched products keep the built-in kernel.
+  const batchA = a.shape.slice(0, -2).reduce((p, d) => p * d, 1);
+  const batchB = b.shape.slice(0, -2).reduce((p, d) => p * d, 1);
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || batchA !== 1 || batchB !== 1 || a.shape.length < 2 || b.shape.length < 2) return fallback();
+  const [ar, ac] = a.shape.slice(-2) as [number, number];
+  const [br, bc] = b.shape.slice(-2) as [number, number];
+  const [m, k] = transposeA ? [ac, ar] : [ar, ac];
+  const [k2, n] = transposeB ? [bc, br] : [br, bc];
+  if (k !== k2) throw new Error(`BatchMatMul: inner dimensions ${k} and ${k2} differ (shapes [${a.shape}], [${b.shape}])`);
+  if (m * n * k < MIN_MACS) return fallback();
+  count('BatchMatMul:ort');
+  const outShape = [...(a.shape.length >= b.shape.length ? a.shape : b.shape).slice(0, -2), m, n];
+  const out = backend.makeOutput(outShape, 'float32');
+  // Heap views after the last allocation (growing the heap detaches earlier views).
+  gemmSession(transposeA, transposeB).run(
+    { a: { data: heap(backend, a), shape: [ar, ac] }, b: { data: heap(backend, b), shape: [br, bc] } },
+    { y: { data: heap(backend, out), shape: [m, n] } },
+  );
+  return out;
+}
+
+/**
+ * Route the wasm backend's BatchMatMul through onnxruntime with `n` threads. Call after
+ * registerFastWasmKernels (which undoes it, so the plain `wasm` engine stays single-threaded).
+ */
+export function installOrtKernels(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`thread count must be a positive integer, got ${n}`);
+  if (n !== threads) {
+    for (const s of gemmSessions.values()) s.dispose();
+    gemmSessions.clear();
+    threads = n;
+  }
+  gemmSession(false, false); // load onnxruntime now, so a missing binary fails engine selection, not the first step
+  const current = tf.getKernel('BatchMatMul', BACKEND);
+  if (current?.kernelFunc === (batchMatMulOrt as unknown)) return;
+  if (current === undefined) throw new Error('the wasm backend has no BatchMatMul kernel');
+  replacedMatMul = current;
+  tf.unregisterKernel('BatchMatMul', BACKEND);
+  tf.registerKernel({ ...current, kernelFunc: batchMatMulOrt as unknown as tf.KernelFunc });
+}
+
+/** Put the wasm backend's own BatchMatMul back (a no-op when it was never replaced). */
+export function removeOrtKernels(): void {
+  const current = tf.getKernel('BatchMatMul', BACKEND);
+  if (replacedMatMul === null || current?.kernelFunc !== (batchMatMulOrt as unknown)) return;
+  tf.unregisterKernel('BatchMatMul', BACKEND);
+  tf.registerKernel(replacedMatMul);
+}
+
+export function ortThreads(): number {
+  return threads;
+}
