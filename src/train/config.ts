@@ -46,6 +46,8 @@ export interface TrainConfig {
   beta1: number;
   seed: number;
   engine: EngineName | 'auto';
+  /** Threads for multi-threaded engines (ort-cpu); undefined = every core. */
+  threads?: number;
   /** Rows in the per-epoch sample grid. */
   sampleRows: number;
   /** Val pairs scored each epoch for val L1 (0 = all). */

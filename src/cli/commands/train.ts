@@ -27,6 +27,7 @@ interface TrainArgs {
   beta1: number;
   seed: number;
   engine: string;
+  threads?: number;
   resume: boolean;
   skip_bad: boolean;
   quiet: boolean;
@@ -61,7 +62,8 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('lr', { type: 'number', default: TRAIN_DEFAULTS.lr })
       .option('beta1', { type: 'number', default: TRAIN_DEFAULTS.beta1 })
       .option('seed', { type: 'number', default: TRAIN_DEFAULTS.seed })
-      .option('engine', { choices: ['auto', ...ENGINE_NAMES], default: 'auto', describe: 'auto picks the fastest that loads: tfjs-node-gpu > tfjs-node > wasm > cpu' })
+      .option('engine', { choices: ['auto', ...ENGINE_NAMES], default: 'auto', describe: 'auto picks the fastest that loads: tfjs-node-gpu > tfjs-node > ort-cpu > wasm > cpu' })
+      .option('threads', { type: 'number', describe: 'threads of the ort-cpu engine (default: every core)' })
       .option('resume', { type: 'boolean', default: false, describe: 'continue from OUT/checkpoint.bin (same flags required)' })
       .option('skip_bad', { type: 'boolean', default: false, describe: 'skip unreadable images with a warning instead of stopping' })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar or log lines' }),
@@ -93,6 +95,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       beta1: a.beta1,
       seed: a.seed,
       engine: a.engine as 'auto',
+      threads: a.threads,
       skipBad: a.skip_bad,
     });
     await train(config, { resume: a.resume, quiet: a.quiet });
