@@ -16,10 +16,17 @@ export function defaultThreads(): number {
 /** Register the kernels for `threads` threads (throws when onnxruntime-node cannot load). */
 export function activateOrtCpu(threads: number = defaultThreads()): void {
   registerFastWasmKernels();
-  // With the products on onnxruntime the im2col/matmul paths win everywhere: XNNPACK's own conv is
-  // single-threaded and repacks every new filter, and the weight copy that keeps XNNPACK's packed
-  // cache small is pointless when XNNPACK never sees the weights.
-  configureFastWasmKernels({ convForwardStrategy: 'matmul-weights', maxRetainedPackedWeights: Number.MAX_SAFE_INTEGER });
+  // With the products on onnxruntime the im2col/col2im + matmul paths win everywhere: XNNPACK's own
+  // conv is single-threaded and repacks every new filter, the other dx paths rearrange the filter in
+  // JS on every call, and the weight copy that keeps XNNPACK's packed cache small is pointless when
+  // XNNPACK never sees the weights. Gemm transposes its operands for free, so the column matrices
+  // stay row-major (contiguous copies and adds in JS).
+  configureFastWasmKernels({
+    convForwardStrategy: 'matmul-weights',
+    backpropInputStrategy: 'matmul-col2im',
+    maxRetainedPackedWeights: Number.MAX_SAFE_INTEGER,
+    rowMajorProducts: true,
+  });
   installOrtKernels(threads);
 }
 

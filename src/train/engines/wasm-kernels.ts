@@ -93,6 +93,7 @@ export function configureFastWasmKernels(options: Partial<FastKernelOptions>): F
     }
     fastKernelOptions.maxScratchFloats = options.maxScratchFloats;
   }
+  if (options.rowMajorProducts !== undefined) fastKernelOptions.rowMajorProducts = options.rowMajorProducts;
   return previous;
 }
 
