@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { selectEngine } from '../../src/train/engines/registry.ts';
 import { ortKernelCallCounts } from '../../src/train/engines/ort-cpu/kernels.ts';
-import { adamUpdateArrays, fusedAdamAvailable, fusedAdamUpdate } from '../../src/train/engines/wasm-kernels/adam.ts';
 import { Rng } from '../../src/util/rng.ts';
 
 function random(shape: number[], rng: Rng): tf.Tensor {
@@ -87,41 +86,14 @@ describe('ort-cpu engine', () => {
     tf.dispose([x, w, dx!, dw!]);
   });
 
-  it('runs the Adam update on onnxruntime, matching the float64 reference across chunk boundaries', async () => {
-    await selectEngine('ort-cpu', { threads: 2 });
-    expect(fusedAdamAvailable()).toBe(true);
-    const rng = new Rng(8);
-    const n = 200_003; // several slices and a ragged last one
-    const arrays = [0, 1, 2, 3].map(() => Float32Array.from({ length: n }, () => rng.next() * 2 - 1));
-    arrays[3] = arrays[3]!.map(Math.abs); // v ≥ 0
-    const [p, g, m, v] = arrays.map((a) => tf.tensor1d(a));
-    const s = { beta1: 0.5, beta2: 0.999, epsilon: 1e-8, stepSize: 2e-4 / (1 - 0.5 ** 3), sqrtBc2: Math.sqrt(1 - 0.999 ** 3) };
-    const before = ortKernelCallCounts.get('Adam:ort') ?? 0;
-    const got = fusedAdamUpdate(p!, g!, m!, v!, s);
-    expect(ortKernelCallCounts.get('Adam:ort')).toBe(before + 1);
-    const want = [0, 1, 2].map(() => new Float32Array(n));
-    adamUpdateArrays(arrays[0]!, arrays[1]!, arrays[2]!, arrays[3]!, s, want[0]!, want[1]!, want[2]!);
-    // p' − p is ~1e-3 of p: compare the update itself, not just p'.
-    const delta = (a: Float32Array): Float32Array => a.map((x, i) => x - arrays[0]![i]!);
-    expect(maxRelError(delta(got[0]!.dataSync() as Float32Array), delta(want[0]!))).toBeLessThan(1e-3);
-    expect(maxRelError(got[0]!.dataSync() as Float32Array, want[0]!)).toBeLessThan(1e-6);
-    expect(maxRelError(got[1]!.dataSync() as Float32Array, want[1]!)).toBeLessThan(1e-6);
-    expect(maxRelError(got[2]!.dataSync() as Float32Array, want[2]!)).toBeLessThan(1e-6);
-    tf.dispose([p!, g!, m!, v!, ...got]);
-  });
-
   it('hands the wasm backend back unchanged when the wasm engine is selected', async () => {
     await selectEngine('ort-cpu');
     await selectEngine('wasm');
     const rng = new Rng(7);
     const before = ortCalls();
-    const adamBefore = ortKernelCallCounts.get('Adam:ort');
     const y = tf.matMul(random([70, 150], rng), random([150, 90], rng));
-    const t = tf.ones([10]);
-    const updated = fusedAdamUpdate(t, t, t, t, { beta1: 0.5, beta2: 0.999, epsilon: 1e-8, stepSize: 1e-3, sqrtBc2: 1 });
     expect(ortCalls()).toBe(before);
-    expect(ortKernelCallCounts.get('Adam:ort')).toBe(adamBefore);
-    tf.dispose([y, t, ...updated]);
+    y.dispose();
   });
 
   it('rejects a thread count that is not a positive integer', async () => {

@@ -12,8 +12,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { attrInt } from '../../../onnx/graph.ts';
-import type { OnnxNode } from '../../../onnx/proto.ts';
-import { FUSED_ADAM, type AdamStepScalars } from '../wasm-kernels/adam.ts';
 import { SyncSession } from './session.ts';
 
 const BACKEND = 'wasm';
@@ -21,15 +19,8 @@ const BACKEND = 'wasm';
 /** Products smaller than this many multiply-adds stay on XNNPACK (an onnxruntime call costs ~20 µs). */
 const MIN_MACS = 1 << 16;
 
-/**
- * The Adam update runs over the parameters in slices of this many values, so that the graph's
- * intermediates (one full pass each) stay in the L2 cache; whole-tensor passes were ~3x slower.
- */
-const ADAM_CHUNK = 1 << 16;
-
 let threads = 1;
 const gemmSessions = new Map<string, SyncSession>();
-let adamSession: SyncSession | null = null;
 const replaced = new Map<string, tf.KernelConfig>();
 
 /** Calls per path since the last reset (tests use it to prove which path ran). */
@@ -93,71 +84,6 @@ function batchMatMulOrt(args: { inputs: tf.NamedTensorInfoMap; backend: unknown;
   return out;
 }
 
-const ADAM_SCALARS = ['b1', 'c1', 'b2', 'c2', 'invSqrtBc2', 'eps', 'stepSize'] as const;
-
-/** torch.optim.Adam's update as an element-wise graph (float32 throughout), the same rule as ../wasm-kernels/adam.ts. */
-function getAdamSession(): SyncSession {
-  if (adamSession) return adamSession;
-  const nodes: OnnxNode[] = [];
-  const op = (opType: string, input: string[], out: string): void => {
-    nodes.push({ opType, input, output: [out], name: out, attribute: [] });
-  };
-  op('Mul', ['m', 'b1'], 'mb');
-  op('Mul', ['g', 'c1'], 'gc');
-  op('Add', ['mb', 'gc'], 'm1'); // m' = β1·m + (1−β1)·g
-  op('Mul', ['g', 'g'], 'g2');
-  op('Mul', ['g2', 'c2'], 'g2c');
-  op('Mul', ['v', 'b2'], 'vb');
-  op('Add', ['vb', 'g2c'], 'v1'); // v' = β2·v + (1−β2)·g²
-  op('Sqrt', ['v1'], 'sv');
-  op('Mul', ['sv', 'invSqrtBc2'], 'svb');
-  op('Add', ['svb', 'eps'], 'den');
-  op('Div', ['m1', 'den'], 'ratio');
-  op('Mul', ['ratio', 'stepSize'], 'delta');
-  op('Sub', ['p', 'delta'], 'p1'); // p' = p − stepSize · m' / (√v'/√bc2 + ε)
-  adamSession = new SyncSession(
-    {
-      nodes,
-      inputs: [...['p', 'g', 'm', 'v'].map((name) => ({ name, shape: ['n'] })), ...ADAM_SCALARS.map((name) => ({ name, shape: [1] }))],
-      outputs: ['p1', 'm1', 'v1'].map((name) => ({ name, shape: ['n'] })),
-    },
-    threads,
-  );
-  return adamSession;
-}
-
-function fusedAdamOrt(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo[] {
-  const backend = args.backend as BackendWasm;
-  const { p, g, m, v } = args.inputs as Record<'p' | 'g' | 'm' | 'v', tf.TensorInfo>;
-  const s = args.attrs as unknown as AdamStepScalars;
-  const n = tf.util.sizeFromShape(p.shape);
-  for (const [name, t] of Object.entries({ p, g, m, v })) {
-    if (t.dtype !== 'float32') throw new Error(`${FUSED_ADAM}: ${name} must be float32, got ${t.dtype}`);
-    if (tf.util.sizeFromShape(t.shape) !== n) throw new Error(`${FUSED_ADAM}: ${name} has shape [${t.shape}], expected [${p.shape}]`);
-  }
-  count('Adam:ort');
-  const outs = [0, 1, 2].map(() => backend.makeOutput([...p.shape], 'float32'));
-  const scalar = (x: number): { data: Float32Array; shape: number[] } => ({ data: Float32Array.of(x), shape: [1] });
-  const scalars = {
-    b1: scalar(s.beta1),
-    c1: scalar(1 - s.beta1),
-    b2: scalar(s.beta2),
-    c2: scalar(1 - s.beta2),
-    invSqrtBc2: scalar(1 / s.sqrtBc2),
-    eps: scalar(s.epsilon),
-    stepSize: scalar(s.stepSize),
-  };
-  // Heap views after the last allocation (growing the heap detaches earlier views).
-  const [pv, gv, mv, vv, pOut, mOut, vOut] = [p, g, m, v, ...outs].map((t) => heap(backend, t!));
-  const session = getAdamSession();
-  for (let start = 0; start < n; start += ADAM_CHUNK) {
-    const end = Math.min(n, start + ADAM_CHUNK);
-    const slice = (a: Float32Array): { data: Float32Array; shape: number[] } => ({ data: a.subarray(start, end), shape: [end - start] });
-    session.run({ p: slice(pv!), g: slice(gv!), m: slice(mv!), v: slice(vv!), ...scalars }, { p1: slice(pOut!), m1: slice(mOut!), v1: slice(vOut!) });
-  }
-  return outs;
-}
-
 /** Swap one kernel of the wasm backend for ours, remembering the original (its setupFunc stays). */
 function replaceKernel(name: string, kernelFunc: unknown): void {
   const current = tf.getKernel(name, BACKEND);
@@ -168,11 +94,12 @@ function replaceKernel(name: string, kernelFunc: unknown): void {
   tf.registerKernel({ ...current, kernelFunc: kernelFunc as tf.KernelFunc });
 }
 
-const OURS: Record<string, unknown> = { BatchMatMul: batchMatMulOrt, [FUSED_ADAM]: fusedAdamOrt };
+const OURS: Record<string, unknown> = { BatchMatMul: batchMatMulOrt };
 
 /**
- * Route the wasm backend's BatchMatMul and the fused Adam update through onnxruntime with `n`
- * threads. Call after registerFastWasmKernels (which undoes it, so the plain `wasm` engine stays
+ * Route the wasm backend's BatchMatMul through onnxruntime with `n` threads. (The fused Adam update
+ * stays the wasm engine's SIMD loop: ~2 ns per value on one thread, where an onnxruntime graph of
+ * 13 element-wise passes measured slower than even the scalar JS loop at one thread.) Call after registerFastWasmKernels (which undoes it, so the plain `wasm` engine stays
  * single-threaded).
  */
 export function installOrtKernels(n: number): void {
@@ -180,8 +107,6 @@ export function installOrtKernels(n: number): void {
   if (n !== threads) {
     for (const s of gemmSessions.values()) s.dispose();
     gemmSessions.clear();
-    adamSession?.dispose();
-    adamSession = null;
     threads = n;
   }
   gemmSession(false, false); // load onnxruntime now, so a missing binary fails engine selection, not the first step
