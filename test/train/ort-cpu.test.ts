@@ -86,6 +86,42 @@ describe('ort-cpu engine', () => {
     tf.dispose([x, w, dx!, dw!]);
   });
 
+  it('reduces (Sum, Mean) over any axes on onnxruntime, matching a plain loop', async () => {
+    await selectEngine('ort-cpu', { threads: 2 });
+    const rng = new Rng(9);
+    const shape = [2, 40, 30, 48];
+    const x = random(shape, rng);
+    const xv = x.dataSync() as Float32Array;
+    const strides = [40 * 30 * 48, 30 * 48, 48, 1];
+    for (const axes of [[0, 1, 2], [1, 2], [3], [-1], [0, 1, 2, 3]]) {
+      for (const keepDims of [false, true]) {
+        for (const op of ['sum', 'mean'] as const) {
+          const norm = axes.map((a) => (a + 4) % 4);
+          const kernel = op === 'sum' ? 'Sum' : 'Mean';
+          const before = ortKernelCallCounts.get(`${kernel}:ort`) ?? 0;
+          const y = op === 'sum' ? tf.sum(x, axes, keepDims) : tf.mean(x, axes, keepDims);
+          expect(ortKernelCallCounts.get(`${kernel}:ort`), `${op} ${axes}`).toBe(before + 1);
+          expect(y.shape).toEqual(keepDims ? shape.map((d, i) => (norm.includes(i) ? 1 : d)) : shape.filter((_, i) => !norm.includes(i)));
+          // Reference: accumulate each element into the output cell its kept coordinates address.
+          const keptDims = shape.map((d, i) => (norm.includes(i) ? 1 : d));
+          const want = new Float64Array(keptDims.reduce((a, b) => a * b, 1));
+          for (let i = 0; i < xv.length; i++) {
+            let o = 0;
+            for (let d = 0; d < 4; d++) o = o * keptDims[d]! + (norm.includes(d) ? 0 : Math.floor(i / strides[d]!) % shape[d]!);
+            want[o]! += xv[i]!;
+          }
+          const count = norm.reduce((a, d) => a * shape[d]!, 1);
+          const wantF = Float32Array.from(want, (v) => (op === 'mean' ? v / count : v));
+          expect(maxRelError(y.dataSync() as Float32Array, wantF), `${op} ${axes} keepDims=${keepDims}`).toBeLessThan(1e-5);
+          y.dispose();
+        }
+      }
+    }
+    const small = tf.sum(random([10, 10], rng), 0);
+    expect(ortKernelCallCounts.get('Sum:builtin')).toBeGreaterThan(0);
+    tf.dispose([x, small]);
+  });
+
   it('hands the wasm backend back unchanged when the wasm engine is selected', async () => {
     await selectEngine('ort-cpu');
     await selectEngine('wasm');

@@ -11,7 +11,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { attrInt } from '../../../onnx/graph.ts';
+import { attrInt, attrInts } from '../../../onnx/graph.ts';
+import { ONNX_INT64 } from '../../../onnx/proto.ts';
 import { SyncSession } from './session.ts';
 
 const BACKEND = 'wasm';
@@ -84,6 +85,63 @@ function batchMatMulOrt(args: { inputs: tf.NamedTensorInfoMap; backend: unknown;
   return out;
 }
 
+/** Reductions of fewer values than this stay on the wasm kernel. */
+const MIN_REDUCE = 1 << 16;
+const reduceSessions = new Map<string, SyncSession>();
+
+/**
+ * ReduceSum / ReduceMean over fixed axes of a tensor of fixed rank (dimensions dynamic). tfjs-wasm
+ * reduces only innermost axes, so for the batch-norm statistics and bias gradients (axes N, H, W of
+ * NHWC) it first transposes the whole tensor; onnxruntime reduces in place, on every thread.
+ */
+function reduceSession(op: 'ReduceSum' | 'ReduceMean', rank: number, axes: number[], keepDims: boolean): SyncSession {
+  const key = `${op}:${rank}:${axes.join(',')}:${keepDims ? 1 : 0}`;
+  let s = reduceSessions.get(key);
+  if (!s) {
+    const keep = attrInt('keepdims', keepDims ? 1 : 0);
+    // Opset 17: ReduceSum takes its axes as an input, ReduceMean as an attribute.
+    const node =
+      op === 'ReduceSum'
+        ? { opType: op, input: ['x', 'axes'], output: ['y'], name: 'reduce', attribute: [keep] }
+        : { opType: op, input: ['x'], output: ['y'], name: 'reduce', attribute: [keep, attrInts('axes', axes)] };
+    const outRank = keepDims ? rank : rank - axes.length;
+    s = new SyncSession(
+      {
+        nodes: [node],
+        initializers: op === 'ReduceSum' ? [{ name: 'axes', dims: [axes.length], dataType: ONNX_INT64, rawData: new Uint8Array(BigInt64Array.from(axes.map(BigInt)).buffer) }] : [],
+        inputs: [{ name: 'x', shape: Array.from({ length: rank }, (_, i) => `d${i}`) }],
+        outputs: [{ name: 'y', shape: Array.from({ length: outRank }, (_, i) => `o${i}`) }],
+      },
+      threads,
+    );
+    reduceSessions.set(key, s);
+  }
+  return s;
+}
+
+function reduceOrt(kernel: 'Sum' | 'Mean'): (args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) => tf.TensorInfo {
+  return (args) => {
+    const backend = args.backend as BackendWasm;
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+    const size = tf.util.sizeFromShape(x.shape);
+    if (x.dtype !== 'float32' || size < MIN_REDUCE || x.shape.length === 0) {
+      count(`${kernel}:builtin`);
+      return replaced.get(kernel)!.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+    }
+    const axes = [...new Set(tf.util.parseAxisParam(axis, x.shape))].sort((a, b) => a - b);
+    const kept = x.shape.filter((_, i) => !axes.includes(i));
+    const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : kept;
+    count(`${kernel}:ort`);
+    const out = backend.makeOutput(outShape, 'float32');
+    reduceSession(kernel === 'Sum' ? 'ReduceSum' : 'ReduceMean', x.shape.length, axes, keepDims).run(
+      { x: { data: heap(backend, x), shape: [...x.shape] } },
+      { y: { data: heap(backend, out), shape: outShape } },
+    );
+    return out;
+  };
+}
+
 /** Swap one kernel of the wasm backend for ours, remembering the original (its setupFunc stays). */
 function replaceKernel(name: string, kernelFunc: unknown): void {
   const current = tf.getKernel(name, BACKEND);
@@ -94,7 +152,7 @@ function replaceKernel(name: string, kernelFunc: unknown): void {
   tf.registerKernel({ ...current, kernelFunc: kernelFunc as tf.KernelFunc });
 }
 
-const OURS: Record<string, unknown> = { BatchMatMul: batchMatMulOrt };
+const OURS: Record<string, unknown> = { BatchMatMul: batchMatMulOrt, Sum: reduceOrt('Sum'), Mean: reduceOrt('Mean') };
 
 /**
  * Route the wasm backend's BatchMatMul through onnxruntime with `n` threads. (The fused Adam update
@@ -105,8 +163,9 @@ const OURS: Record<string, unknown> = { BatchMatMul: batchMatMulOrt };
 export function installOrtKernels(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new Error(`thread count must be a positive integer, got ${n}`);
   if (n !== threads) {
-    for (const s of gemmSessions.values()) s.dispose();
+    for (const s of [...gemmSessions.values(), ...reduceSessions.values()]) s.dispose();
     gemmSessions.clear();
+    reduceSessions.clear();
     threads = n;
   }
   gemmSession(false, false); // load onnxruntime now, so a missing binary fails engine selection, not the first step
