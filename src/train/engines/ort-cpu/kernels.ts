@@ -4,7 +4,8 @@
  * (bench/kernels.ts --step 256), run in onnxruntime's MLAS on every core with the machine's full
  * vector width. The wasm engine's convolution kernels (../wasm-kernels/) are all written as im2col /
  * col2im rearrangements around BatchMatMul, so replacing BatchMatMul moves every convolution's
- * multiply-adds onto onnxruntime; they are told to always take those matmul paths.
+ * multiply-adds onto onnxruntime; they are told to always take those matmul paths. Large Sum and
+ * Mean reductions (batch-norm statistics, bias gradients) run there too.
  *
  * Tensors cross without copies: the inputs are views of the wasm heap, and the output is allocated
  * on the wasm heap first and handed to onnxruntime as its pre-allocated output.
