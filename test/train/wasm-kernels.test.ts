@@ -237,6 +237,20 @@ describe('fast wasm conv backprop kernels match the cpu backend', () => {
     console.log(`worst relative error vs cpu over all cases and strategies: ${worst.toExponential(2)}`);
   });
 
+  it('clone shares the buffer instead of copying it, and either tensor may be disposed first', () => {
+    const backend = tf.backend() as unknown as { refCount(dataId: object): number };
+    const a = tf.tensor1d([1, 2, 3]);
+    const b = tf.clone(a);
+    expect(b.dataId).toBe(a.dataId);
+    expect(backend.refCount(a.dataId)).toBe(2);
+    a.dispose();
+    expect([...b.dataSync()]).toEqual([1, 2, 3]);
+    const c = tf.clone(b);
+    c.dispose();
+    expect([...b.dataSync()]).toEqual([1, 2, 3]);
+    b.dispose();
+  });
+
   it('registers both kernels, and registering twice changes nothing', () => {
     expect(fastWasmKernelsRegistered()).toBe(true);
     registerFastWasmKernels();

@@ -65,6 +65,27 @@ export function registerFastWasmKernels(): void {
   const replacedFilter = install(filter, conv2DBackpropFilterFast as unknown as tf.KernelFunc);
   if (replacedFilter !== null) builtinKernels.backpropFilter = replacedFilter;
   if (tf.getKernel(FUSED_ADAM, BACKEND) === undefined) tf.registerKernel(fusedAdamKernelConfig);
+  const replacedIdentity = install(tf.Identity, sharedIdentity as unknown as tf.KernelFunc);
+  if (replacedIdentity !== null) builtinIdentity = replacedIdentity;
+}
+
+let builtinIdentity: tf.KernelConfig | null = null;
+
+/**
+ * Identity that shares the input's buffer (reference-counted), as the cpu backend's does. The wasm
+ * backend's copies it, and tfjs clones every tensor a gradient needs while the tape records (~430
+ * copies per pix2pix step, every activation and weight). Nothing on this backend writes into an
+ * existing buffer (the kernels return new ones, variables get new buffers on assign), so sharing is safe.
+ */
+function sharedIdentity(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo {
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  const backend = args.backend as { incRef(dataId: object): void };
+  if (x.dtype === 'string') {
+    if (builtinIdentity === null) throw new Error('the wasm backend has no built-in Identity for strings');
+    return builtinIdentity.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  }
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 
 /** Whether the fast kernels are the ones registered for 'wasm' right now. */
