@@ -7,7 +7,7 @@
  *
  * Whole-step profile (top kernels by exclusive and inclusive time, wasm heap and RSS after every step):
  *
- *   node --import tsx bench/kernels.ts --step 64|128|256 [--steps 6] [--builtin-conv]
+ *   node --import tsx bench/kernels.ts --step 64|128|256 [--steps 6] [--builtin-conv] [--engine wasm|ort-cpu] [--threads N]
  *
  * --builtin-conv measures the backend's own forward Conv2D instead of ours.
  *
@@ -256,7 +256,11 @@ async function profileStep(size: number): Promise<void> {
   const { createPix2Pix } = await import('../src/train/trainer.ts');
   const { Adam } = await import('../src/train/adam.ts');
   const { Rng } = await import('../src/util/rng.ts');
-  await selectEngine('wasm');
+  const value = (flag: string): string | undefined => (a.includes(flag) ? a[a.indexOf(flag) + 1] : undefined);
+  const engineName = value('--engine') ?? 'wasm';
+  if (engineName !== 'wasm' && engineName !== 'ort-cpu') throw new Error('--engine takes wasm or ort-cpu (the engines on the wasm backend)');
+  const threads = value('--threads');
+  await selectEngine(engineName, threads === undefined ? {} : { threads: Number(threads) });
   if (has('--builtin-conv')) configureFastWasmKernels({ convForwardStrategy: 'builtin' });
   const backend = tf.engine().backend as unknown as { wasm: { HEAPU8: Uint8Array } };
 
@@ -327,7 +331,7 @@ async function profileStep(size: number): Promise<void> {
   const kernelMs = [...exclusive.values()].reduce((s, e) => s + e.ms, 0) / n;
   const flags = a.filter((x) => x === '--builtin-conv');
   console.log(JSON.stringify({
-    profile: 'train-step', size, steps: n, flags, median_ms: Math.round(sorted[n >> 1]!), min_ms: Math.round(sorted[0]!),
+    profile: 'train-step', engine: engineName, threads: threads ?? null, size, steps: n, flags, median_ms: Math.round(sorted[n >> 1]!), min_ms: Math.round(sorted[0]!),
     kernel_ms_per_step: Math.round(kernelMs), adam_ms_per_step: Math.round(adamMs / n), outside_kernels_ms_per_step: Math.round(times.reduce((s, t) => s + t, 0) / n - kernelMs),
     peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024), wasm_heap_mib_per_step: heap.join(','), rss_mib_per_step: rss.join(','),
   }));

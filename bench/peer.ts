@@ -7,8 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 
-// Default: the peer folder laid beside this checkout in the project's own workspace.
-export const PEER_DIR = path.resolve(process.env.PIX2PIX_PEER_DIR ?? path.join(import.meta.dirname, '../../shared/peers/pytorch'));
+// PIX2PIX_PEER_DIR (or PEER_DIR) names the peer folder; the default is the one laid beside this checkout.
+export const PEER_DIR = path.resolve(process.env.PIX2PIX_PEER_DIR ?? process.env.PEER_DIR ?? path.join(import.meta.dirname, '../../shared/peers/pytorch'));
 const OPENBLAS = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
 
 export function peerAvailable(): boolean {
@@ -18,10 +18,10 @@ export function peerAvailable(): boolean {
 }
 
 /** Run a peer script; returns its stdout (throws with stderr on failure). */
-export function runPeer(script: string, args: string[]): string {
+export function runPeer(script: string, args: string[], env: Record<string, string> = {}): string {
   const r = spawnSync('/usr/bin/python3', [path.join(PEER_DIR, script), ...args], {
     encoding: 'utf8',
-    env: { ...process.env, LD_LIBRARY_PATH: existsSync(OPENBLAS) ? OPENBLAS : (process.env.LD_LIBRARY_PATH ?? '') },
+    env: { ...process.env, ...env, LD_LIBRARY_PATH: existsSync(OPENBLAS) ? OPENBLAS : (process.env.LD_LIBRARY_PATH ?? '') },
     timeout: 15 * 60_000,
   });
   if (r.status !== 0) throw new Error(`peer ${script} failed: ${r.stderr.slice(-500)}`);

@@ -224,9 +224,9 @@ export function resolveExperiment(spec: ExperimentSpec, file: string, profile: s
         throw new UserError(`${file}: variant '${v.name}' (profile '${profile}'): ${errorMessage(e)}`);
       }
       const { data: _d, out: _o, ...rest } = config;
-      // engine, valLimit and sampleRows change speed and logs, not the trained model (the trainer lets
+      // engine, threads, valLimit and sampleRows change speed and logs, not the trained model (the trainer lets
       // them change on resume too), so they do not key the folder.
-      const { engine: _e, valLimit: _v, sampleRows: _s, ...key } = rest;
+      const { engine: _e, threads: _t, valLimit: _v, sampleRows: _s, ...key } = rest;
       const hash = hashOf({ kind: 'generator', dataset: dataset.hash, train: key, version: PIPELINE_VERSION });
       runs.push({ experiment: spec.experiment, variant: v.name, label: v.label, kind: 'generator', seed, size, direction, train: rest, overrides: v.overrides, hash, testDropout, workDir: path.join(WORK_DIR, spec.experiment, `${v.name}-${hash}`) });
     }

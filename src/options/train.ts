@@ -91,6 +91,7 @@ export const TRAIN_OPTIONS = {
   sampleRows: opt.int({ help: 'rows in the per-epoch sample grid (samples/epoch_NNN.png)', default: 4, min: 0, yaml: true }),
   valLimit: opt.int({ help: 'val pairs scored each epoch for val L1 (0 = all)', default: 64, min: 0, yaml: true }),
   skipBad: opt.boolean({ help: 'skip unreadable images with a warning instead of stopping', default: false }),
+  threads: opt.int({ help: 'threads of the ort-cpu engine (default: every core); may change on --resume', min: 1, yaml: true, scope: 'input' }),
   force,
   resume: opt.boolean({ help: 'continue from OUT/checkpoint.bin (same settings required)', default: false, aliases: ['continue_train'], scope: 'cli' }),
   quiet,
@@ -99,7 +100,8 @@ export const TRAIN_OPTIONS = {
 
 export type TrainTable = typeof TRAIN_OPTIONS;
 /** A complete training configuration. */
-export type TrainConfig = ValuesOf<TrainTable, 'config'>;
+// `threads` has no default (every core, decided by the engine), so it is optional in the config.
+export type TrainConfig = ValuesOf<TrainTable, 'config'> & { threads?: number };
 /** What experiment files may set under `train:`. */
 export type TrainSettings = YamlOf<TrainTable>;
 export const TRAIN_DEFAULTS: DefaultsOf<TrainTable, 'config'> = defaultsOf(TRAIN_OPTIONS, ['config']);

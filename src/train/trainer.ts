@@ -130,7 +130,7 @@ interface ResumeState {
 }
 
 /** Fields that may differ between a run and its resumption. */
-const RESUMABLE_CHANGES = new Set(['nEpochs', 'nEpochsDecay', 'engine', 'valLimit', 'sampleRows', 'skipBad', 'data', 'out']);
+const RESUMABLE_CHANGES = new Set(['nEpochs', 'nEpochsDecay', 'engine', 'threads', 'valLimit', 'sampleRows', 'skipBad', 'data', 'out']);
 
 async function saveCheckpoint(file: string, c: TrainConfig, G: Net, D: Net | null, optG: Adam, optD: Adam | null, state: ResumeState): Promise<void> {
   const sources: CheckpointTensorSource[] = [];
@@ -209,8 +209,8 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
     valSet = null; // a dataset without a val split trains fine; val L1 is then left empty
   }
 
-  const engine: LoadedEngine = await selectEngine(c.engine);
-  log(`engine: ${engine.name}${engine.skipped.length ? ` (skipped ${engine.skipped.map((s) => s.split(':')[0]).join(', ')})` : ''}`);
+  const engine: LoadedEngine = await selectEngine(c.engine, c.threads === undefined ? {} : { threads: c.threads });
+  log(`engine: ${engine.name}${engine.threads !== undefined ? ` (${engine.threads} threads)` : ''}${engine.skipped.length ? ` (skipped ${engine.skipped.map((s) => s.split(':')[0]).join(', ')})` : ''}`);
 
   let state: ResumeState;
   let gArrays: ParamArrays;

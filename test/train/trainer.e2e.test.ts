@@ -35,13 +35,24 @@ let data = '';
 const net = ['--size', '16', '--netG', 'unet_16', '--ngf', '4', '--ndf', '4', '--n_layers_D', '1', '--engine', 'cpu', '--seed', '7'];
 const common = [...net, '--n_epochs', '2', '--n_epochs_decay', '2'];
 
+/** `args` with the values of some flags replaced. */
+function withFlags(args: string[], values: Record<string, string>): string[] {
+  return args.map((a, i) => (i > 0 && values[args[i - 1]!] !== undefined ? values[args[i - 1]!]! : a));
+}
+
 beforeAll(async () => {
   data = path.join(mkdtempSync(path.join(tmpdir(), 'p2p-train-')), 'data');
   await synthesizeDataset({ out: data, count: 20, size: 16, seed: 3 });
 });
 
 describe('pix2pix train', () => {
-  it('a run killed with SIGKILL and resumed ends with exactly the weights of an uninterrupted run', async () => {
+  // ort-cpu: widths at which its products run on onnxruntime (smaller ones stay on XNNPACK), two threads.
+  const ENGINE_FLAGS: Record<string, string[]> = {
+    cpu: common,
+    'ort-cpu': [...withFlags(common, { '--engine': 'ort-cpu', '--ngf': '32', '--ndf': '16' }), '--threads', '2'],
+  };
+  it.each(Object.keys(ENGINE_FLAGS))('%s: a run killed with SIGKILL and resumed ends with exactly the weights of an uninterrupted run', async (engine) => {
+    const common = ENGINE_FLAGS[engine]!;
     const base = mkdtempSync(path.join(tmpdir(), 'p2p-runs-'));
     const full = path.join(base, 'full');
     const killed = path.join(base, 'killed');

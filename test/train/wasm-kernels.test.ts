@@ -18,7 +18,7 @@ import {
   type ConvGeometry,
 } from '../../src/train/engines/wasm-kernels/geometry.ts';
 import { adamUpdateArrays, fusedAdamAvailable, fusedAdamUpdate } from '../../src/train/engines/wasm-kernels/adam.ts';
-import { col2imTransposedAdd, im2colRows, im2colTransposed } from '../../src/train/engines/wasm-kernels/layout.ts';
+import { col2imRowsAdd, col2imTransposedAdd, im2colRows, im2colTransposed } from '../../src/train/engines/wasm-kernels/layout.ts';
 
 type Shape4 = [number, number, number, number];
 type Pad = 'same' | 'valid' | tf.backend_util.ExplicitPadding;
@@ -161,6 +161,27 @@ describe('layout helpers', () => {
   });
 });
 
+describe('row-major col2im', () => {
+  it('col2imRowsAdd is the adjoint of im2colRows: <im2col(x), C> = <x, col2im(C)>', () => {
+    const g = geometry({ batch: 2, inH: 5, inW: 4, inC: 3, outH: 3, outW: 2, outC: 1, kH: 4, kW: 3, strideH: 2, strideW: 2, padTop: 1, padLeft: 1 });
+    const xSize = 2 * 5 * 4 * 3;
+    const colsSize = 4 * 3 * 3 * (2 * 3 * 2);
+    const x = Float32Array.from({ length: xSize }, (_, i) => Math.sin(i + 1));
+    const c = Float32Array.from({ length: colsSize }, (_, i) => Math.cos(3 * i));
+    const cols = new Float32Array(colsSize);
+    im2colRows(x, g, 0, 6, cols);
+    const back = new Float32Array(xSize);
+    // Two chunks of rows accumulate into the same dx.
+    col2imRowsAdd(c, g, 0, 2, back);
+    col2imRowsAdd(c.subarray(2 * 2 * 36), g, 2, 4, back);
+    let lhs = 0;
+    let rhs = 0;
+    for (let i = 0; i < colsSize; i++) lhs += cols[i]! * c[i]!;
+    for (let i = 0; i < xSize; i++) rhs += x[i]! * back[i]!;
+    expect(lhs).toBeCloseTo(rhs, 4);
+  });
+});
+
 describe('strategy geometry', () => {
   it('recognises the k4 s2 p1 even case and the stride-1 flip padding', () => {
     expect(isK4S2P1Even(geometry({ inH: 8, inW: 8, outH: 4, outW: 4 }))).toBe(true);
@@ -214,6 +235,20 @@ describe('fast wasm conv backprop kernels match the cpu backend', () => {
   afterAll(() => {
     configureFastWasmKernels({ backpropInputStrategy: null, convForwardStrategy: null, maxScratchFloats: 1 << 23 });
     console.log(`worst relative error vs cpu over all cases and strategies: ${worst.toExponential(2)}`);
+  });
+
+  it('clone shares the buffer instead of copying it, and either tensor may be disposed first', () => {
+    const backend = tf.backend() as unknown as { refCount(dataId: object): number };
+    const a = tf.tensor1d([1, 2, 3]);
+    const b = tf.clone(a);
+    expect(b.dataId).toBe(a.dataId);
+    expect(backend.refCount(a.dataId)).toBe(2);
+    a.dispose();
+    expect([...b.dataSync()]).toEqual([1, 2, 3]);
+    const c = tf.clone(b);
+    c.dispose();
+    expect([...b.dataSync()]).toEqual([1, 2, 3]);
+    b.dispose();
   });
 
   it('registers both kernels, and registering twice changes nothing', () => {
@@ -330,6 +365,24 @@ describe('fast wasm conv backprop kernels match the cpu backend', () => {
       }
     }
     configureFastWasmKernels({ backpropInputStrategy: null, maxScratchFloats: 1 << 23 });
+  });
+
+  it('gives the same results with row-major column matrices and transposing products (the ort-cpu layout), whole and chunked', () => {
+    for (const maxScratchFloats of [1 << 23, 64]) {
+      configureFastWasmKernels({ backpropInputStrategy: 'matmul-col2im', convForwardStrategy: 'matmul-weights', rowMajorProducts: true, maxScratchFloats });
+      for (const [i, c] of CASES.entries()) {
+        resetFastWasmKernelCallCounts();
+        const got = evaluate(c, 100 * i);
+        const want = reference.get(c.name)!;
+        for (const key of ['y', 'dx', 'dw'] as const) {
+          const err = relativeError(got[key], want[key]);
+          worst = Math.max(worst, err);
+          expect(err, `${c.name} ${key} (chunk limit ${maxScratchFloats})`).toBeLessThanOrEqual(TOLERANCE);
+        }
+        expect(fastWasmKernelCallCounts()['backpropFilter:im2col-matmul']).toBeGreaterThan(0);
+      }
+    }
+    configureFastWasmKernels({ backpropInputStrategy: null, convForwardStrategy: null, rowMajorProducts: false, maxScratchFloats: 1 << 23 });
   });
 
   it('falls back to the built-in Conv2DBackpropInput correctly (forced, and for NCHW)', () => {

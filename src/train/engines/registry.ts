@@ -5,15 +5,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../../util/errors.ts';
 
-export type EngineName = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
-export const ENGINE_NAMES: readonly EngineName[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
+export type EngineName = 'tfjs-node-gpu' | 'tfjs-node' | 'ort-cpu' | 'wasm' | 'cpu';
+export const ENGINE_NAMES: readonly EngineName[] = ['tfjs-node-gpu', 'tfjs-node', 'ort-cpu', 'wasm', 'cpu'];
 
 interface EngineEntry {
   name: EngineName;
   /** tfjs backend name the engine registers. */
   backend: string;
   /** Import and initialise; throw (with a reason) if unavailable. */
-  load(): Promise<void>;
+  load(opts: EngineOptions): Promise<void>;
   /** What to do when it does not load. */
   hint: string;
 }
@@ -41,6 +41,15 @@ const ENGINES: readonly EngineEntry[] = [
     },
   },
   {
+    name: 'ort-cpu',
+    backend: 'wasm',
+    hint: 'it ships with pix2pix-ts (onnxruntime-node); reinstall with `npm ci`',
+    async load(opts) {
+      const { activateOrtCpu } = await import('./ort-cpu.ts');
+      activateOrtCpu(opts.threads);
+    },
+  },
+  {
     name: 'wasm',
     backend: 'wasm',
     hint: 'it ships with pix2pix-ts; reinstall with `npm ci`',
@@ -56,19 +65,26 @@ const ENGINES: readonly EngineEntry[] = [
   },
 ];
 
+export interface EngineOptions {
+  /** Threads for engines that use several (ort-cpu); default: every core. */
+  threads?: number;
+}
+
 export interface LoadedEngine {
   name: EngineName;
   backend: string;
+  /** Threads the engine computes with (multi-threaded engines only). */
+  threads?: number;
   /** Why faster engines were passed over (for the run log). */
   skipped: string[];
 }
 
 let current: LoadedEngine | undefined;
 
-async function activate(e: EngineEntry): Promise<void> {
+async function activate(e: EngineEntry, opts: EngineOptions): Promise<number | undefined> {
   // PROD drops tfjs's debug checks and its "install tfjs-node" console banner; our log names the engine instead.
   tf.env().set('PROD', true);
-  await e.load();
+  await e.load(opts);
   const ok = await tf.setBackend(e.backend);
   if (!ok) throw new Error(`tfjs backend '${e.backend}' failed to initialise`);
   await tf.ready();
@@ -76,30 +92,35 @@ async function activate(e: EngineEntry): Promise<void> {
     const { registerFastWasmKernels } = await import('./wasm-kernels.ts');
     registerFastWasmKernels();
   }
+  if (e.name === 'ort-cpu') return (await import('./ort-cpu.ts')).ortThreads();
+  return undefined;
 }
 
 /**
  * Select and initialise the training engine. `auto` tries them in priority order; an explicit
  * name that does not load is a one-line error saying how to install it.
  */
-export async function selectEngine(requested: EngineName | 'auto' = 'auto'): Promise<LoadedEngine> {
-  if (current && (requested === 'auto' || requested === current.name)) return current;
+export async function selectEngine(requested: EngineName | 'auto' = 'auto', opts: EngineOptions = {}): Promise<LoadedEngine> {
+  if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1)) throw new UserError(`--threads must be a positive integer, got ${opts.threads}`);
+  const sameThreads = opts.threads === undefined || current?.threads === undefined || current.threads === opts.threads;
+  if (current && sameThreads && (requested === 'auto' || requested === current.name)) return current;
   if (requested !== 'auto') {
     const e = ENGINES.find((x) => x.name === requested);
     if (!e) throw new UserError(`unknown --engine '${requested}': use auto, ${ENGINE_NAMES.join(', ')}`);
+    let threads: number | undefined;
     try {
-      await activate(e);
+      threads = await activate(e, opts);
     } catch (err) {
       throw new UserError(`engine ${e.name} is not available here (${firstLine(err)}): ${e.hint}`);
     }
-    current = { name: e.name, backend: e.backend, skipped: [] };
+    current = { name: e.name, backend: e.backend, skipped: [], ...(threads !== undefined ? { threads } : {}) };
     return current;
   }
   const skipped: string[] = [];
   for (const e of ENGINES) {
     try {
-      await activate(e);
-      current = { name: e.name, backend: e.backend, skipped };
+      const threads = await activate(e, opts);
+      current = { name: e.name, backend: e.backend, skipped, ...(threads !== undefined ? { threads } : {}) };
       return current;
     } catch (err) {
       skipped.push(`${e.name}: ${firstLine(err)}`);

@@ -25,6 +25,7 @@ import {
 } from './wasm-kernels/kernels.ts';
 
 import { FUSED_ADAM, fusedAdamKernelConfig } from './wasm-kernels/adam.ts';
+import { removeOrtKernels } from './ort-cpu/kernels.ts';
 
 export { fusedAdamAvailable, fusedAdamUpdate, type AdamStepScalars } from './wasm-kernels/adam.ts';
 export type { BackpropInputStrategy, ConvForwardStrategy, ConvGeometry } from './wasm-kernels/geometry.ts';
@@ -44,12 +45,17 @@ function install(kernelName: string, kernelFunc: tf.KernelFunc): tf.KernelConfig
   return current ?? null;
 }
 
+const DEFAULT_OPTIONS: FastKernelOptions = { ...fastKernelOptions };
+
 /**
  * Register Conv2DBackpropFilter and replace Conv2DBackpropInput for the 'wasm' backend.
  * Idempotent. The replaced built-in Conv2DBackpropInput stays reachable as the fallback for
- * shapes the fast paths do not cover (NCHW, non-float32).
+ * shapes the fast paths do not cover (NCHW, non-float32). Also undoes what the `ort-cpu` engine
+ * changes on the same backend (its BatchMatMul, its path options), so the `wasm` engine is itself.
  */
 export function registerFastWasmKernels(): void {
+  removeOrtKernels();
+  Object.assign(fastKernelOptions, DEFAULT_OPTIONS);
   const replacedConv = install(tf.Conv2D, conv2DForwardFast as unknown as tf.KernelFunc);
   if (replacedConv !== null) builtinKernels.conv2d = replacedConv;
   const input = tf.Conv2DBackpropInput;
@@ -59,6 +65,27 @@ export function registerFastWasmKernels(): void {
   const replacedFilter = install(filter, conv2DBackpropFilterFast as unknown as tf.KernelFunc);
   if (replacedFilter !== null) builtinKernels.backpropFilter = replacedFilter;
   if (tf.getKernel(FUSED_ADAM, BACKEND) === undefined) tf.registerKernel(fusedAdamKernelConfig);
+  const replacedIdentity = install(tf.Identity, sharedIdentity as unknown as tf.KernelFunc);
+  if (replacedIdentity !== null) builtinIdentity = replacedIdentity;
+}
+
+let builtinIdentity: tf.KernelConfig | null = null;
+
+/**
+ * Identity that shares the input's buffer (reference-counted), as the cpu backend's does. The wasm
+ * backend's copies it, and tfjs clones every tensor a gradient needs while the tape records (~430
+ * copies per pix2pix step, every activation and weight). Nothing on this backend writes into an
+ * existing buffer (the kernels return new ones, variables get new buffers on assign), so sharing is safe.
+ */
+function sharedIdentity(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo {
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  const backend = args.backend as { incRef(dataId: object): void };
+  if (x.dtype === 'string') {
+    if (builtinIdentity === null) throw new Error('the wasm backend has no built-in Identity for strings');
+    return builtinIdentity.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  }
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 
 /** Whether the fast kernels are the ones registered for 'wasm' right now. */
@@ -87,6 +114,7 @@ export function configureFastWasmKernels(options: Partial<FastKernelOptions>): F
     }
     fastKernelOptions.maxScratchFloats = options.maxScratchFloats;
   }
+  if (options.rowMajorProducts !== undefined) fastKernelOptions.rowMajorProducts = options.rowMajorProducts;
   return previous;
 }
 

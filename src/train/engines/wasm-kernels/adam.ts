@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { adamSimdFor, adamSimdUpdate } from './adam-simd.ts';
 
 /** Kernel name under which the fused update is registered for 'wasm'. */
 export const FUSED_ADAM = 'Pix2PixFusedAdam';
@@ -55,6 +56,16 @@ export function adamUpdateArrays(
   }
 }
 
+/** Updates per path since start (tests use it to prove the SIMD loop ran). */
+export const fusedAdamPathCounts = { simd: 0, scalar: 0 };
+const counts = fusedAdamPathCounts;
+
+/** The SIMD update bound to the backend's memory (exported by its module as `asm.memory`), or null. */
+function simdFor(backend: BackendWasm): ReturnType<typeof adamSimdFor> {
+  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
+  return memory instanceof WebAssembly.Memory ? adamSimdFor(memory) : null;
+}
+
 function fusedAdamWasm(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo[] {
   const backend = args.backend as BackendWasm;
   const { p, g, m, v } = args.inputs as Record<'p' | 'g' | 'm' | 'v', tf.TensorInfo>;
@@ -70,7 +81,20 @@ function fusedAdamWasm(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; 
   const vOut = backend.makeOutput([...p.shape], 'float32');
   // Heap views only after the last allocation: growing the heap detaches earlier views.
   const view = (t: tf.TensorInfo): Float32Array => backend.typedArrayFromHeap(t) as Float32Array;
-  adamUpdateArrays(view(p), view(g), view(m), view(v), s, view(pOut), view(mOut), view(vOut));
+  const views = [p, g, m, v, pOut, mOut, vOut].map(view) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+  const simd = simdFor(backend);
+  const n = views[0].length;
+  const n4 = simd === null ? 0 : n - (n % 4);
+  if (simd !== null && n4 > 0) {
+    adamSimdUpdate(simd, views.map((a) => a.byteOffset) as [number, number, number, number, number, number, number], n4, s);
+    counts.simd += 1;
+  } else {
+    counts.scalar += 1;
+  }
+  // The values the SIMD loop does not cover (all of them without SIMD): the scalar loop.
+  const tail = (a: Float32Array): Float32Array => a.subarray(n4);
+  const [pt, gt, mt, vt, pOutT, mOutT, vOutT] = views.map(tail) as typeof views;
+  adamUpdateArrays(pt, gt, mt, vt, s, pOutT, mOutT, vOutT);
   return [pOut, mOut, vOut];
 }
 

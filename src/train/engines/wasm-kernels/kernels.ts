@@ -24,6 +24,7 @@ import {
   type ConvGeometry,
 } from './geometry.ts';
 import {
+  col2imRowsAdd,
   col2imTransposedAdd,
   depthToSpaceCrop,
   flipSwapFilter,
@@ -51,6 +52,13 @@ export interface FastKernelOptions {
    * replaces it would add a full copy of the weights (218 MB for U-Net-256) to the peak heap.
    */
   maxRetainedPackedWeights: number;
+  /**
+   * Feed the matrix products row-major column matrices and let BatchMatMul transpose its operands
+   * (dx: cols = dy·Wᵀ then a contiguous col2im; dW: im2colᵀ·dy) instead of rearranging transposed
+   * copies in JS. For a BatchMatMul that transposes for free (onnxruntime's Gemm in the ort-cpu
+   * engine); XNNPACK's does not, so the wasm engine keeps the transposed layouts.
+   */
+  rowMajorProducts: boolean;
 }
 
 export const fastKernelOptions: FastKernelOptions = {
@@ -58,6 +66,7 @@ export const fastKernelOptions: FastKernelOptions = {
   maxRetainedPackedWeights: 1 << 21,
   backpropInputStrategy: null,
   maxScratchFloats: 1 << 23,
+  rowMajorProducts: false,
 };
 
 /** How many times each path ran, e.g. `backpropInput:s2d-conv`; lets tests prove the fast path was taken. */
@@ -155,14 +164,22 @@ function conv2dStride1(backend: BackendWasm, x: TensorInfo, filter: TensorInfo, 
   return conv2DForwardFast({ inputs: { x, filter }, backend, attrs });
 }
 
-function matMul(backend: BackendWasm, a: TensorInfo, b: TensorInfo): TensorInfo {
-  const attrs = { transposeA: false, transposeB: false } as unknown as tf.NamedAttrMap;
+function matMul(backend: BackendWasm, a: TensorInfo, b: TensorInfo, transposeA = false, transposeB = false): TensorInfo {
+  const attrs = { transposeA, transposeB } as unknown as tf.NamedAttrMap;
   return single(primitive('BatchMatMul')({ inputs: { a, b }, backend, attrs }));
 }
 
 function transposeNchwToNhwc(backend: BackendWasm, t: TensorInfo): TensorInfo {
   const attrs = { perm: [0, 2, 3, 1] } as unknown as tf.NamedAttrMap;
   return single(primitive('Transpose')({ inputs: { x: t }, backend, attrs }));
+}
+
+/** Rows [start, start + m) of a [M, C] matrix: a view when they are all of it, else a scratch copy (free it with scratch.free). */
+function rowsOf(backend: BackendWasm, scratch: Scratch, t: TensorInfo, start: number, m: number, c: number, whole: boolean): TensorInfo {
+  if (whole) return viewAs(t, [m, c]);
+  const rows = scratch.alloc([m, c]);
+  heap(backend, rows).set(heap(backend, t).subarray(start * c, (start + m) * c));
+  return rows;
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
@@ -205,6 +222,14 @@ function backpropInputMatmulCol2im(backend: BackendWasm, scratch: Scratch, dy: T
   for (let row0 = 0; row0 < totalRows; row0 += chunkRows) {
     const rows = Math.min(chunkRows, totalRows - row0);
     const m = rows * g.outW;
+    if (fastKernelOptions.rowMajorProducts) {
+      const dyRows = rowsOf(backend, scratch, dy, row0 * g.outW, m, g.outC, m === outputPositions(g));
+      const cols = scratch.adopt(matMul(backend, dyRows, weights, false, true));
+      scratch.free(dyRows);
+      col2imRowsAdd(heap(backend, cols), g, row0, rows, heap(backend, dx));
+      scratch.free(cols);
+      continue;
+    }
     const dyT = scratch.alloc([g.outC, m]);
     transposeBlock(heap(backend, dy), row0 * g.outW * g.outC, m, g.outC, heap(backend, dyT), 0, m);
     const cols = scratch.adopt(matMul(backend, weights, dyT));
@@ -267,17 +292,12 @@ function backpropFilterNhwc(backend: BackendWasm, scratch: Scratch, x: TensorInf
   for (let row0 = 0; row0 < totalRows; row0 += chunkRows) {
     const rows = Math.min(chunkRows, totalRows - row0);
     const m = rows * g.outW;
-    const cols = scratch.alloc([k, m]);
-    im2colTransposed(heap(backend, x), g, row0, rows, heap(backend, cols));
-    let dyRows: TensorInfo;
-    if (m === mTotal) {
-      dyRows = viewAs(dy, [m, g.outC]);
-    } else {
-      dyRows = scratch.alloc([m, g.outC]);
-      const start = row0 * g.outW * g.outC;
-      heap(backend, dyRows).set(heap(backend, dy).subarray(start, start + m * g.outC));
-    }
-    const part = scratch.adopt(matMul(backend, cols, dyRows));
+    const rowMajor = fastKernelOptions.rowMajorProducts;
+    const cols = scratch.alloc(rowMajor ? [m, k] : [k, m]);
+    if (rowMajor) im2colRows(heap(backend, x), g, row0, rows, heap(backend, cols));
+    else im2colTransposed(heap(backend, x), g, row0, rows, heap(backend, cols));
+    const dyRows = rowsOf(backend, scratch, dy, row0 * g.outW, m, g.outC, m === mTotal);
+    const part = scratch.adopt(matMul(backend, cols, dyRows, rowMajor, false));
     scratch.free(cols);
     scratch.free(dyRows);
     if (dw === null) {

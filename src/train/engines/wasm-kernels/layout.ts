@@ -234,3 +234,35 @@ export function im2colRows(x: Float32Array, g: ConvGeometry, row0: number, rowCo
     }
   }
 }
+
+/**
+ * The adjoint of im2colRows, accumulated: for output rows [row0, row0 + rowCount),
+ *   dx[n, i·sH + a − pT, j·sW + b − pL, c] += cols[(r − row0)·OW + j, (a·kW + b)·C + c]   (inside the image)
+ * so with cols = dy × Wᵀ this is the input gradient of the convolution. Every inner loop adds one
+ * contiguous run (the kW taps of one (j, a)). `dx` must be zeroed before the first chunk.
+ */
+export function col2imRowsAdd(cols: Float32Array, g: ConvGeometry, row0: number, rowCount: number, dx: Float32Array): void {
+  const { inH, inW, inC: c, outH, outW, kH, kW, strideH, strideW, padTop, padLeft } = g;
+  const k = kH * kW * c;
+  const tapRun = kW * c;
+  for (let r = 0; r < rowCount; r++) {
+    const row = row0 + r;
+    const n = Math.floor(row / outH);
+    const i = row - n * outH;
+    for (let j = 0; j < outW; j++) {
+      const s0 = (r * outW + j) * k;
+      const x0 = j * strideW - padLeft;
+      const bLo = Math.max(0, -x0);
+      const bHi = Math.min(kW, inW - x0);
+      if (bLo >= bHi) continue;
+      for (let a = 0; a < kH; a++) {
+        const y = i * strideH + a - padTop;
+        if (y < 0 || y >= inH) continue;
+        const s = s0 + a * tapRun + bLo * c;
+        const d = ((n * inH + y) * inW + x0 + bLo) * c;
+        const len = (bHi - bLo) * c;
+        for (let q = 0; q < len; q++) dx[d + q] = dx[d + q]! + cols[s + q]!;
+      }
+    }
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * The `ort-cpu` engine's kernels: tfjs-backend-wasm keeps the tensors (on its heap) and the
+ * element-wise work, while the matrix products, which are ~75% of a pix2pix step on the wasm engine
+ * (bench/kernels.ts --step 256), run in onnxruntime's MLAS on every core with the machine's full
+ * vector width. The wasm engine's convolution kernels (../wasm-kernels/) are all written as im2col /
+ * col2im rearrangements around BatchMatMul, so replacing BatchMatMul moves every convolution's
+ * multiply-adds onto onnxruntime; they are told to always take those matmul paths. Large Sum and
+ * Mean reductions (batch-norm statistics, bias gradients) run there too.
+ *
+ * Tensors cross without copies: the inputs are views of the wasm heap, and the output is allocated
+ * on the wasm heap first and handed to onnxruntime as its pre-allocated output.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { attrInt, attrInts } from '../../../onnx/graph.ts';
+import { ONNX_INT64 } from '../../../onnx/proto.ts';
+import { SyncSession } from './session.ts';
+
+const BACKEND = 'wasm';
+
+/** Products smaller than this many multiply-adds stay on XNNPACK (an onnxruntime call costs ~20 µs). */
+const MIN_MACS = 1 << 16;
+
+let threads = 1;
+const gemmSessions = new Map<string, SyncSession>();
+const replaced = new Map<string, tf.KernelConfig>();
+
+/** Calls per path since the last reset (tests use it to prove which path ran). */
+export const ortKernelCallCounts = new Map<string, number>();
+
+function count(key: string): void {
+  ortKernelCallCounts.set(key, (ortKernelCallCounts.get(key) ?? 0) + 1);
+}
+
+/** Y[M,N] = op(A)·op(B) where op transposes when asked; every dimension is dynamic, so one session serves all shapes. */
+function gemmSession(transA: boolean, transB: boolean): SyncSession {
+  const key = `${transA ? 1 : 0}${transB ? 1 : 0}`;
+  let s = gemmSessions.get(key);
+  if (!s) {
+    s = new SyncSession(
+      {
+        nodes: [{ opType: 'Gemm', input: ['a', 'b'], output: ['y'], name: 'gemm', attribute: [attrInt('transA', transA ? 1 : 0), attrInt('transB', transB ? 1 : 0)] }],
+        inputs: [
+          { name: 'a', shape: ['a0', 'a1'] },
+          { name: 'b', shape: ['b0', 'b1'] },
+        ],
+        outputs: [{ name: 'y', shape: ['M', 'N'] }],
+      },
+      threads,
+    );
+    gemmSessions.set(key, s);
+  }
+  return s;
+}
+
+function heap(backend: BackendWasm, t: tf.TensorInfo): Float32Array {
+  return backend.typedArrayFromHeap(t) as Float32Array;
+}
+
+function batchMatMulOrt(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
+  const fallback = (): tf.TensorInfo => {
+    count('BatchMatMul:builtin');
+    return replaced.get('BatchMatMul')!.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  };
+  // One matrix each (the convolution kernels' case); batched products keep the built-in kernel.
+  const batchA = a.shape.slice(0, -2).reduce((p, d) => p * d, 1);
+  const batchB = b.shape.slice(0, -2).reduce((p, d) => p * d, 1);
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || batchA !== 1 || batchB !== 1 || a.shape.length < 2 || b.shape.length < 2) return fallback();
+  const [ar, ac] = a.shape.slice(-2) as [number, number];
+  const [br, bc] = b.shape.slice(-2) as [number, number];
+  const [m, k] = transposeA ? [ac, ar] : [ar, ac];
+  const [k2, n] = transposeB ? [bc, br] : [br, bc];
+  if (k !== k2) throw new Error(`BatchMatMul: inner dimensions ${k} and ${k2} differ (shapes [${a.shape}], [${b.shape}])`);
+  if (m * n * k < MIN_MACS) return fallback();
+  count('BatchMatMul:ort');
+  const outShape = [...(a.shape.length >= b.shape.length ? a.shape : b.shape).slice(0, -2), m, n];
+  const out = backend.makeOutput(outShape, 'float32');
+  // Heap views after the last allocation (growing the heap detaches earlier views).
+  gemmSession(transposeA, transposeB).run(
+    { a: { data: heap(backend, a), shape: [ar, ac] }, b: { data: heap(backend, b), shape: [br, bc] } },
+    { y: { data: heap(backend, out), shape: [m, n] } },
+  );
+  return out;
+}
+
+/** Reductions of fewer values than this stay on the wasm kernel. */
+const MIN_REDUCE = 1 << 16;
+const reduceSessions = new Map<string, SyncSession>();
+
+/**
+ * ReduceSum / ReduceMean over fixed axes of a tensor of fixed rank (dimensions dynamic). tfjs-wasm
+ * reduces only innermost axes, so for the batch-norm statistics and bias gradients (axes N, H, W of
+ * NHWC) it first transposes the whole tensor; onnxruntime reduces in place, on every thread.
+ */
+function reduceSession(op: 'ReduceSum' | 'ReduceMean', rank: number, axes: number[], keepDims: boolean): SyncSession {
+  const key = `${op}:${rank}:${axes.join(',')}:${keepDims ? 1 : 0}`;
+  let s = reduceSessions.get(key);
+  if (!s) {
+    const keep = attrInt('keepdims', keepDims ? 1 : 0);
+    // Opset 17: ReduceSum takes its axes as an input, ReduceMean as an attribute.
+    const node =
+      op === 'ReduceSum'
+        ? { opType: op, input: ['x', 'axes'], output: ['y'], name: 'reduce', attribute: [keep] }
+        : { opType: op, input: ['x'], output: ['y'], name: 'reduce', attribute: [keep, attrInts('axes', axes)] };
+    const outRank = keepDims ? rank : rank - axes.length;
+    s = new SyncSession(
+      {
+        nodes: [node],
+        initializers: op === 'ReduceSum' ? [{ name: 'axes', dims: [axes.length], dataType: ONNX_INT64, rawData: new Uint8Array(BigInt64Array.from(axes.map(BigInt)).buffer) }] : [],
+        inputs: [{ name: 'x', shape: Array.from({ length: rank }, (_, i) => `d${i}`) }],
+        outputs: [{ name: 'y', shape: Array.from({ length: outRank }, (_, i) => `o${i}`) }],
+      },
+      threads,
+    );
+    reduceSessions.set(key, s);
+  }
+  return s;
+}
+
+function reduceOrt(kernel: 'Sum' | 'Mean'): (args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) => tf.TensorInfo {
+  return (args) => {
+    const backend = args.backend as BackendWasm;
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+    const size = tf.util.sizeFromShape(x.shape);
+    if (x.dtype !== 'float32' || size < MIN_REDUCE || x.shape.length === 0) {
+      count(`${kernel}:builtin`);
+      return replaced.get(kernel)!.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+    }
+    const axes = [...new Set(tf.util.parseAxisParam(axis, x.shape))].sort((a, b) => a - b);
+    const kept = x.shape.filter((_, i) => !axes.includes(i));
+    const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : kept;
+    count(`${kernel}:ort`);
+    const out = backend.makeOutput(outShape, 'float32');
+    reduceSession(kernel === 'Sum' ? 'ReduceSum' : 'ReduceMean', x.shape.length, axes, keepDims).run(
+      { x: { data: heap(backend, x), shape: [...x.shape] } },
+      { y: { data: heap(backend, out), shape: outShape } },
+    );
+    return out;
+  };
+}
+
+/** Swap one kernel of the wasm backend for ours, remembering the original (its setupFunc stays). */
+function replaceKernel(name: string, kernelFunc: unknown): void {
+  const current = tf.getKernel(name, BACKEND);
+  if (current === undefined) throw new Error(`the wasm backend has no ${name} kernel`);
+  if (current.kernelFunc === kernelFunc) return;
+  replaced.set(name, current);
+  tf.unregisterKernel(name, BACKEND);
+  tf.registerKernel({ ...current, kernelFunc: kernelFunc as tf.KernelFunc });
+}
+
+const OURS: Record<string, unknown> = { BatchMatMul: batchMatMulOrt, Sum: reduceOrt('Sum'), Mean: reduceOrt('Mean') };
+
+/**
+ * Route the wasm backend's BatchMatMul through onnxruntime with `n` threads. (The fused Adam update
+ * stays the wasm engine's SIMD loop: ~2 ns per value on one thread, where an onnxruntime graph of
+ * 13 element-wise passes measured slower than even the scalar JS loop at one thread.) Call after registerFastWasmKernels (which undoes it, so the plain `wasm` engine stays
+ * single-threaded).
+ */
+export function installOrtKernels(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`thread count must be a positive integer, got ${n}`);
+  if (n !== threads) {
+    for (const s of [...gemmSessions.values(), ...reduceSessions.values()]) s.dispose();
+    gemmSessions.clear();
+    reduceSessions.clear();
+    threads = n;
+  }
+  gemmSession(false, false); // load onnxruntime now, so a missing binary fails engine selection, not the first step
+  for (const [name, f] of Object.entries(OURS)) replaceKernel(name, f);
+}
+
+/** Put the wasm backend's own kernels back (a no-op for those never replaced). */
+export function removeOrtKernels(): void {
+  for (const [name, original] of replaced) {
+    if (tf.getKernel(name, BACKEND)?.kernelFunc !== OURS[name]) continue;
+    tf.unregisterKernel(name, BACKEND);
+    tf.registerKernel(original);
+  }
+}
+
+export function ortThreads(): number {
+  return threads;
+}

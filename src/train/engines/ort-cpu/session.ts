@@ -1,0 +1,86 @@
+/**
+ * Synchronous onnxruntime (CPU execution provider) sessions for use inside tfjs kernels.
+ *
+ * tfjs kernels are synchronous, and onnxruntime-node's public `InferenceSession.run` is async only
+ * because it wraps the native call in `setImmediate`; the native binding underneath
+ * (`onnxruntime-node/dist/binding.js`, typed by its `binding.d.ts`) runs synchronously. We call it
+ * directly. Inputs are passed as typed-array views (the binding reads them in place) and outputs
+ * are pre-allocated views that the binding writes in place, so a tensor on the wasm heap goes in
+ * and comes out without a copy.
+ */
+import { createRequire } from 'node:module';
+import type { Tensor as OrtTensor, TensorConstructor } from 'onnxruntime-common';
+import { encodeOnnxModel, ONNX_FLOAT, type OnnxDim, type OnnxNode, type OnnxTensor } from '../../../onnx/proto.ts';
+
+interface NativeSession {
+  loadModel(buffer: ArrayBuffer, byteOffset: number, byteLength: number, options: Record<string, unknown>): void;
+  run(feeds: Record<string, OrtTensor>, fetches: Record<string, OrtTensor | null>, options: Record<string, unknown>): Record<string, OrtTensor>;
+  dispose(): void;
+}
+
+interface NativeBinding {
+  binding: { InferenceSession: new () => NativeSession };
+  initOrt: () => void;
+}
+
+let native: { binding: NativeBinding; Tensor: TensorConstructor } | undefined;
+
+/** Load onnxruntime-node's native binding (throws with the reason when it is not installed or not loadable). */
+export function loadNativeOrt(): { binding: NativeBinding; Tensor: TensorConstructor } {
+  if (native) return native;
+  const require = createRequire(import.meta.url);
+  const binding = require('onnxruntime-node/dist/binding.js') as NativeBinding;
+  const { Tensor } = require('onnxruntime-common') as { Tensor: TensorConstructor };
+  binding.initOrt();
+  native = { binding, Tensor };
+  return native;
+}
+
+export interface GraphSpec {
+  nodes: OnnxNode[];
+  initializers?: OnnxTensor[];
+  inputs: { name: string; shape: OnnxDim[] }[];
+  outputs: { name: string; shape: OnnxDim[] }[];
+}
+
+/** One compiled graph; `run` is synchronous and writes into the given output arrays. */
+export class SyncSession {
+  private readonly session: NativeSession;
+
+  constructor(spec: GraphSpec, threads: number) {
+    const { binding } = loadNativeOrt();
+    const bytes = encodeOnnxModel({
+      irVersion: 8,
+      opsetVersion: 17,
+      producerName: 'pix2pix-ts',
+      producerVersion: '0',
+      graphName: 'kernel',
+      nodes: spec.nodes,
+      initializers: spec.initializers ?? [],
+      inputs: spec.inputs.map((v) => ({ ...v, elemType: ONNX_FLOAT })),
+      outputs: spec.outputs.map((v) => ({ ...v, elemType: ONNX_FLOAT })),
+      metadata: {},
+    });
+    this.session = new binding.binding.InferenceSession();
+    this.session.loadModel(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      // Without spinning the pool's threads sleep between calls instead of competing with the
+      // single-threaded tfjs kernels that run in between.
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
+    });
+  }
+
+  run(inputs: Record<string, { data: Float32Array; shape: number[] }>, outputs: Record<string, { data: Float32Array; shape: number[] }>): void {
+    const { Tensor } = loadNativeOrt();
+    const wrap = (m: Record<string, { data: Float32Array; shape: number[] }>): Record<string, OrtTensor> =>
+      Object.fromEntries(Object.entries(m).map(([k, v]) => [k, new Tensor('float32', v.data, v.shape)]));
+    this.session.run(wrap(inputs), wrap(outputs), {});
+  }
+
+  dispose(): void {
+    this.session.dispose();
+  }
+}
