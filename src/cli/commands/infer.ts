@@ -12,9 +12,13 @@ export const inferCommand: CommandModule = {
         'Unreadable files are reported and skipped (exit status 1 if any failed).',
     ),
   handler: async (argv) => {
-    const { json, shard, ...a } = readArgs(INFER_OPTIONS, argv);
-    const { translateFolder, parseShard } = await import('../../runtime/translate.ts');
-    const r = await translateFolder({ ...a, shard: shard !== undefined ? parseShard(shard) : undefined });
+    const { json, shard, taskCount, ...a } = readArgs(INFER_OPTIONS, argv);
+    const { translateFolder } = await import('../../runtime/translate.ts');
+    const { resolveTask } = await import('../../util/task-array.ts');
+    // --shard, else the array index of a SLURM array task or a Kubernetes Indexed Job pod.
+    const t = resolveTask({ task: shard, taskCount, env: process.env, flag: '--shard' });
+    if (t && shard === undefined && !a.quiet) process.stderr.write(`infer: shard ${t.index}/${t.count} from ${t.source}\n`);
+    const r = await translateFolder({ ...a, shard: t ? { index: t.index, count: t.count } : undefined });
     const rate = r.translated / Math.max(r.seconds, 1e-9);
     if (json) {
       const summary = { total: r.total, translated: r.translated, skipped: r.skipped, failed: r.failed, seconds: r.seconds, sessionSeconds: r.sessionSeconds, imagesPerSecond: rate, provider: r.provider, size: r.size, output: a.output };
