@@ -143,7 +143,10 @@ export async function readClaim(dir: string, stage: string): Promise<ClaimFile |
     throw e;
   }
   const re = claimName(stage);
-  const gens = names.map((n) => re.exec(n)).filter((m) => m !== null).map((m) => Number(m[1]));
+  const gens = names
+    .map((n) => re.exec(n))
+    .filter((m) => m !== null)
+    .map((m) => Number(m[1]));
   if (gens.length === 0) return null;
   const gen = Math.max(...gens);
   const file = claimPath(dir, stage, gen);
@@ -229,13 +232,15 @@ function hold(dir: string, stage: string, gen: number, record: ClaimRecord): Hel
   };
   let beating: Promise<void> = Promise.resolve();
   const timer = setInterval(() => {
-    beating = beating.then(async () => {
-      if (!(await stillMine())) return;
-      const now = Date.now();
-      record.heartbeatAt = new Date(now).toISOString();
-      record.expiresAt = new Date(now + record.leaseSeconds * 1000).toISOString();
-      await writeFileAtomic(file, `${JSON.stringify(record, null, 2)}\n`);
-    }).catch(() => undefined);
+    beating = beating
+      .then(async () => {
+        if (!(await stillMine())) return;
+        const now = Date.now();
+        record.heartbeatAt = new Date(now).toISOString();
+        record.expiresAt = new Date(now + record.leaseSeconds * 1000).toISOString();
+        await writeFileAtomic(file, `${JSON.stringify(record, null, 2)}\n`);
+      })
+      .catch(() => undefined);
   }, heartbeatMs(record.leaseSeconds));
   // The heartbeat alone must not keep a finished process alive.
   timer.unref();

@@ -62,7 +62,11 @@ function runState(stages: readonly StageStatus[]): StageState {
   return 'done';
 }
 
-export async function experimentStatus(exp: ResolvedExperiment, out: string, o: { taskCount?: number; probe?: Probe; now?: number } = {}): Promise<ExperimentStatus> {
+export async function experimentStatus(
+  exp: ResolvedExperiment,
+  out: string,
+  o: { taskCount?: number; probe?: Probe; now?: number } = {},
+): Promise<ExperimentStatus> {
   const probe = o.probe ?? localProbe();
   const now = o.now ?? Date.now();
   const runs: RunStatus[] = [];
@@ -77,13 +81,22 @@ export async function experimentStatus(exp: ResolvedExperiment, out: string, o: 
       if (!pending.includes(s) && rec) stages.push({ stage: s, state: 'done', detail: `${rec.seconds.toFixed(1)} s, finished ${rec.finishedAt}` });
       else stages.push(await openStage(dir, s, now, probe));
     }
-    runs.push({ variant: run.variant, seed: run.seed, ...(o.taskCount ? { task: taskOf(k, o.taskCount) } : {}), workDir: run.workDir, state: runState(stages), stages });
+    runs.push({
+      variant: run.variant,
+      seed: run.seed,
+      ...(o.taskCount ? { task: taskOf(k, o.taskCount) } : {}),
+      workDir: run.workDir,
+      state: runState(stages),
+      stages,
+    });
   }
   let segmenter: StageStatus | null = null;
   if (exp.scorer.metric === 'fcn' && exp.scorer.segmenter === 'train') {
     const dir = segmenterDir(out, exp.scorer);
     const info = await readSegmenterInfo(dir);
-    segmenter = info ? { stage: SEGMENTER_STAGE, state: 'done', detail: `${info.seconds.toFixed(1)} s, ${info.epochs} epoch(s)` } : await openStage(dir, SEGMENTER_STAGE, now, probe);
+    segmenter = info
+      ? { stage: SEGMENTER_STAGE, state: 'done', detail: `${info.seconds.toFixed(1)} s, ${info.epochs} epoch(s)` }
+      : await openStage(dir, SEGMENTER_STAGE, now, probe);
   }
   const counts = Object.fromEntries(STAGE_STATES.map((s) => [s, 0])) as Record<StageState, number>;
   for (const r of runs) for (const s of r.stages) counts[s.state]++;

@@ -66,7 +66,7 @@ function indexedJobTask(env: Env, taskCount: number | undefined): ArrayTask | un
   if (idxText === undefined || idxText === '') return undefined;
   const index = intOf(idxText, 'JOB_COMPLETION_INDEX');
   if (taskCount === undefined) {
-    throw new UserError('JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job) but the number of tasks is not: pass --task-count N (the Job\'s completions)');
+    throw new UserError("JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job) but the number of tasks is not: pass --task-count N (the Job's completions)");
   }
   if (index >= taskCount) throw new UserError(`JOB_COMPLETION_INDEX=${index} is not below --task-count ${taskCount}`);
   return { index, count: taskCount, source: `JOB_COMPLETION_INDEX=${index} of --task-count ${taskCount}` };
