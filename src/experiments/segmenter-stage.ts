@@ -83,6 +83,7 @@ export async function ensureTrainedSegmenter(job: SegmenterJob, log: (l: string)
 }
 
 async function trainSegmenterStage(job: SegmenterJob, log: (l: string) => void): Promise<SegmenterInfo> {
+  log('segmenter: start');
   const t0 = performance.now();
   const { SEGMENTER_DEFAULTS } = await import('../train/segmenter.ts');
   const { trainSegmenterToOnnx } = await import('./train-segmenter.ts');
