@@ -1,8 +1,9 @@
 /**
- * A 3-task SLURM job array simulated with local processes (the variables SLURM sets, ids 1-3 as
- * `--array=1-3` gives them) on one results folder, through the real CLI: every stage runs exactly
- * once, the shared segmenter is trained once, `--status` reads the state from the files, and
- * `results collect` gives the CSV a single-process run gives (timing columns aside).
+ * A 3-task SLURM job array simulated with local processes on one results folder: the job scripts of
+ * examples/slurm/ run under bash with the variables SLURM sets (ids 1-3, as `--array=1-3` gives
+ * them) and the real CLI. Every stage runs exactly once, the shared segmenter is trained once,
+ * `--status` reads the state from the files, and the collect job's CSV equals a single-process
+ * run's CSV (timing columns aside).
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -12,7 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src/experiments/report.ts';
 import type { ExperimentStatus } from '../../src/experiments/status.ts';
 
-const BIN = path.join(import.meta.dirname, '..', '..', 'bin', 'pix2pix.mjs');
+const ROOT = path.join(import.meta.dirname, '..', '..');
+const BIN = path.join(ROOT, 'bin', 'pix2pix.mjs');
+const SLURM = path.join(ROOT, 'examples', 'slurm');
 
 // 2 variants × 2 seeds = 4 (variant, seed) pairs over 3 tasks: task 0 gets two, tasks 1 and 2 one each.
 const EXPERIMENT = `experiment: arr
@@ -42,8 +45,19 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+type Done = { code: number | null; stdout: string; stderr: string };
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Done> {
+  return run(process.execPath, [BIN, ...args], env);
+}
+
+/** A job script of examples/slurm/, as sbatch would start it (in the checkout, with our settings). */
+function sbatch(script: string, out: string, env: NodeJS.ProcessEnv = {}): Promise<Done> {
+  return run('bash', [path.join(SLURM, script)], { EXPERIMENT: file, PROFILE: 'ci', OUT: out, PIX2PIX: `${process.execPath} ${BIN}`, ...env });
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Done> {
+  const child = spawn(cmd, args, { cwd: ROOT, env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -99,10 +113,9 @@ describe('eval run as a 3-task job array on one results folder', () => {
   it('three concurrent tasks run every stage once; collect equals a single-process run', async () => {
     const out = path.join(dir, 'array');
     const ref = path.join(dir, 'single');
-    const common = ['--profile', 'ci', '--jobs', '1', '--resume'];
     const [single, ...tasks] = await Promise.all([
-      cli(['eval', 'run', file, '--out', ref, ...common]),
-      ...[1, 2, 3].map((id) => cli(['eval', 'run', file, '--out', out, ...common], slurmEnv(id))),
+      cli(['eval', 'run', file, '--out', ref, '--profile', 'ci', '--jobs', '1']),
+      ...[1, 2, 3].map((id) => sbatch('eval-array.sbatch', out, slurmEnv(id))),
     ]);
     expect(single.code, single.stderr).toBe(0);
     for (const t of tasks) expect(t.code, t.stderr).toBe(0);
@@ -112,13 +125,12 @@ describe('eval run as a 3-task job array on one results folder', () => {
     for (const p of PAIRS) for (const s of ['train', 'export', 'translate', 'score']) expect(count(all, `[${p}] ${s}: start`), `${p} ${s}`).toBe(1);
     expect(count(all, 'segmenter: start')).toBe(1);
 
-    const st = await cli(['eval', 'run', file, '--profile', 'ci', '--out', out, '--status']);
-    expect(st.code).toBe(0);
-    expect(st.stdout.split('\n')[0]).toMatch(/: 4 of 4 \(variant, seed\) pair\(s\) done; 16 stage\(s\): 16 done, 0 running, 0 stale, 0 failed, 0 missing$/);
-    expect(st.stdout).toMatch(/\(shared\)\s+segmenter\s+done/);
-
-    const c = await cli(['results', 'collect', file, '--profile', 'ci', '--out', out]);
+    // The collect job: --status, then results collect.
+    const c = await sbatch('collect.sbatch', out, { TASKS: '3' });
     expect(c.code, c.stderr).toBe(0);
+    expect(c.stdout.split('\n')[0]).toMatch(/: 4 of 4 \(variant, seed\) pair\(s\) done; 16 stage\(s\): 16 done, 0 running, 0 stale, 0 failed, 0 missing$/);
+    expect(c.stdout).toMatch(/\(shared\)\s+segmenter\s+done/);
+    expect(c.stdout).toContain(path.join(out, 'arr.csv'));
     const arrayCsv = await readFile(path.join(out, 'arr.csv'), 'utf8');
     const singleCsv = await readFile(path.join(ref, 'arr.csv'), 'utf8');
     const rows = withoutTiming(arrayCsv);
