@@ -17,6 +17,7 @@ export const evalRunCommand: CommandModule = {
     const { json, task, taskCount, lease, status, collect, ...a } = readArgs(EVAL_RUN_OPTIONS, argv);
     const file = String(argv.file);
     const { resolveTask } = await import('../../util/task-array.ts');
+    const { printStatus, printCollect } = await import('./experiments-report.ts');
     if (status) return printStatus(file, a.profile, a.out, json, task ? resolveTask({ task, env: {} })?.count : taskCount);
     if (collect) return printCollect([file], a.profile, a.out, json, taskCount);
     const { runExperiment } = await import('../../experiments/run.ts');
@@ -35,29 +36,6 @@ export const evalRunCommand: CommandModule = {
   },
 };
 
-/** `eval run --status`: the stage states from the files alone. */
-async function printStatus(file: string, profile: string, out: string, json: boolean, taskCount: number | undefined): Promise<void> {
-  const [{ readExperiment }, { resolveExperiment }, { experimentStatus, formatStatus }] = await Promise.all([
-    import('../../experiments/schema.ts'),
-    import('../../experiments/resolve.ts'),
-    import('../../experiments/status.ts'),
-  ]);
-  const exp = resolveExperiment(await readExperiment(file), file, profile);
-  const s = await experimentStatus(exp, out, { taskCount });
-  process.stdout.write(`${json ? JSON.stringify(s) : formatStatus(s)}\n`);
-}
-
-/** `results collect` and `eval run --collect`: write the tables; exit status 1 while any pair is not done. */
-async function printCollect(files: string[], profile: string, out: string, json: boolean, taskCount: number | undefined): Promise<void> {
-  const { collectResults } = await import('../../experiments/run.ts');
-  const outs = await collectResults({ files, profile, out, taskCount });
-  if (json) {
-    const list = outs.map((o) => ({ experiment: o.summary.experiment, csv: o.csv, markdown: o.markdown, complete: o.incomplete.length === 0, incomplete: o.incomplete, status: o.status }));
-    process.stdout.write(`${JSON.stringify(list.length === 1 ? list[0] : list)}\n`);
-  } else for (const o of outs) process.stdout.write(`${o.csv}\n${o.markdown}\n`);
-  if (outs.some((o) => o.incomplete.length)) process.exitCode = 1;
-}
-
 interface TableArgs {
   csv: string[];
 }
@@ -69,6 +47,7 @@ const collectCommand: CommandModule<object, TableArgs & { files: string[] }> = {
     addOptions(y, COLLECT_OPTIONS).positional('files', { type: 'string', array: true, demandOption: true, describe: 'experiment files (experiments/*.yaml)' }) as unknown as Argv<TableArgs & { files: string[] }>,
   handler: async (argv) => {
     const a = readArgs(COLLECT_OPTIONS, argv);
+    const { printCollect } = await import('./experiments-report.ts');
     await printCollect(argv.files, a.profile, a.out, false, a.taskCount);
   },
 };
