@@ -14,7 +14,7 @@
  * with `released: true` (the stage is free again).
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fsp, readFileSync } from 'node:fs';
+import { promises as fsp, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
@@ -99,6 +99,26 @@ function pidAlive(pid: number): boolean {
 }
 
 const heldTokens = new Set<string>();
+/** Claim files this process holds (for releaseHeldSync). */
+const heldFiles = new Map<string, ClaimRecord>();
+
+/**
+ * Mark every claim this process holds as released, synchronously: for a SIGTERM handler (a job
+ * scheduler's time limit or preemption), so that the next run need not wait for the lease. What the
+ * stage left behind stays (training resumes from its last epoch checkpoint).
+ */
+export function releaseHeldSync(): void {
+  for (const [file, record] of heldFiles) {
+    try {
+      const tmp = `${file}.tmp-${process.pid}`;
+      writeFileSync(tmp, `${JSON.stringify({ ...record, released: true, heartbeatAt: new Date().toISOString() }, null, 2)}\n`);
+      renameSync(tmp, file);
+    } catch {
+      // Best effort: the claim then goes stale as usual.
+    }
+  }
+  heldFiles.clear();
+}
 
 export function localProbe(): Probe {
   return { host: hostname(), alive: pidAlive, startOf: processStart, ownTokens: heldTokens, pid: process.pid };
@@ -223,6 +243,7 @@ export function heartbeatMs(leaseSeconds: number): number {
 function hold(dir: string, stage: string, gen: number, record: ClaimRecord): HeldClaim {
   const file = claimPath(dir, stage, gen);
   heldTokens.add(record.token);
+  heldFiles.set(file, record);
   let lost = false;
   const stillMine = async (): Promise<boolean> => {
     if (lost) return false;
@@ -253,6 +274,7 @@ function hold(dir: string, stage: string, gen: number, record: ClaimRecord): Hel
       await beating;
       if (await stillMine()) await writeFileAtomic(file, `${JSON.stringify({ ...record, released: true, heartbeatAt: new Date().toISOString() }, null, 2)}\n`);
       heldTokens.delete(record.token);
+      heldFiles.delete(file);
       lost = true;
     },
   };

@@ -145,7 +145,7 @@ describe('acquireClaim (one process)', () => {
 interface Proc {
   done: Promise<number | null>;
   output: () => string;
-  kill: () => void;
+  kill: (signal?: NodeJS.Signals) => void;
 }
 
 function worker(out: string, runs: number, ms: number, extra: string[] = []): Proc {
@@ -153,7 +153,14 @@ function worker(out: string, runs: number, ms: number, extra: string[] = []): Pr
   let text = '';
   child.stdout.on('data', (d) => (text += d));
   child.stderr.on('data', (d) => (text += d));
-  return { done: new Promise((r) => child.on('exit', (c) => r(c))), output: () => text, kill: () => child.kill('SIGKILL') };
+  return { done: new Promise((r) => child.on('exit', (c) => r(c))), output: () => text, kill: (signal = 'SIGKILL') => child.kill(signal) };
+}
+
+async function started(p: Proc): Promise<void> {
+  for (let i = 0; !p.output().includes('HANGING'); i++) {
+    if (i > 600) throw new Error(`never started:\n${p.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 async function ranLines(out: string): Promise<string[]> {
@@ -174,12 +181,21 @@ describe('several processes on one folder', () => {
     for (const r of [0, 1, 2]) expect(Object.keys((await readMarker(path.join(dir, `run-${r}`)))!.stages)).toEqual([...STAGES]);
   }, 60_000);
 
+  it('a SIGTERMed holder (time limit, preemption) releases its claim: the next run takes the stage without --resume', async () => {
+    const hung = worker(dir, 1, 10, ['--hang']);
+    await started(hung);
+    hung.kill('SIGTERM');
+    expect(await hung.done).toBe(143);
+    expect((await readClaim(path.join(dir, 'run-0'), 'train'))!.record!.released).toBe(true);
+    const next = worker(dir, 1, 10);
+    expect(await next.done, next.output()).toBe(0);
+    expect(next.output()).toContain('"blocked":null');
+    expect((await ranLines(dir)).map((l) => l.split(' ')[2])).toEqual(['train', ...STAGES]);
+  }, 60_000);
+
   it('a SIGKILLed holder leaves a stale claim: the next run skips it without --resume and takes it over with it', async () => {
     const hung = worker(dir, 1, 10, ['--hang']);
-    for (let i = 0; !hung.output().includes('HANGING'); i++) {
-      if (i > 600) throw new Error(`never started:\n${hung.output()}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await started(hung);
     hung.kill();
     await hung.done;
     const plain = worker(dir, 1, 10);
