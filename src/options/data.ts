@@ -25,7 +25,7 @@ export const EVAL_RUN_OPTIONS = {
   profile: opt.string({ help: 'quick: synthetic data, this machine; full: paper settings (GPU + real data); ci: tiny', default: 'quick' }),
   out: opt.string({ help: 'results folder: <experiment>.csv/.md, figures, and _work/ (per-stage outputs)', default: 'results' }),
   only: opt.string({ help: 'run one variant (spread variants over machines, then `pix2pix results collect`)' }),
-  resume: opt.boolean({ help: 'continue interrupted training runs from their last epoch checkpoint', default: false }),
+  resume: opt.boolean({ help: 'continue interrupted training runs from their last epoch checkpoint, and take over stale stage claims (crashed tasks; see --lease)', default: false }),
   jobs: opt.int({ help: 'variants trained at once in worker processes (default: number of cores)', min: 1 }),
   task: opt.string({
     help: 'i/n: run task i (0-based) of an n-task job array: its share of the (variant, seed) pairs. Default: from SLURM_ARRAY_TASK_ID (and _MIN, _STEP, _COUNT), else JOB_COMPLETION_INDEX with --task-count; 0/1 runs everything',

@@ -10,8 +10,8 @@ export const evalRunCommand: CommandModule = {
   builder: (y: Argv) =>
     addOptions(y, EVAL_RUN_OPTIONS)
       .usage('$0 eval run experiments/NAME.yaml [--profile quick|full|ci] [--out results/] [--only VARIANT] [--resume] [--jobs N] [--task i/n] [--status] [--collect]')
-      .example('$0 eval run experiments/table3.yaml --profile full --out /shared/results --resume', 'one task of a SLURM array: its share comes from SLURM_ARRAY_TASK_ID (see docs/cluster.md)')
-      .example('$0 eval run experiments/table3.yaml --profile full --out /shared/results --status', 'done / running / failed / missing, per stage')
+      .example('$0 eval run experiments/losses.yaml --profile full --out /shared/results --resume', 'one task of a SLURM array: its share comes from SLURM_ARRAY_TASK_ID (see docs/cluster.md)')
+      .example('$0 eval run experiments/losses.yaml --profile full --out /shared/results --status', 'done / running / failed / missing, per stage')
       .positional('file', { type: 'string', demandOption: true, describe: 'experiment file (experiments/*.yaml)' }),
   handler: async (argv) => {
     const { json, task, taskCount, lease, status, collect, ...a } = readArgs(EVAL_RUN_OPTIONS, argv);
