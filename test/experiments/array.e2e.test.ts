@@ -140,4 +140,18 @@ describe('eval run as a 3-task job array on one results folder', () => {
     ]);
     expect(rows).toEqual(withoutTiming(singleCsv));
   }, 300_000);
+
+  it('two plain eval run processes on one folder share the work and never run a stage twice', async () => {
+    const out = path.join(dir, 'two');
+    const both = await Promise.all([0, 1].map(() => cli(['eval', 'run', file, '--out', out, '--profile', 'ci', '--jobs', '1'])));
+    for (const r of both) expect(r.code, r.stderr).toBe(0);
+    const all = both.map((r) => r.stderr).join('\n');
+    for (const p of PAIRS) for (const s of ['train', 'export', 'translate', 'score']) expect(count(all, `[${p}] ${s}: start`), `${p} ${s}`).toBe(1);
+    expect(count(all, 'segmenter: start')).toBe(1);
+    const c = await cli(['results', 'collect', file, '--profile', 'ci', '--out', out]);
+    expect(c.code, c.stderr).toBe(0);
+    expect(withoutTiming(await readFile(path.join(out, 'arr.csv'), 'utf8'))).toEqual(
+      withoutTiming(await readFile(path.join(dir, 'single', 'arr.csv'), 'utf8')),
+    );
+  }, 300_000);
 });
