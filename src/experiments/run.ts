@@ -13,9 +13,12 @@ import { claimOutputFolder, resolveInside } from '../util/paths.ts';
 import { labelledGrid } from './draw.ts';
 import { datasetDir, isSynthetic, WORK_DIR, type ResolvedExperiment, type ResolvedRun, resolveExperiment, segmenterDir } from './resolve.ts';
 import { type ExperimentSummary, markdownFromCsv, markdownFromRows, summaryRows, toCsv, type VariantSummary } from './report.ts';
-import { runPool, type PoolTask } from './scheduler.ts';
+import { runInWorker, runPool, type PoolTask } from './scheduler.ts';
+import type { ExperimentStatus } from './status.ts';
 import { readExperiment, type FolderDataset, type SyntheticDataset } from './schema.ts';
-import { describeSegmenter, readSegmenterInfo, SEGMENTER_MODEL } from './segmenter-stage.ts';
+import { describeSegmenter, readSegmenterInfo, SEGMENTER_MODEL, SEGMENTER_STAGE, type SegmenterJob } from './segmenter-stage.ts';
+import { type ArrayTask, taskShare } from '../util/task-array.ts';
+import { DEFAULT_LEASE, describeHolder, judgeClaim, localProbe, parseDuration, readClaim } from './claims.ts';
 import {
   halfDir,
   IMAGES_DIR,
@@ -27,6 +30,7 @@ import {
   type RunJob,
   type RunResult,
   type StageName,
+  type ClaimSettings,
   runScoreStage,
   stageKeys,
   stagesOf,
@@ -46,6 +50,10 @@ export interface RunExperimentOptions {
   /** Write into an --out folder holding files eval run did not write. */
   force?: boolean;
   log?: (line: string) => void;
+  /** This process is one task of a job array: it runs its share of the (variant, seed) pairs only. */
+  task?: ArrayTask;
+  /** Lease of stage claims in seconds (default 1 h; see claims.ts). */
+  leaseSeconds?: number;
 }
 
 export interface ExperimentOutputs {
@@ -81,7 +89,8 @@ interface Prepared {
   data: string;
   labelsDir: string | null;
   segmenterModel: string | null;
-  segmenterTask: PoolTask | null;
+  /** The segmenter to train (`segmenter: train`), whether or not it is done. */
+  segmenterJob: SegmenterJob | null;
   segmenterDir: string | null;
 }
 
@@ -96,7 +105,7 @@ async function prepare(exp: ResolvedExperiment, out: string, log: (l: string) =>
   if (exp.scorer.metric === 'color') labelsDir = null;
   else if (!labelsDir) throw new UserError(`${exp.file}: dataset.labels is needed to score ${exp.task} (the folder of *_gtFine_labelIds.png of the ${exp.dataset.testSplit} split)`);
   let segmenterModel: string | null = null;
-  let segmenterTask: PoolTask | null = null;
+  let segmenterJob: SegmenterJob | null = null;
   let segDir: string | null = null;
   if (exp.scorer.metric === 'fcn') {
     if (exp.scorer.segmenter === 'train') {
@@ -104,18 +113,13 @@ async function prepare(exp: ResolvedExperiment, out: string, log: (l: string) =>
       segmenterModel = path.join(segDir, SEGMENTER_MODEL);
       const segData = isSynthetic(spec) ? data : (spec as FolderDataset).segmenterData;
       if (!segData) throw new UserError(`${exp.file}: scorer.segmenter is 'train' but dataset.segmenterData is not set: point it at a Cityscapes root (leftImg8bit/ + gtFine/), or set scorer.segmenter to an FCN .onnx`);
-      if (!(await readSegmenterInfo(segDir))) {
-        segmenterTask = {
-          label: 'segmenter',
-          message: { kind: 'segmenter', job: { dir: segDir, data: segData, settings: exp.scorer.segmenterTrain, datasetDescription: exp.dataset.description } },
-        };
-      }
+      segmenterJob = { dir: segDir, data: segData, settings: exp.scorer.segmenterTrain, datasetDescription: exp.dataset.description };
     } else {
       segmenterModel = path.resolve(exp.scorer.segmenter);
       if (!(await exists(segmenterModel))) throw new UserError(`${exp.file}: scorer.segmenter ${exp.scorer.segmenter} does not exist; give the FCN .onnx (with its .onnx.json sidecar) or 'train'`);
     }
   }
-  return { data, labelsDir, segmenterModel, segmenterTask, segmenterDir: segDir };
+  return { data, labelsDir, segmenterModel, segmenterJob, segmenterDir: segDir };
 }
 
 function runLabel(exp: ResolvedExperiment, run: ResolvedRun): string {
@@ -144,8 +148,58 @@ async function checkDerivedInside(exp: ResolvedExperiment, out: string): Promise
   for (const d of dirs) await resolveInside(out, path.relative(out, d), '--out');
 }
 
-/** Run (or resume) every stage of an experiment, then write its results files. */
-export async function runExperiment(o: RunExperimentOptions): Promise<ExperimentOutputs> {
+/** Who holds `stage` of `dir` now: null when free; else the holder, and whether its claim is stale. */
+async function holderOf(dir: string, stage: string): Promise<{ holder: string; stale: boolean } | null> {
+  const c = await readClaim(dir, stage);
+  if (!c || c.record?.released) return null;
+  const v = judgeClaim(c, Date.now(), localProbe());
+  return { holder: describeHolder(c, v.why), stale: v.stale };
+}
+
+/** The worker task of one run, or null (with a log line) when it has nothing to do here. */
+async function runTask(exp: ResolvedExperiment, run: ResolvedRun, out: string, prep: Prepared, o: RunExperimentOptions, threads: number, log: (l: string) => void): Promise<PoolTask | null> {
+  const dir = workPath(out, run);
+  const keys = stageKeys(run, exp.dataset.testSplit, exp.scorer.hash);
+  const order: StageName[] = stagesOf(run).filter((s) => s !== 'score');
+  const pending = pendingStages(await readMarker(dir), stagesOf(run), keys).filter((s) => order.includes(s));
+  if (pending.length === 0) {
+    log(`[${runLabel(exp, run)}] ${order.join(', ')}: already done (skipped)`);
+    return null;
+  }
+  const held = await holderOf(dir, pending[0]!);
+  if (held && !held.stale) {
+    log(`[${runLabel(exp, run)}] ${pending[0]}: running in ${held.holder} (skipped here)`);
+    return null;
+  }
+  if (pending.includes('train') && !o.resume && (await exists(path.join(dir, 'train', 'checkpoint.bin')))) {
+    throw new UserError(`${run.variant} (seed ${run.seed}): ${path.join(dir, 'train')} holds an interrupted training run; pass --resume to continue it (or delete that folder to start over)`);
+  }
+  if (held && !o.resume) throw new UserError(`${run.variant} (seed ${run.seed}): stage ${pending[0]} was claimed by ${held.holder}, and that claim is stale; pass --resume to take it over`);
+  const job: RunJob = { out, run, data: prep.data, testSplit: exp.dataset.testSplit, datasetDescription: exp.dataset.description, resume: o.resume ?? false, threads, leaseSeconds: o.leaseSeconds };
+  return { label: runLabel(exp, run), message: { kind: 'run', job } };
+}
+
+const SEGMENTER_POLL_MS = 2000;
+
+/** Make sure the trained segmenter exists: wait while another process trains it, train it here when nobody does. */
+async function awaitSegmenter(job: SegmenterJob, claims: ClaimSettings, log: (l: string) => void): Promise<void> {
+  let waiting = false;
+  while (!(await readSegmenterInfo(job.dir))) {
+    const held = await holderOf(job.dir, SEGMENTER_STAGE);
+    if (held && !held.stale) {
+      if (!waiting) log(`segmenter: waiting for ${held.holder} to finish training it`);
+      waiting = true;
+      await new Promise((r) => setTimeout(r, SEGMENTER_POLL_MS));
+      continue;
+    }
+    if (held && !claims.resume) throw new UserError(`segmenter in ${job.dir} was claimed by ${held.holder}, and that claim is stale; pass --resume to take it over`);
+    const r = await runInWorker({ label: 'segmenter', message: { kind: 'segmenter', job: { ...job, leaseSeconds: claims.leaseSeconds, resume: claims.resume } } }, log, new Set());
+    if (!r.ok) throw r.userError ? new UserError(`segmenter: ${r.message}`) : new Error(`segmenter: ${r.message}`);
+  }
+}
+
+/** Run (or resume) every stage of an experiment (or of this task's share), then write its results files (not for a task). */
+export async function runExperiment(o: RunExperimentOptions): Promise<ExperimentOutputs | null> {
   const log = o.log ?? defaultLog;
   const out = path.resolve(o.out);
   const spec = await readExperiment(o.file);
@@ -155,7 +209,13 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
   const cores = availableParallelism();
   const jobs = o.jobs ?? cores;
   if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`--jobs must be a positive integer (got ${o.jobs})`);
+  const claims: ClaimSettings = { leaseSeconds: o.leaseSeconds ?? parseDuration(DEFAULT_LEASE), resume: o.resume ?? false };
   log(`${exp.name} (${exp.table}), profile ${exp.profile}: ${exp.variants.length} variant(s) × ${exp.seeds.length} seed(s) = ${exp.runs.length} run(s); data: ${exp.dataset.description}`);
+  const mine = o.task ? taskShare(exp.runs, o.task) : exp.runs;
+  if (o.task) {
+    log(`task ${o.task.index}/${o.task.count} (${o.task.source}): ${mine.length} of ${exp.runs.length} (variant, seed) pair(s): ${mine.map((r) => `${r.variant} s${r.seed}`).join(', ') || 'none'}`);
+    if (mine.length === 0) return null;
+  }
   if (exp.dataset.kind === 'folder') {
     // Real data: check everything the last stage needs before the first one trains for days.
     const { preflightExperiment } = await import('./preflight.ts');
@@ -168,23 +228,15 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
   const prep = await prepare(exp, out, log);
 
   const tasks: PoolTask[] = [];
-  if (prep.segmenterTask) tasks.push(prep.segmenterTask);
-  const lanes = Math.max(1, Math.min(jobs, exp.runs.length + (prep.segmenterTask ? 1 : 0)));
+  const segJob = prep.segmenterJob;
+  if (segJob && !(await readSegmenterInfo(segJob.dir)) && !(await holderOf(segJob.dir, SEGMENTER_STAGE))) {
+    tasks.push({ label: 'segmenter', message: { kind: 'segmenter', job: { ...segJob, leaseSeconds: claims.leaseSeconds, resume: claims.resume } } });
+  }
+  const lanes = Math.max(1, Math.min(jobs, mine.length + tasks.length));
   const threads = Math.max(1, Math.floor(cores / lanes));
-  for (const run of exp.runs) {
-    const dir = workPath(out, run);
-    const keys = stageKeys(run, exp.dataset.testSplit, exp.scorer.hash);
-    const order: StageName[] = stagesOf(run).filter((s) => s !== 'score');
-    const pending = pendingStages(await readMarker(dir), stagesOf(run), keys).filter((s) => order.includes(s));
-    if (pending.length === 0) {
-      log(`[${runLabel(exp, run)}] ${order.join(', ')}: already done (skipped)`);
-      continue;
-    }
-    if (pending.includes('train') && !o.resume && (await exists(path.join(dir, 'train', 'checkpoint.bin')))) {
-      throw new UserError(`${run.variant} (seed ${run.seed}): ${path.join(dir, 'train')} holds an interrupted training run; pass --resume to continue it (or delete that folder to start over)`);
-    }
-    const job: RunJob = { out, run, data: prep.data, testSplit: exp.dataset.testSplit, datasetDescription: exp.dataset.description, resume: o.resume ?? false, threads };
-    tasks.push({ label: runLabel(exp, run), message: { kind: 'run', job } });
+  for (const run of mine) {
+    const t = await runTask(exp, run, out, prep, o, threads, log);
+    if (t) tasks.push(t);
   }
   if (tasks.length) {
     const atOnce = Math.min(jobs, tasks.length);
@@ -197,17 +249,28 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
     }
   }
 
-  let segmenterDescription = exp.scorer.metric === 'color' ? 'none (Lab histogram intersection needs no segmenter)' : exp.scorer.metric === 'labels' ? 'none (generated colour maps → trainIds by nearest Cityscapes colour)' : `FCN ${exp.scorer.segmenter}`;
-  if (prep.segmenterDir) {
-    const info = await readSegmenterInfo(prep.segmenterDir);
-    if (!info) throw new Error(`segmenter in ${prep.segmenterDir} did not finish`);
-    segmenterDescription = describeSegmenter(info);
+  // Score the runs whose generator stages are done (others are still running elsewhere).
+  const ready: ResolvedRun[] = [];
+  for (const run of mine) {
+    const keys = stageKeys(run, exp.dataset.testSplit, exp.scorer.hash);
+    const before = pendingStages(await readMarker(workPath(out, run)), stagesOf(run), keys).filter((s) => s !== 'score');
+    if (before.length) log(`[${runLabel(exp, run)}] not scored here: ${before.join(', ')} not done (another process holds it)`);
+    else ready.push(run);
   }
-  for (const run of exp.runs) {
+  let segmenterDescription = exp.scorer.metric === 'color' ? 'none (Lab histogram intersection needs no segmenter)' : exp.scorer.metric === 'labels' ? 'none (generated colour maps → trainIds by nearest Cityscapes colour)' : `FCN ${exp.scorer.segmenter}`;
+  if (segJob && ready.length) {
+    await awaitSegmenter(segJob, claims, log);
+    segmenterDescription = describeSegmenter((await readSegmenterInfo(segJob.dir))!);
+  }
+  for (const run of ready) {
     await runScoreStage(
-      { out, run, data: prep.data, testSplit: exp.dataset.testSplit, labelsDir: prep.labelsDir, scorer: exp.scorer, segmenterModel: prep.segmenterModel, segmenterDescription, datasetDescription: exp.dataset.description },
+      { out, run, data: prep.data, testSplit: exp.dataset.testSplit, labelsDir: prep.labelsDir, scorer: exp.scorer, segmenterModel: prep.segmenterModel, segmenterDescription, datasetDescription: exp.dataset.description, claims },
       (l) => log(`[${runLabel(exp, run)}] ${l}`),
     );
+  }
+  if (o.task) {
+    log(`task ${o.task.index}/${o.task.count}: finished its share; when every task is done, merge with: pix2pix results collect ${o.file} --profile ${o.profile} --out ${o.out}`);
+    return null;
   }
   // Collect every variant of the profile (not only --only's), so partial runs show what is missing.
   return collectExperiment(await readExperiment(o.file).then((s) => resolveExperiment(s, o.file, o.profile)), out, prep.data, log);
@@ -358,18 +421,33 @@ export interface CollectOptions {
   profile: string;
   out: string;
   log?: (line: string) => void;
+  /** Name each unfinished pair's task in a `taskCount`-task array. */
+  taskCount?: number;
 }
 
-/** `pix2pix results collect`: merge per-variant results (e.g. from `--only` runs) into the tables. */
-export async function collectResults(o: CollectOptions): Promise<ExperimentOutputs[]> {
+export interface CollectOutcome extends ExperimentOutputs {
+  /** Every (variant, seed) pair's stages, from the files. */
+  status: ExperimentStatus;
+  /** One line per pair that is not done (missing, running, stale or failed); empty when complete. */
+  incomplete: string[];
+}
+
+/** `pix2pix results collect`: merge per-variant results (e.g. from `--only` runs or array tasks) into the tables, and say what is not done. */
+export async function collectResults(o: CollectOptions): Promise<CollectOutcome[]> {
+  const log = o.log ?? defaultLog;
   const out = path.resolve(o.out);
-  const outputs: ExperimentOutputs[] = [];
+  const { experimentStatus, incompleteLines } = await import('./status.ts');
+  const outcomes: CollectOutcome[] = [];
   for (const file of o.files) {
     const exp = resolveExperiment(await readExperiment(file), file, o.profile);
     const data = datasetDir(out, exp.dataset);
-    outputs.push(await collectExperiment(exp, out, data, o.log));
+    const status = await experimentStatus(exp, out, { taskCount: o.taskCount });
+    const incomplete = incompleteLines(status);
+    const outputs = await collectExperiment(exp, out, data, log);
+    if (incomplete.length) log(`${exp.name}: ${incomplete.length} of ${status.runs.length} (variant, seed) pair(s) not done:\n  ${incomplete.join('\n  ')}`);
+    outcomes.push({ ...outputs, status, incomplete });
   }
-  return outputs;
+  return outcomes;
 }
 
 /** `pix2pix results table`: regenerate each CSV's markdown from the CSV alone. */

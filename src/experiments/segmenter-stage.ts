@@ -20,7 +20,13 @@ export interface SegmenterJob {
   settings: SegmenterTrainSettings;
   /** Says in results files what the data is. */
   datasetDescription: string;
+  /** Claim settings (claims.ts): several processes on one results folder train it once. */
+  leaseSeconds?: number;
+  resume?: boolean;
 }
+
+/** The claim name of the segmenter stage in its folder. */
+export const SEGMENTER_STAGE = 'segmenter';
 
 export interface SegmenterInfo {
   model: string;
@@ -48,13 +54,36 @@ export function describeSegmenter(info: SegmenterInfo): string {
   return `trained U-Net segmenter (depth ${info.depth}, ngf ${info.ngf}, ${info.epochs} epochs, ${info.size}², on ${info.dataset}; real-photo val pixel acc. ${typeof info.valPixelAccuracy === 'number' && Number.isFinite(info.valPixelAccuracy) ? info.valPixelAccuracy.toFixed(3) : 'n/a'})`;
 }
 
-/** Train, export and verify the segmenter unless `dir` already holds a finished one. */
-export async function ensureTrainedSegmenter(job: SegmenterJob, log: (l: string) => void): Promise<SegmenterInfo> {
+/**
+ * Train, export and verify the segmenter unless `dir` already holds a finished one. Claimed like a
+ * stage: returns null when another process is training it.
+ */
+export async function ensureTrainedSegmenter(job: SegmenterJob, log: (l: string) => void): Promise<SegmenterInfo | null> {
   const done = await readSegmenterInfo(job.dir);
   if (done) {
     log(`segmenter: already trained (skipped): ${job.dir}`);
     return done;
   }
+  const { acquireClaim, describeHolder, parseDuration, DEFAULT_LEASE } = await import('./claims.ts');
+  const attempt = await acquireClaim(job.dir, SEGMENTER_STAGE, { leaseSeconds: job.leaseSeconds ?? parseDuration(DEFAULT_LEASE), resume: job.resume ?? false });
+  if (!attempt.ok) {
+    log(`segmenter: claimed by ${describeHolder(attempt.holder, attempt.why)}${attempt.stale ? '; the claim is stale: pass --resume to take it over' : ''} (skipped here)`);
+    return null;
+  }
+  try {
+    const meanwhile = await readSegmenterInfo(job.dir);
+    if (meanwhile) {
+      log('segmenter: trained by another process meanwhile (skipped)');
+      return meanwhile;
+    }
+    return await trainSegmenterStage(job, log);
+  } finally {
+    await attempt.claim.release();
+  }
+}
+
+async function trainSegmenterStage(job: SegmenterJob, log: (l: string) => void): Promise<SegmenterInfo> {
+  log('segmenter: start');
   const t0 = performance.now();
   const { SEGMENTER_DEFAULTS } = await import('../train/segmenter.ts');
   const { trainSegmenterToOnnx } = await import('./train-segmenter.ts');

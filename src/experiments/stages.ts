@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { UserError, errorMessage } from '../util/errors.ts';
 import { exists, writeFileAtomic } from '../util/fs.ts';
 import { resolveInside } from '../util/paths.ts';
+import { acquireClaim, DEFAULT_LEASE, describeHolder, type HeldClaim, parseDuration } from './claims.ts';
 import { hashOf } from './hash.ts';
 import type { ResolvedRun, ResolvedScorer } from './resolve.ts';
 
@@ -49,6 +50,8 @@ export interface RunJob {
   resume: boolean;
   /** Intra-op threads for onnxruntime (the scheduler shares the cores). */
   threads: number;
+  /** Lease of this process's stage claims, in seconds (default: claims.ts DEFAULT_LEASE). */
+  leaseSeconds?: number;
 }
 
 export interface ScoreJob {
@@ -62,6 +65,7 @@ export interface ScoreJob {
   segmenterModel: string | null;
   segmenterDescription: string;
   datasetDescription: string;
+  claims?: ClaimSettings;
 }
 
 export interface RunResult {
@@ -140,9 +144,50 @@ export type Log = (line: string) => void;
 
 export type StageFn = (dir: string) => Promise<{ info?: Record<string, unknown>; seconds?: number } | void>;
 
+/** How stages are claimed (see claims.ts): the lease a holder keeps, and whether stale claims are taken over. */
+export interface ClaimSettings {
+  leaseSeconds: number;
+  resume: boolean;
+}
+
+export const DEFAULT_CLAIMS: ClaimSettings = { leaseSeconds: parseDuration(DEFAULT_LEASE), resume: false };
+
+/** Why a stage did not run here: another process holds it (or held it and its claim is stale). */
+export interface Blocked {
+  stage: StageName;
+  holder: string;
+  stale: boolean;
+}
+
+export interface StagesOutcome {
+  ran: StageName[];
+  blocked: Blocked | null;
+}
+
+/** `<stage>.failed.json`: the last failure of a stage, until it completes (read by --status and collect). */
+export interface FailureRecord {
+  stage: string;
+  message: string;
+  host: string;
+  pid: number;
+  at: string;
+}
+
+export const failurePath = (dir: string, stage: string): string => path.join(dir, `${stage}.failed.json`);
+
+export async function readFailure(dir: string, stage: string): Promise<FailureRecord | null> {
+  try {
+    return JSON.parse(await fsp.readFile(failurePath(dir, stage), 'utf8')) as FailureRecord;
+  } catch {
+    return null;
+  }
+}
+
 /**
- * Run `fns` for the pending stages among `order` (a subset of the run's stages `all`), recording each in stage.json as it completes.
- * Returns the stages that ran.
+ * Run `fns` for the pending stages among `order` (a subset of the run's stages `all`), recording each
+ * in stage.json as it completes. Each stage is claimed first (claims.ts), so two processes on one
+ * results folder never run the same stage; a stage another process holds stops this run's stages
+ * there (`blocked`). A failing stage leaves `<stage>.failed.json`.
  */
 export async function runStages(
   dir: string,
@@ -152,29 +197,69 @@ export async function runStages(
   keys: Record<StageName, string>,
   fns: Partial<Record<StageName, StageFn>>,
   log: Log,
-): Promise<StageName[]> {
+  claims: ClaimSettings = DEFAULT_CLAIMS,
+): Promise<StagesOutcome> {
   await fsp.mkdir(dir, { recursive: true });
-  const marker: StageMarker = (await readMarker(dir)) ?? { ...ident, stages: {} };
-  const pending = pendingStages(marker, all, keys).filter((s) => order.includes(s));
+  const pendingNow = async (): Promise<StageName[]> => pendingStages(await readMarker(dir), all, keys).filter((s) => order.includes(s));
+  const pending = await pendingNow();
   const skipped = order.filter((s) => !pending.includes(s));
   if (skipped.length) log(`${skipped.join(', ')}: already done (skipped)`);
   const ran: StageName[] = [];
   for (const s of pending) {
     const fn = fns[s];
     if (!fn) throw new Error(`runStages: no implementation for stage ${s}`);
-    // Later records are stale once an earlier stage reruns.
-    for (const later of all.slice(all.indexOf(s))) delete marker.stages[later];
-    await writeMarker(dir, marker);
-    log(`${s}: start`);
-    const t0 = performance.now();
-    const r = (await fn(dir)) ?? {};
-    const seconds = r.seconds ?? (performance.now() - t0) / 1000;
-    marker.stages[s] = { key: keys[s], seconds, finishedAt: new Date().toISOString(), ...(r.info ? { info: r.info } : {}) };
-    await writeMarker(dir, marker);
-    log(`${s}: done in ${seconds.toFixed(1)} s`);
-    ran.push(s);
+    const attempt = await acquireClaim(dir, s, claims);
+    if (!attempt.ok) {
+      const holder = describeHolder(attempt.holder, attempt.why);
+      log(`${s}: claimed by ${holder}${attempt.stale ? '; the claim is stale: pass --resume to take it over' : ''} (skipped here)`);
+      return { ran, blocked: { stage: s, holder, stale: attempt.stale } };
+    }
+    try {
+      // Another process may have finished it between our look and our claim.
+      if (!(await pendingNow()).includes(s)) {
+        log(`${s}: done by another process meanwhile (skipped)`);
+        continue;
+      }
+      await runOneStage(dir, s, ident, all, keys, fn, log, attempt.claim);
+      ran.push(s);
+    } finally {
+      await attempt.claim.release();
+    }
   }
-  return ran;
+  return { ran, blocked: null };
+}
+
+async function runOneStage(
+  dir: string,
+  s: StageName,
+  ident: Pick<StageMarker, 'variant' | 'seed' | 'hash'>,
+  all: readonly StageName[],
+  keys: Record<StageName, string>,
+  fn: StageFn,
+  log: Log,
+  claim: HeldClaim,
+): Promise<void> {
+  const marker: StageMarker = (await readMarker(dir)) ?? { ...ident, stages: {} };
+  // Later records are stale once an earlier stage reruns.
+  for (const later of all.slice(all.indexOf(s))) delete marker.stages[later];
+  await writeMarker(dir, marker);
+  log(`${s}: start`);
+  const t0 = performance.now();
+  let r: Awaited<ReturnType<StageFn>>;
+  try {
+    r = await fn(dir);
+  } catch (e) {
+    const rec: FailureRecord = { stage: s, message: errorMessage(e), host: claim.record.host, pid: claim.record.pid, at: new Date().toISOString() };
+    await writeFileAtomic(failurePath(dir, s), `${JSON.stringify(rec, null, 2)}\n`);
+    throw e;
+  }
+  // A holder whose lease ran out (a frozen machine) and was taken over must not record the stage.
+  if (!(await claim.stillMine())) throw new Error(`${s}: this process lost its claim on ${dir} (its lease ran out and another process took the stage over); nothing recorded`);
+  const seconds = r?.seconds ?? (performance.now() - t0) / 1000;
+  marker.stages[s] = { key: keys[s], seconds, finishedAt: new Date().toISOString(), ...(r?.info ? { info: r.info } : {}) };
+  await writeMarker(dir, marker);
+  await fsp.rm(failurePath(dir, s), { force: true });
+  log(`${s}: done in ${seconds.toFixed(1)} s`);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -222,7 +307,7 @@ export function targetSide(direction: string): 'A' | 'B' {
 }
 
 /** train, export and translate of one run (a worker process runs this). */
-export async function runGeneratorStages(job: RunJob, log: Log): Promise<StageName[]> {
+export async function runGeneratorStages(job: RunJob, log: Log): Promise<StagesOutcome> {
   const { run } = job;
   const dir = workPath(job.out, run);
   const keys = stageKeys(run, job.testSplit, '');
@@ -276,16 +361,17 @@ export async function runGeneratorStages(job: RunJob, log: Log): Promise<StageNa
     },
   };
   const order = stagesOf(run).filter((s) => s !== 'score');
-  return runStages(dir, { variant: run.variant, seed: run.seed, hash: run.hash }, stagesOf(run), order, keys, fns, log);
+  const claims: ClaimSettings = { leaseSeconds: job.leaseSeconds ?? DEFAULT_CLAIMS.leaseSeconds, resume: job.resume };
+  return runStages(dir, { variant: run.variant, seed: run.seed, hash: run.hash }, stagesOf(run), order, keys, fns, log, claims);
 }
 
-/** The score stage (run in the parent: onnxruntime and sharp only). Returns the run's result. */
-export async function runScoreStage(job: ScoreJob, log: Log): Promise<RunResult> {
+/** The score stage (run in the parent: onnxruntime and sharp only). Returns the run's result, or null when another process holds the stage. */
+export async function runScoreStage(job: ScoreJob, log: Log): Promise<RunResult | null> {
   const { run, scorer } = job;
   const dir = workPath(job.out, run);
   const keys = stageKeys(run, job.testSplit, scorer.hash);
   const imagesDir = path.join(dir, IMAGES_DIR);
-  await runStages(
+  const outcome = await runStages(
     dir,
     { variant: run.variant, seed: run.seed, hash: run.hash },
     stagesOf(run),
@@ -299,8 +385,9 @@ export async function runScoreStage(job: ScoreJob, log: Log): Promise<RunResult>
       },
     },
     log,
+    job.claims,
   );
-  return readRunResult(dir);
+  return outcome.blocked ? null : readRunResult(dir);
 }
 
 export async function readRunResult(dir: string): Promise<RunResult> {

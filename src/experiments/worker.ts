@@ -4,6 +4,7 @@
  * several of these at once.
  */
 import { errorMessage, isUserError } from '../util/errors.ts';
+import { releaseHeldSync } from './claims.ts';
 import { ensureTrainedSegmenter, type SegmenterJob } from './segmenter-stage.ts';
 import { runGeneratorStages, type RunJob } from './stages.ts';
 
@@ -35,3 +36,14 @@ process.once('message', (msg: WorkerJob) => {
 });
 // The parent going away (killed, Ctrl-C) ends the worker too.
 process.on('disconnect', () => process.exit(130));
+// A scheduler's time limit or preemption (SIGTERM): free this worker's stage claims first, so a
+// requeued task takes them over at once instead of after the lease.
+for (const [signal, code] of [
+  ['SIGTERM', 143],
+  ['SIGINT', 130],
+] as const) {
+  process.once(signal, () => {
+    releaseHeldSync();
+    process.exit(code);
+  });
+}

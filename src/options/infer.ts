@@ -22,7 +22,10 @@ export const INFER_OPTIONS = {
   recursive: opt.boolean({ help: 'include subfolders and mirror the tree in OUTPUT', default: false }),
   skipExisting: opt.boolean({ help: 'leave outputs that already exist (resume an interrupted run)', default: false }),
   abSide: opt.choice(['A', 'B'], { help: 'inputs are aligned AB pairs: feed this half' }),
-  shard: opt.string({ help: 'i/n: process the i-th (0-based) of n disjoint slices of the sorted file list, e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT' }),
+  shard: opt.string({
+    help: 'i/n: process the i-th (0-based) of n disjoint slices of the sorted file list. Default: from SLURM_ARRAY_TASK_ID (and _MIN, _STEP, _COUNT), else JOB_COMPLETION_INDEX with --task-count; 0/1 processes everything',
+  }),
+  taskCount: opt.int({ help: 'number of pods of a Kubernetes Indexed Job (its completions): with JOB_COMPLETION_INDEX, the n of --shard', min: 1, scope: 'cli' }),
   force,
   maxModelMemory: opt.string({
     help: 'refuse models whose tensors or constant-shaped nodes need more than this, e.g. 8GiB (default: 4 GiB or half the RAM)',

@@ -9,12 +9,25 @@ export const evalRunCommand: CommandModule = {
   describe: 'Reproduce a paper table: train, export, translate and score every variant of an experiment file',
   builder: (y: Argv) =>
     addOptions(y, EVAL_RUN_OPTIONS)
-      .usage('$0 eval run experiments/NAME.yaml [--profile quick|full|ci] [--out results/] [--only VARIANT] [--resume] [--jobs N]')
+      .usage('$0 eval run experiments/NAME.yaml [--profile quick|full|ci] [--out results/] [--only VARIANT] [--resume] [--jobs N] [--task i/n] [--status] [--collect]')
+      .example('$0 eval run experiments/losses.yaml --profile full --out /shared/results --resume', 'one task of a SLURM array: its share comes from SLURM_ARRAY_TASK_ID (see docs/cluster.md)')
+      .example('$0 eval run experiments/losses.yaml --profile full --out /shared/results --status', 'done / running / failed / missing, per stage')
       .positional('file', { type: 'string', demandOption: true, describe: 'experiment file (experiments/*.yaml)' }),
   handler: async (argv) => {
-    const { json, ...a } = readArgs(EVAL_RUN_OPTIONS, argv);
+    const { json, task, taskCount, lease, status, collect, ...a } = readArgs(EVAL_RUN_OPTIONS, argv);
+    const file = String(argv.file);
+    const { resolveTask } = await import('../../util/task-array.ts');
+    const { printStatus, printCollect } = await import('./experiments-report.ts');
+    if (status) return printStatus(file, a.profile, a.out, json, task ? resolveTask({ task, env: {} })?.count : taskCount);
+    if (collect) return printCollect([file], a.profile, a.out, json, taskCount);
     const { runExperiment } = await import('../../experiments/run.ts');
-    const r = await runExperiment({ ...a, file: String(argv.file) });
+    const { parseDuration } = await import('../../experiments/claims.ts');
+    const arrayTask = resolveTask({ task, taskCount, env: process.env });
+    const r = await runExperiment({ ...a, file, task: arrayTask, leaseSeconds: parseDuration(lease) });
+    if (!r) {
+      if (json) process.stdout.write(`${JSON.stringify({ task: arrayTask })}\n`);
+      return;
+    }
     if (json) {
       const { summaryRows } = await import('../../experiments/report.ts');
       const { rows } = summaryRows(r.summary);
@@ -29,14 +42,13 @@ interface TableArgs {
 
 const collectCommand: CommandModule<object, TableArgs & { files: string[] }> = {
   command: 'collect <files..>',
-  describe: 'Merge finished per-variant results (e.g. from --only runs) into results/<experiment>.csv and .md',
+  describe: 'Merge finished runs (from --only runs or array tasks) into results/<experiment>.csv and .md; lists the (variant, seed) pairs not done and exits 1 while any is missing, running or failed',
   builder: (y) =>
     addOptions(y, COLLECT_OPTIONS).positional('files', { type: 'string', array: true, demandOption: true, describe: 'experiment files (experiments/*.yaml)' }) as unknown as Argv<TableArgs & { files: string[] }>,
   handler: async (argv) => {
     const a = readArgs(COLLECT_OPTIONS, argv);
-    const { collectResults } = await import('../../experiments/run.ts');
-    const outs = await collectResults({ files: argv.files, profile: a.profile, out: a.out });
-    for (const o of outs) process.stdout.write(`${o.csv}\n${o.markdown}\n`);
+    const { printCollect } = await import('./experiments-report.ts');
+    await printCollect(argv.files, a.profile, a.out, false, a.taskCount);
   },
 };
 

@@ -13,14 +13,18 @@ export const inferCommand: CommandModule = {
         'Unreadable files are reported and skipped (exit status 1 if any failed).',
     ),
   handler: async (argv) => {
-    const { json, shard, maxModelMemory, size, ...a } = readArgs(INFER_OPTIONS, argv);
-    const { translateFolder, parseShard } = await import('../../runtime/translate.ts');
+    const { json, shard, taskCount, maxModelMemory, size, ...a } = readArgs(INFER_OPTIONS, argv);
+    const { translateFolder } = await import('../../runtime/translate.ts');
     const { parseMaxModelMemory } = await import('../../runtime/model-policy.ts');
     const { parseSizeFlag } = await import('../../runtime/size-mode.ts');
+    const { resolveTask } = await import('../../util/task-array.ts');
+    // --shard, else the array index of a SLURM array task or a Kubernetes Indexed Job pod.
+    const t = resolveTask({ task: shard, taskCount, env: process.env, flag: '--shard' });
+    if (t && shard === undefined && !a.quiet) process.stderr.write(`infer: shard ${t.index}/${t.count} from ${t.source}\n`);
     const r = await translateFolder({
       ...a,
       size: parseSizeFlag(size),
-      shard: shard !== undefined ? parseShard(shard) : undefined,
+      shard: t ? { index: t.index, count: t.count } : undefined,
       maxModelMemory: parseMaxModelMemory(maxModelMemory),
     });
     const rate = r.translated / Math.max(r.seconds, 1e-9);
