@@ -35,7 +35,7 @@ for (const size of sizes) {
   const times: number[] = [];
   for (let i = 0; i < warmup + steps; i++) {
     const t0 = performance.now();
-    model.step.step(A, B, 2e-4);
+    await model.step.step(A, B, 2e-4);
     if (i >= warmup) times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);

@@ -21,7 +21,7 @@ export const TASK_METRICS: Readonly<Record<Task, readonly string[]>> = {
 };
 
 /** Engines a file may name; checked against the engine registry by a test. */
-export const ENGINE_CHOICES = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+export const ENGINE_CHOICES = ['auto', 'tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'] as const;
 export type EngineChoice = (typeof ENGINE_CHOICES)[number];
 
 export interface SyntheticDataset {

@@ -61,7 +61,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('lr', { type: 'number', default: TRAIN_DEFAULTS.lr })
       .option('beta1', { type: 'number', default: TRAIN_DEFAULTS.beta1 })
       .option('seed', { type: 'number', default: TRAIN_DEFAULTS.seed })
-      .option('engine', { choices: ['auto', ...ENGINE_NAMES], default: 'auto', describe: 'auto picks the fastest that loads: tfjs-node-gpu > tfjs-node > wasm > cpu' })
+      .option('engine', { choices: ['auto', ...ENGINE_NAMES], default: 'auto', describe: 'auto picks the fastest that loads: tfjs-node-gpu > webgpu (a GPU adapter, never a software one) > tfjs-node > wasm > cpu' })
       .option('resume', { type: 'boolean', default: false, describe: 'continue from OUT/checkpoint.bin (same flags required)' })
       .option('skip_bad', { type: 'boolean', default: false, describe: 'skip unreadable images with a warning instead of stopping' })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar or log lines' }),

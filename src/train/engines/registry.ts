@@ -5,15 +5,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../../util/errors.ts';
 
-export type EngineName = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
-export const ENGINE_NAMES: readonly EngineName[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
+export type EngineName = 'tfjs-node-gpu' | 'webgpu' | 'tfjs-node' | 'wasm' | 'cpu';
+export const ENGINE_NAMES: readonly EngineName[] = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'];
 
 interface EngineEntry {
   name: EngineName;
   /** tfjs backend name the engine registers. */
   backend: string;
-  /** Import and initialise; throw (with a reason) if unavailable. */
-  load(): Promise<void>;
+  /**
+   * Import and initialise; throw (with a reason) if unavailable. `auto` is true when the engine is
+   * being tried by `--engine auto` (which may refuse what an explicit request accepts). May return
+   * what it runs on (the GPU adapter), for the run log.
+   */
+  load(auto: boolean): Promise<string | void>;
   /** What to do when it does not load. */
   hint: string;
 }
@@ -30,6 +34,15 @@ const ENGINES: readonly EngineEntry[] = [
     hint: 'install it with `npm run setup:gpu` (needs an NVIDIA GPU, CUDA 11.2 and cuDNN 8)',
     async load() {
       await importOptional('@tensorflow/tfjs-node-gpu');
+    },
+  },
+  {
+    name: 'webgpu',
+    backend: 'webgpu',
+    hint: 'it needs a GPU with a Vulkan (Linux), Metal (macOS) or D3D12 (Windows) driver; see docs/gpu.md',
+    async load(auto) {
+      const { loadWebgpuEngine } = await import('./webgpu.ts');
+      return loadWebgpuEngine({ allowSoftware: !auto });
     },
   },
   {
@@ -61,14 +74,16 @@ export interface LoadedEngine {
   backend: string;
   /** Why faster engines were passed over (for the run log). */
   skipped: string[];
+  /** What it runs on, when the engine says (webgpu: the adapter's vendor and architecture). */
+  device?: string;
 }
 
 let current: LoadedEngine | undefined;
 
-async function activate(e: EngineEntry): Promise<void> {
+async function activate(e: EngineEntry, auto: boolean): Promise<string | undefined> {
   // PROD drops tfjs's debug checks and its "install tfjs-node" console banner; our log names the engine instead.
   tf.env().set('PROD', true);
-  await e.load();
+  const device = (await e.load(auto)) ?? undefined;
   const ok = await tf.setBackend(e.backend);
   if (!ok) throw new Error(`tfjs backend '${e.backend}' failed to initialise`);
   await tf.ready();
@@ -76,6 +91,7 @@ async function activate(e: EngineEntry): Promise<void> {
     const { registerFastWasmKernels } = await import('./wasm-kernels.ts');
     registerFastWasmKernels();
   }
+  return device;
 }
 
 /**
@@ -87,19 +103,20 @@ export async function selectEngine(requested: EngineName | 'auto' = 'auto'): Pro
   if (requested !== 'auto') {
     const e = ENGINES.find((x) => x.name === requested);
     if (!e) throw new UserError(`unknown --engine '${requested}': use auto, ${ENGINE_NAMES.join(', ')}`);
+    let device: string | undefined;
     try {
-      await activate(e);
+      device = await activate(e, false);
     } catch (err) {
       throw new UserError(`engine ${e.name} is not available here (${firstLine(err)}): ${e.hint}`);
     }
-    current = { name: e.name, backend: e.backend, skipped: [] };
+    current = { name: e.name, backend: e.backend, skipped: [], ...(device ? { device } : {}) };
     return current;
   }
   const skipped: string[] = [];
   for (const e of ENGINES) {
     try {
-      await activate(e);
-      current = { name: e.name, backend: e.backend, skipped };
+      const device = await activate(e, true);
+      current = { name: e.name, backend: e.backend, skipped, ...(device ? { device } : {}) };
       return current;
     } catch (err) {
       skipped.push(`${e.name}: ${firstLine(err)}`);
