@@ -65,9 +65,9 @@ export function vulkanLoaderFound(): boolean {
   }
 }
 
-export const VULKAN_LOADER_HINT = 'no Vulkan loader (libvulkan.so.1) on this machine: install it (Debian/Ubuntu: apt-get install libvulkan1) next to a GPU driver';
-export const NO_ADAPTER_HINT =
-  'no WebGPU adapter: Dawn found no usable Vulkan/Metal/D3D12 driver (on Linux: install the GPU vendor\'s Vulkan driver; for a software adapter set VK_ICD_FILENAMES to SwiftShader\'s ICD, e.g. /usr/lib/chromium/vk_swiftshader_icd.json from Debian\'s chromium package)';
+export const VULKAN_LOADER_HINT = 'no Vulkan loader libvulkan.so.1 (Debian/Ubuntu: apt-get install libvulkan1)';
+// Kept under 200 characters: engine errors quote the first 200 of a reason.
+export const NO_ADAPTER_HINT = 'no WebGPU adapter: no usable Vulkan/Metal/D3D12 driver (a software one: VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json)';
 
 type Gpu = { requestAdapter(opts?: { powerPreference?: string }): Promise<(RawAdapterInfo & { info?: RawAdapterInfo }) | null> };
 
