@@ -132,7 +132,7 @@ export async function translateFolder(o: TranslateOptions): Promise<TranslateRes
     const size = o.size ?? io.size;
     if (io.staticSize && size !== io.size) throw new UserError(`--size ${size} does not fit this model: its input is fixed at ${io.size}×${io.size}`);
     if (size % io.sizeMultiple !== 0) throw new UserError(`--size ${size} does not fit this model: sides must be multiples of ${io.sizeMultiple}`);
-    log(`infer: ${mine.length} image(s)${o.shard ? ` (shard ${o.shard.index}/${o.shard.count} of ${all.length})` : ''}, provider ${session.provider}${session.skippedProviders.length ? ` (skipped ${session.skippedProviders.join('; ')})` : ''}, ${session.threads} thread(s), ${size}×${size} (${o.size ? '--size' : io.sizeSource}), batch ${io.fixedBatch ?? batchSize}`);
+    log(`infer: ${mine.length} image(s)${o.shard ? ` (shard ${o.shard.index}/${o.shard.count} of ${all.length})` : ''}, provider ${session.provider}${session.device ? ` on ${session.device}` : ''}${session.skippedProviders.length ? ` (skipped ${session.skippedProviders.join('; ')})` : ''}, ${session.threads} thread(s), ${size}×${size} (${o.size ? '--size' : io.sizeSource}), batch ${io.fixedBatch ?? batchSize}`);
 
     const jobs: Job[] = [];
     let skipped = 0;

@@ -70,6 +70,15 @@ export const VULKAN_LOADER_HINT = 'no Vulkan loader libvulkan.so.1 (Debian/Ubunt
 export const NO_ADAPTER_HINT = 'no WebGPU adapter: no usable Vulkan/Metal/D3D12 driver (a software one: VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json)';
 
 type Gpu = { requestAdapter(opts?: { powerPreference?: string }): Promise<(RawAdapterInfo & { info?: RawAdapterInfo }) | null> };
+type DawnModule = { create(flags: string[]): Gpu; globals: Record<string, unknown> };
+
+async function loadDawn(): Promise<DawnModule> {
+  try {
+    return (await import(/* @vite-ignore */ 'webgpu')) as unknown as DawnModule;
+  } catch (e) {
+    throw new Error(`the webgpu package (Dawn's Node binding) did not load: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}; reinstall with \`npm ci\``);
+  }
+}
 
 let gpu: Gpu | undefined;
 
@@ -79,14 +88,9 @@ let gpu: Gpu | undefined;
  */
 export async function installWebgpuGlobals(): Promise<Gpu> {
   if (gpu) return gpu;
-  let mod: { create(flags: string[]): unknown; globals: Record<string, unknown> };
-  try {
-    mod = (await import(/* @vite-ignore */ 'webgpu')) as typeof mod;
-  } catch (e) {
-    throw new Error(`the webgpu package (Dawn's Node binding) did not load: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}; reinstall with \`npm ci\``);
-  }
-  Object.assign(globalThis, mod.globals);
-  const created = mod.create([]) as Gpu;
+  const dawn = await loadDawn();
+  Object.assign(globalThis, dawn.globals);
+  const created = dawn.create([]);
   // Node 21+ has a navigator object of its own: add `gpu` to it; Node 20 has none.
   const g = globalThis as { navigator?: object };
   if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: created, configurable: true, writable: true });
@@ -95,33 +99,27 @@ export async function installWebgpuGlobals(): Promise<Gpu> {
   return created;
 }
 
-/**
- * Drop our reference to Dawn, so that Node can exit once the work is done (dawn.node keeps the event
- * loop alive while its instance is reachable). Only call it when nothing will use WebGPU again.
- */
-export function releaseWebgpuGlobals(): void {
-  if (!gpu) return;
-  const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
-  if (nav && nav.gpu === gpu) delete nav.gpu;
-  gpu = undefined;
-}
+let probed: Promise<GpuAdapterSummary> | undefined;
 
 /**
- * The adapter Dawn would give a high-performance request, or an Error saying what is missing
- * (the loader, a driver, the binding).
+ * The adapter Dawn gives a high-performance request, or an Error saying what is missing (the Vulkan
+ * loader, a driver, the binding). Uses a Dawn instance of its own that it then drops, and sets no
+ * globals, so inference can ask without touching what training uses. Answered once per process.
  */
-export async function probeWebgpuAdapter(): Promise<GpuAdapterSummary> {
-  if (!vulkanLoaderFound()) throw new Error(VULKAN_LOADER_HINT);
-  const g = await installWebgpuGlobals();
-  const adapter = await g.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) throw new Error(NO_ADAPTER_HINT);
-  // dawn.node exposes these as prototype getters: read them one by one (a spread would see none).
-  const info = adapter.info ?? adapter;
-  return summarizeAdapter({
-    vendor: info.vendor,
-    architecture: info.architecture,
-    device: info.device,
-    description: info.description,
-    isFallbackAdapter: info.isFallbackAdapter ?? adapter.isFallbackAdapter,
-  });
+export function probeWebgpuAdapter(): Promise<GpuAdapterSummary> {
+  probed ??= (async () => {
+    if (!vulkanLoaderFound()) throw new Error(VULKAN_LOADER_HINT);
+    const adapter = await (await loadDawn()).create([]).requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) throw new Error(NO_ADAPTER_HINT);
+    // dawn.node exposes these as prototype getters: read them one by one (a spread would see none).
+    const info = adapter.info ?? adapter;
+    return summarizeAdapter({
+      vendor: info.vendor,
+      architecture: info.architecture,
+      device: info.device,
+      description: info.description,
+      isFallbackAdapter: info.isFallbackAdapter ?? adapter.isFallbackAdapter,
+    });
+  })();
+  return probed;
 }

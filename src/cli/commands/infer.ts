@@ -31,7 +31,7 @@ export const inferCommand: CommandModule<object, InferArgs> = {
       .option('input', { type: 'string', demandOption: true, describe: 'folder of images' })
       .option('output', { type: 'string', demandOption: true, describe: 'folder for the translated images (created)' })
       .option('batch-size', { type: 'number', default: 4, describe: 'images per session run' })
-      .option('provider', { choices: ['auto', 'cuda', 'webgpu', 'cpu'], default: 'auto', describe: 'execution provider; auto = CUDA when installed and a GPU is present, else CPU' })
+      .option('provider', { choices: ['auto', 'cuda', 'webgpu', 'cpu'], default: 'auto', describe: 'execution provider; auto = CUDA when installed and an NVIDIA GPU is present, else WebGPU on a GPU adapter (never a software one), else CPU; the log says which' })
       .option('threads', { type: 'number', describe: 'intra-op threads (default: all cores)' })
       .option('size', { type: 'number', describe: 'model input side (default: from the model metadata, else 256)' })
       .option('keep-size', { type: 'boolean', default: false, describe: "resize each output back to its source's size" })
