@@ -22,8 +22,9 @@ import { translateFolder } from '../src/runtime/translate.ts';
 import type { ProviderRequest } from '../src/runtime/providers.ts';
 import { Rng } from '../src/util/rng.ts';
 
-const IMAGES = 64;
-const SIZE = 256;
+// --count N and --size S shrink the case (the GPU check's quick mode runs on a software adapter).
+const IMAGES = Number(flag('count') ?? 64);
+const SIZE = Number(flag('size') ?? 256);
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -31,14 +32,14 @@ function flag(name: string): string | undefined {
 }
 
 async function prepare(dir: string, norm: OnnxNormMode): Promise<{ model: string; images: string }> {
-  const model = path.join(dir, `unet256-${norm}.onnx`);
+  const model = path.join(dir, `unet${SIZE}-${norm}.onnx`);
   const images = path.join(dir, 'images');
-  const arch = generatorArch({ depth: 8 });
+  const arch = generatorArch({ depth: Math.log2(SIZE) });
   const rng = new Rng(1);
   const params = initParams(arch, rng);
   // Non-trivial norm statistics so 'running' mode is not an identity.
   for (const p of paramSpecs(arch)) if (p.role === 'running_var') params.get(p.name)!.fill(0.5);
-  await fsp.writeFile(model, exportConvNetOnnx(generatorSpec(arch, params, { image_size: String(SIZE), size_multiple: '256' }), { norm }));
+  await fsp.writeFile(model, exportConvNetOnnx(generatorSpec(arch, params, { image_size: String(SIZE), size_multiple: String(SIZE) }), { norm }));
   await fsp.mkdir(images, { recursive: true });
   for (let i = 0; i < IMAGES; i++) {
     const px = new Uint8Array(SIZE * SIZE * 3);
@@ -66,7 +67,9 @@ async function runCase(model: string, images: string, batch: number, threads: nu
     `${JSON.stringify({
       bench: 'infer',
       model: path.basename(model),
+      size: SIZE,
       provider: session.provider,
+      device: session.device ?? null,
       batch: perRun,
       threads,
       images: r.translated,
@@ -95,7 +98,7 @@ async function main(): Promise<void> {
     const model = flag('model') ?? made.model;
     const batches = flag('batch') ? [Number(flag('batch'))] : [1, 4, 8];
     const runCaseProcess = (m: string, b: number): Record<string, unknown> => {
-      const args = ['--import', 'tsx', process.argv[1]!, '--case', String(b), '--model', m, '--images', made.images, '--threads', String(threads), '--provider', provider];
+      const args = ['--import', 'tsx', process.argv[1]!, '--case', String(b), '--model', m, '--images', made.images, '--threads', String(threads), '--provider', provider, '--size', String(SIZE), '--count', String(IMAGES)];
       const out = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
       process.stdout.write(out);
       return JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, unknown>;

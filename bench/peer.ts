@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 
-export const PEER_DIR = path.resolve(import.meta.dirname, '../../shared/peers/pytorch');
+// PEER_DIR overrides where the PyTorch peer scripts live (e.g. on a GPU machine the tree was copied to).
+export const PEER_DIR = process.env.PEER_DIR ? path.resolve(process.env.PEER_DIR) : path.resolve(import.meta.dirname, '../../shared/peers/pytorch');
 const OPENBLAS = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
 
 export function peerAvailable(): boolean {

@@ -2,6 +2,7 @@
  * Training-step benchmark: median ms per full pix2pix step (G and D updates) at 64², 128², 256², beside the
  * PyTorch reference step (../shared/peers/pytorch/bench_train.py) run in the same process tree.
  * Usage: node --import tsx bench/train-step.ts [--engine wasm] [--sizes 64,128,256] [--steps 5] [--warmup 2] [--no-peer]
+ * (PEER_DEVICE=cuda times the peer on an NVIDIA GPU; each step waits for its losses, so GPU steps are timed to completion.)
  * Prints one JSON line per case.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -45,6 +46,7 @@ for (const size of sizes) {
   const line: Record<string, unknown> = {
     bench: 'train-step',
     engine: engine.name,
+    device: engine.device ?? null,
     size,
     netG: `unet_${size}`,
     netD: 'basic (70×70)',
@@ -57,7 +59,7 @@ for (const size of sizes) {
   if (withPeer) {
     const peer = parsePeerLine(runPeer('bench_train.py', [String(size), String(depth), String(steps), String(warmup)]).trim().split('\n').at(-1)!);
     const peerMs = Number.parseFloat(peer.median ?? "") * 1000;
-    Object.assign(line, { peer: 'pytorch', peer_threads: Number(peer.threads), peer_median_ms: Math.round(peerMs), peer_peak_rss_mib: Number.parseFloat(peer.peakRSS ?? ""), ratio_vs_peer: Number((median / peerMs).toFixed(2)) });
+    Object.assign(line, { peer: 'pytorch', peer_device: process.env.PEER_DEVICE ?? 'cpu', peer_threads: Number(peer.threads), peer_median_ms: Math.round(peerMs), peer_peak_rss_mib: Number.parseFloat(peer.peakRSS ?? ""), ratio_vs_peer: Number((median / peerMs).toFixed(2)) });
   }
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }

@@ -14,7 +14,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { synthesizeDataset } from '../../src/data/synth.ts';
 import { discriminatorArch, generatorArch } from '../../src/nets/arch.ts';
 import { readCheckpoint } from '../../src/train/checkpoint.ts';
+import { Adam } from '../../src/train/adam.ts';
 import { selectEngine } from '../../src/train/engines/registry.ts';
+import { fusedAdamAvailable } from '../../src/train/engines/wasm-kernels/adam.ts';
 import { webgpuPipelineCount } from '../../src/train/engines/webgpu.ts';
 import { createPix2Pix, LOSS_READ_EVERY, type PendingLosses, readLosses } from '../../src/train/trainer.ts';
 import { Rng } from '../../src/util/rng.ts';
@@ -80,6 +82,34 @@ describe.skipIf(reason !== undefined)(`webgpu engine${reason ? ` (skipped: ${rea
     } finally {
       model.dispose();
       tf.dispose([A, B]);
+    }
+  });
+
+  it('the fused Adam kernel matches the composed update on the cpu backend', async () => {
+    const shapes = [[3, 3, 2, 5], [7], [1, 1, 4, 2]];
+    const rng = new Rng(4);
+    const init = shapes.map((s) => Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => rng.next() - 0.5));
+    const grads = [0, 1, 2].map(() => shapes.map((s) => Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => rng.next() * 2 - 1)));
+    const runAdam = async (engine: 'cpu' | 'webgpu'): Promise<Float32Array[]> => {
+      await selectEngine(engine);
+      expect(fusedAdamAvailable()).toBe(engine === 'webgpu');
+      const vars = new Map(shapes.map((s, i) => [`w${i}`, tf.variable(tf.tensor(init[i]!, s))]));
+      const opt = new Adam(vars, { beta1: 0.5, beta2: 0.999, epsilon: 1e-8 });
+      for (const step of grads) {
+        const g = new Map(shapes.map((s, i) => [`w${i}`, tf.tensor(step[i]!, s)] as [string, tf.Tensor]));
+        opt.apply(g, 2e-3);
+        tf.dispose([...g.values()]);
+      }
+      const out = await Promise.all([...vars.values(), ...opt.m.values(), ...opt.v.values()].map(async (t) => (await t.data()) as Float32Array));
+      opt.dispose();
+      tf.dispose([...vars.values()]);
+      return out;
+    };
+    const want = await runAdam('cpu');
+    const got = await runAdam('webgpu');
+    expect(got.length).toBe(want.length);
+    for (const [i, w] of want.entries()) {
+      for (let k = 0; k < w.length; k++) expect(Math.abs(got[i]![k]! - w[k]!), `tensor ${i} [${k}]`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(w[k]!)));
     }
   });
 

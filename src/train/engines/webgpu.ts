@@ -18,6 +18,8 @@ export async function loadWebgpuEngine(opts: { allowSoftware: boolean }): Promis
   }
   await installWebgpuGlobals();
   await import('@tensorflow/tfjs-backend-webgpu');
+  const { registerWebgpuKernels } = await import('./webgpu-kernels.ts');
+  registerWebgpuKernels();
   return describeAdapter(adapter);
 }
 
