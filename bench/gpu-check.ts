@@ -7,7 +7,8 @@
  *   infer-peer   PyTorch eager generator img/s, batch 1 and 8
  *   gpu-check    ratios against PyTorch, and the wall time of the whole check
  * PyTorch runs on CUDA (fp32, TF32 off) when it sees a GPU, else on the CPU; PEER_DIR names the peer
- * scripts' folder. `--quick` shrinks every case so the logic can be tried on a software adapter.
+ * scripts' folder. `--quick` shrinks every case (32², ngf 4; the peer stays full width) so the logic
+ * can be tried on a software adapter: its ratios mean nothing.
  * Every stage has a time cap, so one run stays under 8 minutes.
  */
 import { spawnSync } from 'node:child_process';
@@ -83,13 +84,13 @@ const PEER_INFER_SIZE = Math.max(64, INFER_SIZE);
 const BATCHES = [1, 8];
 if (adapter) {
   for (const size of SIZES) {
-    train.push(...stage('train-step', 'train-step.ts', ['--engine', 'webgpu', '--sizes', String(size), '--steps', quick ? '1' : '5', '--warmup', quick ? '1' : '2', ...(peers ? [] : ['--no-peer'])], quick ? 150 : 120, { PEER_DEVICE: peerDevice }));
+    train.push(...stage('train-step', 'train-step.ts', ['--engine', 'webgpu', '--sizes', String(size), '--ngf', quick ? '4' : '64', '--steps', quick ? '1' : '5', '--warmup', quick ? '1' : '2', ...(peers ? [] : ['--no-peer'])], quick ? 150 : 120, { PEER_DEVICE: peerDevice }));
   }
 }
 const providers = [...(adapter ? ['webgpu'] : []), ...(cudaEp ? ['cuda'] : [])];
 for (const provider of providers) {
   for (const batch of BATCHES) {
-    infer.push(...stage('infer', 'infer.ts', ['--provider', provider, '--batch', String(batch), '--size', String(INFER_SIZE), '--count', String(quick ? 4 : 64), '--no-peer'], quick ? 90 : 60));
+    infer.push(...stage('infer', 'infer.ts', ['--provider', provider, '--batch', String(batch), '--size', String(INFER_SIZE), '--count', String(quick ? 4 : 64), '--ngf', quick ? '4' : '64', '--no-peer'], quick ? 90 : 60));
   }
 }
 const eager = new Map<number, number>();

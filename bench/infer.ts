@@ -25,6 +25,7 @@ import { Rng } from '../src/util/rng.ts';
 // --count N and --size S shrink the case (the GPU check's quick mode runs on a software adapter).
 const IMAGES = Number(flag('count') ?? 64);
 const SIZE = Number(flag('size') ?? 256);
+const NGF = Number(flag('ngf') ?? 64);
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -34,7 +35,7 @@ function flag(name: string): string | undefined {
 async function prepare(dir: string, norm: OnnxNormMode): Promise<{ model: string; images: string }> {
   const model = path.join(dir, `unet${SIZE}-${norm}.onnx`);
   const images = path.join(dir, 'images');
-  const arch = generatorArch({ depth: Math.log2(SIZE) });
+  const arch = generatorArch({ depth: Math.log2(SIZE), ngf: NGF });
   const rng = new Rng(1);
   const params = initParams(arch, rng);
   // Non-trivial norm statistics so 'running' mode is not an identity.
@@ -68,6 +69,7 @@ async function runCase(model: string, images: string, batch: number, threads: nu
       bench: 'infer',
       model: path.basename(model),
       size: SIZE,
+      ngf: NGF,
       provider: session.provider,
       device: session.device ?? null,
       batch: perRun,
@@ -98,7 +100,7 @@ async function main(): Promise<void> {
     const model = flag('model') ?? made.model;
     const batches = flag('batch') ? [Number(flag('batch'))] : [1, 4, 8];
     const runCaseProcess = (m: string, b: number): Record<string, unknown> => {
-      const args = ['--import', 'tsx', process.argv[1]!, '--case', String(b), '--model', m, '--images', made.images, '--threads', String(threads), '--provider', provider, '--size', String(SIZE), '--count', String(IMAGES)];
+      const args = ['--import', 'tsx', process.argv[1]!, '--case', String(b), '--model', m, '--images', made.images, '--threads', String(threads), '--provider', provider, '--size', String(SIZE), '--count', String(IMAGES), '--ngf', String(NGF)];
       const out = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
       process.stdout.write(out);
       return JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, unknown>;

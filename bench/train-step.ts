@@ -22,12 +22,14 @@ const sizes = arg('sizes', '64,128,256').split(',').map(Number);
 const steps = Number(arg('steps', '5'));
 const warmup = Number(arg('warmup', '2'));
 const withPeer = !args.includes('--no-peer') && peerAvailable();
+// --ngf N narrows G and D (ndf = ngf) below the paper's 64: only for trying the script on a software adapter.
+const ngf = Number(arg('ngf', '64'));
 
 const engine = await selectEngine(engineName);
 for (const size of sizes) {
   const depth = Math.log2(size);
-  const gArch = generatorArch({ depth, dropout: 'pytorch', concatOrder: 'skip-first' });
-  const dArch = discriminatorArch({ nLayers: 3 });
+  const gArch = generatorArch({ depth, ngf, dropout: 'pytorch', concatOrder: 'skip-first' });
+  const dArch = discriminatorArch({ nLayers: 3, ndf: ngf });
   const model = createPix2Pix({ loss: 'L1+cGAN', ganMode: 'vanilla', lambdaL1: 100, beta1: 0.5, seed: 0 }, gArch, dArch);
   const rng = new Rng(1);
   const rand = (): tf.Tensor4D => tf.tensor4d(Float32Array.from({ length: size * size * 3 }, () => rng.next() * 2 - 1), [1, size, size, 3]);
@@ -50,6 +52,7 @@ for (const size of sizes) {
     size,
     netG: `unet_${size}`,
     netD: 'basic (70×70)',
+    ngf,
     batch: 1,
     steps,
     median_ms: Math.round(median),

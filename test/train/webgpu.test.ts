@@ -83,7 +83,7 @@ describe.skipIf(reason !== undefined)(`webgpu engine${reason ? ` (skipped: ${rea
       model.dispose();
       tf.dispose([A, B]);
     }
-  });
+  }, 300_000);
 
   it('the fused Adam kernel matches the composed update on the cpu backend', async () => {
     const shapes = [[3, 3, 2, 5], [7], [1, 1, 4, 2]];
@@ -172,7 +172,7 @@ describe.skipIf(reason !== undefined)(`webgpu engine${reason ? ` (skipped: ${rea
           expect(err / scale, `${out} ${k}`).toBeLessThan(1e-3);
         }
       }
-    });
+    }, 600_000);
 
     it('no adapter: a one-line error that says what is missing', async () => {
       const out = path.join(base, 'no-adapter');
