@@ -29,7 +29,7 @@ const emit = (line: Line): void => void process.stdout.write(`${JSON.stringify(l
 
 /** Run a bench script in its own process with a time cap; print and return its JSON lines. */
 function stage(name: string, script: string, args: string[], capS: number, env: NodeJS.ProcessEnv = {}): Line[] {
-  const timeout = Math.max(5, Math.min(capS, left() - 5)) * 1000;
+  const timeout = Math.floor(Math.max(5, Math.min(capS, left() - 5)) * 1000);
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(HERE, script), ...args], { encoding: 'utf8', timeout, env: { ...process.env, ...env }, maxBuffer: 1 << 24 });
   const lines = (r.stdout ?? '').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Line);
   for (const l of lines) emit(l);
@@ -102,7 +102,7 @@ if (peers) {
       // Capped by what is left of the budget (runPeer's own limit is 15 minutes).
       const r = spawnSync('/usr/bin/python3', [path.join(PEER_DIR, 'bench_gen.py'), String(batch), 'train', quick ? '3' : '10', '2', String(nd), String(PEER_INFER_SIZE)], {
         encoding: 'utf8',
-        timeout: (left() - 10) * 1000,
+        timeout: Math.floor((left() - 10) * 1000),
         env: { ...process.env, PEER_DEVICE: peerDevice },
       });
       if (r.status !== 0) throw new Error(r.signal ? 'stopped at the time cap' : (r.stderr ?? '').slice(-300));
