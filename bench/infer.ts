@@ -32,7 +32,14 @@ import { Rng } from '../src/util/rng.ts';
 import { padPlan } from '../src/runtime/native-size.ts';
 import { planTiles, tileCount } from '../src/runtime/tiles.ts';
 
-const SIZE = 256;
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+// --size S and --ngf N shrink the square case's model (the GPU check's quick mode runs on a software adapter).
+const SIZE = Number(flag('size') ?? 256);
+const NGF = Number(flag('ngf') ?? 64);
 type Mode = 'square' | 'native' | 'tiled';
 /** `--scale F` multiplies the image counts (e.g. 0.25 for a quick look). */
 const SCALE = Number(process.argv[process.argv.indexOf('--scale') + 1] ?? 1) || 1;
@@ -45,11 +52,6 @@ const WORKLOADS: Record<Mode, { images: number; width: number; height: number }>
 const TILE = 256;
 const OVERLAP = 64;
 
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
 async function writeImages(dir: string, w: { images: number; width: number; height: number }): Promise<void> {
   await fsp.mkdir(dir, { recursive: true });
   for (let i = 0; i < w.images; i++) {
@@ -60,13 +62,13 @@ async function writeImages(dir: string, w: { images: number; width: number; heig
 }
 
 async function prepare(dir: string, norm: OnnxNormMode): Promise<{ model: string; images: Record<Mode, string> }> {
-  const model = path.join(dir, `unet256-${norm}.onnx`);
-  const arch = generatorArch({ depth: 8 });
+  const model = path.join(dir, `unet${SIZE}-ngf${NGF}-${norm}.onnx`);
+  const arch = generatorArch({ depth: Math.log2(SIZE), ngf: NGF });
   const rng = new Rng(1);
   const params = initParams(arch, rng);
   // Non-trivial norm statistics so 'running' mode is not an identity.
   for (const p of paramSpecs(arch)) if (p.role === 'running_var') params.get(p.name)!.fill(0.5);
-  await fsp.writeFile(model, exportConvNetOnnx(generatorSpec(arch, params, { image_size: String(SIZE), size_multiple: '256' }), { norm }));
+  await fsp.writeFile(model, exportConvNetOnnx(generatorSpec(arch, params, { image_size: String(SIZE), size_multiple: String(SIZE) }), { norm }));
   const images = {} as Record<Mode, string>;
   for (const m of Object.keys(WORKLOADS) as Mode[]) {
     images[m] = path.join(dir, `images-${m}`);
@@ -163,7 +165,7 @@ async function main(): Promise<void> {
     const model = flag('model') ?? made.model;
     const batches = flag('batch') ? [Number(flag('batch'))] : [1, 4, 8];
     const runCaseProcess = (m: string, b: number, mode: Mode = 'square', spinning = false): Record<string, unknown> => {
-      const args = ['--import', 'tsx', process.argv[1]!, '--case', String(b), '--mode', mode, '--model', m, '--images', made.images[mode], '--threads', String(threads), '--provider', provider, '--spinning', String(spinning), '--reps', String(reps), ...(flag('scale') ? ['--scale', flag('scale')!] : [])];
+      const args = ['--import', 'tsx', process.argv[1]!, '--case', String(b), '--mode', mode, '--model', m, '--images', made.images[mode], '--threads', String(threads), '--provider', provider, '--spinning', String(spinning), '--reps', String(reps), '--size', String(SIZE), '--ngf', String(NGF), ...(flag('scale') ? ['--scale', flag('scale')!] : [])];
       const out = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
       process.stdout.write(out);
       return JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, unknown>;

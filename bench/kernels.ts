@@ -321,7 +321,7 @@ async function profileStep(size: number): Promise<void> {
   for (let i = 0; i < steps; i++) {
     recording = i > 0;
     const t0 = performance.now();
-    model.step.step(A, B, 2e-4);
+    await model.step.step(A, B, 2e-4);
     if (i > 0) times.push(performance.now() - t0);
     heap.push(mib(backend.wasm.HEAPU8.buffer.byteLength));
     rss.push(mib(process.memoryUsage().rss));

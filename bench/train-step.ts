@@ -24,9 +24,13 @@ const arg = (name: string, def: string): string => {
 const sizes = arg('sizes', '64,128,256').split(',').map(Number);
 const steps = Number(arg('steps', '5'));
 const warmup = Number(arg('warmup', '2'));
+// --ngf N narrows G and D (ndf = ngf) below the paper's 64: only for trying the script on a software adapter.
+const ngf = Number(arg('ngf', '64'));
 
 interface StepResult {
   engine: string;
+  /** What the engine runs on (webgpu: the adapter), or null. */
+  device: string | null;
   threads: number;
   median_ms: number;
   min_ms: number;
@@ -37,8 +41,8 @@ interface StepResult {
 async function child(engineName: EngineName | 'auto', threads: number | undefined, size: number): Promise<void> {
   const engine = await selectEngine(engineName, threads === undefined ? {} : { threads });
   const depth = Math.log2(size);
-  const gArch = generatorArch({ depth, dropout: 'pytorch', concatOrder: 'skip-first' });
-  const dArch = discriminatorArch({ nLayers: 3 });
+  const gArch = generatorArch({ depth, ngf, dropout: 'pytorch', concatOrder: 'skip-first' });
+  const dArch = discriminatorArch({ nLayers: 3, ndf: ngf });
   const model = createPix2Pix({ loss: 'L1+cGAN', ganMode: 'vanilla', lambdaL1: 100, beta1: 0.5, seed: 0 }, gArch, dArch);
   const rng = new Rng(1);
   const rand = (): tf.Tensor4D => tf.tensor4d(Float32Array.from({ length: size * size * 3 }, () => rng.next() * 2 - 1), [1, size, size, 3]);
@@ -47,12 +51,14 @@ async function child(engineName: EngineName | 'auto', threads: number | undefine
   const times: number[] = [];
   for (let i = 0; i < warmup + steps; i++) {
     const t0 = performance.now();
-    model.step.step(A, B, 2e-4);
+    // step() resolves once the step's losses are read back, so GPU steps are timed to completion.
+    await model.step.step(A, B, 2e-4);
     if (i >= warmup) times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
   const result: StepResult = {
     engine: engine.name,
+    device: engine.device ?? null,
     threads: engine.threads ?? 1,
     median_ms: Math.round(times[Math.floor(times.length / 2)]!),
     min_ms: Math.round(times[0]!),
@@ -62,7 +68,7 @@ async function child(engineName: EngineName | 'auto', threads: number | undefine
 }
 
 function runCase(engine: string, threads: number | undefined, size: number): StepResult {
-  const childArgs = ['--child', engine, '--threads', String(threads ?? 0), '--sizes', String(size), '--steps', String(steps), '--warmup', String(warmup)];
+  const childArgs = ['--child', engine, '--threads', String(threads ?? 0), '--sizes', String(size), '--steps', String(steps), '--warmup', String(warmup), '--ngf', String(ngf)];
   const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, ...childArgs], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (r.status !== 0) throw new Error(`bench case ${engine}:${threads ?? ''} at ${size}² failed (exit ${r.status})`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as StepResult;
@@ -82,7 +88,7 @@ if (args.includes('--child')) {
     for (const c of cases) {
       const ours = runCase(c.engine, c.threads, size);
       byEngine.set(ours.engine, [...(byEngine.get(ours.engine) ?? []), ours]);
-      const line: Record<string, unknown> = { bench: 'train-step', size, netG: `unet_${size}`, netD: 'basic (70×70)', batch: 1, steps, ...ours };
+      const line: Record<string, unknown> = { bench: 'train-step', size, netG: `unet_${size}`, netD: 'basic (70×70)', ngf, batch: 1, steps, ...ours };
       if (withPeer) {
         // The peer runs right after each case of ours (interleaved), at the same thread count.
         const peer = parsePeerLine(runPeer('bench_train.py', [String(size), String(Math.log2(size)), String(steps), String(warmup)], { PEER_THREADS: String(ours.threads) }).trim().split('\n').at(-1)!);

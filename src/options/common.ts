@@ -2,13 +2,13 @@
 import { opt } from './define.ts';
 
 /** Training engines a command or an experiment file may name; a test checks them against the engine registry. */
-export const ENGINE_CHOICES = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'ort-cpu', 'wasm', 'cpu'] as const;
+export const ENGINE_CHOICES = ['auto', 'tfjs-node-gpu', 'webgpu', 'tfjs-node', 'ort-cpu', 'wasm', 'cpu'] as const;
 export type EngineChoice = (typeof ENGINE_CHOICES)[number];
 
 export const quiet = opt.boolean({ help: 'no progress bar or log lines', default: false, scope: 'cli' });
 export const json = opt.boolean({ help: 'print one machine-readable JSON object on stdout instead of the text report', default: false, scope: 'cli' });
 export const engine = opt.choice(ENGINE_CHOICES, {
-  help: 'training backend; auto picks the fastest that loads: tfjs-node-gpu > tfjs-node > ort-cpu (every core) > wasm > cpu',
+  help: 'training backend; auto picks the fastest that loads: tfjs-node-gpu > webgpu (hardware adapter) > tfjs-node > ort-cpu (every core) > wasm > cpu',
   default: 'auto',
   yaml: true,
 });

@@ -7,7 +7,7 @@ export const INFER_OPTIONS = {
   input: opt.string({ help: 'folder of images', required: true }),
   output: opt.string({ help: 'folder for the translated images (created)', required: true, aliases: ['results_dir'] }),
   batchSize: opt.int({ help: 'images per session run', default: 4, min: 1 }),
-  provider: opt.choice(['auto', 'cuda', 'webgpu', 'cpu'], { help: 'execution provider; auto = CUDA when installed and a GPU is present, else CPU', default: 'auto' }),
+  provider: opt.choice(['auto', 'cuda', 'webgpu', 'cpu'], { help: 'execution provider; auto = CUDA when installed and an NVIDIA GPU is present, else WebGPU on a GPU adapter (never a software one), else CPU; the log says which', default: 'auto' }),
   threads: opt.int({ help: 'intra-op threads (default: all cores)', min: 1 }),
   size: opt.string({
     help: "'native' (default for models with free H and W): each image at its own size, reflect-padded to the model's multiple of 2^depth and cropped back; N: resize to N×N (default for fixed-size models)",

@@ -1,7 +1,7 @@
 /**
  * Execution-provider policy: which onnxruntime execution provider to use, in priority order
- * cuda > webgpu > cpu. The mechanics (creating the session) are passed in, so the policy is tested
- * with injected probes on machines without a GPU.
+ * cuda > webgpu (a hardware adapter only) > cpu. The mechanics (creating the session) are passed in,
+ * so the policy is tested with injected probes on machines without a GPU.
  *
  * onnxruntime-node does not fall back by itself when a provider cannot be created, so `auto`
  * catches the failure and moves on; an explicitly requested provider that fails is an error.
@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { UserError, errorMessage, isUserError } from '../util/errors.ts';
+import { describeAdapter, probeWebgpuAdapter } from '../util/webgpu.ts';
 
 export type ProviderName = 'cuda' | 'webgpu' | 'cpu';
 export type ProviderRequest = 'auto' | ProviderName;
@@ -22,16 +23,22 @@ export interface ProviderProbes {
   cudaLibraryPresent(): boolean;
   /** An NVIDIA GPU is visible (nvidia-smi lists one, or /dev/nvidia0 exists). */
   nvidiaGpuPresent(): boolean;
+  /**
+   * The WebGPU adapter this machine offers (onnxruntime's WebGPU EP runs on Dawn, like this probe);
+   * rejects with what is missing (the Vulkan loader, a driver).
+   */
+  webgpuAdapter(): Promise<{ name: string; software: boolean }>;
 }
 
 export const CUDA_HINT = 'run `npm run setup:gpu` on a machine with an NVIDIA GPU and CUDA 12';
 
 interface ProviderEntry {
   name: ProviderName;
-  /** Tried by `auto` (webgpu is not: on servers it usually finds no adapter and is slower than cpu when it does not). */
-  auto: boolean;
-  /** A reason it cannot work here, or undefined if it may. */
-  unavailable(probes: ProviderProbes): string | undefined;
+  /**
+   * A reason it cannot work here, or what it would run on. `auto` is stricter than an explicit
+   * request: it takes webgpu only on a hardware adapter (a software one is slower than the CPU EP).
+   */
+  check(probes: ProviderProbes, auto: boolean): Promise<{ reason?: string; device?: string }>;
   /** The one-line error for an explicit request that cannot be honoured. */
   failure(reason: string): string;
 }
@@ -39,24 +46,30 @@ interface ProviderEntry {
 export const PROVIDER_REGISTRY: readonly ProviderEntry[] = [
   {
     name: 'cuda',
-    auto: true,
-    unavailable(p) {
-      if (!p.cudaLibraryPresent()) return 'its provider library is not installed';
-      if (!p.nvidiaGpuPresent()) return 'no NVIDIA GPU found';
-      return undefined;
+    async check(p) {
+      if (!p.cudaLibraryPresent()) return { reason: 'its provider library is not installed' };
+      if (!p.nvidiaGpuPresent()) return { reason: 'no NVIDIA GPU found' };
+      return {};
     },
     failure: (reason) => `CUDA execution provider not available (${reason}): ${CUDA_HINT}`,
   },
   {
     name: 'webgpu',
-    auto: false,
-    unavailable: () => undefined,
+    async check(p, auto) {
+      let adapter: { name: string; software: boolean };
+      try {
+        adapter = await p.webgpuAdapter();
+      } catch (e) {
+        return { reason: firstLine(e) };
+      }
+      if (auto && adapter.software) return { reason: `only a software adapter (${adapter.name}); auto takes webgpu on a GPU only` };
+      return { device: adapter.name };
+    },
     failure: (reason) => `WebGPU execution provider not available (${reason}); use --provider cpu (or cuda on an NVIDIA machine)`,
   },
   {
     name: 'cpu',
-    auto: true,
-    unavailable: () => undefined,
+    check: async () => ({}),
     failure: (reason) => `the CPU execution provider failed (${reason})`,
   },
 ];
@@ -66,6 +79,8 @@ export interface ProviderChoice<T> {
   provider: ProviderName;
   /** Providers passed over by `auto`, with why (to print). */
   skipped: string[];
+  /** What the provider runs on, when known (webgpu: the adapter). */
+  device?: string;
 }
 
 function firstLine(e: unknown): string {
@@ -82,10 +97,10 @@ export async function chooseProvider<T>(request: ProviderRequest, probes: Provid
   }
   if (request !== 'auto') {
     const entry = PROVIDER_REGISTRY.find((e) => e.name === request)!;
-    const reason = entry.unavailable(probes);
+    const { reason, device } = await entry.check(probes, false);
     if (reason) throw new UserError(entry.failure(reason));
     try {
-      return { value: await create(entry.name), provider: entry.name, skipped: [] };
+      return { value: await create(entry.name), provider: entry.name, skipped: [], ...(device ? { device } : {}) };
     } catch (e) {
       // `create` raises a UserError for a problem of the model itself, not of the provider.
       if (isUserError(e)) throw e;
@@ -94,14 +109,13 @@ export async function chooseProvider<T>(request: ProviderRequest, probes: Provid
   }
   const skipped: string[] = [];
   for (const entry of PROVIDER_REGISTRY) {
-    if (!entry.auto) continue;
-    const reason = entry.unavailable(probes);
+    const { reason, device } = await entry.check(probes, true);
     if (reason) {
       skipped.push(`${entry.name}: ${reason}`);
       continue;
     }
     try {
-      return { value: await create(entry.name), provider: entry.name, skipped };
+      return { value: await create(entry.name), provider: entry.name, skipped, ...(device ? { device } : {}) };
     } catch (e) {
       if (entry.name === 'cpu') throw isUserError(e) ? e : new UserError(entry.failure(firstLine(e)));
       skipped.push(`${entry.name}: ${firstLine(e)}`);
@@ -135,5 +149,9 @@ export const systemProbes: ProviderProbes = {
     } catch {
       return false;
     }
+  },
+  async webgpuAdapter() {
+    const a = await probeWebgpuAdapter();
+    return { name: describeAdapter(a), software: a.software };
   },
 };

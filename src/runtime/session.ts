@@ -57,6 +57,8 @@ export interface ModelSession {
   provider: ProviderName;
   /** Providers `auto` passed over, with why. */
   skippedProviders: string[];
+  /** What the provider runs on, when known (webgpu: the adapter's vendor and architecture). */
+  device?: string;
   inputName: string;
   outputName: string;
   metadata: Record<string, string>;
@@ -159,6 +161,7 @@ export async function openSession(modelPath: string, opts: OpenSessionOptions = 
     session,
     provider: choice.provider,
     skippedProviders: choice.skipped,
+    ...(choice.device ? { device: choice.device } : {}),
     inputName,
     outputName,
     metadata: header.metadata,

@@ -165,7 +165,7 @@ export async function translateFolder(o: TranslateOptions): Promise<TranslateRes
     if (io.inputChannels !== 3) throw new UserError(`the model takes ${io.inputChannels} input channels; infer feeds RGB images (3 channels)`);
     if (io.outputChannels !== 3 && io.outputChannels !== 1) throw new UserError(`the model outputs ${io.outputChannels} channels; infer writes RGB or gray images (3 or 1)`);
     const mode = resolveSizeMode({ size: o.size, tile: o.tile, overlap: o.overlap }, io);
-    log(`infer: ${mine.length} image(s)${o.shard ? ` (shard ${o.shard.index}/${o.shard.count} of ${all.length})` : ''}, provider ${session.provider}${session.skippedProviders.length ? ` (skipped ${session.skippedProviders.join('; ')})` : ''}, ${session.threads} thread(s), ${describeSizeMode(mode, io)}, batch ${io.fixedBatch ?? batchSize}`);
+    log(`infer: ${mine.length} image(s)${o.shard ? ` (shard ${o.shard.index}/${o.shard.count} of ${all.length})` : ''}, provider ${session.provider}${session.device ? ` on ${session.device}` : ''}${session.skippedProviders.length ? ` (skipped ${session.skippedProviders.join('; ')})` : ''}, ${session.threads} thread(s), ${describeSizeMode(mode, io)}, batch ${io.fixedBatch ?? batchSize}`);
 
     const jobs: Job[] = [];
     let skipped = 0;

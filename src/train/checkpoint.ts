@@ -47,11 +47,14 @@ export interface Checkpoint {
   tensors: Map<string, Float32Array>;
 }
 
-/** One tensor to write; `read` is called once, when its bytes are due, so a writer holds one tensor at a time. */
+/**
+ * One tensor to write; `read` is called once, when its bytes are due, so a writer holds one tensor at a time.
+ * It may be async (a GPU backend reads its buffers back asynchronously); the in-memory encoder needs a sync one.
+ */
 export interface CheckpointTensorSource {
   name: string;
   shape: number[];
-  read(): Float32Array;
+  read(): Float32Array | Promise<Float32Array>;
 }
 
 function sourcesFrom(tensors: Map<string, Float32Array>, shapes: Map<string, number[]>): CheckpointTensorSource[] {
@@ -70,8 +73,7 @@ function encodePrefix(header: Omit<CheckpointHeader, 'tensors' | 'format'>, sour
   return prefix;
 }
 
-function checkedData(t: CheckpointTensorSource): Float32Array {
-  const data = t.read();
+function checkedData(t: CheckpointTensorSource, data: Float32Array): Float32Array {
   if (t.shape.reduce((a, b) => a * b, 1) !== data.length) throw new Error(`checkpoint: tensor ${t.name} has ${data.length} values but shape ${t.shape}`);
   return data;
 }
@@ -85,7 +87,7 @@ export function encodeCheckpoint(header: Omit<CheckpointHeader, 'tensors' | 'for
   buf.set(prefix, 0);
   let off = prefix.length;
   for (const t of sources) {
-    const data = checkedData(t);
+    const data = checkedData(t, tensors.get(t.name)!);
     buf.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), off);
     off += data.byteLength;
   }
@@ -130,7 +132,7 @@ export async function writeCheckpointStreaming(file: string, header: Omit<Checkp
   await writeFileAtomicWith(file, async (fh) => {
     await fh.write(encodePrefix(header, sources));
     for (const t of sources) {
-      const data = checkedData(t);
+      const data = checkedData(t, await t.read());
       await fh.write(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     }
   });

@@ -20,7 +20,7 @@ import { type GeneratorArch, generatorArch } from '../nets/arch.ts';
 import { generatorForward, type ParamTensors } from './nets/forward.ts';
 import { initParams } from './nets/init.ts';
 import { disposeNet, gradsByParamName, makeNet } from './nets/variables.ts';
-import { PIX2PIX_TS_VERSION } from './trainer.ts';
+import { LOSS_READ_EVERY, PIX2PIX_TS_VERSION } from './trainer.ts';
 
 // Options (names, defaults, checks) are declared once in src/options/segmenter.ts.
 export { SEGMENTER_DEFAULTS, type SegmenterConfig } from '../options/segmenter.ts';
@@ -112,7 +112,9 @@ async function pixelAccuracy(arch: GeneratorArch, params: ParamTensors, samples:
   let total = 0;
   for (const s of samples) {
     const { photo, trainIds } = await loadSegmentationSample(s, size);
-    const pred = tf.tidy(() => tf.argMax(generatorForward(arch, params, tf.tensor4d(toUnitRange({ width: size, height: size, data: photo }), [1, size, size, 3]), { normStats: 'instance', dropout: false }), -1).dataSync() as Int32Array);
+    const predT = tf.tidy(() => tf.argMax(generatorForward(arch, params, tf.tensor4d(toUnitRange({ width: size, height: size, data: photo }), [1, size, size, 3]), { normStats: 'instance', dropout: false }), -1));
+    const pred = (await predT.data()) as Int32Array;
+    predT.dispose();
     for (let i = 0; i < pred.length; i++) {
       if (trainIds[i]! >= NUM_TRAIN_IDS) continue;
       total++;
@@ -149,6 +151,18 @@ export async function trainSegmenter(c: SegmenterConfig, opts: { quiet?: boolean
       // Cosine decay to 5% keeps the last epochs from bouncing around.
       const lr = c.lr * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * (epoch - 1)) / c.epochs)));
       let sum = 0;
+      // Losses are read back a few steps at a time (async), so a GPU engine never stalls on each step.
+      const pending: tf.Scalar[] = [];
+      let read = 0;
+      const flush = async (): Promise<void> => {
+        const values = await Promise.all(pending.map(async (t) => (await t.data())[0]!));
+        tf.dispose(pending.splice(0));
+        for (const v of values) {
+          sum += v;
+          read += 1;
+          bar.tick(1, `epoch ${epoch}/${c.epochs} loss ${(sum / read).toFixed(3)}`);
+        }
+      };
       for (let b = 0; b < steps; b++) {
         const idx = order.slice(b * c.batchSize, (b + 1) * c.batchSize);
         const x = new Float32Array(idx.length * px * 3);
@@ -173,10 +187,11 @@ export async function trainSegmenter(c: SegmenterConfig, opts: { quiet?: boolean
         const Y = tf.tensor3d(y, [idx.length, c.size, c.size], 'int32');
         const { value, grads } = tf.variableGrads(() => segmentationLoss(generatorForward(arch, params, X, { normStats: 'batch', dropout: false }), Y), [...trainable.values()]);
         opt.apply(gradsByParamName(net, grads), lr);
-        sum += value.dataSync()[0]!;
-        tf.dispose([X, Y, value, ...Object.values(grads)]);
-        bar.tick(1, `epoch ${epoch}/${c.epochs} loss ${(sum / (b + 1)).toFixed(3)}`);
+        pending.push(value);
+        tf.dispose([X, Y, ...Object.values(grads)]);
+        if (pending.length >= LOSS_READ_EVERY) await flush();
       }
+      await flush();
     }
     bar.finish();
     const valPixelAccuracy = val.length ? await pixelAccuracy(arch, params, val, c.size) : Number.NaN;
@@ -184,7 +199,7 @@ export async function trainSegmenter(c: SegmenterConfig, opts: { quiet?: boolean
     const tensors = new Map<string, Float32Array>();
     const shapes = new Map<string, number[]>();
     for (const [n, v] of vars) {
-      tensors.set(`G/${n}`, v.dataSync() as Float32Array);
+      tensors.set(`G/${n}`, (await v.data()) as Float32Array);
       shapes.set(`G/${n}`, [...v.shape]);
     }
     const model: CheckpointModel = {

@@ -136,7 +136,7 @@ async function saveCheckpoint(file: string, c: TrainConfig, G: Net, D: Net | nul
   const sources: CheckpointTensorSource[] = [];
   // Read lazily: each tensor is copied out of the backend only when the writer reaches it.
   const put = (name: string, t: tf.Tensor): void => {
-    sources.push({ name, shape: [...t.shape], read: () => t.dataSync() as Float32Array });
+    sources.push({ name, shape: [...t.shape], read: async () => (await t.data()) as Float32Array });
   };
   for (const [n, v] of G.vars) put(`G/${n}`, v);
   if (D) for (const [n, v] of D.vars) put(`D/${n}`, v);
@@ -210,7 +210,7 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
   }
 
   const engine: LoadedEngine = await selectEngine(c.engine, c.threads === undefined ? {} : { threads: c.threads });
-  log(`engine: ${engine.name}${engine.threads !== undefined ? ` (${engine.threads} threads)` : ''}${engine.skipped.length ? ` (skipped ${engine.skipped.map((s) => s.split(':')[0]).join(', ')})` : ''}`);
+  log(`engine: ${engine.name}${engine.device ? ` on ${engine.device}` : ''}${engine.threads !== undefined ? ` (${engine.threads} threads)` : ''}${engine.skipped.length ? ` (skipped ${engine.skipped.map((s) => s.split(':')[0]).join(', ')})` : ''}`);
 
   let state: ResumeState;
   let gArrays: ParamArrays;
@@ -287,23 +287,34 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
       const batches: number[][] = [];
       for (let i = 0; i < order.length; i += c.batchSize) batches.push(order.slice(i, i + c.batchSize));
       const sums = { G_GAN: 0, G_L1: 0, D_real: 0, D_fake: 0 };
+      let read = 0;
+      const firstStep = state.step;
+      // Losses stay on the device and are read back a few steps at a time, in step order (the sums are
+      // the same as reading each step at once): a GPU then never waits for the CPU inside a step.
+      const pending: PendingLosses[] = [];
+      const flush = async (): Promise<void> => {
+        for (const l of await Promise.all(pending.splice(0).map(readLosses))) {
+          sums.G_GAN += l.G_GAN;
+          sums.G_L1 += l.G_L1;
+          sums.D_real += l.D_real;
+          sums.D_fake += l.D_fake;
+          read += 1;
+          emit({ event: 'step', epoch, step: firstStep + read, lr, ...l });
+          bar.tick(1, `epoch ${epoch}/${totalEpochs} G_GAN ${(sums.G_GAN / read).toFixed(3)} G_L1 ${(sums.G_L1 / read).toFixed(3)} D ${((sums.D_real + sums.D_fake) / (2 * read)).toFixed(3)}`);
+        }
+      };
       let next = loadBatch(batches[0]!);
       for (let b = 0; b < batches.length; b++) {
         const pairs = await next;
         if (b + 1 < batches.length) next = loadBatch(batches[b + 1]!);
         const A = toBatch(pairs.map((p) => p.input), c.size);
         const B = toBatch(pairs.map((p) => p.target), c.size);
-        const l = model.step(A, B, lr);
+        pending.push(model.run(A, B, lr));
         tf.dispose([A, B]);
-        sums.G_GAN += l.G_GAN;
-        sums.G_L1 += l.G_L1;
-        sums.D_real += l.D_real;
-        sums.D_fake += l.D_fake;
         state.step += 1;
-        emit({ event: 'step', epoch, step: state.step, lr, ...l });
-        const n = b + 1;
-        bar.tick(1, `epoch ${epoch}/${totalEpochs} G_GAN ${(sums.G_GAN / n).toFixed(3)} G_L1 ${(sums.G_L1 / n).toFixed(3)} D ${((sums.D_real + sums.D_fake) / (2 * n)).toFixed(3)}`);
+        if (pending.length >= LOSS_READ_EVERY) await flush();
       }
+      await flush();
       const n = batches.length;
       const valL1 = valSet ? await validate(gArch, G, valSet, c) : null;
       const row: EpochRow = {
@@ -345,6 +356,20 @@ export interface StepLosses {
   D_fake: number;
 }
 
+/** A step's losses still on the device (null: that loss is not used); `readLosses` reads and disposes them. */
+export type PendingLosses = { [K in keyof StepLosses]: tf.Scalar | null };
+
+/** Steps between loss read-backs in the training loop (each read waits for the device to finish). */
+export const LOSS_READ_EVERY = 8;
+
+/** Read a step's losses back (async: GPU backends cannot read synchronously in Node) and free them. */
+export async function readLosses(p: PendingLosses): Promise<StepLosses> {
+  const keys = Object.keys(p) as (keyof StepLosses)[];
+  const values = await Promise.all(keys.map(async (k) => (p[k] ? ((await p[k]!.data())[0] ?? 0) : 0)));
+  tf.dispose(keys.map((k) => p[k]).filter((t): t is tf.Scalar => t !== null));
+  return Object.fromEntries(keys.map((k, i) => [k, values[i]!])) as unknown as StepLosses;
+}
+
 type BatchStats = Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }>;
 
 /**
@@ -372,7 +397,13 @@ export class Pix2PixStep {
     this.cond = conditionalD(c.loss);
   }
 
-  step(A: tf.Tensor4D, B: tf.Tensor4D, lr: number): StepLosses {
+  /** One step, reading its losses back before returning. */
+  async step(A: tf.Tensor4D, B: tf.Tensor4D, lr: number): Promise<StepLosses> {
+    return readLosses(this.run(A, B, lr));
+  }
+
+  /** One step, without waiting for the device: the losses are returned as tensors for `readLosses`. */
+  run(A: tf.Tensor4D, B: tf.Tensor4D, lr: number): PendingLosses {
     const { G, D, c } = this;
     const gArch = G.arch as GeneratorArch;
     const dArch = D?.arch as DiscriminatorArch | undefined;
@@ -416,9 +447,8 @@ export class Pix2PixStep {
       this.optD.apply(gradsByParamName(D, dOut.grads), lr);
       updateRunningStats(D, this.dStats);
     }
-    const read = (t: tf.Scalar | null): number => (t ? (t.dataSync()[0] ?? 0) : 0);
-    const losses = { G_GAN: read(gGan), G_L1: read(gL1), D_real: read(dReal), D_fake: read(dFake) };
-    tf.dispose([fake, gGan, gL1, dReal, dFake, gOut.value, ...Object.values(gOut.grads)].filter((t): t is tf.Tensor => t !== null));
+    const losses: PendingLosses = { G_GAN: gGan, G_L1: gL1, D_real: dReal, D_fake: dFake };
+    tf.dispose([fake, gOut.value, ...Object.values(gOut.grads)].filter((t): t is tf.Tensor => t !== null));
     if (dOut) tf.dispose([dOut.value, ...Object.values(dOut.grads)]);
     return losses;
   }
@@ -448,11 +478,13 @@ async function validate(gArch: GeneratorArch, G: Net, valSet: PairedDataset, c: 
   let sum = 0;
   for (let i = 0; i < n; i++) {
     const p = await valSet.loadPair(i, { direction: c.direction, loadSize: c.size, cropSize: c.size, jitter: false, preprocess: c.preprocess });
-    sum += tf.tidy(() => {
+    const loss = tf.tidy(() => {
       const A = tf.tensor4d(p.input, [1, c.size, c.size, 3]);
       const B = tf.tensor4d(p.target, [1, c.size, c.size, 3]);
-      return l1Loss(generatorForward(gArch, G.params, A, { normStats: 'instance', dropout: false }), B).dataSync()[0]!;
+      return l1Loss(generatorForward(gArch, G.params, A, { normStats: 'instance', dropout: false }), B);
     });
+    sum += (await loss.data())[0]!;
+    loss.dispose();
   }
   return sum / n;
 }
@@ -461,7 +493,9 @@ async function writeSamples(gArch: GeneratorArch, G: Net, set: PairedDataset, c:
   const rows: { input: Float32Array; output: Float32Array; target: Float32Array }[] = [];
   for (let i = 0; i < Math.min(c.sampleRows, set.size); i++) {
     const p = await set.loadPair(i, { direction: c.direction, loadSize: c.size, cropSize: c.size, jitter: false, preprocess: c.preprocess });
-    const output = tf.tidy(() => generatorForward(gArch, G.params, tf.tensor4d(p.input, [1, c.size, c.size, 3]), { normStats: 'instance', dropout: false }).dataSync() as Float32Array);
+    const out = tf.tidy(() => generatorForward(gArch, G.params, tf.tensor4d(p.input, [1, c.size, c.size, 3]), { normStats: 'instance', dropout: false }));
+    const output = (await out.data()) as Float32Array;
+    out.dispose();
     rows.push({ input: p.input, output, target: p.target });
   }
   if (rows.length) await writeImage(file, sampleGrid(rows, c.size));

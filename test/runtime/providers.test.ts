@@ -1,8 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { chooseProvider, type ProviderName, type ProviderProbes } from '../../src/runtime/providers.ts';
 
-function probes(cudaLibrary: boolean, gpu: boolean): ProviderProbes {
-  return { cudaLibraryPresent: () => cudaLibrary, nvidiaGpuPresent: () => gpu };
+type Adapter = 'hardware' | 'software' | 'none';
+
+function probes(cudaLibrary: boolean, gpu: boolean, webgpu: Adapter = 'none'): ProviderProbes {
+  return {
+    cudaLibraryPresent: () => cudaLibrary,
+    nvidiaGpuPresent: () => gpu,
+    webgpuAdapter: async () => {
+      if (webgpu === 'none') throw new Error('no WebGPU adapter: no usable Vulkan/Metal/D3D12 driver');
+      return webgpu === 'hardware' ? { name: 'nvidia hopper', software: false } : { name: 'google swiftshader (software)', software: true };
+    },
+  };
 }
 
 /** A fake session factory: providers in `broken` throw like onnxruntime-node does. */
@@ -16,7 +25,7 @@ function factory(broken: ProviderName[] = []) {
   return { tried, create };
 }
 
-describe('provider policy (cuda > webgpu > cpu)', () => {
+describe('provider policy (cuda > webgpu on a hardware adapter > cpu)', () => {
   it('auto picks CUDA when its library and a GPU are present', async () => {
     const f = factory();
     const r = await chooseProvider('auto', probes(true, true), f.create);
@@ -35,15 +44,47 @@ describe('provider policy (cuda > webgpu > cpu)', () => {
       expect(r.provider).toBe('cpu');
       expect(f.tried).toEqual(['cpu']);
       expect(r.skipped.join()).toMatch(why);
+      expect(r.skipped.join()).toMatch(/webgpu: no WebGPU adapter/);
     }
   });
 
-  it('auto falls back to the CPU when creating the CUDA session fails, and never tries webgpu', async () => {
+  it('auto takes webgpu on a hardware adapter when CUDA is missing, and names the adapter', async () => {
+    const f = factory();
+    const r = await chooseProvider('auto', probes(false, false, 'hardware'), f.create);
+    expect(r.provider).toBe('webgpu');
+    expect(r.device).toBe('nvidia hopper');
+    expect(f.tried).toEqual(['webgpu']);
+    expect(r.skipped).toEqual(['cuda: its provider library is not installed']);
+    // CUDA still comes first when it is there.
+    const g = factory();
+    expect((await chooseProvider('auto', probes(true, true, 'hardware'), g.create)).provider).toBe('cuda');
+  });
+
+  it('auto never takes a software adapter (SwiftShader), and says so', async () => {
+    const f = factory();
+    const r = await chooseProvider('auto', probes(false, false, 'software'), f.create);
+    expect(r.provider).toBe('cpu');
+    expect(f.tried).toEqual(['cpu']);
+    expect(r.skipped[1]).toBe('webgpu: only a software adapter (google swiftshader (software)); auto takes webgpu on a GPU only');
+  });
+
+  it('auto falls back from a webgpu session that fails to the CPU', async () => {
+    const f = factory(['webgpu']);
+    const r = await chooseProvider('auto', probes(false, false, 'hardware'), f.create);
+    expect(r.provider).toBe('cpu');
+    expect(f.tried).toEqual(['webgpu', 'cpu']);
+    expect(r.skipped[1]).toBe('webgpu: webgpu EP failed to initialise');
+  });
+
+  it('auto falls back when creating the CUDA session fails: to webgpu on a GPU adapter, else to the CPU', async () => {
     const f = factory(['cuda']);
     const r = await chooseProvider('auto', probes(true, true), f.create);
     expect(r.provider).toBe('cpu');
     expect(f.tried).toEqual(['cuda', 'cpu']);
-    expect(r.skipped).toEqual(['cuda: cuda EP failed to initialise']);
+    expect(r.skipped[0]).toBe('cuda: cuda EP failed to initialise');
+    const g = factory(['cuda']);
+    expect((await chooseProvider('auto', probes(true, true, 'hardware'), g.create)).provider).toBe('webgpu');
+    expect(g.tried).toEqual(['cuda', 'webgpu']);
   });
 
   it('an explicit cuda request without CUDA is a one-line error pointing at npm run setup:gpu, with no fallback', async () => {
@@ -57,11 +98,16 @@ describe('provider policy (cuda > webgpu > cpu)', () => {
     expect(g.tried).toEqual(['cuda']);
   });
 
-  it('webgpu is used only when asked for, and its failure is an error, not a fallback', async () => {
+  it('an explicit webgpu request takes a software adapter too; no adapter or a failing session is an error, not a fallback', async () => {
     const ok = factory();
-    expect((await chooseProvider('webgpu', probes(false, false), ok.create)).provider).toBe('webgpu');
+    const r = await chooseProvider('webgpu', probes(false, false, 'software'), ok.create);
+    expect(r.provider).toBe('webgpu');
+    expect(r.device).toBe('google swiftshader (software)');
+    const none = factory();
+    await expect(chooseProvider('webgpu', probes(false, false, 'none'), none.create)).rejects.toThrow(/^WebGPU execution provider not available \(no WebGPU adapter: .*\); use --provider cpu/);
+    expect(none.tried).toEqual([]);
     const bad = factory(['webgpu']);
-    await expect(chooseProvider('webgpu', probes(false, false), bad.create)).rejects.toThrow(/WebGPU execution provider not available.*--provider cpu/);
+    await expect(chooseProvider('webgpu', probes(false, false, 'hardware'), bad.create)).rejects.toThrow(/WebGPU execution provider not available.*--provider cpu/);
   });
 
   it('cpu is used as asked; an unknown name is rejected', async () => {

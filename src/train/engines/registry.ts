@@ -5,15 +5,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../../util/errors.ts';
 
-export type EngineName = 'tfjs-node-gpu' | 'tfjs-node' | 'ort-cpu' | 'wasm' | 'cpu';
-export const ENGINE_NAMES: readonly EngineName[] = ['tfjs-node-gpu', 'tfjs-node', 'ort-cpu', 'wasm', 'cpu'];
+export type EngineName = 'tfjs-node-gpu' | 'webgpu' | 'tfjs-node' | 'ort-cpu' | 'wasm' | 'cpu';
+export const ENGINE_NAMES: readonly EngineName[] = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'ort-cpu', 'wasm', 'cpu'];
 
 interface EngineEntry {
   name: EngineName;
   /** tfjs backend name the engine registers. */
   backend: string;
-  /** Import and initialise; throw (with a reason) if unavailable. */
-  load(opts: EngineOptions): Promise<void>;
+  /**
+   * Import and initialise; throw (with a reason) if unavailable. `auto` is true when the engine is
+   * being tried by `--engine auto` (which may refuse what an explicit request accepts). May return
+   * what it runs on (the GPU adapter), for the run log.
+   */
+  load(opts: EngineOptions, auto: boolean): Promise<string | void>;
   /** What to do when it does not load. */
   hint: string;
 }
@@ -30,6 +34,15 @@ const ENGINES: readonly EngineEntry[] = [
     hint: 'install it with `npm run setup:gpu` (needs an NVIDIA GPU, CUDA 11.2 and cuDNN 8)',
     async load() {
       await importOptional('@tensorflow/tfjs-node-gpu');
+    },
+  },
+  {
+    name: 'webgpu',
+    backend: 'webgpu',
+    hint: 'it needs a GPU with a Vulkan (Linux), Metal (macOS) or D3D12 (Windows) driver; see docs/gpu.md',
+    async load(_opts, auto) {
+      const { loadWebgpuEngine } = await import('./webgpu.ts');
+      return loadWebgpuEngine({ allowSoftware: !auto });
     },
   },
   {
@@ -75,16 +88,18 @@ export interface LoadedEngine {
   backend: string;
   /** Threads the engine computes with (multi-threaded engines only). */
   threads?: number;
+  /** What it runs on, when the engine says (webgpu: the adapter's vendor and architecture). */
+  device?: string;
   /** Why faster engines were passed over (for the run log). */
   skipped: string[];
 }
 
 let current: LoadedEngine | undefined;
 
-async function activate(e: EngineEntry, opts: EngineOptions): Promise<number | undefined> {
+async function activate(e: EngineEntry, opts: EngineOptions, auto: boolean): Promise<{ threads?: number; device?: string }> {
   // PROD drops tfjs's debug checks and its "install tfjs-node" console banner; our log names the engine instead.
   tf.env().set('PROD', true);
-  await e.load(opts);
+  const device = (await e.load(opts, auto)) ?? undefined;
   const ok = await tf.setBackend(e.backend);
   if (!ok) throw new Error(`tfjs backend '${e.backend}' failed to initialise`);
   await tf.ready();
@@ -92,8 +107,8 @@ async function activate(e: EngineEntry, opts: EngineOptions): Promise<number | u
     const { registerFastWasmKernels } = await import('./wasm-kernels.ts');
     registerFastWasmKernels();
   }
-  if (e.name === 'ort-cpu') return (await import('./ort-cpu.ts')).ortThreads();
-  return undefined;
+  const threads = e.name === 'ort-cpu' ? (await import('./ort-cpu.ts')).ortThreads() : undefined;
+  return { ...(threads !== undefined ? { threads } : {}), ...(device ? { device } : {}) };
 }
 
 /**
@@ -107,20 +122,19 @@ export async function selectEngine(requested: EngineName | 'auto' = 'auto', opts
   if (requested !== 'auto') {
     const e = ENGINES.find((x) => x.name === requested);
     if (!e) throw new UserError(`unknown --engine '${requested}': use auto, ${ENGINE_NAMES.join(', ')}`);
-    let threads: number | undefined;
+    let found: { threads?: number; device?: string };
     try {
-      threads = await activate(e, opts);
+      found = await activate(e, opts, false);
     } catch (err) {
       throw new UserError(`engine ${e.name} is not available here (${firstLine(err)}): ${e.hint}`);
     }
-    current = { name: e.name, backend: e.backend, skipped: [], ...(threads !== undefined ? { threads } : {}) };
+    current = { name: e.name, backend: e.backend, skipped: [], ...found };
     return current;
   }
   const skipped: string[] = [];
   for (const e of ENGINES) {
     try {
-      const threads = await activate(e, opts);
-      current = { name: e.name, backend: e.backend, skipped, ...(threads !== undefined ? { threads } : {}) };
+      current = { name: e.name, backend: e.backend, skipped, ...(await activate(e, opts, true)) };
       return current;
     } catch (err) {
       skipped.push(`${e.name}: ${firstLine(err)}`);

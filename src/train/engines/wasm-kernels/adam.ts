@@ -104,9 +104,13 @@ export const fusedAdamKernelConfig: tf.KernelConfig = {
   kernelFunc: fusedAdamWasm as unknown as tf.KernelFunc,
 };
 
-/** True when the active backend is 'wasm' and the fused update is registered (registerFastWasmKernels). */
+/**
+ * True when the active backend has the fused update registered: 'wasm' (registerFastWasmKernels) or
+ * 'webgpu' (../webgpu-kernels.ts registers a WebGPU version under the same name).
+ */
 export function fusedAdamAvailable(): boolean {
-  return tf.getBackend() === 'wasm' && tf.getKernel(FUSED_ADAM, 'wasm') !== undefined;
+  const backend = tf.getBackend();
+  return (backend === 'wasm' || backend === 'webgpu') && tf.getKernel(FUSED_ADAM, backend) !== undefined;
 }
 
 /**
