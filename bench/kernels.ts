@@ -17,7 +17,7 @@
  * conv2d rows: the backend's XNNPACK conv with a reused filter ("builtin cached-filter", the lower
  * bound) and with a new filter per call ("fresh-filter", as in training), and our kernel's choice.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../src/train/tfjs.ts';
 import '@tensorflow/tfjs-backend-wasm';
 import {
   configureFastWasmKernels,

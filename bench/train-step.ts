@@ -9,7 +9,7 @@
  * engine is compared with PyTorch at 1 thread. Prints one JSON line per (size, case).
  */
 import { spawnSync } from 'node:child_process';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../src/train/tfjs.ts';
 import { selectEngine, type EngineName } from '../src/train/engines/registry.ts';
 import { discriminatorArch, generatorArch } from '../src/nets/arch.ts';
 import { createPix2Pix } from '../src/train/trainer.ts';

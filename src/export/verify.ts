@@ -2,7 +2,7 @@
  * Check an exported ONNX network against the tfjs forward pass (the training semantics) on the same
  * inputs: onnxruntime-node runs the file, forward.ts runs the checkpoint's weights.
  */
-import type * as tfTypes from '@tensorflow/tfjs';
+import type * as tfTypes from '../train/tfjs.ts';
 import type { InferenceSession } from 'onnxruntime-node';
 import { type DiscriminatorArch, type GeneratorArch, paramSpecs } from '../nets/arch.ts';
 import type { NormStats } from '../train/nets/forward.ts';
@@ -55,7 +55,7 @@ export function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): nu
 
 /** tfjs forward of `net` on NCHW input, returned as NCHW. */
 export async function tfjsReference(net: VerifiableNet, input: VerifyInput, norm: OnnxNormMode): Promise<Float32Array> {
-  const tf: typeof tfTypes = await import('@tensorflow/tfjs');
+  const tf: typeof tfTypes = await import('../train/tfjs.ts');
   const { generatorForward, discriminatorForward } = await import('../train/nets/forward.ts');
   const normStats: NormStats = norm === 'running' ? 'running' : 'instance';
   const tensors = new Map<string, tfTypes.Tensor>();
@@ -95,7 +95,7 @@ export async function onnxOutput(session: InferenceSession, input: VerifyInput):
  */
 export async function verifyOnnxAgainstTfjs(onnx: Uint8Array, net: VerifiableNet, inputs: VerifyInput[], norm: OnnxNormMode, tolerance = VERIFY_TOLERANCE): Promise<VerifyResult> {
   const ort = await import('onnxruntime-node');
-  const tf: typeof tfTypes = await import('@tensorflow/tfjs');
+  const tf: typeof tfTypes = await import('../train/tfjs.ts');
   const session = await ort.InferenceSession.create(onnx, { graphOptimizationLevel: 'all' });
   const cases: VerifyCase[] = [];
   try {

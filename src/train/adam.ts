@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tfjs.ts';
 import { fusedAdamAvailable, fusedAdamUpdate } from './engines/wasm-kernels/adam.ts';
 
 export interface AdamConfig {

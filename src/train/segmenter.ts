@@ -6,7 +6,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tfjs.ts';
 import { LABEL_ID_TO_TRAIN_ID, NUM_TRAIN_IDS } from '../data/cityscapes.ts';
 import { readImage, readLabelImage, toUnitRange } from '../data/image.ts';
 import { resizeNearest } from '../data/resize.ts';

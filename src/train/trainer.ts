@@ -8,7 +8,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tfjs.ts';
 import Papa from 'papaparse';
 import { openPairedDataset, type PairedDataset } from '../data/dataset.ts';
 import { writeImage, fromUnitRange, type RgbImage } from '../data/image.ts';

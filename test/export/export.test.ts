@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../src/train/tfjs.ts';
 import * as ort from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { type ConvLayer, type DiscriminatorArch, discriminatorArch, type GeneratorArch, generatorArch, type GeneratorOptions } from '../../src/nets/arch.ts';

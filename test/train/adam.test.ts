@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../src/train/tfjs.ts';
 import { describe, expect, it } from 'vitest';
 import { Adam } from '../../src/train/adam.ts';
 import { lrMultiplier } from '../../src/train/losses.ts';

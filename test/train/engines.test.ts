@@ -1,5 +1,5 @@
 import { noWebgpuReason } from '../helpers/webgpu-env.ts';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../src/train/tfjs.ts';
 import { describe, expect, it } from 'vitest';
 import { ENGINE_NAMES, selectEngine, type EngineName } from '../../src/train/engines/registry.ts';
 import { ganLoss, l1Loss } from '../../src/train/losses.ts';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../src/train/tfjs.ts';
 import { describe, expect, it } from 'vitest';
 import { selectEngine } from '../../src/train/engines/registry.ts';
 import { ortKernelCallCounts } from '../../src/train/engines/ort-cpu/kernels.ts';

@@ -2,7 +2,7 @@
  * Training engines, in priority order (fastest first). `auto` takes the first one that loads.
  * Policy lives here; the mechanics of each backend stay in its `load` function.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.ts';
 import { UserError } from '../../util/errors.ts';
 
 export type EngineName = 'tfjs-node-gpu' | 'webgpu' | 'tfjs-node' | 'ort-cpu' | 'wasm' | 'cpu';
@@ -73,7 +73,7 @@ const ENGINES: readonly EngineEntry[] = [
   {
     name: 'cpu',
     backend: 'cpu',
-    hint: 'it ships with @tensorflow/tfjs',
+    hint: 'it ships with pix2pix-ts (@tensorflow/tfjs-backend-cpu); reinstall with `npm ci`',
     async load() {},
   },
 ];

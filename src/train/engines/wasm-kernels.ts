@@ -12,7 +12,7 @@
  *
  * Usage: `await tf.setBackend('wasm'); registerFastWasmKernels();` (calling it again is a no-op).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.ts';
 import '@tensorflow/tfjs-backend-wasm';
 import {
   builtinKernels,

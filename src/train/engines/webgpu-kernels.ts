@@ -8,7 +8,7 @@
  *
  * Only import this after tfjs-backend-webgpu has registered its backend (see ./webgpu.ts).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.ts';
 import { webgpu_util } from '@tensorflow/tfjs-backend-webgpu';
 import { FUSED_ADAM, type AdamStepScalars } from './wasm-kernels/adam.ts';
 

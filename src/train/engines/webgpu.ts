@@ -3,7 +3,7 @@
  * any Vulkan (Linux), Metal (macOS) or D3D12 (Windows) driver. Reads from the GPU must be async
  * (`data()`): a synchronous read throws in Node, so the trainer reads losses every few steps.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.ts';
 import { describeAdapter, installWebgpuGlobals, probeWebgpuAdapter } from '../../util/webgpu.ts';
 
 /**

@@ -2,7 +2,7 @@
  * tfjs forward passes for the architectures in arch.ts. Tensors are NHWC; weights use tfjs layouts
  * (conv [k,k,in,out], transposed conv [k,k,out,in]).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.ts';
 import type { Rng } from '../../util/rng.ts';
 import { BN_EPSILON, type ConvLayer, type DiscriminatorArch, type GeneratorArch, LEAKY_SLOPE } from '../../nets/arch.ts';
 

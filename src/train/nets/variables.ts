@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.ts';
 import { type NetworkArch, paramSpecs } from '../../nets/arch.ts';
 import type { ParamTensors } from './forward.ts';
 import type { ParamArrays } from './init.ts';

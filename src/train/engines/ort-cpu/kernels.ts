@@ -10,7 +10,7 @@
  * Tensors cross without copies: the inputs are views of the wasm heap, and the output is allocated
  * on the wasm heap first and handed to onnxruntime as its pre-allocated output.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.ts';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { attrInt, attrInts } from '../../../onnx/graph.ts';
 import { ONNX_INT64 } from '../../../onnx/proto.ts';

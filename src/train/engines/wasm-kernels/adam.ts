@@ -11,7 +11,7 @@
  * id, so a parameter must get a new buffer whenever its values change). This module does not import
  * the wasm backend, so the optimizer can import it on every engine and ask `fusedAdamAvailable()`.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.ts';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { adamSimdFor, adamSimdUpdate } from './adam-simd.ts';
 

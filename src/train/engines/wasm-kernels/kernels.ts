@@ -8,7 +8,7 @@
  * returned. Inputs are never freed; re-shaped views of inputs share the input's dataId without a
  * reference (`viewAs`) and are therefore never passed to `disposeData`.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tfjs.ts';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import {
   chooseBackpropInputStrategy,
