@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -5,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CITYSCAPES_LABELS, LABEL_BY_ID, colorizeLabelIds } from '../../src/data/cityscapes.ts';
 import { openPairedDataset } from '../../src/data/dataset.ts';
 import { readImage, readLabelImage } from '../../src/data/image.ts';
-import { SYNTH_LABEL_IDS, type SynthSummary, renderSynthScene, splitCounts, synthesizeDataset, synthId } from '../../src/data/synth.ts';
+import { SYNTH_GENERATOR_VERSION, SYNTH_LABEL_IDS, type SynthSummary, renderSynthScene, splitCounts, synthesizeDataset, synthId } from '../../src/data/synth.ts';
 import { UserError } from '../../src/util/errors.ts';
 
 let dir: string;
@@ -136,6 +137,24 @@ describe('synthesizeDataset', () => {
     await expect(synthesizeDataset({ out, count: 2, size: 4, seed: 1 })).rejects.toThrow(/--size/);
     await expect(synthesizeDataset({ out, count: 2, size: 32, seed: -1 })).rejects.toThrow(UserError);
     await expect(synthesizeDataset({ out, count: 2, size: 32, seed: 1, splits: { train: -1, val: 1, test: 1 } })).rejects.toThrow(/--splits/);
+  });
+});
+
+describe('renderSynthScene output is pinned', () => {
+  // The hash of label maps and photos of 15 scenes at two sizes. It guards refactors of the
+  // generator (same output bytes); a deliberate change of the scenes updates it together with
+  // SYNTH_GENERATOR_VERSION.
+  it('renders the same bytes as generator version ' + SYNTH_GENERATOR_VERSION, () => {
+    const h = createHash('sha256');
+    for (const [seed, size, n] of [[5, 32, 10], [1, 64, 5]] as const) {
+      for (let i = 0; i < n; i++) {
+        const s = renderSynthScene(seed, i, size);
+        h.update(s.labelIds.data);
+        h.update(s.photo.data);
+      }
+    }
+    expect(SYNTH_GENERATOR_VERSION).toBe(1);
+    expect(h.digest('hex')).toBe('2a75ef7d65096ae76b64615e159ce91a5491505022a73500055f86b97aee9e90');
   });
 });
 
