@@ -98,6 +98,8 @@ export interface ResolvedExperiment {
   runs: ResolvedRun[];
   /** Paper mode's test-time dropout (see ResolvedRun.testDropout). */
   testDropout: boolean;
+  /** The table's key comparison (b − a, paired by seed), when the file declares one. */
+  compare?: { a: string; b: string };
 }
 
 /** The direction each task trains in on Cityscapes-style AB data (A = photo, B = colour labels). */
@@ -247,6 +249,7 @@ export function resolveExperiment(spec: ExperimentSpec, file: string, profile: s
     variants,
     runs,
     testDropout,
+    compare: spec.compare,
   };
 }
 

@@ -11,7 +11,7 @@ import { UserError } from '../util/errors.ts';
 import { exists, writeFileAtomic } from '../util/fs.ts';
 import { labelledGrid } from './draw.ts';
 import { datasetDir, isSynthetic, type ResolvedExperiment, type ResolvedRun, resolveExperiment, segmenterDir } from './resolve.ts';
-import { type ExperimentSummary, markdownFromCsv, markdownFromRows, summaryRows, toCsv, type VariantSummary } from './report.ts';
+import { type CsvRow, type ExperimentSummary, markdownFromRows, parseCsv, sharedRows, summaryRows, toCsv, type VariantSummary } from './report.ts';
 import { runPool, type PoolTask } from './scheduler.ts';
 import { readExperiment, type FolderDataset, type SyntheticDataset } from './schema.ts';
 import { describeSegmenter, readSegmenterInfo, SEGMENTER_MODEL } from './segmenter-stage.ts';
@@ -91,7 +91,10 @@ async function prepare(exp: ResolvedExperiment, out: string, log: (l: string) =>
   }
   let labelsDir: string | null = isSynthetic(spec) ? path.join(data, 'gtFine', exp.dataset.testSplit) : ((spec as FolderDataset).labels ?? null);
   if (exp.scorer.metric === 'color') labelsDir = null;
-  else if (!labelsDir) throw new UserError(`${exp.file}: dataset.labels is needed to score ${exp.task} (the folder of *_gtFine_labelIds.png of the ${exp.dataset.testSplit} split)`);
+  else if (!labelsDir)
+    throw new UserError(
+      `${exp.file}: dataset.labels is needed to score ${exp.task} (the folder of *_gtFine_labelIds.png of the ${exp.dataset.testSplit} split)`,
+    );
   let segmenterModel: string | null = null;
   let segmenterTask: PoolTask | null = null;
   let segDir: string | null = null;
@@ -100,7 +103,10 @@ async function prepare(exp: ResolvedExperiment, out: string, log: (l: string) =>
       segDir = segmenterDir(out, exp.scorer);
       segmenterModel = path.join(segDir, SEGMENTER_MODEL);
       const segData = isSynthetic(spec) ? data : (spec as FolderDataset).segmenterData;
-      if (!segData) throw new UserError(`${exp.file}: scorer.segmenter is 'train' but dataset.segmenterData is not set: point it at a Cityscapes root (leftImg8bit/ + gtFine/), or set scorer.segmenter to an FCN .onnx`);
+      if (!segData)
+        throw new UserError(
+          `${exp.file}: scorer.segmenter is 'train' but dataset.segmenterData is not set: point it at a Cityscapes root (leftImg8bit/ + gtFine/), or set scorer.segmenter to an FCN .onnx`,
+        );
       if (!(await readSegmenterInfo(segDir))) {
         segmenterTask = {
           label: 'segmenter',
@@ -109,7 +115,10 @@ async function prepare(exp: ResolvedExperiment, out: string, log: (l: string) =>
       }
     } else {
       segmenterModel = path.resolve(exp.scorer.segmenter);
-      if (!(await exists(segmenterModel))) throw new UserError(`${exp.file}: scorer.segmenter ${exp.scorer.segmenter} does not exist; give the FCN .onnx (with its .onnx.json sidecar) or 'train'`);
+      if (!(await exists(segmenterModel)))
+        throw new UserError(
+          `${exp.file}: scorer.segmenter ${exp.scorer.segmenter} does not exist; give the FCN .onnx (with its .onnx.json sidecar) or 'train'`,
+        );
     }
   }
   return { data, labelsDir, segmenterModel, segmenterTask, segmenterDir: segDir };
@@ -128,7 +137,9 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
   const cores = availableParallelism();
   const jobs = o.jobs ?? cores;
   if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`--jobs must be a positive integer (got ${o.jobs})`);
-  log(`${exp.name} (${exp.table}), profile ${exp.profile}: ${exp.variants.length} variant(s) × ${exp.seeds.length} seed(s) = ${exp.runs.length} run(s); data: ${exp.dataset.description}`);
+  log(
+    `${exp.name} (${exp.table}), profile ${exp.profile}: ${exp.variants.length} variant(s) × ${exp.seeds.length} seed(s) = ${exp.runs.length} run(s); data: ${exp.dataset.description}`,
+  );
   if (exp.dataset.kind === 'folder') {
     // Real data: check everything the last stage needs before the first one trains for days.
     const { preflightExperiment } = await import('./preflight.ts');
@@ -137,7 +148,9 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
       `preflight: ${c.trainImages} train / ${c.testImages} test images, every test output pairs with a label; segmenter ${c.segmenter}; ${(c.freeBytes / 2 ** 30).toFixed(1)} GiB free (about ${(c.neededBytes / 2 ** 30).toFixed(1)} GiB needed)`,
     );
   }
-  log(`paper mode: test-time dropout ${exp.testDropout ? "on (seeded by each run's seed)" : 'off'}; confusion mode ${exp.scorer.metric === 'color' ? 'n/a' : exp.scorer.mode}`);
+  log(
+    `paper mode: test-time dropout ${exp.testDropout ? "on (seeded by each run's seed)" : 'off'}; confusion mode ${exp.scorer.metric === 'color' ? 'n/a' : exp.scorer.mode}`,
+  );
   const prep = await prepare(exp, out, log);
 
   const tasks: PoolTask[] = [];
@@ -154,9 +167,19 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
       continue;
     }
     if (pending.includes('train') && !o.resume && (await exists(path.join(dir, 'train', 'checkpoint.bin')))) {
-      throw new UserError(`${run.variant} (seed ${run.seed}): ${path.join(dir, 'train')} holds an interrupted training run; pass --resume to continue it (or delete that folder to start over)`);
+      throw new UserError(
+        `${run.variant} (seed ${run.seed}): ${path.join(dir, 'train')} holds an interrupted training run; pass --resume to continue it (or delete that folder to start over)`,
+      );
     }
-    const job: RunJob = { out, run, data: prep.data, testSplit: exp.dataset.testSplit, datasetDescription: exp.dataset.description, resume: o.resume ?? false, threads };
+    const job: RunJob = {
+      out,
+      run,
+      data: prep.data,
+      testSplit: exp.dataset.testSplit,
+      datasetDescription: exp.dataset.description,
+      resume: o.resume ?? false,
+      threads,
+    };
     tasks.push({ label: runLabel(exp, run), message: { kind: 'run', job } });
   }
   if (tasks.length) {
@@ -170,7 +193,12 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
     }
   }
 
-  let segmenterDescription = exp.scorer.metric === 'color' ? 'none (Lab histogram intersection needs no segmenter)' : exp.scorer.metric === 'labels' ? 'none (generated colour maps → trainIds by nearest Cityscapes colour)' : `FCN ${exp.scorer.segmenter}`;
+  let segmenterDescription =
+    exp.scorer.metric === 'color'
+      ? 'none (Lab histogram intersection needs no segmenter)'
+      : exp.scorer.metric === 'labels'
+        ? 'none (generated colour maps → trainIds by nearest Cityscapes colour)'
+        : `FCN ${exp.scorer.segmenter}`;
   if (prep.segmenterDir) {
     const info = await readSegmenterInfo(prep.segmenterDir);
     if (!info) throw new Error(`segmenter in ${prep.segmenterDir} did not finish`);
@@ -178,7 +206,17 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
   }
   for (const run of exp.runs) {
     await runScoreStage(
-      { out, run, data: prep.data, testSplit: exp.dataset.testSplit, labelsDir: prep.labelsDir, scorer: exp.scorer, segmenterModel: prep.segmenterModel, segmenterDescription, datasetDescription: exp.dataset.description },
+      {
+        out,
+        run,
+        data: prep.data,
+        testSplit: exp.dataset.testSplit,
+        labelsDir: prep.labelsDir,
+        scorer: exp.scorer,
+        segmenterModel: prep.segmenterModel,
+        segmenterDescription,
+        datasetDescription: exp.dataset.description,
+      },
       (l) => log(`[${runLabel(exp, run)}] ${l}`),
     );
   }
@@ -204,7 +242,15 @@ export async function collectExperiment(exp: ResolvedExperiment, out: string, da
     const done = runs.filter((r) => results.some((x) => x.seed === r.seed));
     finished.set(v.name, done);
     if (done[0]) firstRun.set(v.name, done[0]);
-    variants.push({ variant: v.name, label: v.label, kind: v.kind, settings: v.overrides as Record<string, unknown>, paper: v.paper, results, expectedRuns: runs.length });
+    variants.push({
+      variant: v.name,
+      label: v.label,
+      kind: v.kind,
+      settings: v.overrides as Record<string, unknown>,
+      paper: v.paper,
+      results,
+      expectedRuns: runs.length,
+    });
   }
   const summary: ExperimentSummary = {
     experiment: exp.name,
@@ -216,12 +262,13 @@ export async function collectExperiment(exp: ResolvedExperiment, out: string, da
     datasetKind: exp.dataset.kind,
     dataset: exp.dataset.description,
     variants,
+    compare: exp.compare,
   };
   const { fields, rows } = summaryRows(summary);
   const csv = path.join(out, `${exp.name}.csv`);
   const md = path.join(out, `${exp.name}.md`);
   await writeFileAtomic(csv, toCsv(fields, rows));
-  await writeFileAtomic(md, markdownFromRows(rows, fields));
+  await writeFileAtomic(md, markdownFromRows(rows, fields, sharedRows(rows, await siblingResults(out, csv))));
   const figDir = path.join(out, exp.name);
   const samples = await writeSamplesGrid(exp, out, data, firstRun, path.join(figDir, 'samples.png'));
   const losses = await writeLossPlot(exp, out, finished, path.join(figDir, 'losses.png'));
@@ -242,8 +289,20 @@ async function writeSamplesGrid(exp: ResolvedExperiment, out: string, data: stri
   const direction = runs[0]!.direction;
   const names = (await listImages(path.join(data, exp.dataset.testSplit))).slice(0, SAMPLE_COLUMNS).map((n) => n.replace(/\.[^./]+$/, '.png'));
   const dsHash = (await import('./hash.ts')).hashOf({ data: path.resolve(data) });
-  const inputs = await materializeHalf(data, exp.dataset.testSplit, inputSide(direction), size, halfDir(out, dsHash, exp.dataset.testSplit, inputSide(direction), size));
-  const targets = await materializeHalf(data, exp.dataset.testSplit, targetSide(direction), size, halfDir(out, dsHash, exp.dataset.testSplit, targetSide(direction), size));
+  const inputs = await materializeHalf(
+    data,
+    exp.dataset.testSplit,
+    inputSide(direction),
+    size,
+    halfDir(out, dsHash, exp.dataset.testSplit, inputSide(direction), size),
+  );
+  const targets = await materializeHalf(
+    data,
+    exp.dataset.testSplit,
+    targetSide(direction),
+    size,
+    halfDir(out, dsHash, exp.dataset.testSplit, targetSide(direction), size),
+  );
   const load = async (dir: string): Promise<(import('../data/image.ts').RgbImage | null)[]> =>
     Promise.all(names.map(async (n) => ((await exists(path.join(dir, n))) ? readImage(path.join(dir, n), { resize: { width: size, height: size } }) : null)));
   const rows = [
@@ -345,10 +404,25 @@ export async function collectResults(o: CollectOptions): Promise<ExperimentOutpu
   return outputs;
 }
 
-/** `pix2pix results table`: regenerate each CSV's markdown from the CSV alone. */
+/** The rows of the other results CSVs in `out` (unreadable or foreign CSVs are skipped). */
+async function siblingResults(out: string, except: string): Promise<CsvRow[][]> {
+  const names = (await fsp.readdir(out)).filter((f) => f.endsWith('.csv') && path.join(out, f) !== except);
+  const all: CsvRow[][] = [];
+  for (const f of names) {
+    try {
+      all.push(parseCsv(await fsp.readFile(path.join(out, f), 'utf8'), f).rows);
+    } catch {
+      // Not a results CSV: it shares nothing.
+    }
+  }
+  return all;
+}
+
+/** `pix2pix results table`: regenerate each CSV's markdown from the CSVs alone (rows shared between them are marked). */
 export async function regenerateTables(csvFiles: string[], log: (l: string) => void = defaultLog): Promise<string[]> {
   if (csvFiles.length === 0) throw new UserError('results table: name at least one CSV, e.g. results/*.csv');
   const written: string[] = [];
+  const parsed: { fields: string[]; rows: CsvRow[] }[] = [];
   for (const f of csvFiles) {
     if (!f.endsWith('.csv')) throw new UserError(`${f}: not a .csv file; pass the results CSVs (results/*.csv)`);
     let text: string;
@@ -357,8 +431,19 @@ export async function regenerateTables(csvFiles: string[], log: (l: string) => v
     } catch {
       throw new UserError(`${f}: cannot read it; pass existing results CSVs (results/*.csv)`);
     }
+    parsed.push(parseCsv(text, f));
+  }
+  for (const [i, f] of csvFiles.entries()) {
+    const { fields, rows } = parsed[i]!;
     const md = f.replace(/\.csv$/, '.md');
-    const markdown = markdownFromCsv(text, f);
+    const markdown = markdownFromRows(
+      rows,
+      fields,
+      sharedRows(
+        rows,
+        parsed.filter((_, j) => j !== i).map((p) => p.rows),
+      ),
+    );
     await writeFileAtomic(md, markdown);
     const figDir = f.replace(/\.csv$/, '');
     if (await exists(figDir)) {

@@ -79,6 +79,15 @@ describe('experiment file validation', () => {
     expect(errorOf(BASE.replace('seeds: [1, 2]', 'seeds: [1, 2'))).toMatch(/^x\.yaml:\d+: not valid YAML: /);
   });
 
+  it('accepts a key comparison of two variants and rejects a bad one on its line', () => {
+    const withCompare = BASE.replace('variants:\n', 'compare: { a: rf1, b: rf70 }\nvariants:\n');
+    expect(parseExperiment(withCompare, 'x.yaml').compare).toEqual({ a: 'rf1', b: 'rf70' });
+    expect(resolveExperiment(parseExperiment(withCompare, 'x.yaml'), 'x.yaml', 'quick').compare).toEqual({ a: 'rf1', b: 'rf70' });
+    expect(errorOf(withCompare.replace('b: rf70', 'b: rf7'))).toBe('x.yaml:16: compare.b: is not a variant of this file; variants: rf1, rf70');
+    expect(errorOf(withCompare.replace('b: rf70', 'b: rf1'))).toBe('x.yaml:16: compare.b: must name another variant than a');
+    expect(errorOf(withCompare.replace('b: rf70', 'c: rf70'))).toMatch(/^x\.yaml:24: compare\.c: unknown key; allowed here: a, b/);
+  });
+
   it('knows exactly the engines of the engine registry', async () => {
     const { ENGINE_NAMES } = await import('../../src/train/engines/registry.ts');
     expect([...ENGINE_CHOICES]).toEqual(['auto', ...ENGINE_NAMES]);
