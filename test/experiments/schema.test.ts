@@ -85,7 +85,7 @@ describe('experiment file validation', () => {
     expect(resolveExperiment(parseExperiment(withCompare, 'x.yaml'), 'x.yaml', 'quick').compare).toEqual({ a: 'rf1', b: 'rf70' });
     expect(errorOf(withCompare.replace('b: rf70', 'b: rf7'))).toBe('x.yaml:16: compare.b: is not a variant of this file; variants: rf1, rf70');
     expect(errorOf(withCompare.replace('b: rf70', 'b: rf1'))).toBe('x.yaml:16: compare.b: must name another variant than a');
-    expect(errorOf(withCompare.replace('b: rf70', 'c: rf70'))).toMatch(/^x\.yaml:24: compare\.c: unknown key; allowed here: a, b/);
+    expect(errorOf(withCompare.replace('b: rf70', 'c: rf70'))).toMatch(/^x\.yaml:16: compare\.c: unknown key; allowed here: a, b/);
   });
 
   it('knows exactly the engines of the engine registry', async () => {
