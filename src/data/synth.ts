@@ -23,7 +23,7 @@ import { rasterize, renderPhoto } from './synth/render.ts';
 import { ID } from './synth/scene.ts';
 
 /** Bump when the same arguments would produce different files. */
-export const SYNTH_GENERATOR_VERSION = 1;
+export const SYNTH_GENERATOR_VERSION = 2;
 
 /** Every Cityscapes label id the generator can draw (ego vehicle is void: ignored in evaluation). */
 export const SYNTH_LABEL_IDS: readonly number[] = Object.freeze(
@@ -33,10 +33,10 @@ export const SYNTH_LABEL_IDS: readonly number[] = Object.freeze(
 );
 
 /**
- * Classes that are not in every scene; scene i is made to contain OPTIONAL[i % 5], so any 5
+ * Classes that are not in every scene; scene i is made to contain OPTIONAL[i % 10], so any 10
  * consecutive scenes (e.g. the start of the train split) cover every class.
  */
-const OPTIONAL: readonly number[] = [ID.wall, ID.fence, ID.terrain, ID.trafficLight, ID.ego];
+const OPTIONAL: readonly number[] = [ID.wall, ID.fence, ID.terrain, ID.trafficLight, ID.ego, ID.truck, ID.bus, ID.train, ID.motorcycle, ID.bicycle];
 
 export interface SynthSplits {
   train: number;

@@ -46,7 +46,7 @@ describe('synthesizeDataset', () => {
     expect(files).toEqual(expected.sort());
     expect(synthId(123)).toBe('synth_000000_000123');
     const json = JSON.parse(await fsp.readFile(path.join(first, 'dataset.json'), 'utf8')) as SynthSummary;
-    expect(json).toMatchObject({ kind: 'synthetic', generatorVersion: 1, seed: 5, count: 12, size: 32, splits: { train: 10, val: 1, test: 1 } });
+    expect(json).toMatchObject({ kind: 'synthetic', generatorVersion: 2, seed: 5, count: 12, size: 32, splits: { train: 10, val: 1, test: 1 } });
     expect(json.classes.map((c) => c.id)).toEqual([...SYNTH_LABEL_IDS]);
   });
 
@@ -82,7 +82,8 @@ describe('synthesizeDataset', () => {
       for (const l of labels.data) counts.set(l, (counts.get(l) ?? 0) + 1);
     }
     expect([...counts.keys()].sort((a, b) => a - b)).toEqual([...SYNTH_LABEL_IDS]);
-    expect(SYNTH_LABEL_IDS.filter((id) => LABEL_BY_ID.get(id)!.trainId !== 255).length).toBeGreaterThanOrEqual(12);
+    // All 19 evaluated Cityscapes classes (trainIds 0–18), plus the void ego vehicle.
+    expect(SYNTH_LABEL_IDS.map((id) => LABEL_BY_ID.get(id)!.trainId).filter((t) => t !== 255).sort((a, b) => a - b)).toEqual([...Array(19).keys()]);
     for (const c of summary.classes) expect(c.pixels.train, c.name).toBe(counts.get(c.id));
   });
 
@@ -153,8 +154,8 @@ describe('renderSynthScene output is pinned', () => {
         h.update(s.photo.data);
       }
     }
-    expect(SYNTH_GENERATOR_VERSION).toBe(1);
-    expect(h.digest('hex')).toBe('2a75ef7d65096ae76b64615e159ce91a5491505022a73500055f86b97aee9e90');
+    expect(SYNTH_GENERATOR_VERSION).toBe(2);
+    expect(h.digest('hex')).toBe('78d7895826951d440f402446d8600fb3382963b1395bc266ac12971760946815');
   });
 });
 

@@ -459,6 +459,136 @@ function addCars(s: Street): void {
   }
 }
 
+/** Rear view of a truck (cargo box), bus or tram: the heavy vehicles (Cityscapes truck, bus, train). */
+const HEAVY: readonly { label: number; kind: string; width: [number, number]; height: [number, number]; colors: Vec3[] }[] = [
+  { label: ID.truck, kind: 'truck', width: [2.3, 2.5], height: [3.0, 3.8], colors: [[0.85, 0.85, 0.82], [0.2, 0.3, 0.55], [0.75, 0.2, 0.12], [0.5, 0.52, 0.5]] },
+  { label: ID.bus, kind: 'bus', width: [2.45, 2.55], height: [2.9, 3.3], colors: [[0.9, 0.78, 0.15], [0.15, 0.4, 0.7], [0.8, 0.8, 0.78], [0.7, 0.15, 0.15]] },
+  { label: ID.train, kind: 'train', width: [2.3, 2.65], height: [3.3, 3.7], colors: [[0.85, 0.85, 0.8], [0.9, 0.55, 0.1], [0.2, 0.45, 0.35]] },
+];
+
+function heavyShape(label: number, hw: number, H: number): Shape {
+  return (lx, ly) => {
+    const ax = Math.abs(lx);
+    if (ly < 0 || ly > H || ax > hw) return 0;
+    if (label === ID.train) {
+      if (ly < 0.35) return ax < hw - 0.1 ? 3 : 0; // bogie
+      if (ly > H - 0.3) return ax < 0.5 ? 3 : 0; // roof equipment
+      if (ly > 1.4 && ly < 2.6 && ax < hw - 0.15) return 2; // windscreen
+      if (ly > 0.8 && ly < 0.95 && ax > hw - 0.35) return 4; // lights
+      return 1;
+    }
+    if (ly < 0.5) return ax > hw - 0.5 ? 3 : 0; // wheels, road between them
+    if (label === ID.bus) {
+      if (ly > 1.9 && ly < H - 0.35 && ax < hw - 0.2) return 2; // rear window
+      if (ly > H - 0.3 && ly < H - 0.08 && ax < 0.6) return 5; // destination display
+      if (ly > 0.6 && ly < 0.9 && ax > hw - 0.25) return 4;
+      return 1;
+    }
+    if (ly < 0.9) return ax < hw - 0.1 ? 3 : 0; // chassis and underride bar
+    if (ax < 0.03) return 2; // cargo door seam
+    if (ly > 0.95 && ly < 1.15 && ax > hw - 0.25) return 4;
+    return 1;
+  };
+}
+
+/** Trucks, buses and trams on the road (none in most scenes; the required one when asked). */
+function addHeavyVehicles(s: Street): void {
+  const { B, rng, xL, xR, tMin, billboards, required } = s;
+  const kinds = HEAVY.filter((k) => k.label === required);
+  if (rng.next() < 0.35) kinds.push(pick(rng, HEAVY));
+  for (const k of kinds) {
+    const width = uni(rng, ...k.width);
+    const H = uni(rng, ...k.height);
+    const X = k.label === ID.train ? (xL + xR) / 2 + uni(rng, -0.3, 0.3) : uni(rng, xL + width / 2 + 0.2, Math.max(xL + width / 2 + 0.2, xR - width / 2 - 0.2));
+    const t = drawTAt(s, tMin, Math.max(tMin, Math.min(0.7, tVisible(s, X))));
+    const o = B.obj(k.kind, jitterColor(rng, pick(rng, k.colors), 0.08), { c2: [0.1, 0.12, 0.15], c3: [0.8, 0.1, 0.06] });
+    const hw = width / 2;
+    billboards.push({
+      t,
+      draw: () => {
+        shadowAt(s, X, t, hw, 3.0, 0.55);
+        upright(s, k.label, o, X, t, hw, H, 3, heavyShape(k.label, hw, H));
+      },
+    });
+  }
+}
+
+/** Distance from (x, y) to the segment (x0, y0)–(x1, y1). */
+function segDist(x: number, y: number, x0: number, y0: number, x1: number, y1: number): number {
+  const dx = x1 - x0;
+  const dy = y1 - y0;
+  const k = Math.max(0, Math.min(1, ((x - x0) * dx + (y - y0) * dy) / (dx * dx + dy * dy)));
+  return Math.hypot(x - x0 - k * dx, y - y0 - k * dy);
+}
+
+/** A bicycle or motorcycle from the side, facing +lx; parts: 1 frame/body, 2 tyres, 3 seat and lamp. */
+function twoWheelerShape(motor: boolean): Shape {
+  return (lx, ly) => {
+    if (motor) {
+      for (const wx of [-0.7, 0.7]) if (Math.hypot(lx - wx, ly - 0.3) < 0.3) return 2;
+      if (((lx - 0.02) / 0.62) ** 2 + ((ly - 0.65) / 0.24) ** 2 < 1) return 1;
+      if (ly > 0.84 && ly < 0.95 && lx > -0.5 && lx < 0.1) return 3;
+      return segDist(lx, ly, 0.45, 0.8, 0.62, 1.05) < 0.05 || segDist(lx, ly, 0.7, 0.3, 0.5, 0.85) < 0.05 ? 1 : 0;
+    }
+    for (const wx of [-0.52, 0.52]) if (Math.abs(Math.hypot(lx - wx, ly - 0.35) - 0.32) < 0.045) return 2;
+    const tubes: [number, number, number, number][] = [
+      [-0.1, 0.35, -0.2, 0.88],
+      [-0.2, 0.85, 0.35, 0.85],
+      [-0.1, 0.35, 0.35, 0.85],
+      [-0.1, 0.35, -0.52, 0.35],
+      [-0.2, 0.85, -0.52, 0.35],
+      [0.35, 0.85, 0.52, 0.35],
+      [0.35, 0.85, 0.3, 1.02],
+    ];
+    if (tubes.some(([x0, y0, x1, y1]) => segDist(lx, ly, x0, y0, x1, y1) < 0.035)) return 1;
+    return ly > 0.88 && ly < 0.93 && lx > -0.3 && lx < -0.08 ? 3 : 0;
+  };
+}
+
+/** A rider astride a two-wheeler, facing +lx; parts as a person's (1 skin, 2 top, 3 legs) plus 4 helmet. */
+function riderShape(motor: boolean): Shape {
+  const hip: [number, number] = motor ? [-0.2, 0.95] : [-0.2, 0.95];
+  const shoulder: [number, number] = [hip[0] + 0.2, hip[1] + 0.55];
+  const bar: [number, number] = motor ? [0.55, 1.05] : [0.3, 1.02];
+  return (lx, ly) => {
+    if (Math.hypot(lx - shoulder[0] - 0.04, ly - shoulder[1] - 0.17) < (motor ? 0.15 : 0.11)) return motor ? 4 : 1;
+    if (segDist(lx, ly, hip[0], hip[1], shoulder[0], shoulder[1]) < 0.14) return 2;
+    if (segDist(lx, ly, shoulder[0], shoulder[1], bar[0], bar[1]) < 0.05) return 2;
+    const knee: [number, number] = [hip[0] + 0.38, hip[1] - 0.2];
+    if (segDist(lx, ly, hip[0], hip[1], knee[0], knee[1]) < 0.08 || segDist(lx, ly, knee[0], knee[1], knee[0] - 0.12, 0.3) < 0.06) return 3;
+    return 0;
+  };
+}
+
+/** Bicycles and motorcycles seen from the side: ridden across the road (with a rider) or parked on the sidewalk. */
+function addTwoWheelers(s: Street): void {
+  const { B, rng, xL, xR, curbL, curbR, tMin, billboards, required } = s;
+  const n = (required === ID.bicycle || required === ID.motorcycle || required === ID.rider ? 1 : 0) + (rng.next() < 0.4 ? 1 + rng.int(2) : 0);
+  for (let i = 0; i < n; i++) {
+    const motor = i === 0 && required === ID.motorcycle ? true : i === 0 && required === ID.bicycle ? false : rng.next() < 0.4;
+    const parked = i > 0 && !motor && rng.next() < 0.3;
+    const left = rng.next() < 0.5;
+    const X = parked ? (left ? uni(rng, curbL + 0.9, xL - 0.9) : uni(rng, xR + 0.9, curbR - 0.9)) : uni(rng, xL + 1, xR - 1);
+    // Near the camera (a two-wheeler far away is a few pixels), in front of most cars.
+    // The required one nearer still, so that cars rarely hide it.
+    const near = i === 0 && n > 0 && (required === ID.bicycle || required === ID.motorcycle || required === ID.rider) ? 0.55 : 0.25;
+    const t = uni(rng, Math.max(tMin, near), Math.max(tMin, near, Math.min(0.8, tVisible(s, X))));
+    const body = B.obj(motor ? 'motorcycle' : 'bicycle', jitterColor(rng, pick(rng, CAR_COLORS), 0.1), { c2: [0.06, 0.06, 0.07], c3: [0.8, 0.08, 0.06] });
+    const rider = parked ? -1 : B.obj('rider', pick(rng, SKIN), { c2: jitterColor(rng, pick(rng, CLOTHES), 0.1), c3: jitterColor(rng, pick(rng, CLOTHES), 0.1) });
+    const hw = motor ? 1.05 : 0.9;
+    const dir = rng.next() < 0.5 ? -1 : 1;
+    const flip = (shape: Shape): Shape => (lx, ly, w) => shape(dir * lx, ly, w);
+    billboards.push({
+      t,
+      draw: () => {
+        shadowAt(s, X, t, hw, 0.8, 0.35);
+        upright(s, motor ? ID.motorcycle : ID.bicycle, body, X, t, hw, 1.1, 1, flip(twoWheelerShape(motor)));
+        if (rider >= 0) upright(s, ID.rider, rider, X, t, hw, 1.9, 1, flip(riderShape(motor)));
+      },
+    });
+  }
+}
+
 /** People on the sidewalks. */
 function addPeople(s: Street): void {
   const { B, rng, xL, xR, curbL, curbR, tMin, billboards } = s;
@@ -647,6 +777,8 @@ export function composeScene(rng: Rng, pixel: number, required: number | undefin
   addFacades(s);
   addBarriers(s);
   addCars(s);
+  addHeavyVehicles(s);
+  addTwoWheelers(s);
   addPeople(s);
   addPoles(s);
   addStreetTrees(s);

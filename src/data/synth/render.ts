@@ -221,6 +221,48 @@ const shadeCar: Shader = ({ o, part, tu, tv }, out) => {
   return 1;
 };
 
+/** Trucks and buses share wheels (3) and lights (4); part 2 is the truck's door seam or the bus's rear window, 5 the bus's display. */
+const shadeHeavy: Shader = ({ o, part, tu, tv }, out) => {
+  if (part === 1) return 0.78 + 0.3 * clamp01(tv / 3) + (frac(tv / 0.6) < 0.04 ? -0.12 : 0);
+  if (part === 2) {
+    set(out, 0.12, 0.14, 0.17);
+    return 0.8 + 0.5 * clamp01((tv - tu * 0.3) % 1) * 0.4;
+  }
+  if (part === 3) set(out, 0.05, 0.05, 0.05);
+  else if (part === 4) set(out, ...o.c3);
+  else if (part === 5) set(out, 1.0, 0.6, 0.1);
+  return 1;
+};
+
+/** Trams: a body with a dark band, a large windscreen (2), dark bogie and roof gear (3), head lights (4). */
+const shadeTrain: Shader = ({ part, tu, tv }, out) => {
+  if (part === 1) {
+    if (tv > 1.0 && tv < 1.2) set(out, 0.3, 0.3, 0.32);
+    return 0.85 + 0.2 * clamp01(tv / 3);
+  }
+  if (part === 2) {
+    set(out, 0.1, 0.13, 0.16);
+    return 0.9 + 0.6 * clamp01(((tv - tu * 0.5) % 1.2) / 1.2) * 0.4;
+  }
+  if (part === 3) set(out, 0.08, 0.08, 0.09);
+  else if (part === 4) set(out, 0.95, 0.95, 0.8);
+  return 1;
+};
+
+/** Bicycles and motorcycles: painted frame/body (1), black tyres (2), red tail light (3). */
+const shadeTwoWheeler: Shader = ({ o, part, tv }, out) => {
+  if (part === 2) set(out, 0.05, 0.05, 0.05);
+  else if (part === 3) set(out, ...o.c3);
+  return part === 1 ? 0.85 + 0.25 * clamp01(tv) : 1;
+};
+
+/** Riders: skin (1), top (2), trousers (3), helmet (4). */
+const shadeRider: Shader = ({ scene, o, part, tu }, out) => {
+  if (part === 4) set(out, 0.85 * o.c2[0] + 0.1, 0.85 * o.c2[1] + 0.1, 0.85 * o.c2[2] + 0.1);
+  else set(out, ...(part === 1 ? o.c1 : part === 2 ? o.c2 : o.c3));
+  return 0.92 + 0.15 * Math.max(0, -tu * scene.sunSide * 3);
+};
+
 const shadeEgo: Shader = ({ u, tv }) => 1 + 2.5 * (1 - tv) ** 4 * (0.5 + 0.5 * Math.cos((u - 0.5) * 5)); // sky reflected near the edge
 
 /** The photo's shader per label id; a class without one is its object colour. */
@@ -238,6 +280,12 @@ const SHADERS: ReadonlyMap<number, Shader> = new Map([
   [ID.vegetation, shadeVegetation],
   [ID.person, shadePerson],
   [ID.car, shadeCar],
+  [ID.truck, shadeHeavy],
+  [ID.bus, shadeHeavy],
+  [ID.train, shadeTrain],
+  [ID.motorcycle, shadeTwoWheeler],
+  [ID.bicycle, shadeTwoWheeler],
+  [ID.rider, shadeRider],
   [ID.ego, shadeEgo],
 ]);
 

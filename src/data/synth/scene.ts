@@ -17,7 +17,13 @@ export const ID = {
   terrain: 22,
   sky: 23,
   person: 24,
+  rider: 25,
   car: 26,
+  truck: 27,
+  bus: 28,
+  train: 31,
+  motorcycle: 32,
+  bicycle: 33,
 } as const;
 
 export type Vec3 = [number, number, number];
