@@ -16,6 +16,8 @@ export const METRIC_NAMES: Readonly<Record<string, string>> = {
   pixelAcc: 'Per-pixel acc.',
   classAcc: 'Per-class acc.',
   classIoU: 'Class IOU',
+  classAccPresent: 'Per-class acc. (classes present)',
+  classIoUPresent: 'Class IOU (classes present)',
   L: 'L',
   a: 'a',
   b: 'b',

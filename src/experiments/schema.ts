@@ -21,8 +21,8 @@ export const TASKS: readonly Task[] = ['labels2photo', 'photo2labels', 'color'];
 
 /** The metrics each task reports, in table order. */
 export const TASK_METRICS: Readonly<Record<Task, readonly string[]>> = {
-  labels2photo: ['pixelAcc', 'classAcc', 'classIoU'],
-  photo2labels: ['pixelAcc', 'classAcc', 'classIoU'],
+  labels2photo: ['pixelAcc', 'classAcc', 'classIoU', 'classAccPresent', 'classIoUPresent'],
+  photo2labels: ['pixelAcc', 'classAcc', 'classIoU', 'classAccPresent', 'classIoUPresent'],
   color: ['L', 'a', 'b'],
 };
 

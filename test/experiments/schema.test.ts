@@ -70,7 +70,7 @@ describe('experiment file validation', () => {
     expect(errorOf(BASE.replace('  nEpochsDecay: 100\n', '  epochsDecay: 100\n'))).toBe('x.yaml:12: train.epochsDecay: renamed nEpochsDecay; note that epochs is now the total number of epochs (nEpochs + nEpochsDecay)');
     expect(errorOf(BASE.replace('  nEpochs: 100\n', '  nEpochs: many\n'))).toBe('x.yaml:11: train.nEpochs: must be an integer ≥ 0, got "many"');
     expect(errorOf(BASE.replace('variants: [rf70]', 'variants: [rf999]'))).toBe('x.yaml:30: profiles.one.variants[0]: is not a variant of this file; variants: rf1, rf70');
-    expect(errorOf(BASE.replace('pixelAcc: 0.39', 'pixAcc: 0.39'))).toMatch(/^x\.yaml:19: variants\[0\]\.paper\.pixAcc: unknown key; allowed here: pixelAcc, classAcc, classIoU$/);
+    expect(errorOf(BASE.replace('pixelAcc: 0.39', 'pixAcc: 0.39'))).toMatch(/^x\.yaml:19: variants\[0\]\.paper\.pixAcc: unknown key; allowed here: pixelAcc, classAcc, classIoU, classAccPresent, classIoUPresent$/);
   });
 
   it('rejects duplicate variant names, missing keys and YAML syntax errors with a line', () => {
