@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { discriminatorOptions, generatorOptions, resolveTrainConfig, sizedNetG, type TrainConfig } from '../train/config.ts';
 import { assertGeneratorInput, discriminatorArch, discriminatorOutputSide, generatorArch } from '../nets/arch.ts';
 import { UserError, errorMessage } from '../util/errors.ts';
+import { SYNTH_GENERATOR_VERSION } from '../data/synth.ts';
 import { hashOf } from './hash.ts';
 import {
   type DatasetSpec,
@@ -115,8 +116,9 @@ export function resolveDataset(d: DatasetSpec): ResolvedDataset {
     return {
       kind: 'synthetic',
       spec: d,
-      hash: hashOf({ synthetic: s, version: PIPELINE_VERSION }),
-      description: `synthetic street scenes (pix2pix-ts synth: ${s.count} images, ${s.size}², seed ${s.seed})`,
+      // The generator's version keys the folder, so a new generator regenerates cached datasets.
+      hash: hashOf({ synthetic: s, generator: SYNTH_GENERATOR_VERSION, version: PIPELINE_VERSION }),
+      description: `synthetic street scenes (pix2pix-ts synth v${SYNTH_GENERATOR_VERSION}: ${s.count} images, ${s.size}², seed ${s.seed})`,
       labelSize: s.size,
       testSplit: 'test',
     };
