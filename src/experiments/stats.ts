@@ -109,7 +109,13 @@ export function meanInterval(xs: readonly number[], level = 0.95): Interval {
  */
 export function pairedDifference(a: ReadonlyMap<number, number>, b: ReadonlyMap<number, number>, level = 0.95): Interval & { seeds: number[] } {
   const seeds = [...a.keys()].filter((s) => b.has(s)).sort((x, y) => x - y);
-  return { ...meanInterval(seeds.map((s) => b.get(s)! - a.get(s)!), level), seeds };
+  return {
+    ...meanInterval(
+      seeds.map((s) => b.get(s)! - a.get(s)!),
+      level,
+    ),
+    seeds,
+  };
 }
 
 /** What an interval supports about the sign of a difference. */

@@ -24,12 +24,10 @@ export function stepLines(rows: readonly StepRow[]): string {
 
 /** Append rows (writing the header first when the file is new). */
 export async function appendStepLosses(file: string, rows: readonly StepRow[]): Promise<void> {
-  let size = 0;
-  try {
-    size = (await fsp.stat(file)).size;
-  } catch {
-    size = 0;
-  }
+  const size = await fsp.stat(file).then(
+    (st) => st.size,
+    () => 0,
+  );
   await fsp.appendFile(file, (size === 0 ? `${HEADER}\n` : '') + stepLines(rows));
 }
 

@@ -6,7 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CITYSCAPES_LABELS, LABEL_BY_ID, colorizeLabelIds } from '../../src/data/cityscapes.ts';
 import { openPairedDataset } from '../../src/data/dataset.ts';
 import { readImage, readLabelImage } from '../../src/data/image.ts';
-import { SYNTH_GENERATOR_VERSION, SYNTH_LABEL_IDS, type SynthSummary, renderSynthScene, splitCounts, synthesizeDataset, synthId } from '../../src/data/synth.ts';
+import {
+  SYNTH_GENERATOR_VERSION,
+  SYNTH_LABEL_IDS,
+  type SynthSummary,
+  renderSynthScene,
+  splitCounts,
+  synthesizeDataset,
+  synthId,
+} from '../../src/data/synth.ts';
 import { UserError } from '../../src/util/errors.ts';
 
 let dir: string;
@@ -83,7 +91,11 @@ describe('synthesizeDataset', () => {
     }
     expect([...counts.keys()].sort((a, b) => a - b)).toEqual([...SYNTH_LABEL_IDS]);
     // All 19 evaluated Cityscapes classes (trainIds 0–18), plus the void ego vehicle.
-    expect(SYNTH_LABEL_IDS.map((id) => LABEL_BY_ID.get(id)!.trainId).filter((t) => t !== 255).sort((a, b) => a - b)).toEqual([...Array(19).keys()]);
+    expect(
+      SYNTH_LABEL_IDS.map((id) => LABEL_BY_ID.get(id)!.trainId)
+        .filter((t) => t !== 255)
+        .sort((a, b) => a - b),
+    ).toEqual([...Array(19).keys()]);
     for (const c of summary.classes) expect(c.pixels.train, c.name).toBe(counts.get(c.id));
   });
 
@@ -147,7 +159,10 @@ describe('renderSynthScene output is pinned', () => {
   // SYNTH_GENERATOR_VERSION.
   it('renders the same bytes as generator version ' + SYNTH_GENERATOR_VERSION, () => {
     const h = createHash('sha256');
-    for (const [seed, size, n] of [[5, 32, 10], [1, 64, 5]] as const) {
+    for (const [seed, size, n] of [
+      [5, 32, 10],
+      [1, 64, 5],
+    ] as const) {
       for (let i = 0; i < n; i++) {
         const s = renderSynthScene(seed, i, size);
         h.update(s.labelIds.data);

@@ -22,7 +22,12 @@ describe('losses-steps.csv', () => {
     await truncateStepLosses(file, 2);
     expect(await readFile(file, 'utf8')).toBe('step,G_GAN,G_L1,D_real,D_fake\n1,0.1,0.5,0.25,0.125\n2,0.2,0.5,0.25,0.125\n');
     await appendStepLosses(file, [row(3)]);
-    expect((await readFile(file, 'utf8')).trim().split('\n').map((l) => l.split(',')[0])).toEqual(['step', '1', '2', '3']);
+    expect(
+      (await readFile(file, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => l.split(',')[0]),
+    ).toEqual(['step', '1', '2', '3']);
     await truncateStepLosses(file, 0);
     expect(existsSync(file)).toBe(false);
     await truncateStepLosses(file, 3); // nothing to do without a file

@@ -461,9 +461,41 @@ function addCars(s: Street): void {
 
 /** Rear view of a truck (cargo box), bus or tram: the heavy vehicles (Cityscapes truck, bus, train). */
 const HEAVY: readonly { label: number; kind: string; width: [number, number]; height: [number, number]; colors: Vec3[] }[] = [
-  { label: ID.truck, kind: 'truck', width: [2.3, 2.5], height: [3.0, 3.8], colors: [[0.85, 0.85, 0.82], [0.2, 0.3, 0.55], [0.75, 0.2, 0.12], [0.5, 0.52, 0.5]] },
-  { label: ID.bus, kind: 'bus', width: [2.45, 2.55], height: [2.9, 3.3], colors: [[0.9, 0.78, 0.15], [0.15, 0.4, 0.7], [0.8, 0.8, 0.78], [0.7, 0.15, 0.15]] },
-  { label: ID.train, kind: 'train', width: [2.3, 2.65], height: [3.3, 3.7], colors: [[0.85, 0.85, 0.8], [0.9, 0.55, 0.1], [0.2, 0.45, 0.35]] },
+  {
+    label: ID.truck,
+    kind: 'truck',
+    width: [2.3, 2.5],
+    height: [3.0, 3.8],
+    colors: [
+      [0.85, 0.85, 0.82],
+      [0.2, 0.3, 0.55],
+      [0.75, 0.2, 0.12],
+      [0.5, 0.52, 0.5],
+    ],
+  },
+  {
+    label: ID.bus,
+    kind: 'bus',
+    width: [2.45, 2.55],
+    height: [2.9, 3.3],
+    colors: [
+      [0.9, 0.78, 0.15],
+      [0.15, 0.4, 0.7],
+      [0.8, 0.8, 0.78],
+      [0.7, 0.15, 0.15],
+    ],
+  },
+  {
+    label: ID.train,
+    kind: 'train',
+    width: [2.3, 2.65],
+    height: [3.3, 3.7],
+    colors: [
+      [0.85, 0.85, 0.8],
+      [0.9, 0.55, 0.1],
+      [0.2, 0.45, 0.35],
+    ],
+  },
 ];
 
 function heavyShape(label: number, hw: number, H: number): Shape {
@@ -574,10 +606,15 @@ function addTwoWheelers(s: Street): void {
     const near = i === 0 && n > 0 && (required === ID.bicycle || required === ID.motorcycle || required === ID.rider) ? 0.55 : 0.25;
     const t = uni(rng, Math.max(tMin, near), Math.max(tMin, near, Math.min(0.8, tVisible(s, X))));
     const body = B.obj(motor ? 'motorcycle' : 'bicycle', jitterColor(rng, pick(rng, CAR_COLORS), 0.1), { c2: [0.06, 0.06, 0.07], c3: [0.8, 0.08, 0.06] });
-    const rider = parked ? -1 : B.obj('rider', pick(rng, SKIN), { c2: jitterColor(rng, pick(rng, CLOTHES), 0.1), c3: jitterColor(rng, pick(rng, CLOTHES), 0.1) });
+    const rider = parked
+      ? -1
+      : B.obj('rider', pick(rng, SKIN), { c2: jitterColor(rng, pick(rng, CLOTHES), 0.1), c3: jitterColor(rng, pick(rng, CLOTHES), 0.1) });
     const hw = motor ? 1.05 : 0.9;
     const dir = rng.next() < 0.5 ? -1 : 1;
-    const flip = (shape: Shape): Shape => (lx, ly, w) => shape(dir * lx, ly, w);
+    const flip =
+      (shape: Shape): Shape =>
+      (lx, ly, w) =>
+        shape(dir * lx, ly, w);
     billboards.push({
       t,
       draw: () => {
