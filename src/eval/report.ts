@@ -13,6 +13,7 @@ export function formatScores(s: FcnScores, classNames: readonly string[], frames
     `Mean pixel accuracy: ${f4(s.pixelAcc)}`,
     `Mean class accuracy: ${f4(s.meanClassAcc)}`,
     `Mean class IoU:      ${f4(s.meanClassIoU)}`,
+    `Over the ${s.presentClasses} classes present in the ground truth: class accuracy ${f4(s.presentClassAcc)}, class IoU ${f4(s.presentClassIoU)}`,
     '',
     `${'class'.padEnd(width)}  trainId  accuracy     IoU   GT pixels`,
   ];
@@ -68,6 +69,9 @@ export function scoresJson(s: FcnScores, classNames: readonly string[], frames: 
     pixelAcc: s.pixelAcc,
     meanClassAcc: s.meanClassAcc,
     meanClassIoU: s.meanClassIoU,
+    presentClasses: s.presentClasses,
+    presentClassAcc: s.presentClassAcc,
+    presentClassIoU: s.presentClassIoU,
     classes: s.classAcc.map((acc, c) => ({ class: classNames[c] ?? `class ${c}`, trainId: c, gtPixels: s.classPixels[c]!, accuracy: acc, iou: s.classIoU[c]! })),
   };
 }

@@ -5,6 +5,10 @@
  * - a class absent from the ground truth therefore scores accuracy 0 and IoU 0 (even if predicted)
  *   and IS included in the means: numpy's nanmean over 19 never sees a NaN, so it is a plain mean.
  * Pixels predicted as "ignore" (strict mode's extra column) count in their ground-truth row only.
+ *
+ * Beside the reference means, the means over the classes present in the ground truth: on data
+ * where some classes never occur, the 19-class mean is capped below 1 by the absent ones and says
+ * more about the data than about the model.
  */
 import type { ConfusionMatrix } from './confusion.ts';
 
@@ -21,6 +25,12 @@ export interface FcnScores {
   classIoU: number[];
   /** Ground-truth pixels per class (row sums), for reporting which classes were present. */
   classPixels: number[];
+  /** Classes with ground-truth pixels. */
+  presentClasses: number;
+  /** Mean of classAcc over the present classes only (0 when none is present). */
+  presentClassAcc: number;
+  /** Mean of classIoU over the present classes only (0 when none is present). */
+  presentClassIoU: number;
 }
 
 const EPS = 1e-12;
@@ -49,6 +59,7 @@ export function fcnScores(conf: ConfusionMatrix): FcnScores {
     classAcc.push(diag / (rowSum[c]! + EPS));
     classIoU.push(diag / (rowSum[c]! + colSum[c]! - diag + EPS));
   }
+  const present = rowSum.flatMap((r, c) => (r > 0 ? [c] : []));
   return {
     pixelAcc: diagTotal / (total + EPS),
     meanClassAcc: mean(classAcc),
@@ -56,6 +67,9 @@ export function fcnScores(conf: ConfusionMatrix): FcnScores {
     classAcc,
     classIoU,
     classPixels: rowSum,
+    presentClasses: present.length,
+    presentClassAcc: present.length ? mean(present.map((c) => classAcc[c]!)) : 0,
+    presentClassIoU: present.length ? mean(present.map((c) => classIoU[c]!)) : 0,
   };
 }
 

@@ -9,12 +9,15 @@
 import Papa from 'papaparse';
 import { UserError } from '../util/errors.ts';
 import type { RunResult } from './stages.ts';
+import { type Interval, meanInterval, pairedDifference, verdict } from './stats.ts';
 
 /** Column headers of the paper's tables, by metric key. */
 export const METRIC_NAMES: Readonly<Record<string, string>> = {
   pixelAcc: 'Per-pixel acc.',
   classAcc: 'Per-class acc.',
   classIoU: 'Class IOU',
+  classAccPresent: 'Per-class acc. (classes present)',
+  classIoUPresent: 'Class IOU (classes present)',
   L: 'L',
   a: 'a',
   b: 'b',
@@ -27,23 +30,33 @@ const ROW_HEADER: Readonly<Record<string, string>> = {
   color: 'Loss',
 };
 
-/** The fixed columns, in order; metric columns (`<m>_mean`, `<m>_std`, `<m>_paper`, `<m>_runs`) follow `settings`. */
-export const FIXED_COLUMNS = [
-  'experiment',
-  'title',
-  'table',
-  'task',
-  'profile',
-  'variant',
-  'label',
-  'kind',
-  'status',
-  'settings',
+/**
+ * The fixed columns, in order; metric columns (`<m>_mean`, `<m>_std`, `<m>_paper`, `<m>_runs`,
+ * `<m>_ci95_lo`, `<m>_ci95_hi`: the Student t interval of the mean over seeds) follow `settings`.
+ */
+export const FIXED_COLUMNS = ['experiment', 'title', 'table', 'task', 'profile', 'variant', 'label', 'kind', 'status', 'settings'] as const;
+export const TRAILING_COLUMNS = [
+  'repeats',
+  'seeds',
+  'wall_seconds',
+  'train_seconds',
+  'engine',
+  'dataset_kind',
+  'dataset',
+  'image_size',
+  'epochs',
+  'segmenter',
 ] as const;
-export const TRAILING_COLUMNS = ['repeats', 'seeds', 'wall_seconds', 'train_seconds', 'engine', 'dataset_kind', 'dataset', 'image_size', 'epochs', 'segmenter'] as const;
 
 /** Written by every run since paper mode; optional when reading, so older CSVs still regenerate. */
 export const SETTINGS_COLUMNS = ['test_dropout', 'scorer_mode'] as const;
+
+/**
+ * Optional when reading (older CSVs lack them): `run_hashes` (the work-folder hash of each run, in
+ * the order of `seeds`; equal hashes in two tables mean the same trained model) and `compare` (the
+ * table's key comparison `a;b`, reported as b − a paired by seed; on every row).
+ */
+export const STATS_COLUMNS = ['run_hashes', 'compare'] as const;
 
 export type CsvRow = Record<string, string>;
 
@@ -69,6 +82,8 @@ export interface ExperimentSummary {
   datasetKind: 'synthetic' | 'folder';
   dataset: string;
   variants: VariantSummary[];
+  /** The key comparison (b − a, paired by seed). */
+  compare?: { a: string; b: string };
 }
 
 export function mean(xs: readonly number[]): number {
@@ -92,8 +107,8 @@ function unique(xs: readonly string[]): string {
 
 /** One CSV row per variant: metrics aggregated over its finished repeats. */
 export function summaryRows(s: ExperimentSummary): { fields: string[]; rows: CsvRow[] } {
-  const metricCols = s.metrics.flatMap((m) => [`${m}_mean`, `${m}_std`, `${m}_paper`, `${m}_runs`]);
-  const fields = [...FIXED_COLUMNS, ...metricCols, ...TRAILING_COLUMNS, ...SETTINGS_COLUMNS];
+  const metricCols = s.metrics.flatMap((m) => [`${m}_mean`, `${m}_std`, `${m}_paper`, `${m}_runs`, `${m}_ci95_lo`, `${m}_ci95_hi`]);
+  const fields = [...FIXED_COLUMNS, ...metricCols, ...TRAILING_COLUMNS, ...SETTINGS_COLUMNS, ...STATS_COLUMNS];
   const rows = s.variants.map((v) => {
     const rs = v.results;
     const row: CsvRow = {
@@ -114,7 +129,12 @@ export function summaryRows(s: ExperimentSummary): { fields: string[]; rows: Csv
       row[`${m}_std`] = vals.length ? num(std(vals)) : '';
       row[`${m}_paper`] = v.paper[m] !== undefined ? String(v.paper[m]) : '';
       row[`${m}_runs`] = vals.map(num).join(';');
+      const ci = meanInterval(vals);
+      row[`${m}_ci95_lo`] = num(ci.lo);
+      row[`${m}_ci95_hi`] = num(ci.hi);
     }
+    row.run_hashes = rs.map((r) => r.hash).join(';');
+    row.compare = s.compare ? `${s.compare.a};${s.compare.b}` : '';
     row.repeats = String(rs.length);
     row.seeds = rs.map((r) => r.seed).join(';');
     row.wall_seconds = rs.length ? num(rs.reduce((a, r) => a + r.wallSeconds, 0)) : '';
@@ -146,7 +166,8 @@ export function parseCsv(text: string, source: string): { fields: string[]; rows
   const fields = parsed.meta.fields ?? [];
   const missing = [...FIXED_COLUMNS, ...TRAILING_COLUMNS].filter((c) => !fields.includes(c));
   if (missing.length) throw new UserError(`${source}: missing column(s) ${missing.join(', ')}; is this a results CSV written by \`pix2pix eval run\`?`);
-  if (metricsOf(fields).length === 0) throw new UserError(`${source}: no metric columns (<metric>_mean); is this a results CSV written by \`pix2pix eval run\`?`);
+  if (metricsOf(fields).length === 0)
+    throw new UserError(`${source}: no metric columns (<metric>_mean); is this a results CSV written by \`pix2pix eval run\`?`);
   if (parsed.data.length === 0) throw new UserError(`${source}: has no rows`);
   return { fields, rows: parsed.data };
 }
@@ -162,10 +183,89 @@ function fmt(v: string, digits = 3): string {
   return Number.isFinite(x) ? x.toFixed(digits) : v;
 }
 
+/** The per-seed values of metric `m` in a row (`<m>_runs`, in the order of `seeds`). */
+export function seedValues(row: CsvRow, m: string): Map<number, number> {
+  const vals = (row[`${m}_runs`] ?? '')
+    .split(';')
+    .filter((x) => x !== '')
+    .map(Number);
+  const seeds = (row.seeds ?? '')
+    .split(';')
+    .filter((x) => x !== '')
+    .map(Number);
+  const out = new Map<number, number>();
+  vals.forEach((v, i) => {
+    if (Number.isFinite(v)) out.set(seeds[i] ?? i, v);
+  });
+  return out;
+}
+
+function interval(row: CsvRow, m: string): Interval {
+  return meanInterval([...seedValues(row, m).values()]);
+}
+
+/** Mean over seeds and its 95% interval, computed from the per-seed values (older CSVs too). */
 function cell(row: CsvRow, m: string): string {
   if (row[`${m}_mean`] === '') return row.status === 'missing' ? 'not run' : '—';
-  const repeats = Number(row.repeats);
-  return repeats > 1 ? `${fmt(row[`${m}_mean`]!)} ± ${fmt(row[`${m}_std`]!)}` : fmt(row[`${m}_mean`]!);
+  const ci = interval(row, m);
+  return ci.n >= 2 ? `${fmt(row[`${m}_mean`]!)} [${ci.lo.toFixed(3)}, ${ci.hi.toFixed(3)}]` : fmt(row[`${m}_mean`]!);
+}
+
+function signed(x: number): string {
+  return `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)}`;
+}
+
+/** The key-comparison section: b − a per metric, paired by seed, and what its interval supports. */
+function comparisonLines(rows: readonly CsvRow[], metrics: readonly string[]): string[] {
+  const spec = rows.find((r) => r.compare)?.compare;
+  if (!spec) return [];
+  const [a, b] = spec.split(';');
+  const ra = rows.find((r) => r.variant === a);
+  const rb = rows.find((r) => r.variant === b);
+  const name = (r: CsvRow | undefined, v: string | undefined): string => (r?.label || v) ?? '?';
+  const lines = [`## Key comparison: ${name(rb, b)} − ${name(ra, a)} (paired by seed)`, ''];
+  if (!ra || !rb || ra.status === 'missing' || rb.status === 'missing') {
+    lines.push(`Not computed: ${[ra, rb].some((r) => !r) ? 'this profile does not run both variants' : 'a variant has no finished runs'}.`, '');
+    return lines;
+  }
+  lines.push('| Metric | Seed pairs | Mean difference | 95% CI | What the interval supports |', '|---|---|---|---|---|');
+  for (const m of metrics) {
+    const d = pairedDifference(seedValues(ra, m), seedValues(rb, m));
+    const v = verdict(d);
+    const says =
+      v === 'higher'
+        ? `${name(rb, b)} higher than ${name(ra, a)}`
+        : v === 'lower'
+          ? `${name(rb, b)} lower than ${name(ra, a)}`
+          : v === 'inconclusive'
+            ? 'no difference shown (the interval includes 0)'
+            : 'nothing (fewer than 2 seed pairs: no interval)';
+    const ci = Number.isNaN(d.lo) ? '—' : `[${signed(d.lo)}, ${signed(d.hi)}]`;
+    lines.push(`| ${METRIC_NAMES[m] ?? m} | ${d.n} | ${d.n ? signed(d.mean) : '—'} | ${ci} | ${says} |`);
+  }
+  lines.push('');
+  return lines;
+}
+
+/**
+ * Rows of `mine` that ran the very same trainings (equal run hashes) as rows of other results CSVs:
+ * variant → where else it appears, e.g. "Table 1 (`losses`, L1+cGAN)".
+ */
+export function sharedRows(mine: readonly CsvRow[], others: readonly (readonly CsvRow[])[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const r of mine) {
+    const hashes = new Set((r.run_hashes ?? '').split(';').filter((h) => h !== ''));
+    if (hashes.size === 0) continue;
+    for (const rows of others) {
+      for (const o of rows) {
+        if (o.experiment === r.experiment) continue;
+        if (!(o.run_hashes ?? '').split(';').some((h) => hashes.has(h))) continue;
+        const where = `${o.table} (\`${o.experiment}\`, ${o.label || o.variant})`;
+        out.set(r.variant!, [...(out.get(r.variant!) ?? []), where]);
+      }
+    }
+  }
+  return out;
 }
 
 function describeMode(mode: string): string {
@@ -182,7 +282,7 @@ function escapeMd(s: string): string {
  * The markdown report of one experiment from its CSV rows: title line, what was run (dataset, image
  * size, epochs, engine, segmenter), our table beside the paper's, run details, and the figures.
  */
-export function markdownFromRows(rows: readonly CsvRow[], fields: readonly string[]): string {
+export function markdownFromRows(rows: readonly CsvRow[], fields: readonly string[], shared: ReadonlyMap<string, string[]> = new Map()): string {
   const first = rows[0]!;
   const metrics = metricsOf(fields);
   const synthetic = rows.some((r) => r.dataset_kind === 'synthetic');
@@ -192,12 +292,16 @@ export function markdownFromRows(rows: readonly CsvRow[], fields: readonly strin
   const lines: string[] = [];
   lines.push(`# ${first.table}: ${first.title}${synthetic ? ' — synthetic data, not Cityscapes' : ''}`);
   lines.push('');
-  lines.push(`Reproduction of pix2pix (Isola et al., CVPR 2017) ${first.table} with pix2pix-ts, experiment \`${first.experiment}\`, profile \`${first.profile}\`.`);
+  lines.push(
+    `Reproduction of pix2pix (Isola et al., CVPR 2017) ${first.table} with pix2pix-ts, experiment \`${first.experiment}\`, profile \`${first.profile}\`.`,
+  );
   lines.push('');
   lines.push(`Produced by: \`npx pix2pix eval run experiments/${first.experiment}.yaml --profile ${first.profile}\``);
   if (synthetic) {
     lines.push('');
-    lines.push(`**These numbers come from the embedded synthetic street scenes, not from Cityscapes.** They show the pipeline and the relative behaviour of the variants; they are not comparable in absolute value to the paper's column.`);
+    lines.push(
+      `**These numbers come from the embedded synthetic street scenes, not from Cityscapes.** They show the pipeline and the relative behaviour of the variants; they are not comparable in absolute value to the paper's column.`,
+    );
   }
   lines.push('');
   lines.push(`- Dataset: ${all('dataset')}${synthetic ? ' (synthetic)' : ''}`);
@@ -206,23 +310,44 @@ export function markdownFromRows(rows: readonly CsvRow[], fields: readonly strin
   lines.push(`- Engine: ${all('engine') || '—'}`);
   lines.push(`- Scorer: ${all('segmenter') || '—'}`);
   if (!['color'].includes(first.task ?? '')) lines.push(`- Confusion mode: ${describeMode(all('scorer_mode'))}`);
-  lines.push(`- Test-time dropout: ${all('test_dropout') || (fields.includes('test_dropout') ? 'n/a (no generator)' : 'not recorded (results written before paper mode)')}`);
-  lines.push(`- Repeats: ${all('repeats')} (seeds ${all('seeds') || '—'}); cells show mean ± sample std over repeats when there are several.`);
+  lines.push(
+    `- Test-time dropout: ${all('test_dropout') || (fields.includes('test_dropout') ? 'n/a (no generator)' : 'not recorded (results written before paper mode)')}`,
+  );
+  const ns = new Set(rows.map((r) => r.repeats));
+  const n = ns.size === 1 ? `n = ${first.repeats} per variant` : `n per variant: ${rows.map((r) => `${r.label || r.variant} ${r.repeats}`).join(', ')}`;
+  lines.push(`- Seeds: ${n} (seeds ${all('seeds') || '—'}); a seed sets the initial weights, the data order and dropout.`);
+  lines.push(
+    '- Cells: the mean over seeds and, with two or more seeds, its 95% confidence interval [low, high] (Student t, n − 1 degrees of freedom). A difference between rows is only supported where an interval of the paired difference excludes 0 (see the key comparison); overlapping rows are not ranked.',
+  );
   lines.push('');
-  const header = [ROW_HEADER[first.task!] ?? 'Variant', ...metrics.flatMap((m) => [`${METRIC_NAMES[m] ?? m} ${oursHead}`, `${METRIC_NAMES[m] ?? m} ${paperHead}`])];
+  const header = [
+    ROW_HEADER[first.task!] ?? 'Variant',
+    ...metrics.flatMap((m) => [`${METRIC_NAMES[m] ?? m} ${oursHead}`, `${METRIC_NAMES[m] ?? m} ${paperHead}`]),
+  ];
   lines.push(`| ${header.map(escapeMd).join(' | ')} |`);
   lines.push(`|${header.map(() => '---').join('|')}|`);
   for (const r of rows) {
-    const cells = [escapeMd(r.label || r.variant!), ...metrics.flatMap((m) => [cell(r, m), r[`${m}_paper`] ? fmt(r[`${m}_paper`]!, 2) : '—'])];
+    const mark = shared.has(r.variant!) ? ' †' : '';
+    const cells = [escapeMd(r.label || r.variant!) + mark, ...metrics.flatMap((m) => [cell(r, m), r[`${m}_paper`] ? fmt(r[`${m}_paper`]!, 2) : '—'])];
     lines.push(`| ${cells.join(' | ')} |`);
   }
   lines.push('');
+  for (const [variant, where] of shared) {
+    const r = rows.find((x) => x.variant === variant);
+    lines.push(
+      `† ${escapeMd(r?.label || variant)}: the same trained runs (same settings and seeds) also appear in ${where.join('; ')}; not independent evidence.`,
+    );
+    lines.push('');
+  }
+  lines.push(...comparisonLines(rows, metrics));
   lines.push('## Runs');
   lines.push('');
   lines.push('| Variant | Settings | Status | Repeats | Wall time (s) | Training (s) | Engine | Image size | Epochs |');
   lines.push('|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
-    lines.push(`| ${escapeMd(r.variant!)} | \`${escapeMd(r.settings!)}\` | ${r.status} | ${r.repeats} | ${fmt(r.wall_seconds!, 0)} | ${fmt(r.train_seconds!, 0)} | ${r.engine || '—'} | ${r.image_size || '—'} | ${r.epochs || '—'} |`);
+    lines.push(
+      `| ${escapeMd(r.variant!)} | \`${escapeMd(r.settings!)}\` | ${r.status} | ${r.repeats} | ${fmt(r.wall_seconds!, 0)} | ${fmt(r.train_seconds!, 0)} | ${r.engine || '—'} | ${r.image_size || '—'} | ${r.epochs || '—'} |`,
+    );
   }
   lines.push('');
   lines.push('## Figures');
@@ -238,7 +363,7 @@ export function markdownFromRows(rows: readonly CsvRow[], fields: readonly strin
   return lines.join('\n');
 }
 
-export function markdownFromCsv(text: string, source: string): string {
+export function markdownFromCsv(text: string, source: string, shared?: ReadonlyMap<string, string[]>): string {
   const { fields, rows } = parseCsv(text, source);
-  return markdownFromRows(rows, fields);
+  return markdownFromRows(rows, fields, shared);
 }

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { discriminatorOptions, generatorOptions, resolveTrainConfig, sizedNetG, type TrainConfig } from '../train/config.ts';
 import { assertGeneratorInput, discriminatorArch, discriminatorOutputSide, generatorArch } from '../nets/arch.ts';
 import { UserError, errorMessage } from '../util/errors.ts';
+import { SYNTH_GENERATOR_VERSION } from '../data/synth.ts';
 import { hashOf } from './hash.ts';
 import {
   type DatasetSpec,
@@ -98,6 +99,8 @@ export interface ResolvedExperiment {
   runs: ResolvedRun[];
   /** Paper mode's test-time dropout (see ResolvedRun.testDropout). */
   testDropout: boolean;
+  /** The table's key comparison (b − a, paired by seed), when the file declares one. */
+  compare?: { a: string; b: string };
 }
 
 /** The direction each task trains in on Cityscapes-style AB data (A = photo, B = colour labels). */
@@ -113,8 +116,9 @@ export function resolveDataset(d: DatasetSpec): ResolvedDataset {
     return {
       kind: 'synthetic',
       spec: d,
-      hash: hashOf({ synthetic: s, version: PIPELINE_VERSION }),
-      description: `synthetic street scenes (pix2pix-ts synth: ${s.count} images, ${s.size}², seed ${s.seed})`,
+      // The generator's version keys the folder, so a new generator regenerates cached datasets.
+      hash: hashOf({ synthetic: s, generator: SYNTH_GENERATOR_VERSION, version: PIPELINE_VERSION }),
+      description: `synthetic street scenes (pix2pix-ts synth v${SYNTH_GENERATOR_VERSION}: ${s.count} images, ${s.size}², seed ${s.seed})`,
       labelSize: s.size,
       testSplit: 'test',
     };
@@ -247,6 +251,7 @@ export function resolveExperiment(spec: ExperimentSpec, file: string, profile: s
     variants,
     runs,
     testDropout,
+    compare: spec.compare,
   };
 }
 

@@ -12,7 +12,7 @@ import { exists, writeFileAtomic } from '../util/fs.ts';
 import { claimOutputFolder, resolveInside } from '../util/paths.ts';
 import { labelledGrid } from './draw.ts';
 import { datasetDir, isSynthetic, WORK_DIR, type ResolvedExperiment, type ResolvedRun, resolveExperiment, segmenterDir } from './resolve.ts';
-import { type ExperimentSummary, markdownFromCsv, markdownFromRows, summaryRows, toCsv, type VariantSummary } from './report.ts';
+import { type CsvRow, type ExperimentSummary, markdownFromRows, parseCsv, sharedRows, summaryRows, toCsv, type VariantSummary } from './report.ts';
 import { runInWorker, runPool, type PoolTask } from './scheduler.ts';
 import type { ExperimentStatus } from './status.ts';
 import { readExperiment, type FolderDataset, type SyntheticDataset } from './schema.ts';
@@ -304,6 +304,7 @@ export async function collectExperiment(exp: ResolvedExperiment, out: string, da
     profile: exp.profile,
     metrics: exp.metrics,
     datasetKind: exp.dataset.kind,
+    compare: exp.compare,
     dataset: exp.dataset.description,
     variants,
   };
@@ -311,7 +312,7 @@ export async function collectExperiment(exp: ResolvedExperiment, out: string, da
   const csv = path.join(out, `${exp.name}.csv`);
   const md = path.join(out, `${exp.name}.md`);
   await writeFileAtomic(csv, toCsv(fields, rows));
-  await writeFileAtomic(md, markdownFromRows(rows, fields));
+  await writeFileAtomic(md, markdownFromRows(rows, fields, sharedRows(rows, await siblingResults(out, csv))));
   const figDir = path.join(out, exp.name);
   const samples = await writeSamplesGrid(exp, out, data, firstRun, path.join(figDir, 'samples.png'));
   const losses = await writeLossPlot(exp, out, finished, path.join(figDir, 'losses.png'));
@@ -450,10 +451,25 @@ export async function collectResults(o: CollectOptions): Promise<CollectOutcome[
   return outcomes;
 }
 
-/** `pix2pix results table`: regenerate each CSV's markdown from the CSV alone. */
+/** The rows of the other results CSVs in `out` (unreadable or foreign CSVs are skipped). */
+async function siblingResults(out: string, except: string): Promise<CsvRow[][]> {
+  const names = (await fsp.readdir(out)).filter((f) => f.endsWith('.csv') && path.join(out, f) !== except);
+  const all: CsvRow[][] = [];
+  for (const f of names) {
+    try {
+      all.push(parseCsv(await fsp.readFile(path.join(out, f), 'utf8'), f).rows);
+    } catch {
+      // Not a results CSV: it shares nothing.
+    }
+  }
+  return all;
+}
+
+/** `pix2pix results table`: regenerate each CSV's markdown from the CSVs alone (rows shared between them are marked). */
 export async function regenerateTables(csvFiles: string[], log: (l: string) => void = defaultLog): Promise<string[]> {
   if (csvFiles.length === 0) throw new UserError('results table: name at least one CSV, e.g. results/*.csv');
   const written: string[] = [];
+  const parsed: { fields: string[]; rows: CsvRow[] }[] = [];
   for (const f of csvFiles) {
     if (!f.endsWith('.csv')) throw new UserError(`${f}: not a .csv file; pass the results CSVs (results/*.csv)`);
     let text: string;
@@ -462,8 +478,19 @@ export async function regenerateTables(csvFiles: string[], log: (l: string) => v
     } catch {
       throw new UserError(`${f}: cannot read it; pass existing results CSVs (results/*.csv)`);
     }
+    parsed.push(parseCsv(text, f));
+  }
+  for (const [i, f] of csvFiles.entries()) {
+    const { fields, rows } = parsed[i]!;
     const md = f.replace(/\.csv$/, '.md');
-    const markdown = markdownFromCsv(text, f);
+    const markdown = markdownFromRows(
+      rows,
+      fields,
+      sharedRows(
+        rows,
+        parsed.filter((_, j) => j !== i).map((p) => p.rows),
+      ),
+    );
     await writeFileAtomic(md, markdown);
     const figDir = f.replace(/\.csv$/, '');
     if (await exists(figDir)) {

@@ -21,8 +21,8 @@ export const TASKS: readonly Task[] = ['labels2photo', 'photo2labels', 'color'];
 
 /** The metrics each task reports, in table order. */
 export const TASK_METRICS: Readonly<Record<Task, readonly string[]>> = {
-  labels2photo: ['pixelAcc', 'classAcc', 'classIoU'],
-  photo2labels: ['pixelAcc', 'classAcc', 'classIoU'],
+  labels2photo: ['pixelAcc', 'classAcc', 'classIoU', 'classAccPresent', 'classIoUPresent'],
+  photo2labels: ['pixelAcc', 'classAcc', 'classIoU', 'classAccPresent', 'classIoUPresent'],
   color: ['L', 'a', 'b'],
 };
 
@@ -96,6 +96,8 @@ export interface ExperimentSpec {
   profiles: Record<string, ProfileSection>;
   /** Test-time dropout for every profile that does not set it (default false). */
   testDropout?: boolean;
+  /** The table's key comparison: variant b against variant a, paired by seed (reported as b − a). */
+  compare?: { a: string; b: string };
 }
 
 type Path = (string | number)[];
@@ -286,7 +288,7 @@ const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.+-]*$/;
 /** Validate a parsed experiment object; `ctx` locates errors in the source. */
 function validate(ctx: Ctx, raw: unknown): ExperimentSpec {
   const o = obj(ctx, raw, [], 'an experiment');
-  const TOP = ['experiment', 'title', 'table', 'task', 'description', 'dataset', 'train', 'scorer', 'seeds', 'variants', 'profiles', 'testDropout'];
+  const TOP = ['experiment', 'title', 'table', 'task', 'description', 'dataset', 'train', 'scorer', 'seeds', 'variants', 'profiles', 'testDropout', 'compare'];
   onlyKeys(ctx, o, [], TOP);
   for (const k of ['experiment', 'title', 'table', 'task', 'dataset', 'variants'] as const) {
     if (o[k] === undefined) fail(ctx, [], `missing required key '${k}' (an experiment needs ${['experiment', 'title', 'table', 'task', 'dataset', 'variants'].join(', ')})`);
@@ -328,6 +330,16 @@ function validate(ctx: Ctx, raw: unknown): ExperimentSpec {
       for (const [k, x] of Object.entries(po)) num(ctx, x, [...p, 'paper', k]);
     }
   });
+
+  if (o.compare !== undefined) {
+    const co = obj(ctx, o.compare, ['compare'], 'the key comparison: { a: VARIANT, b: VARIANT } (reported as b − a, paired by seed)');
+    onlyKeys(ctx, co, ['compare'], ['a', 'b']);
+    for (const k of ['a', 'b'] as const) {
+      if (co[k] === undefined) fail(ctx, ['compare'], `needs '${k}' (a variant name)`);
+      if (!names.has(co[k] as string)) fail(ctx, ['compare', k], `is not a variant of this file; variants: ${[...names].join(', ')}`);
+    }
+    if (co.a === co.b) fail(ctx, ['compare', 'b'], 'must name another variant than a');
+  }
 
   if (o.profiles === undefined) o.profiles = {};
   const profiles = obj(ctx, o.profiles, ['profiles'], 'profile name → overrides');

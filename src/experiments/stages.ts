@@ -425,7 +425,13 @@ async function scoreRun(job: ScoreJob, imagesDir: string): Promise<RunResult> {
       const { runLabelScore } = await import('../eval/label-score.ts');
       r = await runLabelScore({ predDir: imagesDir, labelsDir: job.labelsDir, voidColors: scorer.voidColors, mode: scorer.mode });
     }
-    metrics = { pixelAcc: r.scores.pixelAcc, classAcc: r.scores.meanClassAcc, classIoU: r.scores.meanClassIoU };
+    metrics = {
+      pixelAcc: r.scores.pixelAcc,
+      classAcc: r.scores.meanClassAcc,
+      classIoU: r.scores.meanClassIoU,
+      classAccPresent: r.scores.presentClassAcc,
+      classIoUPresent: r.scores.presentClassIoU,
+    };
     perClass = { classAcc: r.scores.classAcc, classIoU: r.scores.classIoU, classPixels: r.scores.classPixels };
     frames = r.confusion.frames;
   }

@@ -46,6 +46,7 @@ import {
 import { discriminatorForward, generatorForward } from './nets/forward.ts';
 import { initParams, type ParamArrays } from './nets/init.ts';
 import { disposeNet, gradsByParamName, makeNet, type Net } from './nets/variables.ts';
+import { appendStepLosses, STEP_LOSSES_FILE, type StepRow, truncateStepLosses } from './step-losses.ts';
 
 export const PIX2PIX_TS_VERSION = '0.1.0';
 
@@ -279,6 +280,8 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
     return Promise.all(indices.map((i, k) => trainSet.loadPair(i, { direction: c.direction, loadSize: c.loadSize, cropSize: c.size, jitter: true, rng: rngs[k]!, flip: c.flip, preprocess: c.preprocess })));
   };
 
+  const stepFile = path.join(c.out, STEP_LOSSES_FILE);
+  await truncateStepLosses(stepFile, state.step);
   try {
     for (let epoch = state.epoch + 1; epoch <= totalEpochs; epoch++) {
       const t0 = performance.now();
@@ -288,6 +291,7 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
       for (let i = 0; i < order.length; i += c.batchSize) batches.push(order.slice(i, i + c.batchSize));
       const sums = { G_GAN: 0, G_L1: 0, D_real: 0, D_fake: 0 };
       let read = 0;
+      const stepRows: StepRow[] = [];
       const firstStep = state.step;
       // Losses stay on the device and are read back a few steps at a time, in step order (the sums are
       // the same as reading each step at once): a GPU then never waits for the CPU inside a step.
@@ -299,6 +303,7 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
           sums.D_real += l.D_real;
           sums.D_fake += l.D_fake;
           read += 1;
+          stepRows.push({ step: firstStep + read, G_GAN: l.G_GAN, G_L1: l.G_L1, D_real: l.D_real, D_fake: l.D_fake });
           emit({ event: 'step', epoch, step: firstStep + read, lr, ...l });
           bar.tick(1, `epoch ${epoch}/${totalEpochs} G_GAN ${(sums.G_GAN / read).toFixed(3)} G_L1 ${(sums.G_L1 / read).toFixed(3)} D ${((sums.D_real + sums.D_fake) / (2 * read)).toFixed(3)}`);
         }
@@ -330,6 +335,9 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
       };
       await writeSamples(gArch, G, valSet ?? trainSet, c, path.join(c.out, 'samples', `epoch_${String(epoch).padStart(3, '0')}.png`));
       state = { epoch, step: state.step, dataRng: dataRng.state(), dropoutRng: dropoutRng.state(), adamG: optG.step, adamD: optD?.step ?? 0, history: [...state.history, row] };
+      // Before the checkpoint: a kill between the two leaves rows past the checkpoint's step, which
+      // the resume truncates (after it, the kill would lose this epoch's rows for good).
+      await appendStepLosses(stepFile, stepRows);
       await saveCheckpoint(ckptFile, c, G, D, optG, optD, state);
       await writeLosses(path.join(c.out, 'losses.csv'), state.history);
       emit({ event: 'epoch', ...row });

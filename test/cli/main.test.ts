@@ -1,3 +1,6 @@
+import { copyFile, mkdtemp, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 
@@ -40,6 +43,16 @@ describe('pix2pix usage errors', () => {
     const r = await cli(['train', '--data', 'd', '--out', 'o', '--norm', 'weird']);
     expect(r.code).toBe(2);
     expect(r.stderr.split("\n")[0]).toBe("pix2pix: --norm must be one of batch, instance (got weird)");
+  });
+
+  it('results table regenerates every CSV it is given, not only the last', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'p2p-cli-table-'));
+    const root = path.resolve(import.meta.dirname, '../..');
+    for (const n of ['losses', 'patch-size']) await copyFile(path.join(root, 'results', `${n}.csv`), path.join(dir, `${n}.csv`));
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const r = await cli(['results', 'table', path.join(dir, 'losses.csv'), path.join(dir, 'patch-size.csv')]);
+    expect(r.code ?? 0, r.stderr).toBe(0);
+    expect((await readdir(dir)).sort()).toEqual(['losses.csv', 'losses.md', 'patch-size.csv', 'patch-size.md']);
   });
 
   it('an unknown command is rejected with exit code 2', async () => {

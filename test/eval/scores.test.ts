@@ -40,9 +40,17 @@ describe('fcnScores (get_scores of the pix2pix scripts)', () => {
     expect(s.classPixels).toEqual([5, 3, 0]);
   });
 
+  it('also averages over the classes present in the ground truth only', () => {
+    const s = fcnScores(conf);
+    // Class 2 has no ground-truth pixels: the means run over classes 0 and 1.
+    expect(s.presentClasses).toBe(2);
+    expect(s.presentClassAcc).toBeCloseTo((3 / 5 + 2 / 3) / 2, 12);
+    expect(s.presentClassIoU).toBeCloseTo((1 / 2 + 1 / 2) / 2, 12);
+  });
+
   it('gives zeros, not NaN, for an empty matrix', () => {
     const s = fcnScores(createConfusion());
-    expect([s.pixelAcc, s.meanClassAcc, s.meanClassIoU]).toEqual([0, 0, 0]);
+    expect([s.pixelAcc, s.meanClassAcc, s.meanClassIoU, s.presentClassAcc, s.presentClassIoU, s.presentClasses]).toEqual([0, 0, 0, 0, 0, 0]);
     expect(s.classAcc.every((v) => v === 0)).toBe(true);
   });
 

@@ -70,13 +70,22 @@ describe('experiment file validation', () => {
     expect(errorOf(BASE.replace('  nEpochsDecay: 100\n', '  epochsDecay: 100\n'))).toBe('x.yaml:12: train.epochsDecay: renamed nEpochsDecay; note that epochs is now the total number of epochs (nEpochs + nEpochsDecay)');
     expect(errorOf(BASE.replace('  nEpochs: 100\n', '  nEpochs: many\n'))).toBe('x.yaml:11: train.nEpochs: must be an integer ≥ 0, got "many"');
     expect(errorOf(BASE.replace('variants: [rf70]', 'variants: [rf999]'))).toBe('x.yaml:30: profiles.one.variants[0]: is not a variant of this file; variants: rf1, rf70');
-    expect(errorOf(BASE.replace('pixelAcc: 0.39', 'pixAcc: 0.39'))).toMatch(/^x\.yaml:19: variants\[0\]\.paper\.pixAcc: unknown key; allowed here: pixelAcc, classAcc, classIoU$/);
+    expect(errorOf(BASE.replace('pixelAcc: 0.39', 'pixAcc: 0.39'))).toMatch(/^x\.yaml:19: variants\[0\]\.paper\.pixAcc: unknown key; allowed here: pixelAcc, classAcc, classIoU, classAccPresent, classIoUPresent$/);
   });
 
   it('rejects duplicate variant names, missing keys and YAML syntax errors with a line', () => {
     expect(errorOf(BASE.replace('- name: rf70', '- name: rf1'))).toMatch(/^x\.yaml:20: variants\[1\]\.name: repeats the variant name 'rf1'/);
     expect(errorOf(BASE.replace('title: Demo\n', ''))).toMatch(/^x\.yaml:1: \(top level\): missing required key 'title'/);
     expect(errorOf(BASE.replace('seeds: [1, 2]', 'seeds: [1, 2'))).toMatch(/^x\.yaml:\d+: not valid YAML: /);
+  });
+
+  it('accepts a key comparison of two variants and rejects a bad one on its line', () => {
+    const withCompare = BASE.replace('variants:\n', 'compare: { a: rf1, b: rf70 }\nvariants:\n');
+    expect(parseExperiment(withCompare, 'x.yaml').compare).toEqual({ a: 'rf1', b: 'rf70' });
+    expect(resolveExperiment(parseExperiment(withCompare, 'x.yaml'), 'x.yaml', 'quick').compare).toEqual({ a: 'rf1', b: 'rf70' });
+    expect(errorOf(withCompare.replace('b: rf70', 'b: rf7'))).toBe('x.yaml:16: compare.b: is not a variant of this file; variants: rf1, rf70');
+    expect(errorOf(withCompare.replace('b: rf70', 'b: rf1'))).toBe('x.yaml:16: compare.b: must name another variant than a');
+    expect(errorOf(withCompare.replace('b: rf70', 'c: rf70'))).toMatch(/^x\.yaml:16: compare\.c: unknown key; allowed here: a, b/);
   });
 
   it('knows exactly the engines of the engine registry', async () => {

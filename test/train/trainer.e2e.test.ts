@@ -78,6 +78,12 @@ describe('pix2pix train', () => {
     const rows = Papa.parse(readFileSync(path.join(killed, 'losses.csv'), 'utf8'), { header: true, skipEmptyLines: true }).data as Record<string, string>[];
     expect(rows.map((r) => r.epoch)).toEqual(['1', '2', '3', '4']);
     expect(existsSync(path.join(killed, 'samples', 'epoch_004.png'))).toBe(true);
+    // losses-steps.csv: every step exactly once across the kill and resume, with the uninterrupted run's values.
+    const steps = readFileSync(path.join(killed, 'losses-steps.csv'), 'utf8');
+    expect(steps.split('\n')[0]).toBe('step,G_GAN,G_L1,D_real,D_fake');
+    expect(steps.trim().split('\n').slice(1).map((l) => Number(l.split(',')[0]))).toEqual(Array.from({ length: rows.reduce((n, r) => n + Number(r.steps), 0) }, (_, i) => i + 1));
+    expect(steps).toBe(readFileSync(path.join(full, 'losses-steps.csv'), 'utf8'));
+
     // The learning rate follows the linear policy: constant for 2 epochs, then 1 − k/3.
     expect(rows.map((r) => Number(r.lr))).toEqual([2e-4, 2e-4, 2e-4 * (2 / 3), 2e-4 * (1 / 3)].map((v) => expect.closeTo(v, 12)) as unknown as number[]);
   });

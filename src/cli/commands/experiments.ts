@@ -55,7 +55,8 @@ const collectCommand: CommandModule<object, TableArgs & { files: string[] }> = {
 const tableCommand: CommandModule<object, TableArgs> = {
   command: 'table <csv..>',
   describe: 'Regenerate the markdown tables from results CSVs alone',
-  builder: (y) => y.positional('csv', { type: 'string', array: true, demandOption: true, describe: 'results/*.csv' }),
+  // The CLI keeps only the last of repeated arguments (for flags); a list of files needs them all.
+  builder: (y) => y.parserConfiguration({ 'duplicate-arguments-array': true }).positional('csv', { type: 'string', array: true, demandOption: true, describe: 'results/*.csv' }),
   handler: async (a) => {
     const { regenerateTables } = await import('../../experiments/run.ts');
     for (const f of await regenerateTables(a.csv)) process.stdout.write(`${f}\n`);
