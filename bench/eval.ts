@@ -44,7 +44,15 @@ function benchConfusion(mode: ConfusionMode): void {
     accumulateConfusion(conf, p.gt, p.pred, { mode });
   }
   const seconds = (performance.now() - t0) / 1000;
-  emit({ case: 'confusion', mode, frames: FRAMES, width: 2048, height: 1024, seconds: +seconds.toFixed(3), mpixelsPerSecond: +((FRAMES * 2048 * 1024) / seconds / 1e6).toFixed(1) });
+  emit({
+    case: 'confusion',
+    mode,
+    frames: FRAMES,
+    width: 2048,
+    height: 1024,
+    seconds: +seconds.toFixed(3),
+    mpixelsPerSecond: +((FRAMES * 2048 * 1024) / seconds / 1e6).toFixed(1),
+  });
 }
 
 function benchLab(): void {

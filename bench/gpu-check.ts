@@ -30,11 +30,27 @@ const emit = (line: Line): void => void process.stdout.write(`${JSON.stringify(l
 /** Run a bench script in its own process with a time cap; print and return its JSON lines. */
 function stage(name: string, script: string, args: string[], capS: number, env: NodeJS.ProcessEnv = {}): Line[] {
   const timeout = Math.floor(Math.max(5, Math.min(capS, left() - 5)) * 1000);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(HERE, script), ...args], { encoding: 'utf8', timeout, env: { ...process.env, ...env }, maxBuffer: 1 << 24 });
-  const lines = (r.stdout ?? '').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Line);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(HERE, script), ...args], {
+    encoding: 'utf8',
+    timeout,
+    env: { ...process.env, ...env },
+    maxBuffer: 1 << 24,
+  });
+  const lines = (r.stdout ?? '')
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Line);
   for (const l of lines) emit(l);
   if (r.status !== 0) {
-    const why = r.error?.message.includes('ETIMEDOUT') || r.signal ? `stopped after ${Math.round(timeout / 1000)} s (time cap)` : (r.stderr ?? '').trim().split('\n').filter((l) => !/XDG_RUNTIME_DIR/.test(l)).slice(-3).join(' | ');
+    const why =
+      r.error?.message.includes('ETIMEDOUT') || r.signal
+        ? `stopped after ${Math.round(timeout / 1000)} s (time cap)`
+        : (r.stderr ?? '')
+            .trim()
+            .split('\n')
+            .filter((l) => !/XDG_RUNTIME_DIR/.test(l))
+            .slice(-3)
+            .join(' | ');
     emit({ bench: name, error: why.slice(0, 500) });
   }
   return lines;
@@ -84,13 +100,54 @@ const PEER_INFER_SIZE = Math.max(64, INFER_SIZE);
 const BATCHES = [1, 8];
 if (adapter) {
   for (const size of SIZES) {
-    train.push(...stage('train-step', 'train-step.ts', ['--engines', 'webgpu', '--sizes', String(size), '--ngf', quick ? '4' : '64', '--steps', quick ? '1' : '5', '--warmup', quick ? '1' : '2', ...(peers ? [] : ['--no-peer'])], quick ? 150 : 120, { PEER_DEVICE: peerDevice }));
+    train.push(
+      ...stage(
+        'train-step',
+        'train-step.ts',
+        [
+          '--engines',
+          'webgpu',
+          '--sizes',
+          String(size),
+          '--ngf',
+          quick ? '4' : '64',
+          '--steps',
+          quick ? '1' : '5',
+          '--warmup',
+          quick ? '1' : '2',
+          ...(peers ? [] : ['--no-peer']),
+        ],
+        quick ? 150 : 120,
+        { PEER_DEVICE: peerDevice },
+      ),
+    );
   }
 }
 const providers = [...(adapter ? ['webgpu'] : []), ...(cudaEp ? ['cuda'] : [])];
 for (const provider of providers) {
   for (const batch of BATCHES) {
-    infer.push(...stage('infer', 'infer.ts', ['--provider', provider, '--batch', String(batch), '--size', String(INFER_SIZE), '--scale', quick ? '0.0625' : '1', '--reps', quick ? '1' : '3', '--ngf', quick ? '4' : '64', '--no-peer'], quick ? 90 : 60));
+    infer.push(
+      ...stage(
+        'infer',
+        'infer.ts',
+        [
+          '--provider',
+          provider,
+          '--batch',
+          String(batch),
+          '--size',
+          String(INFER_SIZE),
+          '--scale',
+          quick ? '0.0625' : '1',
+          '--reps',
+          quick ? '1' : '3',
+          '--ngf',
+          quick ? '4' : '64',
+          '--no-peer',
+        ],
+        quick ? 90 : 60,
+      ),
+    );
   }
 }
 const eager = new Map<number, number>();
@@ -100,16 +157,27 @@ if (peers) {
     if (left() < 20) break;
     try {
       // Capped by what is left of the budget (runPeer's own limit is 15 minutes).
-      const r = spawnSync('/usr/bin/python3', [path.join(PEER_DIR, 'bench_gen.py'), String(batch), 'train', quick ? '3' : '10', '2', String(nd), String(PEER_INFER_SIZE)], {
-        encoding: 'utf8',
-        timeout: Math.floor((left() - 10) * 1000),
-        env: { ...process.env, PEER_DEVICE: peerDevice },
-      });
+      const r = spawnSync(
+        '/usr/bin/python3',
+        [path.join(PEER_DIR, 'bench_gen.py'), String(batch), 'train', quick ? '3' : '10', '2', String(nd), String(PEER_INFER_SIZE)],
+        {
+          encoding: 'utf8',
+          timeout: Math.floor((left() - 10) * 1000),
+          env: { ...process.env, PEER_DEVICE: peerDevice },
+        },
+      );
       if (r.status !== 0) throw new Error(r.signal ? 'stopped at the time cap' : (r.stderr ?? '').slice(-300));
       const out = r.stdout;
       const p = parsePeerLine(out.trim().split('\n').at(-1)!);
       eager.set(batch, Number.parseFloat(p['img/s'] ?? ''));
-      emit({ bench: 'infer-peer', peer: 'pytorch eager (train-mode norm, as the ONNX export)', peer_device: process.env.PEER_DEVICE ?? peerDevice, size: PEER_INFER_SIZE, batch, img_per_s: eager.get(batch) });
+      emit({
+        bench: 'infer-peer',
+        peer: 'pytorch eager (train-mode norm, as the ONNX export)',
+        peer_device: process.env.PEER_DEVICE ?? peerDevice,
+        size: PEER_INFER_SIZE,
+        batch,
+        img_per_s: eager.get(batch),
+      });
     } catch (e) {
       emit({ bench: 'infer-peer', batch, error: (e instanceof Error ? e.message : String(e)).slice(0, 300) });
     }
@@ -121,7 +189,9 @@ emit({
   bench: 'gpu-check',
   train_step_ms_vs_pytorch: Object.fromEntries(train.map((l) => [String(l.size), l.ratio_vs_peer ?? null])),
   // Ratios only where both sides ran the same size (quick mode's peer runs at 64²).
-  infer_img_per_s_vs_pytorch: Object.fromEntries(infer.map((l) => [`${l.provider}_batch${l.batch}`, PEER_INFER_SIZE === INFER_SIZE ? ratio(l.session_img_per_s, eager.get(Number(l.batch))) : null])),
+  infer_img_per_s_vs_pytorch: Object.fromEntries(
+    infer.map((l) => [`${l.provider}_batch${l.batch}`, PEER_INFER_SIZE === INFER_SIZE ? ratio(l.session_img_per_s, eager.get(Number(l.batch))) : null]),
+  ),
   targets: 'webgpu train step 256² within 3x PyTorch CUDA; webgpu inference ≥ 0.5x PyTorch CUDA eager img/s at batch 8',
   wall_s: Math.round((performance.now() - t0) / 1000),
 });

@@ -57,7 +57,9 @@ async function writeImages(dir: string, w: { images: number; width: number; heig
   for (let i = 0; i < w.images; i++) {
     const px = new Uint8Array(w.width * w.height * 3);
     for (let k = 0; k < px.length; k++) px[k] = (k * (i + 3) + ((k / (w.width * 3)) | 0) * 7) & 255;
-    await sharp(px, { raw: { width: w.width, height: w.height, channels: 3 } }).png().toFile(path.join(dir, `${String(i).padStart(3, '0')}.png`));
+    await sharp(px, { raw: { width: w.width, height: w.height, channels: 3 } })
+      .png()
+      .toFile(path.join(dir, `${String(i).padStart(3, '0')}.png`));
   }
 }
 
@@ -100,7 +102,16 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
-async function runCase(model: string, images: string, mode: Mode, batch: number, threads: number, provider: ProviderRequest, spinning: boolean, reps: number): Promise<void> {
+async function runCase(
+  model: string,
+  images: string,
+  mode: Mode,
+  batch: number,
+  threads: number,
+  provider: ProviderRequest,
+  spinning: boolean,
+  reps: number,
+): Promise<void> {
   const session = await openSession(model, { provider, threads, spinning, warmup: { batch, size: SIZE } });
   const perRun = session.io.fixedBatch ?? batch;
   const work = sessionWork(mode, perRun, session.io.sizeMultiple);
@@ -115,7 +126,14 @@ async function runCase(model: string, images: string, mode: Mode, batch: number,
     for (const x of inputs) await session.run(x.data, x.dims);
     sessionRates.push(work.images / ((performance.now() - t0) / 1000));
     const out = await fsp.mkdtemp(path.join(os.tmpdir(), 'p2p-bench-out-'));
-    last = await translateFolder({ model: session, input: images, output: out, batchSize: batch, quiet: true, ...(mode === 'square' ? { size: SIZE } : mode === 'tiled' ? { tile: TILE, overlap: OVERLAP } : {}) });
+    last = await translateFolder({
+      model: session,
+      input: images,
+      output: out,
+      batchSize: batch,
+      quiet: true,
+      ...(mode === 'square' ? { size: SIZE } : mode === 'tiled' ? { tile: TILE, overlap: OVERLAP } : {}),
+    });
     await fsp.rm(out, { recursive: true, force: true });
     e2eRates.push(last.translated / last.seconds);
   }
@@ -142,7 +160,13 @@ async function runCase(model: string, images: string, mode: Mode, batch: number,
       session_img_per_s: +median(sessionRates).toFixed(3),
       e2e_over_session: +median(ratios).toFixed(3),
       e2e_over_session_each: ratios.map((v) => +v.toFixed(3)),
-      js_thread_share: { session_run: share(last!.sessionSeconds), decode_wait: share(st.decodeWait), to_tensor: share(st.toTensor), from_tensor: share(st.fromTensor), encode_wait: share(st.encodeWait) },
+      js_thread_share: {
+        session_run: share(last!.sessionSeconds),
+        decode_wait: share(st.decodeWait),
+        to_tensor: share(st.toTensor),
+        from_tensor: share(st.fromTensor),
+        encode_wait: share(st.encodeWait),
+      },
       peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024),
     })}\n`,
   );
@@ -165,7 +189,32 @@ async function main(): Promise<void> {
     const model = flag('model') ?? made.model;
     const batches = flag('batch') ? [Number(flag('batch'))] : [1, 4, 8];
     const runCaseProcess = (m: string, b: number, mode: Mode = 'square', spinning = false): Record<string, unknown> => {
-      const args = ['--import', 'tsx', process.argv[1]!, '--case', String(b), '--mode', mode, '--model', m, '--images', made.images[mode], '--threads', String(threads), '--provider', provider, '--spinning', String(spinning), '--reps', String(reps), '--size', String(SIZE), '--ngf', String(NGF), ...(flag('scale') ? ['--scale', flag('scale')!] : [])];
+      const args = [
+        '--import',
+        'tsx',
+        process.argv[1]!,
+        '--case',
+        String(b),
+        '--mode',
+        mode,
+        '--model',
+        m,
+        '--images',
+        made.images[mode],
+        '--threads',
+        String(threads),
+        '--provider',
+        provider,
+        '--spinning',
+        String(spinning),
+        '--reps',
+        String(reps),
+        '--size',
+        String(SIZE),
+        '--ngf',
+        String(NGF),
+        ...(flag('scale') ? ['--scale', flag('scale')!] : []),
+      ];
       const out = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
       process.stdout.write(out);
       return JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, unknown>;
@@ -182,12 +231,16 @@ async function main(): Promise<void> {
     if (!process.argv.includes('--no-peer') && peerAvailable()) {
       // The PyTorch reference in the same run: eager generator (train mode = the paper's test-time
       // semantics, and eval mode), and onnxruntime on PyTorch's own export, batch 1.
-      const eager = (mode: string): number => Number.parseFloat(parsePeerLine(runPeer('bench_gen.py', ['1', mode, '10', '2']).trim().split('\n').at(-1)!)['img/s'] ?? '');
+      const eager = (mode: string): number =>
+        Number.parseFloat(parsePeerLine(runPeer('bench_gen.py', ['1', mode, '10', '2']).trim().split('\n').at(-1)!)['img/s'] ?? '');
       const eagerTrain = eager('train');
       const eagerEval = eager('eval');
       const peerDir = path.join(dir, 'peer');
       await fsp.mkdir(peerDir);
-      execFileSync('/usr/bin/python3', [path.join(PEER_DIR, 'export_onnx.py')], { env: { ...process.env, PEER_OUT: peerDir }, stdio: ['ignore', 'ignore', 'inherit'] });
+      execFileSync('/usr/bin/python3', [path.join(PEER_DIR, 'export_onnx.py')], {
+        env: { ...process.env, PEER_OUT: peerDir },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
       const ortOnPeer = runCaseProcess(path.join(peerDir, 'unet256.onnx'), 1);
       const ours1 = ours.find((o) => o.batch === 1);
       const best = Math.max(...ours.map((o) => Number(o.session_img_per_s)));

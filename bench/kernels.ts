@@ -205,7 +205,17 @@ function main(): void {
           const p = pathOf();
           if (p !== s) continue;
           const ms = timeMs(backpropInput, opt.reps);
-          console.log(JSON.stringify({ op: inputOp, layer: L.name, net: L.net, path: s, ms: Number(ms.toFixed(2)), gflops: Number((flops / ms / 1e6).toFixed(2)), impl: 'fast-forced' }));
+          console.log(
+            JSON.stringify({
+              op: inputOp,
+              layer: L.name,
+              net: L.net,
+              path: s,
+              ms: Number(ms.toFixed(2)),
+              gflops: Number((flops / ms / 1e6).toFixed(2)),
+              impl: 'fast-forced',
+            }),
+          );
         }
         configureFastWasmKernels({ backpropInputStrategy: null });
       }
@@ -233,7 +243,7 @@ function main(): void {
       what: 'forward + dx + dW of every conv layer, batch 1, conv2d with a fresh filter as in training',
       ms_fast: Number(total.toFixed(1)),
       gflop: Number(gflop.toFixed(2)),
-      gflops_fast: Number((gflop / total * 1e3).toFixed(2)),
+      gflops_fast: Number(((gflop / total) * 1e3).toFixed(2)),
     };
     if (opt.builtin) {
       // With the built-in kernels dW cannot be computed at all (no Conv2DBackpropFilter); compare the rest.
@@ -299,7 +309,11 @@ async function profileStep(size: number): Promise<void> {
         if (childMs.length > 0) childMs[childMs.length - 1]! += dt;
         else add(inclusive, k.kernelName, dt);
         const isConv = k.kernelName.startsWith('Conv2D') || k.kernelName === 'BatchMatMul';
-        const shapes = isConv ? ` ${Object.values(args.inputs).map((t) => t?.shape.join('x') ?? '').join(',')}` : '';
+        const shapes = isConv
+          ? ` ${Object.values(args.inputs)
+              .map((t) => t?.shape.join('x') ?? '')
+              .join(',')}`
+          : '';
         add(exclusive, `${k.kernelName}${shapes}`, dt - nested);
         return out;
       },
@@ -311,7 +325,11 @@ async function profileStep(size: number): Promise<void> {
   const dArch = discriminatorArch({ nLayers: 3 });
   const model = createPix2Pix({ loss: 'L1+cGAN', ganMode: 'vanilla', lambdaL1: 100, beta1: 0.5, seed: 0 }, gArch, dArch);
   const rng = new Rng(1);
-  const rand = (): tf.Tensor4D => tf.tensor4d(Float32Array.from({ length: size * size * 3 }, () => rng.next() * 2 - 1), [1, size, size, 3]);
+  const rand = (): tf.Tensor4D =>
+    tf.tensor4d(
+      Float32Array.from({ length: size * size * 3 }, () => rng.next() * 2 - 1),
+      [1, size, size, 3],
+    );
   const A = rand();
   const B = rand();
   const mib = (bytes: number): number => Math.round(bytes / 2 ** 20);
@@ -330,11 +348,24 @@ async function profileStep(size: number): Promise<void> {
   const sorted = [...times].sort((p, q) => p - q);
   const kernelMs = [...exclusive.values()].reduce((s, e) => s + e.ms, 0) / n;
   const flags = a.filter((x) => x === '--builtin-conv');
-  console.log(JSON.stringify({
-    profile: 'train-step', engine: engineName, threads: threads ?? null, size, steps: n, flags, median_ms: Math.round(sorted[n >> 1]!), min_ms: Math.round(sorted[0]!),
-    kernel_ms_per_step: Math.round(kernelMs), adam_ms_per_step: Math.round(adamMs / n), outside_kernels_ms_per_step: Math.round(times.reduce((s, t) => s + t, 0) / n - kernelMs),
-    peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024), wasm_heap_mib_per_step: heap.join(','), rss_mib_per_step: rss.join(','),
-  }));
+  console.log(
+    JSON.stringify({
+      profile: 'train-step',
+      engine: engineName,
+      threads: threads ?? null,
+      size,
+      steps: n,
+      flags,
+      median_ms: Math.round(sorted[n >> 1]!),
+      min_ms: Math.round(sorted[0]!),
+      kernel_ms_per_step: Math.round(kernelMs),
+      adam_ms_per_step: Math.round(adamMs / n),
+      outside_kernels_ms_per_step: Math.round(times.reduce((s, t) => s + t, 0) / n - kernelMs),
+      peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024),
+      wasm_heap_mib_per_step: heap.join(','),
+      rss_mib_per_step: rss.join(','),
+    }),
+  );
   const top = (map: Map<string, { ms: number; calls: number }>, what: string, count: number): void => {
     for (const [kernel, e] of [...map].sort((p, q) => q[1].ms - p[1].ms).slice(0, count)) {
       console.log(JSON.stringify({ top: what, kernel, ms_per_step: Number((e.ms / n).toFixed(1)), calls_per_step: e.calls / n }));

@@ -55,8 +55,14 @@ async function main(): Promise<void> {
     const px = new Uint8Array(W * H * 3);
     for (let y = 0; y < H; y++)
       for (let x = 0; x < W; x++)
-        for (let c = 0; c < 3; c++) px[(y * W + x) * 3 + c] = Math.max(0, Math.min(255, 128 + 80 * Math.sin(x / (40 + 10 * c)) * Math.cos(y / 55) + 30 * Math.sin((x + y) / 9) + (x * y * (c + 1)) % 17));
-    await sharp(px, { raw: { width: W, height: H, channels: 3 } }).png().toFile(path.join(input, 'scene.png'));
+        for (let c = 0; c < 3; c++)
+          px[(y * W + x) * 3 + c] = Math.max(
+            0,
+            Math.min(255, 128 + 80 * Math.sin(x / (40 + 10 * c)) * Math.cos(y / 55) + 30 * Math.sin((x + y) / 9) + ((x * y * (c + 1)) % 17)),
+          );
+    await sharp(px, { raw: { width: W, height: H, channels: 3 } })
+      .png()
+      .toFile(path.join(input, 'scene.png'));
     const session = await openSession(model, { provider: 'cpu' });
     const run = async (name: string, extra: Record<string, unknown>): Promise<Uint8Array> => {
       const out = path.join(dir, name);

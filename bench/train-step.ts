@@ -45,7 +45,11 @@ async function child(engineName: EngineName | 'auto', threads: number | undefine
   const dArch = discriminatorArch({ nLayers: 3, ndf: ngf });
   const model = createPix2Pix({ loss: 'L1+cGAN', ganMode: 'vanilla', lambdaL1: 100, beta1: 0.5, seed: 0 }, gArch, dArch);
   const rng = new Rng(1);
-  const rand = (): tf.Tensor4D => tf.tensor4d(Float32Array.from({ length: size * size * 3 }, () => rng.next() * 2 - 1), [1, size, size, 3]);
+  const rand = (): tf.Tensor4D =>
+    tf.tensor4d(
+      Float32Array.from({ length: size * size * 3 }, () => rng.next() * 2 - 1),
+      [1, size, size, 3],
+    );
   const A = rand();
   const B = rand();
   const times: number[] = [];
@@ -68,7 +72,20 @@ async function child(engineName: EngineName | 'auto', threads: number | undefine
 }
 
 function runCase(engine: string, threads: number | undefined, size: number): StepResult {
-  const childArgs = ['--child', engine, '--threads', String(threads ?? 0), '--sizes', String(size), '--steps', String(steps), '--warmup', String(warmup), '--ngf', String(ngf)];
+  const childArgs = [
+    '--child',
+    engine,
+    '--threads',
+    String(threads ?? 0),
+    '--sizes',
+    String(size),
+    '--steps',
+    String(steps),
+    '--warmup',
+    String(warmup),
+    '--ngf',
+    String(ngf),
+  ];
   const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, ...childArgs], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (r.status !== 0) throw new Error(`bench case ${engine}:${threads ?? ''} at ${size}² failed (exit ${r.status})`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as StepResult;
@@ -78,10 +95,12 @@ if (args.includes('--child')) {
   const threads = Number(arg('threads', '0'));
   await child(arg('child', 'auto') as EngineName, threads > 0 ? threads : undefined, sizes[0]!);
 } else {
-  const cases = arg('engines', 'wasm,ort-cpu:1,ort-cpu:2').split(',').map((c) => {
-    const [engine, t] = c.split(':');
-    return { engine: engine!, threads: t === undefined ? undefined : Number(t) };
-  });
+  const cases = arg('engines', 'wasm,ort-cpu:1,ort-cpu:2')
+    .split(',')
+    .map((c) => {
+      const [engine, t] = c.split(':');
+      return { engine: engine!, threads: t === undefined ? undefined : Number(t) };
+    });
   const withPeer = !args.includes('--no-peer') && peerAvailable();
   for (const size of sizes) {
     const byEngine = new Map<string, StepResult[]>();
@@ -91,9 +110,20 @@ if (args.includes('--child')) {
       const line: Record<string, unknown> = { bench: 'train-step', size, netG: `unet_${size}`, netD: 'basic (70×70)', ngf, batch: 1, steps, ...ours };
       if (withPeer) {
         // The peer runs right after each case of ours (interleaved), at the same thread count.
-        const peer = parsePeerLine(runPeer('bench_train.py', [String(size), String(Math.log2(size)), String(steps), String(warmup)], { PEER_THREADS: String(ours.threads) }).trim().split('\n').at(-1)!);
+        const peer = parsePeerLine(
+          runPeer('bench_train.py', [String(size), String(Math.log2(size)), String(steps), String(warmup)], { PEER_THREADS: String(ours.threads) })
+            .trim()
+            .split('\n')
+            .at(-1)!,
+        );
         const ms = Number.parseFloat(peer.median ?? '') * 1000;
-        Object.assign(line, { peer: 'pytorch', peer_threads: Number(peer.threads), peer_median_ms: Math.round(ms), peer_peak_rss_mib: Number.parseFloat(peer.peakRSS ?? ''), ratio_vs_peer: Number((ours.median_ms / ms).toFixed(2)) });
+        Object.assign(line, {
+          peer: 'pytorch',
+          peer_threads: Number(peer.threads),
+          peer_median_ms: Math.round(ms),
+          peer_peak_rss_mib: Number.parseFloat(peer.peakRSS ?? ''),
+          ratio_vs_peer: Number((ours.median_ms / ms).toFixed(2)),
+        });
       }
       process.stdout.write(`${JSON.stringify(line)}\n`);
     }
@@ -103,7 +133,9 @@ if (args.includes('--child')) {
       const few = rs.reduce((p, q) => (q.threads < p.threads ? q : p));
       const many = rs.reduce((p, q) => (q.threads > p.threads ? q : p));
       if (few.threads === many.threads) continue;
-      process.stdout.write(`${JSON.stringify({ bench: 'train-step-scaling', size, engine, threads: [few.threads, many.threads], speedup: Number((few.median_ms / many.median_ms).toFixed(2)) })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ bench: 'train-step-scaling', size, engine, threads: [few.threads, many.threads], speedup: Number((few.median_ms / many.median_ms).toFixed(2)) })}\n`,
+      );
     }
   }
 }

@@ -9,7 +9,9 @@ import { parseArgs } from 'node:util';
 import { startServer } from '../src/serve/server.ts';
 import { launchChromium } from './chromium.ts';
 
-const { values } = parseArgs({ options: { model: { type: 'string' }, labels: { type: 'string' }, out: { type: 'string', default: 'docs/img/playground.png' } } });
+const { values } = parseArgs({
+  options: { model: { type: 'string' }, labels: { type: 'string' }, out: { type: 'string', default: 'docs/img/playground.png' } },
+});
 if (!values.model || !values.labels) {
   process.stderr.write('usage: scripts/playground-screenshot.ts --model M.onnx --labels LABEL_IMAGE.png [--out docs/img/playground.png]\n');
   process.exit(2);

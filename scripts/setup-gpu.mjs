@@ -10,7 +10,8 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 
 const require = createRequire(import.meta.url);
-const NETWORK_ERROR = /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|socket hang up|getaddrinfo|network|fetch failed|timed out/i;
+const NETWORK_ERROR =
+  /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|socket hang up|getaddrinfo|network|fetch failed|timed out/i;
 
 function fail(message) {
   process.stderr.write(`setup:gpu: ${message}\n`);
@@ -24,7 +25,8 @@ function run(label, cmd, args, opts) {
   process.stderr.write(output);
   if (r.error) fail(`${label} could not start: ${r.error.message}`);
   if (r.status !== 0) {
-    if (NETWORK_ERROR.test(output)) fail(`${label} failed: no network access (the download could not connect). Run this on a machine with internet access (or set HTTPS_PROXY).`);
+    if (NETWORK_ERROR.test(output))
+      fail(`${label} failed: no network access (the download could not connect). Run this on a machine with internet access (or set HTTPS_PROXY).`);
     fail(`${label} failed with exit status ${r.status} (see the output above).`);
   }
 }
@@ -43,14 +45,24 @@ if (spawnSync(npm, ['ping'], { encoding: 'utf8', timeout: 30_000 }).status !== 0
   fail(`offline: npm cannot reach its registry (${registry}). Connect this machine to the internet (or set HTTPS_PROXY) and run \`npm run setup:gpu\` again.`);
 }
 
-run('installing the onnxruntime-node CUDA 12 execution provider', process.execPath, [path.join(ortDir, 'script', 'install.js'), '--onnxruntime-node-install=cuda12'], {
-  cwd: ortDir,
-  env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'cuda12' },
-});
+run(
+  'installing the onnxruntime-node CUDA 12 execution provider',
+  process.execPath,
+  [path.join(ortDir, 'script', 'install.js'), '--onnxruntime-node-install=cuda12'],
+  {
+    cwd: ortDir,
+    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'cuda12' },
+  },
+);
 const cudaLib = path.join(ortDir, 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so');
 if (!existsSync(cudaLib)) fail(`the install script finished but ${cudaLib} is missing; the CUDA execution provider is only published for linux/x64.`);
 
-run('installing @tensorflow/tfjs-node-gpu@4.22.0 (not saved to package.json)', npm, ['install', '--no-save', '--ignore-scripts=false', '@tensorflow/tfjs-node-gpu@4.22.0'], {});
+run(
+  'installing @tensorflow/tfjs-node-gpu@4.22.0 (not saved to package.json)',
+  npm,
+  ['install', '--no-save', '--ignore-scripts=false', '@tensorflow/tfjs-node-gpu@4.22.0'],
+  {},
+);
 
 const gpu = existsSync('/dev/nvidia0') || spawnSync('nvidia-smi', ['-L'], { encoding: 'utf8' }).status === 0;
 process.stderr.write(

@@ -17,7 +17,18 @@ describe('library API (docs/api.md)', () => {
   it('synthesizes, trains, exports and translates through the package entries', async () => {
     const data = path.join(work, 'synth');
     await synthesizeDataset({ out: data, count: 10, size: 32, seed: 1, splits: { train: 0.6, val: 0.2, test: 0.2 } });
-    const config = resolveTrainConfig({ data, out: path.join(work, 'run'), direction: 'BtoA', size: 32, epochs: 1, ngf: 4, ndf: 4, engine: 'cpu', valLimit: 1, sampleRows: 1 });
+    const config = resolveTrainConfig({
+      data,
+      out: path.join(work, 'run'),
+      direction: 'BtoA',
+      size: 32,
+      epochs: 1,
+      ngf: 4,
+      ndf: 4,
+      engine: 'cpu',
+      valLimit: 1,
+      sampleRows: 1,
+    });
     expect(config.nEpochs + config.nEpochsDecay).toBe(1);
     const trained = await train(config, { quiet: true });
     expect(trained.history).toHaveLength(1);
@@ -34,7 +45,9 @@ describe('library API (docs/api.md)', () => {
   });
 
   it('reports bad input as a UserError with a one-line message', async () => {
-    const err = await translateFolder({ model: path.join(work, 'missing.onnx'), input: work, output: path.join(work, 'o2'), quiet: true }).catch((e: unknown) => e);
+    const err = await translateFolder({ model: path.join(work, 'missing.onnx'), input: work, output: path.join(work, 'o2'), quiet: true }).catch(
+      (e: unknown) => e,
+    );
     expect(isUserError(err)).toBe(true);
     expect(String((err as Error).message)).not.toContain('\n');
   });

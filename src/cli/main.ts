@@ -32,7 +32,9 @@ export async function buildCli(argv: string[]): Promise<Argv> {
   for (const e of COMMANDS) {
     const run = commandName(e.command) === named;
     // A listed-only command never runs: naming it on the command line loads the real one.
-    const c: CommandModule = run ? { ...(await e.load()), command: e.command, describe: e.describe } : { command: e.command, describe: e.describe, handler: () => undefined };
+    const c: CommandModule = run
+      ? { ...(await e.load()), command: e.command, describe: e.describe }
+      : { command: e.command, describe: e.describe, handler: () => undefined };
     cli = cli.command(c);
   }
   return cli;
@@ -58,7 +60,8 @@ export async function main(argv: string[]): Promise<void> {
       const words = argv.filter((a) => !a.startsWith('-'));
       if (/^Not enough non-option arguments/.test(short) && words.length > 0) {
         const cmd = words.join(' ');
-        short = words.length === 1 ? `${cmd} needs a sub-command: 'pix2pix ${cmd} --help' lists them` : `${cmd} is missing its argument: see 'pix2pix ${cmd} --help'`;
+        short =
+          words.length === 1 ? `${cmd} needs a sub-command: 'pix2pix ${cmd} --help' lists them` : `${cmd} is missing its argument: see 'pix2pix ${cmd} --help'`;
       }
       process.stderr.write(`pix2pix: ${short}\nRun 'pix2pix --help' or 'pix2pix <command> --help'.\n`);
       process.exitCode = 2;

@@ -26,7 +26,8 @@ export function decodeBmp(bytes: Uint8Array): RgbImage {
   const height = Math.abs(rawHeight);
   const topDown = rawHeight < 0;
   if (width <= 0 || height === 0) throw new Error(`BMP has an invalid size ${width}×${rawHeight}`);
-  if (!(compression === 0 || (compression === 3 && bpp === 32))) throw new Error(`compressed BMP (compression ${compression}) is not supported; convert to PNG`);
+  if (!(compression === 0 || (compression === 3 && bpp === 32)))
+    throw new Error(`compressed BMP (compression ${compression}) is not supported; convert to PNG`);
   if (bpp !== 8 && bpp !== 24 && bpp !== 32) throw new Error(`${bpp}-bit BMP is not supported; convert to PNG`);
   const stride = Math.ceil((width * bpp) / 32) * 4;
   if (dataOffset + stride * height > bytes.length) throw new Error('BMP pixel data is truncated');

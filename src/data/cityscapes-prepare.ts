@@ -93,12 +93,17 @@ async function officialJobs(root: string, out: string, size: number): Promise<{ 
       );
     }
     for (const [id, photo] of photos) {
-      jobs.push({ target: path.join(out, split, `${id}.jpg`), make: async () => encodeAB(await readSquare(photo, size), await readSquare(labels.get(id)!, size)) });
+      jobs.push({
+        target: path.join(out, split, `${id}.jpg`),
+        make: async () => encodeAB(await readSquare(photo, size), await readSquare(labels.get(id)!, size)),
+      });
     }
     counts[split] = photos.size;
   }
   if (counts.val === 0) {
-    throw new UserError(`--cityscapes ${root}: no leftImg8bit/val/CITY/*_leftImg8bit.png with gtFine/val/CITY/*_gtFine_color.png; point it at the folder holding leftImg8bit/ and gtFine/`);
+    throw new UserError(
+      `--cityscapes ${root}: no leftImg8bit/val/CITY/*_leftImg8bit.png with gtFine/val/CITY/*_gtFine_color.png; point it at the folder holding leftImg8bit/ and gtFine/`,
+    );
   }
   return { jobs, counts };
 }
@@ -157,7 +162,8 @@ export function matchThumbnails(numbered: { file: string; thumb: Float32Array }[
         id = f.id;
       } else if (d < second) second = d;
     }
-    if (!(best <= MATCH_MAX_DISTANCE) || (Number.isFinite(second) && second < best * MATCH_MARGIN && second - best < 2)) unclear.push(`${n.file} (nearest ${id || 'none'} at ${best.toFixed(1)})`);
+    if (!(best <= MATCH_MAX_DISTANCE) || (Number.isFinite(second) && second < best * MATCH_MARGIN && second - best < 2))
+      unclear.push(`${n.file} (nearest ${id || 'none'} at ${best.toFixed(1)})`);
     matches.push({ file: n.file, id, distance: best, runnerUp: second });
   }
   if (unclear.length) {
@@ -168,7 +174,8 @@ export function matchThumbnails(numbered: { file: string; thumb: Float32Array }[
   const byId = new Map<string, string>();
   for (const m of matches) {
     const prev = byId.get(m.id);
-    if (prev) throw new UserError(`${where}: cannot rebuild the frame-id map: ${prev} and ${m.file} both match ${m.id}; use the official leftImg8bit release instead`);
+    if (prev)
+      throw new UserError(`${where}: cannot rebuild the frame-id map: ${prev} and ${m.file} both match ${m.id}; use the official leftImg8bit release instead`);
     byId.set(m.id, m.file);
   }
   return matches;
@@ -181,22 +188,40 @@ async function numberedFiles(dir: string): Promise<string[]> {
   return (await listImages(dir)).filter((f) => /^\d+\.(jpe?g|png)$/i.test(f)).sort((a, b) => numberOf(a) - numberOf(b));
 }
 
-async function numberedJobs(download: string, root: string, out: string, size: number, concurrency: number): Promise<{ jobs: Job[]; counts: Record<CityscapesSplit, number>; inOrder: number; map: IdMatch[] }> {
+async function numberedJobs(
+  download: string,
+  root: string,
+  out: string,
+  size: number,
+  concurrency: number,
+): Promise<{ jobs: Job[]; counts: Record<CityscapesSplit, number>; inOrder: number; map: IdMatch[] }> {
   const val = await numberedFiles(path.join(download, 'val'));
-  if (val.length === 0) throw new UserError(`--pix2pix-download ${download}: no numbered images in val/ (expected val/1.jpg, val/2.jpg, … from the pix2pix cityscapes download)`);
+  if (val.length === 0)
+    throw new UserError(`--pix2pix-download ${download}: no numbered images in val/ (expected val/1.jpg, val/2.jpg, … from the pix2pix cityscapes download)`);
   const frames = await framesIn(path.join(root, 'gtFine', 'val'), 'gtFine_color');
-  if (frames.size === 0) throw new UserError(`--cityscapes ${root}: no gtFine/val/CITY/*_gtFine_color.png; the id map is rebuilt from the official gtFine colour maps`);
+  if (frames.size === 0)
+    throw new UserError(`--cityscapes ${root}: no gtFine/val/CITY/*_gtFine_color.png; the id map is rebuilt from the official gtFine colour maps`);
   const frameThumbs = await mapLimit([...frames], concurrency, async ([id, file]) => ({ id, thumb: await thumbnail(await readImage(file)) }));
-  const numThumbs = await mapLimit(val, concurrency, async (f) => ({ file: `val/${f}`, thumb: await thumbnail(rightHalf(await readImage(path.join(download, 'val', f)))) }));
+  const numThumbs = await mapLimit(val, concurrency, async (f) => ({
+    file: `val/${f}`,
+    thumb: await thumbnail(rightHalf(await readImage(path.join(download, 'val', f)))),
+  }));
   const map = matchThumbnails(numThumbs, frameThumbs, `--pix2pix-download ${download}`);
   const sortedIds = [...frames.keys()];
   const inOrder = map.filter((m, i) => sortedIds[i] === m.id).length;
   const jobs: Job[] = map.map((m) => {
     const f = m.file.slice('val/'.length);
-    return { target: path.join(out, 'val', `${m.id}.jpg`), make: async () => reencode(await readImage(path.join(download, 'val', f)), path.join(download, 'val', f), size) };
+    return {
+      target: path.join(out, 'val', `${m.id}.jpg`),
+      make: async () => reencode(await readImage(path.join(download, 'val', f)), path.join(download, 'val', f), size),
+    };
   });
   const train = await numberedFiles(path.join(download, 'train'));
-  for (const f of train) jobs.push({ target: path.join(out, 'train', f.replace(/\.[^.]+$/, '.jpg')), make: async () => reencode(await readImage(path.join(download, 'train', f)), path.join(download, 'train', f), size) });
+  for (const f of train)
+    jobs.push({
+      target: path.join(out, 'train', f.replace(/\.[^.]+$/, '.jpg')),
+      make: async () => reencode(await readImage(path.join(download, 'train', f)), path.join(download, 'train', f), size),
+    });
   return { jobs, counts: { train: train.length, val: val.length }, inOrder, map };
 }
 
@@ -217,7 +242,10 @@ async function labelCopyJobs(root: string, out: string): Promise<Job[]> {
   const src = path.join(root, 'gtFine', 'val');
   const labels = await framesIn(src, 'gtFine_labelIds');
   if (labels.size === 0) throw new UserError(`--cityscapes ${root}: no gtFine/val/CITY/*_gtFine_labelIds.png; scoring needs the official val label ids`);
-  return [...labels.values()].map((file) => ({ target: path.join(out, 'gtFine', 'val', path.relative(src, file)), make: async () => new Uint8Array(await fsp.readFile(file)) }));
+  return [...labels.values()].map((file) => ({
+    target: path.join(out, 'gtFine', 'val', path.relative(src, file)),
+    make: async () => new Uint8Array(await fsp.readFile(file)),
+  }));
 }
 
 /** Map with at most `limit` promises in flight, results in input order. */
@@ -247,7 +275,10 @@ export async function prepareCityscapes(o: PrepareCityscapesOptions): Promise<Pr
     jobs = r.jobs;
     counts = r.counts;
     summary = { source: 'pix2pix-numbered', size: o.size, counts, idMapInSortedOrder: r.inOrder };
-    const csv = ['number,id,distance,runner_up', ...r.map.map((m) => `${m.file},${m.id},${m.distance.toFixed(2)},${Number.isFinite(m.runnerUp) ? m.runnerUp.toFixed(2) : ''}`)].join('\n');
+    const csv = [
+      'number,id,distance,runner_up',
+      ...r.map.map((m) => `${m.file},${m.id},${m.distance.toFixed(2)},${Number.isFinite(m.runnerUp) ? m.runnerUp.toFixed(2) : ''}`),
+    ].join('\n');
     await writeFileAtomic(path.join(o.out, 'id-map.csv'), `${csv}\n`);
   } else {
     const r = await officialJobs(o.cityscapes, o.out, o.size);

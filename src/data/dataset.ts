@@ -320,7 +320,8 @@ class FolderDataset implements PairedDataset {
     const work = preprocess === 'resize_and_crop' ? (opts.jitter ? opts.loadSize : cropSize) : undefined;
     const { a, b } = await this.halves(entry, index, work);
     if (a.width < cropSize || a.height < cropSize || b.width < cropSize || b.height < cropSize) {
-      const what = entry.fileB === undefined ? `${entry.fileA} (halves ${a.width}×${a.height} and ${b.width}×${b.height})` : `${entry.fileA} (${a.width}×${a.height})`;
+      const what =
+        entry.fileB === undefined ? `${entry.fileA} (halves ${a.width}×${a.height} and ${b.width}×${b.height})` : `${entry.fileA} (${a.width}×${a.height})`;
       throw new UserError(`Image ${what} is smaller than the crop size ${cropSize}×${cropSize}; use a smaller --crop-size or --preprocess resize_and_crop.`);
     }
     let x: number;
@@ -355,7 +356,9 @@ class FolderDataset implements PairedDataset {
     } else {
       [a, b] = await Promise.all([readImage(entry.fileA), readImage(entry.fileB)]);
       if (a.width !== b.width || a.height !== b.height) {
-        throw new UserError(`Pair ${entry.name}: ${entry.fileA} is ${a.width}×${a.height} but ${entry.fileB} is ${b.width}×${b.height}; A and B must have the same size.`);
+        throw new UserError(
+          `Pair ${entry.name}: ${entry.fileA} is ${a.width}×${a.height} but ${entry.fileB} is ${b.width}×${b.height}; A and B must have the same size.`,
+        );
       }
     }
     if (work !== undefined) [a, b] = await Promise.all([resizeRgb(a, work, work, 'cubic'), resizeRgb(b, work, work, 'cubic')]);
@@ -369,4 +372,3 @@ class FolderDataset implements PairedDataset {
     return { a, b };
   }
 }
-

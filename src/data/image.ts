@@ -55,7 +55,11 @@ export function isImageFile(name: string): boolean {
 
 /** Turn sharp/libvips messages into a short reason (they can span lines and repeat the path). */
 function shortReason(e: unknown, file: string): string {
-  let msg = errorMessage(e).split('\n').map((s) => s.trim()).filter(Boolean).join('; ');
+  let msg = errorMessage(e)
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .join('; ');
   msg = msg.split(file).join('').replace(/:\s*$/, '');
   if (/unsupported image format/i.test(msg)) return 'not an image, or a format this build cannot decode';
   if (/premature end|truncated|read error|not enough data|unexpected end/i.test(msg)) return `file is truncated or corrupt (${msg})`;
@@ -199,7 +203,10 @@ export async function readLabelImage(file: string): Promise<GrayImage> {
     if (meta.depth === 'ushort') {
       // Without an explicit 16-bit colourspace sharp converts to 8-bit sRGB, dividing the ids by 257.
       const colour = (meta.channels ?? 1) - (meta.hasAlpha ? 1 : 0) >= 3;
-      raw = await pipeline.toColourspace(colour ? 'rgb16' : 'grey16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
+      raw = await pipeline
+        .toColourspace(colour ? 'rgb16' : 'grey16')
+        .raw({ depth: 'ushort' })
+        .toBuffer({ resolveWithObject: true });
     } else {
       raw = await pipeline.raw().toBuffer({ resolveWithObject: true });
     }

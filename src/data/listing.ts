@@ -106,7 +106,11 @@ export async function listInputImages(dir: string, opts: { recursive?: boolean; 
       if (target.isDirectory()) {
         if (opts.recursive) {
           const seen = visited.get(idOf(target));
-          if (seen !== undefined) skipped.push({ file: `${childRel}/`, reason: `folder loop: it is ${seen === '.' ? 'the input folder itself' : `${seen}/, already listed`} (not followed)` });
+          if (seen !== undefined)
+            skipped.push({
+              file: `${childRel}/`,
+              reason: `folder loop: it is ${seen === '.' ? 'the input folder itself' : `${seen}/, already listed`} (not followed)`,
+            });
           else await walk(childRel, target);
         } else if (image) skipped.push({ file: childRel, reason: 'not a regular file (a folder)' });
       } else if (image) {

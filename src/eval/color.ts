@@ -112,4 +112,3 @@ export function labIntersections(generated: LabHistograms, real: LabHistograms):
     b: histogramIntersection(generated.b, real.b),
   };
 }
-

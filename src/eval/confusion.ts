@@ -82,17 +82,10 @@ function describe(source: string | undefined): string {
 }
 
 /** Add one frame (flattened ground truth and prediction of equal length) to `conf`. */
-export function accumulateConfusion(
-  conf: ConfusionMatrix,
-  gt: Uint8Array,
-  pred: Uint8Array,
-  opts: AccumulateOptions = {},
-): FrameOutcome {
+export function accumulateConfusion(conf: ConfusionMatrix, gt: Uint8Array, pred: Uint8Array, opts: AccumulateOptions = {}): FrameOutcome {
   const mode = opts.mode ?? 'strict';
   if (gt.length !== pred.length) {
-    throw new UserError(
-      `${describe(opts.source)}ground truth has ${gt.length} pixels but the prediction has ${pred.length}; they must be the same size.`,
-    );
+    throw new UserError(`${describe(opts.source)}ground truth has ${gt.length} pixels but the prediction has ${pred.length}; they must be the same size.`);
   }
   const n = conf.numClasses;
   const joint = jointHistogram(gt, pred);

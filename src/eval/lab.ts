@@ -34,9 +34,15 @@ const LINEAR_OF_BYTE: Float64Array = (() => {
 })();
 
 const [MX, MY, MZ] = SRGB_TO_XYZ as [readonly [number, number, number], readonly [number, number, number], readonly [number, number, number]];
-const XR = MX[0] / D65_WHITE[0], XG = MX[1] / D65_WHITE[0], XB = MX[2] / D65_WHITE[0];
-const YR = MY[0] / D65_WHITE[1], YG = MY[1] / D65_WHITE[1], YB = MY[2] / D65_WHITE[1];
-const ZR = MZ[0] / D65_WHITE[2], ZG = MZ[1] / D65_WHITE[2], ZB = MZ[2] / D65_WHITE[2];
+const XR = MX[0] / D65_WHITE[0],
+  XG = MX[1] / D65_WHITE[0],
+  XB = MX[2] / D65_WHITE[0];
+const YR = MY[0] / D65_WHITE[1],
+  YG = MY[1] / D65_WHITE[1],
+  YB = MY[2] / D65_WHITE[1];
+const ZR = MZ[0] / D65_WHITE[2],
+  ZG = MZ[1] / D65_WHITE[2],
+  ZB = MZ[2] / D65_WHITE[2];
 
 /** One 8-bit sRGB colour → [L, a, b] with L in [0, 100]. */
 export function srgbToLab(r: number, g: number, b: number): [number, number, number] {
@@ -47,7 +53,9 @@ export function srgbToLab(r: number, g: number, b: number): [number, number, num
 
 /** Writes L, a, b of one byte triple to out[o..o+2]. */
 export function labOfBytes(r: number, g: number, b: number, out: Float64Array | Float32Array, o: number): void {
-  const lr = LINEAR_OF_BYTE[r]!, lg = LINEAR_OF_BYTE[g]!, lb = LINEAR_OF_BYTE[b]!;
+  const lr = LINEAR_OF_BYTE[r]!,
+    lg = LINEAR_OF_BYTE[g]!,
+    lb = LINEAR_OF_BYTE[b]!;
   const fx = labF(XR * lr + XG * lg + XB * lb);
   const fy = labF(YR * lr + YG * lg + YB * lb);
   const fz = labF(ZR * lr + ZG * lg + ZB * lb);

@@ -46,7 +46,9 @@ export function nearestPaletteIndex(r: number, g: number, b: number, palette: re
   let bestD = Infinity;
   for (let i = 0; i < palette.length; i++) {
     const c = palette[i]!.color;
-    const dr = r - c[0], dg = g - c[1], db = b - c[2];
+    const dr = r - c[0],
+      dg = g - c[1],
+      db = b - c[2];
     const d = dr * dr + dg * dg + db * db;
     if (d < bestD) {
       bestD = d;
@@ -88,7 +90,9 @@ export class ColorToTrainId {
     const out = new Uint8Array(n);
     const lut = this.lut;
     for (let i = 0, j = 0; i < n; i++, j += 3) {
-      const r = rgb[j]!, g = rgb[j + 1]!, b = rgb[j + 2]!;
+      const r = rgb[j]!,
+        g = rgb[j + 1]!,
+        b = rgb[j + 2]!;
       const t = lut[(r << 16) | (g << 8) | b]!;
       out[i] = t !== UNKNOWN ? t : this.trainIdOf(r, g, b);
     }

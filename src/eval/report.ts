@@ -20,7 +20,9 @@ export function formatScores(s: FcnScores, classNames: readonly string[], frames
   s.classAcc.forEach((acc, c) => {
     const name = classNames[c] ?? `class ${c}`;
     const absent = s.classPixels[c] === 0 ? '  (absent from ground truth: scores 0, still averaged)' : '';
-    lines.push(`${name.padEnd(width)}  ${String(c).padStart(7)}  ${f4(acc).padStart(8)}  ${f4(s.classIoU[c]!).padStart(6)}  ${String(s.classPixels[c]).padStart(10)}${absent}`);
+    lines.push(
+      `${name.padEnd(width)}  ${String(c).padStart(7)}  ${f4(acc).padStart(8)}  ${f4(s.classIoU[c]!).padStart(6)}  ${String(s.classPixels[c]).padStart(10)}${absent}`,
+    );
   });
   return lines.join('\n');
 }
@@ -72,7 +74,13 @@ export function scoresJson(s: FcnScores, classNames: readonly string[], frames: 
     presentClasses: s.presentClasses,
     presentClassAcc: s.presentClassAcc,
     presentClassIoU: s.presentClassIoU,
-    classes: s.classAcc.map((acc, c) => ({ class: classNames[c] ?? `class ${c}`, trainId: c, gtPixels: s.classPixels[c]!, accuracy: acc, iou: s.classIoU[c]! })),
+    classes: s.classAcc.map((acc, c) => ({
+      class: classNames[c] ?? `class ${c}`,
+      trainId: c,
+      gtPixels: s.classPixels[c]!,
+      accuracy: acc,
+      iou: s.classIoU[c]!,
+    })),
   };
 }
 

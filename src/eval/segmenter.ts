@@ -66,7 +66,20 @@ export const FCN8S_CITYSCAPES: SegmenterSpec = Object.freeze({
 
 export const SEGMENTER_PRESETS: Readonly<Record<string, SegmenterSpec>> = Object.freeze({ 'fcn8s-cityscapes': FCN8S_CITYSCAPES });
 
-const KNOWN_KEYS = new Set(['info', 'preset', 'inputSize', 'resize', 'channelOrder', 'mean', 'std', 'outputLayout', 'numClasses', 'classToTrainId', 'inputName', 'outputName']);
+const KNOWN_KEYS = new Set([
+  'info',
+  'preset',
+  'inputSize',
+  'resize',
+  'channelOrder',
+  'mean',
+  'std',
+  'outputLayout',
+  'numClasses',
+  'classToTrainId',
+  'inputName',
+  'outputName',
+]);
 
 function presetNamed(name: unknown, source: string): SegmenterSpec {
   const p = typeof name === 'string' ? SEGMENTER_PRESETS[name] : undefined;
@@ -104,20 +117,23 @@ export function parseSegmenterSpec(raw: unknown, source: string): SegmenterSpec 
     throw new UserError(`${source}: "resize" must be one of ${RESIZE_FILTERS.join(', ')}, got ${JSON.stringify(resize)}.`);
   }
   const channelOrder = pick('channelOrder') ?? 'RGB';
-  if (channelOrder !== 'RGB' && channelOrder !== 'BGR') throw new UserError(`${source}: "channelOrder" must be "RGB" or "BGR", got ${JSON.stringify(channelOrder)}.`);
+  if (channelOrder !== 'RGB' && channelOrder !== 'BGR')
+    throw new UserError(`${source}: "channelOrder" must be "RGB" or "BGR", got ${JSON.stringify(channelOrder)}.`);
   const mean = numberTriple(pick('mean') ?? [0, 0, 0], 'mean', source, false);
   const std = numberTriple(pick('std') ?? [1, 1, 1], 'std', source, true);
   const outputLayout = pick('outputLayout') ?? 'NCHW';
-  if (outputLayout !== 'NCHW') throw new UserError(`${source}: "outputLayout" must be "NCHW" (logits [1, classes, height, width]); other layouts are not supported.`);
+  if (outputLayout !== 'NCHW')
+    throw new UserError(`${source}: "outputLayout" must be "NCHW" (logits [1, classes, height, width]); other layouts are not supported.`);
   const numClasses = pick('numClasses');
-  if (!Number.isInteger(numClasses) || (numClasses as number) < 1) throw new UserError(`${source}: "numClasses" must be a positive integer (the number of output channels).`);
+  if (!Number.isInteger(numClasses) || (numClasses as number) < 1)
+    throw new UserError(`${source}: "numClasses" must be a positive integer (the number of output channels).`);
   const n = numClasses as number;
   const map = pick('classToTrainId');
   if (!Array.isArray(map) || map.length !== n) {
     throw new UserError(`${source}: "classToTrainId" must list one trainId per output class (${n} entries), 255 for classes that are not evaluated.`);
   }
   for (const [i, t] of map.entries()) {
-    if (!Number.isInteger(t) || ((t as number) < 0 || (t as number) >= NUM_EVAL_CLASSES) && t !== IGNORE_LABEL) {
+    if (!Number.isInteger(t) || (((t as number) < 0 || (t as number) >= NUM_EVAL_CLASSES) && t !== IGNORE_LABEL)) {
       throw new UserError(`${source}: classToTrainId[${i}] = ${JSON.stringify(t)} is not a trainId (0-${NUM_EVAL_CLASSES - 1}) or ${IGNORE_LABEL}.`);
     }
   }

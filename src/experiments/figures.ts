@@ -176,7 +176,8 @@ export function panelPng(p: FigurePanel, width: number, height: number): RgbImag
     }
   }
   for (const l of p.lines) {
-    for (let k = 1; k < l.points.length; k++) drawLine(img, sx(l.points[k - 1]![0]), sy(l.points[k - 1]![1]), sx(l.points[k]![0]), sy(l.points[k]![1]), l.color, 2);
+    for (let k = 1; k < l.points.length; k++)
+      drawLine(img, sx(l.points[k - 1]![0]), sy(l.points[k - 1]![1]), sx(l.points[k]![0]), sy(l.points[k]![1]), l.color, 2);
   }
   const { left, top, width: w, height: h } = f;
   drawLine(img, left, top, left, top + h, BLACK);
@@ -235,7 +236,8 @@ function panelSvg(p: FigurePanel, width: number, height: number, ox: number, oy:
     parts.push(`<line x1="${num(ox + f.left)}" x2="${num(ox + f.left + f.width)}" y1="${num(sy(t))}" y2="${num(sy(t))}" stroke="#ebebeb"/>`);
     parts.push(`<text x="${num(ox + f.left - 6)}" y="${num(sy(t) + 4)}" text-anchor="end">${tickLabel(t, stepOf(f.yTicks))}</text>`);
   }
-  for (const t of f.xTicks) parts.push(`<text x="${num(sx(t))}" y="${num(oy + f.top + f.height + 16)}" text-anchor="middle">${tickLabel(t, Math.max(1, stepOf(f.xTicks)))}</text>`);
+  for (const t of f.xTicks)
+    parts.push(`<text x="${num(sx(t))}" y="${num(oy + f.top + f.height + 16)}" text-anchor="middle">${tickLabel(t, Math.max(1, stepOf(f.xTicks)))}</text>`);
   for (const l of p.lines) {
     if (!l.band || l.band.length === 0) continue;
     const upper = l.band.map(([x, , hi]) => `${num(sx(x))},${num(sy(hi))}`);

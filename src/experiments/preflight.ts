@@ -48,7 +48,10 @@ export function dummyInputSize(inputSize: readonly [number, number] | undefined)
 
 async function checkSegmenterOnnx(file: string, model: string): Promise<string> {
   const { loadSegmenterSpec, runSegmenterOnnx } = await import('../eval/segmenter.ts');
-  if (!(await exists(model))) throw new UserError(`${file}: scorer.segmenter ${model} not found; convert the paper's FCN-8s with \`pix2pix segmenter import-caffe\` (see docs/cityscapes.md)`);
+  if (!(await exists(model)))
+    throw new UserError(
+      `${file}: scorer.segmenter ${model} not found; convert the paper's FCN-8s with \`pix2pix segmenter import-caffe\` (see docs/cityscapes.md)`,
+    );
   const spec = await loadSegmenterSpec(model);
   const session = await runSegmenterOnnx(model, spec, { provider: 'cpu' });
   try {
@@ -64,7 +67,9 @@ async function checkSegmenterOnnx(file: string, model: string): Promise<string> 
       }
       const d = out.dims;
       if (d.length !== 4 || d[0] !== 1 || d[1] !== spec.numClasses || d[2] !== h || d[3] !== w) {
-        throw new UserError(`${model}: a ${w}×${h} dummy input gives output [${d.join(', ')}]; the sidecar needs [1, ${spec.numClasses}, ${h}, ${w}] (numClasses logits at the input's size)`);
+        throw new UserError(
+          `${model}: a ${w}×${h} dummy input gives output [${d.join(', ')}]; the sidecar needs [1, ${spec.numClasses}, ${h}, ${w}] (numClasses logits at the input's size)`,
+        );
       }
       return `${path.basename(model)} (${spec.numClasses} classes, ${spec.channelOrder}, ran a ${w}×${h} dummy input)`;
     }
@@ -104,12 +109,23 @@ export async function preflightExperiment(exp: ResolvedExperiment, out: string):
 
   if (exp.scorer.metric !== 'color') {
     const labels = spec.labels;
-    if (!labels) throw new UserError(`${exp.file}: dataset.labels is not set; point it at the ${exp.dataset.testSplit} split's *_gtFine_labelIds.png (e.g. ${data}/gtFine/${exp.dataset.testSplit})`);
-    if (!(await isDir(labels))) throw new UserError(`${exp.file}: dataset.labels ${labels}: folder not found; it holds gtFine/${exp.dataset.testSplit}/CITY/*_gtFine_labelIds.png (\`pix2pix data cityscapes\` copies them into the dataset)`);
+    if (!labels)
+      throw new UserError(
+        `${exp.file}: dataset.labels is not set; point it at the ${exp.dataset.testSplit} split's *_gtFine_labelIds.png (e.g. ${data}/gtFine/${exp.dataset.testSplit})`,
+      );
+    if (!(await isDir(labels)))
+      throw new UserError(
+        `${exp.file}: dataset.labels ${labels}: folder not found; it holds gtFine/${exp.dataset.testSplit}/CITY/*_gtFine_labelIds.png (\`pix2pix data cityscapes\` copies them into the dataset)`,
+      );
     const labelFiles = selectLabelFiles(await listImages(labels, { recursive: true }), 'labelIds');
     const outputs = tests.map((f) => f.replace(/\.[^./]+$/, '.png'));
     try {
-      pairFileLists(outputs, labelFiles, { images: path.join(data, exp.dataset.testSplit), labels, imagesFlag: `test outputs (named after ${path.join(data, exp.dataset.testSplit)})`, labelsFlag: `dataset.labels ${labels}` });
+      pairFileLists(outputs, labelFiles, {
+        images: path.join(data, exp.dataset.testSplit),
+        labels,
+        imagesFlag: `test outputs (named after ${path.join(data, exp.dataset.testSplit)})`,
+        labelsFlag: `dataset.labels ${labels}`,
+      });
     } catch (e) {
       throw new UserError(`${exp.file}: ${errorMessage(e)} Test images must be named by Cityscapes frame id: rebuild with \`pix2pix data cityscapes\`.`);
     }
@@ -120,7 +136,9 @@ export async function preflightExperiment(exp: ResolvedExperiment, out: string):
   const need = estimateDiskBytes(exp, tests.length);
   if (free < need) {
     const gib = (b: number): string => `${(b / 2 ** 30).toFixed(1)} GiB`;
-    throw new UserError(`${out}: ${gib(free)} free but the ${exp.runs.length} run(s) need about ${gib(need)} (checkpoints, exported models, translated images); free space or pass another --out`);
+    throw new UserError(
+      `${out}: ${gib(free)} free but the ${exp.runs.length} run(s) need about ${gib(need)} (checkpoints, exported models, translated images); free space or pass another --out`,
+    );
   }
 
   let segmenter = 'none';
@@ -128,7 +146,9 @@ export async function preflightExperiment(exp: ResolvedExperiment, out: string):
     if (exp.scorer.segmenter === 'train') {
       const segData = spec.segmenterData;
       if (!segData || !(await isDir(path.join(segData, 'leftImg8bit'))) || !(await isDir(path.join(segData, 'gtFine')))) {
-        throw new UserError(`${exp.file}: scorer.segmenter is 'train' but dataset.segmenterData ${segData ?? '(unset)'} has no leftImg8bit/ and gtFine/; point it at the Cityscapes root, or use the paper's FCN-8s`);
+        throw new UserError(
+          `${exp.file}: scorer.segmenter is 'train' but dataset.segmenterData ${segData ?? '(unset)'} has no leftImg8bit/ and gtFine/; point it at the Cityscapes root, or use the paper's FCN-8s`,
+        );
       }
       segmenter = `trained on ${segData}`;
     } else segmenter = await checkSegmenterOnnx(exp.file, path.resolve(exp.scorer.segmenter));

@@ -167,7 +167,11 @@ function resolveScorer(task: Task, s: ScorerSettings, dataset: ResolvedDataset, 
   const voidColors = s.voidColors ?? 'none';
   const bins = s.bins ?? 256;
   const scoreKey =
-    metric === 'fcn' ? { metric, segmenter: segmenter === 'train' ? `train:${segmenterHash}` : path.resolve(segmenter), mode } : metric === 'labels' ? { metric, voidColors, mode } : { metric, bins };
+    metric === 'fcn'
+      ? { metric, segmenter: segmenter === 'train' ? `train:${segmenterHash}` : path.resolve(segmenter), mode }
+      : metric === 'labels'
+        ? { metric, voidColors, mode }
+        : { metric, bins };
   return { metric, segmenter, segmenterTrain, segmenterHash, mode, voidColors, bins, hash: hashOf({ ...scoreKey, version: PIPELINE_VERSION }) };
 }
 
@@ -179,7 +183,9 @@ export function resolveExperiment(spec: ExperimentSpec, file: string, profile: s
   const section = spec.profiles[profile];
   if (section === undefined) {
     const known = Object.keys(spec.profiles);
-    throw new UserError(`${file}: has no profile '${profile}'; --profile must be one of ${known.length ? known.join(', ') : '(none defined: add a profiles: section)'}`);
+    throw new UserError(
+      `${file}: has no profile '${profile}'; --profile must be one of ${known.length ? known.join(', ') : '(none defined: add a profiles: section)'}`,
+    );
   }
   const dataset = resolveDataset(section.dataset ?? spec.dataset);
   const train: TrainSettings = mergeTrainSettings(spec.train, section.train);
@@ -213,7 +219,20 @@ export function resolveExperiment(spec: ExperimentSpec, file: string, profile: s
     for (const seed of seeds) {
       if (v.kind === 'ground-truth') {
         const hash = hashOf({ kind: 'ground-truth', dataset: dataset.hash, size, direction, version: PIPELINE_VERSION });
-        runs.push({ experiment: spec.experiment, variant: v.name, label: v.label, kind: v.kind, seed, size, direction, train: null, overrides: {}, hash, testDropout: false, workDir: path.join(WORK_DIR, spec.experiment, `${v.name}-${hash}`) });
+        runs.push({
+          experiment: spec.experiment,
+          variant: v.name,
+          label: v.label,
+          kind: v.kind,
+          seed,
+          size,
+          direction,
+          train: null,
+          overrides: {},
+          hash,
+          testDropout: false,
+          workDir: path.join(WORK_DIR, spec.experiment, `${v.name}-${hash}`),
+        });
         // Real images are the same for every seed: one run stands for all repeats.
         break;
       }
@@ -232,7 +251,20 @@ export function resolveExperiment(spec: ExperimentSpec, file: string, profile: s
       // them change on resume too), so they do not key the folder.
       const { engine: _e, threads: _t, valLimit: _v, sampleRows: _s, ...key } = rest;
       const hash = hashOf({ kind: 'generator', dataset: dataset.hash, train: key, version: PIPELINE_VERSION });
-      runs.push({ experiment: spec.experiment, variant: v.name, label: v.label, kind: 'generator', seed, size, direction, train: rest, overrides: v.overrides, hash, testDropout, workDir: path.join(WORK_DIR, spec.experiment, `${v.name}-${hash}`) });
+      runs.push({
+        experiment: spec.experiment,
+        variant: v.name,
+        label: v.label,
+        kind: 'generator',
+        seed,
+        size,
+        direction,
+        train: rest,
+        overrides: v.overrides,
+        hash,
+        testDropout,
+        workDir: path.join(WORK_DIR, spec.experiment, `${v.name}-${hash}`),
+      });
     }
   }
   return {

@@ -103,7 +103,10 @@ async function prepare(exp: ResolvedExperiment, out: string, log: (l: string) =>
   }
   let labelsDir: string | null = isSynthetic(spec) ? path.join(data, 'gtFine', exp.dataset.testSplit) : ((spec as FolderDataset).labels ?? null);
   if (exp.scorer.metric === 'color') labelsDir = null;
-  else if (!labelsDir) throw new UserError(`${exp.file}: dataset.labels is needed to score ${exp.task} (the folder of *_gtFine_labelIds.png of the ${exp.dataset.testSplit} split)`);
+  else if (!labelsDir)
+    throw new UserError(
+      `${exp.file}: dataset.labels is needed to score ${exp.task} (the folder of *_gtFine_labelIds.png of the ${exp.dataset.testSplit} split)`,
+    );
   let segmenterModel: string | null = null;
   let segmenterJob: SegmenterJob | null = null;
   let segDir: string | null = null;
@@ -112,11 +115,17 @@ async function prepare(exp: ResolvedExperiment, out: string, log: (l: string) =>
       segDir = segmenterDir(out, exp.scorer);
       segmenterModel = path.join(segDir, SEGMENTER_MODEL);
       const segData = isSynthetic(spec) ? data : (spec as FolderDataset).segmenterData;
-      if (!segData) throw new UserError(`${exp.file}: scorer.segmenter is 'train' but dataset.segmenterData is not set: point it at a Cityscapes root (leftImg8bit/ + gtFine/), or set scorer.segmenter to an FCN .onnx`);
+      if (!segData)
+        throw new UserError(
+          `${exp.file}: scorer.segmenter is 'train' but dataset.segmenterData is not set: point it at a Cityscapes root (leftImg8bit/ + gtFine/), or set scorer.segmenter to an FCN .onnx`,
+        );
       segmenterJob = { dir: segDir, data: segData, settings: exp.scorer.segmenterTrain, datasetDescription: exp.dataset.description };
     } else {
       segmenterModel = path.resolve(exp.scorer.segmenter);
-      if (!(await exists(segmenterModel))) throw new UserError(`${exp.file}: scorer.segmenter ${exp.scorer.segmenter} does not exist; give the FCN .onnx (with its .onnx.json sidecar) or 'train'`);
+      if (!(await exists(segmenterModel)))
+        throw new UserError(
+          `${exp.file}: scorer.segmenter ${exp.scorer.segmenter} does not exist; give the FCN .onnx (with its .onnx.json sidecar) or 'train'`,
+        );
     }
   }
   return { data, labelsDir, segmenterModel, segmenterJob, segmenterDir: segDir };
@@ -157,7 +166,15 @@ async function holderOf(dir: string, stage: string): Promise<{ holder: string; s
 }
 
 /** The worker task of one run, or null (with a log line) when it has nothing to do here. */
-async function runTask(exp: ResolvedExperiment, run: ResolvedRun, out: string, prep: Prepared, o: RunExperimentOptions, threads: number, log: (l: string) => void): Promise<PoolTask | null> {
+async function runTask(
+  exp: ResolvedExperiment,
+  run: ResolvedRun,
+  out: string,
+  prep: Prepared,
+  o: RunExperimentOptions,
+  threads: number,
+  log: (l: string) => void,
+): Promise<PoolTask | null> {
   const dir = workPath(out, run);
   const keys = stageKeys(run, exp.dataset.testSplit, exp.scorer.hash);
   const order: StageName[] = stagesOf(run).filter((s) => s !== 'score');
@@ -172,10 +189,24 @@ async function runTask(exp: ResolvedExperiment, run: ResolvedRun, out: string, p
     return null;
   }
   if (pending.includes('train') && !o.resume && (await exists(path.join(dir, 'train', 'checkpoint.bin')))) {
-    throw new UserError(`${run.variant} (seed ${run.seed}): ${path.join(dir, 'train')} holds an interrupted training run; pass --resume to continue it (or delete that folder to start over)`);
+    throw new UserError(
+      `${run.variant} (seed ${run.seed}): ${path.join(dir, 'train')} holds an interrupted training run; pass --resume to continue it (or delete that folder to start over)`,
+    );
   }
-  if (held && !o.resume) throw new UserError(`${run.variant} (seed ${run.seed}): stage ${pending[0]} was claimed by ${held.holder}, and that claim is stale; pass --resume to take it over`);
-  const job: RunJob = { out, run, data: prep.data, testSplit: exp.dataset.testSplit, datasetDescription: exp.dataset.description, resume: o.resume ?? false, threads, leaseSeconds: o.leaseSeconds };
+  if (held && !o.resume)
+    throw new UserError(
+      `${run.variant} (seed ${run.seed}): stage ${pending[0]} was claimed by ${held.holder}, and that claim is stale; pass --resume to take it over`,
+    );
+  const job: RunJob = {
+    out,
+    run,
+    data: prep.data,
+    testSplit: exp.dataset.testSplit,
+    datasetDescription: exp.dataset.description,
+    resume: o.resume ?? false,
+    threads,
+    leaseSeconds: o.leaseSeconds,
+  };
   return { label: runLabel(exp, run), message: { kind: 'run', job } };
 }
 
@@ -192,8 +223,13 @@ async function awaitSegmenter(job: SegmenterJob, claims: ClaimSettings, log: (l:
       await new Promise((r) => setTimeout(r, SEGMENTER_POLL_MS));
       continue;
     }
-    if (held && !claims.resume) throw new UserError(`segmenter in ${job.dir} was claimed by ${held.holder}, and that claim is stale; pass --resume to take it over`);
-    const r = await runInWorker({ label: 'segmenter', message: { kind: 'segmenter', job: { ...job, leaseSeconds: claims.leaseSeconds, resume: claims.resume } } }, log, new Set());
+    if (held && !claims.resume)
+      throw new UserError(`segmenter in ${job.dir} was claimed by ${held.holder}, and that claim is stale; pass --resume to take it over`);
+    const r = await runInWorker(
+      { label: 'segmenter', message: { kind: 'segmenter', job: { ...job, leaseSeconds: claims.leaseSeconds, resume: claims.resume } } },
+      log,
+      new Set(),
+    );
     if (!r.ok) throw r.userError ? new UserError(`segmenter: ${r.message}`) : new Error(`segmenter: ${r.message}`);
   }
 }
@@ -210,10 +246,14 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
   const jobs = o.jobs ?? cores;
   if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`--jobs must be a positive integer (got ${o.jobs})`);
   const claims: ClaimSettings = { leaseSeconds: o.leaseSeconds ?? parseDuration(DEFAULT_LEASE), resume: o.resume ?? false };
-  log(`${exp.name} (${exp.table}), profile ${exp.profile}: ${exp.variants.length} variant(s) × ${exp.seeds.length} seed(s) = ${exp.runs.length} run(s); data: ${exp.dataset.description}`);
+  log(
+    `${exp.name} (${exp.table}), profile ${exp.profile}: ${exp.variants.length} variant(s) × ${exp.seeds.length} seed(s) = ${exp.runs.length} run(s); data: ${exp.dataset.description}`,
+  );
   const mine = o.task ? taskShare(exp.runs, o.task) : exp.runs;
   if (o.task) {
-    log(`task ${o.task.index}/${o.task.count} (${o.task.source}): ${mine.length} of ${exp.runs.length} (variant, seed) pair(s): ${mine.map((r) => `${r.variant} s${r.seed}`).join(', ') || 'none'}`);
+    log(
+      `task ${o.task.index}/${o.task.count} (${o.task.source}): ${mine.length} of ${exp.runs.length} (variant, seed) pair(s): ${mine.map((r) => `${r.variant} s${r.seed}`).join(', ') || 'none'}`,
+    );
     if (mine.length === 0) return null;
   }
   if (exp.dataset.kind === 'folder') {
@@ -224,7 +264,9 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
       `preflight: ${c.trainImages} train / ${c.testImages} test images, every test output pairs with a label; segmenter ${c.segmenter}; ${(c.freeBytes / 2 ** 30).toFixed(1)} GiB free (about ${(c.neededBytes / 2 ** 30).toFixed(1)} GiB needed)`,
     );
   }
-  log(`paper mode: test-time dropout ${exp.testDropout ? "on (seeded by each run's seed)" : 'off'}; confusion mode ${exp.scorer.metric === 'color' ? 'n/a' : exp.scorer.mode}`);
+  log(
+    `paper mode: test-time dropout ${exp.testDropout ? "on (seeded by each run's seed)" : 'off'}; confusion mode ${exp.scorer.metric === 'color' ? 'n/a' : exp.scorer.mode}`,
+  );
   const prep = await prepare(exp, out, log);
 
   const tasks: PoolTask[] = [];
@@ -257,19 +299,37 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
     if (before.length) log(`[${runLabel(exp, run)}] not scored here: ${before.join(', ')} not done (another process holds it)`);
     else ready.push(run);
   }
-  let segmenterDescription = exp.scorer.metric === 'color' ? 'none (Lab histogram intersection needs no segmenter)' : exp.scorer.metric === 'labels' ? 'none (generated colour maps → trainIds by nearest Cityscapes colour)' : `FCN ${exp.scorer.segmenter}`;
+  let segmenterDescription =
+    exp.scorer.metric === 'color'
+      ? 'none (Lab histogram intersection needs no segmenter)'
+      : exp.scorer.metric === 'labels'
+        ? 'none (generated colour maps → trainIds by nearest Cityscapes colour)'
+        : `FCN ${exp.scorer.segmenter}`;
   if (segJob && ready.length) {
     await awaitSegmenter(segJob, claims, log);
     segmenterDescription = describeSegmenter((await readSegmenterInfo(segJob.dir))!);
   }
   for (const run of ready) {
     await runScoreStage(
-      { out, run, data: prep.data, testSplit: exp.dataset.testSplit, labelsDir: prep.labelsDir, scorer: exp.scorer, segmenterModel: prep.segmenterModel, segmenterDescription, datasetDescription: exp.dataset.description, claims },
+      {
+        out,
+        run,
+        data: prep.data,
+        testSplit: exp.dataset.testSplit,
+        labelsDir: prep.labelsDir,
+        scorer: exp.scorer,
+        segmenterModel: prep.segmenterModel,
+        segmenterDescription,
+        datasetDescription: exp.dataset.description,
+        claims,
+      },
       (l) => log(`[${runLabel(exp, run)}] ${l}`),
     );
   }
   if (o.task) {
-    log(`task ${o.task.index}/${o.task.count}: finished its share; when every task is done, merge with: pix2pix results collect ${o.file} --profile ${o.profile} --out ${o.out}`);
+    log(
+      `task ${o.task.index}/${o.task.count}: finished its share; when every task is done, merge with: pix2pix results collect ${o.file} --profile ${o.profile} --out ${o.out}`,
+    );
     return null;
   }
   // Collect every variant of the profile (not only --only's), so partial runs show what is missing.
@@ -294,7 +354,15 @@ export async function collectExperiment(exp: ResolvedExperiment, out: string, da
     const done = runs.filter((r) => results.some((x) => x.seed === r.seed));
     finished.set(v.name, done);
     if (done[0]) firstRun.set(v.name, done[0]);
-    variants.push({ variant: v.name, label: v.label, kind: v.kind, settings: v.overrides as Record<string, unknown>, paper: v.paper, results, expectedRuns: runs.length });
+    variants.push({
+      variant: v.name,
+      label: v.label,
+      kind: v.kind,
+      settings: v.overrides as Record<string, unknown>,
+      paper: v.paper,
+      results,
+      expectedRuns: runs.length,
+    });
   }
   const summary: ExperimentSummary = {
     experiment: exp.name,
@@ -333,8 +401,20 @@ async function writeSamplesGrid(exp: ResolvedExperiment, out: string, data: stri
   const direction = runs[0]!.direction;
   const names = (await listImages(path.join(data, exp.dataset.testSplit))).slice(0, SAMPLE_COLUMNS).map((n) => n.replace(/\.[^./]+$/, '.png'));
   const dsHash = (await import('./hash.ts')).hashOf({ data: path.resolve(data) });
-  const inputs = await materializeHalf(data, exp.dataset.testSplit, inputSide(direction), size, halfDir(out, dsHash, exp.dataset.testSplit, inputSide(direction), size));
-  const targets = await materializeHalf(data, exp.dataset.testSplit, targetSide(direction), size, halfDir(out, dsHash, exp.dataset.testSplit, targetSide(direction), size));
+  const inputs = await materializeHalf(
+    data,
+    exp.dataset.testSplit,
+    inputSide(direction),
+    size,
+    halfDir(out, dsHash, exp.dataset.testSplit, inputSide(direction), size),
+  );
+  const targets = await materializeHalf(
+    data,
+    exp.dataset.testSplit,
+    targetSide(direction),
+    size,
+    halfDir(out, dsHash, exp.dataset.testSplit, targetSide(direction), size),
+  );
   const load = async (dir: string): Promise<(import('../data/image.ts').RgbImage | null)[]> =>
     Promise.all(names.map(async (n) => ((await exists(path.join(dir, n))) ? readImage(path.join(dir, n), { resize: { width: size, height: size } }) : null)));
   const rows = [

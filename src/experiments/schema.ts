@@ -179,7 +179,12 @@ function str(ctx: Ctx, v: unknown, path: Path): string {
 }
 
 function num(ctx: Ctx, v: unknown, path: Path, opts: { int?: boolean; min?: number; max?: number } = {}): number {
-  const ok = typeof v === 'number' && Number.isFinite(v) && (!opts.int || Number.isInteger(v)) && (opts.min === undefined || v >= opts.min) && (opts.max === undefined || v <= opts.max);
+  const ok =
+    typeof v === 'number' &&
+    Number.isFinite(v) &&
+    (!opts.int || Number.isInteger(v)) &&
+    (opts.min === undefined || v >= opts.min) &&
+    (opts.max === undefined || v <= opts.max);
   if (!ok) {
     const kind = opts.int ? 'an integer' : 'a number';
     const range = opts.min !== undefined && opts.max !== undefined ? ` from ${opts.min} to ${opts.max}` : opts.min !== undefined ? ` ≥ ${opts.min}` : '';
@@ -199,7 +204,10 @@ function oneOf<T extends string>(ctx: Ctx, v: unknown, path: Path, allowed: read
 }
 
 type FieldCheck = (ctx: Ctx, v: unknown, path: Path) => unknown;
-const choice = (allowed: readonly string[]): FieldCheck => (c, v, p) => oneOf(c, v, p, allowed);
+const choice =
+  (allowed: readonly string[]): FieldCheck =>
+  (c, v, p) =>
+    oneOf(c, v, p, allowed);
 
 /** The YAML checks of a table's `yaml: true` options, keyed by YAML key: the table's own checks and wording. */
 function tableFields(table: OptionTable, keys: readonly string[] = yamlKeys(table)): Record<string, FieldCheck> {
@@ -238,17 +246,24 @@ function trainSettings(ctx: Ctx, v: unknown, path: Path): TrainSettings {
 }
 
 function scorerSettings(ctx: Ctx, v: unknown, path: Path): ScorerSettings {
-  return fields<ScorerSettings>(ctx, v, path, {
-    segmenter: (c, x, p) => {
-      const s = str(c, x, p);
-      if (s !== 'train' && !s.endsWith('.onnx')) fail(c, p, `must be 'train' (train a segmenter on the real photos) or a path to a segmenter .onnx (with its .onnx.json sidecar); got ${describe(x)}`);
-      return s;
+  return fields<ScorerSettings>(
+    ctx,
+    v,
+    path,
+    {
+      segmenter: (c, x, p) => {
+        const s = str(c, x, p);
+        if (s !== 'train' && !s.endsWith('.onnx'))
+          fail(c, p, `must be 'train' (train a segmenter on the real photos) or a path to a segmenter .onnx (with its .onnx.json sidecar); got ${describe(x)}`);
+        return s;
+      },
+      segmenterTrain: (c, x, p) => fields(c, x, p, SEGMENTER_FIELDS, 'segmenter training settings'),
+      mode: choice(['strict', 'reference']),
+      ...tableFields(LABELS_OPTIONS, ['voidColors']),
+      ...tableFields(COLOR_OPTIONS, ['bins']),
     },
-    segmenterTrain: (c, x, p) => fields(c, x, p, SEGMENTER_FIELDS, 'segmenter training settings'),
-    mode: choice(['strict', 'reference']),
-    ...tableFields(LABELS_OPTIONS, ['voidColors']),
-    ...tableFields(COLOR_OPTIONS, ['bins']),
-  }, 'scorer settings');
+    'scorer settings',
+  );
 }
 
 function datasetSpec(ctx: Ctx, v: unknown, path: Path): DatasetSpec {
@@ -291,7 +306,8 @@ function validate(ctx: Ctx, raw: unknown): ExperimentSpec {
   const TOP = ['experiment', 'title', 'table', 'task', 'description', 'dataset', 'train', 'scorer', 'seeds', 'variants', 'profiles', 'testDropout', 'compare'];
   onlyKeys(ctx, o, [], TOP);
   for (const k of ['experiment', 'title', 'table', 'task', 'dataset', 'variants'] as const) {
-    if (o[k] === undefined) fail(ctx, [], `missing required key '${k}' (an experiment needs ${['experiment', 'title', 'table', 'task', 'dataset', 'variants'].join(', ')})`);
+    if (o[k] === undefined)
+      fail(ctx, [], `missing required key '${k}' (an experiment needs ${['experiment', 'title', 'table', 'task', 'dataset', 'variants'].join(', ')})`);
   }
   const name = str(ctx, o.experiment, ['experiment']);
   if (!NAME_RE.test(name)) fail(ctx, ['experiment'], `must be a file-name-safe name (letters, digits, . _ + -), got ${describe(name)}`);
@@ -308,7 +324,8 @@ function validate(ctx: Ctx, raw: unknown): ExperimentSpec {
   else o.seeds = [1];
   if (o.testDropout !== undefined) bool(ctx, o.testDropout, ['testDropout']);
 
-  if (!Array.isArray(o.variants) || o.variants.length === 0) fail(ctx, ['variants'], `must be a non-empty list of variants (name + overrides), got ${describe(o.variants)}`);
+  if (!Array.isArray(o.variants) || o.variants.length === 0)
+    fail(ctx, ['variants'], `must be a non-empty list of variants (name + overrides), got ${describe(o.variants)}`);
   const names = new Set<string>();
   const metrics = TASK_METRICS[task];
   o.variants.forEach((v, i) => {
@@ -370,7 +387,8 @@ function validate(ctx: Ctx, raw: unknown): ExperimentSpec {
 
 /** Parse and validate the text of an experiment file; `file` is used in every error. */
 export function parseExperiment(text: string, file: string): ExperimentSpec {
-  if (text.length > MAX_EXPERIMENT_BYTES) throw new UserError(`${file}: the experiment file is ${(text.length / 2 ** 20).toFixed(1)} MiB; experiment files are limited to 1 MiB`);
+  if (text.length > MAX_EXPERIMENT_BYTES)
+    throw new UserError(`${file}: the experiment file is ${(text.length / 2 ** 20).toFixed(1)} MiB; experiment files are limited to 1 MiB`);
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, keepSourceTokens: true, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
@@ -386,7 +404,9 @@ export function parseExperiment(text: string, file: string): ExperimentSpec {
   } catch (e) {
     if (e instanceof ReferenceError && /alias/i.test(e.message)) {
       const line = firstAliasLine(text, lines);
-      throw new UserError(`${file}:${line}: too many aliases: the file expands anchors more than ${MAX_ALIAS_COUNT} times (a YAML alias bomb?); write the values out instead`);
+      throw new UserError(
+        `${file}:${line}: too many aliases: the file expands anchors more than ${MAX_ALIAS_COUNT} times (a YAML alias bomb?); write the values out instead`,
+      );
     }
     throw e;
   }
@@ -410,13 +430,16 @@ export async function readExperiment(file: string): Promise<ExperimentSpec> {
   let text: string;
   try {
     const { size } = await stat(file);
-    if (size > MAX_EXPERIMENT_BYTES) throw new UserError(`${file}: the experiment file is ${(size / 2 ** 20).toFixed(1)} MiB; experiment files are limited to 1 MiB`);
+    if (size > MAX_EXPERIMENT_BYTES)
+      throw new UserError(`${file}: the experiment file is ${(size / 2 ** 20).toFixed(1)} MiB; experiment files are limited to 1 MiB`);
     text = await readFile(file, 'utf8');
   } catch (e) {
     if (e instanceof UserError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM') throw new UserError(`${file}: cannot read the experiment file (permission denied)`);
-    throw new UserError(`${file}: cannot read the experiment file (${code === 'ENOENT' ? 'no such file' : code ?? 'error'}); pass a path such as experiments/patch-size.yaml`);
+    throw new UserError(
+      `${file}: cannot read the experiment file (${code === 'ENOENT' ? 'no such file' : (code ?? 'error')}); pass a path such as experiments/patch-size.yaml`,
+    );
   }
   return parseExperiment(text, file);
 }

@@ -67,7 +67,9 @@ export async function ensureTrainedSegmenter(job: SegmenterJob, log: (l: string)
   const { acquireClaim, describeHolder, parseDuration, DEFAULT_LEASE } = await import('./claims.ts');
   const attempt = await acquireClaim(job.dir, SEGMENTER_STAGE, { leaseSeconds: job.leaseSeconds ?? parseDuration(DEFAULT_LEASE), resume: job.resume ?? false });
   if (!attempt.ok) {
-    log(`segmenter: claimed by ${describeHolder(attempt.holder, attempt.why)}${attempt.stale ? '; the claim is stale: pass --resume to take it over' : ''} (skipped here)`);
+    log(
+      `segmenter: claimed by ${describeHolder(attempt.holder, attempt.why)}${attempt.stale ? '; the claim is stale: pass --resume to take it over' : ''} (skipped here)`,
+    );
     return null;
   }
   try {

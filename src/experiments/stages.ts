@@ -254,7 +254,8 @@ async function runOneStage(
     throw e;
   }
   // A holder whose lease ran out (a frozen machine) and was taken over must not record the stage.
-  if (!(await claim.stillMine())) throw new Error(`${s}: this process lost its claim on ${dir} (its lease ran out and another process took the stage over); nothing recorded`);
+  if (!(await claim.stillMine()))
+    throw new Error(`${s}: this process lost its claim on ${dir} (its lease ran out and another process took the stage over); nothing recorded`);
   const seconds = r?.seconds ?? (performance.now() - t0) / 1000;
   marker.stages[s] = { key: keys[s], seconds, finishedAt: new Date().toISOString(), ...(r?.info ? { info: r.info } : {}) };
   await writeMarker(dir, marker);
@@ -319,7 +320,9 @@ export async function runGeneratorStages(job: RunJob, log: Log): Promise<StagesO
       const { train } = await import('../train/trainer.ts');
       const resuming = await exists(path.join(trainDir, 'checkpoint.bin'));
       if (resuming && !job.resume) {
-        throw new UserError(`${run.variant} (seed ${run.seed}): ${trainDir} holds an interrupted training run; pass --resume to continue it (or delete that folder to start over)`);
+        throw new UserError(
+          `${run.variant} (seed ${run.seed}): ${trainDir} holds an interrupted training run; pass --resume to continue it (or delete that folder to start over)`,
+        );
       }
       const r = await train({ ...run.train!, data: job.data, out: trainDir }, { resume: resuming, log });
       const trainSeconds = r.history.reduce((s, row) => s + row.seconds, 0);
@@ -356,7 +359,8 @@ export async function runGeneratorStages(job: RunJob, log: Log): Promise<StagesO
         threads: job.threads,
         quiet: true,
       });
-      if (r.failed.length) throw new UserError(`${run.variant}: ${r.failed.length} test images could not be translated, e.g. ${r.failed[0]!.file}: ${r.failed[0]!.reason}`);
+      if (r.failed.length)
+        throw new UserError(`${run.variant}: ${r.failed.length} test images could not be translated, e.g. ${r.failed[0]!.file}: ${r.failed[0]!.reason}`);
       return { info: { images: r.total, provider: r.provider } };
     },
   };
@@ -403,12 +407,21 @@ async function scoreRun(job: ScoreJob, imagesDir: string): Promise<RunResult> {
   let frames: number;
   if (scorer.metric === 'color') {
     const { runColorScore } = await import('../eval/color-score.ts');
-    const realDir = await materializeHalf(job.data, job.testSplit, targetSide(run.direction), run.size, halfDir(job.out, hashOfData(job), job.testSplit, targetSide(run.direction), run.size));
+    const realDir = await materializeHalf(
+      job.data,
+      job.testSplit,
+      targetSide(run.direction),
+      run.size,
+      halfDir(job.out, hashOfData(job), job.testSplit, targetSide(run.direction), run.size),
+    );
     const r = await runColorScore({ generatedDir: imagesDir, realDir, bins: scorer.bins });
     metrics = { L: r.intersections.L, a: r.intersections.a, b: r.intersections.b };
     frames = r.generated.images;
   } else {
-    if (!job.labelsDir) throw new UserError(`${run.experiment}: the dataset has no ground-truth labels for scoring; set dataset.labels to the folder of *_gtFine_labelIds.png of the test split`);
+    if (!job.labelsDir)
+      throw new UserError(
+        `${run.experiment}: the dataset has no ground-truth labels for scoring; set dataset.labels to the folder of *_gtFine_labelIds.png of the test split`,
+      );
     let r: Awaited<ReturnType<typeof import('../eval/fcn-score.ts').runFcnScore>>;
     if (scorer.metric === 'fcn') {
       const { loadSegmenterSpec, runSegmenterOnnx } = await import('../eval/segmenter.ts');

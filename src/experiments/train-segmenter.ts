@@ -38,7 +38,10 @@ export async function trainSegmenterToOnnx(o: TrainSegmenterOptions): Promise<{ 
   const r = await trainSegmenter(config, { quiet: o.quiet, log });
   const exported = await exportCheckpoint({ checkpoint: r.checkpoint, out: o.onnx, verify: true, verifySize: config.size, log });
   const sidecar = `${exported.out}.json`;
-  await writeFileAtomic(sidecar, `${JSON.stringify({ ...ownSegmenterSpec(config.size), info: { trainedBy: 'pix2pix-ts segmenter train', valPixelAccuracy: r.valPixelAccuracy, data: path.resolve(o.data), epochs: config.epochs } }, null, 2)}\n`);
+  await writeFileAtomic(
+    sidecar,
+    `${JSON.stringify({ ...ownSegmenterSpec(config.size), info: { trainedBy: 'pix2pix-ts segmenter train', valPixelAccuracy: r.valPixelAccuracy, data: path.resolve(o.data), epochs: config.epochs } }, null, 2)}\n`,
+  );
   return { onnx: exported.out, sidecar, valPixelAccuracy: r.valPixelAccuracy, engine: r.engine };
 }
 

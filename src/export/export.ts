@@ -183,7 +183,8 @@ export function modelMetadata(model: CheckpointModel, net: 'G' | 'D'): Record<st
 export function generatorSpec(arch: GeneratorArch, params: ParamSource, metadata: Record<string, string>): ConvNetSpec {
   const o = arch.options;
   return {
-    build: (g, x, opts) => appendUNet(g, { encoder: arch.encoder, decoder: arch.decoder, skips: o.kind === 'unet', concatOrder: o.concatOrder }, params, x, opts),
+    build: (g, x, opts) =>
+      appendUNet(g, { encoder: arch.encoder, decoder: arch.decoder, skips: o.kind === 'unet', concatOrder: o.concatOrder }, params, x, opts),
     inputChannels: o.inChannels,
     outputChannels: o.outChannels,
     outputSpatial: 'same',

@@ -41,7 +41,9 @@ export interface ExportCheckpointResult {
   realImagesNote?: string;
 }
 
-type LoadedNet = { kind: 'G'; arch: GeneratorArch; params: ParamSource; model: CheckpointModel } | { kind: 'D'; arch: DiscriminatorArch; params: ParamSource; model: CheckpointModel };
+type LoadedNet =
+  | { kind: 'G'; arch: GeneratorArch; params: ParamSource; model: CheckpointModel }
+  | { kind: 'D'; arch: DiscriminatorArch; params: ParamSource; model: CheckpointModel };
 
 async function loadNet(checkpoint: string, net: 'G' | 'D'): Promise<LoadedNet> {
   const ckpt = await readCheckpoint(checkpoint);
@@ -103,7 +105,9 @@ export async function exportCheckpoint(o: ExportCheckpointOptions): Promise<Expo
   await fsp.mkdir(path.dirname(path.resolve(out)), { recursive: true });
   // The file may not be a symlink that leads out of the folder it is named in.
   await writeFileAtomic(await resolveInside(path.dirname(path.resolve(out)), path.basename(out), '--out'), bytes);
-  log(`wrote ${out} (${(bytes.length / 2 ** 20).toFixed(1)} MiB, opset ${opset}, ${norm === 'instance' ? 'per-image (instance) statistics' : 'running statistics'}, dropout ${o.dropout ? 'on' : 'off'}${o.fp16 ? `, float16 weights, ${o.fp16 === 'compute' ? 'float16' : 'float32'} compute` : ''})`);
+  log(
+    `wrote ${out} (${(bytes.length / 2 ** 20).toFixed(1)} MiB, opset ${opset}, ${norm === 'instance' ? 'per-image (instance) statistics' : 'running statistics'}, dropout ${o.dropout ? 'on' : 'off'}${o.fp16 ? `, float16 weights, ${o.fp16 === 'compute' ? 'float16' : 'float32'} compute` : ''})`,
+  );
   const result: ExportCheckpointResult = { out, bytes: bytes.length };
   if (o.verify === false) return result;
 
@@ -121,7 +125,8 @@ export async function exportCheckpoint(o: ExportCheckpointOptions): Promise<Expo
   await selectEngine('auto');
   const v = await verifyOnnxAgainstTfjs(checked, n, inputs, norm);
   result.verify = v;
-  for (const c of v.cases) log(`verify (onnxruntime-node vs tfjs ${v.backend}${o.dropout ? ', dropout off' : ''}) on ${c.label}: max abs error ${c.maxAbsError.toExponential(2)}`);
+  for (const c of v.cases)
+    log(`verify (onnxruntime-node vs tfjs ${v.backend}${o.dropout ? ', dropout off' : ''}) on ${c.label}: max abs error ${c.maxAbsError.toExponential(2)}`);
   if (real.note) log(`verify: no real images (${real.note})`);
   if (!v.ok) {
     throw new UserError(
@@ -134,7 +139,9 @@ export async function exportCheckpoint(o: ExportCheckpointOptions): Promise<Expo
     result.fp16MaxAbsDifference = d;
     log(`verify float16 vs float32 (onnxruntime-node CPU): max abs difference ${d.toExponential(2)} (${(d * 127.5).toFixed(2)} of 255 grey levels)`);
     if (n.kind === 'G' && !(d <= FP16_TOLERANCE)) {
-      throw new UserError(`the float16 export ${out} differs from float32 by ${(d * 127.5).toFixed(2)} grey levels (> 2): export without --fp16 (the file was kept for inspection)`);
+      throw new UserError(
+        `the float16 export ${out} differs from float32 by ${(d * 127.5).toFixed(2)} grey levels (> 2): export without --fp16 (the file was kept for inspection)`,
+      );
     }
   }
   return result;

@@ -93,7 +93,13 @@ export async function onnxOutput(session: InferenceSession, input: VerifyInput):
  * Run `onnx` (the file's bytes, exported without dropout) and the tfjs forward on every input and
  * report the largest absolute difference per input.
  */
-export async function verifyOnnxAgainstTfjs(onnx: Uint8Array, net: VerifiableNet, inputs: VerifyInput[], norm: OnnxNormMode, tolerance = VERIFY_TOLERANCE): Promise<VerifyResult> {
+export async function verifyOnnxAgainstTfjs(
+  onnx: Uint8Array,
+  net: VerifiableNet,
+  inputs: VerifyInput[],
+  norm: OnnxNormMode,
+  tolerance = VERIFY_TOLERANCE,
+): Promise<VerifyResult> {
   const ort = await import('onnxruntime-node');
   const tf: typeof tfTypes = await import('../train/tfjs.ts');
   const session = await ort.InferenceSession.create(onnx, { graphOptimizationLevel: 'all' });

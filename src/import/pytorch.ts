@@ -112,18 +112,23 @@ function storageLoader(storages: Map<string, TorchStorage>): (pid: PyValue) => P
 }
 
 function asStateDict(v: PyValue): StateDict {
-  if (!(v instanceof PyDict)) throw new UserError('torch: the file does not hold a state_dict (a dict of tensors); save `net.state_dict()`, not the network object');
+  if (!(v instanceof PyDict))
+    throw new UserError('torch: the file does not hold a state_dict (a dict of tensors); save `net.state_dict()`, not the network object');
   const out = new Map<string, TorchTensor>();
   for (const [k, t] of v.entries) {
     if (typeof k !== 'string') throw new UserError('torch: a state_dict key is not a string');
-    if (!(t instanceof TorchTensor)) throw new UserError(`torch: state_dict entry '${k}' is not a tensor (is this a training checkpoint holding several objects? save the generator's state_dict alone)`);
+    if (!(t instanceof TorchTensor))
+      throw new UserError(
+        `torch: state_dict entry '${k}' is not a tensor (is this a training checkpoint holding several objects? save the generator's state_dict alone)`,
+      );
     out.set(k, t);
   }
   return out;
 }
 
 function checkStorageBytes(s: TorchStorage, bytes: Uint8Array): void {
-  if (bytes.length < s.numel * s.elementBytes) throw new UserError(`torch: storage ${s.key} holds ${bytes.length} bytes, expected ${s.numel * s.elementBytes} (truncated file?)`);
+  if (bytes.length < s.numel * s.elementBytes)
+    throw new UserError(`torch: storage ${s.key} holds ${bytes.length} bytes, expected ${s.numel * s.elementBytes} (truncated file?)`);
   s.bytes = bytes;
 }
 
@@ -148,11 +153,13 @@ function readZipFormat(bytes: Uint8Array): StateDict {
 function readLegacyFormat(bytes: Uint8Array): StateDict {
   const plain = { globals: new Map() };
   const magic = unpickle(bytes, plain);
-  if (magic.value !== LEGACY_MAGIC) throw new UserError('torch: not a PyTorch checkpoint (neither a zip archive nor the legacy format\'s magic number)');
+  if (magic.value !== LEGACY_MAGIC) throw new UserError("torch: not a PyTorch checkpoint (neither a zip archive nor the legacy format's magic number)");
   const version = unpickle(bytes, plain, magic.end);
-  if (version.value !== LEGACY_PROTOCOL) throw new UserError(`torch: legacy format version ${String(version.value)} is not supported (expected ${LEGACY_PROTOCOL})`);
+  if (version.value !== LEGACY_PROTOCOL)
+    throw new UserError(`torch: legacy format version ${String(version.value)} is not supported (expected ${LEGACY_PROTOCOL})`);
   const sysInfo = unpickle(bytes, plain, version.end);
-  if (sysInfo.value instanceof PyDict && sysInfo.value.entries.get('little_endian') === false) throw new UserError('torch: big-endian checkpoints are not supported');
+  if (sysInfo.value instanceof PyDict && sysInfo.value.entries.get('little_endian') === false)
+    throw new UserError('torch: big-endian checkpoints are not supported');
   const storages = new Map<string, TorchStorage>();
   const obj = unpickle(bytes, { globals: torchGlobals(), persistentLoad: storageLoader(storages) }, sysInfo.end);
   const keys = unpickle(bytes, plain, obj.end);

@@ -39,13 +39,18 @@ export interface ImportPthResult {
 const CONTRADICTION = "--dropout and --eval contradict each other: PyTorch's --eval turns dropout off";
 
 /** ONNX bytes for an already-read state_dict file. */
-export function importPthBytes(file: Uint8Array, name: string, o: Omit<ImportPthOptions, 'pth' | 'out' | 'log' | 'verify'> = {}): { onnx: Uint8Array; net: ImportedUNet } {
+export function importPthBytes(
+  file: Uint8Array,
+  name: string,
+  o: Omit<ImportPthOptions, 'pth' | 'out' | 'log' | 'verify'> = {},
+): { onnx: Uint8Array; net: ImportedUNet } {
   if (o.eval && o.dropout) throw new UserError(CONTRADICTION);
   const net = importUNet(readTorchStateDict(file));
   const o2 = net.arch.options;
   const multiple = 2 ** o2.depth;
   const size = o.imageSize ?? Math.max(256, multiple);
-  if (!Number.isInteger(size) || size < multiple || size % multiple !== 0) throw new UserError(`--image-size must be a multiple of ${multiple} for this unet_${multiple} (got ${size})`);
+  if (!Number.isInteger(size) || size < multiple || size % multiple !== 0)
+    throw new UserError(`--image-size must be a multiple of ${multiple} for this unet_${multiple} (got ${size})`);
   const meta: Record<string, string> = {
     [META.producer]: 'pix2pix-ts',
     [META.version]: packageVersion(),
@@ -96,7 +101,9 @@ export async function importPth(o: ImportPthOptions): Promise<ImportPthResult> {
   );
   await writeFileAtomic(o.out, onnx);
   const stats = o.eval ? 'running statistics (--eval)' : a.norm === 'batch' ? 'per-image batch statistics (test.py without --eval)' : 'instance statistics';
-  log(`wrote ${o.out} (${(onnx.length / 2 ** 20).toFixed(1)} MiB, ${stats}, dropout ${o.dropout ? 'on (PyTorch placement)' : 'off'}, weights ${o.fp16 ? 'float16' : 'float32'}${o.fp16 === 'compute' ? ', float16 compute' : ''})`);
+  log(
+    `wrote ${o.out} (${(onnx.length / 2 ** 20).toFixed(1)} MiB, ${stats}, dropout ${o.dropout ? 'on (PyTorch placement)' : 'off'}, weights ${o.fp16 ? 'float16' : 'float32'}${o.fp16 === 'compute' ? ', float16 compute' : ''})`,
+  );
   const r: ImportPthResult = { out: o.out, bytes: onnx.length, net };
   if (o.fp16 && o.verify !== false) r.fp16MaxAbsDifference = await checkFp16(file, path.basename(o.pth), o, onnx, log);
   return r;
@@ -112,9 +119,13 @@ async function checkFp16(file: Uint8Array, name: string, o: ImportPthOptions, ha
   const checked = o.dropout ? importPthBytes(file, name, plain).onnx : half;
   const a = f32.net.arch.options;
   const d = await maxOnnxDifference(checked, f32.onnx, [randomInputs(1, a.inChannels, 2 ** a.depth, 1)]);
-  log(`verify float16 vs float32 (onnxruntime-node CPU, one random ${2 ** a.depth}² image): max abs difference ${d.toExponential(2)} (${(d * 127.5).toFixed(2)} of 255 grey levels)`);
+  log(
+    `verify float16 vs float32 (onnxruntime-node CPU, one random ${2 ** a.depth}² image): max abs difference ${d.toExponential(2)} (${(d * 127.5).toFixed(2)} of 255 grey levels)`,
+  );
   if (!(d <= FP16_TOLERANCE)) {
-    throw new UserError(`the float16 file ${o.out} differs from float32 by ${(d * 127.5).toFixed(2)} grey levels (> 2): import without --fp16 (the file was kept for inspection)`);
+    throw new UserError(
+      `the float16 file ${o.out} differs from float32 by ${(d * 127.5).toFixed(2)} grey levels (> 2): import without --fp16 (the file was kept for inspection)`,
+    );
   }
   return d;
 }

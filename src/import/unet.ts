@@ -53,9 +53,13 @@ function notAUNet(sd: StateDict): never {
   const keys = [...sd.keys()];
   const conv7 = sd.get('model.1.weight');
   if (conv7 && conv7.shape.length === 4 && conv7.shape[2] === 7) {
-    throw new UserError('this is a ResnetGenerator checkpoint (resnet_6blocks/resnet_9blocks, e.g. CycleGAN); only U-Net generators (unet_128, unet_256, …) can be imported');
+    throw new UserError(
+      'this is a ResnetGenerator checkpoint (resnet_6blocks/resnet_9blocks, e.g. CycleGAN); only U-Net generators (unet_128, unet_256, …) can be imported',
+    );
   }
-  throw new UserError(`not a pix2pix U-Net generator state_dict: no key model.model.0.weight (first keys: ${keys.slice(0, 3).join(', ') || 'none'}); pass the generator file (latest_net_G.pth), not the discriminator's`);
+  throw new UserError(
+    `not a pix2pix U-Net generator state_dict: no key model.model.0.weight (first keys: ${keys.slice(0, 3).join(', ') || 'none'}); pass the generator file (latest_net_G.pth), not the discriminator's`,
+  );
 }
 
 /** The nn.Sequential prefix of every level, outermost first. */
@@ -107,7 +111,8 @@ export function importUNet(stateDict: StateDict): ImportedUNet {
   const levels = levelPrefixes(sd);
   const depth = levels.length;
   const last = sd.get(`${levels[0]}.3.weight`);
-  if (e1.shape.length !== 4 || !last || last.shape.length !== 4) throw new UserError('not a pix2pix U-Net state_dict: the outermost convolutions are missing or not 4-D');
+  if (e1.shape.length !== 4 || !last || last.shape.length !== 4)
+    throw new UserError('not a pix2pix U-Net state_dict: the outermost convolutions are missing or not 4-D');
   const norm = sd.has(`${levels[1]}.2.weight`) ? 'batch' : 'instance';
   const arch = generatorArch({
     kind: 'unet',
@@ -126,7 +131,9 @@ export function importUNet(stateDict: StateDict): ImportedUNet {
     const t = sd.get(key);
     if (!t) throw new UserError(`missing tensor ${key} for a ${norm}-norm unet_${2 ** depth} with ngf ${arch.options.ngf}`);
     if (shapeString(t.shape) !== shapeString(expected)) {
-      throw new UserError(`tensor ${key} has shape ${shapeString(t.shape)}, expected ${shapeString(expected)} for a ${norm}-norm unet_${2 ** depth} with ngf ${arch.options.ngf} (a non-standard channel plan is not supported)`);
+      throw new UserError(
+        `tensor ${key} has shape ${shapeString(t.shape)}, expected ${shapeString(expected)} for a ${norm}-norm unet_${2 ** depth} with ngf ${arch.options.ngf} (a non-standard channel plan is not supported)`,
+      );
     }
     used.add(key);
     return { t, v: tensorToFloat32(t) };
@@ -162,7 +169,9 @@ export function importUNet(stateDict: StateDict): ImportedUNet {
     // running statistics that the PyTorch repo itself drops when loading.
     if (key.endsWith('.num_batches_tracked')) continue;
     if (norm === 'instance' && /\.(running_mean|running_var)$/.test(key)) continue;
-    throw new UserError(`unexpected tensor ${key} ${shapeString(t.shape)} in a ${norm}-norm unet_${2 ** depth} state_dict: this does not look like a pix2pix UnetGenerator`);
+    throw new UserError(
+      `unexpected tensor ${key} ${shapeString(t.shape)} in a ${norm}-norm unet_${2 ** depth} state_dict: this does not look like a pix2pix UnetGenerator`,
+    );
   }
   return { arch, params, dtypes: [...dtypes].sort(), tensorCount: used.size, values };
 }

@@ -194,9 +194,7 @@ export function discriminatorArch(opts: Partial<DiscriminatorOptions> = {}): Dis
   }
   layers.push(conv({ name: 'c1', inChannels: input, outChannels: o.ndf, bias: true, post: 'leaky' }));
   for (let n = 1; n < o.nLayers; n++) {
-    layers.push(
-      conv({ name: `c${n + 1}`, inChannels: o.ndf * mult(n - 1), outChannels: o.ndf * mult(n), norm: o.norm, bias: midBias, post: 'leaky' }),
-    );
+    layers.push(conv({ name: `c${n + 1}`, inChannels: o.ndf * mult(n - 1), outChannels: o.ndf * mult(n), norm: o.norm, bias: midBias, post: 'leaky' }));
   }
   const n = o.nLayers;
   layers.push(

@@ -2,14 +2,7 @@
  * The discriminator receptive-field table (spec §2.2–§2.4): for each PatchGAN depth, its receptive field
  * (computed from the layer list), output map, parameters and MACs at a given image size.
  */
-import {
-  countMacs,
-  countParams,
-  discriminatorArch,
-  type DiscriminatorOptions,
-  convOutputSide,
-  receptiveField,
-} from './arch.ts';
+import { countMacs, countParams, discriminatorArch, type DiscriminatorOptions, convOutputSide, receptiveField } from './arch.ts';
 
 export interface RfRow {
   nLayers: number;

@@ -9,8 +9,6 @@
 import { BN_EPSILON, type ConvLayer, LEAKY_SLOPE } from '../nets/arch.ts';
 import { ATTR, type OnnxAttribute, type OnnxNode, type OnnxTensor, ONNX_FLOAT } from './proto.ts';
 
-
-
 /**
  * How norm layers get their statistics in the exported graph:
  * - 'instance': per image (InstanceNormalization with the learned γ/β): the paper's test-time
@@ -160,7 +158,8 @@ export function appendConvLayer(g: OnnxGraphBuilder, l: ConvLayer, params: Param
       `${l.name}_norm`,
     );
   }
-  if (l.dropout && opts.dropout) y = appendTestTimeDropout(g, y, l.name, opts.dropoutSeed === undefined ? undefined : dropoutNodeSeed(opts.dropoutSeed, g.nodes.length));
+  if (l.dropout && opts.dropout)
+    y = appendTestTimeDropout(g, y, l.name, opts.dropoutSeed === undefined ? undefined : dropoutNodeSeed(opts.dropoutSeed, g.nodes.length));
   return activation(g, y, l.post, l.name);
 }
 
@@ -172,7 +171,12 @@ export function appendConvLayer(g: OnnxGraphBuilder, l: ConvLayer, params: Param
 export function appendTestTimeDropout(g: OnnxGraphBuilder, x: string, base: string, seed?: number): string {
   const attrs = [attrInt('dtype', ONNX_FLOAT), ...(seed === undefined ? [] : [attrFloat('seed', seed)])];
   const u = g.node('RandomUniformLike', [x], attrs, `${base}_dropout_u`);
-  const keep = g.node('Floor', [g.node('Add', [u, g.constant(`${base}.dropout_half`, [], Float32Array.of(0.5))], [], `${base}_dropout_shift`)], [], `${base}_dropout_keep`);
+  const keep = g.node(
+    'Floor',
+    [g.node('Add', [u, g.constant(`${base}.dropout_half`, [], Float32Array.of(0.5))], [], `${base}_dropout_shift`)],
+    [],
+    `${base}_dropout_keep`,
+  );
   const masked = g.node('Mul', [x, keep], [], `${base}_dropout_masked`);
   return g.node('Mul', [masked, g.constant(`${base}.dropout_scale`, [], Float32Array.of(2))], [], `${base}_dropout`);
 }
@@ -211,7 +215,12 @@ function appendSubpixelConvTranspose(g: OnnxGraphBuilder, l: ConvLayer, x: strin
     }
   }
   const stacked = g.node('Concat', phases, [attrInt('axis', 1)], `${l.name}_phases`);
-  return g.node('DepthToSpace', [stacked], [attrInt('blocksize', 2), { name: 'mode', type: ATTR.STRING, s: new TextEncoder().encode('DCR') }], `${l.name}_conv`);
+  return g.node(
+    'DepthToSpace',
+    [stacked],
+    [attrInt('blocksize', 2), { name: 'mode', type: ATTR.STRING, s: new TextEncoder().encode('DCR') }],
+    `${l.name}_conv`,
+  );
 }
 
 function scaleOutputChannel(w: Float32Array, dims: number[], transposed: boolean, c: number, s: number): void {

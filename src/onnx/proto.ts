@@ -261,7 +261,10 @@ export function readOnnxModelHeader(bytes: Uint8Array): OnnxModelHeader {
       const e = StringStringEntryType.decode(reader, reader.uint32()) as unknown as { key: string; value: string };
       metadata[e.key] = e.value;
     } else if (field === OPSET_FIELD && wire === 2) {
-      const o = root.lookupType('onnx.OperatorSetIdProto').decode(reader, reader.uint32()) as unknown as { domain: string; version: number | { toNumber(): number } };
+      const o = root.lookupType('onnx.OperatorSetIdProto').decode(reader, reader.uint32()) as unknown as {
+        domain: string;
+        version: number | { toNumber(): number };
+      };
       if (!o.domain || o.domain === 'ai.onnx') opsetVersion = typeof o.version === 'number' ? o.version : o.version.toNumber();
     } else if (field === 2 && wire === 2) {
       producerName = reader.string();

@@ -71,7 +71,12 @@ function valueInfo(v: OnnxModel['inputs'][number]): object {
  * Write `model` (its `initializers` must be empty) plus `tensors` as initializers to `target`.
  * `onProgress` gets the weight bytes written so far and the total.
  */
-export async function writeOnnxStreaming(target: string, model: OnnxModel, tensors: readonly StreamedTensor[], onProgress?: (done: number, total: number) => void): Promise<number> {
+export async function writeOnnxStreaming(
+  target: string,
+  model: OnnxModel,
+  tensors: readonly StreamedTensor[],
+  onProgress?: (done: number, total: number) => void,
+): Promise<number> {
   if (model.initializers.length) throw new Error('writeOnnxStreaming: pass initializers as streamed tensors');
   const modelHead = ModelProtoType.encode(
     ModelProtoType.fromObject({
@@ -110,7 +115,7 @@ export async function writeOnnxStreaming(target: string, model: OnnxModel, tenso
       const fd = openSync(t.source.file, 'r');
       try {
         const buf = Buffer.alloc(Math.min(CHUNK, Math.max(1, t.source.bytes)));
-        for (let done = 0; done < t.source.bytes; ) {
+        for (let done = 0; done < t.source.bytes;) {
           const n = readSync(fd, buf, 0, Math.min(buf.length, t.source.bytes - done), t.source.offset + done);
           if (n <= 0) throw new Error(`${t.source.file}: ended early while copying ${t.name}`);
           await put(buf.subarray(0, n));

@@ -57,7 +57,11 @@ export function addOptions<T>(y: Argv<T>, table: OptionTable): Argv<T> {
       hidden: spec.hidden,
     }) as Argv<T>;
     for (const [sw, value] of Object.entries(spec.switches ?? {})) {
-      b = b.option(sw, { type: 'boolean', hidden: true, describe: `same as --${typeof value === 'boolean' ? (value ? '' : 'no-') + flag : `${flag} ${String(value)}`}` }) as Argv<T>;
+      b = b.option(sw, {
+        type: 'boolean',
+        hidden: true,
+        describe: `same as --${typeof value === 'boolean' ? (value ? '' : 'no-') + flag : `${flag} ${String(value)}`}`,
+      }) as Argv<T>;
     }
   }
   return b;

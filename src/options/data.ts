@@ -25,7 +25,10 @@ export const EVAL_RUN_OPTIONS = {
   profile: opt.string({ help: 'quick: synthetic data, this machine; full: paper settings (GPU + real data); ci: tiny', default: 'quick' }),
   out: opt.string({ help: 'results folder: <experiment>.csv/.md, figures, and _work/ (per-stage outputs)', default: 'results' }),
   only: opt.string({ help: 'run one variant (spread variants over machines, then `pix2pix results collect`)' }),
-  resume: opt.boolean({ help: 'continue interrupted training runs from their last epoch checkpoint, and take over stale stage claims (crashed tasks; see --lease)', default: false }),
+  resume: opt.boolean({
+    help: 'continue interrupted training runs from their last epoch checkpoint, and take over stale stage claims (crashed tasks; see --lease)',
+    default: false,
+  }),
   force,
   jobs: opt.int({ help: 'variants trained at once in worker processes (default: number of cores)', min: 1 }),
   task: opt.string({
@@ -33,15 +36,27 @@ export const EVAL_RUN_OPTIONS = {
     check: (v) => (/^\s*\d+\s*\/\s*\d+\s*$/.test(v) ? undefined : 'must be i/n, e.g. 0/3'),
     scope: 'cli',
   }),
-  taskCount: opt.int({ help: 'number of tasks of a Kubernetes Indexed Job (its completions), whose pod index comes from JOB_COMPLETION_INDEX', min: 1, scope: 'cli' }),
+  taskCount: opt.int({
+    help: 'number of tasks of a Kubernetes Indexed Job (its completions), whose pod index comes from JOB_COMPLETION_INDEX',
+    min: 1,
+    scope: 'cli',
+  }),
   lease: opt.string({
     help: 'how long a stage claim holds without a heartbeat (the holder renews it every quarter lease); a claim older than that, or whose process is gone from this host, is stale and --resume takes it over (90s, 30m, 6h, 1d)',
     default: '1h',
     check: (v) => (/^\s*\d+(\.\d+)?\s*[smhd]?\s*$/.test(v) && Number.parseFloat(v) > 0 ? undefined : 'must be a duration like 90s, 30m, 6h or 1d'),
     scope: 'cli',
   }),
-  status: opt.boolean({ help: 'run nothing: print each stage of each (variant, seed) pair as done / running (by whom, since when, stale or not) / failed / missing, from the files in --out', default: false, scope: 'cli' }),
-  collect: opt.boolean({ help: 'run nothing: merge the finished pairs into the results files (as `results collect`); exit status 1 while any pair is not done', default: false, scope: 'cli' }),
+  status: opt.boolean({
+    help: 'run nothing: print each stage of each (variant, seed) pair as done / running (by whom, since when, stale or not) / failed / missing, from the files in --out',
+    default: false,
+    scope: 'cli',
+  }),
+  collect: opt.boolean({
+    help: 'run nothing: merge the finished pairs into the results files (as `results collect`); exit status 1 while any pair is not done',
+    default: false,
+    scope: 'cli',
+  }),
   json: { ...json, help: 'print the results rows (with --status: the stage states) as one JSON object on stdout' },
 } as const;
 

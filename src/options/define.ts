@@ -162,7 +162,10 @@ export function problemOf(spec: AnySpec, v: unknown): string | undefined {
       p = typeof v === 'string' && spec.choices!.includes(v) ? undefined : `must be one of ${spec.choices!.join(', ')}`;
       break;
     case 'int-list':
-      p = Array.isArray(v) && v.every((x) => numberProblem(x, true, spec.min, spec.max) === undefined) ? undefined : `must be a list of ${range('integers', spec.min, spec.max)}`;
+      p =
+        Array.isArray(v) && v.every((x) => numberProblem(x, true, spec.min, spec.max) === undefined)
+          ? undefined
+          : `must be a list of ${range('integers', spec.min, spec.max)}`;
       break;
   }
   return p ?? spec.check?.(v);

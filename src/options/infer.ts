@@ -7,14 +7,20 @@ export const INFER_OPTIONS = {
   input: opt.string({ help: 'folder of images', required: true }),
   output: opt.string({ help: 'folder for the translated images (created)', required: true, aliases: ['results_dir'] }),
   batchSize: opt.int({ help: 'images per session run', default: 4, min: 1 }),
-  provider: opt.choice(['auto', 'cuda', 'webgpu', 'cpu'], { help: 'execution provider; auto = CUDA when installed and an NVIDIA GPU is present, else WebGPU on a GPU adapter (never a software one), else CPU; the log says which', default: 'auto' }),
+  provider: opt.choice(['auto', 'cuda', 'webgpu', 'cpu'], {
+    help: 'execution provider; auto = CUDA when installed and an NVIDIA GPU is present, else WebGPU on a GPU adapter (never a software one), else CPU; the log says which',
+    default: 'auto',
+  }),
   threads: opt.int({ help: 'intra-op threads (default: all cores)', min: 1 }),
   size: opt.string({
     help: "'native' (default for models with free H and W): each image at its own size, reflect-padded to the model's multiple of 2^depth and cropped back; N: resize to N×N (default for fixed-size models)",
     check: (v) => (/^(native|[1-9]\d*)$/i.test(v.trim()) ? undefined : "must be 'native' or a side in pixels"),
   }),
   keepSize: opt.boolean({ help: "with --size N: resize each output back to its source's size", default: false }),
-  tile: opt.int({ help: 'translate images larger than N×N in overlapping N×N tiles, blended (N a multiple of 2^depth); deep nets see each tile alone: see docs/infer.md', min: 1 }),
+  tile: opt.int({
+    help: 'translate images larger than N×N in overlapping N×N tiles, blended (N a multiple of 2^depth); deep nets see each tile alone: see docs/infer.md',
+    min: 1,
+  }),
   overlap: opt.int({ help: 'pixels shared by neighbouring tiles (default tile/4)', min: 0 }),
   html: opt.boolean({ help: 'write index.html (50 rows a page) with input | output (| target for AB pairs); implies --save-triplets', default: false }),
   saveTriplets: opt.boolean({ help: 'also write NAME_input.EXT (and NAME_target.EXT with --ab-side) beside each output', default: false }),
@@ -25,7 +31,11 @@ export const INFER_OPTIONS = {
   shard: opt.string({
     help: 'i/n: process the i-th (0-based) of n disjoint slices of the sorted file list. Default: from SLURM_ARRAY_TASK_ID (and _MIN, _STEP, _COUNT), else JOB_COMPLETION_INDEX with --task-count; 0/1 processes everything',
   }),
-  taskCount: opt.int({ help: 'number of pods of a Kubernetes Indexed Job (its completions): with JOB_COMPLETION_INDEX, the n of --shard', min: 1, scope: 'cli' }),
+  taskCount: opt.int({
+    help: 'number of pods of a Kubernetes Indexed Job (its completions): with JOB_COMPLETION_INDEX, the n of --shard',
+    min: 1,
+    scope: 'cli',
+  }),
   force,
   maxModelMemory: opt.string({
     help: 'refuse models whose tensors or constant-shaped nodes need more than this, e.g. 8GiB (default: 4 GiB or half the RAM)',

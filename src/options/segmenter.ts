@@ -3,7 +3,11 @@ import { type DefaultsOf, defaultsOf, opt, positive, type ValuesOf, type YamlOf 
 import { engine, quiet, seed } from './common.ts';
 
 export const SEGMENTER_OPTIONS = {
-  data: opt.string({ help: 'Cityscapes-layout root: leftImg8bit/<split>/*_leftImg8bit.png and gtFine/<split>/*_gtFine_labelIds.png', required: true, aliases: ['dataroot'] }),
+  data: opt.string({
+    help: 'Cityscapes-layout root: leftImg8bit/<split>/*_leftImg8bit.png and gtFine/<split>/*_gtFine_labelIds.png',
+    required: true,
+    aliases: ['dataroot'],
+  }),
   out: opt.string({ help: 'the ONNX file to write (its sidecar OUT.json beside it)', required: true, scope: 'cli' }),
   run: opt.string({ help: 'folder for the training checkpoint (default: OUT without .onnx, plus .run)', scope: 'cli' }),
   size: opt.int({ help: 'square side photos are resized to', default: 64, min: 8, yaml: true }),

@@ -41,7 +41,10 @@ export const TRAIN_OPTIONS = {
     help: `choose the discriminator by receptive field instead: ${RF_CHOICES.join(', ')}`,
     yaml: true,
     scope: 'input',
-    check: (v) => ((RF_CHOICES as readonly number[]).includes(v) ? undefined : `is not a PatchGAN receptive field: use ${RF_CHOICES.slice(0, -1).join(', ')} or ${RF_CHOICES.at(-1)}`),
+    check: (v) =>
+      (RF_CHOICES as readonly number[]).includes(v)
+        ? undefined
+        : `is not a PatchGAN receptive field: use ${RF_CHOICES.slice(0, -1).join(', ')} or ${RF_CHOICES.at(-1)}`,
   }),
   ngf: opt.int({ help: 'generator filters in the first layer', default: 64, min: 1, yaml: true }),
   ndf: opt.int({ help: 'discriminator filters in the first layer', default: 64, min: 1, yaml: true }),
@@ -68,7 +71,12 @@ export const TRAIN_OPTIONS = {
     default: 'resize_and_crop',
     yaml: true,
   }),
-  flip: opt.boolean({ help: 'random horizontal flips while training (--no-flip, PyTorch --no_flip, turns them off)', default: true, switches: { no_flip: false }, yaml: true }),
+  flip: opt.boolean({
+    help: 'random horizontal flips while training (--no-flip, PyTorch --no_flip, turns them off)',
+    default: true,
+    switches: { no_flip: false },
+    yaml: true,
+  }),
   batchSize: opt.int({ help: 'images per step', default: 1, min: 1, yaml: true }),
   epochs: opt.int({
     help: 'total epochs; without --n-epochs-decay the second half (rounded down) decays linearly to zero. Give it or --n-epochs, not both',

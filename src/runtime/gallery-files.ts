@@ -39,7 +39,13 @@ export async function writeTriplet(
 }
 
 /** Write index.html (and index-2.html …) for every input whose output exists. */
-export async function writeGallery(outputDir: string, inputs: readonly string[], names: ReadonlyMap<string, string>, withTarget: boolean, title: string): Promise<void> {
+export async function writeGallery(
+  outputDir: string,
+  inputs: readonly string[],
+  names: ReadonlyMap<string, string>,
+  withTarget: boolean,
+  title: string,
+): Promise<void> {
   const rows: GalleryRow[] = [];
   const present = async (rel: string): Promise<string | undefined> => ((await exists(path.join(outputDir, rel))) ? rel : undefined);
   for (const rel of inputs) {
@@ -49,5 +55,6 @@ export async function writeGallery(outputDir: string, inputs: readonly string[],
     const t = tripletNames(outRel);
     rows.push({ name: rel, input: await present(t.input), output, target: withTarget ? await present(t.target) : undefined });
   }
-  for (const page of galleryPages(rows, { title: `pix2pix infer: ${title}`, withTarget })) await writeFileAtomic(await resolveInside(outputDir, page.file), page.html);
+  for (const page of galleryPages(rows, { title: `pix2pix infer: ${title}`, withTarget }))
+    await writeFileAtomic(await resolveInside(outputDir, page.file), page.html);
 }

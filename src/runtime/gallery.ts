@@ -77,7 +77,9 @@ export function galleryPages(rows: readonly GalleryRow[], opts: { title: string;
   const out: GalleryPage[] = [];
   for (let p = 1; p <= pages; p++) {
     const slice = rows.slice((p - 1) * per, p * per);
-    const body = slice.map((r) => `<tr><td>${escapeHtml(r.name)}</td>${cell(r.input, 'input')}${cell(r.output, 'output')}${opts.withTarget ? cell(r.target, 'target') : ''}</tr>`);
+    const body = slice.map(
+      (r) => `<tr><td>${escapeHtml(r.name)}</td>${cell(r.input, 'input')}${cell(r.output, 'output')}${opts.withTarget ? cell(r.target, 'target') : ''}</tr>`,
+    );
     const title = escapeHtml(opts.title);
     const html = [
       '<!DOCTYPE html>',

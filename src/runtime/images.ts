@@ -37,7 +37,11 @@ export function setVipsThreads(n: number): number {
 export class UnreadableImage extends Error {}
 
 function reason(e: unknown): string {
-  const msg = errorMessage(e).split('\n').map((s) => s.trim()).filter(Boolean).join('; ');
+  const msg = errorMessage(e)
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .join('; ');
   if (/unsupported image format/i.test(msg)) return 'not an image, or a format this build cannot decode';
   if (/premature end|truncated|read error|not enough data|unexpected end|corrupt/i.test(msg)) return `truncated or corrupt image data (${msg})`;
   return msg;
@@ -113,7 +117,13 @@ export function encodeOutput(rgb: Uint8Array, size: number, format: OutputFormat
 /** Encode RGB of any size, resized to `resizeTo` first if given and different. */
 export async function encodeRgb(img: RgbView, format: OutputFormat, resizeTo?: { width: number; height: number }): Promise<Uint8Array> {
   let s = sharp(img.rgb, { raw: { width: img.width, height: img.height, channels: 3 } });
-  if (resizeTo && (resizeTo.width !== img.width || resizeTo.height !== img.height)) s = s.resize(resizeTo.width, resizeTo.height, { fit: 'fill', kernel: 'cubic' });
-  const buf = format === 'png' ? await s.png().toBuffer() : format === 'jpg' ? await s.jpeg({ quality: 95, chromaSubsampling: '4:4:4' }).toBuffer() : await s.webp({ quality: 95 }).toBuffer();
+  if (resizeTo && (resizeTo.width !== img.width || resizeTo.height !== img.height))
+    s = s.resize(resizeTo.width, resizeTo.height, { fit: 'fill', kernel: 'cubic' });
+  const buf =
+    format === 'png'
+      ? await s.png().toBuffer()
+      : format === 'jpg'
+        ? await s.jpeg({ quality: 95, chromaSubsampling: '4:4:4' }).toBuffer()
+        : await s.webp({ quality: 95 }).toBuffer();
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
 }

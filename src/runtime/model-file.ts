@@ -17,7 +17,11 @@ export async function readOnnxFileHeader(file: string): Promise<OnnxModelHeader>
     fh = await fsp.open(file, 'r');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(code === 'ENOENT' ? `model not found: ${file} (make one with \`pix2pix export --checkpoint runs/NAME\`)` : `cannot read model ${file}: ${errorMessage(e)}`);
+    throw new UserError(
+      code === 'ENOENT'
+        ? `model not found: ${file} (make one with \`pix2pix export --checkpoint runs/NAME\`)`
+        : `cannot read model ${file}: ${errorMessage(e)}`,
+    );
   }
   try {
     const { size } = await fh.stat();

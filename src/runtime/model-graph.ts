@@ -63,7 +63,10 @@ export async function readStridedNodes(file: string): Promise<StridedNode[]> {
         if (n.field !== GRAPH_NODE_FIELD) continue;
         const buf = Buffer.alloc(n.end - n.start);
         await fh.read(buf, 0, buf.length, n.start);
-        const node = NodeProtoType.toObject(NodeProtoType.decode(buf), { longs: Number }) as { opType?: string; attribute?: { name?: string; ints?: number[] }[] };
+        const node = NodeProtoType.toObject(NodeProtoType.decode(buf), { longs: Number }) as {
+          opType?: string;
+          attribute?: { name?: string; ints?: number[] }[];
+        };
         const strides = node.attribute?.find((a) => a.name === 'strides')?.ints;
         if (strides?.length) out.push({ opType: node.opType ?? '', strides });
       }

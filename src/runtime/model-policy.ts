@@ -52,7 +52,29 @@ export function formatBytes(n: number): string {
 }
 
 /** Bytes per element of ONNX TensorProto.DataType (0 = unknown or variable, e.g. strings). */
-const ELEMENT_BYTES: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 14: 8, 15: 16, 16: 2, 17: 1, 18: 1, 19: 1, 20: 1, 21: 1, 22: 1 };
+const ELEMENT_BYTES: Record<number, number> = {
+  1: 4,
+  2: 1,
+  3: 1,
+  4: 2,
+  5: 2,
+  6: 4,
+  7: 8,
+  9: 1,
+  10: 2,
+  11: 8,
+  12: 4,
+  13: 8,
+  14: 8,
+  15: 16,
+  16: 2,
+  17: 1,
+  18: 1,
+  19: 1,
+  20: 1,
+  21: 1,
+  22: 1,
+};
 
 // ------------------------------------------------------------------------------------------------
 // A protobuf walker over a file (positioned reads, no whole-file buffer)
@@ -140,7 +162,7 @@ interface TensorInfo {
 
 function packedVarints(buf: Uint8Array): bigint[] {
   const out: bigint[] = [];
-  for (let p = 0; p < buf.length; ) {
+  for (let p = 0; p < buf.length;) {
     const v = readVarint(buf, p);
     out.push(BigInt.asIntN(64, v.value));
     p = v.next;
@@ -153,7 +175,7 @@ const SMALL_TENSOR = 64;
 /** StringStringEntryProto {key = 1; value = 2} from its bytes. */
 function stringEntry(buf: Buffer): [string, string] {
   const kv = ['', ''];
-  for (let p = 0; p < buf.length; ) {
+  for (let p = 0; p < buf.length;) {
     const tag = readVarint(buf, p);
     const len = readVarint(buf, tag.next);
     const end = len.next + Number(len.value);
@@ -303,7 +325,9 @@ export async function checkModelPolicy(modelFile: string, o: ModelPolicyOptions)
     fh = await fsp.open(modelFile, 'r');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(code === 'ENOENT' ? `model not found: ${modelFile}` : `cannot read model ${modelFile}: ${code === 'EACCES' ? 'permission denied' : String(e)}`);
+    throw new UserError(
+      code === 'ENOENT' ? `model not found: ${modelFile}` : `cannot read model ${modelFile}: ${code === 'EACCES' ? 'permission denied' : String(e)}`,
+    );
   }
   try {
     const fileBytes = (await fh.stat()).size;
@@ -322,19 +346,26 @@ export async function checkModelPolicy(modelFile: string, o: ModelPolicyOptions)
         const loc = t.external.location ?? '';
         const target = path.resolve(modelDir, loc);
         const real = await realpathLoose(target);
-        if (!loc || path.isAbsolute(loc) || !isInside(modelDir, real)) throw new UserError(`model ${modelFile} is invalid: ${where} keeps its data in '${loc}', outside the model's folder`);
-        const size = await fsp.stat(real).then((s) => s.size, () => -1);
+        if (!loc || path.isAbsolute(loc) || !isInside(modelDir, real))
+          throw new UserError(`model ${modelFile} is invalid: ${where} keeps its data in '${loc}', outside the model's folder`);
+        const size = await fsp.stat(real).then(
+          (s) => s.size,
+          () => -1,
+        );
         if (size < 0) throw new UserError(`model ${modelFile} is incomplete: ${where} keeps its data in '${loc}', which does not exist`);
         const offset = Number(t.external.offset ?? 0);
         const length = t.external.length !== undefined ? Number(t.external.length) : size - offset;
-        if (!(offset >= 0 && length >= 0 && offset + length <= size)) throw new UserError(`model ${modelFile} is invalid: ${where} reads bytes ${offset}..${offset + length} of '${loc}', which has ${size}`);
-        if (bytes !== 0 && length !== bytes) throw new UserError(`model ${modelFile} is invalid: ${where} declares ${bytes} bytes but its external data has ${length}`);
+        if (!(offset >= 0 && length >= 0 && offset + length <= size))
+          throw new UserError(`model ${modelFile} is invalid: ${where} reads bytes ${offset}..${offset + length} of '${loc}', which has ${size}`);
+        if (bytes !== 0 && length !== bytes)
+          throw new UserError(`model ${modelFile} is invalid: ${where} declares ${bytes} bytes but its external data has ${length}`);
         footprint.externalBytes += length;
       } else if (t.rawBytes !== undefined && t.dataType !== 8 ? t.rawBytes !== bytes : t.storedBytes > 0 && bytes > t.storedBytes * 8) {
         // Packed varint fields can be shorter than the data they decode to (at most 8×, for int64 zeros).
         throw new UserError(`model ${modelFile} is invalid: ${where} declares ${formatBytes(bytes)} but holds ${formatBytes(t.storedBytes)}`);
       } else footprint.tensorBytes += bytes;
-      if (footprint.tensorBytes + footprint.externalBytes > o.maxBytes) refuse(`its tensors total ${formatBytes(footprint.tensorBytes)} (external data ${formatBytes(footprint.externalBytes)})`);
+      if (footprint.tensorBytes + footprint.externalBytes > o.maxBytes)
+        refuse(`its tensors total ${formatBytes(footprint.tensorBytes)} (external data ${formatBytes(footprint.externalBytes)})`);
       if (t.values) constants.set(t.name, t.values);
     };
 
@@ -365,7 +396,7 @@ export async function checkModelPolicy(modelFile: string, o: ModelPolicyOptions)
         }
         const n = constantOutputElements(node, constants);
         if (n === undefined) continue;
-        const elemBytes = node.opType === 'ConstantOfShape' ? ELEMENT_BYTES[node.attrs.get('value')?.t?.dataType ?? 1] ?? 4 : 4;
+        const elemBytes = node.opType === 'ConstantOfShape' ? (ELEMENT_BYTES[node.attrs.get('value')?.t?.dataType ?? 1] ?? 4) : 4;
         if (n * BigInt(elemBytes) > BigInt(o.maxBytes)) refuse(`${label} would allocate ${formatBytes(Number(n) * elemBytes)} (${n} elements)`);
       }
     }

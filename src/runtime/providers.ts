@@ -91,7 +91,11 @@ function firstLine(e: unknown): string {
  * Create something (a session) with the best provider the request allows. `create` is called with a
  * provider name and throws if that provider cannot be used.
  */
-export async function chooseProvider<T>(request: ProviderRequest, probes: ProviderProbes, create: (provider: ProviderName) => Promise<T>): Promise<ProviderChoice<T>> {
+export async function chooseProvider<T>(
+  request: ProviderRequest,
+  probes: ProviderProbes,
+  create: (provider: ProviderName) => Promise<T>,
+): Promise<ProviderChoice<T>> {
   if (!PROVIDER_REQUESTS.includes(request)) {
     throw new UserError(`unknown --provider '${request}': use ${PROVIDER_REQUESTS.join(', ')}`);
   }

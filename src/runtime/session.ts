@@ -136,7 +136,8 @@ export async function openSession(modelPath: string, opts: OpenSessionOptions = 
       // A model the runtime cannot parse fails on every provider: say so instead of blaming the provider.
       // The CPU provider always exists once the module loaded, so its refusal is the model's problem.
       const msg = errorMessage(e);
-      if (provider === 'cpu' || /protobuf|parsing|Load model|INVALID_GRAPH|INVALID_PROTOBUF/i.test(msg)) throw new UserError(`onnxruntime cannot load model ${modelPath}: ${msg.split('\n')[0]!.slice(0, 300)}`);
+      if (provider === 'cpu' || /protobuf|parsing|Load model|INVALID_GRAPH|INVALID_PROTOBUF/i.test(msg))
+        throw new UserError(`onnxruntime cannot load model ${modelPath}: ${msg.split('\n')[0]!.slice(0, 300)}`);
       throw e;
     }
   });

@@ -26,7 +26,10 @@ export function parseSizeFlag(v: string | number | undefined): number | 'native'
 export function resolveSizeMode(f: SizeFlags, io: Pick<ModelIO, 'staticSize' | 'size' | 'sizeMultiple'>): SizeMode {
   const requested = f.size ?? (io.staticSize ? io.size : 'native');
   if (requested !== 'native') {
-    if (f.tile !== undefined) throw new UserError(`--tile runs at native size: drop --size ${requested}${io.staticSize ? ` (this model's input is fixed at ${io.size}×${io.size}, so it cannot tile)` : ''}`);
+    if (f.tile !== undefined)
+      throw new UserError(
+        `--tile runs at native size: drop --size ${requested}${io.staticSize ? ` (this model's input is fixed at ${io.size}×${io.size}, so it cannot tile)` : ''}`,
+      );
     if (io.staticSize && requested !== io.size) throw new UserError(`--size ${requested} does not fit this model: its input is fixed at ${io.size}×${io.size}`);
     if (requested % io.sizeMultiple !== 0) throw new UserError(`--size ${requested} does not fit this model: sides must be multiples of ${io.sizeMultiple}`);
     return { kind: 'square', size: requested };
@@ -37,9 +40,11 @@ export function resolveSizeMode(f: SizeFlags, io: Pick<ModelIO, 'staticSize' | '
     if (f.overlap !== undefined) throw new UserError('--overlap needs --tile N');
     return { kind: 'native', multiple: m, overlap: 0 };
   }
-  if (!Number.isInteger(f.tile) || f.tile < 1 || f.tile % m !== 0) throw new UserError(`--tile ${f.tile} does not fit this model: tiles must be positive multiples of ${m} (2^depth)`);
+  if (!Number.isInteger(f.tile) || f.tile < 1 || f.tile % m !== 0)
+    throw new UserError(`--tile ${f.tile} does not fit this model: tiles must be positive multiples of ${m} (2^depth)`);
   const overlap = f.overlap ?? Math.floor(f.tile / 4);
-  if (!Number.isInteger(overlap) || overlap < 0 || overlap >= f.tile) throw new UserError(`--overlap ${overlap} must be an integer from 0 to ${f.tile - 1} (below --tile)`);
+  if (!Number.isInteger(overlap) || overlap < 0 || overlap >= f.tile)
+    throw new UserError(`--overlap ${overlap} must be an integer from 0 to ${f.tile - 1} (below --tile)`);
   return { kind: 'native', multiple: m, tile: f.tile, overlap };
 }
 

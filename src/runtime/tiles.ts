@@ -54,7 +54,8 @@ export function tileStarts(length: number, tile: number, overlap: number, align:
   if (length <= tile) return [0];
   const span = (length - tile) / align;
   const maxStride = (tile - overlap) / align;
-  if (!Number.isInteger(span) || !Number.isInteger(maxStride) || maxStride < 1) throw new Error(`tileStarts: ${align} does not divide ${length}, ${tile} and ${overlap}, or the overlap is not below the tile`);
+  if (!Number.isInteger(span) || !Number.isInteger(maxStride) || maxStride < 1)
+    throw new Error(`tileStarts: ${align} does not divide ${length}, ${tile} and ${overlap}, or the overlap is not below the tile`);
   const steps = Math.ceil(span / maxStride);
   return Array.from({ length: steps + 1 }, (_, i) => align * Math.round((i * span) / steps));
 }

@@ -134,7 +134,10 @@ export async function translateFolder(o: TranslateOptions): Promise<TranslateRes
   if (o.abSide !== undefined && o.abSide !== 'A' && o.abSide !== 'B') throw new UserError(`--ab-side must be A or B (got '${o.abSide}')`);
   await checkNotRootOrHome(o.output, '--output', o.force);
   await checkDisjointTrees(o.input, o.output, { recursive: o.recursive ?? false });
-  if (o.html && o.shard) throw new UserError('--html with --shard: each shard would overwrite the pages; after all shards finish, run once more with --skip-existing --html (no --shard) to write the gallery');
+  if (o.html && o.shard)
+    throw new UserError(
+      '--html with --shard: each shard would overwrite the pages; after all shards finish, run once more with --skip-existing --html (no --shard) to write the gallery',
+    );
 
   const listed = await listInputImages(o.input, { recursive: o.recursive ?? false });
   const all = listed.files;
@@ -157,15 +160,19 @@ export async function translateFolder(o: TranslateOptions): Promise<TranslateRes
   const isOwn = (n: string): boolean => ownTop.has(n) || /^index(-\d+)?\.html$/.test(n);
   await claimOutputFolder(o.output, { flag: '--output', command: 'infer', force: o.force, recursive: o.recursive, isOwn, log });
 
-  const session = typeof o.model === 'string' ? await openSession(o.model, { provider: o.provider, threads: o.threads, maxModelMemory: o.maxModelMemory }) : o.model;
+  const session =
+    typeof o.model === 'string' ? await openSession(o.model, { provider: o.provider, threads: o.threads, maxModelMemory: o.maxModelMemory }) : o.model;
   const ownSession = typeof o.model === 'string';
   const vipsThreads = setVipsThreads(1);
   try {
     const io = session.io;
     if (io.inputChannels !== 3) throw new UserError(`the model takes ${io.inputChannels} input channels; infer feeds RGB images (3 channels)`);
-    if (io.outputChannels !== 3 && io.outputChannels !== 1) throw new UserError(`the model outputs ${io.outputChannels} channels; infer writes RGB or gray images (3 or 1)`);
+    if (io.outputChannels !== 3 && io.outputChannels !== 1)
+      throw new UserError(`the model outputs ${io.outputChannels} channels; infer writes RGB or gray images (3 or 1)`);
     const mode = resolveSizeMode({ size: o.size, tile: o.tile, overlap: o.overlap }, io);
-    log(`infer: ${mine.length} image(s)${o.shard ? ` (shard ${o.shard.index}/${o.shard.count} of ${all.length})` : ''}, provider ${session.provider}${session.device ? ` on ${session.device}` : ''}${session.skippedProviders.length ? ` (skipped ${session.skippedProviders.join('; ')})` : ''}, ${session.threads} thread(s), ${describeSizeMode(mode, io)}, batch ${io.fixedBatch ?? batchSize}`);
+    log(
+      `infer: ${mine.length} image(s)${o.shard ? ` (shard ${o.shard.index}/${o.shard.count} of ${all.length})` : ''}, provider ${session.provider}${session.device ? ` on ${session.device}` : ''}${session.skippedProviders.length ? ` (skipped ${session.skippedProviders.join('; ')})` : ''}, ${session.threads} thread(s), ${describeSizeMode(mode, io)}, batch ${io.fixedBatch ?? batchSize}`,
+    );
 
     const jobs: Job[] = [];
     let skipped = 0;
@@ -218,7 +225,8 @@ export async function translateFolder(o: TranslateOptions): Promise<TranslateRes
 
     const makeWork = (image: PreparedImage): ImageWork => {
       if (mode.kind === 'square') return wholeImageWork(image, 1);
-      if (mode.tile !== undefined && (image.width > mode.tile || image.height > mode.tile)) return tiledImageWork(image, mode.multiple, mode.tile, mode.overlap, outC, o.tileBlend);
+      if (mode.tile !== undefined && (image.width > mode.tile || image.height > mode.tile))
+        return tiledImageWork(image, mode.multiple, mode.tile, mode.overlap, outC, o.tileBlend);
       return wholeImageWork(image, mode.multiple);
     };
     const owners = new Map<ImageWork, Extract<Loaded, { image: PreparedImage }>>();
@@ -235,7 +243,10 @@ export async function translateFolder(o: TranslateOptions): Promise<TranslateRes
       const out = await session.run(input, [n, 3, height, width]);
       sessionSeconds += since(ts);
       ts = performance.now();
-      if (out.dims[2] !== height || out.dims[3] !== width) throw new UserError(`the model returned ${out.dims.join('×')} for a ${height}×${width} input; infer needs an image-to-image model with output the size of its input`);
+      if (out.dims[2] !== height || out.dims[3] !== width)
+        throw new UserError(
+          `the model returned ${out.dims.join('×')} for a ${height}×${width} input; infer needs an image-to-image model with output the size of its input`,
+        );
       pieces.forEach((p, i) => {
         p.work.accept(p.k, out.data, i * outC * plane, outC);
         if (p.work.complete) {
@@ -290,7 +301,17 @@ export async function translateFolder(o: TranslateOptions): Promise<TranslateRes
     if (o.html) await writeGallery(o.output, mine, names, o.abSide !== undefined, o.input);
     const seconds = (performance.now() - t0) / 1000;
     bar.finish(`${translated} translated, ${skipped} skipped, ${failed.length} failed`);
-    return { total: mine.length + unusable.length, translated, skipped, failed, seconds, sessionSeconds, stageSeconds, provider: session.provider, size: mode.kind === 'square' ? mode.size : 'native' };
+    return {
+      total: mine.length + unusable.length,
+      translated,
+      skipped,
+      failed,
+      seconds,
+      sessionSeconds,
+      stageSeconds,
+      provider: session.provider,
+      size: mode.kind === 'square' ? mode.size : 'native',
+    };
   } finally {
     setVipsThreads(vipsThreads);
     if (ownSession) await session.close();

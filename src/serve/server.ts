@@ -114,7 +114,13 @@ async function checkModel(model: string): Promise<{ size: number; metadata: Reco
 async function pageRoot(root: string | undefined, log: (line: string) => void): Promise<string> {
   const dir = root ?? DEFAULT_ROOT;
   const index = path.join(dir, 'index.html');
-  if (await fsp.stat(index).then((s) => s.isFile(), () => false)) return fsp.realpath(dir);
+  if (
+    await fsp.stat(index).then(
+      (s) => s.isFile(),
+      () => false,
+    )
+  )
+    return fsp.realpath(dir);
   if (root !== undefined) throw new UserError(`${dir} has no index.html: build the page with \`npm run build:web\``);
   log('the page is not built yet: building it (npm run build:web)');
   try {
@@ -170,7 +176,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     server.once('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EADDRINUSE') reject(new UserError(`port ${port} on ${host} is busy: choose another with --port, or --port 0 for a free one`));
       else if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') reject(new UserError(`--host ${host} is not an address of this machine`));
-      else if (e.code === 'EACCES') reject(new UserError(`no permission to listen on port ${port} (ports below 1024 need privileges): choose another with --port`));
+      else if (e.code === 'EACCES')
+        reject(new UserError(`no permission to listen on port ${port} (ports below 1024 need privileges): choose another with --port`));
       else reject(e);
     });
     // Nothing is answered until the page's folder is known (the URL is printed after that).

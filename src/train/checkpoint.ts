@@ -79,7 +79,11 @@ function checkedData(t: CheckpointTensorSource, data: Float32Array): Float32Arra
 }
 
 /** The whole file in memory (tests, small models); writeCheckpoint streams the same bytes. */
-export function encodeCheckpoint(header: Omit<CheckpointHeader, 'tensors' | 'format'>, tensors: Map<string, Float32Array>, shapes: Map<string, number[]>): Uint8Array {
+export function encodeCheckpoint(
+  header: Omit<CheckpointHeader, 'tensors' | 'format'>,
+  tensors: Map<string, Float32Array>,
+  shapes: Map<string, number[]>,
+): Uint8Array {
   const sources = sourcesFrom(tensors, shapes);
   const prefix = encodePrefix(header, sources);
   const total = sources.reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
@@ -107,7 +111,8 @@ export function decodeCheckpoint(buf: Uint8Array, source = 'checkpoint'): Checkp
   } catch {
     throw new UserError(`${source} has a corrupt header`);
   }
-  if (header.format !== CHECKPOINT_FORMAT_VERSION) throw new UserError(`${source} has format ${header.format}; this pix2pix-ts reads format ${CHECKPOINT_FORMAT_VERSION}`);
+  if (header.format !== CHECKPOINT_FORMAT_VERSION)
+    throw new UserError(`${source} has format ${header.format}; this pix2pix-ts reads format ${CHECKPOINT_FORMAT_VERSION}`);
   const dataStart = Math.ceil((MAGIC.length + 4 + len) / 4) * 4;
   const total = header.tensors.reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
   if (dataStart + total * 4 > buf.length) throw new UserError(`${source} is truncated (${buf.length} bytes, expected ${dataStart + total * 4})`);
@@ -128,7 +133,11 @@ export function decodeCheckpoint(buf: Uint8Array, source = 'checkpoint'): Checkp
  * Write a checkpoint atomically, streaming one tensor at a time: a 256² run's 690 MB of weights and
  * optimizer state never sit in JS memory at once (building the file in memory first raised peak RSS by 1.07 GB).
  */
-export async function writeCheckpointStreaming(file: string, header: Omit<CheckpointHeader, 'tensors' | 'format'>, sources: CheckpointTensorSource[]): Promise<void> {
+export async function writeCheckpointStreaming(
+  file: string,
+  header: Omit<CheckpointHeader, 'tensors' | 'format'>,
+  sources: CheckpointTensorSource[],
+): Promise<void> {
   await writeFileAtomicWith(file, async (fh) => {
     await fh.write(encodePrefix(header, sources));
     for (const t of sources) {
@@ -138,7 +147,12 @@ export async function writeCheckpointStreaming(file: string, header: Omit<Checkp
   });
 }
 
-export async function writeCheckpoint(file: string, header: Omit<CheckpointHeader, 'tensors' | 'format'>, tensors: Map<string, Float32Array>, shapes: Map<string, number[]>): Promise<void> {
+export async function writeCheckpoint(
+  file: string,
+  header: Omit<CheckpointHeader, 'tensors' | 'format'>,
+  tensors: Map<string, Float32Array>,
+  shapes: Map<string, number[]>,
+): Promise<void> {
   await writeCheckpointStreaming(file, header, sourcesFrom(tensors, shapes));
 }
 

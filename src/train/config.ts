@@ -74,7 +74,10 @@ export function sizedNetG(netG: string | undefined, size: number): string {
 }
 
 /** nEpochs + nEpochsDecay from what was given: `epochs` is the total, the n* options keep PyTorch's meaning. */
-export function resolveEpochs(input: { epochs?: number; nEpochs?: number; nEpochsDecay?: number }, name: OptionNamer = trainFlag): { nEpochs: number; nEpochsDecay: number } {
+export function resolveEpochs(
+  input: { epochs?: number; nEpochs?: number; nEpochsDecay?: number },
+  name: OptionNamer = trainFlag,
+): { nEpochs: number; nEpochsDecay: number } {
   if (input.epochs === undefined) {
     return { nEpochs: input.nEpochs ?? TRAIN_DEFAULTS.nEpochs, nEpochsDecay: input.nEpochsDecay ?? TRAIN_DEFAULTS.nEpochsDecay };
   }
@@ -82,7 +85,8 @@ export function resolveEpochs(input: { epochs?: number; nEpochs?: number; nEpoch
     throw new UserError(`give ${name('epochs')} (all epochs) or ${name('nEpochs')} (epochs at the initial learning rate), not both`);
   }
   const nEpochsDecay = input.nEpochsDecay ?? Math.floor(input.epochs / 2);
-  if (nEpochsDecay > input.epochs) throw new UserError(`${name('nEpochsDecay')} (${nEpochsDecay}) cannot exceed ${name('epochs')} (${input.epochs}), the total`);
+  if (nEpochsDecay > input.epochs)
+    throw new UserError(`${name('nEpochsDecay')} (${nEpochsDecay}) cannot exceed ${name('epochs')} (${input.epochs}), the total`);
   return { nEpochs: input.epochs - nEpochsDecay, nEpochsDecay };
 }
 
@@ -105,11 +109,16 @@ export function resolveTrainConfig(input: TrainConfigInput, name: OptionNamer = 
     netG: input.netG === undefined ? `unet_${defaultUnetSide(size)}` : sizedNetG(input.netG, size),
     loadSize: input.loadSize ?? defaultLoadSize(size),
     // --n-layers-d alone means the n_layers discriminator (as in the PyTorch repo, where it is ignored otherwise).
-    nLayersD: resolveDiscriminatorLayers({ netD: netD ?? (input.nLayersD !== undefined && rf === undefined ? 'n_layers' : undefined), nLayersD: input.nLayersD, rf }),
+    nLayersD: resolveDiscriminatorLayers({
+      netD: netD ?? (input.nLayersD !== undefined && rf === undefined ? 'n_layers' : undefined),
+      nLayersD: input.nLayersD,
+      rf,
+    }),
     ...resolveEpochs(input, name),
   };
   if (c.nEpochs + c.nEpochsDecay < 1) throw new UserError(`${name('nEpochs')} + ${name('nEpochsDecay')} must be at least 1 epoch`);
-  if (c.preprocess === 'resize_and_crop' && c.loadSize < c.size) throw new UserError(`${name('loadSize')} (${c.loadSize}) must be at least ${name('size')} (${c.size})`);
+  if (c.preprocess === 'resize_and_crop' && c.loadSize < c.size)
+    throw new UserError(`${name('loadSize')} (${c.loadSize}) must be at least ${name('size')} (${c.size})`);
   return c;
 }
 

@@ -55,7 +55,9 @@ export async function listSegmentationSamples(data: string, split: string): Prom
     photos = (await walk(photoDir)).filter((f) => f.endsWith(PHOTO_SUFFIX));
     labels = (await walk(labelDir)).filter((f) => f.endsWith(LABEL_SUFFIX));
   } catch {
-    throw new UserError(`segmenter data needs ${photoDir}/…${PHOTO_SUFFIX} and ${labelDir}/…${LABEL_SUFFIX} (the Cityscapes layout, which \`pix2pix data synth\` writes)`);
+    throw new UserError(
+      `segmenter data needs ${photoDir}/…${PHOTO_SUFFIX} and ${labelDir}/…${LABEL_SUFFIX} (the Cityscapes layout, which \`pix2pix data synth\` writes)`,
+    );
   }
   const byId = new Map(labels.map((f) => [path.basename(f).slice(0, -LABEL_SUFFIX.length), f]));
   const samples: SegmentationSample[] = [];
@@ -66,7 +68,8 @@ export async function listSegmentationSamples(data: string, split: string): Prom
     if (l) samples.push({ id, photo: p, labels: l });
     else missing.push(id);
   }
-  if (missing.length) throw new UserError(`${missing.length} photos in ${photoDir} have no ${LABEL_SUFFIX} in ${labelDir}, e.g. ${missing.slice(0, 3).join(', ')}`);
+  if (missing.length)
+    throw new UserError(`${missing.length} photos in ${photoDir} have no ${LABEL_SUFFIX} in ${labelDir}, e.g. ${missing.slice(0, 3).join(', ')}`);
   if (!samples.length) throw new UserError(`no ${PHOTO_SUFFIX} photos in ${photoDir}`);
   return samples;
 }
@@ -112,7 +115,15 @@ async function pixelAccuracy(arch: GeneratorArch, params: ParamTensors, samples:
   let total = 0;
   for (const s of samples) {
     const { photo, trainIds } = await loadSegmentationSample(s, size);
-    const predT = tf.tidy(() => tf.argMax(generatorForward(arch, params, tf.tensor4d(toUnitRange({ width: size, height: size, data: photo }), [1, size, size, 3]), { normStats: 'instance', dropout: false }), -1));
+    const predT = tf.tidy(() =>
+      tf.argMax(
+        generatorForward(arch, params, tf.tensor4d(toUnitRange({ width: size, height: size, data: photo }), [1, size, size, 3]), {
+          normStats: 'instance',
+          dropout: false,
+        }),
+        -1,
+      ),
+    );
     const pred = (await predT.data()) as Int32Array;
     predT.dispose();
     for (let i = 0; i < pred.length; i++) {
@@ -185,7 +196,10 @@ export async function trainSegmenter(c: SegmenterConfig, opts: { quiet?: boolean
         });
         const X = tf.tensor4d(x, [idx.length, c.size, c.size, 3]);
         const Y = tf.tensor3d(y, [idx.length, c.size, c.size], 'int32');
-        const { value, grads } = tf.variableGrads(() => segmentationLoss(generatorForward(arch, params, X, { normStats: 'batch', dropout: false }), Y), [...trainable.values()]);
+        const { value, grads } = tf.variableGrads(
+          () => segmentationLoss(generatorForward(arch, params, X, { normStats: 'batch', dropout: false }), Y),
+          [...trainable.values()],
+        );
         opt.apply(gradsByParamName(net, grads), lr);
         pending.push(value);
         tf.dispose([X, Y, ...Object.values(grads)]);

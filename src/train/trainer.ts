@@ -19,15 +19,7 @@ import { ProgressBar } from '../util/progress.ts';
 import { Rng, type RngState } from '../util/rng.ts';
 import { Adam } from './adam.ts';
 import { CHECKPOINT_FILE, type CheckpointModel, type CheckpointTensorSource, readCheckpoint, writeCheckpointStreaming } from './checkpoint.ts';
-import {
-  conditionalD,
-  discriminatorOptions,
-  generatorOptions,
-  type TrainConfig,
-  upgradeStoredConfig,
-  usesGan,
-  usesL1,
-} from './config.ts';
+import { conditionalD, discriminatorOptions, generatorOptions, type TrainConfig, upgradeStoredConfig, usesGan, usesL1 } from './config.ts';
 import { selectEngine, type LoadedEngine } from './engines/registry.ts';
 import { ganLoss, l1Loss, lrMultiplier } from './losses.ts';
 import { canonicalFlag } from '../options/define.ts';
@@ -72,7 +64,16 @@ export interface TrainResult {
 
 /** Machine-readable progress (`train --json` prints each as one NDJSON line). */
 export type TrainEvent =
-  | { event: 'start'; config: TrainConfig; engine: string; totalEpochs: number; stepsPerEpoch: number; trainPairs: number; valPairs: number; resumedAfterEpoch: number }
+  | {
+      event: 'start';
+      config: TrainConfig;
+      engine: string;
+      totalEpochs: number;
+      stepsPerEpoch: number;
+      trainPairs: number;
+      valPairs: number;
+      resumedAfterEpoch: number;
+    }
   | ({ event: 'step'; epoch: number; step: number; lr: number } & StepLosses)
   | ({ event: 'epoch' } & EpochRow)
   | { event: 'checkpoint'; epoch: number; file: string }
@@ -94,7 +95,6 @@ export interface TrainHooks {
 
 /** What `train` (and `export` beside it) writes into a run folder: anything else there is someone else's. */
 const RUN_FOLDER_FILES = new Set([CHECKPOINT_FILE, 'config.json', 'losses.csv', 'samples', 'model.onnx', 'model_D.onnx']);
-
 
 function toBatch(items: Float32Array[], size: number): tf.Tensor4D {
   const buf = new Float32Array(items.length * size * size * 3);
@@ -192,7 +192,14 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
   const dArch = dOpts ? discriminatorArch(dOpts) : null;
   if (dArch) discriminatorOutputSide(dArch, c.size);
 
-  await claimOutputFolder(c.out, { flag: '--out', command: 'train', force: hooks.force, recursive: true, isOwn: (n) => RUN_FOLDER_FILES.has(n) || /\.onnx(\.json)?$/.test(n), log });
+  await claimOutputFolder(c.out, {
+    flag: '--out',
+    command: 'train',
+    force: hooks.force,
+    recursive: true,
+    isOwn: (n) => RUN_FOLDER_FILES.has(n) || /\.onnx(\.json)?$/.test(n),
+    log,
+  });
   // Everything train writes is one of these names in --out; none may lead elsewhere through a symlink.
   for (const name of [CHECKPOINT_FILE, 'config.json', 'losses.csv', 'samples']) await resolveInside(c.out, name, '--out');
   const ckptFile = path.join(c.out, CHECKPOINT_FILE);
@@ -211,7 +218,9 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
   }
 
   const engine: LoadedEngine = await selectEngine(c.engine, c.threads === undefined ? {} : { threads: c.threads });
-  log(`engine: ${engine.name}${engine.device ? ` on ${engine.device}` : ''}${engine.threads !== undefined ? ` (${engine.threads} threads)` : ''}${engine.skipped.length ? ` (skipped ${engine.skipped.map((s) => s.split(':')[0]).join(', ')})` : ''}`);
+  log(
+    `engine: ${engine.name}${engine.device ? ` on ${engine.device}` : ''}${engine.threads !== undefined ? ` (${engine.threads} threads)` : ''}${engine.skipped.length ? ` (skipped ${engine.skipped.map((s) => s.split(':')[0]).join(', ')})` : ''}`,
+  );
 
   let state: ResumeState;
   let gArrays: ParamArrays;
@@ -220,9 +229,13 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
   if (resuming) {
     const ckpt = await readCheckpoint(ckptFile);
     const prev = upgradeStoredConfig(ckpt.header.model.config ?? {}) as unknown as TrainConfig;
-    const diffs = Object.keys(c).filter((k) => !RESUMABLE_CHANGES.has(k) && JSON.stringify(prev[k as keyof TrainConfig]) !== JSON.stringify(c[k as keyof TrainConfig]));
+    const diffs = Object.keys(c).filter(
+      (k) => !RESUMABLE_CHANGES.has(k) && JSON.stringify(prev[k as keyof TrainConfig]) !== JSON.stringify(c[k as keyof TrainConfig]),
+    );
     if (diffs.length) {
-      throw new UserError(`${ckptFile} was trained with different settings (${diffs.map((k) => `${canonicalFlag(TRAIN_OPTIONS, k)} ${JSON.stringify(prev[k as keyof TrainConfig])}`).join(', ')}); use the same flags or another --out`);
+      throw new UserError(
+        `${ckptFile} was trained with different settings (${diffs.map((k) => `${canonicalFlag(TRAIN_OPTIONS, k)} ${JSON.stringify(prev[k as keyof TrainConfig])}`).join(', ')}); use the same flags or another --out`,
+      );
     }
     state = ckpt.header.state as unknown as ResumeState;
     gArrays = arraysFrom(ckpt.tensors, 'G/');
@@ -259,15 +272,30 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
 
   log(`G: ${c.netG} (${gArch.options.kind}, ngf ${c.ngf}, ${c.norm} norm), ${countParams(gArch).toLocaleString('en-US')} parameters`);
   if (dArch) {
-    log(`D: ${dArch.options.nLayers === 0 ? 'PixelGAN' : 'PatchGAN'} n_layers ${dArch.options.nLayers}, receptive field ${receptiveField(dArch.layers)}×${receptiveField(dArch.layers)}, ${dArch.options.conditional ? 'conditional' : 'unconditional'}, ${countParams(dArch).toLocaleString('en-US')} parameters, ${discriminatorOutputSide(dArch, c.size)}² logits`);
+    log(
+      `D: ${dArch.options.nLayers === 0 ? 'PixelGAN' : 'PatchGAN'} n_layers ${dArch.options.nLayers}, receptive field ${receptiveField(dArch.layers)}×${receptiveField(dArch.layers)}, ${dArch.options.conditional ? 'conditional' : 'unconditional'}, ${countParams(dArch).toLocaleString('en-US')} parameters, ${discriminatorOutputSide(dArch, c.size)}² logits`,
+    );
   } else log('D: none (L1 loss only)');
-  log(`data: ${trainSet.size} train pairs${valSet ? `, ${valSet.size} val pairs` : ''}, ${c.direction}, load ${c.loadSize} → crop ${c.size}, batch ${c.batchSize}`);
+  log(
+    `data: ${trainSet.size} train pairs${valSet ? `, ${valSet.size} val pairs` : ''}, ${c.direction}, load ${c.loadSize} → crop ${c.size}, batch ${c.batchSize}`,
+  );
 
   const totalEpochs = c.nEpochs + c.nEpochsDecay;
   const stepsPerEpoch = Math.ceil(trainSet.size / c.batchSize);
-  log(`schedule: ${totalEpochs} epoch${totalEpochs === 1 ? '' : 's'} in all (${c.nEpochs} at lr ${c.lr}, then ${c.nEpochsDecay} decaying linearly to 0), ${stepsPerEpoch} steps each`);
+  log(
+    `schedule: ${totalEpochs} epoch${totalEpochs === 1 ? '' : 's'} in all (${c.nEpochs} at lr ${c.lr}, then ${c.nEpochsDecay} decaying linearly to 0), ${stepsPerEpoch} steps each`,
+  );
   const emit = hooks.onEvent ?? (() => undefined);
-  emit({ event: 'start', config: c, engine: engine.name, totalEpochs, stepsPerEpoch, trainPairs: trainSet.size, valPairs: valSet?.size ?? 0, resumedAfterEpoch: state.epoch });
+  emit({
+    event: 'start',
+    config: c,
+    engine: engine.name,
+    totalEpochs,
+    stepsPerEpoch,
+    trainPairs: trainSet.size,
+    valPairs: valSet?.size ?? 0,
+    resumedAfterEpoch: state.epoch,
+  });
   const bar = new ProgressBar({ label: 'train', total: totalEpochs * stepsPerEpoch, unit: 'step', quiet: hooks.quiet });
   bar.set(state.epoch * stepsPerEpoch);
   const dataRng = new Rng(state.dataRng);
@@ -277,7 +305,19 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
   const loadBatch = (indices: number[]): Promise<{ input: Float32Array; target: Float32Array }[]> => {
     // One forked Rng per sample, drawn synchronously in order, keeps jitter reproducible under prefetch.
     const rngs = indices.map(() => dataRng.fork());
-    return Promise.all(indices.map((i, k) => trainSet.loadPair(i, { direction: c.direction, loadSize: c.loadSize, cropSize: c.size, jitter: true, rng: rngs[k]!, flip: c.flip, preprocess: c.preprocess })));
+    return Promise.all(
+      indices.map((i, k) =>
+        trainSet.loadPair(i, {
+          direction: c.direction,
+          loadSize: c.loadSize,
+          cropSize: c.size,
+          jitter: true,
+          rng: rngs[k]!,
+          flip: c.flip,
+          preprocess: c.preprocess,
+        }),
+      ),
+    );
   };
 
   const stepFile = path.join(c.out, STEP_LOSSES_FILE);
@@ -305,15 +345,24 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
           read += 1;
           stepRows.push({ step: firstStep + read, G_GAN: l.G_GAN, G_L1: l.G_L1, D_real: l.D_real, D_fake: l.D_fake });
           emit({ event: 'step', epoch, step: firstStep + read, lr, ...l });
-          bar.tick(1, `epoch ${epoch}/${totalEpochs} G_GAN ${(sums.G_GAN / read).toFixed(3)} G_L1 ${(sums.G_L1 / read).toFixed(3)} D ${((sums.D_real + sums.D_fake) / (2 * read)).toFixed(3)}`);
+          bar.tick(
+            1,
+            `epoch ${epoch}/${totalEpochs} G_GAN ${(sums.G_GAN / read).toFixed(3)} G_L1 ${(sums.G_L1 / read).toFixed(3)} D ${((sums.D_real + sums.D_fake) / (2 * read)).toFixed(3)}`,
+          );
         }
       };
       let next = loadBatch(batches[0]!);
       for (let b = 0; b < batches.length; b++) {
         const pairs = await next;
         if (b + 1 < batches.length) next = loadBatch(batches[b + 1]!);
-        const A = toBatch(pairs.map((p) => p.input), c.size);
-        const B = toBatch(pairs.map((p) => p.target), c.size);
+        const A = toBatch(
+          pairs.map((p) => p.input),
+          c.size,
+        );
+        const B = toBatch(
+          pairs.map((p) => p.target),
+          c.size,
+        );
         pending.push(model.run(A, B, lr));
         tf.dispose([A, B]);
         state.step += 1;
@@ -334,7 +383,15 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
         seconds: (performance.now() - t0) / 1000,
       };
       await writeSamples(gArch, G, valSet ?? trainSet, c, path.join(c.out, 'samples', `epoch_${String(epoch).padStart(3, '0')}.png`));
-      state = { epoch, step: state.step, dataRng: dataRng.state(), dropoutRng: dropoutRng.state(), adamG: optG.step, adamD: optD?.step ?? 0, history: [...state.history, row] };
+      state = {
+        epoch,
+        step: state.step,
+        dataRng: dataRng.state(),
+        dropoutRng: dropoutRng.state(),
+        adamG: optG.step,
+        adamD: optD?.step ?? 0,
+        history: [...state.history, row],
+      };
       // Before the checkpoint: a kill between the two leaves rows past the checkpoint's step, which
       // the resume truncates (after it, the kill would lose this epoch's rows for good).
       await appendStepLosses(stepFile, stepRows);
@@ -347,7 +404,10 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
     bar.finish();
     const last = state.history.at(-1);
     emit({ event: 'done', epochs: state.epoch, checkpoint: ckptFile, last: last ?? null });
-    if (last) log(`done: ${state.epoch} epochs, last G_L1 ${last.G_L1.toFixed(4)}${last.val_L1 !== '' ? `, val L1 ${last.val_L1.toFixed(4)}` : ''}; checkpoint ${ckptFile}`);
+    if (last)
+      log(
+        `done: ${state.epoch} epochs, last G_L1 ${last.G_L1.toFixed(4)}${last.val_L1 !== '' ? `, val L1 ${last.val_L1.toFixed(4)}` : ''}; checkpoint ${ckptFile}`,
+      );
     return { out: c.out, engine: engine.name, epochs: state.epoch, history: state.history, checkpoint: ckptFile };
   } finally {
     optG.dispose();
@@ -463,7 +523,11 @@ export class Pix2PixStep {
 }
 
 /** Build G, D and their optimizers from freshly initialised weights (benchmarks, library use). */
-export function createPix2Pix(c: Pick<TrainConfig, 'loss' | 'ganMode' | 'lambdaL1' | 'beta1' | 'seed'>, gArch: GeneratorArch, dArch: DiscriminatorArch | null): { step: Pix2PixStep; dispose(): void } {
+export function createPix2Pix(
+  c: Pick<TrainConfig, 'loss' | 'ganMode' | 'lambdaL1' | 'beta1' | 'seed'>,
+  gArch: GeneratorArch,
+  dArch: DiscriminatorArch | null,
+): { step: Pix2PixStep; dispose(): void } {
   const rng = new Rng(c.seed);
   const G = makeNet(gArch, initParams(gArch, rng));
   const D = dArch ? makeNet(dArch, initParams(dArch, rng)) : null;

@@ -46,7 +46,8 @@ export async function resolveInside(root: string, rel: string, what = 'output'):
   const target = path.resolve(absRoot, rel);
   if (!isInside(absRoot, target)) throw new UserError(`refusing to write ${target}: the ${what} path ${rel} leads outside ${absRoot}`);
   const [realRoot, realTarget] = await Promise.all([realpathLoose(absRoot), realpathLoose(target)]);
-  if (!isInside(realRoot, realTarget)) throw new UserError(`refusing to write ${target}: it resolves (through a symlink) to ${realTarget}, outside ${realRoot}`);
+  if (!isInside(realRoot, realTarget))
+    throw new UserError(`refusing to write ${target}: it resolves (through a symlink) to ${realTarget}, outside ${realRoot}`);
   return target;
 }
 
@@ -58,9 +59,18 @@ export async function checkDisjointTrees(input: string, output: string, opts: { 
   const inF = opts.inputFlag ?? '--input';
   const outF = opts.outputFlag ?? '--output';
   const [rin, rout] = await Promise.all([realpathLoose(input), realpathLoose(output)]);
-  if (rin === rout) throw new UserError(`${outF} ${output} must differ from ${inF} ${input}${rin !== path.resolve(output) || rin !== path.resolve(input) ? ` (both are ${rin})` : ''}: outputs would overwrite the sources`);
-  if (isInside(rout, rin)) throw new UserError(`${inF} ${input} lies inside ${outF} ${output} (${rin} in ${rout}): outputs could overwrite the sources; choose an output folder outside the input`);
-  if (opts.recursive && isInside(rin, rout)) throw new UserError(`${outF} ${output} lies inside ${inF} ${input} (${rout} in ${rin}) and --recursive would read the outputs back as inputs; choose an output folder outside the input`);
+  if (rin === rout)
+    throw new UserError(
+      `${outF} ${output} must differ from ${inF} ${input}${rin !== path.resolve(output) || rin !== path.resolve(input) ? ` (both are ${rin})` : ''}: outputs would overwrite the sources`,
+    );
+  if (isInside(rout, rin))
+    throw new UserError(
+      `${inF} ${input} lies inside ${outF} ${output} (${rin} in ${rout}): outputs could overwrite the sources; choose an output folder outside the input`,
+    );
+  if (opts.recursive && isInside(rin, rout))
+    throw new UserError(
+      `${outF} ${output} lies inside ${inF} ${input} (${rout} in ${rin}) and --recursive would read the outputs back as inputs; choose an output folder outside the input`,
+    );
 }
 
 /** One short reason for a filesystem error, in words a user understands. Pure. */

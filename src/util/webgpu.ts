@@ -67,7 +67,8 @@ export function vulkanLoaderFound(): boolean {
 
 export const VULKAN_LOADER_HINT = 'no Vulkan loader libvulkan.so.1 (Debian/Ubuntu: apt-get install libvulkan1)';
 // Kept under 200 characters: engine errors quote the first 200 of a reason.
-export const NO_ADAPTER_HINT = 'no WebGPU adapter: no usable Vulkan/Metal/D3D12 driver (a software one: VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json)';
+export const NO_ADAPTER_HINT =
+  'no WebGPU adapter: no usable Vulkan/Metal/D3D12 driver (a software one: VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json)';
 
 type Gpu = { requestAdapter(opts?: { powerPreference?: string }): Promise<(RawAdapterInfo & { info?: RawAdapterInfo }) | null> };
 type DawnModule = { create(flags: string[]): Gpu; globals: Record<string, unknown> };
@@ -76,7 +77,10 @@ async function loadDawn(): Promise<DawnModule> {
   try {
     return (await import(/* @vite-ignore */ 'webgpu')) as unknown as DawnModule;
   } catch (e) {
-    throw new Error(`the webgpu package (Dawn's Node binding) did not load: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}; reinstall with \`npm ci\``);
+    throw new Error(
+      `the webgpu package (Dawn's Node binding) did not load: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}; reinstall with \`npm ci\``,
+      { cause: e },
+    );
   }
 }
 

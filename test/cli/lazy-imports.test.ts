@@ -46,7 +46,14 @@ function runtimeImports(file: string): Found[] {
   const visit = (n: ts.Node): void => {
     if (ts.isImportDeclaration(n) && ts.isStringLiteralLike(n.moduleSpecifier)) {
       const c = n.importClause;
-      const typeOnly = c !== undefined && (c.isTypeOnly || (!c.name && c.namedBindings !== undefined && ts.isNamedImports(c.namedBindings) && c.namedBindings.elements.length > 0 && c.namedBindings.elements.every((e) => e.isTypeOnly)));
+      const typeOnly =
+        c !== undefined &&
+        (c.isTypeOnly ||
+          (!c.name &&
+            c.namedBindings !== undefined &&
+            ts.isNamedImports(c.namedBindings) &&
+            c.namedBindings.elements.length > 0 &&
+            c.namedBindings.elements.every((e) => e.isTypeOnly)));
       if (!typeOnly) found.push({ spec: n.moduleSpecifier.text, dynamic: false, commands: [] });
     } else if (ts.isExportDeclaration(n) && n.moduleSpecifier && ts.isStringLiteralLike(n.moduleSpecifier) && !n.isTypeOnly) {
       found.push({ spec: n.moduleSpecifier.text, dynamic: false, commands: [] });
@@ -149,7 +156,18 @@ describe('the CLI loads only the command it runs (a real process)', () => {
     await writeImage(path.join(root, 'in', 'a.png'), { width: 4, height: 4, data: new Uint8Array(48).fill(90) });
     await writeImage(path.join(root, 'in', 'b.png'), { width: 4, height: 4, data: new Uint8Array(48).fill(200) });
     writeFileSync(path.join(root, 'in', 'broken.png'), 'not a png');
-    const r = await runRecorded(['infer', '--model', model, '--input', path.join(root, 'in'), '--output', path.join(root, 'out'), '--provider', 'cpu', '--json']);
+    const r = await runRecorded([
+      'infer',
+      '--model',
+      model,
+      '--input',
+      path.join(root, 'in'),
+      '--output',
+      path.join(root, 'out'),
+      '--provider',
+      'cpu',
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(1); // one unreadable file
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);

@@ -42,7 +42,7 @@ describe('pix2pix usage errors', () => {
   it('an invalid flag value is one line naming the choices', async () => {
     const r = await cli(['train', '--data', 'd', '--out', 'o', '--norm', 'weird']);
     expect(r.code).toBe(2);
-    expect(r.stderr.split("\n")[0]).toBe("pix2pix: --norm must be one of batch, instance (got weird)");
+    expect(r.stderr.split('\n')[0]).toBe('pix2pix: --norm must be one of batch, instance (got weird)');
   });
 
   it('results table regenerates every CSV it is given, not only the last', async () => {

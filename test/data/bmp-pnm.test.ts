@@ -31,12 +31,22 @@ const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
 describe('decodeBmp', () => {
   it('reads 24-bit bottom-up rows in BGR order, skipping row padding', () => {
     // File order is bottom row first: bottom = (blue, white), top = (red, green).
-    const img = decodeBmp(bmp(2, 2, 24, [[255, 0, 0, 255, 255, 255], [0, 0, 255, 0, 255, 0]]));
+    const img = decodeBmp(
+      bmp(2, 2, 24, [
+        [255, 0, 0, 255, 255, 255],
+        [0, 0, 255, 0, 255, 0],
+      ]),
+    );
     expect(img).toEqual({ width: 2, height: 2, data: new Uint8Array([255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255]) });
   });
 
   it('reads 32-bit top-down rows (negative height) and drops the 4th byte', () => {
-    const img = decodeBmp(bmp(1, -2, 32, [[10, 20, 30, 0], [40, 50, 60, 255]]));
+    const img = decodeBmp(
+      bmp(1, -2, 32, [
+        [10, 20, 30, 0],
+        [40, 50, 60, 255],
+      ]),
+    );
     expect(Array.from(img.data)).toEqual([30, 20, 10, 60, 50, 40]);
   });
 

@@ -34,7 +34,11 @@ export async function writeCityscapesTree(root: string, o: TreeOptions): Promise
       const w = o.width;
       const h = w / 2;
       await writeImage(path.join(root, 'leftImg8bit', split, city, `${id}_leftImg8bit.png`), { width: w, height: h, data: middle(s.photo.data, w, 3) }, 'png');
-      await writeImage(path.join(root, 'gtFine', split, city, `${id}_gtFine_color.png`), { width: w, height: h, data: middle(s.labelColors.data, w, 3) }, 'png');
+      await writeImage(
+        path.join(root, 'gtFine', split, city, `${id}_gtFine_color.png`),
+        { width: w, height: h, data: middle(s.labelColors.data, w, 3) },
+        'png',
+      );
       await writeLabelImage(path.join(root, 'gtFine', split, city, `${id}_gtFine_labelIds.png`), { width: w, height: h, data: middle(s.labelIds.data, w, 1) });
       ids[split].push(id);
     }

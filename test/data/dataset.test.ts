@@ -57,9 +57,17 @@ describe('splitAB and cropAndFlip', () => {
   it('crops a square and mirrors it left-right', () => {
     const img = image(4, 3, (x, y) => [x, y, 0]);
     const c = cropAndFlip(img, 1, 1, 2, false);
-    expect([px(c, 0, 0), px(c, 1, 0), px(c, 0, 1)]).toEqual([[1, 1, 0], [2, 1, 0], [1, 2, 0]]);
+    expect([px(c, 0, 0), px(c, 1, 0), px(c, 0, 1)]).toEqual([
+      [1, 1, 0],
+      [2, 1, 0],
+      [1, 2, 0],
+    ]);
     const f = cropAndFlip(img, 1, 1, 2, true);
-    expect([px(f, 0, 0), px(f, 1, 0), px(f, 1, 1)]).toEqual([[2, 1, 0], [1, 1, 0], [1, 2, 0]]);
+    expect([px(f, 0, 0), px(f, 1, 0), px(f, 1, 1)]).toEqual([
+      [2, 1, 0],
+      [1, 1, 0],
+      [1, 2, 0],
+    ]);
     expect(() => cropAndFlip(img, 3, 0, 2, false)).toThrow();
   });
 });
@@ -72,7 +80,10 @@ describe('aligned AB datasets', () => {
     await writeImage(path.join(root, 'train', 'a.png'), codedAB);
     await writeImage(path.join(root, 'train', 'sub', 'c.png'), codedAB);
     await fsp.writeFile(path.join(root, 'train', 'readme.txt'), 'not an image');
-    await writeImage(path.join(root, 'test', 'x.png'), image(40, 20, (x) => (x < 20 ? [200, 0, 0] : [0, 0, 200])));
+    await writeImage(
+      path.join(root, 'test', 'x.png'),
+      image(40, 20, (x) => (x < 20 ? [200, 0, 0] : [0, 0, 200])),
+    );
   });
 
   it('finds the images recursively, sorted, and detects the layout', async () => {

@@ -48,7 +48,10 @@ async function expectOneLineUserError(p: Promise<unknown>, file: string, reason:
 describe('readImage', () => {
   it('replicates a grayscale PNG into three equal channels', async () => {
     const f = path.join(dir, 'gray.png');
-    await sharp(Buffer.from([0, 50, 100, 250]), { raw: { width: 2, height: 2, channels: 1 } }).toColourspace('b-w').png().toFile(f);
+    await sharp(Buffer.from([0, 50, 100, 250]), { raw: { width: 2, height: 2, channels: 1 } })
+      .toColourspace('b-w')
+      .png()
+      .toFile(f);
     expect((await sharp(f).metadata()).channels).toBe(1);
     const img = await readImage(f);
     expect(img.width).toBe(2);
@@ -58,7 +61,9 @@ describe('readImage', () => {
 
   it('drops alpha without compositing (a fully transparent pixel keeps its colour, like PIL convert("RGB"))', async () => {
     const f = path.join(dir, 'rgba.png');
-    await sharp(Buffer.from([10, 20, 30, 0, 200, 100, 50, 255]), { raw: { width: 2, height: 1, channels: 4 } }).png().toFile(f);
+    await sharp(Buffer.from([10, 20, 30, 0, 200, 100, 50, 255]), { raw: { width: 2, height: 1, channels: 4 } })
+      .png()
+      .toFile(f);
     const img = await readImage(f);
     expect(Array.from(img.data)).toEqual([10, 20, 30, 200, 100, 50]);
   });
@@ -66,7 +71,10 @@ describe('readImage', () => {
   it('scales a 16-bit PNG to 8 bits', async () => {
     const f = path.join(dir, 'deep.png');
     const v = new Uint16Array([0, 0, 0, 65535, 32896, 257]);
-    await sharp(v, { raw: { width: 2, height: 1, channels: 3 } }).toColourspace('rgb16').png().toFile(f);
+    await sharp(v, { raw: { width: 2, height: 1, channels: 3 } })
+      .toColourspace('rgb16')
+      .png()
+      .toFile(f);
     expect((await sharp(f).metadata()).depth).toBe('ushort');
     const img = await readImage(f);
     expect(Array.from(img.data)).toEqual([0, 0, 0, 255, 128, 1]);
@@ -75,7 +83,9 @@ describe('readImage', () => {
   it('expands a palette PNG to RGB', async () => {
     const f = path.join(dir, 'palette.png');
     const raw = Buffer.from([255, 0, 0, 0, 0, 255, 0, 0, 255, 255, 0, 0]);
-    await sharp(raw, { raw: { width: 2, height: 2, channels: 3 } }).png({ palette: true, colours: 4, dither: 0 }).toFile(f);
+    await sharp(raw, { raw: { width: 2, height: 2, channels: 3 } })
+      .png({ palette: true, colours: 4, dither: 0 })
+      .toFile(f);
     expect((await sharp(f).metadata()).isPalette).toBe(true);
     const img = await readImage(f);
     expect(at(img, 0, 0)).toEqual([255, 0, 0]);
@@ -91,7 +101,10 @@ describe('readImage', () => {
     const h = 16;
     const data = new Uint8Array(w * h * 3);
     for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data.set(x < w / 2 ? [230, 20, 20] : [20, 20, 230], (y * w + x) * 3);
-    await sharp(data, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toFile(f);
+    await sharp(data, { raw: { width: w, height: h, channels: 3 } })
+      .jpeg({ quality: 95 })
+      .withMetadata({ orientation: 6 })
+      .toFile(f);
     const img = await readImage(f);
     expect([img.width, img.height]).toEqual([16, 32]);
     // Rotating clockwise puts the old left (red) at the top and the old right (blue) at the bottom.
@@ -107,7 +120,10 @@ describe('readImage', () => {
     const f = path.join(dir, 'cmyk.jpg');
     const red = new Uint8Array(16 * 16 * 3);
     for (let i = 0; i < 256; i++) red.set([220, 30, 30], i * 3);
-    await sharp(red, { raw: { width: 16, height: 16, channels: 3 } }).toColourspace('cmyk').jpeg({ quality: 95 }).toFile(f);
+    await sharp(red, { raw: { width: 16, height: 16, channels: 3 } })
+      .toColourspace('cmyk')
+      .jpeg({ quality: 95 })
+      .toFile(f);
     expect((await sharp(f).metadata()).space).toBe('cmyk');
     const img = await readImage(f);
     expect(img.data.length).toBe(16 * 16 * 3);
@@ -140,8 +156,12 @@ describe('readImage', () => {
   it('reports a truncated PNG and a truncated JPEG', async () => {
     const noise = new Uint8Array(48 * 48 * 3);
     for (let i = 0; i < noise.length; i++) noise[i] = (i * 7919) % 251;
-    const png = await sharp(noise, { raw: { width: 48, height: 48, channels: 3 } }).png().toBuffer();
-    const jpg = await sharp(noise, { raw: { width: 48, height: 48, channels: 3 } }).jpeg().toBuffer();
+    const png = await sharp(noise, { raw: { width: 48, height: 48, channels: 3 } })
+      .png()
+      .toBuffer();
+    const jpg = await sharp(noise, { raw: { width: 48, height: 48, channels: 3 } })
+      .jpeg()
+      .toBuffer();
     const fp = path.join(dir, 'cut.png');
     const fj = path.join(dir, 'cut.jpg');
     await fsp.writeFile(fp, png.subarray(0, png.length >> 1));
@@ -201,19 +221,29 @@ describe('label images', () => {
 
   it('accept 16-bit gray ids and RGB with equal channels', async () => {
     const f16 = path.join(dir, 'labels16.png');
-    await sharp(new Uint16Array([7, 8, 26, 0]), { raw: { width: 2, height: 2, channels: 1 } }).toColourspace('grey16').png().toFile(f16);
+    await sharp(new Uint16Array([7, 8, 26, 0]), { raw: { width: 2, height: 2, channels: 1 } })
+      .toColourspace('grey16')
+      .png()
+      .toFile(f16);
     expect(Array.from((await readLabelImage(f16)).data)).toEqual([7, 8, 26, 0]);
     const frgb = path.join(dir, 'labels-rgb.png');
-    await sharp(Buffer.from([11, 11, 11, 23, 23, 23]), { raw: { width: 2, height: 1, channels: 3 } }).png().toFile(frgb);
+    await sharp(Buffer.from([11, 11, 11, 23, 23, 23]), { raw: { width: 2, height: 1, channels: 3 } })
+      .png()
+      .toFile(frgb);
     expect(Array.from((await readLabelImage(frgb)).data)).toEqual([11, 23]);
   });
 
   it('reject a colour label rendering and 16-bit values above 255', async () => {
     const fc = path.join(dir, 'labels-color.png');
-    await sharp(Buffer.from([128, 64, 128, 70, 70, 70]), { raw: { width: 2, height: 1, channels: 3 } }).png().toFile(fc);
+    await sharp(Buffer.from([128, 64, 128, 70, 70, 70]), { raw: { width: 2, height: 1, channels: 3 } })
+      .png()
+      .toFile(fc);
     await expectOneLineUserError(readLabelImage(fc), fc, /colour image/);
     const fbig = path.join(dir, 'labels-big.png');
-    await sharp(new Uint16Array([1, 300]), { raw: { width: 2, height: 1, channels: 1 } }).toColourspace('grey16').png().toFile(fbig);
+    await sharp(new Uint16Array([1, 300]), { raw: { width: 2, height: 1, channels: 1 } })
+      .toColourspace('grey16')
+      .png()
+      .toFile(fbig);
     await expectOneLineUserError(readLabelImage(fbig), fbig, /300 above 255/);
   });
 

@@ -12,9 +12,13 @@ import { writeFcnScoreCase } from './tiny-segmenter.ts';
 /** Run `pix2pix eval …` in-process; returns what it printed on stdout. */
 function runEval(args: string[], extra: CommandModule<object, object>[] = []): Promise<string> {
   return captureStdout(() =>
-    yargs(['eval', ...args]).command(buildEvalCommand(extra)).strict().fail((msg, err) => {
-      throw err ?? new Error(msg);
-    }).parseAsync(),
+    yargs(['eval', ...args])
+      .command(buildEvalCommand(extra))
+      .strict()
+      .fail((msg, err) => {
+        throw err ?? new Error(msg);
+      })
+      .parseAsync(),
   );
 }
 

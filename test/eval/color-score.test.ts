@@ -23,7 +23,11 @@ describe('runColorScore', () => {
     const root = mkdtempSync(path.join(tmpdir(), 'color-score-'));
     await writeImage(path.join(root, 'real', 'a.png'), { width: 1, height: 1, data: Uint8Array.from([1, 2, 3]) });
     mkdirSync(path.join(root, 'empty'));
-    await expect(runColorScore({ generatedDir: path.join(root, 'missing'), realDir: path.join(root, 'real') })).rejects.toThrow(/^--generated .*missing: folder not found\.$/);
-    await expect(runColorScore({ generatedDir: path.join(root, 'empty'), realDir: path.join(root, 'real') })).rejects.toThrow(/^No image files in .*empty \(--generated\)\.$/);
+    await expect(runColorScore({ generatedDir: path.join(root, 'missing'), realDir: path.join(root, 'real') })).rejects.toThrow(
+      /^--generated .*missing: folder not found\.$/,
+    );
+    await expect(runColorScore({ generatedDir: path.join(root, 'empty'), realDir: path.join(root, 'real') })).rejects.toThrow(
+      /^No image files in .*empty \(--generated\)\.$/,
+    );
   });
 });

@@ -52,7 +52,7 @@ describe('accumulateConfusion (strict mode, the default)', () => {
     expect(conf.frames).toBe(1);
   });
 
-  it('rejects predictions outside 0..18 and 255 (e.g. the FCN\'s raw class 19)', () => {
+  it("rejects predictions outside 0..18 and 255 (e.g. the FCN's raw class 19)", () => {
     const conf = createConfusion();
     expect(() => accumulateConfusion(conf, u8([3]), u8([19]))).toThrow(/predicted value 19 is not a trainId/);
   });
@@ -117,13 +117,28 @@ describe('accumulateConfusion (reference mode = fast_hist of the pix2pix scripts
 
 describe('mergeConfusion and confusionFromRows', () => {
   it('adds counts, ignore predictions and frame tallies', () => {
-    const a = confusionFromRows([[1, 2], [3, 4]], [1, 0]);
-    const b = confusionFromRows([[10, 0], [0, 10]], [0, 5]);
+    const a = confusionFromRows(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      [1, 0],
+    );
+    const b = confusionFromRows(
+      [
+        [10, 0],
+        [0, 10],
+      ],
+      [0, 5],
+    );
     a.frames = 2;
     b.frames = 3;
     b.droppedFrames = 1;
     mergeConfusion(a, b);
-    expect(rows(a)).toEqual([[11, 2], [3, 14]]);
+    expect(rows(a)).toEqual([
+      [11, 2],
+      [3, 14],
+    ]);
     expect(Array.from(a.predictedIgnore)).toEqual([1, 5]);
     expect([a.frames, a.droppedFrames]).toEqual([5, 1]);
   });

@@ -53,7 +53,7 @@ describe('colour label maps → trainIds', () => {
     expect(colorLabelsToTrainIds(px([111, 74, 0]), 'all')[0]).toBe(255); // 'dynamic'
   });
 
-  it("resolves a real tie by labels.py order: (0,0,80) is 100 from truck (0,0,70) and caravan (0,0,90) → truck", () => {
+  it('resolves a real tie by labels.py order: (0,0,80) is 100 from truck (0,0,70) and caravan (0,0,90) → truck', () => {
     expect(colorLabelsToTrainIds(px([0, 0, 80]), 'all')[0]).toBe(14);
     expect(colorLabelsToTrainIds(px([0, 0, 81]), 'all')[0]).toBe(255);
     expect(colorLabelsToTrainIds(px([153, 153, 153]), 'all')[0]).toBe(5);

@@ -30,7 +30,11 @@ describe('pairFileLists', () => {
       dirs,
     );
     expect(pairs).toEqual([
-      { id: 'frankfurt_000000_000294', image: 'gen/frankfurt_000000_000294_leftImg8bit.png', label: 'gt/frankfurt/frankfurt_000000_000294_gtFine_labelIds.png' },
+      {
+        id: 'frankfurt_000000_000294',
+        image: 'gen/frankfurt_000000_000294_leftImg8bit.png',
+        label: 'gt/frankfurt/frankfurt_000000_000294_gtFine_labelIds.png',
+      },
       { id: 'lindau_000001_000019', image: 'gen/lindau_000001_000019_leftImg8bit.png', label: 'gt/lindau/lindau_000001_000019_gtFine_labelIds.png' },
     ]);
   });
@@ -42,7 +46,9 @@ describe('pairFileLists', () => {
   it('lists the first unmatched names on both sides in one line', () => {
     const f = () => pairFileLists(['a.png', 'b.png', 'c.png', 'd.png', 'e.png'], ['a.png', 'z.png'], dirs);
     expect(f).toThrow(UserError);
-    expect(f).toThrow(/^4 of 5 images in --images gen have no label \(b\.png, c\.png, d\.png, …\); 1 of 2 labels in --labels gt have no image \(z\.png\)\. Files pair by Cityscapes id/);
+    expect(f).toThrow(
+      /^4 of 5 images in --images gen have no label \(b\.png, c\.png, d\.png, …\); 1 of 2 labels in --labels gt have no image \(z\.png\)\. Files pair by Cityscapes id/,
+    );
   });
 
   it('refuses two files with the same frame id and empty folders', () => {

@@ -85,7 +85,9 @@ describe('loadSegmenterSpec', () => {
   });
 
   it('says what to write when there is no sidecar, and reports broken JSON in one line', async () => {
-    await expect(loadSegmenterSpec(path.join(dir, 'none.onnx'))).rejects.toThrow(/No segmenter sidecar for .*none\.onnx: write .*none\.onnx\.json .* or pass --preset fcn8s-cityscapes/);
+    await expect(loadSegmenterSpec(path.join(dir, 'none.onnx'))).rejects.toThrow(
+      /No segmenter sidecar for .*none\.onnx: write .*none\.onnx\.json .* or pass --preset fcn8s-cityscapes/,
+    );
     writeFileSync(path.join(dir, 'c.onnx.json'), '{ "numClasses": ');
     await expect(loadSegmenterSpec(path.join(dir, 'c.onnx'))).rejects.toThrow(/c\.onnx\.json: not valid JSON/);
   });
@@ -135,7 +137,10 @@ describe('logitsToTrainIds', () => {
   });
 
   it('rejects a wrong class count or layout with one line naming the model', () => {
-    expectOneLineUserError(() => logitsToTrainIds(new Float32Array(4), [1, 4, 1, 1], spec, 'seg.onnx'), /^seg\.onnx: output has 4 classes but the segmenter spec says numClasses = 3/);
+    expectOneLineUserError(
+      () => logitsToTrainIds(new Float32Array(4), [1, 4, 1, 1], spec, 'seg.onnx'),
+      /^seg\.onnx: output has 4 classes but the segmenter spec says numClasses = 3/,
+    );
     expectOneLineUserError(() => logitsToTrainIds(new Float32Array(3), [3, 1], spec, 'seg.onnx'), /^seg\.onnx: output has shape \[3, 1\]/);
   });
 });

@@ -53,7 +53,19 @@ describe('Cityscapes route (prepare, import-caffe, eval run --profile full)', ()
     const prep = cli(['data', 'cityscapes', '--cityscapes', 'cityscapes', '--out', 'data', '--size', '32', '--quiet']);
     expect(prep.out).toContain('Wrote 3 train and 2 val pairs');
     expect(prep.code).toBe(0);
-    const imp = cli(['segmenter', 'import-caffe', '--prototxt', 'caffe/deploy.prototxt', '--caffemodel', 'caffe/net.caffemodel', '--out', 'models/fcn8s.onnx', '--input-size', 'label', '--quiet']);
+    const imp = cli([
+      'segmenter',
+      'import-caffe',
+      '--prototxt',
+      'caffe/deploy.prototxt',
+      '--caffemodel',
+      'caffe/net.caffemodel',
+      '--out',
+      'models/fcn8s.onnx',
+      '--input-size',
+      'label',
+      '--quiet',
+    ]);
     expect(imp.out).toContain('output "score" (20 channels)');
     expect(imp.code).toBe(0);
     writeFileSync(path.join(dir, 'route.yaml'), experiment('route'));
@@ -73,7 +85,11 @@ describe('Cityscapes route (prepare, import-caffe, eval run --profile full)', ()
 
   // Each broken setup must fail in the preflight: no run folder may exist afterwards.
   const broken: [string, () => void, RegExp][] = [
-    ['missing labels', () => renameSync(path.join(dir, 'data', 'gtFine'), path.join(dir, 'data', 'gtFine-away')), /dataset.labels \S*data\/gtFine\/val: folder not found/],
+    [
+      'missing labels',
+      () => renameSync(path.join(dir, 'data', 'gtFine'), path.join(dir, 'data', 'gtFine-away')),
+      /dataset.labels \S*data\/gtFine\/val: folder not found/,
+    ],
     [
       'an unpaired test image',
       () => {
@@ -83,7 +99,11 @@ describe('Cityscapes route (prepare, import-caffe, eval run --profile full)', ()
       },
       /1 of 2 images in test outputs .* have no label \(.*_000000_.*\.png\).*rebuild with `pix2pix data cityscapes`/,
     ],
-    ['a missing sidecar', () => renameSync(path.join(dir, 'models', 'fcn8s.onnx.json'), path.join(dir, 'models', 'away.json')), /No segmenter sidecar for .*fcn8s\.onnx/],
+    [
+      'a missing sidecar',
+      () => renameSync(path.join(dir, 'models', 'fcn8s.onnx.json'), path.join(dir, 'models', 'away.json')),
+      /No segmenter sidecar for .*fcn8s\.onnx/,
+    ],
   ];
   for (const [what, breakIt, message] of broken) {
     it(`a full profile with ${what} fails before training, in one line`, async () => {
@@ -95,7 +115,9 @@ describe('Cityscapes route (prepare, import-caffe, eval run --profile full)', ()
       try {
         breakIt();
         writeFileSync(path.join(dir, 'broken.yaml'), experiment('broken', `${dir}/`));
-        const err = await runExperiment({ file: path.join(dir, 'broken.yaml'), profile: 'full', out: path.join(dir, 'results'), jobs: 1, log: () => {} }).catch((e: Error) => e);
+        const err = await runExperiment({ file: path.join(dir, 'broken.yaml'), profile: 'full', out: path.join(dir, 'results'), jobs: 1, log: () => {} }).catch(
+          (e: Error) => e,
+        );
         expect((err as Error).name).toBe('UserError');
         expect((err as Error).message).toMatch(message);
         expect((err as Error).message).not.toContain('\n');

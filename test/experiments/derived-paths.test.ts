@@ -26,7 +26,9 @@ describe('derived folders of eval run', () => {
 
 describe('experiment file limits', () => {
   it('refuses text over 1 MiB without parsing it', () => {
-    expect(() => parseExperiment(`experiment: x\n#${'y'.repeat(2 ** 20)}\n`, 'big.yaml')).toThrow(/^big\.yaml: the experiment file is 1\.0 MiB; experiment files are limited to 1 MiB$/);
+    expect(() => parseExperiment(`experiment: x\n#${'y'.repeat(2 ** 20)}\n`, 'big.yaml')).toThrow(
+      /^big\.yaml: the experiment file is 1\.0 MiB; experiment files are limited to 1 MiB$/,
+    );
   });
 
   it('accepts ordinary anchors and aliases', () => {

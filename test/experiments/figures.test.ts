@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { type Figure, figurePng, figureSvg, lineFor, meanOverSeeds, movingAverage, panelPng, smoothingWindow, variantColors } from '../../src/experiments/figures.ts';
+import {
+  type Figure,
+  figurePng,
+  figureSvg,
+  lineFor,
+  meanOverSeeds,
+  movingAverage,
+  panelPng,
+  smoothingWindow,
+  variantColors,
+} from '../../src/experiments/figures.ts';
 
 const count = (img: { data: Uint8Array }, c: readonly number[]): number => {
   let n = 0;
@@ -15,8 +25,18 @@ describe('training-curve figures', () => {
   });
 
   it('smooths with a trailing moving average (hand-computed)', () => {
-    const pts = [[1, 2], [2, 4], [3, 6], [4, 10]] as const;
-    expect(movingAverage(pts, 2)).toEqual([[1, 2], [2, 3], [3, 5], [4, 8]]);
+    const pts = [
+      [1, 2],
+      [2, 4],
+      [3, 6],
+      [4, 10],
+    ] as const;
+    expect(movingAverage(pts, 2)).toEqual([
+      [1, 2],
+      [2, 3],
+      [3, 5],
+      [4, 8],
+    ]);
     expect(movingAverage(pts, 1)).toEqual(pts.map((p) => [...p]));
     expect(smoothingWindow(4000)).toBe(100);
     expect(smoothingWindow(10)).toBe(1);
@@ -24,10 +44,26 @@ describe('training-curve figures', () => {
 
   it('averages seeds at the steps all of them reached, with a ±1 s.d. band', () => {
     const r = meanOverSeeds([
-      { seed: 1, points: [[1, 1], [2, 3], [3, 5]] },
-      { seed: 2, points: [[1, 3], [2, 5]] },
+      {
+        seed: 1,
+        points: [
+          [1, 1],
+          [2, 3],
+          [3, 5],
+        ],
+      },
+      {
+        seed: 2,
+        points: [
+          [1, 3],
+          [2, 5],
+        ],
+      },
     ]);
-    expect(r.points).toEqual([[1, 2], [2, 4]]);
+    expect(r.points).toEqual([
+      [1, 2],
+      [2, 4],
+    ]);
     // Sample s.d. of {1, 3} is √2.
     expect(r.band![0]![1]).toBeCloseTo(2 - Math.SQRT2, 12);
     expect(r.band![1]![2]).toBeCloseTo(4 + Math.SQRT2, 12);
@@ -43,8 +79,44 @@ describe('training-curve figures', () => {
         xLabel: 'training step',
         yLabel: 'loss',
         lines: [
-          lineFor('1×1', [31, 119, 180], [{ seed: 1, points: [[0, 1], [50, 0.5], [100, 0.25]] }, { seed: 2, points: [[0, 1.2], [50, 0.7], [100, 0.45]] }], false)!,
-          lineFor('70×70', [255, 127, 14], [{ seed: 1, points: [[0, 0.9], [50, 0.4], [100, 0.2]] }], false)!,
+          lineFor(
+            '1×1',
+            [31, 119, 180],
+            [
+              {
+                seed: 1,
+                points: [
+                  [0, 1],
+                  [50, 0.5],
+                  [100, 0.25],
+                ],
+              },
+              {
+                seed: 2,
+                points: [
+                  [0, 1.2],
+                  [50, 0.7],
+                  [100, 0.45],
+                ],
+              },
+            ],
+            false,
+          )!,
+          lineFor(
+            '70×70',
+            [255, 127, 14],
+            [
+              {
+                seed: 1,
+                points: [
+                  [0, 0.9],
+                  [50, 0.4],
+                  [100, 0.2],
+                ],
+              },
+            ],
+            false,
+          )!,
         ],
       },
     ],

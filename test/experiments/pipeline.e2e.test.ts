@@ -165,7 +165,9 @@ describe('eval run pipeline (tiny profile, real worker processes)', () => {
 
   it('eval run --json prints the results rows as one JSON object', async () => {
     const { evalRunCommand } = await import('../../src/cli/commands/experiments.ts');
-    const stdout = await captureStdout(() => yargs(['run', file, '--profile', 'ci', '--out', out, '--jobs', '1', '--json']).command(evalRunCommand).strict().parseAsync());
+    const stdout = await captureStdout(() =>
+      yargs(['run', file, '--profile', 'ci', '--out', out, '--jobs', '1', '--json']).command(evalRunCommand).strict().parseAsync(),
+    );
     expect(stdout.trim().split('\n')).toHaveLength(1);
     const r = JSON.parse(stdout);
     expect(r).toMatchObject({ experiment: 'tiny', profile: 'ci', csv: path.join(out, 'tiny.csv') });

@@ -57,10 +57,24 @@ describe('results markdown from the CSV alone', () => {
 
 function result(variant: string, seed: number, pixelAcc: number, metrics?: Record<string, number>, hash = `h${seed}`): RunResult {
   return {
-    experiment: 'demo', variant, label: variant, kind: 'generator', seed, hash,
+    experiment: 'demo',
+    variant,
+    label: variant,
+    kind: 'generator',
+    seed,
+    hash,
     metrics: metrics ?? { pixelAcc, classAcc: pixelAcc / 2, classIoU: pixelAcc / 4 },
-    frames: 3, engine: 'cpu', epochs: 1, epochsDecay: 1, size: 32, direction: 'BtoA', trainSeconds: 10, wallSeconds: 12,
-    segmenter: 'seg', dataset: 'synthetic x', finishedAt: '2025-01-01T00:00:00Z',
+    frames: 3,
+    engine: 'cpu',
+    epochs: 1,
+    epochsDecay: 1,
+    size: 32,
+    direction: 'BtoA',
+    trainSeconds: 10,
+    wallSeconds: 12,
+    segmenter: 'seg',
+    dataset: 'synthetic x',
+    finishedAt: '2025-01-01T00:00:00Z',
   };
 }
 
@@ -74,15 +88,41 @@ describe('summary rows', () => {
 
   it('writes one row per variant with per-run values, status and the paper value, and round-trips through CSV', () => {
     const s: ExperimentSummary = {
-      experiment: 'demo', title: 'Demo', table: 'Table 1', task: 'labels2photo', profile: 'ci', metrics: ['pixelAcc', 'classAcc', 'classIoU'],
-      datasetKind: 'synthetic', dataset: 'synthetic x',
+      experiment: 'demo',
+      title: 'Demo',
+      table: 'Table 1',
+      task: 'labels2photo',
+      profile: 'ci',
+      metrics: ['pixelAcc', 'classAcc', 'classIoU'],
+      datasetKind: 'synthetic',
+      dataset: 'synthetic x',
       variants: [
-        { variant: 'L1', label: 'L1', kind: 'generator', settings: { loss: 'L1' }, paper: { pixelAcc: 0.42 }, results: [result('L1', 1, 0.4), result('L1', 2, 0.8)], expectedRuns: 2 },
+        {
+          variant: 'L1',
+          label: 'L1',
+          kind: 'generator',
+          settings: { loss: 'L1' },
+          paper: { pixelAcc: 0.42 },
+          results: [result('L1', 1, 0.4), result('L1', 2, 0.8)],
+          expectedRuns: 2,
+        },
         { variant: 'cGAN', label: 'cGAN', kind: 'generator', settings: { loss: 'cGAN' }, paper: {}, results: [result('cGAN', 1, 0.5)], expectedRuns: 2 },
       ],
     };
     const { fields, rows } = summaryRows(s);
-    expect(rows[0]).toMatchObject({ variant: 'L1', status: 'done', pixelAcc_mean: '0.6', pixelAcc_paper: '0.42', pixelAcc_runs: '0.4;0.8', repeats: '2', seeds: '1;2', wall_seconds: '24', epochs: '1+1', engine: 'cpu', settings: '{"loss":"L1"}' });
+    expect(rows[0]).toMatchObject({
+      variant: 'L1',
+      status: 'done',
+      pixelAcc_mean: '0.6',
+      pixelAcc_paper: '0.42',
+      pixelAcc_runs: '0.4;0.8',
+      repeats: '2',
+      seeds: '1;2',
+      wall_seconds: '24',
+      epochs: '1+1',
+      engine: 'cpu',
+      settings: '{"loss":"L1"}',
+    });
     expect(Number(rows[0]!.pixelAcc_std)).toBeCloseTo(Math.SQRT2 * 0.2, 5);
     expect(rows[1]).toMatchObject({ variant: 'cGAN', status: 'partial 1/2', pixelAcc_std: '0', pixelAcc_paper: '' });
     const back = parseCsv(toCsv(fields, rows), 'demo.csv');
@@ -96,12 +136,35 @@ function comparedSummary(experiment: string, table: string): ExperimentSummary {
   const runs = (v: string, px: number[], ca: number[]): RunResult[] =>
     px.map((p, i) => ({ ...result(v, i + 1, p, { pixelAcc: p, classAcc: ca[i]!, classIoU: 0.1 }, `${v}-${i + 1}`), experiment }));
   return {
-    experiment, title: 'Demo', table, task: 'labels2photo', profile: 'quick', metrics: ['pixelAcc', 'classAcc', 'classIoU'],
-    datasetKind: 'synthetic', dataset: 'synthetic x', compare: { a: 'rf1', b: 'rf70' },
+    experiment,
+    title: 'Demo',
+    table,
+    task: 'labels2photo',
+    profile: 'quick',
+    metrics: ['pixelAcc', 'classAcc', 'classIoU'],
+    datasetKind: 'synthetic',
+    dataset: 'synthetic x',
+    compare: { a: 'rf1', b: 'rf70' },
     variants: [
-      { variant: 'rf1', label: '1×1', kind: 'generator', settings: { rf: 1 }, paper: {}, results: runs('rf1', [0.5, 0.6, 0.7], [0.2, 0.2, 0.2]), expectedRuns: 3 },
+      {
+        variant: 'rf1',
+        label: '1×1',
+        kind: 'generator',
+        settings: { rf: 1 },
+        paper: {},
+        results: runs('rf1', [0.5, 0.6, 0.7], [0.2, 0.2, 0.2]),
+        expectedRuns: 3,
+      },
       // Listed in seed order 3, 1, 2 to check pairing by seed, not by position.
-      { variant: 'rf70', label: '70×70', kind: 'generator', settings: { rf: 70 }, paper: {}, results: runs('rf70', [0.6, 0.8, 0.7], [0.3, 0.31, 0.32]).sort((x, y) => (x.seed % 3) - (y.seed % 3)), expectedRuns: 3 },
+      {
+        variant: 'rf70',
+        label: '70×70',
+        kind: 'generator',
+        settings: { rf: 70 },
+        paper: {},
+        results: runs('rf70', [0.6, 0.8, 0.7], [0.3, 0.31, 0.32]).sort((x, y) => (x.seed % 3) - (y.seed % 3)),
+        expectedRuns: 3,
+      },
     ],
   };
 }
@@ -142,7 +205,10 @@ describe('confidence intervals and the key comparison', () => {
     await writeFile(path.join(dir, 'patch-size.csv'), toCsv(a.fields, a.rows));
     await writeFile(path.join(dir, 'losses.csv'), toCsv(b.fields, b.rows));
     await writeFile(path.join(dir, 'old.csv'), CSV);
-    await regenerateTables(['patch-size', 'losses', 'old'].map((n) => path.join(dir, `${n}.csv`)), () => {});
+    await regenerateTables(
+      ['patch-size', 'losses', 'old'].map((n) => path.join(dir, `${n}.csv`)),
+      () => {},
+    );
     const md = await readFile(path.join(dir, 'patch-size.md'), 'utf8');
     expect(md).toContain('| 70×70 † |');
     expect(md).toContain('| 1×1 | ');

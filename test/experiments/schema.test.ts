@@ -66,11 +66,19 @@ describe('experiment file validation', () => {
   });
 
   it('reports enum, type and reference errors on their lines', () => {
-    expect(errorOf(BASE.replace('task: labels2photo', 'task: photo2label'))).toBe('x.yaml:4: task: must be one of labels2photo, photo2labels, color; got "photo2label"');
-    expect(errorOf(BASE.replace('  nEpochsDecay: 100\n', '  epochsDecay: 100\n'))).toBe('x.yaml:12: train.epochsDecay: renamed nEpochsDecay; note that epochs is now the total number of epochs (nEpochs + nEpochsDecay)');
+    expect(errorOf(BASE.replace('task: labels2photo', 'task: photo2label'))).toBe(
+      'x.yaml:4: task: must be one of labels2photo, photo2labels, color; got "photo2label"',
+    );
+    expect(errorOf(BASE.replace('  nEpochsDecay: 100\n', '  epochsDecay: 100\n'))).toBe(
+      'x.yaml:12: train.epochsDecay: renamed nEpochsDecay; note that epochs is now the total number of epochs (nEpochs + nEpochsDecay)',
+    );
     expect(errorOf(BASE.replace('  nEpochs: 100\n', '  nEpochs: many\n'))).toBe('x.yaml:11: train.nEpochs: must be an integer ≥ 0, got "many"');
-    expect(errorOf(BASE.replace('variants: [rf70]', 'variants: [rf999]'))).toBe('x.yaml:30: profiles.one.variants[0]: is not a variant of this file; variants: rf1, rf70');
-    expect(errorOf(BASE.replace('pixelAcc: 0.39', 'pixAcc: 0.39'))).toMatch(/^x\.yaml:19: variants\[0\]\.paper\.pixAcc: unknown key; allowed here: pixelAcc, classAcc, classIoU, classAccPresent, classIoUPresent$/);
+    expect(errorOf(BASE.replace('variants: [rf70]', 'variants: [rf999]'))).toBe(
+      'x.yaml:30: profiles.one.variants[0]: is not a variant of this file; variants: rf1, rf70',
+    );
+    expect(errorOf(BASE.replace('pixelAcc: 0.39', 'pixAcc: 0.39'))).toMatch(
+      /^x\.yaml:19: variants\[0\]\.paper\.pixAcc: unknown key; allowed here: pixelAcc, classAcc, classIoU, classAccPresent, classIoUPresent$/,
+    );
   });
 
   it('rejects duplicate variant names, missing keys and YAML syntax errors with a line', () => {
@@ -127,7 +135,14 @@ describe('profile resolution', () => {
     expect(full.scorer.segmenter).toBe('models/fcn.onnx');
     const quick = resolveExperiment(spec, 'x.yaml', 'quick');
     expect(quick.dataset.kind).toBe('synthetic');
-    expect(quick.runs.find((r) => r.variant === 'rf70')!.train).toMatchObject({ ngf: 16, size: 128, netG: 'unet_128', nEpochs: 2, nEpochsDecay: 1, nLayersD: 3 });
+    expect(quick.runs.find((r) => r.variant === 'rf70')!.train).toMatchObject({
+      ngf: 16,
+      size: 128,
+      netG: 'unet_128',
+      nEpochs: 2,
+      nEpochsDecay: 1,
+      nLayersD: 3,
+    });
     expect(quick.scorer.segmenter).toBe('train');
     // The trained segmenter judges labels at the synthetic size.
     expect(quick.scorer.segmenterTrain).toMatchObject({ size: 128, depth: 4 });
@@ -149,8 +164,15 @@ describe('profile resolution', () => {
     const bad = parseExperiment(BASE.replace('train: { rf: 70 }', 'train: { rf: 70, netG: unet_100 }'), 'x.yaml');
     expect(() => resolveExperiment(bad, 'x.yaml', 'full')).toThrow(/^x\.yaml: variant 'rf70' \(profile 'full'\): unknown --netG 'unet_100'/);
     // A 286×286 D has no output on 64² images: caught before anything trains.
-    const small = parseExperiment(BASE.replace('train: { rf: 70 }', 'train: { rf: 286 }').replace('size: 128, seed: 3', 'size: 64, seed: 3').replace('size: 128, nEpochs: 2', 'size: 64, nEpochs: 2'), 'x.yaml');
-    expect(() => resolveExperiment(small, 'x.yaml', 'quick')).toThrow(/variant 'rf70' \(profile 'quick'\): a 286×286 discriminator \(n_layers_D 5\) is too deep for 64×64 images/);
+    const small = parseExperiment(
+      BASE.replace('train: { rf: 70 }', 'train: { rf: 286 }')
+        .replace('size: 128, seed: 3', 'size: 64, seed: 3')
+        .replace('size: 128, nEpochs: 2', 'size: 64, nEpochs: 2'),
+      'x.yaml',
+    );
+    expect(() => resolveExperiment(small, 'x.yaml', 'quick')).toThrow(
+      /variant 'rf70' \(profile 'quick'\): a 286×286 discriminator \(n_layers_D 5\) is too deep for 64×64 images/,
+    );
   });
 
   it('sizes bare generator names to the image size', () => {
@@ -197,10 +219,19 @@ describe('work-folder hashing', () => {
 
   it('ignores settings that change speed or logs only (engine, valLimit, sampleRows) and the scorer', () => {
     const before = hashes(BASE);
-    const same = hashes(BASE.replace('train: { ngf: 16, size: 128, nEpochs: 2, nEpochsDecay: 1 }', 'train: { ngf: 16, size: 128, nEpochs: 2, nEpochsDecay: 1, engine: cpu, valLimit: 3, sampleRows: 1 }'));
+    const same = hashes(
+      BASE.replace(
+        'train: { ngf: 16, size: 128, nEpochs: 2, nEpochsDecay: 1 }',
+        'train: { ngf: 16, size: 128, nEpochs: 2, nEpochsDecay: 1, engine: cpu, valLimit: 3, sampleRows: 1 }',
+      ),
+    );
     expect(same).toEqual(before);
     const q = resolveExperiment(spec, 'x.yaml', 'quick');
-    const q2 = resolveExperiment(parseExperiment(BASE.replace('scorer: { segmenter: train }', 'scorer: { segmenter: train, mode: reference }'), 'x.yaml'), 'x.yaml', 'quick');
+    const q2 = resolveExperiment(
+      parseExperiment(BASE.replace('scorer: { segmenter: train }', 'scorer: { segmenter: train, mode: reference }'), 'x.yaml'),
+      'x.yaml',
+      'quick',
+    );
     expect(q2.runs.map((r) => r.hash)).toEqual(q.runs.map((r) => r.hash));
     // …but the score stage has its own key, so a scorer change re-scores without retraining.
     expect(q2.scorer.hash).not.toBe(q.scorer.hash);

@@ -14,7 +14,15 @@ describe('pix2pix segmenter train', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'p2p-seg-'));
     const data = path.join(dir, 'data');
     await synthesizeDataset({ out: data, count: 160, size: 64, seed: 5 });
-    const r = await trainSegmenterToOnnx({ data, onnx: path.join(dir, 'seg.onnx'), run: path.join(dir, 'seg.run'), size: 64, epochs: 12, engine: 'wasm', quiet: true });
+    const r = await trainSegmenterToOnnx({
+      data,
+      onnx: path.join(dir, 'seg.onnx'),
+      run: path.join(dir, 'seg.run'),
+      size: 64,
+      epochs: 12,
+      engine: 'wasm',
+      quiet: true,
+    });
     expect(r.valPixelAccuracy).toBeGreaterThanOrEqual(0.85);
 
     // The Ground-truth row: the real test photos, scored by the exported model through its sidecar.

@@ -134,13 +134,33 @@ describe('test-time dropout (--dropout)', () => {
     await s.release();
 
     // The mask itself, on a one-layer net: Dropout(0.5) of an all-ones map.
-    const layer: ConvLayer = { name: 'x', transposed: false, inChannels: 1, outChannels: 64, kernel: 1, stride: 1, pad: 0, bias: true, pre: 'none', norm: 'none', dropout: true, post: 'none' };
+    const layer: ConvLayer = {
+      name: 'x',
+      transposed: false,
+      inChannels: 1,
+      outChannels: 64,
+      kernel: 1,
+      stride: 1,
+      pad: 0,
+      bias: true,
+      pre: 'none',
+      norm: 'none',
+      dropout: true,
+      post: 'none',
+    };
     const params = new Map([
       ['x.weight', new Float32Array(64)],
       ['x.bias', new Float32Array(64).fill(1)],
     ]);
     const net = exportConvNetOnnx(
-      { build: (g, inp, o) => appendSequential(g, [layer], params, inp, o), inputChannels: 1, outputChannels: 64, outputSpatial: 'same', metadata: {}, graphName: 'mask' },
+      {
+        build: (g, inp, o) => appendSequential(g, [layer], params, inp, o),
+        inputChannels: 1,
+        outputChannels: 64,
+        outputSpatial: 'same',
+        metadata: {},
+        graphName: 'mask',
+      },
       { dropout: true },
     );
     const ms = await ort.InferenceSession.create(net);

@@ -3,7 +3,15 @@
  * statistics), so each code path of the export changes the output if it is wrong.
  */
 import * as path from 'node:path';
-import { type DiscriminatorArch, type DiscriminatorOptions, type GeneratorArch, type GeneratorOptions, discriminatorArch, generatorArch, paramSpecs } from '../../src/nets/arch.ts';
+import {
+  type DiscriminatorArch,
+  type DiscriminatorOptions,
+  type GeneratorArch,
+  type GeneratorOptions,
+  discriminatorArch,
+  generatorArch,
+  paramSpecs,
+} from '../../src/nets/arch.ts';
 import { initParams, type ParamArrays } from '../../src/train/nets/init.ts';
 import { writeCheckpoint } from '../../src/train/checkpoint.ts';
 import { Rng } from '../../src/util/rng.ts';
@@ -35,7 +43,12 @@ export interface SmallCheckpoint {
 /** Write runs/NAME/checkpoint.bin for a small pix2pix model. */
 export async function writeSmallCheckpoint(
   dir: string,
-  opts: { generator?: Partial<GeneratorOptions> & { depth: number }; discriminator?: Partial<DiscriminatorOptions> | null; config?: Record<string, unknown>; seed?: number } = {},
+  opts: {
+    generator?: Partial<GeneratorOptions> & { depth: number };
+    discriminator?: Partial<DiscriminatorOptions> | null;
+    config?: Record<string, unknown>;
+    seed?: number;
+  } = {},
 ): Promise<SmallCheckpoint> {
   const g = generatorArch(opts.generator ?? { depth: 5, ngf: 4 });
   const d = opts.discriminator === null ? null : discriminatorArch({ nLayers: 2, ndf: 4, ...opts.discriminator });

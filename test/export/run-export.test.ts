@@ -24,7 +24,9 @@ async function writeAlignedDataset(dir: string, size: number, count: number): Pr
   await fsp.mkdir(path.join(dir, 'val'), { recursive: true });
   for (let i = 0; i < count; i++) {
     const px = new Uint8Array(size * 2 * size * 3).map((_, k) => (k * 7 + i * 31) % 256);
-    await sharp(px, { raw: { width: 2 * size, height: size, channels: 3 } }).png().toFile(path.join(dir, 'val', `${i}.png`));
+    await sharp(px, { raw: { width: 2 * size, height: size, channels: 3 } })
+      .png()
+      .toFile(path.join(dir, 'val', `${i}.png`));
   }
 }
 

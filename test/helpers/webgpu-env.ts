@@ -16,7 +16,8 @@ if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) process.env.VK
  */
 export function noWebgpuReason(): string | undefined {
   if (process.env.CI) return undefined;
-  if (!process.env.VK_ICD_FILENAMES && !existsSync(SWIFTSHADER_ICD)) return `no Vulkan driver chosen (VK_ICD_FILENAMES unset) and no SwiftShader ICD at ${SWIFTSHADER_ICD} (apt-get install chromium)`;
+  if (!process.env.VK_ICD_FILENAMES && !existsSync(SWIFTSHADER_ICD))
+    return `no Vulkan driver chosen (VK_ICD_FILENAMES unset) and no SwiftShader ICD at ${SWIFTSHADER_ICD} (apt-get install chromium)`;
   if (!vulkanLoaderFound()) return 'no Vulkan loader libvulkan.so.1 (apt-get install libvulkan1)';
   return undefined;
 }

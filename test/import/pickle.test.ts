@@ -19,7 +19,10 @@ describe('restricted unpickler', () => {
   it('reads the plain data a state_dict pickle holds (protocol 2)', () => {
     // pickle.dumps({'a': (1, 300, -2, 'é'), 'b': [True, None, 2**70, 1.5]}, protocol=2).hex()
     const data = Uint8Array.from(
-      Buffer.from('80027d7100285801000000617101284b014d2c014afeffffff5802000000c3a9710274710358010000006271045d710528884e8a09000000000000000040473ff800000000000065752e', 'hex'),
+      Buffer.from(
+        '80027d7100285801000000617101284b014d2c014afeffffff5802000000c3a9710274710358010000006271045d710528884e8a09000000000000000040473ff800000000000065752e',
+        'hex',
+      ),
     );
     const { value, end } = unpickle(data, { globals: new Map() });
     expect(end).toBe(data.length);

@@ -93,7 +93,17 @@ describe('pix2pix import matches the PyTorch outputs recorded when the fixtures 
 
   it('records what the runtime needs in the metadata', () => {
     const meta = readOnnxModelHeader(importPthBytes(batch, 'unet32-batch.pth').onnx).metadata;
-    expect(meta).toMatchObject({ net: 'G', netG: 'unet_32', norm: 'batch', size_multiple: '32', image_size: '256', normalization: 'instance', dropout: 'off', weights: 'float32', compute: 'float32' });
+    expect(meta).toMatchObject({
+      net: 'G',
+      netG: 'unet_32',
+      norm: 'batch',
+      size_multiple: '32',
+      image_size: '256',
+      normalization: 'instance',
+      dropout: 'off',
+      weights: 'float32',
+      compute: 'float32',
+    });
     expect(meta.source).toContain('unet32-batch.pth');
   });
 });

@@ -53,16 +53,24 @@ describe('PyTorch UnetGenerator key names → architecture', () => {
 
   it('says which tensor is missing, misshapen or unexpected, in one line', () => {
     const entries = KEYS.unet_128!;
-    expect(() => importUNet(stateDict(entries.filter(([k]) => k !== 'model.model.1.model.6.running_mean')))).toThrow(/^missing tensor model\.model\.1\.model\.6\.running_mean for a batch-norm unet_128 with ngf 1$/);
+    expect(() => importUNet(stateDict(entries.filter(([k]) => k !== 'model.model.1.model.6.running_mean')))).toThrow(
+      /^missing tensor model\.model\.1\.model\.6\.running_mean for a batch-norm unet_128 with ngf 1$/,
+    );
     const wrong = entries.map(([k, s]): [string, number[]] => (k === 'model.model.1.model.1.weight' ? [k, [3, 1, 4, 4]] : [k, s]));
     expect(() => importUNet(stateDict(wrong))).toThrow(/tensor model\.model\.1\.model\.1\.weight has shape \[3, 1, 4, 4\], expected \[2, 1, 4, 4\]/);
     expect(() => importUNet(stateDict([...entries, ['model.extra.weight', [2]]]))).toThrow(/unexpected tensor model\.extra\.weight/);
   });
 
   it('recognises other networks and says what to pass instead', () => {
-    const resnet: [string, number[]][] = [['model.1.weight', [64, 3, 7, 7]], ['model.2.weight', [64]]];
+    const resnet: [string, number[]][] = [
+      ['model.1.weight', [64, 3, 7, 7]],
+      ['model.2.weight', [64]],
+    ];
     expect(() => importUNet(stateDict(resnet))).toThrow(/ResnetGenerator checkpoint/);
-    const patchgan: [string, number[]][] = [['model.0.weight', [64, 6, 4, 4]], ['model.0.bias', [64]]];
+    const patchgan: [string, number[]][] = [
+      ['model.0.weight', [64, 6, 4, 4]],
+      ['model.0.bias', [64]],
+    ];
     expect(() => importUNet(stateDict(patchgan))).toThrow(/not a pix2pix U-Net generator state_dict.*latest_net_G\.pth/);
   });
 });
@@ -78,4 +86,3 @@ describe('torchToTfjsWeight', () => {
     expect(tf[((2 * 4 + 3) * 2 + 0) * 3 + 1]).toBe(w[((1 * 2 + 0) * 4 + 2) * 4 + 3]);
   });
 });
-

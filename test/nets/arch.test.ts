@@ -64,14 +64,22 @@ describe('generator layer rules (spec §1.2)', () => {
 
 describe('receptiveField computes r ← (r−1)·s + k from the layer list (spec §2.2)', () => {
   it('gives 1, 16, 34, 70, 142, 286, 574 for n_layers 0…6', () => {
-    expect([0, 1, 2, 3, 4, 5, 6].map((n) => receptiveField(discriminatorArch({ nLayers: n }).layers))).toEqual([
-      1, 16, 34, 70, 142, 286, 574,
-    ]);
+    expect([0, 1, 2, 3, 4, 5, 6].map((n) => receptiveField(discriminatorArch({ nLayers: n }).layers))).toEqual([1, 16, 34, 70, 142, 286, 574]);
   });
   it('works on arbitrary stacks', () => {
     expect(receptiveField([])).toBe(1);
-    expect(receptiveField([{ kernel: 3, stride: 1 }, { kernel: 3, stride: 1 }])).toBe(5);
-    expect(receptiveField([{ kernel: 2, stride: 2 }, { kernel: 3, stride: 1 }])).toBe(6);
+    expect(
+      receptiveField([
+        { kernel: 3, stride: 1 },
+        { kernel: 3, stride: 1 },
+      ]),
+    ).toBe(5);
+    expect(
+      receptiveField([
+        { kernel: 2, stride: 2 },
+        { kernel: 3, stride: 1 },
+      ]),
+    ).toBe(6);
   });
 });
 
@@ -93,9 +101,7 @@ describe('discriminator parameter counts and output maps (spec §2.4)', () => {
     expect(countMacs(discriminatorArch({ nLayers: n }), 256)).toBe(macs);
   });
   it('maps a 256² input to 256, 126, 62, 30, 14, 6, 2 logits per side', () => {
-    expect([0, 1, 2, 3, 4, 5, 6].map((n) => discriminatorOutputSide(discriminatorArch({ nLayers: n }), 256))).toEqual([
-      256, 126, 62, 30, 14, 6, 2,
-    ]);
+    expect([0, 1, 2, 3, 4, 5, 6].map((n) => discriminatorOutputSide(discriminatorArch({ nLayers: n }), 256))).toEqual([256, 126, 62, 30, 14, 6, 2]);
   });
   it('rejects a discriminator too deep for the image with a one-line error', () => {
     expect(() => discriminatorOutputSide(discriminatorArch({ nLayers: 7 }), 256)).toThrow(/too deep for 256×256/);

@@ -75,7 +75,13 @@ describe('export --fp16 (onnxruntime CPU)', () => {
         for (let i = 0; i < got.length; i++) maxDiff = Math.max(maxDiff, Math.abs(got[i]! - want[i]!));
         expect(maxDiff * 127.5).toBeLessThan(2);
         expect(maxDiff).toBeGreaterThan(0); // the weights really were rounded
-        const model = decodeOnnxModel(half) as { graph: { input: { type: { tensorType: { elemType: number } } }[]; output: { type: { tensorType: { elemType: number } } }[]; initializer: { dataType: number }[] } };
+        const model = decodeOnnxModel(half) as {
+          graph: {
+            input: { type: { tensorType: { elemType: number } } }[];
+            output: { type: { tensorType: { elemType: number } } }[];
+            initializer: { dataType: number }[];
+          };
+        };
         expect(model.graph.input[0]!.type.tensorType.elemType).toBe(1);
         expect(model.graph.output[0]!.type.tensorType.elemType).toBe(1);
         expect(model.graph.initializer.every((t) => t.dataType === 10)).toBe(true);
@@ -117,7 +123,9 @@ describe('export --fp16 (onnxruntime CPU)', () => {
       const [file] = await fsp.readdir(dir);
       type Event = { cat?: string; name: string; args?: { op_name?: string; input_type_shape?: Record<string, unknown>[] } };
       const events = JSON.parse(await fsp.readFile(path.join(dir, file!), 'utf8')) as Event[];
-      const kernels = events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time') && ['Conv', 'ConvTranspose', 'InstanceNormalization'].includes(e.args?.op_name ?? ''));
+      const kernels = events.filter(
+        (e) => e.cat === 'Node' && e.name.endsWith('_kernel_time') && ['Conv', 'ConvTranspose', 'InstanceNormalization'].includes(e.args?.op_name ?? ''),
+      );
       expect(kernels.length).toBeGreaterThanOrEqual(10);
       const inputTypes = new Set(kernels.map((e) => Object.keys(e.args!.input_type_shape![0]!)[0]));
       // If this starts to say float16, the CPU provider gained half-precision kernels: update docs/import.md.

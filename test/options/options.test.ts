@@ -29,9 +29,12 @@ const TABLES: Record<string, OptionTable> = {
 function parse(table: OptionTable, args: string[], defaults = true): Record<string, unknown> {
   setRawArgs(args);
   try {
-    const argv = addOptions(yargs(args), table).strict().fail((msg, err) => {
-      throw err ?? new Error(msg);
-    }).parseSync() as Record<string, unknown>;
+    const argv = addOptions(yargs(args), table)
+      .strict()
+      .fail((msg, err) => {
+        throw err ?? new Error(msg);
+      })
+      .parseSync() as Record<string, unknown>;
     return readArgs(table, argv, { defaults });
   } finally {
     setRawArgs([]);
@@ -57,26 +60,124 @@ describe('option tables', () => {
   it("train accepts the PyTorch repo's flag names as aliases of ours", () => {
     const a = parse(
       TRAIN_OPTIONS,
-      ['--dataroot', 'd', '--out', 'o', '--n_epochs', '3', '--n_epochs_decay', '2', '--crop_size', '128', '--load_size', '142', '--preprocess', 'crop', '--no_flip', '--batch_size', '4',
-        '--lambda_L1', '10', '--netG', 'unet_128', '--netD', 'n_layers', '--n_layers_D', '2', '--ngf', '32', '--ndf', '16', '--norm', 'instance', '--gan_mode', 'lsgan', '--lr', '0.001',
-        '--beta1', '0.9', '--direction', 'BtoA', '--no_dropout', '--continue_train'],
+      [
+        '--dataroot',
+        'd',
+        '--out',
+        'o',
+        '--n_epochs',
+        '3',
+        '--n_epochs_decay',
+        '2',
+        '--crop_size',
+        '128',
+        '--load_size',
+        '142',
+        '--preprocess',
+        'crop',
+        '--no_flip',
+        '--batch_size',
+        '4',
+        '--lambda_L1',
+        '10',
+        '--netG',
+        'unet_128',
+        '--netD',
+        'n_layers',
+        '--n_layers_D',
+        '2',
+        '--ngf',
+        '32',
+        '--ndf',
+        '16',
+        '--norm',
+        'instance',
+        '--gan_mode',
+        'lsgan',
+        '--lr',
+        '0.001',
+        '--beta1',
+        '0.9',
+        '--direction',
+        'BtoA',
+        '--no_dropout',
+        '--continue_train',
+      ],
       false,
     );
     expect(a).toEqual({
-      data: 'd', out: 'o', nEpochs: 3, nEpochsDecay: 2, size: 128, loadSize: 142, preprocess: 'crop', flip: false, batchSize: 4, lambdaL1: 10, netG: 'unet_128', netD: 'n_layers',
-      nLayersD: 2, ngf: 32, ndf: 16, norm: 'instance', ganMode: 'lsgan', lr: 0.001, beta1: 0.9, direction: 'BtoA', dropout: 'none', resume: true,
+      data: 'd',
+      out: 'o',
+      nEpochs: 3,
+      nEpochsDecay: 2,
+      size: 128,
+      loadSize: 142,
+      preprocess: 'crop',
+      flip: false,
+      batchSize: 4,
+      lambdaL1: 10,
+      netG: 'unet_128',
+      netD: 'n_layers',
+      nLayersD: 2,
+      ngf: 32,
+      ndf: 16,
+      norm: 'instance',
+      ganMode: 'lsgan',
+      lr: 0.001,
+      beta1: 0.9,
+      direction: 'BtoA',
+      dropout: 'none',
+      resume: true,
     });
     // …and the kebab-case spellings mean the same.
-    const b = parse(TRAIN_OPTIONS, ['--data', 'd', '--out', 'o', '--n-epochs', '3', '--crop-size', '128', '--no-flip', '--batch-size', '4', '--lambda-l1', '10', '--net-g', 'unet_128', '--gan-mode', 'lsgan'], false);
+    const b = parse(
+      TRAIN_OPTIONS,
+      [
+        '--data',
+        'd',
+        '--out',
+        'o',
+        '--n-epochs',
+        '3',
+        '--crop-size',
+        '128',
+        '--no-flip',
+        '--batch-size',
+        '4',
+        '--lambda-l1',
+        '10',
+        '--net-g',
+        'unet_128',
+        '--gan-mode',
+        'lsgan',
+      ],
+      false,
+    );
     expect(b).toEqual({ data: 'd', out: 'o', nEpochs: 3, size: 128, flip: false, batchSize: 4, lambdaL1: 10, netG: 'unet_128', ganMode: 'lsgan' });
   });
 
   it('fills defaults from the table only when asked, and names the flag as typed in errors', () => {
-    expect(parse(EXPORT_OPTIONS, ['--checkpoint', 'r'])).toEqual({ checkpoint: 'r', opset: 17, bn: 'instance', dropout: false, net: 'G', verify: true, fp16: false, fp16Compute: false, quiet: false });
-    expect(() => parse(INFER_OPTIONS, ['--model', 'm', '--input', 'i', '--output', 'o', '--batch_size', '0'])).toThrow(/^--batch_size must be an integer ≥ 1 \(got 0\)$/);
-    expect(() => parse(INFER_OPTIONS, ['--model', 'm', '--input', 'i', '--output', 'o', '--batch-size=x'])).toThrow(/^--batch-size must be an integer ≥ 1 \(got x\)$/);
+    expect(parse(EXPORT_OPTIONS, ['--checkpoint', 'r'])).toEqual({
+      checkpoint: 'r',
+      opset: 17,
+      bn: 'instance',
+      dropout: false,
+      net: 'G',
+      verify: true,
+      fp16: false,
+      fp16Compute: false,
+      quiet: false,
+    });
+    expect(() => parse(INFER_OPTIONS, ['--model', 'm', '--input', 'i', '--output', 'o', '--batch_size', '0'])).toThrow(
+      /^--batch_size must be an integer ≥ 1 \(got 0\)$/,
+    );
+    expect(() => parse(INFER_OPTIONS, ['--model', 'm', '--input', 'i', '--output', 'o', '--batch-size=x'])).toThrow(
+      /^--batch-size must be an integer ≥ 1 \(got x\)$/,
+    );
     expect(() => parse(EXPORT_OPTIONS, ['--checkpoint', 'r', '--opset', '9'])).toThrow(/^--opset must be an integer from 12 to 21 \(got 9\)$/);
-    expect(() => parse(LABELS_OPTIONS, ['--pred', 'p', '--labels', 'l', '--void_colors', 'grey'])).toThrow(/^--void_colors must be one of none, black, all \(got grey\)$/);
+    expect(() => parse(LABELS_OPTIONS, ['--pred', 'p', '--labels', 'l', '--void_colors', 'grey'])).toThrow(
+      /^--void_colors must be one of none, black, all \(got grey\)$/,
+    );
   });
 });
 
@@ -118,7 +219,18 @@ describe('resolveTrainConfig', () => {
   });
 
   it('reads the config of checkpoints written before the table (epochs/epochsDecay, no flip/preprocess)', () => {
-    expect(upgradeStoredConfig({ epochs: 2, epochsDecay: 3, ngf: 4 })).toEqual({ nEpochs: 2, nEpochsDecay: 3, flip: true, preprocess: 'resize_and_crop', ngf: 4 });
-    expect(upgradeStoredConfig({ nEpochs: 2, nEpochsDecay: 3, flip: false, preprocess: 'crop' })).toEqual({ nEpochs: 2, nEpochsDecay: 3, flip: false, preprocess: 'crop' });
+    expect(upgradeStoredConfig({ epochs: 2, epochsDecay: 3, ngf: 4 })).toEqual({
+      nEpochs: 2,
+      nEpochsDecay: 3,
+      flip: true,
+      preprocess: 'resize_and_crop',
+      ngf: 4,
+    });
+    expect(upgradeStoredConfig({ nEpochs: 2, nEpochsDecay: 3, flip: false, preprocess: 'crop' })).toEqual({
+      nEpochs: 2,
+      nEpochsDecay: 3,
+      flip: false,
+      preprocess: 'crop',
+    });
   });
 });

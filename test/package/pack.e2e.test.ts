@@ -30,12 +30,22 @@ function writeConsumer(dir: string, tarballName: string): void {
   const spec = `file:../${tarballName}`;
   const packages: Record<string, unknown> = {
     '': { name: 'consumer', version: '1.0.0', dependencies: { 'pix2pix-ts': spec } },
-    'node_modules/pix2pix-ts': { version: self.version, resolved: spec, dependencies: self.dependencies, bin: self.bin, engines: self.engines, license: self.license },
+    'node_modules/pix2pix-ts': {
+      version: self.version,
+      resolved: spec,
+      dependencies: self.dependencies,
+      bin: self.bin,
+      engines: self.engines,
+      license: self.license,
+    },
   };
   for (const [key, entry] of Object.entries(ours.packages)) {
     if (key !== '' && !entry.dev && !entry.link) packages[key] = entry;
   }
-  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', type: 'module', private: true, dependencies: { 'pix2pix-ts': spec } }));
+  writeFileSync(
+    path.join(dir, 'package.json'),
+    JSON.stringify({ name: 'consumer', version: '1.0.0', type: 'module', private: true, dependencies: { 'pix2pix-ts': spec } }),
+  );
   writeFileSync(path.join(dir, 'package-lock.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', lockfileVersion: 3, requires: true, packages }));
 }
 

@@ -43,7 +43,15 @@ describe('triplet names', () => {
 describe('sizeMultipleOfNodes', () => {
   it('multiplies the strides of downsampling nodes and ignores upsampling ones', () => {
     const down = { opType: 'Conv', strides: [2, 2] };
-    expect(sizeMultipleOfNodes([down, down, { opType: 'Conv', strides: [1, 1] }, { opType: 'ConvTranspose', strides: [2, 2] }, { opType: 'MaxPool', strides: [2, 2] }])).toBe(8);
+    expect(
+      sizeMultipleOfNodes([
+        down,
+        down,
+        { opType: 'Conv', strides: [1, 1] },
+        { opType: 'ConvTranspose', strides: [2, 2] },
+        { opType: 'MaxPool', strides: [2, 2] },
+      ]),
+    ).toBe(8);
     expect(sizeMultipleOfNodes([])).toBe(1);
   });
 });

@@ -99,11 +99,23 @@ describe('checkModelPolicy', () => {
   it('counts Constant nodes, and refuses an Expand whose constant shape is over the bound', async () => {
     const constant = await model(
       'constant.onnx',
-      [{ name: 'c', opType: 'Constant', input: [], output: ['k'], attribute: [{ name: 'value', type: 4, t: { name: '', dataType: ONNX_FLOAT, dims: [1 << 20], rawData: new Uint8Array(4 << 20) } } as never] }],
+      [
+        {
+          name: 'c',
+          opType: 'Constant',
+          input: [],
+          output: ['k'],
+          attribute: [{ name: 'value', type: 4, t: { name: '', dataType: ONNX_FLOAT, dims: [1 << 20], rawData: new Uint8Array(4 << 20) } } as never],
+        },
+      ],
       [],
     );
     expect((await checkModelPolicy(constant, { maxBytes: 8 * MiB })).tensorBytes).toBe(4 * MiB);
-    const expand = await model('expand.onnx', [{ name: 'e', opType: 'Expand', input: ['x', 'shape'], output: ['y'], attribute: [] }], [{ name: 'shape', dataType: ONNX_INT64, dims: [2], rawData: int64s([4096, 4096]) }]);
+    const expand = await model(
+      'expand.onnx',
+      [{ name: 'e', opType: 'Expand', input: ['x', 'shape'], output: ['y'], attribute: [] }],
+      [{ name: 'shape', dataType: ONNX_INT64, dims: [2], rawData: int64s([4096, 4096]) }],
+    );
     await expect(checkModelPolicy(expand, { maxBytes: 32 * MiB })).rejects.toThrow(/node 'e' \(Expand\) would allocate 64\.0 MiB \(16777216 elements\)/);
     // The shape may also come from a Constant node's value_ints.
     const viaConstant = await model(
@@ -137,8 +149,12 @@ describe('checkModelPolicy', () => {
     await fsp.writeFile(path.join(root, 'w.bin'), Buffer.alloc(1024));
     await checkModelPolicy(await model('ext-ok.onnx', [], [ext('w.bin', 1024)]), { maxBytes: MiB });
     await expect(checkModelPolicy(await model('ext-out.onnx', [], [ext('../w.bin', 1024)]), { maxBytes: MiB })).rejects.toThrow(/outside the model's folder/);
-    await expect(checkModelPolicy(await model('ext-miss.onnx', [], [ext('nope.bin', 1024)]), { maxBytes: MiB })).rejects.toThrow(/'nope\.bin', which does not exist/);
-    await expect(checkModelPolicy(await model('ext-short.onnx', [], [ext('w.bin', 4096)]), { maxBytes: MiB })).rejects.toThrow(/reads bytes 0\.\.4096 of 'w\.bin', which has 1024/);
+    await expect(checkModelPolicy(await model('ext-miss.onnx', [], [ext('nope.bin', 1024)]), { maxBytes: MiB })).rejects.toThrow(
+      /'nope\.bin', which does not exist/,
+    );
+    await expect(checkModelPolicy(await model('ext-short.onnx', [], [ext('w.bin', 4096)]), { maxBytes: MiB })).rejects.toThrow(
+      /reads bytes 0\.\.4096 of 'w\.bin', which has 1024/,
+    );
   });
 
   it('names a file that is not ONNX in one line', async () => {

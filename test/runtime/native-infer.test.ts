@@ -28,9 +28,12 @@ async function writeImage(file: string, width: number, height: number, seed: num
   const px = new Uint8Array(width * height * 3);
   for (let y = 0; y < height; y++)
     for (let x = 0; x < width; x++)
-      for (let c = 0; c < 3; c++) px[(y * width + x) * 3 + c] = (128 + 90 * Math.sin((x + 3 * c + seed) / 7) * Math.cos((y - seed) / 11) + ((x * 7 + y * 13 + seed) % 23)) & 255;
+      for (let c = 0; c < 3; c++)
+        px[(y * width + x) * 3 + c] = (128 + 90 * Math.sin((x + 3 * c + seed) / 7) * Math.cos((y - seed) / 11) + ((x * 7 + y * 13 + seed) % 23)) & 255;
   await fsp.mkdir(path.dirname(file), { recursive: true });
-  await sharp(px, { raw: { width, height, channels: 3 } }).png().toFile(file);
+  await sharp(px, { raw: { width, height, channels: 3 } })
+    .png()
+    .toFile(file);
   return px;
 }
 
@@ -44,8 +47,7 @@ function reflectPadPlanar(px: Uint8Array, w: number, h: number, left: number, to
   const m = (i: number, n: number): number => (i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i);
   const out = new Float32Array(3 * pw * ph);
   for (let y = 0; y < ph; y++)
-    for (let x = 0; x < pw; x++)
-      for (let c = 0; c < 3; c++) out[c * pw * ph + y * pw + x] = px[(m(y - top, h) * w + m(x - left, w)) * 3 + c]! / 127.5 - 1;
+    for (let x = 0; x < pw; x++) for (let c = 0; c < 3; c++) out[c * pw * ph + y * pw + x] = px[(m(y - top, h) * w + m(x - left, w)) * 3 + c]! / 127.5 - 1;
   return out;
 }
 
@@ -104,7 +106,8 @@ describe('native size', () => {
     expect(Buffer.compare(got.data, Buffer.from(want))).toBe(0);
     // Zero padding instead of reflection gives a different border: the test can tell them apart.
     const zero = new Float32Array(3 * 56 * 80).fill(-1);
-    for (let ch = 0; ch < 3; ch++) for (let r2 = 0; r2 < 50; r2++) for (let c = 0; c < 75; c++) zero[ch * 56 * 80 + (r2 + 3) * 80 + c + 2] = x[ch * 56 * 80 + (r2 + 3) * 80 + c + 2]!;
+    for (let ch = 0; ch < 3; ch++)
+      for (let r2 = 0; r2 < 50; r2++) for (let c = 0; c < 75; c++) zero[ch * 56 * 80 + (r2 + 3) * 80 + c + 2] = x[ch * 56 * 80 + (r2 + 3) * 80 + c + 2]!;
     const yz = await session.run(zero, [1, 3, 56, 80]);
     expect(Math.round((yz.data[3 * 80 + 2]! + 1) * 127.5)).not.toBe(want[0]);
   });
@@ -139,8 +142,12 @@ describe('native size', () => {
     const p = await pixels(path.join(root, 'out-square', 'wide.png'));
     expect([p.width, p.height]).toEqual([32, 32]);
     const fixed: ModelSession = { ...session, io: { ...session.io, staticSize: true, size: 64 } };
-    await expect(translateFolder({ model: fixed, input: path.join(root, 'nonsquare'), output: path.join(root, 'x'), size: 'native', quiet: true })).rejects.toThrow(/fixed at 64×64/);
-    await expect(translateFolder({ model: session, input: path.join(root, 'nonsquare'), output: path.join(root, 'x'), tile: 36, quiet: true })).rejects.toThrow(/multiples of 8/);
+    await expect(
+      translateFolder({ model: fixed, input: path.join(root, 'nonsquare'), output: path.join(root, 'x'), size: 'native', quiet: true }),
+    ).rejects.toThrow(/fixed at 64×64/);
+    await expect(translateFolder({ model: session, input: path.join(root, 'nonsquare'), output: path.join(root, 'x'), tile: 36, quiet: true })).rejects.toThrow(
+      /multiples of 8/,
+    );
   });
 });
 
@@ -222,7 +229,25 @@ describe('--html and --save-triplets', () => {
 
   it('--save-triplets alone writes the extra images but no page; the CLI takes the new flags', async () => {
     const out = path.join(root, 'out-triplets-cli');
-    await yargs(['infer', '--model', modelFile, '--input', path.join(root, 'nonsquare'), '--output', out, '--provider', 'cpu', '--size', 'native', '--tile', '48', '--overlap', '16', '--save-triplets', '--quiet'])
+    await yargs([
+      'infer',
+      '--model',
+      modelFile,
+      '--input',
+      path.join(root, 'nonsquare'),
+      '--output',
+      out,
+      '--provider',
+      'cpu',
+      '--size',
+      'native',
+      '--tile',
+      '48',
+      '--overlap',
+      '16',
+      '--save-triplets',
+      '--quiet',
+    ])
       .command(inferCommand)
       .strict()
       .parseAsync();

@@ -94,7 +94,9 @@ describe('provider policy (cuda > webgpu on a hardware adapter > cpu)', () => {
     );
     expect(f.tried).toEqual([]);
     const g = factory(['cuda']);
-    await expect(chooseProvider('cuda', probes(true, true), g.create)).rejects.toThrow(/CUDA execution provider not available \(cuda EP failed to initialise\)/);
+    await expect(chooseProvider('cuda', probes(true, true), g.create)).rejects.toThrow(
+      /CUDA execution provider not available \(cuda EP failed to initialise\)/,
+    );
     expect(g.tried).toEqual(['cuda']);
   });
 
@@ -104,10 +106,14 @@ describe('provider policy (cuda > webgpu on a hardware adapter > cpu)', () => {
     expect(r.provider).toBe('webgpu');
     expect(r.device).toBe('google swiftshader (software)');
     const none = factory();
-    await expect(chooseProvider('webgpu', probes(false, false, 'none'), none.create)).rejects.toThrow(/^WebGPU execution provider not available \(no WebGPU adapter: .*\); use --provider cpu/);
+    await expect(chooseProvider('webgpu', probes(false, false, 'none'), none.create)).rejects.toThrow(
+      /^WebGPU execution provider not available \(no WebGPU adapter: .*\); use --provider cpu/,
+    );
     expect(none.tried).toEqual([]);
     const bad = factory(['webgpu']);
-    await expect(chooseProvider('webgpu', probes(false, false, 'hardware'), bad.create)).rejects.toThrow(/WebGPU execution provider not available.*--provider cpu/);
+    await expect(chooseProvider('webgpu', probes(false, false, 'hardware'), bad.create)).rejects.toThrow(
+      /WebGPU execution provider not available.*--provider cpu/,
+    );
   });
 
   it('cpu is used as asked; an unknown name is rejected', async () => {

@@ -35,7 +35,12 @@ afterAll(async () => {
 
 describe('describeModelIO', () => {
   it('takes the side from a static input shape first, then metadata, then 256', () => {
-    expect(describeModelIO({ shape: [1, 3, 128, 128] }, { shape: [1, 3, 128, 128] }, { image_size: '512' })).toMatchObject({ size: 128, sizeSource: 'input shape', staticSize: true, fixedBatch: 1 });
+    expect(describeModelIO({ shape: [1, 3, 128, 128] }, { shape: [1, 3, 128, 128] }, { image_size: '512' })).toMatchObject({
+      size: 128,
+      sizeSource: 'input shape',
+      staticSize: true,
+      fixedBatch: 1,
+    });
     expect(describeModelIO({ shape: ['batch', 3, 'H', 'W'] }, { shape: ['batch', 3, 'H', 'W'] }, { image_size: '512', size_multiple: '256' })).toMatchObject({
       size: 512,
       sizeSource: 'metadata',
@@ -44,7 +49,12 @@ describe('describeModelIO', () => {
       fixedBatch: undefined,
     });
     // The PyTorch reference export: dynamic batch only, no metadata.
-    expect(describeModelIO({ shape: ['batch', 3, 256, 256] }, undefined, {})).toMatchObject({ size: 256, sizeSource: 'input shape', inputChannels: 3, outputChannels: 3 });
+    expect(describeModelIO({ shape: ['batch', 3, 256, 256] }, undefined, {})).toMatchObject({
+      size: 256,
+      sizeSource: 'input shape',
+      inputChannels: 3,
+      outputChannels: 3,
+    });
     expect(describeModelIO({ shape: [] }, { shape: [] }, {})).toMatchObject({ size: 256, sizeSource: 'default', sizeMultiple: 1 });
   });
 });
@@ -69,12 +79,17 @@ describe('openSession and foreign models', () => {
     const input = path.join(root, 'in');
     await fsp.mkdir(input, { recursive: true });
     const values = [0, 60, 128, 255];
-    for (const v of values) await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: v, g: v, b: v } } }).png().toFile(path.join(input, `v${v}.png`));
+    for (const v of values)
+      await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: v, g: v, b: v } } })
+        .png()
+        .toFile(path.join(input, `v${v}.png`));
     const out = path.join(root, 'out');
     const r = await translateFolder({ model: file, input, output: out, batchSize: 3, quiet: true });
     expect(r.translated).toBe(4);
     for (const v of values) {
-      const { data } = await sharp(path.join(out, `v${v}.png`)).raw().toBuffer({ resolveWithObject: true });
+      const { data } = await sharp(path.join(out, `v${v}.png`))
+        .raw()
+        .toBuffer({ resolveWithObject: true });
       const want = Math.round((Math.tanh(v / 127.5 - 1) + 1) * 127.5);
       expect(data.every((p) => p === want)).toBe(true);
     }

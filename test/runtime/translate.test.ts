@@ -58,14 +58,26 @@ beforeAll(async () => {
   const mixed = path.join(root, 'mixed');
   await rgbFile(path.join(mixed, 'a.png'), 40, 30, 1);
   await rgbFile(path.join(mixed, 'b.jpg'), 64, 64, 2);
-  await sharp(Buffer.alloc(20 * 20, 90), { raw: { width: 20, height: 20, channels: 1 } }).png().toFile(path.join(mixed, 'gray.png'));
-  await sharp(Buffer.alloc(24 * 24 * 4, 200), { raw: { width: 24, height: 24, channels: 4 } }).png().toFile(path.join(mixed, 'alpha.png'));
+  await sharp(Buffer.alloc(20 * 20, 90), { raw: { width: 20, height: 20, channels: 1 } })
+    .png()
+    .toFile(path.join(mixed, 'gray.png'));
+  await sharp(Buffer.alloc(24 * 24 * 4, 200), { raw: { width: 24, height: 24, channels: 4 } })
+    .png()
+    .toFile(path.join(mixed, 'alpha.png'));
   const deep = new Uint16Array(16 * 16 * 3).map((_, k) => (k * 997) % 65536);
-  await sharp(deep, { raw: { width: 16, height: 16, channels: 3 } }).toColourspace('rgb16').png().toFile(path.join(mixed, 'deep16.png'));
+  await sharp(deep, { raw: { width: 16, height: 16, channels: 3 } })
+    .toColourspace('rgb16')
+    .png()
+    .toFile(path.join(mixed, 'deep16.png'));
   // Stored 40×20 landscape with EXIF orientation 6 (rotate 90°): displayed 20×40 portrait.
   const land = new Uint8Array(40 * 20 * 3).map((_, k) => (k * 3) % 256);
-  await sharp(land, { raw: { width: 40, height: 20, channels: 3 } }).jpeg().withMetadata({ orientation: 6 }).toFile(path.join(mixed, 'rotated.jpg'));
-  await sharp({ create: { width: 3000, height: 2000, channels: 3, background: { r: 10, g: 120, b: 200 } } }).jpeg().toFile(path.join(mixed, 'huge.jpg'));
+  await sharp(land, { raw: { width: 40, height: 20, channels: 3 } })
+    .jpeg()
+    .withMetadata({ orientation: 6 })
+    .toFile(path.join(mixed, 'rotated.jpg'));
+  await sharp({ create: { width: 3000, height: 2000, channels: 3, background: { r: 10, g: 120, b: 200 } } })
+    .jpeg()
+    .toFile(path.join(mixed, 'huge.jpg'));
   const good = await fsp.readFile(path.join(mixed, 'a.png'));
   await fsp.writeFile(path.join(mixed, 'empty.png'), Buffer.alloc(0));
   await fsp.writeFile(path.join(mixed, 'truncated.png'), good.subarray(0, Math.floor(good.length / 2)));
@@ -138,7 +150,9 @@ describe('translateFolder', () => {
     const w = 64;
     const px = new Uint8Array(w * 32 * 3).map((_, k) => (((k / 3) | 0) % w < 32 ? (k * 5) % 256 : 255 - ((k * 11) % 256)));
     await fsp.mkdir(ab, { recursive: true });
-    await sharp(px, { raw: { width: w, height: 32, channels: 3 } }).png().toFile(path.join(ab, 'pair.png'));
+    await sharp(px, { raw: { width: w, height: 32, channels: 3 } })
+      .png()
+      .toFile(path.join(ab, 'pair.png'));
     const halves = path.join(root, 'halves');
     await fsp.mkdir(halves, { recursive: true });
     await sharp(path.join(ab, 'pair.png')).extract({ left: 0, top: 0, width: 32, height: 32 }).toFile(path.join(halves, 'a.png'));
@@ -200,7 +214,12 @@ describe('shards and output names', () => {
   it('shardSlice splits into contiguous slices whose sizes differ by at most one', () => {
     const items = Array.from({ length: 10 }, (_, i) => i);
     const parts = [0, 1, 2, 3].map((i) => shardSlice(items, { index: i, count: 4 }));
-    expect(parts).toEqual([[0, 1], [2, 3, 4], [5, 6], [7, 8, 9]]);
+    expect(parts).toEqual([
+      [0, 1],
+      [2, 3, 4],
+      [5, 6],
+      [7, 8, 9],
+    ]);
     expect(shardSlice([1, 2], { index: 2, count: 3 })).toEqual([2]);
   });
 
@@ -234,7 +253,11 @@ describe('infer command', () => {
   });
 
   it('rejects a size the model cannot take and an output folder equal to the input', async () => {
-    await expect(translateFolder({ model: session, input: path.join(root, 'mixed'), output: path.join(root, 'x'), size: 40, quiet: true })).rejects.toThrow(/multiples of 32/);
-    await expect(translateFolder({ model: session, input: path.join(root, 'mixed'), output: path.join(root, 'mixed'), quiet: true })).rejects.toThrow(/must differ/);
+    await expect(translateFolder({ model: session, input: path.join(root, 'mixed'), output: path.join(root, 'x'), size: 40, quiet: true })).rejects.toThrow(
+      /multiples of 32/,
+    );
+    await expect(translateFolder({ model: session, input: path.join(root, 'mixed'), output: path.join(root, 'mixed'), quiet: true })).rejects.toThrow(
+      /must differ/,
+    );
   });
 });

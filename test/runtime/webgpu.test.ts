@@ -40,7 +40,9 @@ describe.skipIf(reason !== undefined)(`infer on onnxruntime's WebGPU EP${reason 
     await fsp.mkdir(input);
     for (let i = 0; i < 3; i++) {
       const px = new Uint8Array(SIZE * SIZE * 3).map((_, k) => (k * (7 + i) + i * 91 + ((k / 3 / SIZE) | 0) * 5) % 256);
-      await sharp(px, { raw: { width: SIZE, height: SIZE, channels: 3 } }).png().toFile(path.join(input, `img${i}.png`));
+      await sharp(px, { raw: { width: SIZE, height: SIZE, channels: 3 } })
+        .png()
+        .toFile(path.join(input, `img${i}.png`));
     }
   });
 
@@ -56,8 +58,12 @@ describe.skipIf(reason !== undefined)(`infer on onnxruntime's WebGPU EP${reason 
     let worst = 0;
     let differing = 0;
     for (const f of files) {
-      const a = await sharp(path.join(root, 'cpu', f)).raw().toBuffer();
-      const b = await sharp(path.join(root, 'webgpu', f)).raw().toBuffer();
+      const a = await sharp(path.join(root, 'cpu', f))
+        .raw()
+        .toBuffer();
+      const b = await sharp(path.join(root, 'webgpu', f))
+        .raw()
+        .toBuffer();
       expect(b.length).toBe(a.length);
       for (let i = 0; i < a.length; i++) {
         const d = Math.abs(a[i]! - b[i]!);
@@ -67,7 +73,9 @@ describe.skipIf(reason !== undefined)(`infer on onnxruntime's WebGPU EP${reason 
     }
     expect(worst).toBeLessThanOrEqual(1);
     // Not a constant image: the comparison means something.
-    const a0 = await sharp(path.join(root, 'cpu', files[0]!)).raw().toBuffer();
+    const a0 = await sharp(path.join(root, 'cpu', files[0]!))
+      .raw()
+      .toBuffer();
     expect(new Set(a0).size).toBeGreaterThan(20);
     console.log(`webgpu vs cpu EP: max |Δ| ${worst}/255, ${differing} differing channel values`);
   });

@@ -26,13 +26,17 @@ let session: ModelSession;
 async function png(file: string, seed: number): Promise<void> {
   const px = new Uint8Array(SIZE * SIZE * 3).map((_, k) => (k * 7 + seed * 31) % 256);
   await fsp.mkdir(path.dirname(file), { recursive: true });
-  await sharp(px, { raw: { width: SIZE, height: SIZE, channels: 3 } }).png().toFile(file);
+  await sharp(px, { raw: { width: SIZE, height: SIZE, channels: 3 } })
+    .png()
+    .toFile(file);
 }
 
 async function jpg(file: string, seed: number): Promise<void> {
   const px = new Uint8Array(SIZE * SIZE * 3).map((_, k) => (k * 5 + seed * 17) % 256);
   await fsp.mkdir(path.dirname(file), { recursive: true });
-  await sharp(px, { raw: { width: SIZE, height: SIZE, channels: 3 } }).jpeg().toFile(file);
+  await sharp(px, { raw: { width: SIZE, height: SIZE, channels: 3 } })
+    .jpeg()
+    .toFile(file);
 }
 
 /** Every file below `dir` (no dotfiles), '/'-separated, sorted. */
@@ -66,14 +70,18 @@ describe('1. inputs are never overwritten', () => {
     const before = await fsp.readFile(path.join(input, 'a.png'));
     const alias = path.join(root, 'd1-alias');
     await fsp.symlink(input, alias);
-    await expect(run({ input, output: alias })).rejects.toThrow(/^--output \S+ must differ from --input .* \(both are .*d1-in\): outputs would overwrite the sources$/);
+    await expect(run({ input, output: alias })).rejects.toThrow(
+      /^--output \S+ must differ from --input .* \(both are .*d1-in\): outputs would overwrite the sources$/,
+    );
     expect(Buffer.compare(await fsp.readFile(path.join(input, 'a.png')), before)).toBe(0);
   });
 
   it('refuses an output inside the input with --recursive, and an input inside the output', async () => {
     const input = path.join(root, 'd1-tree');
     await png(path.join(input, 'a.png'), 2);
-    await expect(run({ input, output: path.join(input, 'out'), recursive: true })).rejects.toThrow(/lies inside --input .* --recursive would read the outputs back/);
+    await expect(run({ input, output: path.join(input, 'out'), recursive: true })).rejects.toThrow(
+      /lies inside --input .* --recursive would read the outputs back/,
+    );
     await expect(run({ input, output: root })).rejects.toThrow(/--input \S+ lies inside --output/);
     expect(await filesBelow(input)).toEqual(['a.png']);
   });
@@ -110,7 +118,9 @@ describe('3. nothing is written outside --out by eval run', () => {
     for (let i = 0; i < 2; i++) {
       const ab = new Uint8Array(2 * SIZE * SIZE * 3).map((_, k) => (k * 3 + i * 40) % 256);
       await fsp.mkdir(split, { recursive: true });
-      await sharp(ab, { raw: { width: 2 * SIZE, height: SIZE, channels: 3 } }).png().toFile(path.join(split, `p${i}.png`));
+      await sharp(ab, { raw: { width: 2 * SIZE, height: SIZE, channels: 3 } })
+        .png()
+        .toFile(path.join(split, `p${i}.png`));
     }
     const file = path.join(base, 'exp.yaml');
     await fsp.writeFile(
@@ -247,7 +257,9 @@ describe('5. a model file cannot take the machine', () => {
     const file = path.join(root, 'bomb.onnx');
     await fsp.writeFile(file, constantOfShapeModel(2 ** 28));
     const r = openInChild(file, 256 * 2 ** 20);
-    expect(r.line).toMatch(/^UserError: model .*bomb\.onnx refused: node 'big' \(ConstantOfShape\) would allocate 1\.0 GiB \(268435456 elements\) \(over --max-model-memory 256\.0 MiB/);
+    expect(r.line).toMatch(
+      /^UserError: model .*bomb\.onnx refused: node 'big' \(ConstantOfShape\) would allocate 1\.0 GiB \(268435456 elements\) \(over --max-model-memory 256\.0 MiB/,
+    );
     expect(r.rssGrowthMiB).toBeLessThan(200);
   });
 
@@ -281,7 +293,12 @@ describe('6. smaller defects', () => {
 
   it('a YAML alias bomb is a one-line "too many aliases" UserError', () => {
     const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
-    for (let i = 1; i < 9; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
+    for (let i = 1; i < 9; i++)
+      levels.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(', ')}]`,
+      );
     let err: unknown;
     try {
       parseExperiment(`${levels.join('\n')}\n`, 'bomb.yaml');
@@ -293,7 +310,7 @@ describe('6. smaller defects', () => {
     expect((err as Error).message).not.toContain('\n');
   });
 
-  it('stale temporary files of killed runs are removed at start; a live writer\'s and foreign dotfiles are kept', async () => {
+  it("stale temporary files of killed runs are removed at start; a live writer's and foreign dotfiles are kept", async () => {
     const input = path.join(root, 'd6t-in');
     await png(path.join(input, 'a.png'), 1);
     const output = path.join(root, 'd6t-out');
@@ -331,25 +348,36 @@ describe('6. smaller defects', () => {
   // that needs nobody to be able to read this checkout (not the case under a 0700 /root).
   const asRoot = process.getuid?.() === 0;
   const nobodyCanRun =
-    !asRoot || spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(path.resolve('node_modules/tsx/package.json'))}); require('fs').accessSync(${JSON.stringify(path.resolve('src/runtime/images.ts'))})`], { uid: 65534, gid: 65534 }).status === 0;
-  it.skipIf(!nobodyCanRun)('an unreadable file is reported as "permission denied", not "not an image" (skipped only as root when user nobody cannot read this checkout)', async () => {
-    const dir = path.join(root, 'd6-perm');
-    await png(path.join(dir, 'secret.png'), 1);
-    await fsp.chmod(path.join(dir, 'secret.png'), 0o000);
-    const script = `import { prepareImage } from ${JSON.stringify(path.resolve('src/runtime/images.ts'))};
+    !asRoot ||
+    spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `require('fs').accessSync(${JSON.stringify(path.resolve('node_modules/tsx/package.json'))}); require('fs').accessSync(${JSON.stringify(path.resolve('src/runtime/images.ts'))})`,
+      ],
+      { uid: 65534, gid: 65534 },
+    ).status === 0;
+  it.skipIf(!nobodyCanRun)(
+    'an unreadable file is reported as "permission denied", not "not an image" (skipped only as root when user nobody cannot read this checkout)',
+    async () => {
+      const dir = path.join(root, 'd6-perm');
+      await png(path.join(dir, 'secret.png'), 1);
+      await fsp.chmod(path.join(dir, 'secret.png'), 0o000);
+      const script = `import { prepareImage } from ${JSON.stringify(path.resolve('src/runtime/images.ts'))};
       prepareImage(${JSON.stringify(path.join(dir, 'secret.png'))}, 8).then(() => console.log('read'), (e) => console.log(e.message));`;
-    if (asRoot) {
-      await fsp.chmod(root, 0o755);
-      await fsp.chmod(dir, 0o755);
-    }
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      encoding: 'utf8',
-      cwd: process.cwd(),
-      ...(asRoot ? { uid: 65534, gid: 65534, env: { ...process.env, HOME: '/tmp' } } : {}),
-    });
-    expect(r.stderr).toBe('');
-    expect(r.stdout.trim()).toBe('permission denied');
-  });
+      if (asRoot) {
+        await fsp.chmod(root, 0o755);
+        await fsp.chmod(dir, 0o755);
+      }
+      const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        encoding: 'utf8',
+        cwd: process.cwd(),
+        ...(asRoot ? { uid: 65534, gid: 65534, env: { ...process.env, HOME: '/tmp' } } : {}),
+      });
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trim()).toBe('permission denied');
+    },
+  );
 
   it("onnxruntime's refusal of a model names the model's problem, not the installation", async () => {
     const file = path.join(root, 'unknown-op.onnx');

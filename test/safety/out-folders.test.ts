@@ -64,7 +64,9 @@ describe('eval run --out', () => {
     const foreign = path.join(root, 'results-foreign');
     await fsp.mkdir(foreign);
     await fsp.writeFile(path.join(foreign, 'notes.txt'), 'mine');
-    await expect(runExperiment({ file, profile: 'quick', out: foreign, log: () => {} })).rejects.toThrow(/already holds 1 file\(s\) eval run did not write \(e\.g\. notes\.txt\)/);
+    await expect(runExperiment({ file, profile: 'quick', out: foreign, log: () => {} })).rejects.toThrow(
+      /already holds 1 file\(s\) eval run did not write \(e\.g\. notes\.txt\)/,
+    );
     // With --force it gets past the folder check, to the dataset preflight.
     await expect(runExperiment({ file, profile: 'quick', out: foreign, force: true, log: () => {} })).rejects.toThrow(/no-such-data: folder not found/);
     // A symlink already in --out that leads elsewhere is refused before any work.
@@ -72,7 +74,9 @@ describe('eval run --out', () => {
     await fsp.mkdir(path.join(root, 'scratch'));
     await fsp.mkdir(linked);
     await fsp.symlink(path.join(root, 'scratch'), path.join(linked, '_work'));
-    await expect(runExperiment({ file, profile: 'quick', out: linked, log: () => {} })).rejects.toThrow(/^refusing to write \S+_work: it resolves \(through a symlink\) to \S+scratch, outside \S+results-linked$/);
+    await expect(runExperiment({ file, profile: 'quick', out: linked, log: () => {} })).rejects.toThrow(
+      /^refusing to write \S+_work: it resolves \(through a symlink\) to \S+scratch, outside \S+results-linked$/,
+    );
   });
 
   it("recognises every entry of the repository's results/ folder as its own", () => {
@@ -90,7 +94,11 @@ describe('the CLI', () => {
     const input = path.join(root, 'cli-in');
     await fsp.mkdir(input);
     await fsp.symlink(input, path.join(root, 'cli-alias'));
-    const r = spawnSync(process.execPath, ['bin/pix2pix.mjs', 'infer', '--model', path.join(root, 'none.onnx'), '--input', input, '--output', path.join(root, 'cli-alias')], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      ['bin/pix2pix.mjs', 'infer', '--model', path.join(root, 'none.onnx'), '--input', input, '--output', path.join(root, 'cli-alias')],
+      { encoding: 'utf8' },
+    );
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^pix2pix: --output \S+ must differ from --input \S+ \(both are \S+cli-in\): outputs would overwrite the sources\n$/);
   });

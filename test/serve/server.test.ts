@@ -43,7 +43,10 @@ beforeAll(async () => {
   await fsp.symlink(dir, path.join(root, 'uplink'));
   await fsp.symlink(path.join(root, 'app.js'), path.join(root, 'inner.js'));
   const arch = generatorArch({ depth: 5, ngf: 4 });
-  const meta = modelMetadata({ kind: 'pix2pix', generator: arch.options, discriminator: null, config: { data: 'data/synth', direction: 'BtoA', size: 64 }, epoch: 1, version: '0' }, 'G');
+  const meta = modelMetadata(
+    { kind: 'pix2pix', generator: arch.options, discriminator: null, config: { data: 'data/synth', direction: 'BtoA', size: 64 }, epoch: 1, version: '0' },
+    'G',
+  );
   modelFile = path.join(dir, 'my model.onnx');
   await fsp.writeFile(modelFile, exportConvNetOnnx(generatorSpec(arch, randomParams(arch, 1), meta)));
   server = await startServer({ model: modelFile, root, port: 0 });
@@ -63,7 +66,22 @@ describe('resolveRequestPath', () => {
     expect(resolveRequestPath(r, '//app.js')).toBe('/srv/site/app.js');
   });
   it('refuses .. in any spelling, backslashes, NUL, bad escapes and non-absolute paths', () => {
-    for (const p of ['/../x', '/a/../../x', '/%2e%2e/x', '/%2E%2E%2Fx', '/..%2fx', '/a/%2e%2e/%2e%2e/x', '/.%2e/x', '/..\\x', '/%5c..%5cx', '/a%00.html', '/%E0%A4%A', 'x', 'http://evil/x', '/./x']) {
+    for (const p of [
+      '/../x',
+      '/a/../../x',
+      '/%2e%2e/x',
+      '/%2E%2E%2Fx',
+      '/..%2fx',
+      '/a/%2e%2e/%2e%2e/x',
+      '/.%2e/x',
+      '/..\\x',
+      '/%5c..%5cx',
+      '/a%00.html',
+      '/%E0%A4%A',
+      'x',
+      'http://evil/x',
+      '/./x',
+    ]) {
       expect(resolveRequestPath(r, p), p).toBeNull();
     }
   });
@@ -103,7 +121,19 @@ describe('pix2pix serve', () => {
   });
 
   it('serves nothing outside its folder: .., encoded .., absolute paths, symlinks out', async () => {
-    for (const p of ['/../secret.txt', '/%2e%2e/secret.txt', '/%2e%2e%2fsecret.txt', '/..%2Fsecret.txt', '/ort/../../secret.txt', '/link.txt', '/uplink/secret.txt', `/${dir}/secret.txt`, `${dir}/secret.txt`, '/..\\secret.txt', '/%5c..%5csecret.txt']) {
+    for (const p of [
+      '/../secret.txt',
+      '/%2e%2e/secret.txt',
+      '/%2e%2e%2fsecret.txt',
+      '/..%2Fsecret.txt',
+      '/ort/../../secret.txt',
+      '/link.txt',
+      '/uplink/secret.txt',
+      `/${dir}/secret.txt`,
+      `${dir}/secret.txt`,
+      '/..\\secret.txt',
+      '/%5c..%5csecret.txt',
+    ]) {
       const res = await rawGet(server.port, p);
       expect(res.status, p).toBeGreaterThanOrEqual(400);
       expect(res.body, p).not.toContain('SECRET');
@@ -130,7 +160,9 @@ describe('pix2pix serve', () => {
   });
 
   it('is not reachable on other interfaces when bound to 127.0.0.1', async () => {
-    const other = Object.values(os.networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal);
+    const other = Object.values(os.networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === 'IPv4' && !a.internal);
     if (!other) return; // a machine with loopback only has nothing else to try
     const reached = await new Promise<boolean>((resolve) => {
       const s = net.connect({ host: other.address, port: server.port }, () => {

@@ -58,7 +58,11 @@ describe('checkpoint file', () => {
     const shapes = new Map(paramSpecs(arch).map((p) => [`G/${p.name}`, [...p.shape]]));
     const reads: string[] = [];
     const file = path.join(dir, CHECKPOINT_FILE);
-    await writeCheckpointStreaming(file, { model, state: {} }, [...tensors].map(([name, data]) => ({ name, shape: shapes.get(name)!, read: () => (reads.push(name), data) })));
+    await writeCheckpointStreaming(
+      file,
+      { model, state: {} },
+      [...tensors].map(([name, data]) => ({ name, shape: shapes.get(name)!, read: () => (reads.push(name), data) })),
+    );
     expect(reads).toEqual([...tensors.keys()]);
     expect(new Uint8Array(readFileSync(file))).toEqual(encodeCheckpoint({ model, state: {} }, tensors, shapes));
   });

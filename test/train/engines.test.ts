@@ -23,19 +23,29 @@ function tensors(arch: NetworkArch, seed: number): ParamTensors {
  */
 async function allGradients(): Promise<Map<string, Float32Array>> {
   const rng = new Rng(11);
-  const rand = (): tf.Tensor4D => tf.tensor4d(Float32Array.from({ length: 2 * SIZE * SIZE * 3 }, () => rng.next() * 2 - 1), [2, SIZE, SIZE, 3]);
+  const rand = (): tf.Tensor4D =>
+    tf.tensor4d(
+      Float32Array.from({ length: 2 * SIZE * SIZE * 3 }, () => rng.next() * 2 - 1),
+      [2, SIZE, SIZE, 3],
+    );
   const A = rand();
   const B = rand();
   const G = tensors(gArch, 1);
   const D = tensors(dArch, 2);
   const out = new Map<string, Float32Array>();
-  const trainable = (arch: NetworkArch, p: ParamTensors): [string, tf.Tensor][] => paramSpecs(arch).filter((s) => s.trainable).map((s) => [s.name, p.get(s.name)!]);
+  const trainable = (arch: NetworkArch, p: ParamTensors): [string, tf.Tensor][] =>
+    paramSpecs(arch)
+      .filter((s) => s.trainable)
+      .map((s) => [s.name, p.get(s.name)!]);
   const gList = trainable(gArch, G);
   const gGrads = tf.grads((...xs: tf.Tensor[]) => {
     const params = new Map(G);
     gList.forEach(([n], i) => params.set(n, xs[i]!));
     const fake = generatorForward(gArch, params, A, { normStats: 'batch', dropout: true, rng: new Rng(5) });
-    return tf.add(ganLoss(discriminatorForward(dArch, D, tf.concat([A, fake], 3), { normStats: 'batch', dropout: false }), 1, 'vanilla'), tf.mul(l1Loss(fake, B), 100));
+    return tf.add(
+      ganLoss(discriminatorForward(dArch, D, tf.concat([A, fake], 3), { normStats: 'batch', dropout: false }), 1, 'vanilla'),
+      tf.mul(l1Loss(fake, B), 100),
+    );
   })(gList.map(([, t]) => t));
   for (const [i, [n]] of gList.entries()) out.set(`G/${n}`, (await gGrads[i]!.data()) as Float32Array);
   const fake = generatorForward(gArch, G, A, { normStats: 'batch', dropout: false });

@@ -5,7 +5,10 @@ import { ortKernelCallCounts } from '../../src/train/engines/ort-cpu/kernels.ts'
 import { Rng } from '../../src/util/rng.ts';
 
 function random(shape: number[], rng: Rng): tf.Tensor {
-  return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.next() * 2 - 1), shape);
+  return tf.tensor(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.next() * 2 - 1),
+    shape,
+  );
 }
 
 /** Plain triple loop on one [r, c] matrix each, with optional transposes. */
@@ -40,7 +43,12 @@ describe('ort-cpu engine', () => {
     const e = await selectEngine('ort-cpu', { threads: 2 });
     expect(e).toMatchObject({ name: 'ort-cpu', backend: 'wasm', threads: 2 });
     const rng = new Rng(4);
-    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+    for (const [ta, tb] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
       const [m, k, n] = [70, 150, 90];
       const aShape = ta ? [k, m] : [m, k];
       const bShape = tb ? [n, k] : [k, n];

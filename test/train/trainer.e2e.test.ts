@@ -10,7 +10,10 @@ import { readCheckpoint } from '../../src/train/checkpoint.ts';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(ROOT, 'bin/pix2pix.mjs');
 
-function run(args: string[], opts: { killWhenExists?: string } = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }> {
+function run(
+  args: string[],
+  opts: { killWhenExists?: string } = {},
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
@@ -72,7 +75,11 @@ describe('pix2pix train', () => {
     const y = await readCheckpoint(killed);
     expect(y.header.model.epoch).toBe(4);
     expect([...y.tensors.keys()]).toEqual([...x.tensors.keys()]);
-    for (const [k, v] of x.tensors) expect(Buffer.from(y.tensors.get(k)!.buffer, y.tensors.get(k)!.byteOffset, v.byteLength).equals(Buffer.from(v.buffer, v.byteOffset, v.byteLength)), k).toBe(true);
+    for (const [k, v] of x.tensors)
+      expect(
+        Buffer.from(y.tensors.get(k)!.buffer, y.tensors.get(k)!.byteOffset, v.byteLength).equals(Buffer.from(v.buffer, v.byteOffset, v.byteLength)),
+        k,
+      ).toBe(true);
 
     // losses.csv keeps one row per epoch across the restart, and the grid of samples exists for each epoch.
     const rows = Papa.parse(readFileSync(path.join(killed, 'losses.csv'), 'utf8'), { header: true, skipEmptyLines: true }).data as Record<string, string>[];
@@ -81,7 +88,13 @@ describe('pix2pix train', () => {
     // losses-steps.csv: every step exactly once across the kill and resume, with the uninterrupted run's values.
     const steps = readFileSync(path.join(killed, 'losses-steps.csv'), 'utf8');
     expect(steps.split('\n')[0]).toBe('step,G_GAN,G_L1,D_real,D_fake');
-    expect(steps.trim().split('\n').slice(1).map((l) => Number(l.split(',')[0]))).toEqual(Array.from({ length: rows.reduce((n, r) => n + Number(r.steps), 0) }, (_, i) => i + 1));
+    expect(
+      steps
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => Number(l.split(',')[0])),
+    ).toEqual(Array.from({ length: rows.reduce((n, r) => n + Number(r.steps), 0) }, (_, i) => i + 1));
     expect(steps).toBe(readFileSync(path.join(full, 'losses-steps.csv'), 'utf8'));
 
     // The learning rate follows the linear policy: constant for 2 epochs, then 1 − k/3.
@@ -119,7 +132,10 @@ describe('pix2pix train', () => {
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'p2p-runs-')), 'j');
     const r = await run(['train', '--data', data, '--out', out, ...net, '--epochs', '2', '--batch-size', '8', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown> & { event: string });
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown> & { event: string });
     const start = events[0]!;
     expect(start.event).toBe('start');
     expect(start).toMatchObject({ totalEpochs: 2, trainPairs: 16, stepsPerEpoch: 2, engine: 'cpu', resumedAfterEpoch: 0 });
@@ -131,7 +147,10 @@ describe('pix2pix train', () => {
     for (const s of steps) for (const k of ['G_GAN', 'G_L1', 'D_real', 'D_fake']) expect(Number.isFinite(s[k])).toBe(true);
     // The epoch rows carry the losses.csv numbers: mean of the step losses, and the scheduled lr.
     const epochs = events.filter((e) => e.event === 'epoch');
-    const rows = Papa.parse(readFileSync(path.join(out, 'losses.csv'), 'utf8'), { header: true, skipEmptyLines: true, dynamicTyping: true }).data as Record<string, number>[];
+    const rows = Papa.parse(readFileSync(path.join(out, 'losses.csv'), 'utf8'), { header: true, skipEmptyLines: true, dynamicTyping: true }).data as Record<
+      string,
+      number
+    >[];
     expect(epochs.map((e) => e.G_L1)).toEqual(rows.map((row) => row.G_L1));
     expect((steps[0]!.G_L1 as number) + (steps[1]!.G_L1 as number)).toBeCloseTo(2 * (epochs[0]!.G_L1 as number), 10);
     expect(epochs.map((e) => e.lr)).toEqual([2e-4, 1e-4]);

@@ -109,8 +109,21 @@ function relativeError(a: Float32Array, b: Float32Array): number {
 
 function geometry(partial: Partial<ConvGeometry>): ConvGeometry {
   return {
-    batch: 1, inH: 4, inW: 4, inC: 1, outH: 2, outW: 2, outC: 1, kH: 4, kW: 4,
-    strideH: 2, strideW: 2, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1,
+    batch: 1,
+    inH: 4,
+    inW: 4,
+    inC: 1,
+    outH: 2,
+    outW: 2,
+    outC: 1,
+    kH: 4,
+    kW: 4,
+    strideH: 2,
+    strideW: 2,
+    padTop: 1,
+    padLeft: 1,
+    padBottom: 1,
+    padRight: 1,
     ...partial,
   };
 }
@@ -123,10 +136,22 @@ describe('layout helpers', () => {
     im2colTransposed(Float32Array.of(1, 2, 3, 4), g, 0, 2, cols);
     // Row (a,b), column m = output position (i,j): x[i+a−1, j+b−1].
     expect(Array.from(cols)).toEqual([
-      0, 0, 0, 1, // tap (0,0)
-      0, 0, 1, 2, // tap (0,1)
-      0, 1, 0, 3, // tap (1,0)
-      1, 2, 3, 4, // tap (1,1)
+      0,
+      0,
+      0,
+      1, // tap (0,0)
+      0,
+      0,
+      1,
+      2, // tap (0,1)
+      0,
+      1,
+      0,
+      3, // tap (1,0)
+      1,
+      2,
+      3,
+      4, // tap (1,1)
     ]);
   });
 
@@ -309,9 +334,11 @@ describe('fast wasm conv backprop kernels match the cpu backend', () => {
       const y = wasm.dataSync();
       for (let o = 0; o < 16; o++) {
         let want = 0;
-        for (let a = 1; a < 4; a++) for (let b = 1; b < 4; b++) for (let c = 0; c < 8; c++) {
-          want += xs[((a - 1) * 4 + (b - 1)) * 8 + c]! * ws[((a * 4 + b) * 8 + c) * 16 + o]!;
-        }
+        for (let a = 1; a < 4; a++)
+          for (let b = 1; b < 4; b++)
+            for (let c = 0; c < 8; c++) {
+              want += xs[((a - 1) * 4 + (b - 1)) * 8 + c]! * ws[((a * 4 + b) * 8 + c) * 16 + o]!;
+            }
         expect(y[o]).toBeCloseTo(want, 4);
       }
       expect(Array.from(again.dataSync())).toEqual(Array.from(y));
@@ -399,10 +426,16 @@ describe('fast wasm conv backprop kernels match the cpu backend', () => {
       const dy = tf.randomUniform([2, 3, 3, 4], -1, 1, 'float32', 7);
       const filter = tf.randomUniform([4, 4, 5, 4], -1, 1, 'float32', 8);
       const nhwc = tf.engine().runKernel(tf.Conv2DBackpropInput, { dy, filter }, {
-        strides: 2, pad: 'same', dataFormat: 'NHWC', inputShape: [2, 6, 6, 5],
+        strides: 2,
+        pad: 'same',
+        dataFormat: 'NHWC',
+        inputShape: [2, 6, 6, 5],
       } as unknown as tf.NamedAttrMap) as tf.Tensor;
       const nchw = tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: dy.transpose([0, 3, 1, 2]), filter }, {
-        strides: 2, pad: 'same', dataFormat: 'NCHW', inputShape: [2, 5, 6, 6],
+        strides: 2,
+        pad: 'same',
+        dataFormat: 'NCHW',
+        inputShape: [2, 5, 6, 6],
       } as unknown as tf.NamedAttrMap) as tf.Tensor;
       const err = relativeError(Float32Array.from(nchw.transpose([0, 2, 3, 1]).dataSync()), Float32Array.from(nhwc.dataSync()));
       expect(err).toBeLessThanOrEqual(TOLERANCE);
@@ -415,11 +448,10 @@ describe('fast wasm conv backprop kernels match the cpu backend', () => {
       const dy = tf.randomUniform([2, 3, 3, 4], -1, 1, 'float32', 10);
       const attrs = { strides: 2, pad: 'same', filterShape: [4, 4, 3, 4] };
       const nhwc = tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, { ...attrs, dataFormat: 'NHWC' } as unknown as tf.NamedAttrMap) as tf.Tensor;
-      const nchw = tf.engine().runKernel(
-        tf.Conv2DBackpropFilter,
-        { x: x.transpose([0, 3, 1, 2]), dy: dy.transpose([0, 3, 1, 2]) },
-        { ...attrs, dataFormat: 'NCHW' } as unknown as tf.NamedAttrMap,
-      ) as tf.Tensor;
+      const nchw = tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: x.transpose([0, 3, 1, 2]), dy: dy.transpose([0, 3, 1, 2]) }, {
+        ...attrs,
+        dataFormat: 'NCHW',
+      } as unknown as tf.NamedAttrMap) as tf.Tensor;
       expect(nchw.shape).toEqual([4, 4, 3, 4]);
       expect(relativeError(Float32Array.from(nchw.dataSync()), Float32Array.from(nhwc.dataSync()))).toBeLessThanOrEqual(TOLERANCE);
     });

@@ -49,7 +49,11 @@ describe.skipIf(reason !== undefined)(`webgpu engine${reason ? ` (skipped: ${rea
     const dArch = discriminatorArch({ nLayers: 1, ndf: 2 });
     const model = createPix2Pix({ loss: 'L1+cGAN', ganMode: 'vanilla', lambdaL1: 100, beta1: 0.5, seed: 0 }, gArch, dArch);
     const rng = new Rng(1);
-    const rand = (): tf.Tensor4D => tf.tensor4d(Float32Array.from({ length: size * size * 3 }, () => rng.next() * 2 - 1), [1, size, size, 3]);
+    const rand = (): tf.Tensor4D =>
+      tf.tensor4d(
+        Float32Array.from({ length: size * size * 3 }, () => rng.next() * 2 - 1),
+        [1, size, size, 3],
+      );
     const A = rand();
     const B = rand();
     try {
@@ -73,7 +77,9 @@ describe.skipIf(reason !== undefined)(`webgpu engine${reason ? ` (skipped: ${rea
         steps += LOSS_READ_EVERY;
       }
       const after = memory();
-      console.log(`webgpu memory test: ${steps} steps in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${pipelines} pipelines; ${after.numTensors} tensors, ${after.gpuBytes} GPU bytes`);
+      console.log(
+        `webgpu memory test: ${steps} steps in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${pipelines} pipelines; ${after.numTensors} tensors, ${after.gpuBytes} GPU bytes`,
+      );
       expect(after).toEqual(before);
       expect(webgpuPipelineCount()).toBe(pipelines);
       // It learns: the L1 loss on the one fixed pair falls.
@@ -123,7 +129,8 @@ describe.skipIf(reason !== undefined)(`webgpu engine${reason ? ` (skipped: ${rea
       await synthesizeDataset({ out: data, count: 4, size: 16, seed: 3 });
     });
 
-    const losses = (out: string): Record<string, string>[] => Papa.parse(readFileSync(path.join(out, 'losses.csv'), 'utf8'), { header: true, skipEmptyLines: true }).data as Record<string, string>[];
+    const losses = (out: string): Record<string, string>[] =>
+      Papa.parse(readFileSync(path.join(out, 'losses.csv'), 'utf8'), { header: true, skipEmptyLines: true }).data as Record<string, string>[];
 
     it('an explicit webgpu run trains from scratch, names its adapter, and its checkpoints resume on wasm and back', async () => {
       // Reference: two epochs on wasm in one go.

@@ -3,7 +3,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempPathFor, writeFileAtomic } from '../../src/util/fs.ts';
-import { checkDisjointTrees, claimOutputFolder, describeFsError, isInside, realpathLoose, removeStaleTemps, resolveInside, tempFileOwner } from '../../src/util/paths.ts';
+import {
+  checkDisjointTrees,
+  claimOutputFolder,
+  describeFsError,
+  isInside,
+  realpathLoose,
+  removeStaleTemps,
+  resolveInside,
+  tempFileOwner,
+} from '../../src/util/paths.ts';
 
 let root: string;
 
@@ -73,7 +82,7 @@ describe('stale temporary files', () => {
     expect(tempFileOwner('.bashrc')).toBeUndefined();
   });
 
-  it('removes dead writers\' temporaries (recursively when asked), never follows symlinks, keeps live ones', async () => {
+  it("removes dead writers' temporaries (recursively when asked), never follows symlinks, keeps live ones", async () => {
     const dir = path.join(root, 'temps');
     const other = path.join(root, 'temps-other');
     await fsp.mkdir(path.join(dir, 'sub'), { recursive: true });
@@ -102,7 +111,9 @@ describe('claimOutputFolder', () => {
     await fsp.writeFile(path.join(fresh, '.DS_Store'), '');
     await claimOutputFolder(fresh, { flag: '--out', command: 'infer', isOwn });
     await fsp.writeFile(path.join(fresh, 'notes.txt'), 'theirs');
-    await expect(claimOutputFolder(fresh, { flag: '--out', command: 'infer', isOwn })).rejects.toThrow(/^--out \S+ already holds 1 file\(s\) infer did not write \(e\.g\. notes\.txt\); choose a new or empty folder, or pass --force$/);
+    await expect(claimOutputFolder(fresh, { flag: '--out', command: 'infer', isOwn })).rejects.toThrow(
+      /^--out \S+ already holds 1 file\(s\) infer did not write \(e\.g\. notes\.txt\); choose a new or empty folder, or pass --force$/,
+    );
     await claimOutputFolder(fresh, { flag: '--out', command: 'infer', isOwn, force: true });
   });
 

@@ -63,7 +63,12 @@ beforeAll(async () => {
   // A labels→photo generator trained on the synthetic Cityscapes-like streets (BtoA), random weights.
   const run = path.join(dir, 'run');
   await fsp.mkdir(run);
-  await writeSmallCheckpoint(run, { generator: { depth: 5, ngf: 8 }, discriminator: null, config: { data: 'data/synth', direction: 'BtoA', size: SIZE, netG: 'unet_32' }, seed: 3 });
+  await writeSmallCheckpoint(run, {
+    generator: { depth: 5, ngf: 8 },
+    discriminator: null,
+    config: { data: 'data/synth', direction: 'BtoA', size: SIZE, netG: 'unet_32' },
+    seed: 3,
+  });
   modelFile = (await exportCheckpoint({ checkpoint: run, verify: false })).out;
   // A non-square fixture with edges and gradients, so the page's resize and both EPs are exercised.
   fixture = path.join(dir, 'fixture.png');
@@ -71,7 +76,9 @@ beforeAll(async () => {
   const h = 80;
   const rgb = Buffer.alloc(w * h * 3);
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) rgb.set([(x * 255) / w, (y * 255) / h, (x ^ y) & 16 ? 220 : 30], (y * w + x) * 3);
-  await sharp(rgb, { raw: { width: w, height: h, channels: 3 } }).png().toFile(fixture);
+  await sharp(rgb, { raw: { width: w, height: h, channels: 3 } })
+    .png()
+    .toFile(fixture);
   await buildWeb();
   url = await serve(modelFile);
   reference = await ort.InferenceSession.create(modelFile);

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { CITYSCAPES_PALETTE, UndoStack, createLabelMap, floodFill, labelMapFromRgba, paintDisc, paintStroke, paletteTable, renderLabelMap } from '../../web/src/labelmap.ts';
+import {
+  CITYSCAPES_PALETTE,
+  UndoStack,
+  createLabelMap,
+  floodFill,
+  labelMapFromRgba,
+  paintDisc,
+  paintStroke,
+  paletteTable,
+  renderLabelMap,
+} from '../../web/src/labelmap.ts';
 
 const rows = (m: { width: number; data: Uint8Array }): string[] => {
   const out: string[] = [];

@@ -16,7 +16,18 @@ function exportedMeta(config: Record<string, unknown>): Record<string, string> {
 describe('describeModel', () => {
   it('reads a synthetic-streets BtoA export as labels → photo at its training size', () => {
     const info = describeModel(exportedMeta({ data: 'data/synth', direction: 'BtoA', size: 64, netG: 'unet_32' }));
-    expect(info).toMatchObject({ input: 'labels', output: 'image', size: 64, sizeMultiple: 32, inputChannels: 3, outputChannels: 3, direction: 'BtoA', epoch: 3, netG: 'unet_32', fromPix2pixTs: true });
+    expect(info).toMatchObject({
+      input: 'labels',
+      output: 'image',
+      size: 64,
+      sizeMultiple: 32,
+      inputChannels: 3,
+      outputChannels: 3,
+      direction: 'BtoA',
+      epoch: 3,
+      netG: 'unet_32',
+      fromPix2pixTs: true,
+    });
   });
 
   it('reads a Cityscapes AtoB export as photo → labels', () => {

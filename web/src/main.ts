@@ -4,7 +4,17 @@
  * on wasm otherwise. The logic lives in the pure modules beside this file; this one is DOM glue.
  */
 import * as ort from 'onnxruntime-web/webgpu';
-import { CITYSCAPES_PALETTE, type LabelMap, UndoStack, createLabelMap, floodFill, labelMapFromRgba, paintDisc, paintStroke, renderLabelMap } from './labelmap.ts';
+import {
+  CITYSCAPES_PALETTE,
+  type LabelMap,
+  UndoStack,
+  createLabelMap,
+  floodFill,
+  labelMapFromRgba,
+  paintDisc,
+  paintStroke,
+  renderLabelMap,
+} from './labelmap.ts';
 import { type ModelInfo, describeModel, readModelMetadata, sizeNote } from './model-info.ts';
 import { nchwToRgba, rgbaToNchw } from './tensor.ts';
 import { Timings, debounce } from './timing.ts';
@@ -124,7 +134,11 @@ async function createSession(bytes: Uint8Array): Promise<{ session: ort.Inferenc
     } catch (e) {
       if (params.get('ep') === 'webgpu') throw e;
       const reason = e instanceof Error ? e.message : String(e);
-      return { session: await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] }), ep: 'wasm', note: `WebGPU failed (${reason.slice(0, 120)}), fell back to wasm` };
+      return {
+        session: await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] }),
+        ep: 'wasm',
+        note: `WebGPU failed (${reason.slice(0, 120)}), fell back to wasm`,
+      };
     }
   }
   return { session: await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] }), ep, note: why };
@@ -357,7 +371,10 @@ ui.imageFile.addEventListener('change', () => {
 
 ui.modelFile.addEventListener('change', () => {
   const f = ui.modelFile.files?.[0];
-  if (f) f.arrayBuffer().then((b) => loadModel(new Uint8Array(b), f.name)).catch(reportError);
+  if (f)
+    f.arrayBuffer()
+      .then((b) => loadModel(new Uint8Array(b), f.name))
+      .catch(reportError);
   ui.modelFile.value = '';
 });
 
@@ -371,7 +388,10 @@ document.addEventListener('drop', (e) => {
   ui.input.classList.remove('drop');
   const f = e.dataTransfer?.files[0];
   if (!f) return;
-  if (/\.onnx$/i.test(f.name)) f.arrayBuffer().then((b) => loadModel(new Uint8Array(b), f.name)).catch(reportError);
+  if (/\.onnx$/i.test(f.name))
+    f.arrayBuffer()
+      .then((b) => loadModel(new Uint8Array(b), f.name))
+      .catch(reportError);
   else openImage(f).catch(reportError);
 });
 

@@ -65,7 +65,10 @@ const cityscapesCommand: CommandModule = {
       },
     });
     bar?.finish();
-    const order = s.idMapInSortedOrder !== undefined ? `; id map rebuilt by content (${s.idMapInSortedOrder} of ${s.counts.val} in sorted official order), see ${argv.out}/id-map.csv` : '';
+    const order =
+      s.idMapInSortedOrder !== undefined
+        ? `; id map rebuilt by content (${s.idMapInSortedOrder} of ${s.counts.val} in sorted official order), see ${argv.out}/id-map.csv`
+        : '';
     process.stdout.write(`Wrote ${s.counts.train} train and ${s.counts.val} val pairs of ${s.size}² to ${argv.out} (${s.source})${order}.\n`);
   },
 };

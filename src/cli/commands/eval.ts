@@ -43,10 +43,16 @@ export const evalFcnScoreCommand: CommandModule = {
   command: 'fcn-score',
   describe: 'FCN-score of generated Cityscapes photos (labels→photo, Tables 1-3): segment them and score against ground truth',
   builder: (y: Argv) =>
-    addOptions(y, FCN_SCORE_OPTIONS).example('$0 eval fcn-score --segmenter fcn8s.onnx --preset fcn8s-cityscapes --images results/ --labels cityscapes/gtFine/val', ''),
+    addOptions(y, FCN_SCORE_OPTIONS).example(
+      '$0 eval fcn-score --segmenter fcn8s.onnx --preset fcn8s-cityscapes --images results/ --labels cityscapes/gtFine/val',
+      '',
+    ),
   handler: async (argv) => {
     const a = readArgs(FCN_SCORE_OPTIONS, argv);
-    const [{ loadSegmenterSpec, runSegmenterOnnx }, { runFcnScore }] = await Promise.all([import('../../eval/segmenter.ts'), import('../../eval/fcn-score.ts')]);
+    const [{ loadSegmenterSpec, runSegmenterOnnx }, { runFcnScore }] = await Promise.all([
+      import('../../eval/segmenter.ts'),
+      import('../../eval/fcn-score.ts'),
+    ]);
     const spec = await loadSegmenterSpec(a.segmenter, a.preset);
     const { model, release } = await runSegmenterOnnx(a.segmenter, spec);
     try {
@@ -95,7 +101,9 @@ export const evalColorCommand: CommandModule = {
     const a = readArgs(COLOR_OPTIONS, argv);
     const [{ runColorScore }, report] = await Promise.all([import('../../eval/color-score.ts'), import('../../eval/report.ts')]);
     const r = await runColorScore({ generatedDir: a.generated, realDir: a.real, bins: a.bins, onImage: await frameBar('color', a.quiet) });
-    const text = a.json ? JSON.stringify(report.colorJson(r.intersections, r.generated, r.real)) : report.formatColorResult(r.intersections, r.generated, r.real);
+    const text = a.json
+      ? JSON.stringify(report.colorJson(r.intersections, r.generated, r.real))
+      : report.formatColorResult(r.intersections, r.generated, r.real);
     process.stdout.write(`${text}\n`);
     if (a.csv) await writeCsv(a.csv, report.colorCsv(r.intersections, r.generated, r.real));
   },

@@ -9,8 +9,13 @@ export const evalRunCommand: CommandModule = {
   describe: 'Reproduce a paper table: train, export, translate and score every variant of an experiment file',
   builder: (y: Argv) =>
     addOptions(y, EVAL_RUN_OPTIONS)
-      .usage('$0 eval run experiments/NAME.yaml [--profile quick|full|ci] [--out results/] [--only VARIANT] [--resume] [--jobs N] [--task i/n] [--status] [--collect]')
-      .example('$0 eval run experiments/losses.yaml --profile full --out /shared/results --resume', 'one task of a SLURM array: its share comes from SLURM_ARRAY_TASK_ID (see docs/cluster.md)')
+      .usage(
+        '$0 eval run experiments/NAME.yaml [--profile quick|full|ci] [--out results/] [--only VARIANT] [--resume] [--jobs N] [--task i/n] [--status] [--collect]',
+      )
+      .example(
+        '$0 eval run experiments/losses.yaml --profile full --out /shared/results --resume',
+        'one task of a SLURM array: its share comes from SLURM_ARRAY_TASK_ID (see docs/cluster.md)',
+      )
       .example('$0 eval run experiments/losses.yaml --profile full --out /shared/results --status', 'done / running / failed / missing, per stage')
       .positional('file', { type: 'string', demandOption: true, describe: 'experiment file (experiments/*.yaml)' }),
   handler: async (argv) => {
@@ -31,7 +36,9 @@ export const evalRunCommand: CommandModule = {
     if (json) {
       const { summaryRows } = await import('../../experiments/report.ts');
       const { rows } = summaryRows(r.summary);
-      process.stdout.write(`${JSON.stringify({ experiment: r.summary.experiment, profile: r.summary.profile, csv: r.csv, markdown: r.markdown, samples: r.samples, losses: r.losses, rows })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ experiment: r.summary.experiment, profile: r.summary.profile, csv: r.csv, markdown: r.markdown, samples: r.samples, losses: r.losses, rows })}\n`,
+      );
     } else process.stdout.write(`${r.markdown}\n${r.csv}\n`);
   },
 };
@@ -42,9 +49,15 @@ interface TableArgs {
 
 const collectCommand: CommandModule<object, TableArgs & { files: string[] }> = {
   command: 'collect <files..>',
-  describe: 'Merge finished runs (from --only runs or array tasks) into results/<experiment>.csv and .md; lists the (variant, seed) pairs not done and exits 1 while any is missing, running or failed',
+  describe:
+    'Merge finished runs (from --only runs or array tasks) into results/<experiment>.csv and .md; lists the (variant, seed) pairs not done and exits 1 while any is missing, running or failed',
   builder: (y) =>
-    addOptions(y, COLLECT_OPTIONS).positional('files', { type: 'string', array: true, demandOption: true, describe: 'experiment files (experiments/*.yaml)' }) as unknown as Argv<TableArgs & { files: string[] }>,
+    addOptions(y, COLLECT_OPTIONS).positional('files', {
+      type: 'string',
+      array: true,
+      demandOption: true,
+      describe: 'experiment files (experiments/*.yaml)',
+    }) as unknown as Argv<TableArgs & { files: string[] }>,
   handler: async (argv) => {
     const a = readArgs(COLLECT_OPTIONS, argv);
     const { printCollect } = await import('./experiments-report.ts');
@@ -56,7 +69,10 @@ const tableCommand: CommandModule<object, TableArgs> = {
   command: 'table <csv..>',
   describe: 'Regenerate the markdown tables from results CSVs alone',
   // The CLI keeps only the last of repeated arguments (for flags); a list of files needs them all.
-  builder: (y) => y.parserConfiguration({ 'duplicate-arguments-array': true }).positional('csv', { type: 'string', array: true, demandOption: true, describe: 'results/*.csv' }),
+  builder: (y) =>
+    y
+      .parserConfiguration({ 'duplicate-arguments-array': true })
+      .positional('csv', { type: 'string', array: true, demandOption: true, describe: 'results/*.csv' }),
   handler: async (a) => {
     const { regenerateTables } = await import('../../experiments/run.ts');
     for (const f of await regenerateTables(a.csv)) process.stdout.write(`${f}\n`);

@@ -15,7 +15,17 @@ export const exportCommand: CommandModule = {
     const a = readArgs(EXPORT_OPTIONS, argv);
     const { exportCheckpoint } = await import('../../export/run-export.ts');
     const log = a.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
-    const r = await exportCheckpoint({ checkpoint: a.checkpoint, out: a.out, opset: a.opset, norm: a.bn, dropout: a.dropout, net: a.net, verify: a.verify, fp16: fp16Mode(a), log });
+    const r = await exportCheckpoint({
+      checkpoint: a.checkpoint,
+      out: a.out,
+      opset: a.opset,
+      norm: a.bn,
+      dropout: a.dropout,
+      net: a.net,
+      verify: a.verify,
+      fp16: fp16Mode(a),
+      log,
+    });
     process.stdout.write(`${r.out}\n`);
   },
 };

@@ -18,7 +18,17 @@ export const importCommand: CommandModule = {
     const a = readArgs(IMPORT_OPTIONS, argv);
     const { importPth } = await import('../../import/run-import.ts');
     const log = a.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
-    const r = await importPth({ pth: a.pth, out: a.out, eval: a.eval, dropout: a.dropout, fp16: fp16Mode(a), opset: a.opset, imageSize: a.imageSize, verify: a.verify, log });
+    const r = await importPth({
+      pth: a.pth,
+      out: a.out,
+      eval: a.eval,
+      dropout: a.dropout,
+      fp16: fp16Mode(a),
+      opset: a.opset,
+      imageSize: a.imageSize,
+      verify: a.verify,
+      log,
+    });
     process.stdout.write(`${r.out}\n`);
   },
 };

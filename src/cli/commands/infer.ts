@@ -29,7 +29,18 @@ export const inferCommand: CommandModule = {
     });
     const rate = r.translated / Math.max(r.seconds, 1e-9);
     if (json) {
-      const summary = { total: r.total, translated: r.translated, skipped: r.skipped, failed: r.failed, seconds: r.seconds, sessionSeconds: r.sessionSeconds, imagesPerSecond: rate, provider: r.provider, size: r.size, output: a.output };
+      const summary = {
+        total: r.total,
+        translated: r.translated,
+        skipped: r.skipped,
+        failed: r.failed,
+        seconds: r.seconds,
+        sessionSeconds: r.sessionSeconds,
+        imagesPerSecond: rate,
+        provider: r.provider,
+        size: r.size,
+        output: a.output,
+      };
       process.stdout.write(`${JSON.stringify(summary)}\n`);
     } else if (!a.quiet) {
       process.stderr.write(

@@ -15,7 +15,9 @@ const segmenterTrainCommand: CommandModule = {
     const { out, run, quiet, ...settings } = readArgs(SEGMENTER_OPTIONS, argv);
     const { trainSegmenterToOnnx } = await import('../../experiments/train-segmenter.ts');
     const r = await trainSegmenterToOnnx({ ...settings, onnx: out, run: run ?? `${out.replace(/\.onnx$/i, '')}.run`, quiet });
-    process.stdout.write(`${path.resolve(r.onnx)}\nval pixel accuracy on real photos: ${Number.isNaN(r.valPixelAccuracy) ? 'n/a' : r.valPixelAccuracy.toFixed(4)}\n`);
+    process.stdout.write(
+      `${path.resolve(r.onnx)}\nval pixel accuracy on real photos: ${Number.isNaN(r.valPixelAccuracy) ? 'n/a' : r.valPixelAccuracy.toFixed(4)}\n`,
+    );
   },
 };
 

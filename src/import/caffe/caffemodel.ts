@@ -192,7 +192,9 @@ function readLayer(c: FileCursor, end: number, v1: boolean, fd: number, file: st
       type = V1_TYPE_NAMES.get(t) ?? `V1 type ${t}`;
     } else if (field === blobField && wire === 2) raws.push(readBlob(c, c.sub()));
     else if (v1 && field === 1 && wire === 2) {
-      throw new UserError(`${file}: layer ${JSON.stringify(name || '?')} uses the V0 layer format (Caffe before 2014); upgrade it with Caffe's upgrade_net_proto_binary first`);
+      throw new UserError(
+        `${file}: layer ${JSON.stringify(name || '?')} uses the V0 layer format (Caffe before 2014); upgrade it with Caffe's upgrade_net_proto_binary first`,
+      );
     } else c.skipField(wire);
   }
   const where = `${file}: layer "${name}"`;

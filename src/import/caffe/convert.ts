@@ -25,7 +25,19 @@ import { bool, child, num, numbers, str, type TextMessage } from './prototxt.ts'
 
 export const IMPORT_OPSET = 17;
 
-export const SUPPORTED_LAYER_TYPES: readonly string[] = ['Input', 'Convolution', 'Deconvolution', 'ReLU', 'Pooling', 'Crop', 'Eltwise', 'Dropout', 'Softmax', 'Concat', 'Split'];
+export const SUPPORTED_LAYER_TYPES: readonly string[] = [
+  'Input',
+  'Convolution',
+  'Deconvolution',
+  'ReLU',
+  'Pooling',
+  'Crop',
+  'Eltwise',
+  'Dropout',
+  'Softmax',
+  'Concat',
+  'Split',
+];
 
 export interface ConvertedNet {
   model: OnnxModel;
@@ -94,7 +106,8 @@ class Converter {
 
   weight(l: CaffeLayerDef, blob: CaffeBlob, dims: number[], suffix: string): string {
     const n = dims.reduce((a, d) => a * d, 1);
-    if (n !== blob.count) throw new UserError(`${this.where(l)}: its ${suffix} blob has shape [${blob.shape.join(', ')}] but the prototxt needs ${n} values [${dims.join(', ')}]`);
+    if (n !== blob.count)
+      throw new UserError(`${this.where(l)}: its ${suffix} blob has shape [${blob.shape.join(', ')}] but the prototxt needs ${n} values [${dims.join(', ')}]`);
     const name = this.g.unique(`${l.name}.${suffix}`);
     const source: StreamedTensor['source'] =
       blob.data.kind === 'file'
@@ -139,8 +152,11 @@ class Converter {
     const w = blobs[0]!;
     // Input channels per group from the blob (the prototxt does not say them).
     const perGroup = w.shape.length === 4 ? w.shape[1]! : w.count / ((transposed ? 1 : numOutput) * kernel[0] * kernel[1]);
-    const dims = transposed ? [w.count / (perGroup * kernel[0] * kernel[1]), numOutput / group, kernel[0], kernel[1]] : [numOutput, perGroup, kernel[0], kernel[1]];
-    if (transposed && perGroup * group !== numOutput) throw new UserError(`${where}: weight blob [${w.shape.join(', ')}] does not give num_output ${numOutput} with group ${group}`);
+    const dims = transposed
+      ? [w.count / (perGroup * kernel[0] * kernel[1]), numOutput / group, kernel[0], kernel[1]]
+      : [numOutput, perGroup, kernel[0], kernel[1]];
+    if (transposed && perGroup * group !== numOutput)
+      throw new UserError(`${where}: weight blob [${w.shape.join(', ')}] does not give num_output ${numOutput} with group ${group}`);
     const inputs = [x.onnx, this.weight(l, w, dims, 'weight')];
     if (bias) inputs.push(this.weight(l, blobs[1]!, [numOutput], 'bias'));
     const attrs = [
@@ -185,12 +201,16 @@ class Converter {
     if (axis < 0) axis += rank;
     const offs = numbers(p, 'offset', where);
     const n = rank - axis;
-    if (offs.length > 1 && offs.length !== n) throw new UserError(`${where}: crop_param has ${offs.length} offsets for ${n} cropped axes; give one, or one per axis`);
+    if (offs.length > 1 && offs.length !== n)
+      throw new UserError(`${where}: crop_param has ${offs.length} offsets for ${n} cropped axes; give one, or one per axis`);
     const offsets = Array.from({ length: n }, (_, i) => (offs.length === 0 ? 0 : offs.length === 1 ? offs[0]! : offs[i]!));
     const refShape = this.g.node('Shape', [ref.onnx], [attrInt('start', axis)], `${l.name}_ref_shape`);
     const starts = this.int64(`${l.name}.starts`, offsets);
     const ends = this.g.node('Add', [refShape, starts], [], `${l.name}_ends`);
-    const axes = this.int64(`${l.name}.axes`, Array.from({ length: n }, (_, i) => axis + i));
+    const axes = this.int64(
+      `${l.name}.axes`,
+      Array.from({ length: n }, (_, i) => axis + i),
+    );
     const channels = axis <= 1 ? ref.channels : x.channels;
     this.output(l, { onnx: this.g.node('Slice', [x.onnx, starts, ends, axes], [], l.name), channels });
   }
@@ -204,7 +224,9 @@ class Converter {
     if (coeff.length && (op !== 'SUM' || coeff.length !== xs.length)) throw new UserError(`${where}: coeff needs operation SUM and one value per bottom`);
     let names = xs.map((b) => b.onnx);
     if (coeff.length && coeff.some((c) => c !== 1)) {
-      names = names.map((nm, i) => this.g.node('Mul', [nm, this.g.constant(`${l.name}.coeff${i}`, [], Float32Array.of(coeff[i]!))], [], `${l.name}_scaled${i}`));
+      names = names.map((nm, i) =>
+        this.g.node('Mul', [nm, this.g.constant(`${l.name}.coeff${i}`, [], Float32Array.of(coeff[i]!))], [], `${l.name}_scaled${i}`),
+      );
     }
     const onnxOp = op === 'SUM' ? 'Sum' : op === 'PROD' ? 'Mul' : op === 'MAX' ? 'Max' : undefined;
     if (!onnxOp) throw new UserError(`${where}: Eltwise operation ${op} is not supported (SUM, PROD, MAX are)`);
@@ -252,7 +274,15 @@ class Converter {
         const axis = num(p, 'axis', num(p, 'concat_dim', 1, where), where);
         const xs = l.bottoms.map((_, i) => this.input(l, i));
         const channels = axis === 1 && xs.every((b) => b.channels !== undefined) ? xs.reduce((s, b) => s + b.channels!, 0) : undefined;
-        return this.output(l, { onnx: this.g.node('Concat', xs.map((b) => b.onnx), [attrInt('axis', axis)], l.name), channels });
+        return this.output(l, {
+          onnx: this.g.node(
+            'Concat',
+            xs.map((b) => b.onnx),
+            [attrInt('axis', axis)],
+            l.name,
+          ),
+          channels,
+        });
       }
       default:
         throw new UserError(`${where}: not supported by import-caffe (supported layer types: ${SUPPORTED_LAYER_TYPES.join(', ')})`);
@@ -265,7 +295,8 @@ export function convertCaffeNet(net: CaffeNetDef, weights: CaffeModel, prototxt:
   const c = new Converter(weights, prototxt);
   if (net.inputs.length !== 1) throw new UserError(`${prototxt}: the net has ${net.inputs.length} inputs; import-caffe converts single-input nets`);
   const input = net.inputs[0]!;
-  if (input.shape.length !== 4) throw new UserError(`${prototxt}: input "${input.name}" has shape [${input.shape.join(', ')}]; an image net's input is 4-D (N, C, H, W)`);
+  if (input.shape.length !== 4)
+    throw new UserError(`${prototxt}: input "${input.name}" has shape [${input.shape.join(', ')}]; an image net's input is 4-D (N, C, H, W)`);
   const inputName = input.name;
   c.g.unique(inputName);
   c.blobs.set(inputName, { onnx: inputName, channels: input.shape[1] });
@@ -297,6 +328,19 @@ export function convertCaffeNet(net: CaffeNetDef, weights: CaffeModel, prototxt:
     metadata: { source: 'caffe', caffe_net: net.name },
   };
   // Small constants (int64 crop offsets, coefficients) made by the builder travel as in-memory tensors.
-  const small: StreamedTensor[] = c.g.initializers.map((t) => ({ name: t.name, dims: t.dims, dataType: t.dataType, source: { kind: 'bytes', data: t.rawData } }));
-  return { model, tensors: [...small, ...c.tensors], inputName, outputName, outputChannels: out.channels, layersConverted: net.layers.length, weightBytes: c.weightBytes };
+  const small: StreamedTensor[] = c.g.initializers.map((t) => ({
+    name: t.name,
+    dims: t.dims,
+    dataType: t.dataType,
+    source: { kind: 'bytes', data: t.rawData },
+  }));
+  return {
+    model,
+    tensors: [...small, ...c.tensors],
+    inputName,
+    outputName,
+    outputChannels: out.channels,
+    layersConverted: net.layers.length,
+    weightBytes: c.weightBytes,
+  };
 }

@@ -40,7 +40,8 @@ export interface ImportCaffeResult {
 export async function importCaffe(o: ImportCaffeOptions): Promise<ImportCaffeResult> {
   if (!o.out.endsWith('.onnx')) throw new UserError(`--out ${o.out}: name the ONNX file to write (ending in .onnx)`);
   const preset = o.preset === 'none' ? undefined : SEGMENTER_PRESETS[o.preset];
-  if (o.preset !== 'none' && !preset) throw new UserError(`--preset ${o.preset}: unknown; known presets: ${Object.keys(SEGMENTER_PRESETS).join(', ')}, or none`);
+  if (o.preset !== 'none' && !preset)
+    throw new UserError(`--preset ${o.preset}: unknown; known presets: ${Object.keys(SEGMENTER_PRESETS).join(', ')}, or none`);
   let text: string;
   try {
     text = await fsp.readFile(o.prototxt, 'utf8');
@@ -54,7 +55,9 @@ export async function importCaffe(o: ImportCaffeOptions): Promise<ImportCaffeRes
   converted.model.metadata.prototxt = path.basename(o.prototxt);
   converted.model.metadata.caffemodel = path.basename(o.caffemodel);
   if (preset && converted.outputChannels !== undefined && converted.outputChannels !== preset.numClasses) {
-    throw new UserError(`${o.prototxt}: the net outputs ${converted.outputChannels} channels but preset ${o.preset} expects ${preset.numClasses} classes; pass --preset none and write the sidecar yourself`);
+    throw new UserError(
+      `${o.prototxt}: the net outputs ${converted.outputChannels} channels but preset ${o.preset} expects ${preset.numClasses} classes; pass --preset none and write the sidecar yourself`,
+    );
   }
   const fileBytes = await writeOnnxStreaming(o.out, converted.model, converted.tensors, o.onProgress);
   let sidecar: string | null = null;

@@ -77,7 +77,8 @@ export function parsePrototxt(src: string, file: string): TextMessage {
   const peek = (): Token | undefined => toks[p];
   const expect = (text: string): void => {
     const t = toks[p];
-    if (!t || t.text !== text || t.kind !== 'punct') throw new UserError(`${file}:${t?.line ?? 'end'}: expected '${text}', found ${t ? `'${t.text}'` : 'end of file'}`);
+    if (!t || t.text !== text || t.kind !== 'punct')
+      throw new UserError(`${file}:${t?.line ?? 'end'}: expected '${text}', found ${t ? `'${t.text}'` : 'end of file'}`);
     p++;
   };
 

@@ -116,7 +116,8 @@ async function activate(e: EngineEntry, opts: EngineOptions, auto: boolean): Pro
  * name that does not load is a one-line error saying how to install it.
  */
 export async function selectEngine(requested: EngineName | 'auto' = 'auto', opts: EngineOptions = {}): Promise<LoadedEngine> {
-  if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1)) throw new UserError(`--threads must be a positive integer, got ${opts.threads}`);
+  if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1))
+    throw new UserError(`--threads must be a positive integer, got ${opts.threads}`);
   const sameThreads = opts.threads === undefined || current?.threads === undefined || current.threads === opts.threads;
   if (current && sameThreads && (requested === 'auto' || requested === current.name)) return current;
   if (requested !== 'auto') {

@@ -85,7 +85,12 @@ function fusedAdamWebgpu(args: { inputs: tf.NamedTensorInfoMap; backend: unknown
   // One entry per scalar: the backend aligns each entry by its length, like the struct fields it declares.
   const uniforms = [s.beta1, s.beta2, s.epsilon, s.stepSize, s.sqrtBc2].map((x) => ({ type: 'float32' as const, data: [x] }));
   return (['p', 'm', 'v'] as const).map((part) => {
-    const out = backend.runWebGPUProgram(adamProgram(n, part), PART_INPUTS[part].map((k) => flat(all[k])), 'float32', uniforms);
+    const out = backend.runWebGPUProgram(
+      adamProgram(n, part),
+      PART_INPUTS[part].map((k) => flat(all[k])),
+      'float32',
+      uniforms,
+    );
     return { dataId: out.dataId, shape: [...p.shape], dtype: 'float32' };
   });
 }

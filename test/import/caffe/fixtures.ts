@@ -23,11 +23,13 @@ export interface Widths {
 const conv = (name: string, bottom: string, n: number, k: number, pad: number, extra = ''): string =>
   `layer { name: "${name}" type: "Convolution" bottom: "${bottom}" top: "${name}"\n  param { lr_mult: 1 } param { lr_mult: 2 }\n  convolution_param { num_output: ${n} pad: ${pad} kernel_size: ${k} stride: 1 ${extra} weight_filler { type: "gaussian" std: 0.01 } } }\n`;
 const relu = (name: string, blob: string): string => `layer { name: "${name}" type: "ReLU" bottom: "${blob}" top: "${blob}" }\n`;
-const pool = (name: string, bottom: string): string => `layer { name: "${name}" type: "Pooling" bottom: "${bottom}" top: "${name}" pooling_param { pool: MAX kernel_size: 2 stride: 2 } }\n`;
+const pool = (name: string, bottom: string): string =>
+  `layer { name: "${name}" type: "Pooling" bottom: "${bottom}" top: "${name}" pooling_param { pool: MAX kernel_size: 2 stride: 2 } }\n`;
 
 /** The FCN-8s deploy.prototxt of pix2pix's eval_cityscapes with narrow channels (same layers, names, pads, crops). */
 export function fcn8sPrototxt(w: Widths): string {
-  let s = '# FCN-8s topology, narrow\nlayer {\n  name: "data"\n  type: "Input"\n  top: "data"\n  input_param { shape { dim: 1 dim: 3 dim: 500 dim: 500 } }\n}\n';
+  let s =
+    '# FCN-8s topology, narrow\nlayer {\n  name: "data"\n  type: "Input"\n  top: "data"\n  input_param { shape { dim: 1 dim: 3 dim: 500 dim: 500 } }\n}\n';
   const stages: [number, number][] = [
     [w.c1, 2],
     [w.c2, 2],
@@ -51,8 +53,10 @@ export function fcn8sPrototxt(w: Widths): string {
   s += conv('score_fr', 'fc7_cs', w.classes, 1, 0);
   const deconv = (name: string, bottom: string, k: number, st: number): string =>
     `layer { name: "${name}" type: "Deconvolution" bottom: "${bottom}" top: "${name}" param { lr_mult: 1 }\n  convolution_param { num_output: ${w.classes} bias_term: false kernel_size: ${k} stride: ${st} } }\n`;
-  const crop = (name: string, a: string, b: string, off: number): string => `layer { name: "${name}" type: "Crop" bottom: "${a}" bottom: "${b}" top: "${name}" crop_param { axis: 2 offset: ${off} } }\n`;
-  const sum = (name: string, a: string, b: string): string => `layer { name: "${name}" type: "Eltwise" bottom: "${a}" bottom: "${b}" top: "${name}" eltwise_param { operation: SUM } }\n`;
+  const crop = (name: string, a: string, b: string, off: number): string =>
+    `layer { name: "${name}" type: "Crop" bottom: "${a}" bottom: "${b}" top: "${name}" crop_param { axis: 2 offset: ${off} } }\n`;
+  const sum = (name: string, a: string, b: string): string =>
+    `layer { name: "${name}" type: "Eltwise" bottom: "${a}" bottom: "${b}" top: "${name}" eltwise_param { operation: SUM } }\n`;
   s += deconv('upscore2', 'score_fr', 4, 2);
   s += conv('score_pool4', 'pool4', w.classes, 1, 0);
   s += crop('score_pool4c', 'score_pool4', 'upscore2', 5);
@@ -180,7 +184,21 @@ export interface T3 {
 
 const at = (t: T3, c: number, y: number, x: number): number => t.d[(c * t.h + y) * t.w + x]!;
 
-function convForward(x: T3, wt: Float32Array, bias: Float32Array | undefined, o: number, kh: number, kw: number, ph: number, pw: number, sh: number, sw: number, dh: number, dw: number, g: number): T3 {
+function convForward(
+  x: T3,
+  wt: Float32Array,
+  bias: Float32Array | undefined,
+  o: number,
+  kh: number,
+  kw: number,
+  ph: number,
+  pw: number,
+  sh: number,
+  sw: number,
+  dh: number,
+  dw: number,
+  g: number,
+): T3 {
   const H = Math.floor((x.h + 2 * ph - (dh * (kh - 1) + 1)) / sh) + 1;
   const W = Math.floor((x.w + 2 * pw - (dw * (kw - 1) + 1)) / sw) + 1;
   const out = new Float32Array(o * H * W);
@@ -273,7 +291,8 @@ function poolForward(x: T3, max: boolean, k: number, s: number, p: number): T3 {
 
 function cropForward(x: T3, ref: T3, off: number): T3 {
   const out = new Float32Array(x.c * ref.h * ref.w);
-  for (let c = 0; c < x.c; c++) for (let y = 0; y < ref.h; y++) for (let xx = 0; xx < ref.w; xx++) out[(c * ref.h + y) * ref.w + xx] = at(x, c, y + off, xx + off);
+  for (let c = 0; c < x.c; c++)
+    for (let y = 0; y < ref.h; y++) for (let xx = 0; xx < ref.w; xx++) out[(c * ref.h + y) * ref.w + xx] = at(x, c, y + off, xx + off);
   return { c: x.c, h: ref.h, w: ref.w, d: out };
 }
 
@@ -297,7 +316,10 @@ export function referenceForward(net: CaffeNetDef, weights: Weights, input: T3):
       const st = numbers(p, 'stride', '')[0] ?? 1;
       const dil = numbers(p, 'dilation', '')[0] ?? 1;
       const g = num(p, 'group', 1, '');
-      y = l.type === 'Convolution' ? convForward(x, w[0]!.data, w[1]?.data, o, kh, kw, ph, pw, st, st, dil, dil, g) : deconvForward(x, w[0]!.data, w[1]?.data, o, kh, st, ph, g);
+      y =
+        l.type === 'Convolution'
+          ? convForward(x, w[0]!.data, w[1]?.data, o, kh, kw, ph, pw, st, st, dil, dil, g)
+          : deconvForward(x, w[0]!.data, w[1]?.data, o, kh, st, ph, g);
     } else if (l.type === 'Pooling') {
       y = poolForward(x, (str(p, 'pool') ?? 'MAX') === 'MAX', num(p, 'kernel_size', 0, ''), num(p, 'stride', 1, ''), num(p, 'pad', 0, ''));
     } else if (l.type === 'ReLU') {

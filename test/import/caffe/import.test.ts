@@ -48,7 +48,10 @@ function relErr(a: Float32Array, b: Float32Array): number {
 
 describe('prototxt parser', () => {
   it('reads nested messages, repeated keys, strings, enums, comments and lists', () => {
-    const m = parsePrototxt('name: "n" # c\nlayer { name: \'a\' type: "X" p { dim: 1 dim: 2 } }\nlayer: { name: "b" v: [3, 4] e: MAX f: -1.5e-1 t: true }', 'x');
+    const m = parsePrototxt(
+      'name: "n" # c\nlayer { name: \'a\' type: "X" p { dim: 1 dim: 2 } }\nlayer: { name: "b" v: [3, 4] e: MAX f: -1.5e-1 t: true }',
+      'x',
+    );
     const layers = children(m, 'layer');
     expect(layers.map((l) => str(l, 'name'))).toEqual(['a', 'b']);
     expect(numbers(children(layers[0], 'p')[0], 'dim', 'x')).toEqual([1, 2]);
@@ -57,7 +60,9 @@ describe('prototxt parser', () => {
     expect(numbers(layers[1], 'f', 'x')).toEqual([-0.15]);
   });
   it('takes net-level inputs from input_shape as well as input_dim, and skips TRAIN-only layers', () => {
-    const net = parseNet('input: "img"\ninput_shape { dim: 1 dim: 3 dim: 8 dim: 6 }\nlayer { name: "d" type: "Dropout" bottom: "img" top: "img" include { phase: TRAIN } }\nlayer { name: "r" type: "ReLU" bottom: "img" top: "r" }');
+    const net = parseNet(
+      'input: "img"\ninput_shape { dim: 1 dim: 3 dim: 8 dim: 6 }\nlayer { name: "d" type: "Dropout" bottom: "img" top: "img" include { phase: TRAIN } }\nlayer { name: "r" type: "ReLU" bottom: "img" top: "r" }',
+    );
     expect(net.inputs).toEqual([{ name: 'img', shape: [1, 3, 8, 6] }]);
     expect(net.layers.map((l) => l.name)).toEqual(['r']);
   });
@@ -140,8 +145,12 @@ describe('import-caffe', () => {
   it('a caffemodel without a layer the prototxt needs, or a prototxt given as caffemodel, fails with one line', async () => {
     const d = tmp();
     const files = writeNet(d, fcnText, encodeCaffemodel(parseNet(v1Prototxt()), randomWeights(parseNet(v1Prototxt()), 1), 'v2'));
-    await expect(importCaffe({ ...files, out: path.join(d, 'x.onnx'), preset: 'none' })).rejects.toThrow(/layer "conv1_1" \(Convolution\): the caffemodel has no weights/);
+    await expect(importCaffe({ ...files, out: path.join(d, 'x.onnx'), preset: 'none' })).rejects.toThrow(
+      /layer "conv1_1" \(Convolution\): the caffemodel has no weights/,
+    );
     writeFileSync(path.join(d, 'bad.caffemodel'), readFileSync(files.prototxt));
-    await expect(importCaffe({ prototxt: files.prototxt, caffemodel: path.join(d, 'bad.caffemodel'), out: path.join(d, 'x.onnx'), preset: 'none' })).rejects.toThrow(/not a valid caffemodel|no layers found/);
+    await expect(
+      importCaffe({ prototxt: files.prototxt, caffemodel: path.join(d, 'bad.caffemodel'), out: path.join(d, 'x.onnx'), preset: 'none' }),
+    ).rejects.toThrow(/not a valid caffemodel|no layers found/);
   });
 });

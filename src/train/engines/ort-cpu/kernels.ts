@@ -39,7 +39,9 @@ function gemmSession(transA: boolean, transB: boolean): SyncSession {
   if (!s) {
     s = new SyncSession(
       {
-        nodes: [{ opType: 'Gemm', input: ['a', 'b'], output: ['y'], name: 'gemm', attribute: [attrInt('transA', transA ? 1 : 0), attrInt('transB', transB ? 1 : 0)] }],
+        nodes: [
+          { opType: 'Gemm', input: ['a', 'b'], output: ['y'], name: 'gemm', attribute: [attrInt('transA', transA ? 1 : 0), attrInt('transB', transB ? 1 : 0)] },
+        ],
         inputs: [
           { name: 'a', shape: ['a0', 'a1'] },
           { name: 'b', shape: ['b0', 'b1'] },
@@ -109,7 +111,10 @@ function reduceSession(op: 'ReduceSum' | 'ReduceMean', rank: number, axes: numbe
     s = new SyncSession(
       {
         nodes: [node],
-        initializers: op === 'ReduceSum' ? [{ name: 'axes', dims: [axes.length], dataType: ONNX_INT64, rawData: new Uint8Array(BigInt64Array.from(axes.map(BigInt)).buffer) }] : [],
+        initializers:
+          op === 'ReduceSum'
+            ? [{ name: 'axes', dims: [axes.length], dataType: ONNX_INT64, rawData: new Uint8Array(BigInt64Array.from(axes.map(BigInt)).buffer) }]
+            : [],
         inputs: [{ name: 'x', shape: Array.from({ length: rank }, (_, i) => `d${i}`) }],
         outputs: [{ name: 'y', shape: Array.from({ length: outRank }, (_, i) => `o${i}`) }],
       },

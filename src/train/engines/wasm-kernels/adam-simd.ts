@@ -10,7 +10,23 @@
 import type { AdamStepScalars } from './adam.ts';
 
 /** Byte offsets on the heap of the seven arrays, then the count of values (a multiple of 4). */
-type AdamSimd = (p: number, g: number, m: number, v: number, pOut: number, mOut: number, vOut: number, bytes: number, b1: number, c1: number, b2: number, c2: number, inv: number, eps: number, step: number) => void;
+type AdamSimd = (
+  p: number,
+  g: number,
+  m: number,
+  v: number,
+  pOut: number,
+  mOut: number,
+  vOut: number,
+  bytes: number,
+  b1: number,
+  c1: number,
+  b2: number,
+  c2: number,
+  inv: number,
+  eps: number,
+  step: number,
+) => void;
 
 const I32 = 0x7f;
 const F32 = 0x7d;
@@ -34,7 +50,20 @@ function body(): number[] {
   code.push(...load(2), ...get(16), ...simd(MUL), ...get(23), ...get(17), ...simd(MUL), ...simd(ADD), ...set(24));
   code.push(...load(3), ...get(18), ...simd(MUL), ...get(23), ...get(23), ...simd(MUL), ...get(19), ...simd(MUL), ...simd(ADD), ...set(25));
   code.push(...store(5, get(24)), ...store(6, get(25)));
-  const update = [...load(0), ...get(24), ...get(25), ...simd(SQRT), ...get(20), ...simd(MUL), ...get(21), ...simd(ADD), ...simd(DIV), ...get(22), ...simd(MUL), ...simd(SUB)];
+  const update = [
+    ...load(0),
+    ...get(24),
+    ...get(25),
+    ...simd(SQRT),
+    ...get(20),
+    ...simd(MUL),
+    ...get(21),
+    ...simd(ADD),
+    ...simd(DIV),
+    ...get(22),
+    ...simd(MUL),
+    ...simd(SUB),
+  ];
   code.push(...store(4, update));
   code.push(...get(15), 0x41, 0x10, 0x6a, ...set(15)); // i += 16
   code.push(0x0c, 0x00, 0x0b, 0x0b, 0x0b); // br loop; end loop; end block; end func
@@ -64,7 +93,21 @@ export function adamSimdModuleBytes(): Uint8Array<ArrayBuffer> {
   const exports = [0x01, ...name('adam'), 0x00, 0x00];
   const b = body();
   const code = [0x01, ...leb(b.length), ...b];
-  return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...section(1, type), ...section(2, imports), ...section(3, funcs), ...section(7, exports), ...section(10, code)]);
+  return Uint8Array.from([
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    ...section(1, type),
+    ...section(2, imports),
+    ...section(3, funcs),
+    ...section(7, exports),
+    ...section(10, code),
+  ]);
 }
 
 const instances = new WeakMap<WebAssembly.Memory, AdamSimd>();

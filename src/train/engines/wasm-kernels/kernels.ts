@@ -72,7 +72,6 @@ export const fastKernelOptions: FastKernelOptions = {
 /** How many times each path ran, e.g. `backpropInput:s2d-conv`; lets tests prove the fast path was taken. */
 export const fastKernelCallCounts = new Map<string, number>();
 
-
 /**
  * The NHWC geometry of a convolution. Dilation is 1: tfjs's backprop kernels carry no dilation
  * attribute (its conv gradients reject dilation > 1), and the forward kernel hands dilated convs to
@@ -83,7 +82,9 @@ function nhwcGeometry(
   filterShape: Shape4,
   attrs: { strides: number | [number, number]; pad: Parameters<typeof tf.backend_util.computeConv2DInfo>[4]; dimRoundingMode?: 'floor' | 'round' | 'ceil' },
 ): ConvGeometry {
-  return geometryFromConvInfo(tf.backend_util.computeConv2DInfo(inputShape, filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast'));
+  return geometryFromConvInfo(
+    tf.backend_util.computeConv2DInfo(inputShape, filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast'),
+  );
 }
 
 function count(key: string): void {
@@ -352,7 +353,14 @@ export function conv2DBackpropFilterFast(args: { inputs: tf.NamedTensorInfoMap; 
  */
 const packedFilters = new WeakMap<object, ConvForwardStrategy>();
 
-function convForwardMatmulWeights(backend: BackendWasm, scratch: Scratch, x: TensorInfo, filter: TensorInfo, g: ConvGeometry, retainPacked: boolean): TensorInfo {
+function convForwardMatmulWeights(
+  backend: BackendWasm,
+  scratch: Scratch,
+  x: TensorInfo,
+  filter: TensorInfo,
+  g: ConvGeometry,
+  retainPacked: boolean,
+): TensorInfo {
   const k = tapRows(g);
   let weights = viewAs(filter, [k, g.outC]);
   if (!retainPacked) {
