@@ -94,7 +94,7 @@ export interface TrainHooks {
 }
 
 /** What `train` (and `export` beside it) writes into a run folder: anything else there is someone else's. */
-const RUN_FOLDER_FILES = new Set([CHECKPOINT_FILE, 'config.json', 'losses.csv', 'samples', 'model.onnx', 'model_D.onnx']);
+const RUN_FOLDER_FILES = new Set([CHECKPOINT_FILE, 'config.json', 'losses.csv', STEP_LOSSES_FILE, 'samples', 'model.onnx', 'model_D.onnx']);
 
 function toBatch(items: Float32Array[], size: number): tf.Tensor4D {
   const buf = new Float32Array(items.length * size * size * 3);
@@ -201,7 +201,7 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
     log,
   });
   // Everything train writes is one of these names in --out; none may lead elsewhere through a symlink.
-  for (const name of [CHECKPOINT_FILE, 'config.json', 'losses.csv', 'samples']) await resolveInside(c.out, name, '--out');
+  for (const name of [CHECKPOINT_FILE, 'config.json', 'losses.csv', STEP_LOSSES_FILE, 'samples']) await resolveInside(c.out, name, '--out');
   const ckptFile = path.join(c.out, CHECKPOINT_FILE);
   const resuming = await exists(ckptFile);
   if (resuming && !hooks.resume) throw new UserError(`${c.out} already holds a checkpoint: pass --resume to continue it, or choose another --out`);
