@@ -88,10 +88,20 @@ export function processStart(pid: number): string | null {
   }
 }
 
+/** A zombie (state Z in /proc/PID/stat) is dead: it only waits for a parent (or an init that may never come) to reap it. */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
 function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+    return !isZombie(pid);
   } catch (e) {
     // EPERM: it exists, owned by someone else.
     return (e as NodeJS.ErrnoException).code === 'EPERM';

@@ -101,7 +101,7 @@ describe('eval run pipeline (tiny profile, real worker processes)', () => {
     expect(marker?.stages.train).toBeUndefined();
 
     const refused = start(['--only', 'a']);
-    expect(await refused.done).toBe(2);
+    expect(await refused.done, refused.output()).toBe(2);
     expect(refused.output()).toMatch(/holds an interrupted training run; pass --resume to continue it/);
 
     const resumed = start(['--only', 'a', '--resume']);
