@@ -5,7 +5,7 @@
  */
 import { noWebgpuReason } from '../helpers/webgpu-env.ts';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as tf from '../../src/train/tfjs.ts';
@@ -196,7 +196,8 @@ describe.skipIf(reason !== undefined)(`webgpu engine${reason ? ` (skipped: ${rea
       const ours = stderr.split('\n').filter((l) => l.startsWith('pix2pix:'));
       expect(ours).toHaveLength(1);
       expect(ours[0]).toMatch(/engine webgpu is not available here \(no WebGPU adapter: .*VK_ICD_FILENAMES=/);
-      expect(existsSync(out)).toBe(false);
+      // Nothing was written: at most the (checked, claimed) empty output folder.
+      expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
     });
   });
 });
