@@ -2,25 +2,9 @@ import { copyFile, mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.ts';
+import { runCli } from '../helpers/capture.ts';
 
-/** Run the CLI in-process and return what it wrote to stderr and the exit code it set. */
-async function cli(args: string[]): Promise<{ stderr: string; code: number | undefined }> {
-  let stderr = '';
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  const before = process.exitCode;
-  process.exitCode = undefined;
-  try {
-    await main(args);
-    return { stderr, code: process.exitCode as number | undefined };
-  } finally {
-    spy.mockRestore();
-    process.exitCode = before;
-  }
-}
+const cli = runCli;
 
 describe('pix2pix usage errors', () => {
   afterEach(() => vi.restoreAllMocks());

@@ -7,6 +7,7 @@ import { importPth, importPthBytes } from '../../src/import/run-import.ts';
 import { decodeOnnxModel, readOnnxModelHeader } from '../../src/onnx/proto.ts';
 import { main } from '../../src/cli/main.ts';
 import { FIXTURES, fixture, fixtureF32, fixtureInput } from './fixtures.ts';
+import { importsReachingTraining } from '../helpers/layering.ts';
 
 const TOL = 1e-4;
 const tmp = fsp.mkdtemp(path.join(os.tmpdir(), 'pix2pix-import-'));
@@ -159,26 +160,8 @@ describe('pix2pix import CLI', () => {
 
 describe('import layering', () => {
   it('src/import never loads tfjs or the training code (type-only imports aside)', async () => {
-    const srcRoot = path.resolve(__dirname, '../../src');
-    const seen = new Set<string>();
-    const offending: string[] = [];
-    const visit = async (file: string): Promise<void> => {
-      if (seen.has(file)) return;
-      seen.add(file);
-      const text = await fsp.readFile(file, 'utf8');
-      // Dynamic imports inside functions the import path never calls (export verification) are not followed.
-      for (const m of text.matchAll(/^(?:import|export)(?!\s+type\b)[^'"]*?from\s+['"]([^'"]+)['"]/gm)) {
-        const spec = m[1]!;
-        if (spec.startsWith('@tensorflow')) offending.push(`${path.relative(srcRoot, file)} → ${spec}`);
-        if (!spec.startsWith('.')) continue;
-        const target = path.resolve(path.dirname(file), spec);
-        if (path.relative(srcRoot, target).startsWith('train')) offending.push(`${path.relative(srcRoot, file)} → ${spec}`);
-        else await visit(target);
-      }
-    };
-    const files = (await fsp.readdir(path.join(srcRoot, 'import'), { recursive: true })).filter((f) => f.endsWith('.ts'));
-    for (const f of files) await visit(path.join(srcRoot, 'import', f));
-    expect(seen.size).toBeGreaterThan(8);
+    const { offending, visited } = await importsReachingTraining('import', { dynamic: false });
+    expect(visited).toBeGreaterThan(8);
     expect(offending).toEqual([]);
   });
 });

@@ -3,8 +3,8 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/capture.ts';
 import { exportConvNetOnnx, generatorSpec, modelMetadata } from '../../src/export/export.ts';
 import { generatorArch } from '../../src/nets/arch.ts';
 import { type RunningServer, mimeType, resolveRequestPath, startServer } from '../../src/serve/server.ts';
@@ -176,22 +176,7 @@ describe('pix2pix serve', () => {
 });
 
 describe('pix2pix serve (CLI)', () => {
-  async function cli(args: string[]): Promise<{ stderr: string; code: number | undefined }> {
-    let stderr = '';
-    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stderr += String(chunk);
-      return true;
-    });
-    const before = process.exitCode;
-    process.exitCode = undefined;
-    try {
-      await main(args);
-      return { stderr, code: process.exitCode as number | undefined };
-    } finally {
-      spy.mockRestore();
-      process.exitCode = before;
-    }
-  }
+  const cli = runCli;
 
   it('prints one line and exits 2 for a missing model, a busy port and a bad port', async () => {
     const missing = await cli(['serve', '--model', path.join(dir, 'missing.onnx'), '--port', '0']);
