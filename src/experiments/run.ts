@@ -401,20 +401,10 @@ async function writeSamplesGrid(exp: ResolvedExperiment, out: string, data: stri
   const direction = runs[0]!.direction;
   const names = (await listImages(path.join(data, exp.dataset.testSplit))).slice(0, SAMPLE_COLUMNS).map((n) => n.replace(/\.[^./]+$/, '.png'));
   const dsHash = (await import('./hash.ts')).hashOf({ data: path.resolve(data) });
-  const inputs = await materializeHalf(
-    data,
-    exp.dataset.testSplit,
-    inputSide(direction),
-    size,
-    halfDir(out, dsHash, exp.dataset.testSplit, inputSide(direction), size),
-  );
-  const targets = await materializeHalf(
-    data,
-    exp.dataset.testSplit,
-    targetSide(direction),
-    size,
-    halfDir(out, dsHash, exp.dataset.testSplit, targetSide(direction), size),
-  );
+  const half = (side: ReturnType<typeof inputSide>): Promise<string> =>
+    materializeHalf(data, exp.dataset.testSplit, side, size, halfDir(out, dsHash, exp.dataset.testSplit, side, size));
+  const inputs = await half(inputSide(direction));
+  const targets = await half(targetSide(direction));
   const load = async (dir: string): Promise<(import('../data/image.ts').RgbImage | null)[]> =>
     Promise.all(names.map(async (n) => ((await exists(path.join(dir, n))) ? readImage(path.join(dir, n), { resize: { width: size, height: size } }) : null)));
   const rows = [
