@@ -160,8 +160,8 @@ function resolveScorer(task: Task, s: ScorerSettings, dataset: ResolvedDataset, 
   const segmenter = s.segmenter ?? 'train';
   const segSize = s.segmenterTrain?.size ?? dataset.labelSize ?? imageSize;
   const segmenterTrain: SegmenterTrainSettings = { ...s.segmenterTrain, size: segSize, depth: s.segmenterTrain?.depth ?? segmenterDepthFor(segSize) };
-  // The engine changes speed, not the model being trained: it does not key the folder.
-  const { engine: _engine, ...segKey } = segmenterTrain;
+  // The engine and thread count change speed, not the model being trained: they do not key the folder.
+  const { engine: _engine, threads: _threads, ...segKey } = segmenterTrain;
   const segmenterHash = hashOf({ dataset: dataset.hash, segmenter: segKey, version: PIPELINE_VERSION });
   const mode = s.mode ?? 'strict';
   const voidColors = s.voidColors ?? 'none';

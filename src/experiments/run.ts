@@ -271,11 +271,12 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
 
   const tasks: PoolTask[] = [];
   const segJob = prep.segmenterJob;
-  if (segJob && !(await readSegmenterInfo(segJob.dir)) && !(await holderOf(segJob.dir, SEGMENTER_STAGE))) {
-    tasks.push({ label: 'segmenter', message: { kind: 'segmenter', job: { ...segJob, leaseSeconds: claims.leaseSeconds, resume: claims.resume } } });
-  }
-  const lanes = Math.max(1, Math.min(jobs, mine.length + tasks.length));
+  const segPending = segJob !== null && !(await readSegmenterInfo(segJob.dir)) && !(await holderOf(segJob.dir, SEGMENTER_STAGE));
+  const lanes = Math.max(1, Math.min(jobs, mine.length + (segPending ? 1 : 0)));
   const threads = Math.max(1, Math.floor(cores / lanes));
+  if (segJob && segPending) {
+    tasks.push({ label: 'segmenter', message: { kind: 'segmenter', job: { ...segJob, leaseSeconds: claims.leaseSeconds, resume: claims.resume, threads } } });
+  }
   for (const run of mine) {
     const t = await runTask(exp, run, out, prep, o, threads, log);
     if (t) tasks.push(t);

@@ -23,6 +23,8 @@ export interface SegmenterJob {
   /** Claim settings (claims.ts): several processes on one results folder train it once. */
   leaseSeconds?: number;
   resume?: boolean;
+  /** Intra-op threads for the ort-cpu engine: the scheduler's share of the cores (a YAML `threads:` wins). */
+  threads?: number;
 }
 
 /** The claim name of the segmenter stage in its folder. */
@@ -92,7 +94,14 @@ async function trainSegmenterStage(job: SegmenterJob, log: (l: string) => void):
   const config = { ...SEGMENTER_DEFAULTS, ...job.settings };
   const model = path.join(job.dir, SEGMENTER_MODEL);
   // Training restarts from scratch after a kill: it is short, and has no resumable state.
-  const r = await trainSegmenterToOnnx({ ...config, data: job.data, onnx: model, run: path.join(job.dir, 'train'), log });
+  const r = await trainSegmenterToOnnx({
+    ...(job.threads ? { threads: job.threads } : {}),
+    ...config,
+    data: job.data,
+    onnx: model,
+    run: path.join(job.dir, 'train'),
+    log,
+  });
   const info: SegmenterInfo = {
     model,
     valPixelAccuracy: Number.isFinite(r.valPixelAccuracy) ? r.valPixelAccuracy : null,

@@ -324,7 +324,8 @@ export async function runGeneratorStages(job: RunJob, log: Log): Promise<StagesO
           `${run.variant} (seed ${run.seed}): ${trainDir} holds an interrupted training run; pass --resume to continue it (or delete that folder to start over)`,
         );
       }
-      const r = await train({ ...run.train!, data: job.data, out: trainDir }, { resume: resuming, log });
+      // The scheduler shares the cores between the jobs it runs at once; a YAML `threads:` wins.
+      const r = await train({ threads: job.threads, ...run.train!, data: job.data, out: trainDir }, { resume: resuming, log });
       const trainSeconds = r.history.reduce((s, row) => s + row.seconds, 0);
       return { seconds: trainSeconds, info: { engine: r.engine, epochs: r.epochs, resumed: resuming } };
     },

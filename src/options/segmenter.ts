@@ -18,12 +18,14 @@ export const SEGMENTER_OPTIONS = {
   lr: opt.number({ help: 'initial Adam learning rate', default: 2e-3, check: positive, yaml: true }),
   seed: { ...seed, yaml: true },
   engine,
+  threads: opt.int({ help: 'threads of the ort-cpu engine (default: every core)', min: 1, yaml: true, scope: 'input' }),
   quiet,
 } as const;
 
 export type SegmenterTable = typeof SEGMENTER_OPTIONS;
 /** Segmenter training settings (data is the Cityscapes root, out the run folder). */
-export type SegmenterConfig = ValuesOf<SegmenterTable, 'config'> & { out: string };
+// `threads` has no default (every core, decided by the engine), so it is optional in the config.
+export type SegmenterConfig = ValuesOf<SegmenterTable, 'config'> & { out: string; threads?: number };
 export type SegmenterTrainSettings = YamlOf<SegmenterTable>;
 export const SEGMENTER_DEFAULTS: DefaultsOf<SegmenterTable, 'config'> = defaultsOf(SEGMENTER_OPTIONS, ['config']);
 

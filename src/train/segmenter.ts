@@ -145,7 +145,7 @@ export async function trainSegmenter(c: SegmenterConfig, opts: { quiet?: boolean
   } catch {
     val = [];
   }
-  const engine = await selectEngine(c.engine);
+  const engine = await selectEngine(c.engine, c.threads === undefined ? {} : { threads: c.threads });
   log(`segmenter: U-Net depth ${c.depth}, ngf ${c.ngf}, ${train.length} train photos, ${val.length} val photos, ${c.size}², engine ${engine.name}`);
   const arch = segmenterArch(c);
   const rng = new Rng(c.seed);
