@@ -130,6 +130,45 @@ describe('ort-cpu engine', () => {
     tf.dispose([x, small]);
   });
 
+  it("runs large element-wise kernels on onnxruntime with the wasm kernels' exact values, small ones on wasm", async () => {
+    const rng = new Rng(11);
+    const shape = [1, 64, 64, 32]; // 131,072 values: above the threshold
+    const x = random(shape, rng);
+    const y = random(shape, rng);
+    const row = random([32], rng); // broadcast along the last axis
+    // Exact zeros exercise LeakyRelu's and Greater's boundary.
+    const xz = tf.mul(x, tf.greater(tf.abs(x), 0.1).cast('float32'));
+    const cases: [string, () => tf.Tensor][] = [
+      ['LeakyRelu', () => tf.leakyRelu(xz, 0.2)],
+      ['Relu', () => tf.relu(xz)],
+      ['Multiply', () => tf.mul(x, y)],
+      ['Multiply', () => tf.mul(x, 0.2)],
+      ['Add', () => tf.add(x, row)],
+      ['Sub', () => tf.sub(row, x)],
+      ['Greater', () => tf.greater(xz, 0)],
+      ['Select', () => tf.where(tf.greater(xz, 0), x, y)],
+    ];
+    const results = (engine: string): Promise<Float32Array[]> =>
+      selectEngine(engine).then(() => cases.map(([, f]) => Float32Array.from(tf.tidy(f).dataSync() as ArrayLike<number>)));
+    const want = await results('wasm');
+    await selectEngine('ort-cpu', { threads: 2 });
+    for (const [i, [kernel, f]] of cases.entries()) {
+      const before = ortKernelCallCounts.get(`${kernel}:ort`) ?? 0;
+      const got = tf.tidy(f);
+      expect(ortKernelCallCounts.get(`${kernel}:ort`), `${kernel} case ${i}`).toBeGreaterThan(before);
+      expect(got.shape, `${kernel} case ${i}`).toEqual(shape);
+      // Value for value (== equality: ONNX's Relu may keep the sign of a −0 input, tfjs's gives +0).
+      const g = got.dataSync() as ArrayLike<number>;
+      const differing = want[i]!.filter((v, j) => v !== g[j]).length;
+      expect(differing, `${kernel} case ${i}: values that differ`).toBe(0);
+      got.dispose();
+    }
+    const before = ortKernelCallCounts.get('Multiply:builtin') ?? 0;
+    tf.tidy(() => tf.mul(random([10, 10], rng), 2));
+    expect(ortKernelCallCounts.get('Multiply:builtin')).toBeGreaterThan(before);
+    tf.dispose([x, y, row, xz]);
+  });
+
   it('hands the wasm backend back unchanged when the wasm engine is selected', async () => {
     await selectEngine('ort-cpu');
     await selectEngine('wasm');

@@ -226,6 +226,15 @@ describe('strategy geometry', () => {
     // d7 (dx 128×128×64, dy 64×64×256): 262k weights, 16.8M column values.
     expect(chooseBackpropInputStrategy(geometry({ inH: 128, inW: 128, inC: 64, outH: 64, outW: 64, outC: 256 }))).toBe('s2d-conv');
   });
+
+  it('with row-major products (ort-cpu), picks the dx path that rearranges least', () => {
+    // The PatchGAN's last layer (512 → 1, k4 s1 p1 on 31²): col2im would scatter 16·512 values per
+    // output position; flip-conv copies 16 values of dy per position and a filter of 8,192 values.
+    const last = geometry({ inH: 31, inW: 31, inC: 512, outH: 30, outW: 30, outC: 1, strideH: 1, strideW: 1 });
+    expect(chooseBackpropInputStrategy(last, true)).toBe('flip-conv');
+    // A deep U-Net layer (8² × 512 → 4² × 512): rearranging a 4M-value filter costs more than col2im.
+    expect(chooseBackpropInputStrategy(geometry({ inH: 8, inW: 8, inC: 512, outH: 4, outW: 4, outC: 512 }), true)).toBe('matmul-col2im');
+  });
 });
 
 describe('forward strategy cost model', () => {

@@ -16,14 +16,14 @@ export function defaultThreads(): number {
 /** Register the kernels for `threads` threads (throws when onnxruntime-node cannot load). */
 export function activateOrtCpu(threads: number = defaultThreads()): void {
   registerFastWasmKernels();
-  // With the products on onnxruntime the im2col/col2im + matmul paths win everywhere: XNNPACK's own
-  // conv is single-threaded and repacks every new filter, the other dx paths rearrange the filter in
-  // JS on every call, and the weight copy that keeps XNNPACK's packed cache small is pointless when
-  // XNNPACK never sees the weights. Gemm transposes its operands for free, so the column matrices
-  // stay row-major (contiguous copies and adds in JS).
+  // With the products on onnxruntime the im2col + matmul forward wins everywhere: XNNPACK's own conv
+  // is single-threaded and repacks every new filter, and the weight copy that keeps XNNPACK's packed
+  // cache small is pointless when XNNPACK never sees the weights. Gemm transposes its operands for
+  // free, so the column matrices stay row-major (contiguous copies and adds in JS). dx picks the
+  // strategy whose single-threaded rearranging costs least (geometry.ts backpropInputCostsRowMajor).
   configureFastWasmKernels({
     convForwardStrategy: 'matmul-weights',
-    backpropInputStrategy: 'matmul-col2im',
+    backpropInputStrategy: null,
     maxRetainedPackedWeights: Number.MAX_SAFE_INTEGER,
     rowMajorProducts: true,
   });

@@ -4,8 +4,8 @@
  * (bench/kernels.ts --step 256), run in onnxruntime's MLAS on every core with the machine's full
  * vector width. The wasm engine's convolution kernels (../wasm-kernels/) are all written as im2col /
  * col2im rearrangements around BatchMatMul, so replacing BatchMatMul moves every convolution's
- * multiply-adds onto onnxruntime; they are told to always take those matmul paths. Large Sum and
- * Mean reductions (batch-norm statistics, bias gradients) run there too.
+ * multiply-adds onto onnxruntime. Large Sum and Mean reductions (batch-norm statistics, bias
+ * gradients) and large element-wise kernels (./elementwise.ts) run there too.
  *
  * Tensors cross without copies: the inputs are views of the wasm heap, and the output is allocated
  * on the wasm heap first and handed to onnxruntime as its pre-allocated output.
@@ -15,6 +15,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { attrInt, attrInts } from '../../../onnx/graph.ts';
 import { ONNX_INT64 } from '../../../onnx/proto.ts';
 import { SyncSession } from './session.ts';
+import { disposeElementwiseSessions, ELEMENTWISE_OPS, elementwiseKernel, type ElementwiseContext } from './elementwise.ts';
 
 const BACKEND = 'wasm';
 
@@ -158,7 +159,18 @@ function replaceKernel(name: string, kernelFunc: unknown): void {
   tf.registerKernel({ ...current, kernelFunc: kernelFunc as tf.KernelFunc });
 }
 
-const OURS: Record<string, unknown> = { BatchMatMul: batchMatMulOrt, Sum: reduceOrt('Sum'), Mean: reduceOrt('Mean') };
+const elementwiseContext: ElementwiseContext = {
+  threads: () => threads,
+  fallback: (kernel, args) => replaced.get(kernel)!.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo,
+  count,
+};
+
+const OURS: Record<string, unknown> = {
+  BatchMatMul: batchMatMulOrt,
+  Sum: reduceOrt('Sum'),
+  Mean: reduceOrt('Mean'),
+  ...Object.fromEntries(Object.keys(ELEMENTWISE_OPS).map((k) => [k, elementwiseKernel(k, elementwiseContext)])),
+};
 
 /**
  * Route the wasm backend's BatchMatMul through onnxruntime with `n` threads. (The fused Adam update
@@ -172,6 +184,7 @@ export function installOrtKernels(n: number): void {
     for (const s of [...gemmSessions.values(), ...reduceSessions.values()]) s.dispose();
     gemmSessions.clear();
     reduceSessions.clear();
+    disposeElementwiseSessions();
     threads = n;
   }
   gemmSession(false, false); // load onnxruntime now, so a missing binary fails engine selection, not the first step

@@ -10,7 +10,7 @@
  */
 import { createRequire } from 'node:module';
 import type { Tensor as OrtTensor, TensorConstructor } from 'onnxruntime-common';
-import { encodeOnnxModel, ONNX_FLOAT, type OnnxDim, type OnnxNode, type OnnxTensor } from '../../../onnx/proto.ts';
+import { encodeOnnxModel, ONNX_BOOL, ONNX_FLOAT, type OnnxDim, type OnnxNode, type OnnxTensor } from '../../../onnx/proto.ts';
 
 interface NativeSession {
   loadModel(buffer: ArrayBuffer, byteOffset: number, byteLength: number, options: Record<string, unknown>): void;
@@ -36,12 +36,23 @@ export function loadNativeOrt(): { binding: NativeBinding; Tensor: TensorConstru
   return native;
 }
 
+/** Element types a kernel session exchanges: float32 tensors, and bool masks (one byte per value, as on the wasm heap). */
+export type KernelDtype = 'float32' | 'bool';
+
 export interface GraphSpec {
   nodes: OnnxNode[];
   initializers?: OnnxTensor[];
-  inputs: { name: string; shape: OnnxDim[] }[];
-  outputs: { name: string; shape: OnnxDim[] }[];
+  inputs: { name: string; shape: OnnxDim[]; dtype?: KernelDtype }[];
+  outputs: { name: string; shape: OnnxDim[]; dtype?: KernelDtype }[];
 }
+
+/** A typed-array view passed to or filled by a kernel session. */
+export interface KernelTensor {
+  data: Float32Array | Uint8Array;
+  shape: number[];
+}
+
+const ELEM_TYPE: Record<KernelDtype, number> = { float32: ONNX_FLOAT, bool: ONNX_BOOL };
 
 /** One compiled graph; `run` is synchronous and writes into the given output arrays. */
 export class SyncSession {
@@ -57,8 +68,8 @@ export class SyncSession {
       graphName: 'kernel',
       nodes: spec.nodes,
       initializers: spec.initializers ?? [],
-      inputs: spec.inputs.map((v) => ({ ...v, elemType: ONNX_FLOAT })),
-      outputs: spec.outputs.map((v) => ({ ...v, elemType: ONNX_FLOAT })),
+      inputs: spec.inputs.map((v) => ({ name: v.name, shape: v.shape, elemType: ELEM_TYPE[v.dtype ?? 'float32'] })),
+      outputs: spec.outputs.map((v) => ({ name: v.name, shape: v.shape, elemType: ELEM_TYPE[v.dtype ?? 'float32'] })),
       metadata: {},
     });
     this.session = new binding.binding.InferenceSession();
@@ -73,10 +84,12 @@ export class SyncSession {
     });
   }
 
-  run(inputs: Record<string, { data: Float32Array; shape: number[] }>, outputs: Record<string, { data: Float32Array; shape: number[] }>): void {
+  run(inputs: Record<string, KernelTensor>, outputs: Record<string, KernelTensor>): void {
     const { Tensor } = loadNativeOrt();
-    const wrap = (m: Record<string, { data: Float32Array; shape: number[] }>): Record<string, OrtTensor> =>
-      Object.fromEntries(Object.entries(m).map(([k, v]) => [k, new Tensor('float32', v.data, v.shape)]));
+    const wrap = (m: Record<string, KernelTensor>): Record<string, OrtTensor> =>
+      Object.fromEntries(
+        Object.entries(m).map(([k, v]) => [k, v.data instanceof Float32Array ? new Tensor('float32', v.data, v.shape) : new Tensor('bool', v.data, v.shape)]),
+      );
     this.session.run(wrap(inputs), wrap(outputs), {});
   }
 

@@ -148,8 +148,44 @@ export function backpropInputCosts(g: ConvGeometry): Record<BackpropInputStrateg
   return costs;
 }
 
-export function chooseBackpropInputStrategy(g: ConvGeometry): BackpropInputStrategy {
-  const costs = backpropInputCosts(g);
+export function chooseBackpropInputStrategy(g: ConvGeometry, rowMajorProducts = false): BackpropInputStrategy {
+  return cheapestBackpropInput(rowMajorProducts ? backpropInputCostsRowMajor(g) : backpropInputCosts(g));
+}
+
+/**
+ * Per-float costs (ns) of the rearrangements when the matrix products run on onnxruntime (the
+ * ort-cpu engine, row-major column matrices): the products are then multi-threaded and cheap, and
+ * what decides is the single-threaded copying around them. Row-major col2im adds contiguous rows of
+ * C values; im2col copies contiguous rows; rearranging a filter scatters single values.
+ */
+export const ROW_MAJOR_COST_NS = { col2imValue: 1.5, im2colValue: 1, filterValue: 2, copiedValue: 1, zeroedValue: 0.3 } as const;
+
+/**
+ * Estimated single-threaded time (ns) of each dx strategy with row-major products; +Infinity where it
+ * does not apply. The three do about the same multiply-adds, but not the same rearranging: for the
+ * PatchGAN's last layer (512 → 1 channel, stride 1) col2im scatters 16·512 values per output position
+ * while flip-conv's im2col copies 16 values of dy and a filter of 8,192 values.
+ */
+export function backpropInputCostsRowMajor(g: ConvGeometry): Record<BackpropInputStrategy, number> {
+  const c = ROW_MAJOR_COST_NS;
+  const weights = g.kH * g.kW * g.inC * g.outC;
+  const dxFloats = g.batch * g.inH * g.inW * g.inC;
+  const costs: Record<BackpropInputStrategy, number> = {
+    'flip-conv': Number.POSITIVE_INFINITY,
+    's2d-conv': Number.POSITIVE_INFINITY,
+    'matmul-col2im': dxFloats * c.zeroedValue + tapRows(g) * outputPositions(g) * c.col2imValue,
+  };
+  // flip-conv: a stride-1 conv over dy with one output position per dx value.
+  if (flipConvPadding(g) !== null) costs['flip-conv'] = weights * c.filterValue + g.batch * g.inH * g.inW * g.kH * g.kW * g.outC * c.im2colValue;
+  if (isK4S2P1Even(g)) {
+    const positions = g.batch * (g.outH + 1) * (g.outW + 1);
+    costs['s2d-conv'] = weights * c.filterValue + positions * 4 * g.outC * c.im2colValue + (positions * 4 * g.inC + dxFloats) * c.copiedValue;
+  }
+  return costs;
+}
+
+/** The cheapest dx strategy under a cost table (ties keep matmul-col2im, which applies everywhere). */
+export function cheapestBackpropInput(costs: Record<BackpropInputStrategy, number>): BackpropInputStrategy {
   let best: BackpropInputStrategy = 'matmul-col2im';
   for (const k of ['flip-conv', 's2d-conv'] as const) {
     if (costs[k] < costs[best]) best = k;

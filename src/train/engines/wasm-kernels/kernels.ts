@@ -264,7 +264,7 @@ export function conv2DBackpropInputFast(args: { inputs: tf.NamedTensorInfoMap; b
   const expectedDy = [g.batch, g.outH, g.outW, g.outC];
   if (!sameShape(dy.shape, expectedDy) || g.batch * g.inH * g.inW * g.inC === 0 || outputPositions(g) === 0) return runBuiltin();
 
-  const strategy = forced !== null && applicable(forced, g) ? forced : chooseBackpropInputStrategy(g);
+  const strategy = forced !== null && applicable(forced, g) ? forced : chooseBackpropInputStrategy(g, fastKernelOptions.rowMajorProducts);
   count(`backpropInput:${strategy}`);
   const scratch = new Scratch(backend);
   try {

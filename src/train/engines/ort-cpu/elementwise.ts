@@ -1,0 +1,115 @@
+/**
+ * Large element-wise kernels of the `ort-cpu` engine on onnxruntime, which runs them on every
+ * thread (tfjs-backend-wasm runs them on one). With the matrix products multi-threaded, the
+ * activations and their gradients (LeakyRelu, and Greater + Select + Multiply for its gradient)
+ * were the largest single-threaded kernels of a 256² step after the convolutions' rearrangements.
+ *
+ * Each op is one ONNX node whose semantics match the tfjs kernel value for value (numpy
+ * broadcasting, LeakyRelu's x < 0 ? αx : x, Where's element-wise choice), so results are the same
+ * values as on the wasm engine (Relu may keep the sign of a −0 input, which no later op can see). Small tensors stay on the wasm kernel: an onnxruntime call costs tens
+ * of microseconds.
+ */
+import * as tf from '../../tfjs.ts';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { attrFloat } from '../../../onnx/graph.ts';
+import type { OnnxAttribute } from '../../../onnx/proto.ts';
+import { type KernelDtype, type KernelTensor, SyncSession } from './session.ts';
+
+/** Outputs smaller than this many values stay on the wasm kernel. */
+export const MIN_ELEMENTWISE = 1 << 16;
+
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
+
+/** One tfjs kernel as one ONNX node: its inputs in order, their dtypes, the output dtype. */
+interface ElementwiseOp {
+  onnx: string;
+  inputs: readonly string[];
+  inputDtypes: readonly KernelDtype[];
+  output: KernelDtype;
+  attributes?: (attrs: tf.NamedAttrMap | undefined) => OnnxAttribute[];
+}
+
+/** The kernels moved, by tfjs kernel name. */
+export const ELEMENTWISE_OPS: Readonly<Record<string, ElementwiseOp>> = {
+  LeakyRelu: {
+    onnx: 'LeakyRelu',
+    inputs: ['x'],
+    inputDtypes: ['float32'],
+    output: 'float32',
+    attributes: (a) => [attrFloat('alpha', (a as unknown as { alpha: number }).alpha)],
+  },
+  Relu: { onnx: 'Relu', inputs: ['x'], inputDtypes: ['float32'], output: 'float32' },
+  Multiply: { onnx: 'Mul', inputs: ['a', 'b'], inputDtypes: ['float32', 'float32'], output: 'float32' },
+  Add: { onnx: 'Add', inputs: ['a', 'b'], inputDtypes: ['float32', 'float32'], output: 'float32' },
+  Sub: { onnx: 'Sub', inputs: ['a', 'b'], inputDtypes: ['float32', 'float32'], output: 'float32' },
+  Greater: { onnx: 'Greater', inputs: ['a', 'b'], inputDtypes: ['float32', 'float32'], output: 'bool' },
+  Select: { onnx: 'Where', inputs: ['condition', 't', 'e'], inputDtypes: ['bool', 'float32', 'float32'], output: 'float32' },
+};
+
+export interface ElementwiseContext {
+  threads(): number;
+  /** The wasm backend's own kernel, for the cases left to it. */
+  fallback(kernel: string, args: KernelArgs): tf.TensorInfo;
+  count(key: string): void;
+}
+
+const sessions = new Map<string, SyncSession>();
+
+/** Drop every cached session (the thread count changed). */
+export function disposeElementwiseSessions(): void {
+  for (const s of sessions.values()) s.dispose();
+  sessions.clear();
+}
+
+function sessionFor(kernel: string, op: ElementwiseOp, ranks: number[], attributes: OnnxAttribute[], outRank: number, threads: number): SyncSession {
+  const key = `${kernel}:${ranks.join(',')}:${JSON.stringify(attributes)}`;
+  let s = sessions.get(key);
+  if (!s) {
+    s = new SyncSession(
+      {
+        nodes: [{ opType: op.onnx, input: [...op.inputs], output: ['y'], name: kernel, attribute: attributes }],
+        inputs: op.inputs.map((name, i) => ({ name, shape: Array.from({ length: ranks[i]! }, (_, d) => `${name}${d}`), dtype: op.inputDtypes[i] })),
+        outputs: [{ name: 'y', shape: Array.from({ length: outRank }, (_, d) => `y${d}`), dtype: op.output }],
+      },
+      threads,
+    );
+    sessions.set(key, s);
+  }
+  return s;
+}
+
+function view(backend: BackendWasm, t: tf.TensorInfo): Float32Array | Uint8Array {
+  return backend.typedArrayFromHeap(t) as Float32Array | Uint8Array;
+}
+
+/** The tfjs kernel function for one op: onnxruntime for large outputs of the expected dtypes, the wasm kernel otherwise. */
+export function elementwiseKernel(kernel: string, ctx: ElementwiseContext): (args: KernelArgs) => tf.TensorInfo {
+  const op = ELEMENTWISE_OPS[kernel];
+  if (op === undefined) throw new Error(`no onnxruntime element-wise op for ${kernel}`);
+  return (args) => {
+    const backend = args.backend as BackendWasm;
+    const ins = op.inputs.map((name) => (args.inputs as Record<string, tf.TensorInfo>)[name]!);
+    const outShape = ins.map((t) => t.shape).reduce((s, t) => tf.backend_util.assertAndGetBroadcastShape(s, t));
+    const size = tf.util.sizeFromShape(outShape);
+    if (size < MIN_ELEMENTWISE || ins.some((t, i) => t.dtype !== op.inputDtypes[i])) {
+      ctx.count(`${kernel}:builtin`);
+      return ctx.fallback(kernel, args);
+    }
+    ctx.count(`${kernel}:ort`);
+    const out = backend.makeOutput(outShape, op.output);
+    const session = sessionFor(
+      kernel,
+      op,
+      ins.map((t) => t.shape.length),
+      op.attributes?.(args.attrs) ?? [],
+      outShape.length,
+      ctx.threads(),
+    );
+    // Heap views after the last allocation (growing the heap detaches earlier views).
+    const feeds: Record<string, KernelTensor> = Object.fromEntries(
+      op.inputs.map((name, i) => [name, { data: view(backend, ins[i]!), shape: [...ins[i]!.shape] }]),
+    );
+    session.run(feeds, { y: { data: view(backend, out), shape: outShape } });
+    return out;
+  };
+}
