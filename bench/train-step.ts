@@ -45,11 +45,7 @@ async function child(engineName: EngineName | 'auto', threads: number | undefine
   const dArch = discriminatorArch({ nLayers: 3, ndf: ngf });
   const model = createPix2Pix({ loss: 'L1+cGAN', ganMode: 'vanilla', lambdaL1: 100, beta1: 0.5, seed: 0 }, gArch, dArch);
   const rng = new Rng(1);
-  const rand = (): tf.Tensor4D =>
-    tf.tensor4d(
-      Float32Array.from({ length: size * size * 3 }, () => rng.next() * 2 - 1),
-      [1, size, size, 3],
-    );
+  const rand = (): tf.Tensor4D => tf.tensor4d(rng.uniformSigned(size * size * 3), [1, size, size, 3]);
   const A = rand();
   const B = rand();
   const times: number[] = [];

@@ -22,6 +22,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import { mapBounded } from '../util/concurrency.ts';
 import { UserError } from '../util/errors.ts';
 import { exists, writeFileAtomic } from '../util/fs.ts';
 import { compareCodePoints, encodeImage, listImages, readImage, resizeRgb, type RgbImage } from './image.ts';
@@ -201,8 +202,8 @@ async function numberedJobs(
   const frames = await framesIn(path.join(root, 'gtFine', 'val'), 'gtFine_color');
   if (frames.size === 0)
     throw new UserError(`--cityscapes ${root}: no gtFine/val/CITY/*_gtFine_color.png; the id map is rebuilt from the official gtFine colour maps`);
-  const frameThumbs = await mapLimit([...frames], concurrency, async ([id, file]) => ({ id, thumb: await thumbnail(await readImage(file)) }));
-  const numThumbs = await mapLimit(val, concurrency, async (f) => ({
+  const frameThumbs = await mapBounded([...frames], concurrency, async ([id, file]) => ({ id, thumb: await thumbnail(await readImage(file)) }));
+  const numThumbs = await mapBounded(val, concurrency, async (f) => ({
     file: `val/${f}`,
     thumb: await thumbnail(rightHalf(await readImage(path.join(download, 'val', f)))),
   }));
@@ -248,20 +249,6 @@ async function labelCopyJobs(root: string, out: string): Promise<Job[]> {
   }));
 }
 
-/** Map with at most `limit` promises in flight, results in input order. */
-export async function mapLimit<T, R>(xs: readonly T[], limit: number, fn: (x: T, i: number) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(xs.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < xs.length) {
-      const i = next++;
-      out[i] = await fn(xs[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, xs.length)) }, worker));
-  return out;
-}
-
 export async function prepareCityscapes(o: PrepareCityscapesOptions): Promise<PrepareCityscapesSummary> {
   if (!Number.isInteger(o.size) || o.size < 8) throw new UserError(`--size must be an integer ≥ 8 (got ${o.size})`);
   const st = await fsp.stat(o.cityscapes).catch(() => undefined);
@@ -288,7 +275,7 @@ export async function prepareCityscapes(o: PrepareCityscapesOptions): Promise<Pr
   }
   jobs.push(...(await labelCopyJobs(o.cityscapes, o.out)));
   let done = 0;
-  await mapLimit(jobs, concurrency, async (j) => {
+  await mapBounded(jobs, concurrency, async (j) => {
     if (!(await exists(j.target))) await writeFileAtomic(j.target, await j.make());
     o.onProgress?.(++done, jobs.length);
   });

@@ -5,6 +5,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import { mapBounded } from '../util/concurrency.ts';
 import { UserError, errorMessage } from '../util/errors.ts';
 import type { Rng } from '../util/rng.ts';
 import { type RgbImage, IMAGE_EXTENSIONS, listImages, probeImage, readImage, resizeRgb, toUnitRange } from './image.ts';
@@ -204,21 +205,8 @@ async function probe(file: string): Promise<{ width: number; height: number } | 
   }
 }
 
-async function mapLimit<T, R>(xs: readonly T[], limit: number, fn: (x: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(xs.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < xs.length) {
-      const i = next++;
-      out[i] = await fn(xs[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, xs.length) }, worker));
-  return out;
-}
-
 async function dropBadEntries(entries: Entry[], layout: DatasetLayout, warn: (line: string) => void): Promise<{ kept: Entry[]; skipped: string[] }> {
-  const verdicts = await mapLimit(entries, 16, async (e): Promise<string | undefined> => {
+  const verdicts = await mapBounded(entries, 16, async (e): Promise<string | undefined> => {
     const a = await probe(e.fileA);
     if ('error' in a) return `${e.fileA}: ${a.error}`;
     if (layout === 'aligned') return a.width < 2 ? `${e.fileA}: ${a.width} px wide, too narrow to split into A and B` : undefined;

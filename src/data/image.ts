@@ -1,28 +1,17 @@
 /**
- * Image I/O for the whole project: decode any common image file into interleaved 8-bit RGB
- * (the equivalent of PIL's `Image.open(f).convert('RGB')` in the reference loaders), read
- * single-channel label maps, and write images atomically.
+ * Image I/O for the data side (training, scoring, dataset preparation): read images as 8-bit RGB
+ * (decoding is src/image/decode.ts, shared with the runtime), read single-channel label maps, write
+ * images atomically, list image folders.
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
+import { type GrayImage, type RgbImage, checkReadableImage, decodeFailureReason, decodeImageFile, probeImageFile, UnreadableImage } from '../image/decode.ts';
+import { type ImageFormat, encodeRgb } from '../image/encode.ts';
 import { UserError, errorMessage } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/fs.ts';
-import { decodeBmp, decodePnm, looksLikeBmp, looksLikePnm } from './bmp-pnm.ts';
 
-/** Interleaved RGB, 3 bytes per pixel, row-major. */
-export interface RgbImage {
-  width: number;
-  height: number;
-  data: Uint8Array;
-}
-
-/** One byte per pixel (label ids, masks). */
-export interface GrayImage {
-  width: number;
-  height: number;
-  data: Uint8Array;
-}
+export type { GrayImage, ImageFormat, RgbImage };
 
 export type ResizeKernel = 'cubic' | 'linear' | 'nearest' | 'lanczos3';
 
@@ -30,8 +19,6 @@ export interface ImageReadOptions {
   /** resize to exactly width×height (no aspect kept) with the given kernel (default cubic) */
   resize?: { width: number; height: number; kernel?: ResizeKernel };
 }
-
-export type ImageFormat = 'png' | 'jpg' | 'webp';
 
 export const IMAGE_EXTENSIONS: readonly string[] = Object.freeze(['.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.tif', '.tiff', '.webp']);
 
@@ -53,79 +40,15 @@ export function isImageFile(name: string): boolean {
   return IMAGE_EXTENSIONS.includes(path.extname(name).toLowerCase());
 }
 
-/** Turn sharp/libvips messages into a short reason (they can span lines and repeat the path). */
-function shortReason(e: unknown, file: string): string {
-  let msg = errorMessage(e)
-    .split('\n')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .join('; ');
-  msg = msg.split(file).join('').replace(/:\s*$/, '');
-  if (/unsupported image format/i.test(msg)) return 'not an image, or a format this build cannot decode';
-  if (/premature end|truncated|read error|not enough data|unexpected end/i.test(msg)) return `file is truncated or corrupt (${msg})`;
-  return msg;
-}
-
-/** Fail early with a precise reason for the common cases sharp reports vaguely. */
-async function checkReadableFile(file: string, what: string): Promise<void> {
-  let st;
-  try {
-    st = await fsp.stat(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UserError(`Cannot read ${what} ${file}: file not found.`);
-    throw new UserError(`Cannot read ${what} ${file}: ${errorMessage(e)}`);
-  }
-  if (st.isDirectory()) throw new UserError(`Cannot read ${what} ${file}: it is a folder, not an image file.`);
-  if (st.size === 0) throw new UserError(`Cannot read ${what} ${file}: file is empty (0 bytes).`);
-}
-
-/** BMP and PPM/PGM are decoded here: sharp's bundled libvips reads neither. */
-function decodeSimpleFormat(bytes: Uint8Array, file: string): RgbImage | undefined {
-  const decode = looksLikeBmp(bytes) ? decodeBmp : looksLikePnm(bytes) ? decodePnm : undefined;
-  if (!decode) return undefined;
-  try {
-    return decode(bytes);
-  } catch (e) {
-    throw new UserError(`Cannot read image ${file}: ${errorMessage(e)}`);
-  }
-}
-
-/** Decode to raw pixels with the input's own orientation applied; alpha dropped like PIL convert('RGB'). */
-async function decodeRgb(file: string): Promise<RgbImage> {
+/** Run a decode step; an unreadable file becomes a one-line UserError naming it. */
+async function named<T>(what: string, file: string, step: () => Promise<T>): Promise<T> {
   configureSharp();
-  await checkReadableFile(file, 'image');
-  const bytes = await fsp.readFile(file);
-  const simple = decodeSimpleFormat(bytes, file);
-  if (simple) return simple;
   try {
-    // failOn 'error' rejects truncated/corrupt pixel data but tolerates benign warnings (e.g. extra bytes).
-    const { data, info } = await sharp(bytes, { failOn: 'error', autoOrient: true })
-      .removeAlpha()
-      .toColourspace('srgb')
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
-    return toRgb(new Uint8Array(data.buffer, data.byteOffset, data.length), info.width, info.height, info.channels);
+    return await step();
   } catch (e) {
-    throw new UserError(`Cannot read image ${file}: ${shortReason(e, file)}`);
+    if (e instanceof UnreadableImage) throw new UserError(`Cannot read ${what} ${file}: ${e.message}`);
+    throw e;
   }
-}
-
-function toRgb(data: Uint8Array, width: number, height: number, channels: number): RgbImage {
-  const n = width * height;
-  if (channels === 3) return { width, height, data };
-  const out = new Uint8Array(n * 3);
-  for (let i = 0; i < n; i++) {
-    const v = data[i * channels]!;
-    if (channels >= 3) {
-      out[i * 3] = v;
-      out[i * 3 + 1] = data[i * channels + 1]!;
-      out[i * 3 + 2] = data[i * channels + 2]!;
-    } else {
-      out[i * 3] = out[i * 3 + 1] = out[i * 3 + 2] = v;
-    }
-  }
-  return { width, height, data: out };
 }
 
 /**
@@ -133,29 +56,8 @@ function toRgb(data: Uint8Array, width: number, height: number, channels: number
  * possible; a UserError naming the file if it cannot be an image. Truncated pixel data is only
  * found by readImage.
  */
-export async function probeImage(file: string): Promise<{ width: number; height: number }> {
-  configureSharp();
-  await checkReadableFile(file, 'image');
-  const fh = await fsp.open(file, 'r');
-  const head = new Uint8Array(2);
-  try {
-    await fh.read(head, 0, 2, 0);
-  } finally {
-    await fh.close();
-  }
-  if (looksLikeBmp(head) || looksLikePnm(head)) {
-    const img = decodeSimpleFormat(await fsp.readFile(file), file)!;
-    return { width: img.width, height: img.height };
-  }
-  try {
-    const m = await sharp(file).metadata();
-    const width = m.autoOrient?.width ?? m.width;
-    const height = m.autoOrient?.height ?? m.height;
-    if (!width || !height) throw new Error('no image size in the header');
-    return { width, height };
-  } catch (e) {
-    throw new UserError(`Cannot read image ${file}: ${shortReason(e, file)}`);
-  }
+export function probeImage(file: string): Promise<{ width: number; height: number }> {
+  return named('image', file, () => probeImageFile(file));
 }
 
 /**
@@ -164,7 +66,8 @@ export async function probeImage(file: string): Promise<{ width: number; height:
  * 16-bit scaled to 8-bit. An unreadable file is a one-line UserError naming it.
  */
 export async function readImage(file: string, opts: ImageReadOptions = {}): Promise<RgbImage> {
-  const img = await decodeRgb(file);
+  const { width: w, height: h, data } = await named('image', file, () => decodeImageFile(file));
+  const img = { width: w, height: h, data };
   if (!opts.resize) return img;
   const { width, height, kernel } = opts.resize;
   if (width === img.width && height === img.height) return img;
@@ -194,8 +97,7 @@ export async function resizeRgb(img: RgbImage, width: number, height: number, ke
  * a byte. A colour image (e.g. `*_gtFine_color.png`) is rejected, since its values are not ids.
  */
 export async function readLabelImage(file: string): Promise<GrayImage> {
-  configureSharp();
-  await checkReadableFile(file, 'label image');
+  await named('label image', file, () => checkReadableImage(file));
   let raw: { data: Buffer; info: { width: number; height: number; channels: number; depth?: string } };
   try {
     const meta = await sharp(file).metadata();
@@ -211,7 +113,7 @@ export async function readLabelImage(file: string): Promise<GrayImage> {
       raw = await pipeline.raw().toBuffer({ resolveWithObject: true });
     }
   } catch (e) {
-    throw new UserError(`Cannot read label image ${file}: ${shortReason(e, file)}`);
+    throw new UserError(`Cannot read label image ${file}: ${decodeFailureReason(e, file)}`);
   }
   const { info } = raw;
   const c = info.channels;
@@ -242,31 +144,15 @@ function formatFromExtension(file: string): ImageFormat {
   throw new UserError(`Cannot write ${file}: unknown image extension '${ext}'; use .png, .jpg or .webp.`);
 }
 
-function checkImage(img: { width: number; height: number; data: Uint8Array }, channels: number, file: string): void {
-  const { width, height, data } = img;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || data.length !== width * height * channels) {
-    throw new Error(`writeImage(${file}): ${width}×${height}×${channels} does not match ${data.length} bytes`);
-  }
-}
-
 export interface ImageWriteOptions {
   /** JPEG/WebP quality (default 95; JPEG is written without chroma subsampling). */
   quality?: number;
 }
 
 /** Encode RGB to PNG/JPEG/WebP bytes (PNG output is deterministic: no timestamps). */
-export async function encodeImage(img: RgbImage, format: ImageFormat, opts: ImageWriteOptions = {}): Promise<Uint8Array> {
+export function encodeImage(img: RgbImage, format: ImageFormat, opts: ImageWriteOptions = {}): Promise<Uint8Array> {
   configureSharp();
-  checkImage(img, 3, `<${format}>`);
-  const s = sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } });
-  const quality = opts.quality ?? 95;
-  const buf =
-    format === 'png'
-      ? await s.png().toBuffer()
-      : format === 'jpg'
-        ? await s.jpeg({ quality, chromaSubsampling: '4:4:4' }).toBuffer()
-        : await s.webp({ quality }).toBuffer();
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+  return encodeRgb(img, format, opts);
 }
 
 /** Write atomically (temp file + rename); the format comes from the extension if not given. */
@@ -278,7 +164,9 @@ export async function writeImage(file: string, img: RgbImage, format?: ImageForm
 /** Write an 8-bit single-channel grayscale PNG atomically (label ids keep their exact values). */
 export async function writeLabelImage(file: string, img: GrayImage): Promise<void> {
   configureSharp();
-  checkImage(img, 1, file);
+  if (!Number.isInteger(img.width) || !Number.isInteger(img.height) || img.width < 1 || img.height < 1 || img.data.length !== img.width * img.height) {
+    throw new Error(`writeLabelImage(${file}): ${img.width}×${img.height} does not match ${img.data.length} bytes`);
+  }
   const buf = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 1 } })
     .toColourspace('b-w')
     .png()

@@ -13,6 +13,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import { InFlight } from '../util/concurrency.ts';
 import { UserError, errorMessage } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/fs.ts';
 import { checkNotRootOrHome, resolveInside } from '../util/paths.ts';
@@ -192,7 +193,7 @@ export async function synthesizeDataset(opts: SynthOptions): Promise<SynthSummar
   const pixels = { train: new Float64Array(256), val: new Float64Array(256), test: new Float64Array(256) };
 
   // Rendering is synchronous CPU work; encoding and writing run on the libuv pool meanwhile.
-  const inFlight = new Set<Promise<void>>();
+  const inFlight = new InFlight();
   let done = 0;
   for (let i = 0; i < count; i++) {
     const split = splitOf(i);
@@ -205,14 +206,13 @@ export async function synthesizeDataset(opts: SynthOptions): Promise<SynthSummar
       resolveInside(out, path.join('gtFine', split, `${id}_gtFine_labelIds.png`)).then((f) => writeLabelImage(f, scene.labelIds)),
       resolveInside(out, path.join('leftImg8bit', split, `${id}_leftImg8bit.png`)).then((f) => writeImage(f, scene.photo, 'png')),
     ]).then(() => {
-      inFlight.delete(job);
       done++;
       opts.onProgress?.(done, count);
     });
     inFlight.add(job);
-    if (inFlight.size >= 4) await Promise.race(inFlight);
+    await inFlight.atMost(3);
   }
-  await Promise.all(inFlight);
+  await inFlight.drain();
 
   const summary: SynthSummary = {
     kind: 'synthetic',

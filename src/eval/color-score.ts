@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { listImages, readImage } from '../data/image.ts';
+import { prefetch } from '../util/concurrency.ts';
 import { UserError } from '../util/errors.ts';
 import { requireFolder } from './pairing.ts';
 import { addImageToLabHistograms, createLabHistograms, DEFAULT_LAB_BINS, labIntersections, type LabHistograms, type LabIntersections } from './color.ts';
@@ -35,15 +36,11 @@ export async function runColorScore(opts: ColorScoreOptions): Promise<ColorScore
   const realH = createLabHistograms(bins);
   for (const f of gen) jobs.push([generated, path.join(opts.generatedDir, f)]);
   for (const f of real) jobs.push([realH, path.join(opts.realDir, f)]);
-  let next = readImage(jobs[0]![1]);
-  for (let i = 0; i < jobs.length; i++) {
-    const img = await next;
-    if (i + 1 < jobs.length) {
-      next = readImage(jobs[i + 1]![1]);
-      next.catch(() => undefined);
-    }
-    addImageToLabHistograms(jobs[i]![0], img.data);
-    opts.onImage?.(i + 1, jobs.length);
+  let done = 0;
+  const load = async ([hist, file]: [LabHistograms, string]) => ({ hist, img: await readImage(file) });
+  for await (const { hist, img } of prefetch(jobs, load)) {
+    addImageToLabHistograms(hist, img.data);
+    opts.onImage?.(++done, jobs.length);
   }
   return { generated, real: realH, intersections: labIntersections(generated, realH) };
 }

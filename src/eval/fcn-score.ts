@@ -6,6 +6,7 @@
  * network; argmax; accumulate the 19×19 confusion; scores from the summed matrix.
  */
 import { readImage, readLabelImage } from '../data/image.ts';
+import { prefetch } from '../util/concurrency.ts';
 import { UserError } from '../util/errors.ts';
 import { accumulateConfusion, createConfusion, type ConfusionMatrix, type ConfusionMode } from './confusion.ts';
 import { labelIdsToTrainIds } from './labels.ts';
@@ -81,16 +82,14 @@ export async function forEachFrame(
   visit: (pair: FramePair, image: Awaited<ReturnType<typeof readImage>>, gt: Awaited<ReturnType<typeof readGroundTruth>>) => Promise<void> | void,
   onFrame?: EvalProgress['onFrame'],
 ): Promise<void> {
-  const load = (p: FramePair) => Promise.all([readImage(p.image), readGroundTruth(p.label, encoding)]);
-  let next = load(pairs[0]!);
-  for (let i = 0; i < pairs.length; i++) {
-    const [image, gt] = await next;
-    if (i + 1 < pairs.length) {
-      next = load(pairs[i + 1]!);
-      next.catch(() => undefined); // surfaced when awaited
-    }
-    await visit(pairs[i]!, image, gt);
-    onFrame?.(i + 1, pairs.length, pairs[i]!);
+  const load = async (pair: FramePair) => {
+    const [image, gt] = await Promise.all([readImage(pair.image), readGroundTruth(pair.label, encoding)]);
+    return { pair, image, gt };
+  };
+  let done = 0;
+  for await (const { pair, image, gt } of prefetch(pairs, load)) {
+    await visit(pair, image, gt);
+    onFrame?.(++done, pairs.length, pair);
   }
 }
 

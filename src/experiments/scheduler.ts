@@ -5,6 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { mapBounded } from '../util/concurrency.ts';
 import { UserError } from '../util/errors.ts';
 import type { WorkerJob, WorkerReply } from './worker.ts';
 
@@ -67,18 +68,15 @@ export async function runPool(tasks: readonly PoolTask[], jobs: number, write: (
   };
   process.once('SIGINT', stopChildren);
   process.once('SIGTERM', stopChildren);
-  let next = 0;
   let failed = false;
-  const lane = async (): Promise<void> => {
-    while (!failed && next < tasks.length) {
-      const i = next++;
-      const o = await runInWorker(tasks[i]!, write, children);
+  try {
+    // After a failure the remaining tasks are not started (their outcome stays undefined).
+    await mapBounded(tasks, jobs, async (task, i) => {
+      if (failed) return;
+      const o = await runInWorker(task, write, children);
       outcomes[i] = o;
       if (!o.ok) failed = true;
-    }
-  };
-  try {
-    await Promise.all(Array.from({ length: Math.min(jobs, tasks.length) }, lane));
+    });
   } finally {
     process.off('SIGINT', stopChildren);
     process.off('SIGTERM', stopChildren);

@@ -37,9 +37,7 @@ export type VerifiableNet = { arch: GeneratorArch; params: ParamSource } | { arc
 
 /** `count` images of uniform noise in [−1, 1], NCHW. */
 export function randomInputs(count: number, channels: number, size: number, seed: number, label = 'random'): VerifyInput {
-  const rng = new Rng(seed);
-  const data = new Float32Array(count * channels * size * size);
-  for (let i = 0; i < data.length; i++) data[i] = rng.next() * 2 - 1;
+  const data = new Rng(seed).uniformSigned(count * channels * size * size);
   return { label: `${label} ${count}×${channels}×${size}×${size}`, data, dims: [count, channels, size, size] };
 }
 

@@ -8,11 +8,13 @@
  */
 import * as path from 'node:path';
 import { listInputImages } from '../data/listing.ts';
+import { InFlight, prefetch } from '../util/concurrency.ts';
 import { UserError } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/fs.ts';
 import { checkDisjointTrees, checkNotRootOrHome, claimOutputFolder, resolveInside } from '../util/paths.ts';
 import { ProgressBar } from '../util/progress.ts';
-import { type AbSide, encodeRgb, type OutputFormat, type PreparedImage, prepareImage, setVipsThreads, UnreadableImage } from './images.ts';
+import { UnreadableImage } from '../image/decode.ts';
+import { type AbSide, encodeRgb, type OutputFormat, type PreparedImage, prepareImage, setVipsThreads } from './images.ts';
 import type { RgbView } from './native-size.ts';
 import type { ProviderRequest } from './providers.ts';
 import { outputNames } from './output-names.ts';
@@ -202,14 +204,14 @@ export async function translateFolder(o: TranslateOptions): Promise<TranslateRes
       );
     const perRun = io.fixedBatch ?? batchSize;
 
-    const pending = new Set<Promise<void>>();
+    const pending = new InFlight();
     const encode = (job: Job, image: PreparedImage, result: RgbView): void => {
       const target = path.join(o.output, job.outRel);
       const resizeTo = mode.kind === 'square' && o.keepSize ? { width: image.sourceWidth, height: image.sourceHeight } : undefined;
       const writes = [encodeRgb(result, format, resizeTo).then(async (bytes) => writeFileAtomic(await resolveInside(o.output, job.outRel), bytes))];
       if (triplets) writes.push(writeTriplet(o.input, o.output, job, image, prepareSize, format, resizeTo, o.abSide));
-      const p = Promise.all(writes)
-        .then(
+      pending.add(
+        Promise.all(writes).then(
           () => {
             translated++;
             bar.tick(1, session.provider);
@@ -218,9 +220,8 @@ export async function translateFolder(o: TranslateOptions): Promise<TranslateRes
             fail(job.rel, `cannot write ${target}: ${e instanceof Error ? e.message : String(e)}`);
             bar.tick(1);
           },
-        )
-        .finally(() => pending.delete(p));
-      pending.add(p);
+        ),
+      );
     };
 
     const makeWork = (image: PreparedImage): ImageWork => {
@@ -258,45 +259,39 @@ export async function translateFolder(o: TranslateOptions): Promise<TranslateRes
       stageSeconds.fromTensor += since(ts);
       // Keep memory bounded if encoding falls behind inference.
       ts = performance.now();
-      while (pending.size > 2 * perRun) await Promise.race(pending);
+      await pending.atMost(2 * perRun);
       stageSeconds.encodeWait += since(ts);
     };
 
     // Decodes run ahead of inference by one batch; pieces wait in shape groups until a group fills a
     // batch, or too many images are open (sizes that rarely repeat), or the decodes run out.
     const batcher = new ShapeBatcher<ImageWork>();
-    const inflight: Promise<Loaded>[] = [];
-    let nextJob = 0;
     // Tiled images can be huge: then decode only one image ahead.
     const ahead = mode.kind === 'native' && mode.tile !== undefined ? 1 : perRun;
-    const refill = (): void => {
-      while (inflight.length < ahead && nextJob < jobs.length) inflight.push(load(jobs[nextJob++]!));
-    };
-    refill();
     const maxOpen = 2 * perRun;
-    while (inflight.length > 0 || batcher.size > 0) {
-      if (inflight.length > 0) {
-        const ts = performance.now();
-        const l = await inflight.shift()!;
-        stageSeconds.decodeWait += since(ts);
-        refill();
-        if ('error' in l) {
-          fail(l.job.rel, l.error);
-          bar.tick(1);
-        } else {
-          const work = makeWork(l.image);
-          owners.set(work, l);
-          for (let k = 0; k < work.pieces; k++) batcher.add({ work, k, owner: work });
-        }
+    let decoded = 0;
+    let waitFrom = performance.now();
+    for await (const l of prefetch(jobs, load, ahead)) {
+      stageSeconds.decodeWait += since(waitFrom);
+      // After the last decode every group may go out as a partial batch.
+      const lastDecode = ++decoded === jobs.length;
+      if ('error' in l) {
+        fail(l.job.rel, l.error);
+        bar.tick(1);
+      } else {
+        const work = makeWork(l.image);
+        owners.set(work, l);
+        for (let k = 0; k < work.pieces; k++) batcher.add({ work, k, owner: work });
       }
       for (;;) {
-        const batch = batcher.take(perRun, inflight.length === 0 || owners.size > maxOpen);
+        const batch = batcher.take(perRun, lastDecode || owners.size > maxOpen);
         if (!batch) break;
         await runBatch(batch);
       }
+      waitFrom = performance.now();
     }
     const ts = performance.now();
-    await Promise.all(pending);
+    await pending.drain();
     stageSeconds.encodeWait += since(ts);
     if (o.html) await writeGallery(o.output, mine, names, o.abSide !== undefined, o.input);
     const seconds = (performance.now() - t0) / 1000;

@@ -12,6 +12,7 @@ import * as tf from './tfjs.ts';
 import Papa from 'papaparse';
 import { openPairedDataset, type PairedDataset } from '../data/dataset.ts';
 import { writeImage, fromUnitRange, type RgbImage } from '../data/image.ts';
+import { prefetch } from '../util/concurrency.ts';
 import { UserError } from '../util/errors.ts';
 import { exists, writeFileAtomic } from '../util/fs.ts';
 import { claimOutputFolder, resolveInside } from '../util/paths.ts';
@@ -351,10 +352,8 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
           );
         }
       };
-      let next = loadBatch(batches[0]!);
-      for (let b = 0; b < batches.length; b++) {
-        const pairs = await next;
-        if (b + 1 < batches.length) next = loadBatch(batches[b + 1]!);
+      // The next batch loads (on libuv's threads) while this one trains.
+      for await (const pairs of prefetch(batches, loadBatch)) {
         const A = toBatch(
           pairs.map((p) => p.input),
           c.size,

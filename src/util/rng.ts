@@ -52,6 +52,13 @@ export class Rng {
     return this.nextUint32() / 4294967296;
   }
 
+  /** `n` values uniform in [−1, 1) (2·next() − 1 each, in order): noise images and weights. */
+  uniformSigned(n: number): Float32Array {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.next() * 2 - 1;
+    return out;
+  }
+
   /** Uniform integer in [0, n). */
   int(n: number): number {
     return Math.floor(this.next() * n);

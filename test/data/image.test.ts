@@ -8,6 +8,7 @@ import {
   IMAGE_EXTENSIONS,
   fromUnitRange,
   listImages,
+  probeImage,
   readImage,
   readLabelImage,
   toUnitRange,
@@ -15,6 +16,7 @@ import {
   writeLabelImage,
 } from '../../src/data/image.ts';
 import { UserError } from '../../src/util/errors.ts';
+import { ascii, bmp } from '../image/fixtures.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -180,6 +182,22 @@ describe('readImage', () => {
     const f = path.join(dir, 'folder.png');
     await fsp.mkdir(f, { recursive: true });
     await expectOneLineUserError(readImage(f), f, /folder/);
+  });
+});
+
+describe('readImage on BMP and PPM files', () => {
+  it('decodes them (sharp cannot) and reports broken ones as UserErrors naming the file', async () => {
+    const fb = path.join(dir, 'x.bmp');
+    await fsp.writeFile(fb, bmp(2, 1, 24, [[0, 0, 255, 255, 0, 0]]));
+    expect(Array.from((await readImage(fb)).data)).toEqual([255, 0, 0, 0, 0, 255]);
+    expect(await probeImage(fb)).toEqual({ width: 2, height: 1 });
+    const resized = await readImage(fb, { resize: { width: 4, height: 2, kernel: 'nearest' } });
+    expect([resized.width, resized.height]).toEqual([4, 2]);
+    const fp = path.join(dir, 'y.ppm');
+    await fsp.writeFile(fp, new Uint8Array([...ascii('P6\n1 1\n255\n'), 9, 8]));
+    const err = await readImage(fp).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toMatch(new RegExp(`^Cannot read image ${fp.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: PNM pixel data is truncated$`));
   });
 });
 

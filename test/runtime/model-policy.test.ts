@@ -4,9 +4,10 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportConvNetOnnx, generatorSpec } from '../../src/export/export.ts';
 import { generatorArch } from '../../src/nets/arch.ts';
-import { encodeOnnxModel, ONNX_FLOAT, ONNX_INT64, type OnnxNode, type OnnxTensor } from '../../src/onnx/proto.ts';
+import { ONNX_FLOAT, ONNX_INT64, type OnnxNode, type OnnxTensor } from '../../src/onnx/proto.ts';
 import { checkModelPolicy, constantOutputElements, defaultMaxModelMemory, parseByteSize, parseMaxModelMemory } from '../../src/runtime/model-policy.ts';
 import { randomParams } from '../export/fixtures.ts';
+import { int64s, xyModel } from '../helpers/onnx-model.ts';
 
 let root: string;
 const MiB = 2 ** 20;
@@ -18,29 +19,9 @@ afterAll(async () => {
   await fsp.rm(root, { recursive: true, force: true });
 });
 
-function int64s(values: number[]): Uint8Array {
-  const b = Buffer.alloc(values.length * 8);
-  values.forEach((v, i) => b.writeBigInt64LE(BigInt(v), i * 8));
-  return b;
-}
-
 async function model(name: string, nodes: OnnxNode[], initializers: OnnxTensor[]): Promise<string> {
   const file = path.join(root, name);
-  await fsp.writeFile(
-    file,
-    encodeOnnxModel({
-      irVersion: 8,
-      opsetVersion: 17,
-      producerName: 'test',
-      producerVersion: '0',
-      graphName: 'g',
-      nodes,
-      initializers,
-      inputs: [{ name: 'x', elemType: ONNX_FLOAT, shape: [1, 3, 8, 8] }],
-      outputs: [{ name: 'y', elemType: ONNX_FLOAT, shape: [1, 3, 8, 8] }],
-      metadata: {},
-    }),
-  );
+  await fsp.writeFile(file, xyModel(8, { nodes, initializers }));
   return file;
 }
 

@@ -8,23 +8,13 @@ import { describeModelIO, openSession } from '../../src/runtime/session.ts';
 import { readOnnxFileHeader } from '../../src/runtime/model-file.ts';
 import { translateFolder } from '../../src/runtime/translate.ts';
 import { importsReachingTraining } from '../helpers/layering.ts';
+import { xyModel } from '../helpers/onnx-model.ts';
 
 let root: string;
 
 /** A foreign-looking model: names x/y, a static 1×3×16×16 input, no metadata, y = tanh(x). */
 function tanhModel(): Uint8Array {
-  return encodeOnnxModel({
-    irVersion: 8,
-    opsetVersion: 17,
-    producerName: 'pytorch',
-    producerVersion: '2.0',
-    graphName: 'g',
-    nodes: [{ opType: 'Tanh', input: ['x'], output: ['y'], name: 't', attribute: [] }],
-    initializers: [],
-    inputs: [{ name: 'x', elemType: ONNX_FLOAT, shape: [1, 3, 16, 16] }],
-    outputs: [{ name: 'y', elemType: ONNX_FLOAT, shape: [1, 3, 16, 16] }],
-    metadata: {},
-  });
+  return xyModel(16, { producerName: 'pytorch', producerVersion: '2.0', nodes: [{ opType: 'Tanh', input: ['x'], output: ['y'], name: 't', attribute: [] }] });
 }
 
 beforeAll(async () => {

@@ -11,31 +11,25 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportConvNetOnnx, generatorSpec } from '../../src/export/export.ts';
 import { generatorArch } from '../../src/nets/arch.ts';
-import { encodeOnnxModel, ONNX_FLOAT, ONNX_INT64, type OnnxModel, type OnnxTensor } from '../../src/onnx/proto.ts';
+import { ONNX_FLOAT, ONNX_INT64, type OnnxTensor } from '../../src/onnx/proto.ts';
 import { parseExperiment, readExperiment } from '../../src/experiments/schema.ts';
 import { runExperiment } from '../../src/experiments/run.ts';
 import { type ModelSession, openSession } from '../../src/runtime/session.ts';
 import { outputNames, translateFolder, type TranslateOptions } from '../../src/runtime/translate.ts';
 import { randomParams } from '../export/fixtures.ts';
+import { int64s, xyModel } from '../helpers/onnx-model.ts';
 
 const SIZE = 32;
 let root: string;
 let modelFile: string;
 let session: ModelSession;
 
-async function png(file: string, seed: number): Promise<void> {
+/** A SIZE² noise image, distinct per seed, as PNG or JPEG (by the format given). */
+async function noiseImage(file: string, seed: number, format: 'png' | 'jpeg' = 'png'): Promise<void> {
   const px = new Uint8Array(SIZE * SIZE * 3).map((_, k) => (k * 7 + seed * 31) % 256);
   await fsp.mkdir(path.dirname(file), { recursive: true });
   await sharp(px, { raw: { width: SIZE, height: SIZE, channels: 3 } })
-    .png()
-    .toFile(file);
-}
-
-async function jpg(file: string, seed: number): Promise<void> {
-  const px = new Uint8Array(SIZE * SIZE * 3).map((_, k) => (k * 5 + seed * 17) % 256);
-  await fsp.mkdir(path.dirname(file), { recursive: true });
-  await sharp(px, { raw: { width: SIZE, height: SIZE, channels: 3 } })
-    .jpeg()
+    .toFormat(format)
     .toFile(file);
 }
 
@@ -66,7 +60,7 @@ afterAll(async () => {
 describe('1. inputs are never overwritten', () => {
   it('refuses an output folder that is a symlink to the input folder, leaving the sources untouched', async () => {
     const input = path.join(root, 'd1-in');
-    await png(path.join(input, 'a.png'), 1);
+    await noiseImage(path.join(input, 'a.png'), 1);
     const before = await fsp.readFile(path.join(input, 'a.png'));
     const alias = path.join(root, 'd1-alias');
     await fsp.symlink(input, alias);
@@ -78,7 +72,7 @@ describe('1. inputs are never overwritten', () => {
 
   it('refuses an output inside the input with --recursive, and an input inside the output', async () => {
     const input = path.join(root, 'd1-tree');
-    await png(path.join(input, 'a.png'), 2);
+    await noiseImage(path.join(input, 'a.png'), 2);
     await expect(run({ input, output: path.join(input, 'out'), recursive: true })).rejects.toThrow(
       /lies inside --input .* --recursive would read the outputs back/,
     );
@@ -90,9 +84,9 @@ describe('1. inputs are never overwritten', () => {
 describe('2. no output is silently lost', () => {
   it('a.png, a.jpg and a_png.png give three files, and the summary counts files written', async () => {
     const input = path.join(root, 'd2-in');
-    await png(path.join(input, 'a.png'), 1);
-    await jpg(path.join(input, 'a.jpg'), 2);
-    await png(path.join(input, 'a_png.png'), 3);
+    await noiseImage(path.join(input, 'a.png'), 1);
+    await noiseImage(path.join(input, 'a.jpg'), 2, 'jpeg');
+    await noiseImage(path.join(input, 'a_png.png'), 3);
     const output = path.join(root, 'd2-out');
     const r = await run({ input, output });
     const files = await filesBelow(output);
@@ -149,7 +143,7 @@ profiles:
 describe('4. --recursive and symlinked folders', () => {
   it('a loop back to the input is listed once and reported once', async () => {
     const input = path.join(root, 'd4-one');
-    for (let i = 0; i < 3; i++) await png(path.join(input, `i${i}.png`), i);
+    for (let i = 0; i < 3; i++) await noiseImage(path.join(input, `i${i}.png`), i);
     await fsp.symlink('.', path.join(input, 'loop'));
     const r = await run({ input, output: path.join(root, 'd4-one-out'), recursive: true });
     expect(r.translated).toBe(3);
@@ -160,7 +154,7 @@ describe('4. --recursive and symlinked folders', () => {
 
   it('two loops finish', { timeout: 30_000 }, async () => {
     const input = path.join(root, 'd4-two');
-    await png(path.join(input, 'sub', 'i.png'), 1);
+    await noiseImage(path.join(input, 'sub', 'i.png'), 1);
     await fsp.symlink('..', path.join(input, 'sub', 'up'));
     await fsp.symlink('.', path.join(input, 'here'));
     const r = await run({ input, output: path.join(root, 'd4-two-out'), recursive: true });
@@ -176,19 +170,9 @@ function tensor(name: string, dataType: number, dims: number[], raw: Uint8Array)
   return { name, dataType, dims, rawData: raw };
 }
 
-function int64s(values: number[]): Uint8Array {
-  const b = Buffer.alloc(values.length * 8);
-  values.forEach((v, i) => b.writeBigInt64LE(BigInt(v), i * 8));
-  return b;
-}
-
 /** x + ConstantOfShape(shape) broadcast to [1, 3, 32, 32]-ish: a model whose constant folding allocates `elements` floats. */
 function constantOfShapeModel(elements: number): Uint8Array {
-  const m: OnnxModel = {
-    irVersion: 8,
-    opsetVersion: 17,
-    producerName: 'test',
-    producerVersion: '0',
+  return xyModel(SIZE, {
     graphName: 'bomb',
     nodes: [
       { name: 'big', opType: 'ConstantOfShape', input: ['shape'], output: ['zeros'], attribute: [] },
@@ -196,11 +180,7 @@ function constantOfShapeModel(elements: number): Uint8Array {
       { name: 'add', opType: 'Add', input: ['x', 's'], output: ['y'], attribute: [] },
     ],
     initializers: [tensor('shape', ONNX_INT64, [1], int64s([elements]))],
-    inputs: [{ name: 'x', elemType: ONNX_FLOAT, shape: [1, 3, SIZE, SIZE] }],
-    outputs: [{ name: 'y', elemType: ONNX_FLOAT, shape: [1, 3, SIZE, SIZE] }],
-    metadata: {},
-  };
-  return encodeOnnxModel(m);
+  });
 }
 
 /** x + w where w's data lives in a (sparse) external file of `bytes` bytes. */
@@ -218,20 +198,13 @@ function externalDataModel(bytes: number, location: string): Uint8Array {
       { key: 'length', value: String(bytes) },
     ],
   };
-  return encodeOnnxModel({
-    irVersion: 8,
-    opsetVersion: 17,
-    producerName: 'test',
-    producerVersion: '0',
+  return xyModel(SIZE, {
     graphName: 'ext',
     nodes: [
       { name: 'sum', opType: 'ReduceSum', input: ['w'], output: ['s'], attribute: [{ name: 'keepdims', type: 2, i: 0 }] },
       { name: 'add', opType: 'Add', input: ['x', 's'], output: ['y'], attribute: [] },
     ],
     initializers: [w],
-    inputs: [{ name: 'x', elemType: ONNX_FLOAT, shape: [1, 3, SIZE, SIZE] }],
-    outputs: [{ name: 'y', elemType: ONNX_FLOAT, shape: [1, 3, SIZE, SIZE] }],
-    metadata: {},
   });
 }
 
@@ -312,7 +285,7 @@ describe('6. smaller defects', () => {
 
   it("stale temporary files of killed runs are removed at start; a live writer's and foreign dotfiles are kept", async () => {
     const input = path.join(root, 'd6t-in');
-    await png(path.join(input, 'a.png'), 1);
+    await noiseImage(path.join(input, 'a.png'), 1);
     const output = path.join(root, 'd6t-out');
     await fsp.mkdir(output);
     // A PID that cannot be running: above the kernel's pid_max.
@@ -328,7 +301,7 @@ describe('6. smaller defects', () => {
 
   it('symlink loops, dangling links, FIFOs and folders named x.png are each reported and count as failures', async () => {
     const input = path.join(root, 'd6-odd');
-    await png(path.join(input, 'good.png'), 1);
+    await noiseImage(path.join(input, 'good.png'), 1);
     await fsp.symlink('self.png', path.join(input, 'self.png'));
     await fsp.symlink('missing.png', path.join(input, 'dangling.png'));
     execFileSync('mkfifo', [path.join(input, 'pipe.png')]);
@@ -361,7 +334,7 @@ describe('6. smaller defects', () => {
     'an unreadable file is reported as "permission denied", not "not an image" (skipped only as root when user nobody cannot read this checkout)',
     async () => {
       const dir = path.join(root, 'd6-perm');
-      await png(path.join(dir, 'secret.png'), 1);
+      await noiseImage(path.join(dir, 'secret.png'), 1);
       await fsp.chmod(path.join(dir, 'secret.png'), 0o000);
       const script = `import { prepareImage } from ${JSON.stringify(path.resolve('src/runtime/images.ts'))};
       prepareImage(${JSON.stringify(path.join(dir, 'secret.png'))}, 8).then(() => console.log('read'), (e) => console.log(e.message));`;
@@ -381,21 +354,7 @@ describe('6. smaller defects', () => {
 
   it("onnxruntime's refusal of a model names the model's problem, not the installation", async () => {
     const file = path.join(root, 'unknown-op.onnx');
-    await fsp.writeFile(
-      file,
-      encodeOnnxModel({
-        irVersion: 8,
-        opsetVersion: 17,
-        producerName: 'test',
-        producerVersion: '0',
-        graphName: 'g',
-        nodes: [{ name: 'n', opType: 'NoSuchOperator', input: ['x'], output: ['y'], attribute: [] }],
-        initializers: [],
-        inputs: [{ name: 'x', elemType: ONNX_FLOAT, shape: [1, 3, SIZE, SIZE] }],
-        outputs: [{ name: 'y', elemType: ONNX_FLOAT, shape: [1, 3, SIZE, SIZE] }],
-        metadata: {},
-      }),
-    );
+    await fsp.writeFile(file, xyModel(SIZE, { nodes: [{ name: 'n', opType: 'NoSuchOperator', input: ['x'], output: ['y'], attribute: [] }] }));
     for (const provider of ['cpu', 'auto'] as const) {
       const e = await openSession(file, { provider, threads: 1 }).then(
         () => undefined,
@@ -413,7 +372,7 @@ describe('6. smaller defects', () => {
     await fsp.mkdir(empty);
     await expect(run({ input: empty, output: '/' })).rejects.toThrow(/^--output \/ is the filesystem root; choose a new or empty folder, or pass --force$/);
     const input = path.join(root, 'd6o-in');
-    await png(path.join(input, 'a.png'), 1);
+    await noiseImage(path.join(input, 'a.png'), 1);
     const home = path.join(root, 'd6o-home');
     await fsp.mkdir(home);
     const savedHome = process.env.HOME;

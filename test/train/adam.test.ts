@@ -5,6 +5,7 @@ import { lrMultiplier } from '../../src/train/losses.ts';
 import { selectEngine } from '../../src/train/engines/registry.ts';
 import { adamUpdateArrays, fusedAdamAvailable, fusedAdamPathCounts, fusedAdamUpdate } from '../../src/train/engines/wasm-kernels/adam.ts';
 import { Rng } from '../../src/util/rng.ts';
+import { relativeError } from '../helpers/numeric.ts';
 
 // torch.optim.Adam, written out by hand for two steps with gradient g = [0.5, −2] on p = [1, 1],
 // lr 0.1, betas (0.5, 0.999), eps 1e-8:
@@ -45,18 +46,9 @@ describe('fused Adam on the wasm heap (SIMD loop + scalar tail)', () => {
       const want = [0, 1, 2].map(() => new Float32Array(n));
       adamUpdateArrays(arrays[0]!, arrays[1]!, arrays[2]!, arrays[3]!, s, want[0]!, want[1]!, want[2]!);
       // Compare the step p' − p (~1e-3 of p) as well as p', m', v'; the last 3 values come from the scalar tail.
-      const relErr = (a: Float32Array, b: Float32Array): number => {
-        let num = 0;
-        let den = 0;
-        for (let i = 0; i < b.length; i++) {
-          num = Math.max(num, Math.abs(a[i]! - b[i]!));
-          den = Math.max(den, Math.abs(b[i]!));
-        }
-        return num / den;
-      };
       const step = (a: Float32Array): Float32Array => a.map((x, i) => x - arrays[0]![i]!);
-      expect(relErr(step(got[0]!), step(want[0]!))).toBeLessThan(1e-3);
-      for (let k = 0; k < 3; k++) expect(relErr(got[k]!, want[k]!)).toBeLessThan(1e-6);
+      expect(relativeError(step(got[0]!), step(want[0]!))).toBeLessThan(1e-3);
+      for (let k = 0; k < 3; k++) expect(relativeError(got[k]!, want[k]!)).toBeLessThan(1e-6);
       tf.dispose([p!, g!, m!, v!]);
     });
   }

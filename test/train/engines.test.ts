@@ -7,6 +7,7 @@ import { discriminatorArch, generatorArch, paramSpecs, type NetworkArch } from '
 import { discriminatorForward, generatorForward, type ParamTensors } from '../../src/train/nets/forward.ts';
 import { initParams } from '../../src/train/nets/init.ts';
 import { Rng } from '../../src/util/rng.ts';
+import { relativeError } from '../helpers/numeric.ts';
 
 const gArch = generatorArch({ depth: 4, ngf: 6 });
 const dArch = discriminatorArch({ nLayers: 2, ndf: 5 });
@@ -23,11 +24,7 @@ function tensors(arch: NetworkArch, seed: number): ParamTensors {
  */
 async function allGradients(): Promise<Map<string, Float32Array>> {
   const rng = new Rng(11);
-  const rand = (): tf.Tensor4D =>
-    tf.tensor4d(
-      Float32Array.from({ length: 2 * SIZE * SIZE * 3 }, () => rng.next() * 2 - 1),
-      [2, SIZE, SIZE, 3],
-    );
+  const rand = (): tf.Tensor4D => tf.tensor4d(rng.uniformSigned(2 * SIZE * SIZE * 3), [2, SIZE, SIZE, 3]);
   const A = rand();
   const B = rand();
   const G = tensors(gArch, 1);
@@ -71,16 +68,6 @@ async function scoped<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-function relativeError(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i]! - b[i]!));
-    den = Math.max(den, Math.abs(b[i]!));
-  }
-  return num / Math.max(den, 1e-12);
-}
-
 describe('training engines', () => {
   // First, while no engine is active in this process.
   it('auto picks the fastest engine that loads and says what it skipped', async () => {
@@ -118,7 +105,7 @@ describe('training engines', () => {
       expect(got.size).toBe(ref.size);
       expect(got.size).toBeGreaterThan(20);
       for (const [k, v] of ref) {
-        const err = relativeError(got.get(k)!, v);
+        const err = relativeError(got.get(k)!, v, 1e-12);
         expect(err, k).toBeLessThanOrEqual(1e-4);
       }
     });

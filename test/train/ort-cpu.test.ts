@@ -3,12 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { selectEngine } from '../../src/train/engines/registry.ts';
 import { ortKernelCallCounts } from '../../src/train/engines/ort-cpu/kernels.ts';
 import { Rng } from '../../src/util/rng.ts';
+import { relativeError } from '../helpers/numeric.ts';
 
 function random(shape: number[], rng: Rng): tf.Tensor {
-  return tf.tensor(
-    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.next() * 2 - 1),
-    shape,
-  );
+  return tf.tensor(rng.uniformSigned(shape.reduce((a, b) => a * b, 1)), shape);
 }
 
 /** Plain triple loop on one [r, c] matrix each, with optional transposes. */
@@ -24,16 +22,6 @@ function referenceMatMul(a: Float32Array, [ar, ac]: number[], b: Float32Array, [
     }
   }
   return out;
-}
-
-function maxRelError(got: Float32Array, want: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < want.length; i++) {
-    num = Math.max(num, Math.abs(got[i]! - want[i]!));
-    den = Math.max(den, Math.abs(want[i]!));
-  }
-  return num / den;
 }
 
 const ortCalls = (): number => ortKernelCallCounts.get('BatchMatMul:ort') ?? 0;
@@ -59,7 +47,7 @@ describe('ort-cpu engine', () => {
       expect(ortCalls(), `transposeA=${ta} transposeB=${tb}`).toBe(before + 1);
       expect(y.shape).toEqual([m, n]);
       const want = referenceMatMul(a.dataSync() as Float32Array, aShape, b.dataSync() as Float32Array, bShape, ta, tb);
-      expect(maxRelError(y.dataSync() as Float32Array, want)).toBeLessThan(1e-5);
+      expect(relativeError(y.dataSync() as Float32Array, want)).toBeLessThan(1e-5);
       tf.dispose([a, b, y]);
     }
   });
@@ -78,7 +66,7 @@ describe('ort-cpu engine', () => {
     const yv = y.dataSync() as Float32Array;
     for (let i = 0; i < 3; i++) {
       const want = referenceMatMul(av.subarray(i * 2400, (i + 1) * 2400), [40, 60], bv.subarray(i * 3000, (i + 1) * 3000), [60, 50], false, false);
-      expect(maxRelError(yv.subarray(i * 2000, (i + 1) * 2000), want)).toBeLessThan(1e-5);
+      expect(relativeError(yv.subarray(i * 2000, (i + 1) * 2000), want)).toBeLessThan(1e-5);
     }
     tf.dispose([a, b, y, tiny]);
   });
@@ -120,7 +108,7 @@ describe('ort-cpu engine', () => {
           }
           const count = norm.reduce((a, d) => a * shape[d]!, 1);
           const wantF = Float32Array.from(want, (v) => (op === 'mean' ? v / count : v));
-          expect(maxRelError(y.dataSync() as Float32Array, wantF), `${op} ${axes} keepDims=${keepDims}`).toBeLessThan(1e-5);
+          expect(relativeError(y.dataSync() as Float32Array, wantF), `${op} ${axes} keepDims=${keepDims}`).toBeLessThan(1e-5);
           y.dispose();
         }
       }

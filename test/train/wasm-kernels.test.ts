@@ -19,6 +19,7 @@ import {
 } from '../../src/train/engines/wasm-kernels/geometry.ts';
 import { adamUpdateArrays, fusedAdamAvailable, fusedAdamUpdate } from '../../src/train/engines/wasm-kernels/adam.ts';
 import { col2imRowsAdd, col2imTransposedAdd, im2colRows, im2colTransposed } from '../../src/train/engines/wasm-kernels/layout.ts';
+import { relativeError } from '../helpers/numeric.ts';
 
 type Shape4 = [number, number, number, number];
 type Pad = 'same' | 'valid' | tf.backend_util.ExplicitPadding;
@@ -95,18 +96,6 @@ function evaluate(c: Case, seed: number): Result {
   });
 }
 
-/** max |a − b| / max |b|: relative to the reference's scale, so near-zero entries do not blow it up. */
-function relativeError(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return scale === 0 ? diff : diff / scale;
-}
-
 function geometry(partial: Partial<ConvGeometry>): ConvGeometry {
   return {
     batch: 1,
@@ -126,6 +115,26 @@ function geometry(partial: Partial<ConvGeometry>): ConvGeometry {
     padRight: 1,
     ...partial,
   };
+}
+
+/** 2 images of 5×4×3, k 4×3, stride 2, pad 1: 3×2 outputs, so im2col holds 36 taps × 12 rows. */
+const ADJOINT_GEOMETRY = geometry({ batch: 2, inH: 5, inW: 4, inC: 3, outH: 3, outW: 2, outC: 1, kH: 4, kW: 3, strideH: 2, strideW: 2, padTop: 1, padLeft: 1 });
+
+/** <im2col(x), C> = <x, col2im(C)> on fixed pseudo-random x and C: col2im is im2col's adjoint. */
+function expectAdjoint(im2col: (x: Float32Array, cols: Float32Array) => void, col2im: (c: Float32Array, back: Float32Array) => void): void {
+  const xSize = 2 * 5 * 4 * 3;
+  const colsSize = 4 * 3 * 3 * (2 * 3 * 2);
+  const x = Float32Array.from({ length: xSize }, (_, i) => Math.sin(i + 1));
+  const c = Float32Array.from({ length: colsSize }, (_, i) => Math.cos(3 * i));
+  const cols = new Float32Array(colsSize);
+  im2col(x, cols);
+  const back = new Float32Array(xSize);
+  col2im(c, back);
+  let lhs = 0;
+  let rhs = 0;
+  for (let i = 0; i < colsSize; i++) lhs += cols[i]! * c[i]!;
+  for (let i = 0; i < xSize; i++) rhs += x[i]! * back[i]!;
+  expect(lhs).toBeCloseTo(rhs, 4);
 }
 
 describe('layout helpers', () => {
@@ -169,41 +178,23 @@ describe('layout helpers', () => {
   });
 
   it('col2imTransposedAdd is the adjoint of im2colTransposed: <im2col(x), C> = <x, col2im(C)>', () => {
-    const g = geometry({ batch: 2, inH: 5, inW: 4, inC: 3, outH: 3, outW: 2, outC: 1, kH: 4, kW: 3, strideH: 2, strideW: 2, padTop: 1, padLeft: 1 });
-    const xSize = 2 * 5 * 4 * 3;
-    const colsSize = 4 * 3 * 3 * (2 * 3 * 2);
-    const x = Float32Array.from({ length: xSize }, (_, i) => Math.sin(i + 1));
-    const c = Float32Array.from({ length: colsSize }, (_, i) => Math.cos(3 * i));
-    const cols = new Float32Array(colsSize);
-    im2colTransposed(x, g, 0, 6, cols);
-    const back = new Float32Array(xSize);
-    col2imTransposedAdd(c, g, 0, 6, back);
-    let lhs = 0;
-    let rhs = 0;
-    for (let i = 0; i < colsSize; i++) lhs += cols[i]! * c[i]!;
-    for (let i = 0; i < xSize; i++) rhs += x[i]! * back[i]!;
-    expect(lhs).toBeCloseTo(rhs, 4);
+    expectAdjoint(
+      (x, cols) => im2colTransposed(x, ADJOINT_GEOMETRY, 0, 6, cols),
+      (c, back) => col2imTransposedAdd(c, ADJOINT_GEOMETRY, 0, 6, back),
+    );
   });
 });
 
 describe('row-major col2im', () => {
   it('col2imRowsAdd is the adjoint of im2colRows: <im2col(x), C> = <x, col2im(C)>', () => {
-    const g = geometry({ batch: 2, inH: 5, inW: 4, inC: 3, outH: 3, outW: 2, outC: 1, kH: 4, kW: 3, strideH: 2, strideW: 2, padTop: 1, padLeft: 1 });
-    const xSize = 2 * 5 * 4 * 3;
-    const colsSize = 4 * 3 * 3 * (2 * 3 * 2);
-    const x = Float32Array.from({ length: xSize }, (_, i) => Math.sin(i + 1));
-    const c = Float32Array.from({ length: colsSize }, (_, i) => Math.cos(3 * i));
-    const cols = new Float32Array(colsSize);
-    im2colRows(x, g, 0, 6, cols);
-    const back = new Float32Array(xSize);
-    // Two chunks of rows accumulate into the same dx.
-    col2imRowsAdd(c, g, 0, 2, back);
-    col2imRowsAdd(c.subarray(2 * 2 * 36), g, 2, 4, back);
-    let lhs = 0;
-    let rhs = 0;
-    for (let i = 0; i < colsSize; i++) lhs += cols[i]! * c[i]!;
-    for (let i = 0; i < xSize; i++) rhs += x[i]! * back[i]!;
-    expect(lhs).toBeCloseTo(rhs, 4);
+    expectAdjoint(
+      (x, cols) => im2colRows(x, ADJOINT_GEOMETRY, 0, 6, cols),
+      (c, back) => {
+        // Two chunks of rows accumulate into the same dx.
+        col2imRowsAdd(c, ADJOINT_GEOMETRY, 0, 2, back);
+        col2imRowsAdd(c.subarray(2 * 2 * 36), ADJOINT_GEOMETRY, 2, 4, back);
+      },
+    );
   });
 });
 
@@ -266,6 +257,17 @@ describe('fast wasm conv backprop kernels match the cpu backend', () => {
     registerFastWasmKernels();
   });
 
+  /** Run case i on the wasm backend and check y, dx and dw against the cpu reference (recording the worst error). */
+  const expectMatchesReference = (c: Case, i: number, note = ''): void => {
+    const got = evaluate(c, 100 * i);
+    const want = reference.get(c.name)!;
+    for (const key of ['y', 'dx', 'dw'] as const) {
+      const err = relativeError(got[key], want[key]);
+      worst = Math.max(worst, err);
+      expect(err, `${c.name} ${key}${note}`).toBeLessThanOrEqual(TOLERANCE);
+    }
+  };
+
   afterAll(() => {
     configureFastWasmKernels({ backpropInputStrategy: null, convForwardStrategy: null, maxScratchFloats: 1 << 23 });
     console.log(`worst relative error vs cpu over all cases and strategies: ${worst.toExponential(2)}`);
@@ -296,13 +298,7 @@ describe('fast wasm conv backprop kernels match the cpu backend', () => {
       it(`${c.name} (${strategy ?? 'automatic'})`, () => {
         configureFastWasmKernels({ backpropInputStrategy: strategy });
         resetFastWasmKernelCallCounts();
-        const got = evaluate(c, 100 * i);
-        const want = reference.get(c.name)!;
-        for (const key of ['y', 'dx', 'dw'] as const) {
-          const err = relativeError(got[key], want[key]);
-          worst = Math.max(worst, err);
-          expect(err, key).toBeLessThanOrEqual(TOLERANCE);
-        }
+        expectMatchesReference(c, i);
         const counts = fastWasmKernelCallCounts();
         expect(counts['backpropFilter:im2col-matmul']).toBeGreaterThan(0);
         expect(counts['backpropInput:builtin']).toBeUndefined();
@@ -315,13 +311,7 @@ describe('fast wasm conv backprop kernels match the cpu backend', () => {
       configureFastWasmKernels({ convForwardStrategy: strategy });
       for (const [i, c] of CASES.entries()) {
         resetFastWasmKernelCallCounts();
-        const got = evaluate(c, 100 * i);
-        const want = reference.get(c.name)!;
-        for (const key of ['y', 'dx', 'dw'] as const) {
-          const err = relativeError(got[key], want[key]);
-          worst = Math.max(worst, err);
-          expect(err, `${c.name} ${key}`).toBeLessThanOrEqual(TOLERANCE);
-        }
+        expectMatchesReference(c, i);
         // A conv's forward, or a deconv's dx, ran through the forced path.
         expect(fastWasmKernelCallCounts()[`conv2d:${strategy}`], c.name).toBeGreaterThan(0);
       }
@@ -362,11 +352,7 @@ describe('fast wasm conv backprop kernels match the cpu backend', () => {
   it('splits the forward column matrix into chunks with the same result', () => {
     configureFastWasmKernels({ convForwardStrategy: 'matmul-weights', maxScratchFloats: 64 });
     for (const [i, c] of CASES.entries()) {
-      const got = evaluate(c, 100 * i);
-      const want = reference.get(c.name)!;
-      for (const key of ['y', 'dx', 'dw'] as const) {
-        expect(relativeError(got[key], want[key]), `${c.name} ${key}`).toBeLessThanOrEqual(TOLERANCE);
-      }
+      expectMatchesReference(c, i);
     }
     configureFastWasmKernels({ convForwardStrategy: null, maxScratchFloats: 1 << 23 });
   });
@@ -392,13 +378,7 @@ describe('fast wasm conv backprop kernels match the cpu backend', () => {
   it('gives the same results when the column matrices are split into many chunks', () => {
     configureFastWasmKernels({ backpropInputStrategy: 'matmul-col2im', maxScratchFloats: 64 });
     for (const [i, c] of CASES.entries()) {
-      const got = evaluate(c, 100 * i);
-      const want = reference.get(c.name)!;
-      for (const key of ['y', 'dx', 'dw'] as const) {
-        const err = relativeError(got[key], want[key]);
-        worst = Math.max(worst, err);
-        expect(err, `${c.name} ${key}`).toBeLessThanOrEqual(TOLERANCE);
-      }
+      expectMatchesReference(c, i);
     }
     configureFastWasmKernels({ backpropInputStrategy: null, maxScratchFloats: 1 << 23 });
   });
@@ -408,13 +388,7 @@ describe('fast wasm conv backprop kernels match the cpu backend', () => {
       configureFastWasmKernels({ backpropInputStrategy: 'matmul-col2im', convForwardStrategy: 'matmul-weights', rowMajorProducts: true, maxScratchFloats });
       for (const [i, c] of CASES.entries()) {
         resetFastWasmKernelCallCounts();
-        const got = evaluate(c, 100 * i);
-        const want = reference.get(c.name)!;
-        for (const key of ['y', 'dx', 'dw'] as const) {
-          const err = relativeError(got[key], want[key]);
-          worst = Math.max(worst, err);
-          expect(err, `${c.name} ${key} (chunk limit ${maxScratchFloats})`).toBeLessThanOrEqual(TOLERANCE);
-        }
+        expectMatchesReference(c, i, ` (chunk limit ${maxScratchFloats})`);
         expect(fastWasmKernelCallCounts()['backpropFilter:im2col-matmul']).toBeGreaterThan(0);
       }
     }

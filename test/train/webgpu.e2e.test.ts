@@ -20,6 +20,7 @@ import { fusedAdamAvailable } from '../../src/train/engines/wasm-kernels/adam.ts
 import { webgpuPipelineCount } from '../../src/train/engines/webgpu.ts';
 import { createPix2Pix, LOSS_READ_EVERY, type PendingLosses, readLosses } from '../../src/train/trainer.ts';
 import { Rng } from '../../src/util/rng.ts';
+import { relativeError } from '../helpers/numeric.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(ROOT, 'bin/pix2pix.mjs');
@@ -49,11 +50,7 @@ describe.skipIf(reason !== undefined)(`webgpu engine${reason ? ` (skipped: ${rea
     const dArch = discriminatorArch({ nLayers: 1, ndf: 2 });
     const model = createPix2Pix({ loss: 'L1+cGAN', ganMode: 'vanilla', lambdaL1: 100, beta1: 0.5, seed: 0 }, gArch, dArch);
     const rng = new Rng(1);
-    const rand = (): tf.Tensor4D =>
-      tf.tensor4d(
-        Float32Array.from({ length: size * size * 3 }, () => rng.next() * 2 - 1),
-        [1, size, size, 3],
-      );
+    const rand = (): tf.Tensor4D => tf.tensor4d(rng.uniformSigned(size * size * 3), [1, size, size, 3]);
     const A = rand();
     const B = rand();
     try {
@@ -95,7 +92,7 @@ describe.skipIf(reason !== undefined)(`webgpu engine${reason ? ` (skipped: ${rea
     const shapes = [[3, 3, 2, 5], [7], [1, 1, 4, 2]];
     const rng = new Rng(4);
     const init = shapes.map((s) => Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => rng.next() - 0.5));
-    const grads = [0, 1, 2].map(() => shapes.map((s) => Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => rng.next() * 2 - 1)));
+    const grads = [0, 1, 2].map(() => shapes.map((s) => rng.uniformSigned(s.reduce((a, b) => a * b, 1))));
     const runAdam = async (engine: 'cpu' | 'webgpu'): Promise<Float32Array[]> => {
       await selectEngine(engine);
       expect(fusedAdamAvailable()).toBe(engine === 'webgpu');
@@ -169,14 +166,7 @@ describe.skipIf(reason !== undefined)(`webgpu engine${reason ? ` (skipped: ${rea
         const y = await readCheckpoint(out);
         expect(y.header.model.epoch).toBe(2);
         for (const [k, v] of x.tensors) {
-          const w = y.tensors.get(k)!;
-          let err = 0;
-          let scale = 1e-3;
-          for (let i = 0; i < v.length; i++) {
-            err = Math.max(err, Math.abs(w[i]! - v[i]!));
-            scale = Math.max(scale, Math.abs(v[i]!));
-          }
-          expect(err / scale, `${out} ${k}`).toBeLessThan(1e-3);
+          expect(relativeError(y.tensors.get(k)!, v, 1e-3), `${out} ${k}`).toBeLessThan(1e-3);
         }
       }
     }, 600_000);

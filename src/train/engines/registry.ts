@@ -73,7 +73,7 @@ const ENGINES: readonly EngineEntry[] = [
   {
     name: 'cpu',
     backend: 'cpu',
-    hint: 'it ships with pix2pix-ts (@tensorflow/tfjs); reinstall with `npm ci`',
+    hint: 'it ships with pix2pix-ts (@tensorflow/tfjs-backend-cpu); reinstall with `npm ci`',
     async load() {},
   },
 ];

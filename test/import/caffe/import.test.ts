@@ -9,6 +9,7 @@ import { scanCaffeModel } from '../../../src/import/caffe/caffemodel.ts';
 import { loadSegmenterSpec } from '../../../src/eval/segmenter.ts';
 import { encodeCaffemodel, fcn8sPrototxt, parseNet, randomWeights, referenceForward, type T3, v1Prototxt, writeNet } from './fixtures.ts';
 import { Rng } from '../../../src/util/rng.ts';
+import { relativeError } from '../../helpers/numeric.ts';
 
 const dirs: string[] = [];
 const tmp = (): string => {
@@ -34,16 +35,6 @@ async function runOnnx(file: string, x: T3): Promise<{ data: Float32Array; dims:
   } finally {
     await s.release();
   }
-}
-
-function relErr(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / scale;
 }
 
 describe('prototxt parser', () => {
@@ -92,7 +83,7 @@ describe('import-caffe', () => {
       const y = await runOnnx(out, fcnInput);
       expect(y.dims).toEqual([1, 20, 36, 52]);
       expect(fcnRef.c * fcnRef.h * fcnRef.w).toBe(y.data.length);
-      expect(relErr(y.data, fcnRef.d)).toBeLessThan(1e-4);
+      expect(relativeError(y.data, fcnRef.d)).toBeLessThan(1e-4);
       // The sidecar names the preset and the tensors, and the evaluator reads it.
       const spec = await loadSegmenterSpec(out);
       expect(spec.channelOrder).toBe('BGR');
@@ -109,7 +100,7 @@ describe('import-caffe', () => {
     const x = randomInput(3, 24, 20, 4);
     const y = await runOnnx(out, x);
     expect(y.dims).toEqual([1, 20, 24, 20]);
-    expect(relErr(y.data, referenceForward(fcnNet, fcnWeights, x).d)).toBeLessThan(1e-4);
+    expect(relativeError(y.data, referenceForward(fcnNet, fcnWeights, x).d)).toBeLessThan(1e-4);
   });
 
   for (const format of ['v1', 'v2'] as const) {
@@ -127,7 +118,7 @@ describe('import-caffe', () => {
       const ref = referenceForward(net, weights, x);
       const y = await runOnnx(out, x);
       expect(y.dims).toEqual([1, ref.c, ref.h, ref.w]);
-      expect(relErr(y.data, ref.d)).toBeLessThan(1e-4);
+      expect(relativeError(y.data, ref.d)).toBeLessThan(1e-4);
     });
   }
 

@@ -2,7 +2,7 @@
  * Decoders for BMP and PPM/PGM, which the reference loaders accept (spec §4.1) but sharp's bundled
  * libvips does not read. Pure functions: bytes in, 8-bit RGB out, or an Error saying what is wrong.
  */
-import type { RgbImage } from './image.ts';
+import type { RgbImage } from './decode.ts';
 
 export function looksLikeBmp(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x42 && bytes[1] === 0x4d; // "BM"

@@ -1,32 +1,6 @@
-import { promises as fsp } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeBmp, decodePnm } from '../../src/data/bmp-pnm.ts';
-import { probeImage, readImage } from '../../src/data/image.ts';
-import { UserError } from '../../src/util/errors.ts';
-
-/** A BMP file: 14-byte file header, 40-byte info header, optional palette, rows padded to 4 bytes. */
-function bmp(width: number, height: number, bpp: number, rows: number[][], palette: number[] = []): Uint8Array {
-  const stride = Math.ceil((width * bpp) / 32) * 4;
-  const offset = 54 + palette.length;
-  const buf = new Uint8Array(offset + stride * Math.abs(height));
-  const dv = new DataView(buf.buffer);
-  buf.set([0x42, 0x4d]);
-  dv.setUint32(2, buf.length, true);
-  dv.setUint32(10, offset, true);
-  dv.setUint32(14, 40, true);
-  dv.setInt32(18, width, true);
-  dv.setInt32(22, height, true);
-  dv.setUint16(26, 1, true);
-  dv.setUint16(28, bpp, true);
-  dv.setUint32(46, palette.length / 4, true);
-  buf.set(palette, 54);
-  rows.forEach((r, i) => buf.set(r, offset + i * stride)); // rows in file order
-  return buf;
-}
-
-const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
+import { decodeBmp, decodePnm } from '../../src/image/bmp-pnm.ts';
+import { ascii, bmp } from './fixtures.ts';
 
 describe('decodeBmp', () => {
   it('reads 24-bit bottom-up rows in BGR order, skipping row padding', () => {
@@ -82,26 +56,5 @@ describe('decodePnm', () => {
   it('rejects truncated data', () => {
     expect(() => decodePnm(new Uint8Array([...ascii('P6\n2 2\n255\n'), 1, 2, 3]))).toThrow(/truncated/);
     expect(() => decodePnm(ascii('P3\n2 1\n255\n1 2 3'))).toThrow(/truncated or malformed/);
-  });
-});
-
-describe('readImage on BMP and PPM files', () => {
-  it('decodes them (sharp cannot) and reports broken ones as UserErrors naming the file', async () => {
-    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'p2p-bmp-'));
-    try {
-      const fb = path.join(dir, 'x.bmp');
-      await fsp.writeFile(fb, bmp(2, 1, 24, [[0, 0, 255, 255, 0, 0]]));
-      expect(Array.from((await readImage(fb)).data)).toEqual([255, 0, 0, 0, 0, 255]);
-      expect(await probeImage(fb)).toEqual({ width: 2, height: 1 });
-      const resized = await readImage(fb, { resize: { width: 4, height: 2, kernel: 'nearest' } });
-      expect([resized.width, resized.height]).toEqual([4, 2]);
-      const fp = path.join(dir, 'y.ppm');
-      await fsp.writeFile(fp, new Uint8Array([...ascii('P6\n1 1\n255\n'), 9, 8]));
-      const err = await readImage(fp).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(UserError);
-      expect((err as Error).message).toMatch(new RegExp(`^Cannot read image ${fp.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: PNM pixel data is truncated$`));
-    } finally {
-      await fsp.rm(dir, { recursive: true, force: true });
-    }
   });
 });
