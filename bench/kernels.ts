@@ -7,7 +7,7 @@
  *
  * Whole-step profile (top kernels by exclusive and inclusive time, wasm heap and RSS after every step):
  *
- *   node --import tsx bench/kernels.ts --step 64|128|256 [--steps 6] [--builtin-conv] [--engine wasm|ort-cpu] [--threads N]
+ *   node --import tsx bench/kernels.ts --step 64|128|256 [--steps 6] [--builtin-conv] [--engine wasm|ort-cpu] [--threads N] [--top N]
  *
  * --builtin-conv measures the backend's own forward Conv2D instead of ours.
  *
@@ -377,7 +377,7 @@ async function profileStep(size: number): Promise<void> {
   }
   top(byName, 'exclusive', 12);
   top(inclusive, 'inclusive', 8);
-  top(exclusive, 'exclusive-by-shape', 12);
+  top(exclusive, 'exclusive-by-shape', Number(value('--top') ?? 12));
   model.dispose();
   tf.dispose([A, B]);
 }

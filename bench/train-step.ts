@@ -9,6 +9,7 @@
  * engine is compared with PyTorch at 1 thread. Prints one JSON line per (size, case).
  */
 import { spawnSync } from 'node:child_process';
+import { trainingEnv } from '../src/util/malloc-tunables.ts';
 import * as tf from '../src/train/tfjs.ts';
 import { selectEngine, type EngineName } from '../src/train/engines/registry.ts';
 import { discriminatorArch, generatorArch } from '../src/nets/arch.ts';
@@ -82,7 +83,12 @@ function runCase(engine: string, threads: number | undefined, size: number): Ste
     '--ngf',
     String(ngf),
   ];
-  const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, ...childArgs], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  // Each case runs as `pix2pix train` would: with the malloc settings its CLI sets for training.
+  const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, ...childArgs], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: trainingEnv(),
+  });
   if (r.status !== 0) throw new Error(`bench case ${engine}:${threads ?? ''} at ${size}² failed (exit ${r.status})`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as StepResult;
 }

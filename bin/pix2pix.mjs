@@ -2,13 +2,32 @@
 // The installed package runs the compiled CLI in dist/. A source checkout (src/ present, no build
 // needed) runs the TypeScript directly through tsx, so an edit never meets a stale build.
 import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 
-let main;
-if (existsSync(new URL('../src/cli/main.ts', import.meta.url))) {
+const fromSource = existsSync(new URL('../src/cli/main.ts', import.meta.url));
+if (fromSource) {
   const { register } = await import('tsx/esm/api');
   register();
-  ({ main } = await import('../src/cli/main.ts'));
-} else {
-  ({ main } = await import('../dist/cli/main.js'));
 }
-await main(process.argv.slice(2));
+const load = (mod) => import(fromSource ? `../src/${mod}.ts` : `../dist/${mod}.js`);
+
+// Training commands run with glibc malloc settings that must be in place when the process starts
+// (src/util/malloc-tunables.ts says why), so they re-execute once with them.
+const TRAINING_COMMANDS = new Set(['train', 'segmenter', 'eval']);
+const { hasMallocTunables, trainingEnv } = await load('util/malloc-tunables');
+if (process.platform === 'linux' && TRAINING_COMMANDS.has(process.argv[2]) && !hasMallocTunables(process.env.GLIBC_TUNABLES)) {
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: trainingEnv() });
+  // A terminal's Ctrl-C reaches the child directly (same process group), so this process only waits;
+  // a SIGTERM or SIGHUP sent to this process alone (a job scheduler's) is passed on.
+  process.on('SIGINT', () => {});
+  for (const sig of ['SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+  child.on('exit', (code, signal) => {
+    if (signal) {
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+    } else process.exit(code ?? 1);
+  });
+} else {
+  const { main } = await load('cli/main');
+  await main(process.argv.slice(2));
+}

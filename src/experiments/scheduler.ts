@@ -3,6 +3,7 @@
  * prefixed by its job label. The first failure stops new jobs from starting; running ones finish.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { trainingEnv } from '../util/malloc-tunables.ts';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { mapBounded } from '../util/concurrency.ts';
@@ -40,7 +41,8 @@ function pipeLines(stream: NodeJS.ReadableStream | null, prefix: string, write: 
 /** Run one task in a fresh worker process. */
 export function runInWorker(task: PoolTask, write: (line: string) => void, children: Set<ChildProcess>): Promise<PoolOutcome> {
   return new Promise((resolve) => {
-    const child = fork(WORKER, [], { execArgv: workerExecArgv(), stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    // Workers train: they get the malloc settings that keep onnxruntime's output copies off fresh pages.
+    const child = fork(WORKER, [], { execArgv: workerExecArgv(), env: trainingEnv(), stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     children.add(child);
     const prefix = `[${task.label}] `;
     pipeLines(child.stdout, prefix, write);

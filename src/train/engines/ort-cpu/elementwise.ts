@@ -1,12 +1,12 @@
 /**
  * Large element-wise kernels of the `ort-cpu` engine on onnxruntime, which runs them on every
- * thread (tfjs-backend-wasm runs them on one). With the matrix products multi-threaded, the
- * activations and their gradients (LeakyRelu, and Greater + Select + Multiply for its gradient)
- * were the largest single-threaded kernels of a 256² step after the convolutions' rearrangements.
+ * thread (tfjs-backend-wasm runs them on one). With the matrix products multi-threaded, LeakyRelu
+ * and its gradient (Greater + Select + Multiply) were among the largest single-threaded kernels of a
+ * 256² step after the convolutions' rearrangements; the two that wasm runs as plain scalar loops
+ * move here.
  *
  * Each op is one ONNX node whose semantics match the tfjs kernel value for value (numpy
- * broadcasting, LeakyRelu's x < 0 ? αx : x, Where's element-wise choice), so results are the same
- * values as on the wasm engine (Relu may keep the sign of a −0 input, which no later op can see). Small tensors stay on the wasm kernel: an onnxruntime call costs tens
+ * broadcasting, LeakyRelu's x < 0 ? αx : x), so results are the same bits as on the wasm engine. Small tensors stay on the wasm kernel: an onnxruntime call costs tens
  * of microseconds.
  */
 import * as tf from '../../tfjs.ts';
@@ -29,7 +29,13 @@ interface ElementwiseOp {
   attributes?: (attrs: tf.NamedAttrMap | undefined) => OnnxAttribute[];
 }
 
-/** The kernels moved, by tfjs kernel name. */
+/**
+ * The kernels moved, by tfjs kernel name: only those where onnxruntime measured faster (1M floats,
+ * same run, 2-core machine: LeakyRelu 7.4 ms on wasm, 5.4 ms on onnxruntime with 1 thread, 2.1 ms
+ * with 2; Greater 8.9 / 0.8 / 0.5 ms). Mul, Add, Sub and Relu stay on wasm: XNNPACK's SIMD loops took
+ * 0.5–0.9 ms where onnxruntime took 5–6 ms on one thread and 1.7–2.6 ms on two; Where was about even
+ * (6.8 / 6.0 / 5.5 ms).
+ */
 export const ELEMENTWISE_OPS: Readonly<Record<string, ElementwiseOp>> = {
   LeakyRelu: {
     onnx: 'LeakyRelu',
@@ -38,12 +44,7 @@ export const ELEMENTWISE_OPS: Readonly<Record<string, ElementwiseOp>> = {
     output: 'float32',
     attributes: (a) => [attrFloat('alpha', (a as unknown as { alpha: number }).alpha)],
   },
-  Relu: { onnx: 'Relu', inputs: ['x'], inputDtypes: ['float32'], output: 'float32' },
-  Multiply: { onnx: 'Mul', inputs: ['a', 'b'], inputDtypes: ['float32', 'float32'], output: 'float32' },
-  Add: { onnx: 'Add', inputs: ['a', 'b'], inputDtypes: ['float32', 'float32'], output: 'float32' },
-  Sub: { onnx: 'Sub', inputs: ['a', 'b'], inputDtypes: ['float32', 'float32'], output: 'float32' },
   Greater: { onnx: 'Greater', inputs: ['a', 'b'], inputDtypes: ['float32', 'float32'], output: 'bool' },
-  Select: { onnx: 'Where', inputs: ['condition', 't', 'e'], inputDtypes: ['bool', 'float32', 'float32'], output: 'float32' },
 };
 
 export interface ElementwiseContext {
