@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 
-// PIX2PIX_PEER_DIR (or PEER_DIR) names the peer folder; the default is the one laid beside this checkout.
+// PIX2PIX_PEER_DIR (or PEER_DIR) names the peer folder (docs/benchmarks.md says what it holds); the
+// default is a `shared/peers/pytorch` folder beside this checkout, where the team's machines keep it.
 export const PEER_DIR = path.resolve(process.env.PIX2PIX_PEER_DIR ?? process.env.PEER_DIR ?? path.join(import.meta.dirname, '../../shared/peers/pytorch'));
 const OPENBLAS = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
 

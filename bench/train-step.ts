@@ -1,6 +1,6 @@
 /**
  * Training-step benchmark: median ms per full pix2pix step (G and D updates) at 64², 128², 256², beside the
- * PyTorch reference step (../shared/peers/pytorch/bench_train.py) at the same thread count, run in the same
+ * PyTorch reference step (bench_train.py in the peer folder, see ./peer.ts) at the same thread count, run in the same
  * process tree and interleaved with ours (the host may be shared: compare ratios, not absolute times).
  *
  *   node --import tsx bench/train-step.ts [--engines wasm,ort-cpu:1,ort-cpu:2] [--sizes 64,128,256] [--steps 5] [--warmup 2] [--no-peer]
