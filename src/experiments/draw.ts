@@ -100,6 +100,8 @@ const GLYPHS: Readonly<Record<string, readonly number[]>> = {
   '+': [0, 0x04, 0x04, 0x1f, 0x04, 0x04, 0],
   _: [0, 0, 0, 0, 0, 0, 0x1f],
   ':': [0, 0x0c, 0x0c, 0, 0x0c, 0x0c, 0],
+  ';': [0, 0x0c, 0x0c, 0, 0x0c, 0x04, 0x08],
+  '±': [0x04, 0x04, 0x1f, 0x04, 0x04, 0, 0x1f],
   '/': [0, 0x01, 0x02, 0x04, 0x08, 0x10, 0],
   '(': [0x02, 0x04, 0x08, 0x08, 0x08, 0x04, 0x02],
   ')': [0x08, 0x04, 0x02, 0x02, 0x02, 0x04, 0x08],
@@ -115,6 +117,11 @@ export const CHAR_H = 8;
 /** Width in pixels of `text` at `scale`. */
 export function textWidth(text: string, scale = 1): number {
   return text.length * CHAR_W * scale;
+}
+
+/** Whether `drawText` has a glyph for every character of `text` (others are drawn as '?'). */
+export function canDraw(text: string): boolean {
+  return [...text].every((ch0) => GLYPHS[GLYPH_ALIASES[ch0] ?? ch0.toUpperCase()] !== undefined);
 }
 
 /** Draw `text` with its top-left corner at (x, y). Lowercase is drawn as uppercase. */

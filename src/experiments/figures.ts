@@ -278,3 +278,8 @@ export function figureSvg(fig: Figure, panelWidth = 560, panelHeight = 340, colu
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
 }
+
+/** The caption under the training-curve panels. Every character has a glyph in the PNG font (draw.ts). */
+export function curvesNote(perStep: boolean): string {
+  return `${perStep ? 'per-step losses, trailing moving average; ' : 'per-epoch means; '}line = mean over seeds, band = ±1 s.d. over seeds`;
+}

@@ -446,7 +446,7 @@ async function runCurves(dir: string): Promise<{ epochs: { x: number; row: LossR
 }
 
 async function writeLossPlot(exp: ResolvedExperiment, out: string, finished: Map<string, ResolvedRun[]>, file: string): Promise<string | null> {
-  const { figurePng, figureSvg, lineFor, variantColors } = await import('./figures.ts');
+  const { curvesNote, figurePng, figureSvg, lineFor, variantColors } = await import('./figures.ts');
   const colors = variantColors(exp.variants.map((v) => v.name));
   const variants: { name: string; label: string; runs: { seed: number; curves: NonNullable<Awaited<ReturnType<typeof runCurves>>> }[] }[] = [];
   for (const v of exp.variants) {
@@ -480,7 +480,7 @@ async function writeLossPlot(exp: ResolvedExperiment, out: string, finished: Map
     title: `${exp.name}: training curves`,
     panels,
     legend: variants.map((v) => ({ name: v.label, color: colors.get(v.name)!, seeds: v.runs.length })),
-    note: `${perStep ? 'per-step losses, trailing moving average; ' : 'per-epoch means; '}line = mean over seeds, band = ±1 s.d. over seeds`,
+    note: curvesNote(perStep),
   };
   const { writeImage } = await import('../data/image.ts');
   await writeImage(file, figurePng(figure), 'png');

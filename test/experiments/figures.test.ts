@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { canDraw } from '../../src/experiments/draw.ts';
 import {
   type Figure,
   figurePng,
@@ -9,6 +10,7 @@ import {
   panelPng,
   smoothingWindow,
   variantColors,
+  curvesNote,
 } from '../../src/experiments/figures.ts';
 
 const count = (img: { data: Uint8Array }, c: readonly number[]): number => {
@@ -148,5 +150,11 @@ describe('training-curve figures', () => {
     expect(svg).toContain('stroke="rgb(255,127,14)"');
     expect(svg).toContain('demo &lt;&amp;&gt;');
     expect(svg).toContain('1×1 (2 seeds)');
+  });
+  it('draws its captions with real glyphs: no character falls back to ?', () => {
+    expect(canDraw(curvesNote(true))).toBe(true);
+    expect(canDraw(curvesNote(false))).toBe(true);
+    expect(canDraw('1×1 → 70×70; ±0.02')).toBe(true);
+    expect(canDraw('€')).toBe(false);
   });
 });
