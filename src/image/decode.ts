@@ -58,6 +58,10 @@ export function decodeFailureReason(e: unknown, file: string): string {
     .replace(/:\s*$/, '');
   if (/unsupported image format/i.test(msg)) return 'not an image, or a format this build cannot decode';
   if (/premature end|truncated|read error|not enough data|unexpected end|corrupt/i.test(msg)) return `truncated or corrupt image data (${msg})`;
+  // libvips keeps one error buffer for all its threads: when several images decode at once, a failed
+  // decode can find its message taken by another and sharp reports only "Unknown error". The format
+  // was recognised (an unknown one fails earlier, as above), so the data is what broke.
+  if (msg === '' || /^unknown error$/i.test(msg)) return 'truncated or corrupt image data (the decoder gave no details)';
   return msg;
 }
 

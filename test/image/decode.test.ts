@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeImageFile, probeImageFile, UnreadableImage } from '../../src/image/decode.ts';
+import { decodeFailureReason, decodeImageFile, probeImageFile, UnreadableImage } from '../../src/image/decode.ts';
 import { ascii, bmp } from './fixtures.ts';
 
 let dir: string;
@@ -140,5 +140,13 @@ describe('probeImageFile', () => {
     expect(await probeImageFile(f)).toEqual({ width: 4, height: 6 });
     expect(await probeImageFile(await file('p.bmp', bmp(3, 2, 24, [])))).toEqual({ width: 3, height: 2 });
     expect(await reason(probeImageFile(await file('p.png', 'nope')))).toBe('not an image, or a format this build cannot decode');
+  });
+});
+
+describe('decodeFailureReason: one line a user can act on', () => {
+  it('names truncation from libvips messages, and from the bare "Unknown error" sharp gives when libvips lost its message', () => {
+    expect(decodeFailureReason(new Error('VipsJpeg: Premature end of input file'), 'a.jpg')).toMatch(/^truncated or corrupt image data \(/);
+    expect(decodeFailureReason(new Error('Unknown error'), 'a.png')).toBe('truncated or corrupt image data (the decoder gave no details)');
+    expect(decodeFailureReason(new Error('Input file has an unsupported image format'), 'a.png')).toBe('not an image, or a format this build cannot decode');
   });
 });
