@@ -103,6 +103,17 @@ export async function installWebgpuGlobals(): Promise<Gpu> {
   return created;
 }
 
+/**
+ * Linux only: true when no hardware GPU can be behind a WebGPU adapter here: no DRM render node
+ * (`/dev/dri`, Mesa's and most vendors' drivers), no `/dev/nvidia0`, and no VK_ICD_FILENAMES naming a
+ * driver. Dawn would then find at best a software Vulkan driver, which `auto` does not take, and it
+ * prints its failed attempts to stderr; `auto` skips the probe instead.
+ */
+export function surelyNoGpu(env: NodeJS.ProcessEnv = process.env, exists: (p: string) => boolean = existsSync, platform: string = process.platform): boolean {
+  if (platform !== 'linux' || env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES) return false;
+  return !exists('/dev/dri') && !exists('/dev/nvidia0');
+}
+
 let probed: Promise<GpuAdapterSummary> | undefined;
 
 /**
