@@ -11,8 +11,9 @@ if (fromSource) {
 }
 
 // Training commands run with glibc malloc settings that must be in place when the process starts
-// (src/util/malloc-tunables.ts says why), so they re-execute once with them.
-const TRAINING_COMMANDS = new Set(['train', 'segmenter', 'eval']);
+// (src/util/malloc-tunables.ts says why), so they re-execute once with them. `eval run` trains only in
+// worker processes, which its scheduler starts with the settings, so it needs no second process.
+const TRAINING_COMMANDS = new Set(['train', 'segmenter']);
 const { hasMallocTunables, trainingEnv } = fromSource ? await import('../src/util/malloc-tunables.ts') : await import('../dist/util/malloc-tunables.js');
 if (process.platform === 'linux' && TRAINING_COMMANDS.has(process.argv[2]) && !hasMallocTunables(process.env.GLIBC_TUNABLES)) {
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {

@@ -3,11 +3,11 @@
  * prefixed by its job label. The first failure stops new jobs from starting; running ones finish.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { trainingEnv } from '../util/malloc-tunables.ts';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { mapBounded } from '../util/concurrency.ts';
 import { UserError } from '../util/errors.ts';
+import { trainingEnv } from '../util/malloc-tunables.ts';
 import type { WorkerJob, WorkerReply } from './worker.ts';
 
 export interface PoolTask {

@@ -11,7 +11,7 @@
  * peak heap until it exits (peak RSS +70 MiB in that run).
  *
  * GLIBC_TUNABLES is read when the process starts, so it is set for child processes (the CLI
- * re-executes itself once for training commands; the experiment scheduler sets it for its workers).
+ * re-executes itself once for `train` and `segmenter`; the experiment scheduler sets it for its workers).
  * Other C libraries ignore the variable.
  */
 const TUNABLES: Readonly<Record<string, string>> = {

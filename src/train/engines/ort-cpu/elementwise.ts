@@ -6,14 +6,14 @@
  * move here.
  *
  * Each op is one ONNX node whose semantics match the tfjs kernel value for value (numpy
- * broadcasting, LeakyRelu's x < 0 ? αx : x), so results are the same bits as on the wasm engine. Small tensors stay on the wasm kernel: an onnxruntime call costs tens
- * of microseconds.
+ * broadcasting, LeakyRelu's x < 0 ? αx : x), so results are the same bits as on the wasm engine.
+ * Small tensors stay on the wasm kernel: an onnxruntime call costs tens of microseconds.
  */
 import * as tf from '../../tfjs.ts';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { attrFloat } from '../../../onnx/graph.ts';
 import type { OnnxAttribute } from '../../../onnx/proto.ts';
-import { type KernelDtype, type KernelTensor, SyncSession } from './session.ts';
+import { cachedSession, type KernelDtype, type KernelTensor, type SyncSession } from './session.ts';
 
 /** Outputs smaller than this many values stay on the wasm kernel. */
 export const MIN_ELEMENTWISE = 1 << 16;
@@ -54,29 +54,12 @@ export interface ElementwiseContext {
   count(key: string): void;
 }
 
-const sessions = new Map<string, SyncSession>();
-
-/** Drop every cached session (the thread count changed). */
-export function disposeElementwiseSessions(): void {
-  for (const s of sessions.values()) s.dispose();
-  sessions.clear();
-}
-
 function sessionFor(kernel: string, op: ElementwiseOp, ranks: number[], attributes: OnnxAttribute[], outRank: number, threads: number): SyncSession {
-  const key = `${kernel}:${ranks.join(',')}:${JSON.stringify(attributes)}`;
-  let s = sessions.get(key);
-  if (!s) {
-    s = new SyncSession(
-      {
-        nodes: [{ opType: op.onnx, input: [...op.inputs], output: ['y'], name: kernel, attribute: attributes }],
-        inputs: op.inputs.map((name, i) => ({ name, shape: Array.from({ length: ranks[i]! }, (_, d) => `${name}${d}`), dtype: op.inputDtypes[i] })),
-        outputs: [{ name: 'y', shape: Array.from({ length: outRank }, (_, d) => `y${d}`), dtype: op.output }],
-      },
-      threads,
-    );
-    sessions.set(key, s);
-  }
-  return s;
+  return cachedSession(`${kernel}:${ranks.join(',')}:${JSON.stringify(attributes)}`, threads, () => ({
+    nodes: [{ opType: op.onnx, input: [...op.inputs], output: ['y'], name: kernel, attribute: attributes }],
+    inputs: op.inputs.map((name, i) => ({ name, shape: Array.from({ length: ranks[i]! }, (_, d) => `${name}${d}`), dtype: op.inputDtypes[i] })),
+    outputs: [{ name: 'y', shape: Array.from({ length: outRank }, (_, d) => `y${d}`), dtype: op.output }],
+  }));
 }
 
 function view(backend: BackendWasm, t: tf.TensorInfo): Float32Array | Uint8Array {

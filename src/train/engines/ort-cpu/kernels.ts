@@ -7,15 +7,17 @@
  * multiply-adds onto onnxruntime. Large Sum and Mean reductions (batch-norm statistics, bias
  * gradients) and large element-wise kernels (./elementwise.ts) run there too.
  *
- * Tensors cross without copies: the inputs are views of the wasm heap, and the output is allocated
- * on the wasm heap first and handed to onnxruntime as its pre-allocated output.
+ * The inputs are views of the wasm heap, and the output is allocated on the wasm heap first and
+ * handed to onnxruntime as its pre-allocated output, which it writes in place. (onnxruntime-node's
+ * binding then also copies each output into a new ArrayBuffer that we drop: see
+ * src/util/malloc-tunables.ts for what that costs and how training processes keep it cheap.)
  */
 import * as tf from '../../tfjs.ts';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { attrInt, attrInts } from '../../../onnx/graph.ts';
 import { ONNX_INT64 } from '../../../onnx/proto.ts';
-import { SyncSession } from './session.ts';
-import { disposeElementwiseSessions, ELEMENTWISE_OPS, elementwiseKernel, type ElementwiseContext } from './elementwise.ts';
+import { cachedSession, type SyncSession } from './session.ts';
+import { ELEMENTWISE_OPS, elementwiseKernel, type ElementwiseContext } from './elementwise.ts';
 
 const BACKEND = 'wasm';
 
@@ -23,7 +25,6 @@ const BACKEND = 'wasm';
 const MIN_MACS = 1 << 16;
 
 let threads = 1;
-const gemmSessions = new Map<string, SyncSession>();
 const replaced = new Map<string, tf.KernelConfig>();
 
 /** Calls per path since the last reset (tests use it to prove which path ran). */
@@ -35,25 +36,16 @@ function count(key: string): void {
 
 /** Y[M,N] = op(A)·op(B) where op transposes when asked; every dimension is dynamic, so one session serves all shapes. */
 function gemmSession(transA: boolean, transB: boolean): SyncSession {
-  const key = `${transA ? 1 : 0}${transB ? 1 : 0}`;
-  let s = gemmSessions.get(key);
-  if (!s) {
-    s = new SyncSession(
-      {
-        nodes: [
-          { opType: 'Gemm', input: ['a', 'b'], output: ['y'], name: 'gemm', attribute: [attrInt('transA', transA ? 1 : 0), attrInt('transB', transB ? 1 : 0)] },
-        ],
-        inputs: [
-          { name: 'a', shape: ['a0', 'a1'] },
-          { name: 'b', shape: ['b0', 'b1'] },
-        ],
-        outputs: [{ name: 'y', shape: ['M', 'N'] }],
-      },
-      threads,
-    );
-    gemmSessions.set(key, s);
-  }
-  return s;
+  return cachedSession(`Gemm:${transA ? 1 : 0}${transB ? 1 : 0}`, threads, () => ({
+    nodes: [
+      { opType: 'Gemm', input: ['a', 'b'], output: ['y'], name: 'gemm', attribute: [attrInt('transA', transA ? 1 : 0), attrInt('transB', transB ? 1 : 0)] },
+    ],
+    inputs: [
+      { name: 'a', shape: ['a0', 'a1'] },
+      { name: 'b', shape: ['b0', 'b1'] },
+    ],
+    outputs: [{ name: 'y', shape: ['M', 'N'] }],
+  }));
 }
 
 function heap(backend: BackendWasm, t: tf.TensorInfo): Float32Array {
@@ -91,7 +83,6 @@ function batchMatMulOrt(args: { inputs: tf.NamedTensorInfoMap; backend: unknown;
 
 /** Reductions of fewer values than this stay on the wasm kernel. */
 const MIN_REDUCE = 1 << 16;
-const reduceSessions = new Map<string, SyncSession>();
 
 /**
  * ReduceSum / ReduceMean over fixed axes of a tensor of fixed rank (dimensions dynamic). tfjs-wasm
@@ -99,9 +90,7 @@ const reduceSessions = new Map<string, SyncSession>();
  * NHWC) it first transposes the whole tensor; onnxruntime reduces in place, on every thread.
  */
 function reduceSession(op: 'ReduceSum' | 'ReduceMean', rank: number, axes: number[], keepDims: boolean): SyncSession {
-  const key = `${op}:${rank}:${axes.join(',')}:${keepDims ? 1 : 0}`;
-  let s = reduceSessions.get(key);
-  if (!s) {
+  return cachedSession(`${op}:${rank}:${axes.join(',')}:${keepDims ? 1 : 0}`, threads, () => {
     const keep = attrInt('keepdims', keepDims ? 1 : 0);
     // Opset 17: ReduceSum takes its axes as an input, ReduceMean as an attribute.
     const node =
@@ -109,21 +98,16 @@ function reduceSession(op: 'ReduceSum' | 'ReduceMean', rank: number, axes: numbe
         ? { opType: op, input: ['x', 'axes'], output: ['y'], name: 'reduce', attribute: [keep] }
         : { opType: op, input: ['x'], output: ['y'], name: 'reduce', attribute: [keep, attrInts('axes', axes)] };
     const outRank = keepDims ? rank : rank - axes.length;
-    s = new SyncSession(
-      {
-        nodes: [node],
-        initializers:
-          op === 'ReduceSum'
-            ? [{ name: 'axes', dims: [axes.length], dataType: ONNX_INT64, rawData: new Uint8Array(BigInt64Array.from(axes.map(BigInt)).buffer) }]
-            : [],
-        inputs: [{ name: 'x', shape: Array.from({ length: rank }, (_, i) => `d${i}`) }],
-        outputs: [{ name: 'y', shape: Array.from({ length: outRank }, (_, i) => `o${i}`) }],
-      },
-      threads,
-    );
-    reduceSessions.set(key, s);
-  }
-  return s;
+    return {
+      nodes: [node],
+      initializers:
+        op === 'ReduceSum'
+          ? [{ name: 'axes', dims: [axes.length], dataType: ONNX_INT64, rawData: new Uint8Array(BigInt64Array.from(axes.map(BigInt)).buffer) }]
+          : [],
+      inputs: [{ name: 'x', shape: Array.from({ length: rank }, (_, i) => `d${i}`) }],
+      outputs: [{ name: 'y', shape: Array.from({ length: outRank }, (_, i) => `o${i}`) }],
+    };
+  });
 }
 
 function reduceOrt(kernel: 'Sum' | 'Mean'): (args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) => tf.TensorInfo {
@@ -180,13 +164,7 @@ const OURS: Record<string, unknown> = {
  */
 export function installOrtKernels(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new Error(`thread count must be a positive integer, got ${n}`);
-  if (n !== threads) {
-    for (const s of [...gemmSessions.values(), ...reduceSessions.values()]) s.dispose();
-    gemmSessions.clear();
-    reduceSessions.clear();
-    disposeElementwiseSessions();
-    threads = n;
-  }
+  threads = n; // sessions built for another count are rebuilt on first use (cachedSession)
   gemmSession(false, false); // load onnxruntime now, so a missing binary fails engine selection, not the first step
   for (const [name, f] of Object.entries(OURS)) replaceKernel(name, f);
 }

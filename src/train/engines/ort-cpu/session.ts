@@ -97,3 +97,18 @@ export class SyncSession {
     this.session.dispose();
   }
 }
+
+const cache = new Map<string, { threads: number; session: SyncSession }>();
+
+/**
+ * The session for `key` with `threads` intra-op threads, built once from `spec` (every kernel graph
+ * has dynamic dimensions, so one session serves all shapes). A different thread count rebuilds it.
+ */
+export function cachedSession(key: string, threads: number, spec: () => GraphSpec): SyncSession {
+  const hit = cache.get(key);
+  if (hit && hit.threads === threads) return hit.session;
+  hit?.session.dispose();
+  const session = new SyncSession(spec(), threads);
+  cache.set(key, { threads, session });
+  return session;
+}
