@@ -11,7 +11,19 @@ import { UserError } from '../util/errors.ts';
 import { exists, writeFileAtomic } from '../util/fs.ts';
 import { claimOutputFolder, resolveInside } from '../util/paths.ts';
 import { labelledGrid } from './draw.ts';
-import { datasetDir, isSynthetic, WORK_DIR, type ResolvedExperiment, type ResolvedRun, resolveExperiment, segmenterDir } from './resolve.ts';
+import {
+  datasetDir,
+  isSynthetic,
+  needsLabels,
+  needsSegmenter,
+  WORK_DIR,
+  type ResolvedExperiment,
+  type ResolvedRun,
+  resolveExperiment,
+  segmenterDir,
+  trainsSegmenter,
+} from './resolve.ts';
+import { confusionModeOf, describeScorers } from './scorers/index.ts';
 import { type CsvRow, type ExperimentSummary, markdownFromRows, parseCsv, sharedRows, summaryRows, toCsv, type VariantSummary } from './report.ts';
 import { runInWorker, runPool, type PoolTask } from './scheduler.ts';
 import type { ExperimentStatus } from './status.ts';
@@ -102,7 +114,7 @@ async function prepare(exp: ResolvedExperiment, out: string, log: (l: string) =>
     throw new UserError(`${exp.file}: dataset.path ${data} has no ${exp.dataset.testSplit}/ split to translate; set dataset.testSplit (Cityscapes: val)`);
   }
   let labelsDir: string | null = isSynthetic(spec) ? path.join(data, 'gtFine', exp.dataset.testSplit) : ((spec as FolderDataset).labels ?? null);
-  if (exp.scorer.metric === 'color') labelsDir = null;
+  if (!needsLabels(exp.scorer)) labelsDir = null;
   else if (!labelsDir)
     throw new UserError(
       `${exp.file}: dataset.labels is needed to score ${exp.task} (the folder of *_gtFine_labelIds.png of the ${exp.dataset.testSplit} split)`,
@@ -110,7 +122,7 @@ async function prepare(exp: ResolvedExperiment, out: string, log: (l: string) =>
   let segmenterModel: string | null = null;
   let segmenterJob: SegmenterJob | null = null;
   let segDir: string | null = null;
-  if (exp.scorer.metric === 'fcn') {
+  if (needsSegmenter(exp.scorer)) {
     if (exp.scorer.segmenter === 'train') {
       segDir = segmenterDir(out, exp.scorer);
       segmenterModel = path.join(segDir, SEGMENTER_MODEL);
@@ -153,7 +165,7 @@ export function isResultsEntry(name: string, siblings: ReadonlySet<string>): boo
 async function checkDerivedInside(exp: ResolvedExperiment, out: string): Promise<void> {
   const dirs = [path.join(out, WORK_DIR), path.join(out, exp.name), ...exp.runs.map((r) => workPath(out, r))];
   if (isSynthetic(exp.dataset.spec)) dirs.push(datasetDir(out, exp.dataset));
-  if (exp.scorer.metric === 'fcn' && exp.scorer.segmenter === 'train') dirs.push(segmenterDir(out, exp.scorer));
+  if (trainsSegmenter(exp.scorer)) dirs.push(segmenterDir(out, exp.scorer));
   for (const d of dirs) await resolveInside(out, path.relative(out, d), '--out');
 }
 
@@ -264,9 +276,7 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
       `preflight: ${c.trainImages} train / ${c.testImages} test images, every test output pairs with a label; segmenter ${c.segmenter}; ${(c.freeBytes / 2 ** 30).toFixed(1)} GiB free (about ${(c.neededBytes / 2 ** 30).toFixed(1)} GiB needed)`,
     );
   }
-  log(
-    `paper mode: test-time dropout ${exp.testDropout ? "on (seeded by each run's seed)" : 'off'}; confusion mode ${exp.scorer.metric === 'color' ? 'n/a' : exp.scorer.mode}`,
-  );
+  log(`paper mode: test-time dropout ${exp.testDropout ? "on (seeded by each run's seed)" : 'off'}; confusion mode ${confusionModeOf(exp.scorer) || 'n/a'}`);
   const prep = await prepare(exp, out, log);
 
   const tasks: PoolTask[] = [];
@@ -300,16 +310,12 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
     if (before.length) log(`[${runLabel(exp, run)}] not scored here: ${before.join(', ')} not done (another process holds it)`);
     else ready.push(run);
   }
-  let segmenterDescription =
-    exp.scorer.metric === 'color'
-      ? 'none (Lab histogram intersection needs no segmenter)'
-      : exp.scorer.metric === 'labels'
-        ? 'none (generated colour maps → trainIds by nearest Cityscapes colour)'
-        : `FCN ${exp.scorer.segmenter}`;
+  let segmenter = `FCN ${exp.scorer.segmenter}`;
   if (segJob && ready.length) {
     await awaitSegmenter(segJob, claims, log);
-    segmenterDescription = describeSegmenter((await readSegmenterInfo(segJob.dir))!);
+    segmenter = describeSegmenter((await readSegmenterInfo(segJob.dir))!);
   }
+  const segmenterDescription = describeScorers(exp.scorer, segmenter);
   for (const run of ready) {
     await runScoreStage(
       {
