@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureStdout } from '../helpers/capture.ts';
 import yargs from 'yargs';
 import { parseCsv } from '../../src/experiments/report.ts';
-import { collectResults, runExperiment } from '../../src/experiments/run.ts';
+import { collectResults } from '../../src/experiments/collect.ts';
+import { runExperiment } from '../../src/experiments/run.ts';
 import { readMarker } from '../../src/experiments/stages.ts';
 
 const FIXTURE = path.join(import.meta.dirname, 'fixtures', 'run-experiment.ts');

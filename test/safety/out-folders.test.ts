@@ -9,7 +9,8 @@ import { promises as fsp, readdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isResultsEntry, runExperiment } from '../../src/experiments/run.ts';
+import { isResultsEntry } from '../../src/experiments/collect.ts';
+import { runExperiment } from '../../src/experiments/run.ts';
 import { resolveTrainConfig } from '../../src/train/config.ts';
 import { train } from '../../src/train/trainer.ts';
 
