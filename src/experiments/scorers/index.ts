@@ -10,10 +10,11 @@ import { colorScorer } from './color.ts';
 import { fcnScorer } from './fcn.ts';
 import { labelsScorer } from './labels.ts';
 import type { MetricInfo, Scorer, ScorerConfig } from './scorer.ts';
+import { similarityScorer } from './similarity.ts';
 
 export type { MetricInfo, ScoreInput, ScoreOutput, Scorer, ScorerConfig } from './scorer.ts';
 
-export const SCORERS: readonly Scorer[] = [fcnScorer, labelsScorer, colorScorer];
+export const SCORERS: readonly Scorer[] = [fcnScorer, labelsScorer, colorScorer, similarityScorer];
 
 export function scorerNamed(name: string): Scorer | undefined {
   return SCORERS.find((s) => s.name === name);
