@@ -215,6 +215,10 @@ export function resolveExperiment(spec: ExperimentSpec, file: string, profile: s
   for (const v of variants) {
     const merged: TrainSettings = mergeTrainSettings(train, v.overrides);
     const size = merged.size ?? defaultSize;
+    for (const s of scorersOf(scorer)) {
+      const problem = s.checkRun?.({ size });
+      if (problem) throw new UserError(`${file}: variant '${v.name}' (profile '${profile}'): ${problem}`);
+    }
     const direction = merged.direction ?? TASK_DIRECTION[spec.task];
     for (const seed of seeds) {
       if (v.kind === 'ground-truth') {

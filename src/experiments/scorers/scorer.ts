@@ -68,6 +68,8 @@ export interface Scorer {
   /** What its numbers depend on besides the images: a change re-scores without retraining. */
   key(config: ScorerConfig): Record<string, unknown>;
   score(input: ScoreInput): Promise<ScoreOutput>;
+  /** A one-line problem scoring a run of this image side would meet, found when the file is resolved (before any training). */
+  checkRun?(run: { size: number }): string | undefined;
   /** The results files' "Scorer:" text; `segmenter` says which segmenter judged (scorers that need one). */
   describe(config: ScorerConfig, segmenter: string): string;
   /** Confusion semantics ('strict' | 'reference') for scorers that count a confusion matrix. */

@@ -5,6 +5,7 @@
  * against it all the same.
  */
 import * as path from 'node:path';
+import { SSIM_WINDOW } from '../../eval/similarity.ts';
 import { UserError } from '../../util/errors.ts';
 import type { Scorer } from './scorer.ts';
 
@@ -46,5 +47,9 @@ export const similarityScorer: Scorer = {
     }
     return { metrics: { ssim: ssimSum / names.length, psnr: psnrSum / names.length }, frames: names.length };
   },
+  checkRun: ({ size }) =>
+    size < SSIM_WINDOW
+      ? `SSIM needs images of at least ${SSIM_WINDOW}×${SSIM_WINDOW} (its window) but the run is ${size}²; raise train.size or drop similarity from scorer.add`
+      : undefined,
   describe: () => 'SSIM and PSNR against the real target photos',
 };

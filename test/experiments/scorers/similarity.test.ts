@@ -9,6 +9,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { writeImage } from '../../../src/data/image.ts';
 import { parseCsv } from '../../../src/experiments/report.ts';
+import { resolveExperiment } from '../../../src/experiments/resolve.ts';
+import { parseExperiment } from '../../../src/experiments/schema.ts';
 import { scorerNamed, type ScoreInput } from '../../../src/experiments/scorers/index.ts';
 import { runCli } from '../../helpers/capture.ts';
 
@@ -65,6 +67,24 @@ describe('the similarity scorer', () => {
 
   it('scores photo tasks only', () => {
     expect(scorer.tasks).toEqual(['labels2photo', 'color']);
+  });
+
+  it('refuses, when the file is read, runs smaller than the SSIM window', () => {
+    const text = `experiment: x
+title: t
+table: Figure 7
+task: color
+dataset: { synthetic: { count: 10, size: 8, seed: 1 } }
+scorer: { add: [similarity] }
+variants:
+  - { name: gt, kind: ground-truth }
+profiles:
+  quick: {}
+`;
+    expect(() => resolveExperiment(parseExperiment(text, 'x.yaml'), 'x.yaml', 'quick')).toThrow(
+      "x.yaml: variant 'gt' (profile 'quick'): SSIM needs images of at least 11×11 (its window) but the run is 8²; raise train.size or drop similarity from scorer.add",
+    );
+    expect(() => resolveExperiment(parseExperiment(text.replace('size: 8', 'size: 11'), 'x.yaml'), 'x.yaml', 'quick')).not.toThrow();
   });
 });
 
