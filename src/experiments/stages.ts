@@ -17,7 +17,7 @@ import { resolveInside } from '../util/paths.ts';
 import { acquireClaim, DEFAULT_LEASE, describeHolder, type HeldClaim, parseDuration } from './claims.ts';
 import { hashOf } from './hash.ts';
 import type { ResolvedRun, ResolvedScorer } from './resolve.ts';
-import { confusionModeOf, type ScoreInput, scorersOf } from './scorers/index.ts';
+import { confusionModeOf, type ScoreInput, scorersOf, scoresLine } from './scorers/index.ts';
 
 export const STAGE_FILE = 'stage.json';
 export const RESULT_FILE = 'result.json';
@@ -387,6 +387,7 @@ export async function runScoreStage(job: ScoreJob, log: Log): Promise<RunResult 
       score: async () => {
         const result = await scoreRun(job, imagesDir);
         await writeFileAtomic(path.join(dir, RESULT_FILE), `${JSON.stringify(result, null, 2)}\n`);
+        log(`scores: ${scoresLine(scorersOf(scorer), result.metrics)}`);
         return { info: { metrics: result.metrics } };
       },
     },

@@ -61,6 +61,14 @@ export function describeScorers(s: ScorerConfig & { names: readonly string[] }, 
     .join('; ');
 }
 
+/** One log line of a run's scores by their short names: "pixel 0.812, class 0.301, SSIM 0.412, PSNR 21.07". */
+export function scoresLine(scorers: readonly Scorer[], metrics: Readonly<Record<string, number>>): string {
+  return metricsOf(scorers)
+    .filter((m) => m.key in metrics)
+    .map((m) => `${m.short} ${Math.abs(metrics[m.key]!) >= 10 ? metrics[m.key]!.toFixed(2) : metrics[m.key]!.toFixed(3)}`)
+    .join(', ');
+}
+
 /** The metrics of `scorers`, in table order. */
 export function metricsOf(scorers: readonly Scorer[]): MetricInfo[] {
   return scorers.flatMap((s) => s.metrics);

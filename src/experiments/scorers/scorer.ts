@@ -13,7 +13,7 @@ export interface MetricInfo {
   key: string;
   /** Column header of the results tables (the paper's wording where the paper has the metric). */
   name: string;
-  /** A few characters for log lines. */
+  /** A few characters for log lines (the score stage logs each run's scores by these). */
   short: string;
 }
 

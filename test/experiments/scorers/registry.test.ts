@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { hashOf } from '../../../src/experiments/hash.ts';
 import { PIPELINE_VERSION, resolveExperiment } from '../../../src/experiments/resolve.ts';
 import { parseExperiment, TASKS } from '../../../src/experiments/schema.ts';
-import { SCORERS, scorersFor, taskScorer } from '../../../src/experiments/scorers/index.ts';
+import { SCORERS, scorerNamed, scoresLine, scorersFor, taskScorer } from '../../../src/experiments/scorers/index.ts';
 
 const BASE = `experiment: x
 title: t
@@ -67,6 +67,23 @@ describe('the score registry', () => {
     expect(() => parseExperiment(BASE.replace('scorer: { segmenter: models/fcn.onnx }', 'scorer: { add: [color] }'), 'x.yaml')).toThrow(
       /scorer\.add\[0\]: 'color' does not score task labels2photo; it scores color/,
     );
+  });
+});
+
+describe('scoresLine', () => {
+  it('names each score by its short name, 3 decimals below 10 and 2 from 10 on, in table order', () => {
+    const [fcn, similarity] = [scorerNamed('fcn')!, scorerNamed('similarity')!];
+    expect(
+      scoresLine([fcn, similarity], {
+        psnr: 21.0749,
+        ssim: 0.41234,
+        pixelAcc: 0.8124,
+        classAcc: 0.3,
+        classIoU: 0.25,
+        classAccPresent: 0.5,
+        classIoUPresent: 0.4,
+      }),
+    ).toBe('pixel 0.812, class 0.300, IoU 0.250, class* 0.500, IoU* 0.400, SSIM 0.412, PSNR 21.07');
   });
 });
 

@@ -109,6 +109,7 @@ profiles:
     const quiet = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const r = await runCli(['eval', 'run', file, '--profile', 'quick', '--out', out, '--jobs', '1']).finally(() => quiet.mockRestore());
     expect(r.code ?? 0, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^\[gt\] scores: L 1\.000, a 1\.000, b 1\.000, SSIM 1\.000, PSNR Infinity$/m);
     const { fields, rows } = parseCsv(await readFile(path.join(out, 'sim.csv'), 'utf8'), 'sim.csv');
     expect(fields).toEqual(expect.arrayContaining(['L_mean', 'a_mean', 'b_mean', 'ssim_mean', 'psnr_mean']));
     // The ground-truth row is the targets themselves: SSIM 1; PSNR +∞ has no mean to write.
