@@ -156,12 +156,12 @@ async function score(s: Session, prep: Prepared, progress: ProgressWatch): Promi
     if (before.length) log(`[${runLabel(exp, run)}] not scored here: ${before.join(', ')} not done (another process holds it)`);
     else ready.push(run);
   }
-  let segmenter = `FCN ${exp.scorer.segmenter}`;
+  let trained: string | null = null;
   if (prep.segmenterJob && ready.length) {
     await awaitSegmenter(prep.segmenterJob, s.claims, log);
-    segmenter = describeSegmenter((await readSegmenterInfo(prep.segmenterJob.dir))!);
+    trained = describeSegmenter((await readSegmenterInfo(prep.segmenterJob.dir))!);
   }
-  const segmenterDescription = describeScorers(exp.scorer, segmenter);
+  const segmenterDescription = describeScorers(exp.scorer, trained);
   for (const run of ready) {
     await runScoreStage(
       {

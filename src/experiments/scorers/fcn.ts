@@ -28,6 +28,6 @@ export const fcnScorer: Scorer = {
       await session.release();
     }
   },
-  describe: (_c, segmenter) => segmenter,
+  describe: (c, trained) => trained ?? `FCN ${c.segmenter}`,
   confusionMode: (c) => c.mode,
 };

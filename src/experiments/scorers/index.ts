@@ -54,10 +54,10 @@ export function confusionModeOf(s: ScorerConfig & { names: readonly string[] }):
   return [...new Set(scorersOf(s).flatMap((x) => (x.confusionMode ? [x.confusionMode(s)] : [])))].join('; ');
 }
 
-/** The results files' "Scorer:" text: each scorer's own, joined; `segmenter` names the segmenter for those that need one. */
-export function describeScorers(s: ScorerConfig & { names: readonly string[] }, segmenter: string): string {
+/** The results files' "Scorer:" text: each scorer's own, joined (`trainedSegmenter`: see Scorer.describe). */
+export function describeScorers(s: ScorerConfig & { names: readonly string[] }, trainedSegmenter: string | null): string {
   return scorersOf(s)
-    .map((x) => x.describe(s, segmenter))
+    .map((x) => x.describe(s, trainedSegmenter))
     .join('; ');
 }
 

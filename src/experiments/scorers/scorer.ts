@@ -70,8 +70,8 @@ export interface Scorer {
   score(input: ScoreInput): Promise<ScoreOutput>;
   /** A one-line problem scoring a run of this image side would meet, found when the file is resolved (before any training). */
   checkRun?(run: { size: number }): string | undefined;
-  /** The results files' "Scorer:" text; `segmenter` says which segmenter judged (scorers that need one). */
-  describe(config: ScorerConfig, segmenter: string): string;
+  /** The results files' "Scorer:" text; `trainedSegmenter` describes the segmenter eval run trained (`segmenter: train`), else null. */
+  describe(config: ScorerConfig, trainedSegmenter: string | null): string;
   /** Confusion semantics ('strict' | 'reference') for scorers that count a confusion matrix. */
   confusionMode?(config: ScorerConfig): string;
 }

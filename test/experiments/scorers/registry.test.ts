@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { hashOf } from '../../../src/experiments/hash.ts';
 import { PIPELINE_VERSION, resolveExperiment } from '../../../src/experiments/resolve.ts';
 import { parseExperiment, TASKS } from '../../../src/experiments/schema.ts';
-import { SCORERS, scorerNamed, scoresLine, scorersFor, taskScorer } from '../../../src/experiments/scorers/index.ts';
+import { describeScorers, SCORERS, scorerNamed, scoresLine, scorersFor, taskScorer } from '../../../src/experiments/scorers/index.ts';
 
 const BASE = `experiment: x
 title: t
@@ -67,6 +67,15 @@ describe('the score registry', () => {
     expect(() => parseExperiment(BASE.replace('scorer: { segmenter: models/fcn.onnx }', 'scorer: { add: [color] }'), 'x.yaml')).toThrow(
       /scorer\.add\[0\]: 'color' does not score task labels2photo; it scores color/,
     );
+  });
+});
+
+describe('describeScorers', () => {
+  const config = { segmenter: 'models/fcn.onnx', segmenterTrain: {}, segmenterHash: '', mode: 'strict' as const, voidColors: 'none' as const, bins: 256 };
+  it("joins each scorer's own line; the FCN-score names the segmenter eval run trained, else the given file", () => {
+    expect(describeScorers({ ...config, names: ['fcn', 'similarity'] }, null)).toBe('FCN models/fcn.onnx; SSIM and PSNR against the real target photos');
+    expect(describeScorers({ ...config, names: ['fcn'] }, 'trained U-Net segmenter (…)')).toBe('trained U-Net segmenter (…)');
+    expect(describeScorers({ ...config, names: ['color'] }, null)).toBe('none (Lab histogram intersection needs no segmenter)');
   });
 });
 
