@@ -8,7 +8,7 @@
  */
 import Papa from 'papaparse';
 import { UserError } from '../util/errors.ts';
-import { TASKS, type Task } from './schema.ts';
+import { TASK_METRICS, TASKS, type Task } from './schema.ts';
 import { metricInfo, SCORERS, taskScorer } from './scorers/index.ts';
 import type { RunResult } from './stages.ts';
 import { type Interval, meanInterval, pairedDifference, verdict } from './stats.ts';
@@ -322,12 +322,20 @@ export function markdownFromRows(rows: readonly CsvRow[], fields: readonly strin
     '- Cells: the mean over seeds and, with two or more seeds, its 95% confidence interval [low, high] (Student t, n − 1 degrees of freedom). A difference between rows is only supported where an interval of the paired difference excludes 0 (see the key comparison); overlapping rows are not ranked.',
   );
   lines.push('');
-  const header = [ROW_HEADER[first.task!] ?? 'Variant', ...metrics.flatMap((m) => [`${metricName(m)} ${oursHead}`, `${metricName(m)} ${paperHead}`])];
+  // Scores added to the task's own (scorer.add) have no paper column: the paper did not report them.
+  const paper = new Set(TASKS.includes(first.task as Task) ? TASK_METRICS[first.task as Task] : metrics);
+  const header = [
+    ROW_HEADER[first.task!] ?? 'Variant',
+    ...metrics.flatMap((m) => [`${metricName(m)} ${oursHead}`, ...(paper.has(m) ? [`${metricName(m)} ${paperHead}`] : [])]),
+  ];
   lines.push(`| ${header.map(escapeMd).join(' | ')} |`);
   lines.push(`|${header.map(() => '---').join('|')}|`);
   for (const r of rows) {
     const mark = shared.has(r.variant!) ? ' †' : '';
-    const cells = [escapeMd(r.label || r.variant!) + mark, ...metrics.flatMap((m) => [cell(r, m), r[`${m}_paper`] ? fmt(r[`${m}_paper`]!, 2) : '—'])];
+    const cells = [
+      escapeMd(r.label || r.variant!) + mark,
+      ...metrics.flatMap((m) => [cell(r, m), ...(paper.has(m) ? [r[`${m}_paper`] ? fmt(r[`${m}_paper`]!, 2) : '—'] : [])]),
+    ];
     lines.push(`| ${cells.join(' | ')} |`);
   }
   lines.push('');
