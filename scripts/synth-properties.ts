@@ -6,8 +6,8 @@
  *            (rendered in memory), per pixel and after an 8× shrink-enlarge (region colours).
  *   blur     The judge's FCN-score on the real test photos, Gaussian-blurred (--sigma) and
  *            shrunk-enlarged (--shrink), with frame-bootstrap intervals of the ratios.
- *   sigma    The Gaussian σ whose blur of the real photos leaves as much edge energy (mean luminance
- *            gradient) as a generator's outputs of the same scenes have.
+ *   sigma    The Gaussian σ whose blur of the real photos leaves as much edge energy (mean squared
+ *            luminance gradient) as a generator's outputs of the same scenes have.
  *
  * Run: node --import tsx scripts/synth-properties.ts colour [--count 340 --size 128 --seed 1]
  *      node --import tsx scripts/synth-properties.ts blur --data DIR --segmenter seg.onnx --sigma 2 [--shrink 8]
@@ -25,7 +25,7 @@ import { labelIdsToTrainIds } from '../src/eval/labels.ts';
 import { frameId } from '../src/eval/pairing.ts';
 import { fcnScores } from '../src/eval/scores.ts';
 import { loadSegmenterSpec, runSegmenterOnnx } from '../src/eval/segmenter.ts';
-import { gaussianBlurRgb, meanGradientMagnitude, shrinkEnlargeRgb } from '../src/image/blur.ts';
+import { gaussianBlurRgb, meanGradientEnergy, shrinkEnlargeRgb } from '../src/image/blur.ts';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -102,8 +102,16 @@ async function blur(): Promise<void> {
       sigma: Number(values.sigma),
       shrinkFactor: Number(values.shrink),
     });
-    console.log(JSON.stringify({ ...r, scores: Object.fromEntries(Object.entries(r.scores).map(([k, s]) => [k, { pixelAcc: s.pixelAcc, meanClassAcc: s.meanClassAcc, meanClassIoU: s.meanClassIoU }])) }));
-    const row = (name: string, s: (typeof r.scores)['groundTruth']) => `${name.padEnd(28)} per-pixel ${fmt(s.pixelAcc)}  per-class ${fmt(s.meanClassAcc)}  IoU ${fmt(s.meanClassIoU)}`;
+    console.log(
+      JSON.stringify({
+        ...r,
+        scores: Object.fromEntries(
+          Object.entries(r.scores).map(([k, s]) => [k, { pixelAcc: s.pixelAcc, meanClassAcc: s.meanClassAcc, meanClassIoU: s.meanClassIoU }]),
+        ),
+      }),
+    );
+    const row = (name: string, s: (typeof r.scores)['groundTruth']) =>
+      `${name.padEnd(28)} per-pixel ${fmt(s.pixelAcc)}  per-class ${fmt(s.meanClassAcc)}  IoU ${fmt(s.meanClassIoU)}`;
     console.log(
       [
         `${r.frames} test photos; 95% frame-bootstrap intervals (${r.classAccRatio.blurred.resamples} resamples)`,
@@ -132,15 +140,15 @@ async function sigma(): Promise<void> {
     const r = real.get(frameId(g));
     if (!r) continue;
     const [gi, ri] = await Promise.all([readImage(g), readImage(r)]);
-    generated += meanGradientMagnitude(gi);
-    sharp += meanGradientMagnitude(ri);
-    sigmas.forEach((s, k) => (blurred[k]! += meanGradientMagnitude(gaussianBlurRgb(ri, s))));
+    generated += meanGradientEnergy(gi);
+    sharp += meanGradientEnergy(ri);
+    sigmas.forEach((s, k) => (blurred[k]! += meanGradientEnergy(gaussianBlurRgb(ri, s))));
     n++;
   }
   if (n === 0) throw new Error('no generated image has a real photo with the same frame id');
   let best = 0;
   for (let k = 1; k < sigmas.length; k++) if (Math.abs(blurred[k]! - generated) < Math.abs(blurred[best]! - generated)) best = k;
-  console.log(`${n} image pairs; mean luminance gradient: real ${fmt(sharp / n)}, generated ${fmt(generated / n)}`);
+  console.log(`${n} image pairs; mean squared luminance gradient: real ${fmt(sharp / n)}, generated ${fmt(generated / n)}`);
   console.log(sigmas.map((s, k) => `σ ${s}: ${fmt(blurred[k]! / n)}`).join(', '));
   console.log(`matching σ: ${sigmas[best]}`);
 }

@@ -534,9 +534,7 @@ function addTwoWheelers(s: Street): void {
     const near = i === 0 && n > 0 && (required === ID.bicycle || required === ID.motorcycle || required === ID.rider) ? 0.55 : 0.25;
     const t = uni(rng, Math.max(tMin, near), Math.max(tMin, near, Math.min(0.8, tVisible(s, X))));
     const body = B.obj(motor ? 'motorcycle' : 'bicycle', paintColor(rng), { c2: [0.06, 0.06, 0.07], c3: [0.8, 0.08, 0.06] });
-    const rider = parked
-      ? -1
-      : B.obj('rider', skinColor(rng), { c2: paintColor(rng), c3: paintColor(rng) });
+    const rider = parked ? -1 : B.obj('rider', skinColor(rng), { c2: paintColor(rng), c3: paintColor(rng) });
     const hw = motor ? 1.05 : 0.9;
     const dir = rng.next() < 0.5 ? -1 : 1;
     const flip =
