@@ -130,14 +130,16 @@ async function blur(): Promise<void> {
 
 async function sigma(): Promise<void> {
   if (!values.real || !values.generated) throw new Error('sigma needs --real DIR and --generated DIR (images named by the same frame ids)');
-  const real = new Map((await listImages(values.real)).map((f) => [frameId(f), f]));
+  const realDir = values.real;
+  const real = new Map((await listImages(realDir)).map((f) => [frameId(f), path.join(realDir, f)]));
   const sigmas = Array.from({ length: 16 }, (_, i) => 0.25 * (i + 1));
   let generated = 0;
   const blurred = new Float64Array(sigmas.length);
   let sharp = 0;
   let n = 0;
-  for (const g of await listImages(values.generated)) {
-    const r = real.get(frameId(g));
+  for (const name of await listImages(values.generated)) {
+    const g = path.join(values.generated, name);
+    const r = real.get(frameId(name));
     if (!r) continue;
     const [gi, ri] = await Promise.all([readImage(g), readImage(r)]);
     generated += meanGradientEnergy(gi);
