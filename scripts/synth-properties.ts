@@ -15,6 +15,7 @@
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { TRAIN_ID_NAMES } from '../src/data/cityscapes.ts';
 import { readImage, listImages } from '../src/data/image.ts';
 import { SYNTH_GENERATOR_VERSION, renderSynthScene, splitCounts } from '../src/data/synth.ts';
 import { runBlurCheck } from '../src/eval/blur-check.ts';
@@ -41,6 +42,11 @@ const { positionals, values } = parseArgs({
     generated: { type: 'string' },
   },
 });
+
+function fail(message: string): never {
+  console.error(`synth-properties: ${message}`);
+  process.exit(2);
+}
 
 const fmt = (x: number): string => x.toFixed(3);
 const interval = (b: { value: number; lo: number; hi: number }): string => `${fmt(b.value)} [${fmt(b.lo)}, ${fmt(b.hi)}]`;
@@ -89,7 +95,7 @@ async function colour(): Promise<void> {
 }
 
 async function blur(): Promise<void> {
-  if (!values.data || !values.segmenter) throw new Error('blur needs --data DIR (a synthetic dataset) and --segmenter seg.onnx');
+  if (!values.data || !values.segmenter) fail('blur needs --data DIR (a synthetic dataset) and --segmenter seg.onnx');
   const spec = await loadSegmenterSpec(values.segmenter);
   const { model, release } = await runSegmenterOnnx(values.segmenter, spec);
   try {
@@ -121,6 +127,11 @@ async function blur(): Promise<void> {
         `blurred / ground truth: per-class ${interval(r.classAccRatio.blurred)}, per-pixel ${interval(r.pixelAccRatio.blurred)}`,
         `shrunk / ground truth:  per-class ${interval(r.classAccRatio.shrunk)}, per-pixel ${interval(r.pixelAccRatio.shrunk)}`,
         `target blurred ≤ 0.75 × ground truth per class: ${r.passes ? 'met' : 'NOT met'}`,
+        'per class (ground truth / blurred / shrunk):',
+        ...TRAIN_ID_NAMES.map(
+          (name, c) =>
+            `  ${name.padEnd(14)} ${fmt(r.scores.groundTruth.classAcc[c]!)} / ${fmt(r.scores.blurred.classAcc[c]!)} / ${fmt(r.scores.shrunk.classAcc[c]!)}`,
+        ),
       ].join('\n'),
     );
   } finally {
@@ -129,7 +140,7 @@ async function blur(): Promise<void> {
 }
 
 async function sigma(): Promise<void> {
-  if (!values.real || !values.generated) throw new Error('sigma needs --real DIR and --generated DIR (images named by the same frame ids)');
+  if (!values.real || !values.generated) fail('sigma needs --real DIR and --generated DIR (images named by the same frame ids)');
   const realDir = values.real;
   const real = new Map((await listImages(realDir)).map((f) => [frameId(f), path.join(realDir, f)]));
   const sigmas = Array.from({ length: 16 }, (_, i) => 0.25 * (i + 1));
@@ -147,7 +158,7 @@ async function sigma(): Promise<void> {
     sigmas.forEach((s, k) => (blurred[k]! += meanGradientEnergy(gaussianBlurRgb(ri, s))));
     n++;
   }
-  if (n === 0) throw new Error('no generated image has a real photo with the same frame id');
+  if (n === 0) fail('no generated image has a real photo with the same frame id');
   let best = 0;
   for (let k = 1; k < sigmas.length; k++) if (Math.abs(blurred[k]! - generated) < Math.abs(blurred[best]! - generated)) best = k;
   console.log(`${n} image pairs; mean squared luminance gradient: real ${fmt(sharp / n)}, generated ${fmt(generated / n)}`);
@@ -157,8 +168,5 @@ async function sigma(): Promise<void> {
 
 const commands: Record<string, () => Promise<void>> = { colour, blur, sigma };
 const run = commands[positionals[0] ?? ''];
-if (!run) {
-  console.error('usage: synth-properties.ts colour|blur|sigma [options] (see the comment at the top)');
-  process.exit(2);
-}
+if (!run) fail('name a measurement: colour, blur or sigma (see the comment at the top of scripts/synth-properties.ts)');
 await run();
