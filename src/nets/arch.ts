@@ -200,7 +200,7 @@ export interface DiscriminatorKindSpec {
   layers(o: DiscriminatorOptions, input: number): ConvLayer[];
 }
 
-/** PatchGAN (spec §2.1): n stride-2 4×4 convs, one stride-1 conv, then a 1-channel stride-1 conv. */
+/** PatchGAN: n stride-2 4×4 convs, one stride-1 conv, then a 1-channel stride-1 conv. */
 function patchGanLayers(o: DiscriminatorOptions, input: number): ConvLayer[] {
   const midBias = o.bias === 'all' || o.norm !== 'batch';
   const layers: ConvLayer[] = [conv({ name: 'c1', inChannels: input, outChannels: o.ndf, bias: true, post: 'leaky' })];
@@ -215,7 +215,7 @@ function patchGanLayers(o: DiscriminatorOptions, input: number): ConvLayer[] {
   return layers;
 }
 
-/** PixelGAN (spec §2.1, the PyTorch repo's PixelDiscriminator): three 1×1 convs, one logit per pixel. */
+/** PixelGAN (the PyTorch repo's PixelDiscriminator): three 1×1 convs, one logit per pixel. */
 function pixelGanLayers(o: DiscriminatorOptions, input: number): ConvLayer[] {
   const midBias = o.bias === 'all' || o.norm !== 'batch';
   const k1 = { kernel: 1, stride: 1, pad: 0 };
@@ -237,7 +237,7 @@ function kindOf(opts: Partial<DiscriminatorOptions>): DiscriminatorKind {
   return opts.kind ?? (opts.nLayers === 0 ? 'pixel' : 'patch');
 }
 
-/** A discriminator (spec §2.1) of any kind. Output: one logit per patch (no sigmoid). */
+/** A discriminator of any kind. Output: one logit per patch (no sigmoid). */
 export function discriminatorArch(opts: Partial<DiscriminatorOptions> = {}): DiscriminatorArch {
   const kind = kindOf(opts);
   const spec = DISCRIMINATOR_KINDS[kind];
