@@ -304,7 +304,7 @@ export function discriminatorOutputSide(arch: DiscriminatorArch, size: number): 
     h = convOutputSide(l, h);
     if (h < 1) {
       throw new UserError(
-        `a ${receptiveField(arch.layers)}×${receptiveField(arch.layers)} discriminator (${discriminatorLabel(arch.options)}) is too deep for ${size}×${size} images: its layer ${l.name} would have no output; use larger images or a smaller receptive field`,
+        `a ${receptiveField(arch.layers)}×${receptiveField(arch.layers)} discriminator (n_layers_D ${arch.options.nLayers}) is too deep for ${size}×${size} images: its layer ${l.name} would have no output; use larger images or a smaller receptive field`,
       );
     }
   }
