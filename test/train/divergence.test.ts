@@ -69,6 +69,14 @@ describe('pix2pix train --lr 1e9 (a learning rate that diverges)', () => {
     expect(existsSync(path.join(out, 'losses-steps.csv'))).toBe(false);
   }, 120_000);
 
+  it('takes --non-finite-steps from 1 up, checked before anything is written', async () => {
+    const out = path.join(base, 'flag');
+    const r = await runCli(['train', '--data', data, '--out', out, ...tiny, '--epochs', '1', '--non-finite-steps', '0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--non-finite-steps/);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('keeps the last good checkpoint (all of it finite) when a later epoch diverges, which exports', async () => {
     const out = path.join(base, 'later');
     // One step per epoch: the first step starts from the initial weights, so epoch 1 ends finite.
