@@ -150,16 +150,16 @@ interface EpochSteps {
 export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
   const log = hooks.log ?? ((line: string) => (hooks.quiet ? undefined : process.stderr.write(`${line}\n`)));
   const archs = checkedArchs(c);
-  const ckptFile = await prepareRunFolder(c, hooks, log);
+  const { ckptFile, resuming } = await prepareRunFolder(c, hooks, log);
   const data = await openTrainData(c);
   const engine = await openEngine(c, log);
-  const start = await startingPoint(c, ckptFile, log);
+  const start = resuming ? await resumePoint(c, ckptFile, log) : freshStart(c);
   await fsp.mkdir(path.join(c.out, 'samples'), { recursive: true });
   await writeFileAtomic(path.join(c.out, 'config.json'), `${JSON.stringify({ ...c, engine: engine.name }, null, 2)}\n`);
   const model = Pix2PixModel.create(c, archs, start.stored);
   try {
     describeRun(c, archs, data, log);
-    const run = startRun(c, hooks, log, model, data, start.state, engine.name, ckptFile);
+    const run = startRun({ c, hooks, log, model, data, state: start.state, engine: engine.name, ckptFile });
     let state = start.state;
     await truncateStepLosses(run.stepFile, state.step);
     for (let epoch = state.epoch + 1; epoch <= run.totalEpochs; epoch++) {
@@ -182,8 +182,8 @@ function checkedArchs(c: TrainConfig): Pix2PixArchs {
   return { G, D };
 }
 
-/** Claim --out and check that a checkpoint is there exactly when --resume asks for one; returns the checkpoint path. */
-async function prepareRunFolder(c: TrainConfig, hooks: TrainHooks, log: (line: string) => void): Promise<string> {
+/** Claim --out and check that a checkpoint is there exactly when --resume asks for one. */
+async function prepareRunFolder(c: TrainConfig, hooks: TrainHooks, log: (line: string) => void): Promise<{ ckptFile: string; resuming: boolean }> {
   await claimOutputFolder(c.out, {
     flag: '--out',
     command: 'train',
@@ -198,7 +198,7 @@ async function prepareRunFolder(c: TrainConfig, hooks: TrainHooks, log: (line: s
   const resuming = await exists(ckptFile);
   if (resuming && !hooks.resume) throw new UserError(`${c.out} already holds a checkpoint: pass --resume to continue it, or choose another --out`);
   if (!resuming && hooks.resume) throw new UserError(`--resume: no ${CHECKPOINT_FILE} in ${c.out} to resume from`);
-  return ckptFile;
+  return { ckptFile, resuming };
 }
 
 async function openTrainData(c: TrainConfig): Promise<TrainData> {
@@ -223,11 +223,13 @@ async function openEngine(c: TrainConfig, log: (line: string) => void): Promise<
   return engine;
 }
 
-/** A fresh start from the seed, or the checkpoint's state and tensors (refused when the settings differ). */
-async function startingPoint(c: TrainConfig, ckptFile: string, log: (line: string) => void): Promise<StartingPoint> {
-  if (!(await exists(ckptFile))) {
-    return { state: { epoch: 0, step: 0, dataRng: new Rng(c.seed + 1).state(), dropoutRng: new Rng(c.seed + 2).state(), adamG: 0, adamD: 0, history: [] } };
-  }
+/** Epoch 0, with the data and dropout RNG streams drawn from the seed (the weights come from Pix2PixModel.create). */
+function freshStart(c: TrainConfig): StartingPoint {
+  return { state: { epoch: 0, step: 0, dataRng: new Rng(c.seed + 1).state(), dropoutRng: new Rng(c.seed + 2).state(), adamG: 0, adamD: 0, history: [] } };
+}
+
+/** The checkpoint's state and tensors, refused when it was trained with settings that cannot change on resume. */
+async function resumePoint(c: TrainConfig, ckptFile: string, log: (line: string) => void): Promise<StartingPoint> {
   const ckpt = await readCheckpoint(ckptFile);
   const prev = upgradeStoredConfig(ckpt.header.model.config ?? {}) as unknown as TrainConfig;
   const diffs = Object.keys(c).filter(
@@ -262,16 +264,17 @@ function describeRun(c: TrainConfig, archs: Pix2PixArchs, data: TrainData, log: 
 }
 
 /** The shared run state, with the RNG streams where the starting point left them; emits `start`. */
-function startRun(
-  c: TrainConfig,
-  hooks: TrainHooks,
-  log: (line: string) => void,
-  model: Pix2PixModel,
-  data: TrainData,
-  state: ResumeState,
-  engine: string,
-  ckptFile: string,
-): TrainingRun {
+function startRun(o: {
+  c: TrainConfig;
+  hooks: TrainHooks;
+  log: (line: string) => void;
+  model: Pix2PixModel;
+  data: TrainData;
+  state: ResumeState;
+  engine: string;
+  ckptFile: string;
+}): TrainingRun {
+  const { c, hooks, log, model, data, state, engine, ckptFile } = o;
   const totalEpochs = c.nEpochs + c.nEpochsDecay;
   const stepsPerEpoch = Math.ceil(data.train.size / c.batchSize);
   const emit = hooks.onEvent ?? (() => undefined);
