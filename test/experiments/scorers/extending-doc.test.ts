@@ -39,7 +39,7 @@ describe('docs/extending.md: Add a score', () => {
 
   it('quotes the registry line as the code has it', async () => {
     const text = await section();
-    const quoted = /```ts\n(export const SCORERS[^\n]*)\n```/.exec(text)?.[1];
+    const quoted = /```typescript\n(export const SCORERS[^\n]*)\n```/.exec(text)?.[1];
     expect(quoted).toBeDefined();
     expect(await fsp.readFile(path.join(DIR, 'index.ts'), 'utf8')).toContain(quoted!);
   });
