@@ -92,6 +92,8 @@ export interface TrainHooks {
   onEvent?: (e: TrainEvent) => void;
   /** Train into an --out folder that holds files train did not write (or /, or the home folder). */
   force?: boolean;
+  /** How messages name an option (the CLI: as the user typed it, `--continue_train`); default its canonical flag. */
+  flagName?: (key: string) => string;
 }
 
 /** What `train` (and `export` beside it) writes into a run folder: anything else there is someone else's. */
@@ -187,26 +189,14 @@ function sampleGrid(rows: { input: Float32Array; output: Float32Array; target: F
 
 export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
   const log = hooks.log ?? ((line: string) => (hooks.quiet ? undefined : process.stderr.write(`${line}\n`)));
+  const flag = hooks.flagName ?? ((key: string) => canonicalFlag(TRAIN_OPTIONS, key));
   const gArch = generatorArch(generatorOptions(c));
   assertGeneratorInput(gArch, c.size);
   const dOpts = discriminatorOptions(c);
   const dArch = dOpts ? discriminatorArch(dOpts) : null;
   if (dArch) discriminatorOutputSide(dArch, c.size);
 
-  await claimOutputFolder(c.out, {
-    flag: '--out',
-    command: 'train',
-    force: hooks.force,
-    recursive: true,
-    isOwn: (n) => RUN_FOLDER_FILES.has(n) || /\.onnx(\.json)?$/.test(n),
-    log,
-  });
-  // Everything train writes is one of these names in --out; none may lead elsewhere through a symlink.
-  for (const name of [CHECKPOINT_FILE, 'config.json', 'losses.csv', STEP_LOSSES_FILE, 'samples']) await resolveInside(c.out, name, '--out');
-  const ckptFile = path.join(c.out, CHECKPOINT_FILE);
-  const resuming = await exists(ckptFile);
-  if (resuming && !hooks.resume) throw new UserError(`${c.out} already holds a checkpoint: pass --resume to continue it, or choose another --out`);
-  if (!resuming && hooks.resume) throw new UserError(`--resume: no ${CHECKPOINT_FILE} in ${c.out} to resume from`);
+  // The data is checked before the run folder is created: a failed start leaves nothing behind.
   // Decoded pairs are cached (small datasets then train without re-decoding every epoch).
   const cacheBytes = 1 << 30;
   const trainSet = await openPairedDataset(c.data, 'train', { skipBad: c.skipBad, cacheBytes });
@@ -217,6 +207,21 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
   } catch {
     valSet = null; // a dataset without a val split trains fine; val L1 is then left empty
   }
+  await claimOutputFolder(c.out, {
+    flag: flag('out'),
+    command: 'train',
+    force: hooks.force,
+    recursive: true,
+    isOwn: (n) => RUN_FOLDER_FILES.has(n) || /\.onnx(\.json)?$/.test(n),
+    log,
+  });
+  // Everything train writes is one of these names in --out; none may lead elsewhere through a symlink.
+  for (const name of [CHECKPOINT_FILE, 'config.json', 'losses.csv', STEP_LOSSES_FILE, 'samples']) await resolveInside(c.out, name, flag('out'));
+  const ckptFile = path.join(c.out, CHECKPOINT_FILE);
+  const resuming = await exists(ckptFile);
+  if (resuming && !hooks.resume)
+    throw new UserError(`${c.out} already holds a checkpoint: pass ${flag('resume')} to continue it, or choose another ${flag('out')}`);
+  if (!resuming && hooks.resume) throw new UserError(`${flag('resume')}: no ${CHECKPOINT_FILE} in ${c.out} to resume from`);
 
   const engine: LoadedEngine = await selectEngine(c.engine, c.threads === undefined ? {} : { threads: c.threads });
   log(
@@ -235,7 +240,7 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
     );
     if (diffs.length) {
       throw new UserError(
-        `${ckptFile} was trained with different settings (${diffs.map((k) => `${canonicalFlag(TRAIN_OPTIONS, k)} ${JSON.stringify(prev[k as keyof TrainConfig])}`).join(', ')}); use the same flags or another --out`,
+        `${ckptFile} was trained with different settings (${diffs.map((k) => `${flag(k)} ${JSON.stringify(prev[k as keyof TrainConfig])}`).join(', ')}); use the same flags or another ${flag('out')}`,
       );
     }
     state = ckpt.header.state as unknown as ResumeState;
@@ -297,8 +302,19 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
     valPairs: valSet?.size ?? 0,
     resumedAfterEpoch: state.epoch,
   });
-  const bar = new ProgressBar({ label: 'train', total: totalEpochs * stepsPerEpoch, unit: 'step', quiet: hooks.quiet });
-  bar.set(state.epoch * stepsPerEpoch);
+  const finished = state.epoch >= totalEpochs;
+  if (finished) {
+    log(
+      `${c.out} has finished its ${totalEpochs} epochs: nothing to train (raise ${flag('nEpochs')} or ${flag('nEpochsDecay')} to continue it; pix2pix export --checkpoint ${c.out} exports it)`,
+    );
+  }
+  const bar = new ProgressBar({
+    label: 'train',
+    total: totalEpochs * stepsPerEpoch,
+    unit: 'step',
+    quiet: hooks.quiet || finished,
+    initial: state.epoch * stepsPerEpoch,
+  });
   const dataRng = new Rng(state.dataRng);
   const dropoutRng = new Rng(state.dropoutRng);
   const model = new Pix2PixStep(c, G, D, optG, optD, dropoutRng);

@@ -30,7 +30,7 @@ const synthCommand: CommandModule = {
       size: argv.size,
       seed: argv.seed,
       splits,
-      overwrite: argv.overwrite,
+      overwrite: argv.force,
       onProgress: (done) => bar.set(done),
     });
     bar.finish();

@@ -19,6 +19,6 @@ export const trainCommand: CommandModule = {
     const { train } = await import('../../train/trainer.ts');
     const config = resolveTrainConfig({ ...given, netD, rf, epochs }, cliNamer(TRAIN_OPTIONS));
     const onEvent = json ? (e: object) => void process.stdout.write(`${JSON.stringify(e)}\n`) : undefined;
-    await train(config, { resume: resume ?? false, quiet: quiet ?? false, force: force ?? false, onEvent });
+    await train(config, { resume: resume ?? false, quiet: quiet ?? false, force: force ?? false, onEvent, flagName: cliNamer(TRAIN_OPTIONS) });
   },
 };
