@@ -5,6 +5,7 @@ import { errorMessage, isUserError } from '../util/errors.ts';
 import { setRawArgs } from '../options/cli.ts';
 import { describeUnknownFlags, unknownFlags } from '../options/suggest.ts';
 import { COMMANDS, commandName } from './commands/index.ts';
+import { withExamples } from './examples.ts';
 
 /** The package's version (src/cli and dist/cli both sit two levels below package.json). */
 function packageVersion(): string {
@@ -68,6 +69,7 @@ export async function buildCli(argv: string[]): Promise<Argv> {
       const short = /^Unknown arguments?: /.test(msg) ? unknownArgumentsMessage(msg, argv, cli) : msg;
       throw new CliUsageError(`${short}\n\n${usage.help().toString?.() ?? ''}`.trim(), short);
     });
+  cli = withExamples(cli, '');
   const named = argv.find((a) => !a.startsWith('-'));
   for (const e of COMMANDS) {
     const run = commandName(e.command) === named;

@@ -1,3 +1,4 @@
+import { withExamples } from '../examples.ts';
 import type { Argv, CommandModule } from 'yargs';
 import { addOptions, readArgs } from '../../options/cli.ts';
 import { INFER_OPTIONS } from '../../options/infer.ts';
@@ -6,7 +7,7 @@ import { entry } from './index.ts';
 export const inferCommand: CommandModule = {
   ...entry('infer'),
   builder: (y: Argv) =>
-    addOptions(y, INFER_OPTIONS).usage(
+    withExamples(addOptions(y, INFER_OPTIONS), 'infer').usage(
       '$0 infer --model M.onnx --input DIR --out DIR [options]\n\n' +
         "Each image is translated at its own size (reflect-padded to the model's multiple of 2^depth, cropped back),\n" +
         'or resized to N×N with --size N, and written to OUT under the same name.\n' +

@@ -5,6 +5,7 @@ import type { ArgsOf } from '../../options/define.ts';
 import { TEST_PY_OPTIONS } from '../../options/test-py.ts';
 import { UserError } from '../../util/errors.ts';
 import { entry } from './index.ts';
+import { withExamples } from '../examples.ts';
 
 type TestPyArgs = ArgsOf<typeof TEST_PY_OPTIONS>;
 
@@ -32,14 +33,13 @@ export function testPyEquivalent(a: TestPyArgs): { exportArgs: string[]; inferAr
 export const testPyCommand: CommandModule = {
   ...entry('test'),
   builder: (y: Argv) =>
-    addOptions(y, TEST_PY_OPTIONS)
+    withExamples(addOptions(y, TEST_PY_OPTIONS), 'test')
       .strict(false)
       .usage(
         "$0 test --dataroot DIR --name NAME [test.py's flags]\n\n" +
           "test.py is two commands here: `pix2pix export` writes the run's generator as ONNX, `pix2pix infer`\n" +
           'translates a folder with it. This command prints them for the flags given (and runs nothing).',
-      )
-      .example('$0 test --dataroot ./datasets/facades --name facades_pix2pix --model pix2pix --direction BtoA', 'prints the export and infer commands'),
+      ),
   handler: (argv) => {
     const a = readArgs(TEST_PY_OPTIONS, argv);
     const { exportArgs, inferArgs } = testPyEquivalent(a);
