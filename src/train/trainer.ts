@@ -196,7 +196,7 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
   const dArch = dOpts ? discriminatorArch(dOpts) : null;
   if (dArch) discriminatorOutputSide(dArch, c.size);
 
-  // The data is checked before the run folder is created: a failed start leaves nothing behind.
+  // The data and --resume are checked before the run folder is created: a failed start leaves nothing behind.
   // Decoded pairs are cached (small datasets then train without re-decoding every epoch).
   const cacheBytes = 1 << 30;
   const trainSet = await openPairedDataset(c.data, 'train', { skipBad: c.skipBad, cacheBytes });
@@ -207,6 +207,11 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
   } catch {
     valSet = null; // a dataset without a val split trains fine; val L1 is then left empty
   }
+  const ckptFile = path.join(c.out, CHECKPOINT_FILE);
+  const resuming = await exists(ckptFile);
+  if (resuming && !hooks.resume)
+    throw new UserError(`${c.out} already holds a checkpoint: pass ${flag('resume')} to continue it, or choose another ${flag('out')}`);
+  if (!resuming && hooks.resume) throw new UserError(`${flag('resume')}: no ${CHECKPOINT_FILE} in ${c.out} to resume from`);
   await claimOutputFolder(c.out, {
     flag: flag('out'),
     command: 'train',
@@ -217,11 +222,6 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
   });
   // Everything train writes is one of these names in --out; none may lead elsewhere through a symlink.
   for (const name of [CHECKPOINT_FILE, 'config.json', 'losses.csv', STEP_LOSSES_FILE, 'samples']) await resolveInside(c.out, name, flag('out'));
-  const ckptFile = path.join(c.out, CHECKPOINT_FILE);
-  const resuming = await exists(ckptFile);
-  if (resuming && !hooks.resume)
-    throw new UserError(`${c.out} already holds a checkpoint: pass ${flag('resume')} to continue it, or choose another ${flag('out')}`);
-  if (!resuming && hooks.resume) throw new UserError(`${flag('resume')}: no ${CHECKPOINT_FILE} in ${c.out} to resume from`);
 
   const engine: LoadedEngine = await selectEngine(c.engine, c.threads === undefined ? {} : { threads: c.threads });
   log(
