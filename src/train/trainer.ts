@@ -305,7 +305,7 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
   const finished = state.epoch >= totalEpochs;
   if (finished) {
     log(
-      `${c.out} has finished its ${totalEpochs} epochs: nothing to train (raise ${flag('nEpochs')} or ${flag('nEpochsDecay')} to continue it; pix2pix export --checkpoint ${c.out} exports it)`,
+      `${c.out} has finished its ${totalEpochs} epoch${totalEpochs === 1 ? '' : 's'}: nothing to train (raise ${flag('nEpochs')} or ${flag('nEpochsDecay')} to continue it; pix2pix export --checkpoint ${c.out} exports it)`,
     );
   }
   const bar = new ProgressBar({
