@@ -54,7 +54,7 @@ export const evalFcnScoreCommand: CommandModule = {
     const { model, release } = await runSegmenterOnnx(a.segmenter, spec);
     try {
       const result = await runFcnScore({
-        imagesDir: a.images,
+        imagesDir: a.generated,
         labelsDir: a.labels,
         model,
         spec,
@@ -78,7 +78,7 @@ export const evalLabelsCommand: CommandModule = {
     const a = readArgs(LABELS_OPTIONS, argv);
     const { runLabelScore } = await import('../../eval/label-score.ts');
     const result = await runLabelScore({
-      predDir: a.pred,
+      predDir: a.generated,
       labelsDir: a.labels,
       voidColors: a.voidColors,
       resolution: a.resolution,
