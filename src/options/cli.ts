@@ -64,7 +64,8 @@ export function addOptions<T>(y: Argv<T>, table: OptionTable): Argv<T> {
       defaultDescription: spec.default === undefined ? undefined : String(spec.default),
       demandOption: spec.required && !mapped.has(key) ? true : undefined,
       hidden: spec.hidden,
-      group: spec.scope === 'pytorch' ? PYTORCH_GROUP : undefined,
+      // Named for both, so that the PyTorch repo's flags come after ours in --help.
+      group: spec.scope === 'pytorch' ? PYTORCH_GROUP : 'Options:',
     }) as Argv<T>;
     for (const [sw, value] of Object.entries(spec.switches ?? {})) {
       b = b.option(sw, {
