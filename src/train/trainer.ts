@@ -15,7 +15,7 @@ import { writeImage, fromUnitRange, type RgbImage } from '../data/image.ts';
 import { prefetch } from '../util/concurrency.ts';
 import { UserError } from '../util/errors.ts';
 import { exists, writeFileAtomic } from '../util/fs.ts';
-import { claimOutputFolder, resolveInside } from '../util/paths.ts';
+import { checkNotRootOrHome, claimOutputFolder, resolveInside } from '../util/paths.ts';
 import { ProgressBar } from '../util/progress.ts';
 import { Rng, type RngState } from '../util/rng.ts';
 import { Adam } from './adam.ts';
@@ -196,7 +196,9 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
   const dArch = dOpts ? discriminatorArch(dOpts) : null;
   if (dArch) discriminatorOutputSide(dArch, c.size);
 
-  // The data and --resume are checked before the run folder is created: a failed start leaves nothing behind.
+  // `/` and the home folder are refused before anything is read; the data and --resume are checked
+  // before the run folder is created, so a failed start leaves nothing behind.
+  await checkNotRootOrHome(c.out, flag('out'), hooks.force);
   // Decoded pairs are cached (small datasets then train without re-decoding every epoch).
   const cacheBytes = 1 << 30;
   const trainSet = await openPairedDataset(c.data, 'train', { skipBad: c.skipBad, cacheBytes });
