@@ -95,7 +95,7 @@ export async function forEachFrame(
 
 export async function runFcnScore(opts: FcnScoreOptions): Promise<ScoreResult> {
   const encoding = opts.labelEncoding ?? 'labelIds';
-  const pairs = await pairFrames(opts.imagesDir, opts.labelsDir, { encoding, imagesFlag: '--images', labelsFlag: '--labels' });
+  const pairs = await pairFrames(opts.imagesDir, opts.labelsDir, { encoding, imagesFlag: '--generated', labelsFlag: '--labels' });
   const conf = createConfusion();
   await forEachFrame(pairs, encoding, async (pair, image, gt) => accumulateFcnFrame(conf, pair, image, gt, opts), opts.onFrame);
   return { scores: fcnScores(conf), confusion: conf, pairs };

@@ -26,7 +26,7 @@ export interface LabelScoreOptions extends EvalProgress {
 
 export async function runLabelScore(opts: LabelScoreOptions): Promise<ScoreResult> {
   const encoding = opts.labelEncoding ?? 'labelIds';
-  const pairs = await pairFrames(opts.predDir, opts.labelsDir, { encoding, imagesFlag: '--pred', labelsFlag: '--labels' });
+  const pairs = await pairFrames(opts.predDir, opts.labelsDir, { encoding, imagesFlag: '--generated', labelsFlag: '--labels' });
   const toTrainIds = new ColorToTrainId(opts.voidColors ?? 'none');
   const resolution = opts.resolution ?? 'label';
   const conf = createConfusion();

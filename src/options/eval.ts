@@ -23,12 +23,16 @@ export const FCN_SCORE_OPTIONS = {
   preset: opt.choice(['fcn8s-cityscapes'], {
     help: 'fcn8s-cityscapes = the reference contract: PIL-bilinear to 2048x1024, BGR, mean (72.78044, 83.21195, 73.45286), 20 outputs, class 19 ignored',
   }),
-  images: opt.string({ help: 'generated photos (searched recursively), named <id>_leftImg8bit.png or like their label files', required: true }),
+  generated: opt.string({
+    help: 'generated photos (searched recursively), named <id>_leftImg8bit.png or like their label files',
+    required: true,
+    aliases: ['images'],
+  }),
   ...SCORE_COMMON,
 } as const;
 
 export const LABELS_OPTIONS = {
-  pred: opt.string({ help: 'generated colour label maps (searched recursively)', required: true }),
+  generated: opt.string({ help: 'generated colour label maps (searched recursively)', required: true, aliases: ['pred'] }),
   ...SCORE_COMMON,
   voidColors: opt.choice(['none', 'black', 'all'], {
     help: 'palette for nearest-colour matching (the authors did not publish theirs): none = the 19 class colours; black = also (0,0,0) → ignore; all = every labels.py colour, void ones → ignore. Ties go to the label defined first (pole, car)',

@@ -13,7 +13,7 @@ import { writeImage, fromUnitRange, type RgbImage } from '../data/image.ts';
 import { prefetch } from '../util/concurrency.ts';
 import { UserError } from '../util/errors.ts';
 import { exists, writeFileAtomic } from '../util/fs.ts';
-import { claimOutputFolder, resolveInside } from '../util/paths.ts';
+import { checkNotRootOrHome, claimOutputFolder, resolveInside } from '../util/paths.ts';
 import { ProgressBar } from '../util/progress.ts';
 import { Rng, type RngState } from '../util/rng.ts';
 import { CHECKPOINT_FILE, type CheckpointModel, readCheckpoint, writeCheckpointStreaming } from './checkpoint.ts';
@@ -92,6 +92,8 @@ export interface TrainHooks {
   force?: boolean;
   /** Stop after this many consecutive steps with a non-finite loss (default: the --non-finite-steps default). */
   nonFiniteSteps?: number;
+  /** How messages name an option (the CLI: as the user typed it, `--continue_train`); default its canonical flag. */
+  flagName?: (key: string) => string;
 }
 
 /** What `train` (and `export` beside it) writes into a run folder: anything else there is someone else's. */
@@ -149,11 +151,15 @@ interface EpochSteps {
 
 export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
   const log = hooks.log ?? ((line: string) => (hooks.quiet ? undefined : process.stderr.write(`${line}\n`)));
+  const flag = hooks.flagName ?? ((key: string) => canonicalFlag(TRAIN_OPTIONS, key));
   const archs = checkedArchs(c);
-  const { ckptFile, resuming } = await prepareRunFolder(c, hooks, log);
+  // `/` and the home folder are refused before anything is read; the data and --resume are checked
+  // before the run folder is created, so a failed start leaves nothing behind.
+  await checkNotRootOrHome(c.out, flag('out'), hooks.force);
   const data = await openTrainData(c);
+  const { ckptFile, resuming } = await prepareRunFolder(c, hooks, log, flag);
   const engine = await openEngine(c, log);
-  const start = resuming ? await resumePoint(c, ckptFile, log) : freshStart(c);
+  const start = resuming ? await resumePoint(c, ckptFile, log, flag) : freshStart(c);
   await fsp.mkdir(path.join(c.out, 'samples'), { recursive: true });
   await writeFileAtomic(path.join(c.out, 'config.json'), `${JSON.stringify({ ...c, engine: engine.name }, null, 2)}\n`);
   const model = Pix2PixModel.create(c, archs, start.stored);
@@ -182,10 +188,20 @@ function checkedArchs(c: TrainConfig): Pix2PixArchs {
   return { G, D };
 }
 
-/** Claim --out and check that a checkpoint is there exactly when --resume asks for one. */
-async function prepareRunFolder(c: TrainConfig, hooks: TrainHooks, log: (line: string) => void): Promise<{ ckptFile: string; resuming: boolean }> {
+/** Check that a checkpoint is there exactly when --resume asks for one, then claim --out. */
+async function prepareRunFolder(
+  c: TrainConfig,
+  hooks: TrainHooks,
+  log: (line: string) => void,
+  flag: (key: string) => string,
+): Promise<{ ckptFile: string; resuming: boolean }> {
+  const ckptFile = path.join(c.out, CHECKPOINT_FILE);
+  const resuming = await exists(ckptFile);
+  if (resuming && !hooks.resume)
+    throw new UserError(`${c.out} already holds a checkpoint: pass ${flag('resume')} to continue it, or choose another ${flag('out')}`);
+  if (!resuming && hooks.resume) throw new UserError(`${flag('resume')}: no ${CHECKPOINT_FILE} in ${c.out} to resume from`);
   await claimOutputFolder(c.out, {
-    flag: '--out',
+    flag: flag('out'),
     command: 'train',
     force: hooks.force,
     recursive: true,
@@ -193,11 +209,7 @@ async function prepareRunFolder(c: TrainConfig, hooks: TrainHooks, log: (line: s
     log,
   });
   // Everything train writes is one of these names in --out; none may lead elsewhere through a symlink.
-  for (const name of [CHECKPOINT_FILE, 'config.json', 'losses.csv', STEP_LOSSES_FILE, 'samples']) await resolveInside(c.out, name, '--out');
-  const ckptFile = path.join(c.out, CHECKPOINT_FILE);
-  const resuming = await exists(ckptFile);
-  if (resuming && !hooks.resume) throw new UserError(`${c.out} already holds a checkpoint: pass --resume to continue it, or choose another --out`);
-  if (!resuming && hooks.resume) throw new UserError(`--resume: no ${CHECKPOINT_FILE} in ${c.out} to resume from`);
+  for (const name of [CHECKPOINT_FILE, 'config.json', 'losses.csv', STEP_LOSSES_FILE, 'samples']) await resolveInside(c.out, name, flag('out'));
   return { ckptFile, resuming };
 }
 
@@ -229,7 +241,7 @@ function freshStart(c: TrainConfig): StartingPoint {
 }
 
 /** The checkpoint's state and tensors, refused when it was trained with settings that cannot change on resume. */
-async function resumePoint(c: TrainConfig, ckptFile: string, log: (line: string) => void): Promise<StartingPoint> {
+async function resumePoint(c: TrainConfig, ckptFile: string, log: (line: string) => void, flag: (key: string) => string): Promise<StartingPoint> {
   const ckpt = await readCheckpoint(ckptFile);
   const prev = upgradeStoredConfig(ckpt.header.model.config ?? {}) as unknown as TrainConfig;
   const diffs = Object.keys(c).filter(
@@ -237,7 +249,7 @@ async function resumePoint(c: TrainConfig, ckptFile: string, log: (line: string)
   );
   if (diffs.length) {
     throw new UserError(
-      `${ckptFile} was trained with different settings (${diffs.map((k) => `${canonicalFlag(TRAIN_OPTIONS, k)} ${JSON.stringify(prev[k as keyof TrainConfig])}`).join(', ')}); use the same flags or another --out`,
+      `${ckptFile} was trained with different settings (${diffs.map((k) => `${flag(k)} ${JSON.stringify(prev[k as keyof TrainConfig])}`).join(', ')}); use the same flags or another ${flag('out')}`,
     );
   }
   const state = ckpt.header.state as unknown as ResumeState;
@@ -288,8 +300,21 @@ function startRun(o: {
     valPairs: data.val?.size ?? 0,
     resumedAfterEpoch: state.epoch,
   });
-  const bar = new ProgressBar({ label: 'train', total: totalEpochs * stepsPerEpoch, unit: 'step', quiet: hooks.quiet });
-  bar.set(state.epoch * stepsPerEpoch);
+  const finished = state.epoch >= totalEpochs;
+  if (finished) {
+    const flag = hooks.flagName ?? ((key: string) => canonicalFlag(TRAIN_OPTIONS, key));
+    log(
+      `${c.out} has finished its ${totalEpochs} epoch${totalEpochs === 1 ? '' : 's'}: nothing to train (raise ${flag('nEpochs')} or ${flag('nEpochsDecay')} to continue it; pix2pix export --checkpoint ${c.out} exports it)`,
+    );
+  }
+  // `initial`: the speed counts only the steps this process takes (a resumed run would look fast).
+  const bar = new ProgressBar({
+    label: 'train',
+    total: totalEpochs * stepsPerEpoch,
+    unit: 'step',
+    quiet: hooks.quiet || finished,
+    initial: state.epoch * stepsPerEpoch,
+  });
   const dropoutRng = new Rng(state.dropoutRng);
   const guard = new DivergenceGuard({
     limit: hooks.nonFiniteSteps ?? TRAIN_OPTIONS.nonFiniteSteps.default,

@@ -27,6 +27,10 @@ import { randomParams } from '../export/fixtures.ts';
 
 const KINDS = Object.keys(DISCRIMINATOR_KINDS) as DiscriminatorKind[];
 const DOC = readFileSync(path.resolve(import.meta.dirname, '../../docs/extending.md'), 'utf8');
+/** The guide's own section, from its heading to the next (other sections walk through other files). */
+const SECTION_START = DOC.indexOf('## Add a discriminator');
+const NEXT_SECTION = DOC.indexOf('\n## ', SECTION_START + 1);
+const SECTION = DOC.slice(SECTION_START, NEXT_SECTION === -1 ? undefined : NEXT_SECTION);
 
 /** The shallowest depth of a kind, kept small so the test nets fit 32² inputs. */
 function smallArch(kind: DiscriminatorKind, conditional = true) {
@@ -70,7 +74,7 @@ describe.each(KINDS)('discriminator kind %s', (kind) => {
   });
 
   it('is a row of the table in docs/extending.md ("Add a discriminator")', () => {
-    const section = DOC.slice(DOC.indexOf('## Add a discriminator'));
+    const section = SECTION;
     expect(section).toMatch(new RegExp(`^\\| \`${kind}\` \\|`, 'm'));
   });
 });
@@ -88,12 +92,12 @@ describe('the discriminator registry', () => {
   it('shows in docs/extending.md code that is in src/nets/arch.ts as written', () => {
     const source = readFileSync(path.resolve(import.meta.dirname, '../../src/nets/arch.ts'), 'utf8');
     const squash = (t: string): string => t.replace(/\s+/g, ' ').trim();
-    const blocks = [...DOC.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    const blocks = [...SECTION.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
     expect(blocks.length).toBeGreaterThan(0);
     for (const b of blocks) expect(squash(source)).toContain(squash(b));
   });
   it('lists in docs/extending.md only files that exist', () => {
-    const section = DOC.slice(DOC.indexOf('## Add a discriminator'));
+    const section = SECTION;
     const files = [...section.matchAll(/`((?:src|test|docs)\/[\w./-]+\.(?:ts|md))`/g)].map((m) => m[1]!);
     expect(files.length).toBeGreaterThan(5);
     for (const f of files) expect(readFileSync(path.resolve(import.meta.dirname, '../..', f)).length, f).toBeGreaterThan(0);

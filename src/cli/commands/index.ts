@@ -40,6 +40,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./infer.ts')).inferCommand,
   },
   {
+    command: 'test',
+    describe: "The PyTorch repo's test.py: prints the export + infer commands that do the same here",
+    load: async () => (await import('./test-py.ts')).testPyCommand,
+  },
+  {
     command: 'serve',
     describe: 'Serve the browser playground (onnxruntime-web: WebGPU, else wasm) for an exported generator',
     load: async () => (await import('./serve.ts')).serveCommand,

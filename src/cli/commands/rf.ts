@@ -1,3 +1,4 @@
+import { withExamples } from '../examples.ts';
 import type { Argv, CommandModule } from 'yargs';
 import { addOptions, readArgs } from '../../options/cli.ts';
 import { RF_OPTIONS } from '../../options/eval.ts';
@@ -6,7 +7,7 @@ import { RF_OPTIONS } from '../../options/eval.ts';
 export const evalRfCommand: CommandModule = {
   command: 'rf',
   describe: 'Print the receptive field, logit map, parameters and MACs of the PatchGAN and PixelGAN discriminators',
-  builder: (y: Argv) => addOptions(y, RF_OPTIONS),
+  builder: (y: Argv) => withExamples(addOptions(y, RF_OPTIONS), 'eval rf'),
   handler: async (argv) => {
     const a = readArgs(RF_OPTIONS, argv);
     const { resolveDiscriminator } = await import('../../nets/arch.ts');

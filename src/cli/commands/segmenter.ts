@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { withExamples } from '../examples.ts';
 import type { Argv, CommandModule } from 'yargs';
 import { addOptions, readArgs } from '../../options/cli.ts';
 import { IMPORT_CAFFE_OPTIONS, SEGMENTER_OPTIONS } from '../../options/segmenter.ts';
@@ -8,7 +9,7 @@ const segmenterTrainCommand: CommandModule = {
   command: 'train',
   describe: 'Train the FCN-score segmenter on real photos (Cityscapes layout) and export it to ONNX with its sidecar',
   builder: (y: Argv) =>
-    addOptions(y, SEGMENTER_OPTIONS).usage(
+    withExamples(addOptions(y, SEGMENTER_OPTIONS), 'segmenter train').usage(
       '$0 segmenter train --data DIR --out seg.onnx\n\nDATA has leftImg8bit/<split>/*_leftImg8bit.png and gtFine/<split>/*_gtFine_labelIds.png\n(Cityscapes, or what `pix2pix data synth` writes). Writes seg.onnx and seg.onnx.json (the sidecar\n`pix2pix eval fcn-score --segmenter seg.onnx` reads).',
     ),
   handler: async (argv) => {
@@ -33,7 +34,7 @@ const importCaffeCommand: CommandModule = {
   command: 'import-caffe',
   describe: "Convert a Caffe segmenter (deploy.prototxt + .caffemodel, e.g. the paper's FCN-8s) to ONNX with its sidecar; no Caffe needed",
   builder: (y: Argv) =>
-    addOptions(y, IMPORT_CAFFE_OPTIONS).usage(
+    withExamples(addOptions(y, IMPORT_CAFFE_OPTIONS), 'segmenter import-caffe').usage(
       '$0 segmenter import-caffe --prototxt deploy.prototxt --caffemodel fcn-8s-cityscapes.caffemodel --out fcn8s.onnx\n\nWrites OUT (ONNX, dynamic height/width) and OUT.json (the sidecar `eval fcn-score --segmenter OUT` reads).\nLayers: Input, Convolution, Deconvolution, ReLU, Pooling (MAX/AVE), Crop, Eltwise, Dropout, Softmax, Concat, Split; prototxt and caffemodel in the current (layer) or legacy V1 (layers) format. Weights are streamed, not loaded. See docs/cityscapes.md.',
     ),
   handler: async (argv) => {
