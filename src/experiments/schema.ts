@@ -13,17 +13,19 @@ import { LABELS_OPTIONS, COLOR_OPTIONS } from '../options/eval.ts';
 import { SEGMENTER_OPTIONS, type SegmenterTrainSettings } from '../options/segmenter.ts';
 import { TRAIN_OPTIONS, type TrainSettings } from '../options/train.ts';
 import { UserError } from '../util/errors.ts';
+import { SCORERS, scorerNamed, taskScorer } from './scorers/index.ts';
 
 export { ENGINE_CHOICES, type EngineChoice, type SegmenterTrainSettings, type TrainSettings };
 
 export type Task = 'labels2photo' | 'photo2labels' | 'color';
 export const TASKS: readonly Task[] = ['labels2photo', 'photo2labels', 'color'];
 
-/** The metrics each task reports, in table order. */
+/** The metrics of each task's own score (the paper's), in table order. */
+const ownMetrics = (t: Task): readonly string[] => taskScorer(t).metrics.map((m) => m.key);
 export const TASK_METRICS: Readonly<Record<Task, readonly string[]>> = {
-  labels2photo: ['pixelAcc', 'classAcc', 'classIoU', 'classAccPresent', 'classIoUPresent'],
-  photo2labels: ['pixelAcc', 'classAcc', 'classIoU', 'classAccPresent', 'classIoUPresent'],
-  color: ['L', 'a', 'b'],
+  labels2photo: ownMetrics('labels2photo'),
+  photo2labels: ownMetrics('photo2labels'),
+  color: ownMetrics('color'),
 };
 
 export interface SyntheticDataset {
@@ -56,6 +58,8 @@ export interface ScorerSettings {
   voidColors?: (typeof LABELS_OPTIONS.voidColors.choices)[number];
   /** color: histogram bins per channel (`eval color --bins`). */
   bins?: number;
+  /** Scores reported beside the task's own, by registry name (src/experiments/scorers), e.g. [similarity]. */
+  add?: string[];
 }
 
 export interface ProfileSection {
@@ -245,7 +249,20 @@ function trainSettings(ctx: Ctx, v: unknown, path: Path): TrainSettings {
   return fields<TrainSettings>(ctx, v, path, TRAIN_FIELDS, 'training settings');
 }
 
-function scorerSettings(ctx: Ctx, v: unknown, path: Path): ScorerSettings {
+/** `scorer.add`: registered scores that fit the task, each once. */
+function addedScores(ctx: Ctx, v: unknown, path: Path, task: Task): string[] {
+  const names = SCORERS.map((s) => s.name);
+  if (!Array.isArray(v)) fail(ctx, path, `must be a list of score names (${names.join(', ')}), got ${describe(v)}`);
+  v.forEach((x, i) => {
+    const s = scorerNamed(oneOf(ctx, x, [...path, i], names));
+    if (!s!.tasks.includes(task)) fail(ctx, [...path, i], `'${s!.name}' does not score task ${task}; it scores ${s!.tasks.join(', ')}`);
+    if (s === taskScorer(task)) fail(ctx, [...path, i], `'${s!.name}' is already the task's own score`);
+  });
+  if (new Set(v).size !== v.length) fail(ctx, path, 'lists a score twice');
+  return v as string[];
+}
+
+function scorerSettings(ctx: Ctx, v: unknown, path: Path, task: Task): ScorerSettings {
   return fields<ScorerSettings>(
     ctx,
     v,
@@ -261,6 +278,7 @@ function scorerSettings(ctx: Ctx, v: unknown, path: Path): ScorerSettings {
       mode: choice(['strict', 'reference']),
       ...tableFields(LABELS_OPTIONS, ['voidColors']),
       ...tableFields(COLOR_OPTIONS, ['bins']),
+      add: (c, x, p) => addedScores(c, x, p, task),
     },
     'scorer settings',
   );
@@ -318,7 +336,7 @@ function validate(ctx: Ctx, raw: unknown): ExperimentSpec {
   datasetSpec(ctx, o.dataset, ['dataset']);
   if (o.train !== undefined) trainSettings(ctx, o.train, ['train']);
   else o.train = {};
-  if (o.scorer !== undefined) scorerSettings(ctx, o.scorer, ['scorer']);
+  if (o.scorer !== undefined) scorerSettings(ctx, o.scorer, ['scorer'], task);
   else o.scorer = {};
   if (o.seeds !== undefined) seeds(ctx, o.seeds, ['seeds']);
   else o.seeds = [1];
@@ -373,7 +391,7 @@ function validate(ctx: Ctx, raw: unknown): ExperimentSpec {
     if (po.description !== undefined) str(ctx, po.description, [...p, 'description']);
     if (po.dataset !== undefined) datasetSpec(ctx, po.dataset, [...p, 'dataset']);
     if (po.train !== undefined) trainSettings(ctx, po.train, [...p, 'train']);
-    if (po.scorer !== undefined) scorerSettings(ctx, po.scorer, [...p, 'scorer']);
+    if (po.scorer !== undefined) scorerSettings(ctx, po.scorer, [...p, 'scorer'], task);
     if (po.seeds !== undefined) seeds(ctx, po.seeds, [...p, 'seeds']);
     if (po.variants !== undefined) {
       if (!Array.isArray(po.variants) || po.variants.length === 0) fail(ctx, [...p, 'variants'], 'must be a non-empty list of variant names');

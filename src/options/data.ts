@@ -57,7 +57,10 @@ export const EVAL_RUN_OPTIONS = {
     default: false,
     scope: 'cli',
   }),
-  json: { ...json, help: 'print the results rows (with --status: the stage states) as one JSON object on stdout' },
+  json: {
+    ...json,
+    help: 'print one JSON line per progress report ({"event":"progress",…}), then the results rows (with --status: the stage states) as one JSON object on stdout',
+  },
 } as const;
 
 export const COLLECT_OPTIONS = {

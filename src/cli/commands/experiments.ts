@@ -24,7 +24,9 @@ export const evalRunCommand: CommandModule = {
     const { runExperiment } = await import('../../experiments/run.ts');
     const { parseDuration } = await import('../../experiments/claims.ts');
     const arrayTask = resolveTask({ task, taskCount, env: process.env });
-    const r = await runExperiment({ ...a, file, task: arrayTask, leaseSeconds: parseDuration(lease) });
+    // --json: each overall progress report is one JSON line on stdout before the result object.
+    const onProgress = json ? (e: object) => void process.stdout.write(`${JSON.stringify(e)}\n`) : undefined;
+    const r = await runExperiment({ ...a, file, task: arrayTask, leaseSeconds: parseDuration(lease), onProgress });
     if (!r) {
       if (json) process.stdout.write(`${JSON.stringify({ task: arrayTask })}\n`);
       return;
@@ -70,7 +72,7 @@ const tableCommand: CommandModule<object, TableArgs> = {
       .parserConfiguration({ 'duplicate-arguments-array': true })
       .positional('csv', { type: 'string', array: true, demandOption: true, describe: 'results/*.csv' }),
   handler: async (a) => {
-    const { regenerateTables } = await import('../../experiments/run.ts');
+    const { regenerateTables } = await import('../../experiments/tables.ts');
     for (const f of await regenerateTables(a.csv)) process.stdout.write(`${f}\n`);
   },
 };
