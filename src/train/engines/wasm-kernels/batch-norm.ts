@@ -1,0 +1,171 @@
+/**
+ * Training-mode batch normalisation as one kernel forward and one backward, for the wasm backend.
+ *
+ * Composed from tfjs ops (moments, subtract, divide, scale, shift), one batch-norm layer is ~12
+ * kernels forward and ~40 backward, and tfjs's Mean gradient builds a JavaScript array of ones the
+ * size of the input each time. A unet_128 ngf-16 step runs 18 batch-norm layers (12 in G, 2 in D
+ * × 3 passes): ~900 of its ~2,300 kernel calls (bench/kernels.ts --step 128 --ngf 16). Here each
+ * layer is two kernel calls, each a few passes over the activations.
+ *
+ * Semantics match the composed version (forward.ts): statistics over N·H·W, biased variance,
+ * y = (x − mean)/√(var + ε)·γ + β, and the exact gradient of that expression, including any
+ * gradient that reaches the mean and variance outputs. Sums run in float64, so results differ
+ * from the composed float32 ops by rounding only.
+ */
+import * as tf from '../../tfjs.ts';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+export const FUSED_BATCH_NORM = 'Pix2PixBatchNormTrain';
+export const FUSED_BATCH_NORM_GRAD = 'Pix2PixBatchNormTrainGrad';
+
+/** Per-channel mean and biased variance of x viewed as [rows, c] (two passes, float64 sums). */
+export function channelMoments(x: Float32Array, c: number): { mean: Float64Array; variance: Float64Array } {
+  const rows = x.length / c;
+  const mean = new Float64Array(c);
+  const variance = new Float64Array(c);
+  for (let i = 0; i < x.length; i += c) for (let j = 0; j < c; j++) mean[j]! += x[i + j]!;
+  for (let j = 0; j < c; j++) mean[j]! /= rows;
+  for (let i = 0; i < x.length; i += c) {
+    for (let j = 0; j < c; j++) {
+      const d = x[i + j]! - mean[j]!;
+      variance[j]! += d * d;
+    }
+  }
+  for (let j = 0; j < c; j++) variance[j]! /= rows;
+  return { mean, variance };
+}
+
+/** y = (x − mean)·invStd·γ + β per channel, into `y`. */
+export function normaliseInto(x: Float32Array, mean: Float64Array, invStd: Float64Array, gamma: Float32Array, beta: Float32Array, y: Float32Array): void {
+  const c = mean.length;
+  const scale = invStd.map((s, j) => s * gamma[j]!);
+  for (let i = 0; i < x.length; i += c) for (let j = 0; j < c; j++) y[i + j] = (x[i + j]! - mean[j]!) * scale[j]! + beta[j]!;
+}
+
+export function inverseStd(variance: ArrayLike<number>, epsilon: number): Float64Array {
+  return Float64Array.from(variance, (v) => 1 / Math.sqrt(v + epsilon));
+}
+
+/**
+ * Gradients of y = x̂·γ + β (x̂ = (x − mean)·invStd, mean and variance of x over rows), given dy and
+ * the gradients reaching the mean and variance outputs (dMean, dVar; zero when unused):
+ * dβ = Σ dy, dγ = Σ dy·x̂, dx = γ·invStd·(dy − dβ/M − x̂·dγ/M) + dMean/M + dVar·2(x − mean)/M.
+ */
+export function batchNormBackward(
+  dy: Float32Array,
+  x: Float32Array,
+  mean: Float32Array,
+  invStd: Float64Array,
+  gamma: Float32Array,
+  dMean: Float32Array,
+  dVar: Float32Array,
+  dx: Float32Array,
+  dGamma: Float32Array,
+  dBeta: Float32Array,
+): void {
+  const c = mean.length;
+  const rows = x.length / c;
+  const sumDy = new Float64Array(c);
+  const sumDyXhat = new Float64Array(c);
+  for (let i = 0; i < x.length; i += c) {
+    for (let j = 0; j < c; j++) {
+      const g = dy[i + j]!;
+      sumDy[j]! += g;
+      sumDyXhat[j]! += g * (x[i + j]! - mean[j]!) * invStd[j]!;
+    }
+  }
+  const a = new Float64Array(c); // dx = a·dy + b·(x − mean) + k
+  const b = new Float64Array(c);
+  const k = new Float64Array(c);
+  for (let j = 0; j < c; j++) {
+    const gs = gamma[j]! * invStd[j]!;
+    a[j] = gs;
+    b[j] = -gs * invStd[j]! * (sumDyXhat[j]! / rows) + (2 * dVar[j]!) / rows;
+    k[j] = -gs * (sumDy[j]! / rows) + dMean[j]! / rows;
+    dGamma[j] = sumDyXhat[j]!;
+    dBeta[j] = sumDy[j]!;
+  }
+  for (let i = 0; i < x.length; i += c) for (let j = 0; j < c; j++) dx[i + j] = a[j]! * dy[i + j]! + b[j]! * (x[i + j]! - mean[j]!) + k[j]!;
+}
+
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
+
+function view(backend: BackendWasm, t: tf.TensorInfo): Float32Array {
+  return backend.typedArrayFromHeap(t) as Float32Array;
+}
+
+function channels(x: tf.TensorInfo, gamma: tf.TensorInfo, kernel: string): number {
+  const c = x.shape.at(-1) ?? 0;
+  if (x.dtype !== 'float32' || gamma.dtype !== 'float32') throw new Error(`${kernel}: float32 only, got ${x.dtype}/${gamma.dtype}`);
+  if (gamma.shape.length !== 1 || gamma.shape[0] !== c) throw new Error(`${kernel}: γ of shape [${gamma.shape}] for ${c} channels`);
+  return c;
+}
+
+function batchNormTrainWasm(args: KernelArgs): tf.TensorInfo[] {
+  const backend = args.backend as BackendWasm;
+  const { x, gamma, beta } = args.inputs as Record<'x' | 'gamma' | 'beta', tf.TensorInfo>;
+  const { epsilon } = args.attrs as unknown as { epsilon: number };
+  const c = channels(x, gamma, FUSED_BATCH_NORM);
+  const y = backend.makeOutput([...x.shape], 'float32');
+  const meanOut = backend.makeOutput([c], 'float32');
+  const varOut = backend.makeOutput([c], 'float32');
+  // Heap views only after the last allocation: growing the heap detaches earlier views.
+  const { mean, variance } = channelMoments(view(backend, x), c);
+  normaliseInto(view(backend, x), mean, inverseStd(variance, epsilon), view(backend, gamma), view(backend, beta), view(backend, y));
+  view(backend, meanOut).set(mean);
+  view(backend, varOut).set(variance);
+  return [y, meanOut, varOut];
+}
+
+function batchNormTrainGradWasm(args: KernelArgs): tf.TensorInfo[] {
+  const backend = args.backend as BackendWasm;
+  const { dy, x, gamma, mean, variance, dMean, dVar } = args.inputs as Record<'dy' | 'x' | 'gamma' | 'mean' | 'variance' | 'dMean' | 'dVar', tf.TensorInfo>;
+  const { epsilon } = args.attrs as unknown as { epsilon: number };
+  const c = channels(x, gamma, FUSED_BATCH_NORM_GRAD);
+  const dx = backend.makeOutput([...x.shape], 'float32');
+  const dGamma = backend.makeOutput([c], 'float32');
+  const dBeta = backend.makeOutput([c], 'float32');
+  const v = (t: tf.TensorInfo): Float32Array => view(backend, t);
+  batchNormBackward(v(dy), v(x), v(mean), inverseStd(v(variance), epsilon), v(gamma), v(dMean), v(dVar), v(dx), v(dGamma), v(dBeta));
+  return [dx, dGamma, dBeta];
+}
+
+export const fusedBatchNormKernelConfigs: tf.KernelConfig[] = [
+  { kernelName: FUSED_BATCH_NORM, backendName: 'wasm', kernelFunc: batchNormTrainWasm as unknown as tf.KernelFunc },
+  { kernelName: FUSED_BATCH_NORM_GRAD, backendName: 'wasm', kernelFunc: batchNormTrainGradWasm as unknown as tf.KernelFunc },
+];
+
+const gradConfig: tf.GradConfig = {
+  kernelName: FUSED_BATCH_NORM,
+  inputsToSave: ['x', 'gamma'],
+  outputsToSave: [false, true, true],
+  gradFunc: (dys, saved, attrs) => {
+    const [dy, dMean, dVar] = dys as tf.Tensor[];
+    const [x, gamma, mean, variance] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+    const [dx, dGamma, dBeta] = tf
+      .engine()
+      .runKernel(FUSED_BATCH_NORM_GRAD, { dy: dy!, x, gamma, mean, variance, dMean: dMean!, dVar: dVar! }, attrs as tf.NamedAttrMap) as tf.Tensor[];
+    return { x: () => dx!, gamma: () => dGamma!, beta: () => dBeta! };
+  },
+};
+
+/** Register the gradient once (gradients are global; the kernels are the wasm backend's). */
+export function registerFusedBatchNormGradient(): void {
+  if (tf.getGradient(FUSED_BATCH_NORM) === undefined) tf.registerGradient(gradConfig);
+}
+
+/** Whether the active backend runs the fused kernels (the wasm engines); elsewhere forward.ts composes the layer from tfjs ops. */
+export function fusedBatchNormAvailable(): boolean {
+  return tf.getKernel(FUSED_BATCH_NORM, tf.getBackend()) !== undefined && tf.getGradient(FUSED_BATCH_NORM) !== undefined;
+}
+
+/** Training-mode batch norm over N·H·W: the normalised, scaled and shifted x, and the batch mean and biased variance. */
+export function fusedBatchNormTrain(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  epsilon: number,
+): { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  const [y, mean, variance] = tf.engine().runKernel(FUSED_BATCH_NORM, { x, gamma, beta }, { epsilon }) as tf.Tensor[];
+  return { y: y as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+}
