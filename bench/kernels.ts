@@ -7,7 +7,7 @@
  *
  * Whole-step profile (top kernels by exclusive and inclusive time, wasm heap and RSS after every step):
  *
- *   node --import tsx bench/kernels.ts --step 64|128|256 [--steps 6] [--builtin-conv] [--engine wasm|ort-cpu] [--threads N] [--top N]
+ *   node --import tsx bench/kernels.ts --step 64|128|256 [--steps 6] [--ngf 64] [--builtin-conv] [--engine wasm|ort-cpu] [--threads N] [--top N]
  *
  * --builtin-conv measures the backend's own forward Conv2D instead of ours.
  *
@@ -321,8 +321,10 @@ async function profileStep(size: number): Promise<void> {
   }
 
   const depth = Math.log2(size);
-  const gArch = generatorArch({ depth, dropout: 'pytorch', concatOrder: 'skip-first' });
-  const dArch = discriminatorArch({ nLayers: 3 });
+  // --ngf 16 is the quick profiles' width (ngf = ndf).
+  const ngf = Number(value('--ngf') ?? '64');
+  const gArch = generatorArch({ depth, ngf, dropout: 'pytorch', concatOrder: 'skip-first' });
+  const dArch = discriminatorArch({ nLayers: 3, ndf: ngf });
   const c = { loss: 'L1+cGAN', ganMode: 'vanilla', lambdaL1: 100, beta1: 0.5, seed: 0 } as const;
   const model = Pix2PixModel.create(c, { G: gArch, D: dArch });
   const trainer = new Pix2PixStep(c, model, new Rng(c.seed + 2));
@@ -352,11 +354,14 @@ async function profileStep(size: number): Promise<void> {
       engine: engineName,
       threads: threads ?? null,
       size,
+      ngf,
       steps: n,
       flags,
       median_ms: Math.round(sorted[n >> 1]!),
       min_ms: Math.round(sorted[0]!),
       kernel_ms_per_step: Math.round(kernelMs),
+      kernel_calls_per_step: Math.round([...exclusive.values()].reduce((s, e) => s + e.calls, 0) / n),
+      top_level_kernel_calls_per_step: Math.round([...inclusive.values()].reduce((s, e) => s + e.calls, 0) / n),
       adam_ms_per_step: Math.round(adamMs / n),
       outside_kernels_ms_per_step: Math.round(times.reduce((s, t) => s + t, 0) / n - kernelMs),
       peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024),
