@@ -17,6 +17,8 @@ import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { onnxElementBytes } from '../onnx/element-size.ts';
+import { formatBytes, parseByteSize } from '../util/bytes.ts';
 import { UserError } from '../util/errors.ts';
 import { isInside, realpathLoose } from '../util/paths.ts';
 
@@ -27,16 +29,6 @@ export function defaultMaxModelMemory(totalMemory = os.totalmem()): number {
   return Math.min(4 * GiB, Math.floor(totalMemory / 2));
 }
 
-/** `4GiB`, `512MiB`, `1.5G`, `1000000` (bytes) → bytes; undefined for anything else. Pure. */
-export function parseByteSize(s: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib|t|tb|tib)?\s*$/i.exec(s);
-  if (!m) return undefined;
-  const unit = (m[2] ?? 'b').toLowerCase()[0]!;
-  const mult = { b: 1, k: 2 ** 10, m: 2 ** 20, g: GiB, t: 2 ** 40 }[unit as 'b' | 'k' | 'm' | 'g' | 't'];
-  const v = Math.floor(Number(m[1]) * mult);
-  return v > 0 ? v : undefined;
-}
-
 /** The --max-model-memory flag: undefined → the default; anything unparsable is a one-line error. */
 export function parseMaxModelMemory(flag: string | undefined): number | undefined {
   if (flag === undefined) return undefined;
@@ -44,37 +36,6 @@ export function parseMaxModelMemory(flag: string | undefined): number | undefine
   if (v === undefined) throw new UserError(`--max-model-memory '${flag}' should be a size such as 4GiB, 512MiB or a number of bytes`);
   return v;
 }
-
-export function formatBytes(n: number): string {
-  if (n >= GiB) return `${(n / GiB).toFixed(1)} GiB`;
-  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
-  return `${n} bytes`;
-}
-
-/** Bytes per element of ONNX TensorProto.DataType (0 = unknown or variable, e.g. strings). */
-const ELEMENT_BYTES: Record<number, number> = {
-  1: 4,
-  2: 1,
-  3: 1,
-  4: 2,
-  5: 2,
-  6: 4,
-  7: 8,
-  9: 1,
-  10: 2,
-  11: 8,
-  12: 4,
-  13: 8,
-  14: 8,
-  15: 16,
-  16: 2,
-  17: 1,
-  18: 1,
-  19: 1,
-  20: 1,
-  21: 1,
-  22: 1,
-};
 
 // ------------------------------------------------------------------------------------------------
 // A protobuf walker over a file (positioned reads, no whole-file buffer)
@@ -241,6 +202,8 @@ export interface ModelFootprint {
   tensorBytes: number;
   /** Bytes read from external-data files. */
   externalBytes: number;
+  /** Bytes of the outputs of the nodes whose size constants fix (ConstantOfShape, Expand, …), all together. */
+  constantNodeBytes: number;
   nodes: number;
 }
 
@@ -335,12 +298,12 @@ export async function checkModelPolicy(modelFile: string, o: ModelPolicyOptions)
     const pf = new ProtoFile(fh, modelFile);
     const modelDir = await realpathLoose(path.dirname(path.resolve(modelFile)));
     const constants = new Map<string, bigint[]>();
-    const footprint: ModelFootprint = { fileBytes, tensorBytes: 0, externalBytes: 0, nodes: 0 };
+    const footprint: ModelFootprint = { fileBytes, tensorBytes: 0, externalBytes: 0, constantNodeBytes: 0, nodes: 0 };
 
     const account = async (t: TensorInfo, where: string): Promise<void> => {
       const n = elements(t.dims);
       if (n === undefined) throw new UserError(`model ${modelFile} is invalid: ${where} has a negative dimension`);
-      const bytes = n * (ELEMENT_BYTES[t.dataType] ?? 0);
+      const bytes = n * onnxElementBytes(t.dataType);
       if (bytes > o.maxBytes) refuse(`${where} declares ${formatBytes(bytes)} (${t.dims.join('×')})`);
       if (t.external) {
         const loc = t.external.location ?? '';
@@ -396,8 +359,16 @@ export async function checkModelPolicy(modelFile: string, o: ModelPolicyOptions)
         }
         const n = constantOutputElements(node, constants);
         if (n === undefined) continue;
-        const elemBytes = node.opType === 'ConstantOfShape' ? (ELEMENT_BYTES[node.attrs.get('value')?.t?.dataType ?? 1] ?? 4) : 4;
+        const elemBytes = node.opType === 'ConstantOfShape' ? onnxElementBytes(node.attrs.get('value')?.t?.dataType ?? 1) || 4 : 4;
         if (n * BigInt(elemBytes) > BigInt(o.maxBytes)) refuse(`${label} would allocate ${formatBytes(Number(n) * elemBytes)} (${n} elements)`);
+        // onnxruntime folds every such node while creating the session, and their outputs coexist with
+        // the initializers: the bound is on the sum, not on each node alone.
+        footprint.constantNodeBytes += Number(n) * elemBytes;
+        const total = footprint.tensorBytes + footprint.externalBytes + footprint.constantNodeBytes;
+        if (total > o.maxBytes)
+          refuse(
+            `its constant-shaped nodes (up to ${label}) would allocate ${formatBytes(footprint.constantNodeBytes)} beside ${formatBytes(footprint.tensorBytes + footprint.externalBytes)} of tensors, ${formatBytes(total)} in all`,
+          );
       }
     }
     return footprint;
