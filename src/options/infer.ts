@@ -1,6 +1,6 @@
 /** `pix2pix infer`. */
 import { opt } from './define.ts';
-import { force, json, quiet } from './common.ts';
+import { force, json, maxPixels, quiet } from './common.ts';
 
 export const INFER_OPTIONS = {
   model: opt.string({ help: 'ONNX generator (from `pix2pix export`, or any pix2pix export: NCHW float in [-1,1])', required: true }),
@@ -40,6 +40,7 @@ export const INFER_OPTIONS = {
   maxModelMemory: opt.string({
     help: 'refuse models whose tensors or constant-shaped nodes need more than this, e.g. 8GiB (default: 4 GiB or half the RAM)',
   }),
+  maxPixels,
   quiet: { ...quiet, help: 'no progress bar or summary' },
   json: { ...json, help: 'print the summary as one JSON object on stdout' },
 } as const;

@@ -69,6 +69,8 @@ export interface TranslateOptions {
   force?: boolean;
   /** Refuse models that may need more memory than this many bytes (see model-policy.ts). */
   maxModelMemory?: number;
+  /** Refuse images with more pixels than this before decoding them (default: the decode budget, src/image/decode.ts). */
+  maxPixels?: number;
   /** Where the provider line and per-file failures go (default stderr unless quiet). */
   log?: (line: string) => void;
 }
@@ -198,7 +200,7 @@ export async function translateFolder(o: TranslateOptions): Promise<TranslateRes
     const prepareSize = mode.kind === 'square' ? mode.size : 'native';
 
     const load = (job: Job): Promise<Loaded> =>
-      prepareImage(path.join(o.input, job.rel), prepareSize, o.abSide).then(
+      prepareImage(path.join(o.input, job.rel), prepareSize, o.abSide, o.maxPixels).then(
         (image) => ({ job, image }),
         (e: unknown) => ({ job, error: e instanceof UnreadableImage ? e.message : String(e) }),
       );
@@ -209,7 +211,7 @@ export async function translateFolder(o: TranslateOptions): Promise<TranslateRes
       const target = path.join(o.output, job.outRel);
       const resizeTo = mode.kind === 'square' && o.keepSize ? { width: image.sourceWidth, height: image.sourceHeight } : undefined;
       const writes = [encodeRgb(result, format, resizeTo).then(async (bytes) => writeFileAtomic(await resolveInside(o.output, job.outRel), bytes))];
-      if (triplets) writes.push(writeTriplet(o.input, o.output, job, image, prepareSize, format, resizeTo, o.abSide));
+      if (triplets) writes.push(writeTriplet(o.input, o.output, job, image, prepareSize, format, resizeTo, o.abSide, o.maxPixels));
       pending.add(
         Promise.all(writes).then(
           () => {

@@ -9,6 +9,11 @@ import { entry } from './index.ts';
  * sub-commands (rf, run) join the group without editing this file.
  */
 
+/** `--max-pixels`, when given, becomes the budget of every decode of this command. */
+async function applyPixelBudget(maxPixels: number | undefined): Promise<void> {
+  if (maxPixels !== undefined) (await import('../../image/decode.ts')).setPixelBudget(maxPixels);
+}
+
 async function writeCsv(file: string, text: string): Promise<void> {
   const { writeFileAtomic } = await import('../../util/fs.ts');
   await writeFileAtomic(file, text);
@@ -49,6 +54,7 @@ export const evalFcnScoreCommand: CommandModule = {
     ),
   handler: async (argv) => {
     const a = readArgs(FCN_SCORE_OPTIONS, argv);
+    await applyPixelBudget(a.maxPixels);
     const [{ loadSegmenterSpec, runSegmenterOnnx }, { runFcnScore }] = await Promise.all([
       import('../../eval/segmenter.ts'),
       import('../../eval/fcn-score.ts'),
@@ -79,6 +85,7 @@ export const evalLabelsCommand: CommandModule = {
   builder: (y: Argv) => addOptions(y, LABELS_OPTIONS),
   handler: async (argv) => {
     const a = readArgs(LABELS_OPTIONS, argv);
+    await applyPixelBudget(a.maxPixels);
     const { runLabelScore } = await import('../../eval/label-score.ts');
     const result = await runLabelScore({
       predDir: a.pred,
@@ -99,6 +106,7 @@ export const evalColorCommand: CommandModule = {
   builder: (y: Argv) => addOptions(y, COLOR_OPTIONS),
   handler: async (argv) => {
     const a = readArgs(COLOR_OPTIONS, argv);
+    await applyPixelBudget(a.maxPixels);
     const [{ runColorScore }, report] = await Promise.all([import('../../eval/color-score.ts'), import('../../eval/report.ts')]);
     const r = await runColorScore({ generatedDir: a.generated, realDir: a.real, bins: a.bins, onImage: await frameBar('color', a.quiet) });
     const text = a.json
