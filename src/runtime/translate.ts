@@ -254,7 +254,7 @@ async function translateJobs(
           bar.tick(1, session.provider);
         },
         (e: unknown) => {
-          fail(job.rel, `cannot write ${target}: ${describeFsError(e)}`);
+          fail(job.rel, e instanceof UserError ? e.message : `cannot write ${target}: ${describeFsError(e)}`);
           bar.tick(1);
         },
       ),
