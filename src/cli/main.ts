@@ -4,6 +4,8 @@ import type { Argv, CommandModule } from 'yargs';
 import { errorMessage, isUserError } from '../util/errors.ts';
 import { setRawArgs } from '../options/cli.ts';
 import { describeUnknownFlags, unknownFlags } from '../options/suggest.ts';
+import { isPlaceError } from '../util/fs.ts';
+import { describeFsError } from '../util/paths.ts';
 import { COMMANDS, commandName } from './commands/index.ts';
 import { withExamples } from './examples.ts';
 
@@ -109,6 +111,10 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = 2;
     } else if (isUserError(e)) {
       process.stderr.write(`pix2pix: ${e.message}\n`);
+      process.exitCode = 2;
+    } else if (isPlaceError(e)) {
+      // A full disk or a refused write that no writer wrapped: still one line, naming the file when known.
+      process.stderr.write(`pix2pix: ${e.syscall ?? 'file operation'}${e.path ? ` ${e.path}` : ''} failed: ${describeFsError(e)}\n`);
       process.exitCode = 2;
     } else {
       process.stderr.write(`pix2pix: internal error: ${errorMessage(e)}\n`);

@@ -12,6 +12,8 @@ import { ENGINE_CHOICES, type EngineChoice } from '../options/common.ts';
 import { LABELS_OPTIONS, COLOR_OPTIONS } from '../options/eval.ts';
 import { SEGMENTER_OPTIONS, type SegmenterTrainSettings } from '../options/segmenter.ts';
 import { TRAIN_OPTIONS, type TrainSettings } from '../options/train.ts';
+import type { Stats } from 'node:fs';
+import { formatBytes } from '../util/bytes.ts';
 import { UserError } from '../util/errors.ts';
 import { SCORERS, scorerNamed, taskScorer } from './scorers/index.ts';
 
@@ -406,7 +408,7 @@ function validate(ctx: Ctx, raw: unknown): ExperimentSpec {
 /** Parse and validate the text of an experiment file; `file` is used in every error. */
 export function parseExperiment(text: string, file: string): ExperimentSpec {
   if (text.length > MAX_EXPERIMENT_BYTES)
-    throw new UserError(`${file}: the experiment file is ${(text.length / 2 ** 20).toFixed(1)} MiB; experiment files are limited to 1 MiB`);
+    throw new UserError(`${file}: the experiment file is ${formatBytes(text.length)}; experiment files are limited to ${formatBytes(MAX_EXPERIMENT_BYTES)}`);
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, keepSourceTokens: true, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
@@ -442,15 +444,38 @@ function firstAliasLine(text: string, lines: LineCounter): number {
   return m ? lines.linePos(m.index + m[1]!.length).line : 1;
 }
 
-/** Read and validate an experiment file. */
+/** What a non-regular file is, for the one-line refusal. */
+function fileKind(st: Stats): string {
+  if (st.isDirectory()) return 'a folder';
+  if (st.isFIFO()) return 'a pipe (FIFO)';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * Read and validate an experiment file. Its type and size are checked before any byte is read, and
+ * at most MAX_EXPERIMENT_BYTES + 1 bytes are read even if the file grows meanwhile: a device such as
+ * /dev/zero (size 0 to stat, endless to read) or a FIFO (a read that may never return) is refused.
+ */
 export async function readExperiment(file: string): Promise<ExperimentSpec> {
-  const { readFile, stat } = await import('node:fs/promises');
+  const { open, stat } = await import('node:fs/promises');
   let text: string;
+  const tooBig = (bytes: number): UserError =>
+    new UserError(`${file}: the experiment file is ${formatBytes(bytes)}; experiment files are limited to ${formatBytes(MAX_EXPERIMENT_BYTES)}`);
   try {
-    const { size } = await stat(file);
-    if (size > MAX_EXPERIMENT_BYTES)
-      throw new UserError(`${file}: the experiment file is ${(size / 2 ** 20).toFixed(1)} MiB; experiment files are limited to 1 MiB`);
-    text = await readFile(file, 'utf8');
+    const st = await stat(file);
+    if (!st.isFile()) throw new UserError(`${file}: ${fileKind(st)}, not an experiment file; pass a YAML file such as experiments/patch-size.yaml`);
+    if (st.size > MAX_EXPERIMENT_BYTES) throw tooBig(st.size);
+    const fh = await open(file, 'r');
+    try {
+      const buf = Buffer.alloc(MAX_EXPERIMENT_BYTES + 1);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+      if (bytesRead > MAX_EXPERIMENT_BYTES) throw tooBig(bytesRead);
+      text = buf.subarray(0, bytesRead).toString('utf8');
+    } finally {
+      await fh.close();
+    }
   } catch (e) {
     if (e instanceof UserError) throw e;
     const code = (e as NodeJS.ErrnoException).code;

@@ -11,6 +11,7 @@ import { type CheckpointModel, networkParams, readCheckpoint, resolveCheckpointP
 import { firstNonFinite } from '../train/divergence.ts';
 import type { OnnxNormMode, ParamSource } from '../onnx/graph.ts';
 import type { Fp16Mode } from '../onnx/fp16.ts';
+import { formatBytes } from '../util/bytes.ts';
 import { DEFAULT_OPSET, checkOpset, exportConvNetOnnx, discriminatorSpec, generatorSpec, modelMetadata } from './export.ts';
 import { FP16_TOLERANCE, maxOnnxDifference, randomInputs, type VerifyInput, type VerifyResult, verifyOnnxAgainstTfjs } from './verify.ts';
 
@@ -119,7 +120,7 @@ export async function exportCheckpoint(o: ExportCheckpointOptions): Promise<Expo
   // The file may not be a symlink that leads out of the folder it is named in.
   await writeFileAtomic(await resolveInside(path.dirname(path.resolve(out)), path.basename(out), '--out'), bytes);
   log(
-    `wrote ${out} (${(bytes.length / 2 ** 20).toFixed(1)} MiB, opset ${opset}, ${norm === 'instance' ? 'per-image (instance) statistics' : 'running statistics'}, dropout ${o.dropout ? 'on' : 'off'}${o.fp16 ? `, float16 weights, ${o.fp16 === 'compute' ? 'float16' : 'float32'} compute` : ''})`,
+    `wrote ${out} (${formatBytes(bytes.length)}, opset ${opset}, ${norm === 'instance' ? 'per-image (instance) statistics' : 'running statistics'}, dropout ${o.dropout ? 'on' : 'off'}${o.fp16 ? `, float16 weights, ${o.fp16 === 'compute' ? 'float16' : 'float32'} compute` : ''})`,
   );
   const result: ExportCheckpointResult = { out, bytes: bytes.length };
   if (o.verify === false) return result;

@@ -1,6 +1,6 @@
 /** `pix2pix eval fcn-score | labels | color | rf`, and the scorer keys of experiment files they share. */
 import { opt } from './define.ts';
-import { json, quiet } from './common.ts';
+import { json, maxPixels, quiet } from './common.ts';
 import { NET_D_CHOICES, TRAIN_OPTIONS } from './train.ts';
 
 const SCORE_COMMON = {
@@ -14,6 +14,7 @@ const SCORE_COMMON = {
     default: false,
   }),
   csv: opt.string({ help: 'also write the per-class table to this CSV file' }),
+  maxPixels,
   quiet: { ...quiet, help: 'no progress bar' },
   json: { ...json, help: 'print the scores and the per-class table as one JSON object on stdout' },
 } as const;
@@ -55,6 +56,7 @@ export const COLOR_OPTIONS = {
     yaml: true,
   }),
   csv: opt.string({ help: 'write the intersections and both normalised histograms per channel to this CSV file' }),
+  maxPixels,
   quiet: SCORE_COMMON.quiet,
   json: { ...json, help: 'print the intersections and histograms as one JSON object on stdout' },
 } as const;

@@ -1,6 +1,6 @@
 /** `pix2pix infer`. */
 import { opt, pytorch } from './define.ts';
-import { force, json, quiet } from './common.ts';
+import { force, json, maxPixels, quiet } from './common.ts';
 
 /** PyTorch test.py flags with no option of their own: mapped or explained (docs/coming-from-pytorch.md). */
 const INFER_PYTORCH_FLAGS = {
@@ -67,6 +67,7 @@ export const INFER_OPTIONS = {
   maxModelMemory: opt.string({
     help: 'refuse models whose tensors or constant-shaped nodes need more than this, e.g. 8GiB (default: 4 GiB or half the RAM)',
   }),
+  maxPixels,
   quiet: { ...quiet, help: 'no progress bar or summary' },
   json: { ...json, help: 'print the summary as one JSON object on stdout' },
   ...INFER_PYTORCH_FLAGS,

@@ -10,6 +10,11 @@ import { withExamples } from '../examples.ts';
  * sub-commands (rf, run) join the group without editing this file.
  */
 
+/** `--max-pixels`, when given, becomes the budget of every decode of this command. */
+async function applyPixelBudget(maxPixels: number | undefined): Promise<void> {
+  if (maxPixels !== undefined) (await import('../../image/decode.ts')).setPixelBudget(maxPixels);
+}
+
 async function writeCsv(file: string, text: string): Promise<void> {
   const { writeFileAtomic } = await import('../../util/fs.ts');
   await writeFileAtomic(file, text);
@@ -46,6 +51,7 @@ export const evalFcnScoreCommand: CommandModule = {
   builder: (y: Argv) => withExamples(addOptions(y, FCN_SCORE_OPTIONS), 'eval fcn-score'),
   handler: async (argv) => {
     const a = readArgs(FCN_SCORE_OPTIONS, argv);
+    await applyPixelBudget(a.maxPixels);
     const [{ loadSegmenterSpec, runSegmenterOnnx }, { runFcnScore }] = await Promise.all([
       import('../../eval/segmenter.ts'),
       import('../../eval/fcn-score.ts'),
@@ -76,6 +82,7 @@ export const evalLabelsCommand: CommandModule = {
   builder: (y: Argv) => withExamples(addOptions(y, LABELS_OPTIONS), 'eval labels'),
   handler: async (argv) => {
     const a = readArgs(LABELS_OPTIONS, argv);
+    await applyPixelBudget(a.maxPixels);
     const { runLabelScore } = await import('../../eval/label-score.ts');
     const result = await runLabelScore({
       predDir: a.generated,
@@ -96,6 +103,7 @@ export const evalColorCommand: CommandModule = {
   builder: (y: Argv) => withExamples(addOptions(y, COLOR_OPTIONS), 'eval color'),
   handler: async (argv) => {
     const a = readArgs(COLOR_OPTIONS, argv);
+    await applyPixelBudget(a.maxPixels);
     const [{ runColorScore }, report] = await Promise.all([import('../../eval/color-score.ts'), import('../../eval/report.ts')]);
     const r = await runColorScore({ generatedDir: a.generated, realDir: a.real, bins: a.bins, onImage: await frameBar('color', a.quiet) });
     const text = a.json

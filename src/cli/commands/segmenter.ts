@@ -3,6 +3,7 @@ import { withExamples } from '../examples.ts';
 import type { Argv, CommandModule } from 'yargs';
 import { addOptions, readArgs } from '../../options/cli.ts';
 import { IMPORT_CAFFE_OPTIONS, SEGMENTER_OPTIONS } from '../../options/segmenter.ts';
+import { formatBytes } from '../../util/bytes.ts';
 import { entry } from './index.ts';
 
 const segmenterTrainCommand: CommandModule = {
@@ -58,7 +59,7 @@ const importCaffeCommand: CommandModule = {
     });
     bar?.finish();
     process.stdout.write(
-      `${path.resolve(r.onnx)}\n${r.layers} layers (${r.formats.prototxt} prototxt, ${r.formats.caffemodel} caffemodel), ${(r.weightBytes / 2 ** 20).toFixed(1)} MiB of weights; input "${r.inputName}", output "${r.outputName}"${r.outputChannels !== undefined ? ` (${r.outputChannels} channels)` : ''}\n${r.sidecar ? `sidecar: ${path.resolve(r.sidecar)}` : 'no sidecar written (--preset none): write OUT.json before scoring'}\n`,
+      `${path.resolve(r.onnx)}\n${r.layers} layers (${r.formats.prototxt} prototxt, ${r.formats.caffemodel} caffemodel), ${formatBytes(r.weightBytes)} of weights; input "${r.inputName}", output "${r.outputName}"${r.outputChannels !== undefined ? ` (${r.outputChannels} channels)` : ''}\n${r.sidecar ? `sidecar: ${path.resolve(r.sidecar)}` : 'no sidecar written (--preset none): write OUT.json before scoring'}\n`,
     );
   },
 };
