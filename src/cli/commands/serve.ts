@@ -17,7 +17,7 @@ export const serveCommand: CommandModule = {
   handler: async (argv) => {
     const a = readArgs(SERVE_OPTIONS, argv);
     const { startServer } = await import('../../serve/server.ts');
-    const server = await startServer({ model: a.model, port: a.port, host: a.host, log: (l) => process.stderr.write(`${l}\n`) });
+    const server = await startServer({ model: a.model, port: a.port, host: a.host, dev: a.dev, log: (l) => process.stderr.write(`${l}\n`) });
     process.stdout.write(`${server.url}\n`);
     process.stderr.write(`serving ${a.model} at ${server.url} (Ctrl+C to stop)\n`);
     await new Promise<void>((resolve) => {
