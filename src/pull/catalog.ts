@@ -110,7 +110,7 @@ export const DATASETS: readonly PairedDataset[] = [
 
 /** Why `data download cityscapes` does not download (the authors' script says the same). */
 export const CITYSCAPES_NOTE =
-  "the Cityscapes licence does not allow redistribution, so nobody may serve it but its owners: register at https://www.cityscapes-dataset.com, download gtFine_trainvaltest.zip and leftImg8bit_trainvaltest.zip, then run `pix2pix data cityscapes --cityscapes DIR --out datasets/cityscapes` (docs/cityscapes.md)";
+  'the Cityscapes licence does not allow redistribution, so nobody may serve it but its owners: register at https://www.cityscapes-dataset.com, download gtFine_trainvaltest.zip and leftImg8bit_trainvaltest.zip, then run `pix2pix data cityscapes --cityscapes DIR --out datasets/cityscapes` (docs/cityscapes.md)';
 
 /** `--mirror`, else PIX2PIX_MIRROR, else the authors' server; without a trailing slash. */
 export function baseUrl(mirror: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
@@ -139,5 +139,12 @@ export function modelTable(): string {
   const rows = PRETRAINED_MODELS.map((m) => [m.name, m.task, m.input, m.dataset]);
   const head = ['name', 'translates', 'input', 'trained on'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [head, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return [head, ...rows]
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

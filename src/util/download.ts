@@ -8,10 +8,7 @@
  * append only when the server answers 206 at the byte we asked for, restart on 200, never rename a
  * file shorter than the length the server announced.
  */
-import { createWriteStream, promises as fsp } from 'node:fs';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { promises as fsp } from 'node:fs';
 import { UserError, errorMessage } from './errors.ts';
 
 export interface DownloadOptions {
@@ -96,17 +93,19 @@ export async function downloadResumable(o: DownloadOptions): Promise<DownloadRes
   if (!res.body) throw new UserError(`${o.url} answered without a body`);
   let done = resumedFrom;
   o.onProgress?.(done, total);
-  const count = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
+  // Each chunk is on disk before the next is read (no stream buffer that a failure would discard), so
+  // the .part file holds exactly the bytes received when the connection drops.
+  const fh = await fsp.open(part, resumedFrom > 0 ? 'a' : 'w');
+  try {
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      await fh.write(chunk);
       done += chunk.length;
       o.onProgress?.(done, total);
-      cb(null, chunk);
-    },
-  });
-  try {
-    await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), count, createWriteStream(part, { flags: resumedFrom > 0 ? 'a' : 'w' }));
+    }
   } catch (e) {
     throw new UserError(`the download of ${o.url} stopped after ${done} of ${total ?? '?'} bytes (${why(e)}): run the same command again to resume`);
+  } finally {
+    await fh.close();
   }
   if (total !== undefined && done !== total) {
     throw new UserError(`the download of ${o.url} stopped after ${done} of ${total} bytes: run the same command again to resume`);

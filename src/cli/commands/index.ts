@@ -35,6 +35,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./import.ts')).importCommand,
   },
   {
+    command: 'pull [name]',
+    describe: "Download one of the pix2pix authors' published generators (facades_label2photo, edges2shoes, ...) as ONNX",
+    load: async () => (await import('./pull.ts')).pullCommand,
+  },
+  {
     command: 'infer',
     describe: 'Translate a folder of images with an ONNX generator (ours or a PyTorch export)',
     load: async () => (await import('./infer.ts')).inferCommand,
