@@ -16,7 +16,7 @@ export interface CommandEntry {
 export const COMMANDS: readonly CommandEntry[] = [
   {
     command: 'data <command>',
-    describe: 'Dataset utilities (synthetic dataset generator, Cityscapes preparation)',
+    describe: "Dataset utilities (synthetic dataset generator, Cityscapes preparation, the paper's datasets, combining A and B folders)",
     load: async () => (await import('./data.ts')).dataCommand,
   },
   {
