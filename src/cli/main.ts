@@ -1,6 +1,7 @@
 import yargs from 'yargs';
 import type { Argv, CommandModule } from 'yargs';
 import { errorMessage, isUserError } from '../util/errors.ts';
+import { missingTrainingPackage } from './missing-deps.ts';
 import { setRawArgs } from '../options/cli.ts';
 import { COMMANDS, commandName } from './commands/index.ts';
 
@@ -67,6 +68,9 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = 2;
     } else if (isUserError(e)) {
       process.stderr.write(`pix2pix: ${e.message}\n`);
+      process.exitCode = 2;
+    } else if (missingTrainingPackage(e)) {
+      process.stderr.write(`pix2pix: ${missingTrainingPackage(e)}\n`);
       process.exitCode = 2;
     } else {
       process.stderr.write(`pix2pix: internal error: ${errorMessage(e)}\n`);
