@@ -10,10 +10,12 @@ export const serveCommand: CommandModule = {
     addOptions(y, SERVE_OPTIONS)
       .usage(
         '$0 serve --model runs/NAME/model.onnx [--port 8080] [--host 127.0.0.1]\n\n' +
-          'Serves a page that translates drawn Cityscapes label maps (labels→photo models) or opened images\n' +
+          "Serves a page that translates drawn label maps (a pulled model card's palette, else Cityscapes),\n" +
+          'edge drawings (edges2* models) or opened images ' +
           'in the browser, on WebGPU when the browser has an adapter and on wasm otherwise. Prints the URL.',
       )
-      .example('$0 serve --model runs/facades/model.onnx', 'then open the printed URL'),
+      .example('$0 serve --model runs/facades/model.onnx', 'then open the printed URL')
+      .example('$0 serve --model models/edges2shoes.onnx --port 0', 'a pulled model on a free port: draw shoe edges'),
   handler: async (argv) => {
     const a = readArgs(SERVE_OPTIONS, argv);
     const { startServer } = await import('../../serve/server.ts');
