@@ -14,6 +14,16 @@ export const EXAMPLES: Readonly<Record<string, readonly (readonly [args: string,
     ['eval run experiments/patch-size.yaml --profile quick', "the paper's Table 3 on the synthetic set"],
   ],
   'data synth': [['data synth --out data/synth --count 200 --size 64', 'labels→photo is --direction BtoA, photo→labels AtoB']],
+  'data download': [
+    ['data download facades', 'datasets/facades/{train,val,test}: A photo | B labels, train with --direction BtoA'],
+    ['data download --list', 'the datasets'],
+  ],
+  'data combine': [['data combine --a photos --b labels --out datasets/mine', 'then pix2pix train --data datasets/mine']],
+  pull: [
+    ['pull facades_label2photo', 'writes models/facades_label2photo.onnx'],
+    ['pull --list', 'the published models'],
+    ['pull edges2shoes --mirror http://127.0.0.1:8000', 'from a mirror with the same layout (or PIX2PIX_MIRROR=URL)'],
+  ],
   'data cityscapes': [['data cityscapes --cityscapes ~/data/cityscapes --out datasets/cityscapes', 'then train with --direction BtoA (labels→photo)']],
   train: [
     ['train --data data/synth --out runs/demo --size 64 --epochs 10', '10 epochs in all: 5 at the initial learning rate, then 5 decaying to 0'],
@@ -37,7 +47,10 @@ export const EXAMPLES: Readonly<Record<string, readonly (readonly [args: string,
     ['infer --model model.onnx --input data/synth/test --ab-side B --out out/ --html', 'out/index.html: input | output | target'],
   ],
   test: [['test --dataroot ./datasets/facades --name facades_pix2pix --model pix2pix --direction BtoA', 'prints the export and infer commands']],
-  serve: [['serve --model runs/facades/model.onnx', 'then open the printed URL']],
+  serve: [
+    ['serve --model runs/facades/model.onnx', 'then open the printed URL'],
+    ['serve --model models/edges2shoes.onnx --port 0', 'a pulled model on a free port: draw shoe edges'],
+  ],
   'segmenter train': [['segmenter train --data data/synth --out models/seg.onnx', 'models/seg.onnx and its sidecar models/seg.onnx.json']],
   'segmenter import-caffe': [
     [

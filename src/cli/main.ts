@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import type { Argv, CommandModule } from 'yargs';
 import { errorMessage, isUserError } from '../util/errors.ts';
+import { missingTrainingPackage } from './missing-deps.ts';
 import { setRawArgs } from '../options/cli.ts';
 import { describeUnknownFlags, unknownFlags } from '../options/suggest.ts';
 import { isPlaceError } from '../util/fs.ts';
@@ -115,6 +116,8 @@ export async function main(argv: string[]): Promise<void> {
     } else if (isPlaceError(e)) {
       // A full disk or a refused write that no writer wrapped: still one line, naming the file when known.
       process.stderr.write(`pix2pix: ${e.syscall ?? 'file operation'}${e.path ? ` ${e.path}` : ''} failed: ${describeFsError(e)}\n`);
+    } else if (missingTrainingPackage(e)) {
+      process.stderr.write(`pix2pix: ${missingTrainingPackage(e)}\n`);
       process.exitCode = 2;
     } else {
       process.stderr.write(`pix2pix: internal error: ${errorMessage(e)}\n`);

@@ -43,7 +43,7 @@ const CONTRADICTION = "--dropout and --eval contradict each other: PyTorch's --e
 export function importPthBytes(
   file: Uint8Array,
   name: string,
-  o: Omit<ImportPthOptions, 'pth' | 'out' | 'log' | 'verify'> = {},
+  o: Omit<ImportPthOptions, 'pth' | 'out' | 'log' | 'verify'> & { metadata?: Record<string, string> } = {},
 ): { onnx: Uint8Array; net: ImportedUNet } {
   if (o.eval && o.dropout) throw new UserError(CONTRADICTION);
   const net = importUNet(readTorchStateDict(file));
@@ -65,6 +65,8 @@ export function importPthBytes(
     [META.channelOrder]: 'RGB',
     source: `PyTorch state_dict ${name} (pytorch-CycleGAN-and-pix2pix UnetGenerator)`,
   };
+  // Extra entries (`pix2pix pull`'s model card) describe the model; they never redefine the net's keys.
+  for (const [k, v] of Object.entries(o.metadata ?? {})) meta[k] ??= v;
   const onnx = exportConvNetOnnx(generatorSpec(net.arch, net.params, meta), {
     opset: o.opset ?? DEFAULT_OPSET,
     norm: o.eval ? 'running' : 'instance',

@@ -2,6 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { addOptions, readArgs } from '../../options/cli.ts';
 import { CITYSCAPES_OPTIONS, SYNTH_OPTIONS } from '../../options/data.ts';
 import { UserError } from '../../util/errors.ts';
+import { dataCombineCommand, dataDownloadCommand } from './data-fetch.ts';
 import { entry } from './index.ts';
 import { withExamples } from '../examples.ts';
 
@@ -74,6 +75,12 @@ const cityscapesCommand: CommandModule = {
 /** `pix2pix data <command>`: dataset utilities. */
 export const dataCommand: CommandModule<object, object> = {
   ...entry('data'),
-  builder: (y: Argv<object>) => y.command(synthCommand).command(cityscapesCommand).demandCommand(1, 'Name a data command, e.g. synth.'),
+  builder: (y: Argv<object>) =>
+    y
+      .command(synthCommand)
+      .command(cityscapesCommand)
+      .command(dataDownloadCommand)
+      .command(dataCombineCommand)
+      .demandCommand(1, 'Name a data command, e.g. synth.'),
   handler: () => {},
 };

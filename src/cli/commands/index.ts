@@ -16,7 +16,7 @@ export interface CommandEntry {
 export const COMMANDS: readonly CommandEntry[] = [
   {
     command: 'data <command>',
-    describe: 'Dataset utilities (synthetic dataset generator, Cityscapes preparation)',
+    describe: "Dataset utilities (synthetic dataset generator, Cityscapes preparation, the paper's datasets, combining A and B folders)",
     load: async () => (await import('./data.ts')).dataCommand,
   },
   {
@@ -33,6 +33,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     command: 'import',
     describe: 'Convert a PyTorch pix2pix generator (latest_net_G.pth) to ONNX, without Python',
     load: async () => (await import('./import.ts')).importCommand,
+  },
+  {
+    command: 'pull [name]',
+    describe: "Download one of the pix2pix authors' published generators (facades_label2photo, edges2shoes, ...) as ONNX",
+    load: async () => (await import('./pull.ts')).pullCommand,
   },
   {
     command: 'infer',
