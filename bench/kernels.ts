@@ -1,6 +1,6 @@
 /**
  * Convolution kernel timings on tfjs-backend-wasm (single thread) at the real pix2pix layer shapes:
- * U-Net-256 (spec §1.3), the 70×70 PatchGAN on a 6-channel 256² input (spec §2.4, n_layers=3) and
+ * U-Net-256 (docs/reference.md#counts), the 70×70 PatchGAN on a 6-channel 256² input (docs/reference.md#discriminator, n_layers=3) and
  * a 6-level U-Net at 64². One JSON line per (op, layer, impl), then summary lines.
  *
  *   node --import tsx bench/kernels.ts [--reps 5] [--only unet256|patchgan70|unet64] [--all-paths] [--no-builtin]
@@ -13,7 +13,7 @@
  *
  * Roles: for a conv layer, conv2d = forward, backpropInput = dx, backpropFilter = dW. For a
  * transposed-conv layer, conv2dTranspose = forward (the Conv2DBackpropInput kernel), conv2d = dx,
- * backpropFilter = dW. Every op of a layer has the same multiply-add count (spec §1.3 "dense MACs").
+ * backpropFilter = dW. Every op of a layer has the same multiply-add count (docs/reference.md#counts "dense MACs").
  * conv2d rows: the backend's XNNPACK conv with a reused filter ("builtin cached-filter", the lower
  * bound) and with a new filter per call ("fresh-filter", as in training), and our kernel's choice.
  */

@@ -1,5 +1,5 @@
 /**
- * FCN-score (pix2pix Tables 1–3, spec §5): segment each generated photo with a pretrained
+ * FCN-score (pix2pix Tables 1–3, docs/reference.md#fcn-score): segment each generated photo with a pretrained
  * segmenter and score its prediction against the full-resolution Cityscapes ground truth.
  * Per frame, exactly as the reference evaluate.py: GT labelIds → trainIds (never resized);
  * generated image resized to the segmenter's input size (PIL bilinear for the FCN-8s preset);

@@ -1,5 +1,5 @@
 /**
- * photo→labels scores (pix2pix Table 6, spec §5.5): generated colour label maps → trainIds by
+ * photo→labels scores (pix2pix Table 6, docs/reference.md#photo2labels): generated colour label maps → trainIds by
  * nearest Cityscapes colour → the same confusion matrix and scores as the FCN-score.
  * The authors did not publish this step; see labels.ts for the colour rule. Resolution is not
  * published either: by default the predicted trainId map is upsampled (nearest) to the label's

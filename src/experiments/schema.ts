@@ -83,7 +83,7 @@ export interface VariantSpec {
   /** `ground-truth`: no generator; the real test images are scored (Table 1's last row). */
   kind?: 'generator' | 'ground-truth';
   train?: TrainSettings;
-  /** The paper's numbers for this row (spec §7), keyed by the task's metrics. */
+  /** The paper's numbers for this row (docs/reference.md#paper-numbers), keyed by the task's metrics. */
   paper?: Record<string, number>;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Decoders for BMP and PPM/PGM, which the reference loaders accept (spec §4.1) but sharp's bundled
+ * Decoders for BMP and PPM/PGM, which the reference loaders accept (docs/reference.md#data) but sharp's bundled
  * libvips does not read. Pure functions: bytes in, 8-bit RGB out, or an Error saying what is wrong.
  */
 import type { RgbImage } from './decode.ts';

@@ -1,5 +1,5 @@
 /**
- * Pure descriptions of the pix2pix networks (spec §1–§2). Nothing here touches tfjs: the same
+ * Pure descriptions of the pix2pix networks (docs/reference.md#generator). Nothing here touches tfjs: the same
  * descriptors drive the tfjs forward pass (train), the ONNX graph (export), the parameter/MAC
  * counts and the receptive-field report (cli, eval).
  */
@@ -18,7 +18,7 @@ export interface ConvLayer {
   readonly stride: number;
   readonly pad: number;
   readonly bias: boolean;
-  /** Applied to the layer's input (the reference code's pre-activation ordering, spec §1.1). */
+  /** Applied to the layer's input (the reference code's pre-activation ordering, docs/reference.md#generator). */
   readonly pre: Activation;
   readonly norm: Norm;
   /** Dropout(0.5) after the norm. */
@@ -27,13 +27,13 @@ export interface ConvLayer {
   readonly post: Activation;
 }
 
-/** Slope of every LeakyReLU in pix2pix (spec §1.1). */
+/** Slope of every LeakyReLU in pix2pix (docs/reference.md#generator). */
 export const LEAKY_SLOPE = 0.2;
 export const BN_EPSILON = 1e-5;
 export const BN_MOMENTUM = 0.1;
 
 export type GeneratorKind = 'unet' | 'encoder_decoder';
-/** Where dropout goes: the paper/Lua code (d1–d3) or the PyTorch repo (d2…d(depth−4)), spec §1.2. */
+/** Where dropout goes: the paper/Lua code (d1–d3) or the PyTorch repo (d2…d(depth−4)), docs/reference.md#dropout. */
 export type DropoutPlacement = 'paper' | 'pytorch' | 'none';
 /** Skip concatenation order (matters only for weight layout): Lua/TF put decoder channels first, PyTorch skip first. */
 export type ConcatOrder = 'decoder-first' | 'skip-first';
@@ -118,7 +118,7 @@ function droppedDecoderLayers(placement: DropoutPlacement, depth: number): Set<n
   return s;
 }
 
-/** U-Net or encoder–decoder generator (spec §1.2–§1.4). */
+/** U-Net or encoder–decoder generator (docs/reference.md#generator). */
 export function generatorArch(opts: Partial<GeneratorOptions> & { depth: number }): GeneratorArch {
   const o: GeneratorOptions = { ...GENERATOR_DEFAULTS, ...opts };
   if (!Number.isInteger(o.depth) || o.depth < 2 || o.depth > 10) {
@@ -268,7 +268,7 @@ export function discriminatorShapes(): Pick<DiscriminatorOptions, 'kind' | 'nLay
 
 /**
  * Receptive field of a stack of convolutions, computed backwards from one output unit:
- * r ← (r − 1)·stride + kernel, starting at r = 1 (spec §2.2; padding does not change it).
+ * r ← (r − 1)·stride + kernel, starting at r = 1 (docs/reference.md#discriminator; padding does not change it).
  */
 export function receptiveField(layers: readonly Pick<ConvLayer, 'kernel' | 'stride'>[]): number {
   let r = 1;
@@ -292,7 +292,7 @@ export function patchDiscriminator(opts: Partial<DiscriminatorOptions> & { recep
   throw new UserError(`no PatchGAN has a ${rf}×${rf} receptive field; choose one of ${known.join(', ')}`);
 }
 
-/** Output side of one conv layer for input side `h` (spec §0 conventions). */
+/** Output side of one conv layer for input side `h` (docs/reference.md#counts). */
 export function convOutputSide(l: Pick<ConvLayer, 'kernel' | 'stride' | 'pad' | 'transposed'>, h: number): number {
   return l.transposed ? (h - 1) * l.stride - 2 * l.pad + l.kernel : Math.floor((h + 2 * l.pad - l.kernel) / l.stride) + 1;
 }
@@ -361,7 +361,7 @@ export function countParams(arch: NetworkArch): number {
     .reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
 }
 
-/** Dense multiply–accumulates for a square input of side `size` (spec §1.3 convention). */
+/** Dense multiply–accumulates for a square input of side `size` (docs/reference.md#counts). */
 export function countMacs(arch: NetworkArch, size: number): number {
   let macs = 0;
   if (arch.type === 'discriminator') {

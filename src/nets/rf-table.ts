@@ -1,5 +1,5 @@
 /**
- * The discriminator receptive-field table (spec §2.2–§2.4): for each discriminator kind and depth, its
+ * The discriminator receptive-field table (docs/reference.md#discriminator): for each discriminator kind and depth, its
  * receptive field (computed from the layer list), output map, parameters and MACs at a given image size.
  */
 import {

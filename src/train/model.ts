@@ -1,5 +1,5 @@
 /**
- * The pix2pix model (spec §3): G, D and their Adam optimizers, built in one place from the two
+ * The pix2pix model (docs/reference.md#losses): G, D and their Adam optimizers, built in one place from the two
  * architectures and either fresh weights or a checkpoint, and disposed in one place; the PyTorch
  * repo's models/pix2pix_model.py plays this part there. Training, the benchmarks and the tests all
  * build it here, so they time and test the same construction.
@@ -154,7 +154,7 @@ function updateRunningStats(net: Net, stats: BatchStats): void {
  * (G loss = GAN(D(A, G(A)), real) + λ·L1; D loss = ½[GAN(D(A,B), real) + GAN(D(A, G(A)), fake)]),
  * then Adam updates and running-statistics updates.
  *
- * Both gradients are taken with the pre-update D (the reference ordering, spec §3.3); this costs one
+ * Both gradients are taken with the pre-update D (the reference ordering, docs/reference.md#losses); this costs one
  * G forward per step, like the reference.
  */
 export class Pix2PixStep {

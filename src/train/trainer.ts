@@ -1,5 +1,5 @@
 /**
- * The pix2pix training loop (spec §3): G and D with Adam(2e-4, 0.5), L1 + GAN/cGAN losses, constant then
+ * The pix2pix training loop (docs/reference.md#losses): G and D with Adam(2e-4, 0.5), L1 + GAN/cGAN losses, constant then
  * linearly decaying learning rate, a checkpoint written atomically at the end of every epoch, and exact
  * resumption (weights, optimizer state, RNG streams, data order) after a crash or kill. Training stops
  * when the losses or weights stop being finite, keeping the last good checkpoint.

@@ -41,7 +41,7 @@ describe('generator parameter counts match the spec tables', () => {
   });
 });
 
-describe('generator layer rules (spec §1.2)', () => {
+describe('generator layer rules (docs/reference.md#dropout)', () => {
   const g = generatorArch({ depth: 8 });
   it('has no norm on e1 and on the innermost e8, and none on d8, which ends in tanh', () => {
     expect(g.encoder[0]!.norm).toBe('none');
@@ -62,7 +62,7 @@ describe('generator layer rules (spec §1.2)', () => {
   });
 });
 
-describe('receptiveField computes r ← (r−1)·s + k from the layer list (spec §2.2)', () => {
+describe('receptiveField computes r ← (r−1)·s + k from the layer list (docs/reference.md#discriminator)', () => {
   it('gives 1, 16, 34, 70, 142, 286, 574 for n_layers 0…6', () => {
     expect([0, 1, 2, 3, 4, 5, 6].map((n) => receptiveField(discriminatorArch({ nLayers: n }).layers))).toEqual([1, 16, 34, 70, 142, 286, 574]);
   });
@@ -83,7 +83,7 @@ describe('receptiveField computes r ← (r−1)·s + k from the layer list (spec
   });
 });
 
-describe('discriminator parameter counts and output maps (spec §2.4)', () => {
+describe('discriminator parameter counts and output maps (docs/reference.md#discriminator)', () => {
   const table: [number, number, number, number, number][] = [
     // n_layers, params PT BN, params PT IN, params Lua (bias everywhere), dense MACs
     [0, 9_024, 8_897, 9_153, 570_425_344],

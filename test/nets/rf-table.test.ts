@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatRfTable, rfTable } from '../../src/nets/rf-table.ts';
 
 describe('receptive-field table', () => {
-  it('lists the spec §2.4 fields, maps, params and MACs at 256²', () => {
+  it('lists the receptive fields, maps, params and MACs at 256² (docs/reference.md#discriminator)', () => {
     const rows = rfTable({ size: 256 });
     expect(rows.map((r) => r.receptiveField)).toEqual([1, 16, 34, 70, 142, 286, 574]);
     expect(rows.map((r) => r.outputSide)).toEqual([256, 126, 62, 30, 14, 6, 2]);

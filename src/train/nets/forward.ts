@@ -82,7 +82,7 @@ function dropout(x: tf.Tensor4D, opts: ForwardOptions): tf.Tensor4D {
   if (!opts.rng) throw new Error('dropout needs an rng');
   const n = x.size;
   const mask = new Float32Array(n);
-  // Inverted dropout with p = 0.5: kept units are scaled by 2 (spec §1.2).
+  // Inverted dropout with p = 0.5: kept units are scaled by 2 (docs/reference.md#dropout).
   for (let i = 0; i < n; i++) mask[i] = opts.rng.next() < 0.5 ? 0 : 2;
   return tf.mul(x, tf.tensor(mask, x.shape));
 }
