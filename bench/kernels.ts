@@ -263,7 +263,7 @@ async function profileStep(size: number): Promise<void> {
   if (!Number.isInteger(steps) || steps < 2) throw new Error('--steps must be an integer ≥ 2 (the first step is warm-up)');
   const { selectEngine } = await import('../src/train/engines/registry.ts');
   const { discriminatorArch, generatorArch } = await import('../src/nets/arch.ts');
-  const { createPix2Pix } = await import('../src/train/trainer.ts');
+  const { Pix2PixModel, Pix2PixStep } = await import('../src/train/model.ts');
   const { Adam } = await import('../src/train/adam.ts');
   const { Rng } = await import('../src/util/rng.ts');
   const value = (flag: string): string | undefined => (a.includes(flag) ? a[a.indexOf(flag) + 1] : undefined);
@@ -323,7 +323,9 @@ async function profileStep(size: number): Promise<void> {
   const depth = Math.log2(size);
   const gArch = generatorArch({ depth, dropout: 'pytorch', concatOrder: 'skip-first' });
   const dArch = discriminatorArch({ nLayers: 3 });
-  const model = createPix2Pix({ loss: 'L1+cGAN', ganMode: 'vanilla', lambdaL1: 100, beta1: 0.5, seed: 0 }, gArch, dArch);
+  const c = { loss: 'L1+cGAN', ganMode: 'vanilla', lambdaL1: 100, beta1: 0.5, seed: 0 } as const;
+  const model = Pix2PixModel.create(c, { G: gArch, D: dArch });
+  const trainer = new Pix2PixStep(c, model, new Rng(c.seed + 2));
   const rng = new Rng(1);
   const rand = (): tf.Tensor4D => tf.tensor4d(rng.uniformSigned(size * size * 3), [1, size, size, 3]);
   const A = rand();
@@ -335,7 +337,7 @@ async function profileStep(size: number): Promise<void> {
   for (let i = 0; i < steps; i++) {
     recording = i > 0;
     const t0 = performance.now();
-    await model.step.step(A, B, 2e-4);
+    await trainer.step(A, B, 2e-4);
     if (i > 0) times.push(performance.now() - t0);
     heap.push(mib(backend.wasm.HEAPU8.buffer.byteLength));
     rss.push(mib(process.memoryUsage().rss));

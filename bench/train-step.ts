@@ -13,7 +13,7 @@ import { trainingEnv } from '../src/util/malloc-tunables.ts';
 import * as tf from '../src/train/tfjs.ts';
 import { selectEngine, type EngineName } from '../src/train/engines/registry.ts';
 import { discriminatorArch, generatorArch } from '../src/nets/arch.ts';
-import { createPix2Pix } from '../src/train/trainer.ts';
+import { Pix2PixModel, Pix2PixStep } from '../src/train/model.ts';
 import { Rng } from '../src/util/rng.ts';
 import { parsePeerLine, peerAvailable, runPeer } from './peer.ts';
 
@@ -44,7 +44,10 @@ async function child(engineName: EngineName | 'auto', threads: number | undefine
   const depth = Math.log2(size);
   const gArch = generatorArch({ depth, ngf, dropout: 'pytorch', concatOrder: 'skip-first' });
   const dArch = discriminatorArch({ nLayers: 3, ndf: ngf });
-  const model = createPix2Pix({ loss: 'L1+cGAN', ganMode: 'vanilla', lambdaL1: 100, beta1: 0.5, seed: 0 }, gArch, dArch);
+  // The model train() builds, from the same constructor.
+  const c = { loss: 'L1+cGAN', ganMode: 'vanilla', lambdaL1: 100, beta1: 0.5, seed: 0 } as const;
+  const model = Pix2PixModel.create(c, { G: gArch, D: dArch });
+  const trainer = new Pix2PixStep(c, model, new Rng(c.seed + 2));
   const rng = new Rng(1);
   const rand = (): tf.Tensor4D => tf.tensor4d(rng.uniformSigned(size * size * 3), [1, size, size, 3]);
   const A = rand();
@@ -53,7 +56,7 @@ async function child(engineName: EngineName | 'auto', threads: number | undefine
   for (let i = 0; i < warmup + steps; i++) {
     const t0 = performance.now();
     // step() resolves once the step's losses are read back, so GPU steps are timed to completion.
-    await model.step.step(A, B, 2e-4);
+    await trainer.step(A, B, 2e-4);
     if (i >= warmup) times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);

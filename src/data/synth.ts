@@ -25,7 +25,7 @@ import { rasterize, renderPhoto } from './synth/render.ts';
 import { ID } from './synth/scene.ts';
 
 /** Bump when the same arguments would produce different files. */
-export const SYNTH_GENERATOR_VERSION = 2;
+export const SYNTH_GENERATOR_VERSION = 3;
 
 /** Every Cityscapes label id the generator can draw (ego vehicle is void: ignored in evaluation). */
 export const SYNTH_LABEL_IDS: readonly number[] = Object.freeze(

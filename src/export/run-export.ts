@@ -8,6 +8,7 @@ import { exists, writeFileAtomic } from '../util/fs.ts';
 import { resolveInside } from '../util/paths.ts';
 import { discriminatorArch, type DiscriminatorArch, type GeneratorArch, generatorArch } from '../nets/arch.ts';
 import { type CheckpointModel, networkParams, readCheckpoint, resolveCheckpointPath } from '../train/checkpoint.ts';
+import { firstNonFinite } from '../train/divergence.ts';
 import type { OnnxNormMode, ParamSource } from '../onnx/graph.ts';
 import type { Fp16Mode } from '../onnx/fp16.ts';
 import { DEFAULT_OPSET, checkOpset, exportConvNetOnnx, discriminatorSpec, generatorSpec, modelMetadata } from './export.ts';
@@ -50,11 +51,23 @@ async function loadNet(checkpoint: string, net: 'G' | 'D'): Promise<LoadedNet> {
   const model = ckpt.header.model;
   if (net === 'G') {
     const arch = generatorArch(model.generator);
-    return { kind: 'G', arch, params: networkParams(ckpt, 'G', arch), model };
+    return { kind: 'G', arch, params: finiteParams(checkpoint, 'G', networkParams(ckpt, 'G', arch)), model };
   }
   if (!model.discriminator) throw new UserError(`${checkpoint} has no discriminator (it was trained with --loss L1); export the generator instead (--net G)`);
   const arch = discriminatorArch(model.discriminator);
-  return { kind: 'D', arch, params: networkParams(ckpt, 'D', arch), model };
+  return { kind: 'D', arch, params: finiteParams(checkpoint, 'D', networkParams(ckpt, 'D', arch)), model };
+}
+
+/** A model with a NaN or infinite weight only ever outputs NaN: refuse it, naming the cause. */
+function finiteParams(checkpoint: string, net: 'G' | 'D', params: ParamSource): ParamSource {
+  for (const [name, data] of params) {
+    if (firstNonFinite(data) !== undefined) {
+      throw new UserError(
+        `${checkpoint}: the weight ${net}/${name} is NaN or infinite, so the model diverged while training (usually a learning rate too high); train again with a lower --lr (the paper's is 0.0002) and export that checkpoint`,
+      );
+    }
+  }
+  return params;
 }
 
 function inputChannels(n: LoadedNet): number {

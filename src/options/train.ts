@@ -101,6 +101,15 @@ export const TRAIN_OPTIONS = {
   skipBad: opt.boolean({ help: 'skip unreadable images with a warning instead of stopping', default: false }),
   threads: opt.int({ help: 'threads of the ort-cpu engine (default: every core); may change on --resume', min: 1, yaml: true, scope: 'input' }),
   force,
+  // Default 1: a NaN or infinite loss means a weight is no longer finite (the images are), and Adam
+  // spreads it, so no later step recovers. More tolerates a loss that overflows on its own (a
+  // least-squares GAN on huge logits) while the weights stay finite; checkpoints are checked anyway.
+  nonFiniteSteps: opt.int({
+    help: 'stop after this many consecutive steps with a NaN or infinite loss, keeping the last good checkpoint (1: a NaN weight never recovers)',
+    default: 1,
+    min: 1,
+    scope: 'cli',
+  }),
   resume: opt.boolean({ help: 'continue from OUT/checkpoint.bin (same settings required)', default: false, aliases: ['continue_train'], scope: 'cli' }),
   quiet,
   json: { ...json, help: 'write NDJSON progress events on stdout: start (with the config), step, epoch, checkpoint, done' },

@@ -8,7 +8,7 @@ import {
   parseNetG,
   patchDiscriminator,
   receptiveField,
-  resolveDiscriminatorLayers,
+  resolveDiscriminator,
 } from '../../src/nets/arch.ts';
 
 // Every expected number below was counted layer by layer by hand, and the totals reproduce what PyTorch
@@ -125,11 +125,13 @@ describe('flag parsing', () => {
     expect(() => parseNetG('resnet_9blocks')).toThrow(/unknown --netG/);
   });
   it('resolves --netD / --n_layers_D / --rf', () => {
-    expect(resolveDiscriminatorLayers({})).toBe(3);
-    expect(resolveDiscriminatorLayers({ netD: 'pixel' })).toBe(0);
-    expect(resolveDiscriminatorLayers({ netD: 'n_layers', nLayersD: 5 })).toBe(5);
-    expect(resolveDiscriminatorLayers({ rf: 16 })).toBe(1);
-    expect(() => resolveDiscriminatorLayers({ netD: 'global' })).toThrow(/unknown --netD/);
+    expect(resolveDiscriminator({})).toEqual({ kind: 'patch', nLayers: 3 });
+    expect(resolveDiscriminator({ netD: 'pixel' })).toEqual({ kind: 'pixel', nLayers: 0 });
+    expect(resolveDiscriminator({ netD: 'n_layers', nLayersD: 5 })).toEqual({ kind: 'patch', nLayers: 5 });
+    expect(resolveDiscriminator({ netD: 'n_layers', nLayersD: 0 })).toEqual({ kind: 'pixel', nLayers: 0 });
+    expect(resolveDiscriminator({ rf: 16 })).toEqual({ kind: 'patch', nLayers: 1 });
+    expect(resolveDiscriminator({ rf: 1 })).toEqual({ kind: 'pixel', nLayers: 0 });
+    expect(() => resolveDiscriminator({ netD: 'global' })).toThrow(/unknown --netD/);
   });
 });
 

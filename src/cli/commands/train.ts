@@ -14,11 +14,11 @@ export const trainCommand: CommandModule = {
       )
       .example('$0 train --data data/synth --out runs/demo --size 64 --epochs 10', '10 epochs in all: 5 at the initial learning rate, then 5 decaying to 0'),
   handler: async (argv) => {
-    const { resume, quiet, json, force, netD, rf, epochs, ...given } = readArgs(TRAIN_OPTIONS, argv, { defaults: false });
+    const { resume, quiet, json, force, nonFiniteSteps, netD, rf, epochs, ...given } = readArgs(TRAIN_OPTIONS, argv, { defaults: false });
     const { resolveTrainConfig } = await import('../../train/config.ts');
     const { train } = await import('../../train/trainer.ts');
     const config = resolveTrainConfig({ ...given, netD, rf, epochs }, cliNamer(TRAIN_OPTIONS));
     const onEvent = json ? (e: object) => void process.stdout.write(`${JSON.stringify(e)}\n`) : undefined;
-    await train(config, { resume: resume ?? false, quiet: quiet ?? false, force: force ?? false, onEvent });
+    await train(config, { resume: resume ?? false, quiet: quiet ?? false, force: force ?? false, nonFiniteSteps, onEvent });
   },
 };
