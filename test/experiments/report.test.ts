@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -341,5 +341,22 @@ describe('readable tables', () => {
     const { rows } = parseCsv(csv, 'x.csv');
     expect(rows[0]).toMatchObject({ classAcc_mean: '0.25', classAcc_std: '', pixelAcc_std: '' });
     expect(markdownFromCsv(csv, 'x.csv')).toContain('| L1+cGAN | 0.800 | — | 0.250 | — | 0.125 | — |');
+  });
+});
+
+describe('the committed results', () => {
+  it('are what `pix2pix results table` regenerates from the committed CSVs', async () => {
+    const results = path.join(import.meta.dirname, '..', '..', 'results');
+    const dir = await mkdtemp(path.join(tmpdir(), 'p2p-committed-'));
+    const csvs = (await readdir(results)).filter((f) => f.endsWith('.csv')).sort();
+    for (const f of csvs) await copyFile(path.join(results, f), path.join(dir, f));
+    await regenerateTables(
+      csvs.map((f) => path.join(dir, f)),
+      () => {},
+    );
+    for (const f of csvs) {
+      const md = f.replace(/\.csv$/, '.md');
+      expect(await readFile(path.join(dir, md), 'utf8'), md).toBe(await readFile(path.join(results, md), 'utf8'));
+    }
   });
 });
