@@ -162,6 +162,7 @@ describe('eval run pipeline (tiny profile, real worker processes)', () => {
   it('eval run (the CLI) adds the Ground truth and Ground truth, blurred rows and the blur check to the table', async () => {
     const r = await runCli(['eval', 'run', file, '--profile', 'ci', '--out', out, '--jobs', '1']);
     expect(r.code ?? 0, r.stderr).toBe(0);
+    expect(r.stderr).toContain('tiny (Table 1), profile ci: 2 variant(s) × 1 seed(s) + 2 ground-truth row(s) = 4 run(s)');
     // Only the reference rows were left: translate (real photos; blurred) and score each, nothing trained.
     expect(r.stderr).toContain('[ground-truth-blurred] translate: start');
     expect(r.stderr).toContain('[ground-truth-blurred] score: start');
