@@ -10,7 +10,7 @@
  *            luminance gradient) as a generator's outputs of the same scenes have.
  *
  * Run: node --import tsx scripts/synth-properties.ts colour [--count 340 --size 128 --seed 1]
- *      node --import tsx scripts/synth-properties.ts blur --data DIR --segmenter seg.onnx --sigma 2 [--shrink 8]
+ *      node --import tsx scripts/synth-properties.ts blur --data DIR --segmenter seg.onnx [--sigma 2.5] [--shrink 8]
  *      node --import tsx scripts/synth-properties.ts sigma --real DIR --generated DIR
  */
 import * as path from 'node:path';
@@ -19,6 +19,7 @@ import { TRAIN_ID_NAMES } from '../src/data/cityscapes.ts';
 import { readImage, listImages } from '../src/data/image.ts';
 import { SYNTH_GENERATOR_VERSION, renderSynthScene, splitCounts } from '../src/data/synth.ts';
 import { runBlurCheck } from '../src/eval/blur-check.ts';
+import { L1_BLUR_SIGMA } from '../src/eval/blur-reference.ts';
 import { addClassColors, accumulateNearestMeanColor, classMeanColors, createClassColorSums } from '../src/eval/color-separability.ts';
 import { createConfusion, type ConfusionMatrix } from '../src/eval/confusion.ts';
 import { bootstrapFrames } from '../src/eval/frame-bootstrap.ts';
@@ -36,7 +37,8 @@ const { positionals, values } = parseArgs({
     seed: { type: 'string', default: '1' },
     data: { type: 'string' },
     segmenter: { type: 'string' },
-    sigma: { type: 'string', default: '2' },
+    // The σ of the results tables' blurred row (at 128²).
+    sigma: { type: 'string', default: String(L1_BLUR_SIGMA) },
     shrink: { type: 'string', default: '8' },
     real: { type: 'string' },
     generated: { type: 'string' },

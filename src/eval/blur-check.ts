@@ -13,9 +13,9 @@ import { pairFrames, type LabelEncoding } from './pairing.ts';
 import { fcnScores, type FcnScores } from './scores.ts';
 import type { SegmenterModel, SegmenterSpec } from './segmenter.ts';
 import { gaussianBlurRgb, shrinkEnlargeRgb } from '../image/blur.ts';
+import { BLUR_CHECK_TARGET } from './blur-reference.ts';
 
-/** Blurred per-class accuracy must be at most this share of the ground truth's. */
-export const BLUR_CHECK_TARGET = 0.75;
+export { BLUR_CHECK_TARGET };
 
 export const BLUR_CONDITIONS = ['groundTruth', 'blurred', 'shrunk'] as const;
 export type BlurCondition = (typeof BLUR_CONDITIONS)[number];

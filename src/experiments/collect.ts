@@ -57,7 +57,7 @@ export async function collectExperiment(exp: ResolvedExperiment, out: string, da
       variant: v.name,
       label: v.label,
       kind: v.kind,
-      settings: v.overrides as Record<string, unknown>,
+      settings: v.blurSigma === undefined ? (v.overrides as Record<string, unknown>) : { blurSigma: v.blurSigma },
       paper: v.paper,
       results,
       expectedRuns: runs.length,

@@ -8,8 +8,9 @@
  */
 import Papa from 'papaparse';
 import { UserError } from '../util/errors.ts';
+import { BLUR_CHECK_TARGET, PAPER_L1_CLASS_ACC_RATIO, PAPER_TABLE1_CLASS_ACC } from '../eval/blur-reference.ts';
 import { TASK_METRICS, TASKS, type Task } from './schema.ts';
-import { metricInfo, SCORERS, taskScorer } from './scorers/index.ts';
+import { metricInfo, referenceRowsOf, SCORERS, type Scorer, taskScorer } from './scorers/index.ts';
 import type { RunResult } from './stages.ts';
 import { type Interval, meanInterval, pairedDifference, verdict } from './stats.ts';
 
@@ -121,7 +122,8 @@ export function summaryRows(s: ExperimentSummary): { fields: string[]; rows: Csv
     for (const m of s.metrics) {
       const vals = rs.map((r) => r.metrics[m]!).filter((x) => typeof x === 'number');
       row[`${m}_mean`] = vals.length ? num(mean(vals)) : '';
-      row[`${m}_std`] = vals.length ? num(std(vals)) : '';
+      // One run has no spread: blank, not 0.
+      row[`${m}_std`] = vals.length >= 2 ? num(std(vals)) : '';
       row[`${m}_paper`] = v.paper[m] !== undefined ? String(v.paper[m]) : '';
       row[`${m}_runs`] = vals.map(num).join(';');
       const ci = meanInterval(vals);
@@ -263,11 +265,81 @@ export function sharedRows(mine: readonly CsvRow[], others: readonly (readonly C
   return out;
 }
 
-/** Whether a scorer of the table (the task's own, or one whose metrics are all columns) counts a confusion matrix. */
+/** The scorers of a table: the task's own, and those that score its task and whose metrics are all columns. */
+function tableScorers(task: string, metrics: readonly string[]): Scorer[] {
+  if (!TASKS.includes(task as Task)) return SCORERS.filter((s) => s.metrics.every((m) => metrics.includes(m.key)));
+  const own = taskScorer(task as Task);
+  return [own, ...SCORERS.filter((s) => s !== own && s.tasks.includes(task as Task) && s.metrics.every((m) => metrics.includes(m.key)))];
+}
+
+/** Whether a scorer of the table counts a confusion matrix. */
 function countsConfusion(task: string, metrics: readonly string[]): boolean {
-  const own = TASKS.includes(task as Task) ? [taskScorer(task as Task)] : [];
-  const added = SCORERS.filter((s) => s.metrics.every((m) => metrics.includes(m.key)));
-  return [...own, ...added].some((s) => s.confusionMode !== undefined);
+  return tableScorers(task, metrics).some((s) => s.confusionMode !== undefined);
+}
+
+/** Two CSV cells hold the same number (or are both empty). */
+function sameValue(a: string | undefined, b: string | undefined): boolean {
+  return (a ?? '') === (b ?? '') || (a !== '' && b !== '' && Number(a) === Number(b));
+}
+
+/** The metric columns worth showing: a metric that restricts another (MetricInfo.restricts) is dropped where every row equals it. */
+export function shownMetrics(rows: readonly CsvRow[], metrics: readonly string[]): string[] {
+  return metrics.filter((m) => {
+    const base = metricInfo(m)?.restricts;
+    if (!base || !metrics.includes(base)) return true;
+    const runs = (r: CsvRow, k: string) => (r[`${k}_runs`] ?? '').split(';');
+    return !rows.every(
+      (r) =>
+        sameValue(r[`${m}_mean`], r[`${base}_mean`]) &&
+        runs(r, m).length === runs(r, base).length &&
+        runs(r, m).every((v, i) => sameValue(v, runs(r, base)[i])),
+    );
+  });
+}
+
+/** The judge's blur check is read in per-class accuracy: the paper's L1 ratio and the target are in it. */
+const BLUR_RATIO_METRIC = 'classAcc';
+
+/**
+ * The blur-check section of a table whose scorer has a blurred reference row: the blurred row's
+ * per-class accuracy over the ground truth's, beside the target and the paper's L1-only ratio.
+ */
+function blurCheckLines(rows: readonly CsvRow[], task: string, metrics: readonly string[]): string[] {
+  const refs = referenceRowsOf(tableScorers(task, metrics));
+  const blurredRef = refs.find((r) => r.blurred);
+  if (!blurredRef || !metrics.includes(BLUR_RATIO_METRIC)) return [];
+  const blurredNames = new Set(refs.filter((r) => r.blurred).map((r) => r.name));
+  const truth = rows.find((r) => r.kind === 'ground-truth' && !blurredNames.has(r.variant!));
+  const blurred = rows.find((r) => r.variant === blurredRef.name);
+  const m = BLUR_RATIO_METRIC;
+  const paper = `the paper's L1-only row is ${PAPER_TABLE1_CLASS_ACC.l1} / ${PAPER_TABLE1_CLASS_ACC.groundTruth} = ${PAPER_L1_CLASS_ACC_RATIO.toFixed(2)}× its ground truth (Table 1, Cityscapes)`;
+  const lines = [`## The judge's blur check`, ''];
+  const absent = [!truth && '`Ground truth`', !blurred && `\`${blurredRef.label}\``].filter(Boolean);
+  if (absent.length) {
+    lines.push(
+      `Not computed: this results file has no ${absent.join(' and no ')} row (written before every FCN table had one; \`pix2pix eval run\` adds it). The target is ${metricName(m)} blurred ≤ ${BLUR_CHECK_TARGET} × ground truth; ${paper}.`,
+      '',
+    );
+    return lines;
+  }
+  const a = Number(truth![`${m}_mean`] || NaN);
+  const b = Number(blurred![`${m}_mean`] || NaN);
+  if (!Number.isFinite(a) || !Number.isFinite(b) || a === 0) {
+    lines.push(`Not computed: ${!Number.isFinite(b) ? blurred!.label : truth!.label} has no ${metricName(m)} (not run, or a ground truth of 0).`, '');
+    return lines;
+  }
+  const ratio = b / a;
+  lines.push(
+    `| ${metricName(m)} | ${escapeMd(truth!.label || truth!.variant!)} | ${escapeMd(blurred!.label || blurred!.variant!)} | blurred ÷ ground truth | target | paper's L1 ÷ ground truth |`,
+    '|---|---|---|---|---|---|',
+    `| ours | ${a.toFixed(3)} | ${b.toFixed(3)} | ${ratio.toFixed(3)} | ≤ ${BLUR_CHECK_TARGET} | ${PAPER_L1_CLASS_ACC_RATIO.toFixed(2)} |`,
+    '',
+    ratio <= BLUR_CHECK_TARGET
+      ? `Blurred photos keep ${ratio.toFixed(2)}× of the ground truth's per-class accuracy: the target is met, so this judge penalises blur; ${paper}.`
+      : `Blurred photos keep ${ratio.toFixed(2)}× of the ground truth's per-class accuracy: the target (≤ ${BLUR_CHECK_TARGET}) is not met, so this judge reads little of what blur removes and cannot show much loss from blurry outputs; ${paper}.`,
+    '',
+  );
+  return lines;
 }
 
 function describeMode(mode: string): string {
@@ -286,11 +358,10 @@ function escapeMd(s: string): string {
  */
 export function markdownFromRows(rows: readonly CsvRow[], fields: readonly string[], shared: ReadonlyMap<string, string[]> = new Map()): string {
   const first = rows[0]!;
-  const metrics = metricsOf(fields);
+  const allMetrics = metricsOf(fields);
+  const metrics = shownMetrics(rows, allMetrics);
   const synthetic = rows.some((r) => r.dataset_kind === 'synthetic');
   const all = (col: string): string => unique(rows.map((r) => r[col] ?? ''));
-  const oursHead = synthetic ? 'ours (synthetic)' : 'ours';
-  const paperHead = synthetic ? 'paper (Cityscapes; ours is synthetic)' : 'paper';
   const lines: string[] = [];
   lines.push(`# ${first.table}: ${first.title}${synthetic ? ' — synthetic data, not Cityscapes' : ''}`);
   lines.push('');
@@ -311,7 +382,7 @@ export function markdownFromRows(rows: readonly CsvRow[], fields: readonly strin
   lines.push(`- Epochs (constant + linear decay): ${all('epochs') || '—'}`);
   lines.push(`- Engine: ${all('engine') || '—'}`);
   lines.push(`- Scorer: ${all('segmenter') || '—'}`);
-  if (countsConfusion(first.task ?? '', metrics)) lines.push(`- Confusion mode: ${describeMode(all('scorer_mode'))}`);
+  if (countsConfusion(first.task ?? '', allMetrics)) lines.push(`- Confusion mode: ${describeMode(all('scorer_mode'))}`);
   lines.push(
     `- Test-time dropout: ${all('test_dropout') || (fields.includes('test_dropout') ? 'n/a (no generator)' : 'not recorded (results written before paper mode)')}`,
   );
@@ -321,13 +392,19 @@ export function markdownFromRows(rows: readonly CsvRow[], fields: readonly strin
   lines.push(
     '- Cells: the mean over seeds and, with two or more seeds, its 95% confidence interval [low, high] (Student t, n − 1 degrees of freedom). A difference between rows is only supported where an interval of the paired difference excludes 0 (see the key comparison); overlapping rows are not ranked.',
   );
-  lines.push('');
   // Scores added to the task's own (scorer.add) have no paper column: the paper did not report them.
-  const paper = new Set(TASKS.includes(first.task as Task) ? TASK_METRICS[first.task as Task] : metrics);
-  const header = [
-    ROW_HEADER[first.task!] ?? 'Variant',
-    ...metrics.flatMap((m) => [`${metricName(m)} ${oursHead}`, ...(paper.has(m) ? [`${metricName(m)} ${paperHead}`] : [])]),
-  ];
+  // The paper reports no means over the classes present: their paper columns only where a file gives values.
+  const paper = new Set(
+    (TASKS.includes(first.task as Task) ? TASK_METRICS[first.task as Task] : metrics).filter(
+      (m) => !metricInfo(m)?.restricts || rows.some((r) => r[`${m}_paper`]),
+    ),
+  );
+  const dropped = allMetrics.filter((m) => !metrics.includes(m));
+  lines.push(
+    `- Columns: each metric is ours${synthetic ? ' (synthetic data)' : ''}; \`paper\` beside it is the paper's value${synthetic ? ' (Cityscapes; not comparable in absolute value)' : ''}.${dropped.length ? ` ${dropped.map(metricName).join(' and ')}: not shown, equal in every row to ${dropped.map((m) => metricName(metricInfo(m)!.restricts!)).join(' and ')}.` : ''}`,
+  );
+  lines.push('');
+  const header = [ROW_HEADER[first.task!] ?? 'Variant', ...metrics.flatMap((m) => [metricName(m), ...(paper.has(m) ? ['paper'] : [])])];
   lines.push(`| ${header.map(escapeMd).join(' | ')} |`);
   lines.push(`|${header.map(() => '---').join('|')}|`);
   for (const r of rows) {
@@ -346,6 +423,7 @@ export function markdownFromRows(rows: readonly CsvRow[], fields: readonly strin
     );
     lines.push('');
   }
+  lines.push(...blurCheckLines(rows, first.task ?? '', allMetrics));
   lines.push(...comparisonLines(rows, metrics));
   lines.push('## Runs');
   lines.push('');

@@ -11,7 +11,8 @@ import { assertGeneratorInput, discriminatorArch, discriminatorOutputSide, gener
 import { UserError, errorMessage } from '../util/errors.ts';
 import { SYNTH_GENERATOR_VERSION } from '../data/synth.ts';
 import { hashOf } from './hash.ts';
-import { metricsOf, type ScorerConfig, scorersFor, scorersOf } from './scorers/index.ts';
+import { l1BlurSigma } from '../eval/blur-reference.ts';
+import { metricsOf, type ReferenceRow, referenceRowsOf, type ScorerConfig, scorersFor, scorersOf } from './scorers/index.ts';
 import {
   type DatasetSpec,
   type ExperimentSpec,
@@ -21,6 +22,7 @@ import {
   type SyntheticDataset,
   type Task,
   type TrainSettings,
+  type VariantSpec,
 } from './schema.ts';
 
 /** Bump when the meaning of a stage's output changes for the same settings (invalidates old work). */
@@ -69,6 +71,8 @@ export interface ResolvedRun {
   hash: string;
   /** Translate with seeded test-time dropout (paper mode); not part of `hash`: training is the same. */
   testDropout: boolean;
+  /** A ground-truth row of blurred photos: the Gaussian's σ in pixels at `size` (see ReferenceRow). */
+  blurSigma?: number;
   /** `<out>/_work/<experiment>/<variant>-<hash>` relative to the results folder. */
   workDir: string;
 }
@@ -79,6 +83,8 @@ export interface ResolvedVariant {
   kind: 'generator' | 'ground-truth';
   overrides: TrainSettings;
   paper: Record<string, number>;
+  /** See ResolvedRun.blurSigma. */
+  blurSigma?: number;
 }
 
 export interface ResolvedExperiment {
@@ -200,16 +206,16 @@ export function resolveExperiment(spec: ExperimentSpec, file: string, profile: s
   const baseSize = train.size ?? defaultSize;
   const scorer = resolveScorer(spec.task, scorerSettings, dataset, baseSize, file);
 
-  const inProfile = new Set(section.variants ?? spec.variants.map((v) => v.name));
-  if (only !== undefined && !spec.variants.some((v) => v.name === only)) {
-    throw new UserError(`--only ${only}: ${file} has no such variant; its variants are ${spec.variants.map((v) => v.name).join(', ')}`);
+  const listed = new Set(section.variants ?? spec.variants.map((v) => v.name));
+  const all = withReferenceRows(spec.variants.filter((v) => listed.has(v.name)).map(resolveVariant), spec, referenceRowsOf(scorersOf(scorer)), baseSize, file);
+  const known = [...new Set([...spec.variants.map((v) => v.name), ...all.map((v) => v.name)])];
+  if (only !== undefined && !known.includes(only)) {
+    throw new UserError(`--only ${only}: ${file} has no such variant; its variants are ${known.join(', ')}`);
   }
-  if (only !== undefined && !inProfile.has(only)) {
-    throw new UserError(`--only ${only}: profile '${profile}' of ${file} does not run that variant; it runs ${[...inProfile].join(', ')}`);
+  if (only !== undefined && !all.some((v) => v.name === only)) {
+    throw new UserError(`--only ${only}: profile '${profile}' of ${file} does not run that variant; it runs ${all.map((v) => v.name).join(', ')}`);
   }
-  const variants: ResolvedVariant[] = spec.variants
-    .filter((v) => inProfile.has(v.name) && (only === undefined || v.name === only))
-    .map((v) => ({ name: v.name, label: v.label ?? v.name, kind: v.kind ?? 'generator', overrides: v.train ?? {}, paper: v.paper ?? {} }));
+  const variants = all.filter((v) => only === undefined || v.name === only);
 
   const runs: ResolvedRun[] = [];
   for (const v of variants) {
@@ -222,7 +228,9 @@ export function resolveExperiment(spec: ExperimentSpec, file: string, profile: s
     const direction = merged.direction ?? TASK_DIRECTION[spec.task];
     for (const seed of seeds) {
       if (v.kind === 'ground-truth') {
-        const hash = hashOf({ kind: 'ground-truth', dataset: dataset.hash, size, direction, version: PIPELINE_VERSION });
+        // The unblurred row keeps the key it had before blurred rows existed, so finished work stays valid.
+        const blur = v.blurSigma === undefined ? {} : { blurSigma: v.blurSigma };
+        const hash = hashOf({ kind: 'ground-truth', dataset: dataset.hash, size, direction, version: PIPELINE_VERSION, ...blur });
         runs.push({
           experiment: spec.experiment,
           variant: v.name,
@@ -235,6 +243,7 @@ export function resolveExperiment(spec: ExperimentSpec, file: string, profile: s
           overrides: {},
           hash,
           testDropout: false,
+          ...blur,
           workDir: path.join(WORK_DIR, spec.experiment, `${v.name}-${hash}`),
         });
         // Real images are the same for every seed: one run stands for all repeats.
@@ -289,6 +298,36 @@ export function resolveExperiment(spec: ExperimentSpec, file: string, profile: s
     testDropout,
     compare: spec.compare,
   };
+}
+
+function resolveVariant(v: VariantSpec): ResolvedVariant {
+  return { name: v.name, label: v.label ?? v.name, kind: v.kind ?? 'generator', overrides: v.train ?? {}, paper: v.paper ?? {} };
+}
+
+/**
+ * The profile's variants followed by the scorers' reference rows (Scorer.referenceRows), whether or
+ * not the profile lists them: the file's own ground-truth variant stands for the unblurred row (with
+ * its label and paper values), a blurred row's label names its σ at the run's image side.
+ */
+export function withReferenceRows(
+  listed: readonly ResolvedVariant[],
+  spec: ExperimentSpec,
+  refs: readonly ReferenceRow[],
+  size: number,
+  file: string,
+): ResolvedVariant[] {
+  if (refs.length === 0) return [...listed];
+  const own = spec.variants.find((v) => v.kind === 'ground-truth');
+  const rows = refs.map((r): ResolvedVariant => {
+    if (!r.blurred && own) return resolveVariant(own);
+    const clash = spec.variants.find((v) => v.name === r.name);
+    if (clash) throw new UserError(`${file}: variant name '${r.name}' is taken by the score's own reference row (${r.label}); rename that variant`);
+    const base = { name: r.name, label: r.label, kind: 'ground-truth' as const, overrides: {}, paper: {} };
+    if (!r.blurred) return base;
+    const sigma = l1BlurSigma(size);
+    return { ...base, label: `${r.label} (σ ${Number(sigma.toFixed(3))} px)`, blurSigma: sigma };
+  });
+  return [...listed.filter((v) => !rows.some((r) => r.name === v.name)), ...rows];
 }
 
 export function datasetDir(out: string, d: ResolvedDataset): string {

@@ -101,9 +101,7 @@ async function open(o: RunExperimentOptions): Promise<Session | null> {
   const jobs = o.jobs ?? cores;
   if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`--jobs must be a positive integer (got ${o.jobs})`);
   const claims: ClaimSettings = { leaseSeconds: o.leaseSeconds ?? parseDuration(DEFAULT_LEASE), resume: o.resume ?? false };
-  log(
-    `${exp.name} (${exp.table}), profile ${exp.profile}: ${exp.variants.length} variant(s) × ${exp.seeds.length} seed(s) = ${exp.runs.length} run(s); data: ${exp.dataset.description}`,
-  );
+  log(`${exp.name} (${exp.table}), profile ${exp.profile}: ${plannedRuns(exp)} = ${exp.runs.length} run(s); data: ${exp.dataset.description}`);
   const mine = o.task ? taskShare(exp.runs, o.task) : exp.runs;
   if (o.task) {
     log(
@@ -121,6 +119,13 @@ async function open(o: RunExperimentOptions): Promise<Session | null> {
   }
   log(`paper mode: test-time dropout ${exp.testDropout ? "on (seeded by each run's seed)" : 'off'}; confusion mode ${confusionModeOf(exp.scorer) || 'n/a'}`);
   return { o, exp, out, mine, jobs, cores, claims, log };
+}
+
+/** "5 variant(s) × 3 seed(s) + 2 ground-truth row(s)": real-photo rows run once, whatever the seeds. */
+function plannedRuns(exp: ResolvedExperiment): string {
+  const truth = exp.variants.filter((v) => v.kind === 'ground-truth').length;
+  const generators = `${exp.variants.length - truth} variant(s) × ${exp.seeds.length} seed(s)`;
+  return truth ? `${generators} + ${truth} ground-truth row(s)` : generators;
 }
 
 /** Step 3: the segmenter (when it is still to train) and every run's generator stages, `lanes` worker processes at once. */

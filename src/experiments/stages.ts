@@ -346,8 +346,14 @@ export async function runGeneratorStages(job: RunJob, log: Log): Promise<StagesO
     translate: async () => {
       if (run.kind === 'ground-truth') {
         // The "generator" of the ground-truth row is the identity: the real target images at the run's size.
-        await materializeHalf(job.data, job.testSplit, targetSide(run.direction), run.size, imagesDir);
-        return { info: { source: 'real test images' } };
+        const side = targetSide(run.direction);
+        if (run.blurSigma === undefined) {
+          await materializeHalf(job.data, job.testSplit, side, run.size, imagesDir);
+          return { info: { source: 'real test images' } };
+        }
+        const real = await materializeHalf(job.data, job.testSplit, side, run.size, halfDir(job.out, hashOfData(job), job.testSplit, side, run.size));
+        const images = await blurFolder(real, imagesDir, run.blurSigma);
+        return { info: { source: `real test images, Gaussian blur σ ${run.blurSigma} px`, images } };
       }
       const { translateFolder } = await import('../runtime/translate.ts');
       const r = await translateFolder({
@@ -451,6 +457,18 @@ async function scoreRun(job: ScoreJob, imagesDir: string): Promise<RunResult> {
   };
 }
 
-function hashOfData(job: ScoreJob): string {
+function hashOfData(job: { data: string }): string {
   return hashOf({ data: path.resolve(job.data) });
+}
+
+/** Every image of `src` Gaussian-blurred (σ pixels) into `out` as PNG; rewritten whole, so a rerun after a crash is exact. */
+async function blurFolder(src: string, out: string, sigma: number): Promise<number> {
+  const { listImages, readImage, encodeImage } = await import('../data/image.ts');
+  const { gaussianBlurRgb } = await import('../image/blur.ts');
+  const names = await listImages(src);
+  for (const n of names) {
+    const target = await resolveInside(out, n);
+    await writeFileAtomic(target, await encodeImage(gaussianBlurRgb(await readImage(path.join(src, n)), sigma), 'png'));
+  }
+  return names.length;
 }

@@ -17,7 +17,8 @@ const ROOT = path.join(import.meta.dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'pix2pix.mjs');
 const SLURM = path.join(ROOT, 'examples', 'slurm');
 
-// 2 variants × 2 seeds = 4 (variant, seed) pairs over 3 tasks: task 0 gets two, tasks 1 and 2 one each.
+// 2 variants × 2 seeds = 4 (variant, seed) pairs, plus the FCN-score's two reference rows (one run
+// each, no training), over 3 tasks: two pairs each.
 const EXPERIMENT = `experiment: arr
 title: Array check
 table: Table 1
@@ -33,6 +34,8 @@ profiles:
   ci: {}
 `;
 const PAIRS = ['a s1', 'a s2', 'b s1', 'b s2'];
+/** Log labels of the reference rows (translate and score only). */
+const REFERENCES = ['ground-truth', 'ground-truth-blurred'];
 const TIMING = ['wall_seconds', 'train_seconds'];
 
 let dir: string;
@@ -103,11 +106,13 @@ describe('eval run as a 3-task job array on one results folder', () => {
       ['a s2', 1, 'missing'],
       ['b s1', 2, 'missing'],
       ['b s2', 0, 'missing'],
+      ['ground-truth s1', 1, 'missing'],
+      ['ground-truth-blurred s1', 2, 'missing'],
     ]);
-    expect(s.counts).toEqual({ done: 0, running: 0, stale: 0, failed: 0, missing: 16 });
+    expect(s.counts).toEqual({ done: 0, running: 0, stale: 0, failed: 0, missing: 20 });
     const c = await cli(['results', 'collect', file, '--profile', 'ci', '--out', out, '--task-count', '3']);
     expect(c.code).toBe(1);
-    expect(c.stderr).toContain('arr: 4 of 4 (variant, seed) pair(s) not done:\n  a s1 (task 0): missing at train\n  a s2 (task 1): missing at train');
+    expect(c.stderr).toContain('arr: 6 of 6 (variant, seed) pair(s) not done:\n  a s1 (task 0): missing at train\n  a s2 (task 1): missing at train');
   }, 60_000);
 
   it('three concurrent tasks run every stage once; collect equals a single-process run', async () => {
@@ -119,16 +124,17 @@ describe('eval run as a 3-task job array on one results folder', () => {
     ]);
     expect(single.code, single.stderr).toBe(0);
     for (const t of tasks) expect(t.code, t.stderr).toBe(0);
-    expect(tasks[0]!.stderr).toContain('task 0/3 (SLURM_ARRAY_TASK_ID=1 of 1-3): 2 of 4 (variant, seed) pair(s): a s1, b s2');
-    expect(tasks[2]!.stderr).toContain('task 2/3 (SLURM_ARRAY_TASK_ID=3 of 1-3): 1 of 4 (variant, seed) pair(s): b s1');
+    expect(tasks[0]!.stderr).toContain('task 0/3 (SLURM_ARRAY_TASK_ID=1 of 1-3): 2 of 6 (variant, seed) pair(s): a s1, b s2');
+    expect(tasks[2]!.stderr).toContain('task 2/3 (SLURM_ARRAY_TASK_ID=3 of 1-3): 2 of 6 (variant, seed) pair(s): b s1, ground-truth-blurred s1');
     const all = tasks.map((t) => t.stderr).join('\n');
     for (const p of PAIRS) for (const s of ['train', 'export', 'translate', 'score']) expect(count(all, `[${p}] ${s}: start`), `${p} ${s}`).toBe(1);
+    for (const p of REFERENCES) for (const s of ['translate', 'score']) expect(count(all, `[${p}] ${s}: start`), `${p} ${s}`).toBe(1);
     expect(count(all, 'segmenter: start')).toBe(1);
 
     // The collect job: --status, then results collect.
     const c = await sbatch('collect.sbatch', out, { TASKS: '3' });
     expect(c.code, c.stderr).toBe(0);
-    expect(c.stdout.split('\n')[0]).toMatch(/: 4 of 4 \(variant, seed\) pair\(s\) done; 16 stage\(s\): 16 done, 0 running, 0 stale, 0 failed, 0 missing$/);
+    expect(c.stdout.split('\n')[0]).toMatch(/: 6 of 6 \(variant, seed\) pair\(s\) done; 20 stage\(s\): 20 done, 0 running, 0 stale, 0 failed, 0 missing$/);
     expect(c.stdout).toMatch(/\(shared\)\s+segmenter\s+done/);
     expect(c.stdout).toContain(path.join(out, 'arr.csv'));
     const arrayCsv = await readFile(path.join(out, 'arr.csv'), 'utf8');
@@ -137,6 +143,8 @@ describe('eval run as a 3-task job array on one results folder', () => {
     expect(rows.map((r) => [r.variant, r.status, r.repeats, r.seeds])).toEqual([
       ['a', 'done', '2', '1;2'],
       ['b', 'done', '2', '1;2'],
+      ['ground-truth', 'done', '1', '1'],
+      ['ground-truth-blurred', 'done', '1', '1'],
     ]);
     expect(rows).toEqual(withoutTiming(singleCsv));
   }, 300_000);
@@ -147,6 +155,7 @@ describe('eval run as a 3-task job array on one results folder', () => {
     for (const r of both) expect(r.code, r.stderr).toBe(0);
     const all = both.map((r) => r.stderr).join('\n');
     for (const p of PAIRS) for (const s of ['train', 'export', 'translate', 'score']) expect(count(all, `[${p}] ${s}: start`), `${p} ${s}`).toBe(1);
+    for (const p of REFERENCES) for (const s of ['translate', 'score']) expect(count(all, `[${p}] ${s}: start`), `${p} ${s}`).toBe(1);
     expect(count(all, 'segmenter: start')).toBe(1);
     const c = await cli(['results', 'collect', file, '--profile', 'ci', '--out', out]);
     expect(c.code, c.stderr).toBe(0);

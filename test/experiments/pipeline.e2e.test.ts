@@ -1,7 +1,8 @@
 /**
  * The experiment pipeline end to end on a tiny profile (32² synthetic, ngf 4, cpu engine), in real
  * child processes: a run SIGKILLed during training resumes from its last epoch checkpoint, finished
- * stages are skipped, `--only` runs one variant and `results collect` merges the rest.
+ * stages are skipped, `--only` runs one variant and `results collect` merges the rest; the FCN-score's
+ * Ground truth and Ground truth, blurred rows run through the CLI.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { captureStdout } from '../helpers/capture.ts';
+import { captureStdout, runCli } from '../helpers/capture.ts';
 import yargs from 'yargs';
 import { parseCsv } from '../../src/experiments/report.ts';
 import { collectResults } from '../../src/experiments/collect.ts';
@@ -123,6 +124,8 @@ describe('eval run pipeline (tiny profile, real worker processes)', () => {
     expect(partial.map((r) => [r.variant, r.status])).toEqual([
       ['a', 'done'],
       ['b', 'missing'],
+      ['ground-truth', 'missing'],
+      ['ground-truth-blurred', 'missing'],
     ]);
     const b = start(['--only', 'b']);
     expect(await b.done, b.output()).toBe(0);
@@ -135,8 +138,10 @@ describe('eval run pipeline (tiny profile, real worker processes)', () => {
     expect(merged.map((r) => [r.variant, r.status, r.dataset_kind, r.image_size, r.epochs, r.engine])).toEqual([
       ['a', 'done', 'synthetic', '32', `${EPOCHS}+0`, 'cpu'],
       ['b', 'done', 'synthetic', '32', `${EPOCHS}+0`, 'cpu'],
+      ['ground-truth', 'missing', 'synthetic', '', '', ''],
+      ['ground-truth-blurred', 'missing', 'synthetic', '', '', ''],
     ]);
-    for (const r of merged) {
+    for (const r of merged.slice(0, 2)) {
       for (const m of ['pixelAcc', 'classAcc', 'classIoU']) {
         const v = Number(r[`${m}_mean`]);
         expect(v).toBeGreaterThanOrEqual(0);
@@ -154,6 +159,34 @@ describe('eval run pipeline (tiny profile, real worker processes)', () => {
     expect(page).toContain('src="losses.svg"');
   }, 180_000);
 
+  it('eval run (the CLI) adds the Ground truth and Ground truth, blurred rows and the blur check to the table', async () => {
+    const r = await runCli(['eval', 'run', file, '--profile', 'ci', '--out', out, '--jobs', '1']);
+    expect(r.code ?? 0, r.stderr).toBe(0);
+    expect(r.stderr).toContain('tiny (Table 1), profile ci: 2 variant(s) × 1 seed(s) + 2 ground-truth row(s) = 4 run(s)');
+    // Only the reference rows were left: translate (real photos; blurred) and score each, nothing trained.
+    expect(r.stderr).toContain('[ground-truth-blurred] translate: start');
+    expect(r.stderr).toContain('[ground-truth-blurred] score: start');
+    expect(r.stderr).not.toContain('train: start');
+    const rows = parseCsv(await readFile(path.join(out, 'tiny.csv'), 'utf8'), 'tiny.csv').rows;
+    const [truth, blurred] = rows.slice(-2);
+    // The ci profile's 32² photos: σ 2.5 px at 128² scales to 0.625 px.
+    expect([truth, blurred].map((x) => [x!.label, x!.kind, x!.status, x!.settings, x!.repeats])).toEqual([
+      ['Ground truth', 'ground-truth', 'done', '{}', '1'],
+      ['Ground truth, blurred (σ 0.625 px)', 'ground-truth', 'done', '{"blurSigma":0.625}', '1'],
+    ]);
+    const blurredImages = path.join(workDirOf('ground-truth-blurred')!, 'images');
+    const realImages = path.join(workDirOf('ground-truth')!, 'images');
+    const name = readdirSync(realImages)[0]!;
+    expect(await readFile(path.join(blurredImages, name))).not.toEqual(await readFile(path.join(realImages, name)));
+    const md = await readFile(path.join(out, 'tiny.md'), 'utf8');
+    expect(md).toContain(`| Ground truth | ${Number(truth!.pixelAcc_mean).toFixed(3)} | — |`);
+    expect(md).toContain(`| Ground truth, blurred (σ 0.625 px) | ${Number(blurred!.pixelAcc_mean).toFixed(3)} | — |`);
+    const ratio = Number(blurred!.classAcc_mean) / Number(truth!.classAcc_mean);
+    expect(md).toContain(
+      `| ours | ${Number(truth!.classAcc_mean).toFixed(3)} | ${Number(blurred!.classAcc_mean).toFixed(3)} | ${ratio.toFixed(3)} | ≤ 0.75 | 0.58 |`,
+    );
+  }, 120_000);
+
   it('a rerun skips every finished stage and starts no worker', async () => {
     const before = await readMarker(workDirOf('b')!);
     const lines: string[] = [];
@@ -170,8 +203,8 @@ describe('eval run pipeline (tiny profile, real worker processes)', () => {
       yargs(['run', file, '--profile', 'ci', '--out', out, '--jobs', '1', '--json']).command(evalRunCommand).strict().parseAsync(),
     );
     const lines = stdout.trim().split('\n');
-    // Every stage is done already (2 runs × 4 stages + the segmenter): one progress report, then the results.
-    expect(lines.slice(0, -1).map((l) => JSON.parse(l))).toEqual([expect.objectContaining({ event: 'progress', done: 9, total: 9, secondsLeft: 0 })]);
+    // Every stage is done already (2 runs × 4 stages, the segmenter, 2 reference rows × 2 stages): one progress report, then the results.
+    expect(lines.slice(0, -1).map((l) => JSON.parse(l))).toEqual([expect.objectContaining({ event: 'progress', done: 13, total: 13, secondsLeft: 0 })]);
     const r = JSON.parse(lines.at(-1)!);
     expect(r).toMatchObject({ experiment: 'tiny', profile: 'ci', csv: path.join(out, 'tiny.csv') });
     const csvRows = parseCsv(await readFile(path.join(out, 'tiny.csv'), 'utf8'), 'tiny.csv').rows;

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -17,8 +17,9 @@ describe('results markdown from the CSV alone', () => {
   it('puts our numbers (mean [95% CI] over seeds) beside the paper and marks missing rows, from an older CSV too', () => {
     const md = markdownFromCsv(CSV, 'patch-size.csv');
     expect(md.split('\n')[0]).toBe('# Table 3: Discriminator receptive field — synthetic data, not Cityscapes');
+    expect(md).toContain('| Variant | Per-pixel acc. | paper | Per-class acc. | paper | Class IOU | paper |');
     expect(md).toContain(
-      '| Variant | Per-pixel acc. ours (synthetic) | Per-pixel acc. paper (Cityscapes; ours is synthetic) | Per-class acc. ours (synthetic) | Per-class acc. paper (Cityscapes; ours is synthetic) | Class IOU ours (synthetic) | Class IOU paper (Cityscapes; ours is synthetic) |',
+      "- Columns: each metric is ours (synthetic data); `paper` beside it is the paper's value (Cityscapes; not comparable in absolute value).",
     );
     // 0.4, 0.6: mean 0.5, sd 0.1√2, half width t(0.975, 1) · 0.1√2 / √2 = 12.7062 · 0.1 = 1.27062.
     // 0.1, 0.15: mean 0.125, half width 12.7062 · 0.025 = 0.317655.
@@ -41,7 +42,8 @@ describe('results markdown from the CSV alone', () => {
   it('says nothing about synthetic data for a real dataset', () => {
     const md = markdownFromCsv(CSV.replaceAll('synthetic,synthetic street scenes (100 images)', 'folder,Cityscapes val'), 'x.csv');
     expect(md).not.toMatch(/synthetic/i);
-    expect(md).toContain('| Variant | Per-pixel acc. ours | Per-pixel acc. paper |');
+    expect(md).toContain('| Variant | Per-pixel acc. | paper | Per-class acc. | paper |');
+    expect(md).toContain("- Columns: each metric is ours; `paper` beside it is the paper's value.");
   });
 
   it('regenerates <name>.md next to each CSV, and rejects files that are not results CSVs', async () => {
@@ -124,7 +126,8 @@ describe('summary rows', () => {
       settings: '{"loss":"L1"}',
     });
     expect(Number(rows[0]!.pixelAcc_std)).toBeCloseTo(Math.SQRT2 * 0.2, 5);
-    expect(rows[1]).toMatchObject({ variant: 'cGAN', status: 'partial 1/2', pixelAcc_std: '0', pixelAcc_paper: '' });
+    // One run has no spread: its std is blank, not 0.
+    expect(rows[1]).toMatchObject({ variant: 'cGAN', status: 'partial 1/2', pixelAcc_mean: '0.5', pixelAcc_std: '', pixelAcc_paper: '' });
     const back = parseCsv(toCsv(fields, rows), 'demo.csv');
     expect(back.fields).toEqual(fields);
     expect(back.rows).toEqual(rows);
@@ -229,5 +232,131 @@ describe('figure drawing', () => {
     drawText(c, 'I', 0, 0);
     // 'I' row 0 is 0x0e: columns 1–3 black.
     expect([...c.data.subarray(0, 15)]).toEqual([255, 255, 255, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 255]);
+  });
+});
+
+/** A CSV of an FCN table with the five confusion metrics, one row per `[variant, label, kind, classAcc runs, classAccPresent runs]`. */
+function fcnCsv(task: string, rows: [string, string, string, string, string][]): string {
+  const metrics = ['pixelAcc', 'classAcc', 'classIoU', 'classAccPresent', 'classIoUPresent'];
+  const s: ExperimentSummary = {
+    experiment: 'losses',
+    title: 'Objectives',
+    table: 'Table 1',
+    task,
+    profile: 'quick',
+    metrics,
+    datasetKind: 'synthetic',
+    dataset: 'synthetic x',
+    variants: rows.map(([variant, label, kind, classAcc, present]) => {
+      const ca = classAcc.split(';').map(Number);
+      const cp = present.split(';').map(Number);
+      return {
+        variant,
+        label,
+        kind: kind as 'generator' | 'ground-truth',
+        settings: {},
+        paper: {},
+        results: ca.map((c, i) => ({
+          ...result(variant, i + 1, 0.8, { pixelAcc: 0.8, classAcc: c, classIoU: c / 2, classAccPresent: cp[i]!, classIoUPresent: cp[i]! / 2 }),
+          kind: kind as 'generator' | 'ground-truth',
+        })),
+        expectedRuns: ca.length,
+      };
+    }),
+  };
+  const { fields, rows: csvRows } = summaryRows(s);
+  return toCsv(fields, csvRows);
+}
+
+describe('the Ground truth and Ground truth, blurred rows in the report', () => {
+  const table = (blurred: string) =>
+    fcnCsv('labels2photo', [
+      ['L1', 'L1', 'generator', '0.2;0.24', '0.2;0.24'],
+      ['ground-truth', 'Ground truth', 'ground-truth', '0.3', '0.3'],
+      ['ground-truth-blurred', 'Ground truth, blurred (σ 2.5 px)', 'ground-truth', blurred, blurred],
+    ]);
+
+  it('shows both rows and the per-class ratio blurred ÷ ground truth beside the 0.75 target and the paper’s L1 ratio', () => {
+    const md = markdownFromCsv(table('0.27'), 'losses.csv');
+    expect(md).toContain('| Ground truth | 0.800 | — | 0.300 | — |');
+    expect(md).toContain('| Ground truth, blurred (σ 2.5 px) | 0.800 | — | 0.270 | — |');
+    expect(md).toContain("## The judge's blur check");
+    // 0.27 / 0.3 = 0.9 > 0.75; the paper's L1 row: 0.15 / 0.26 = 0.577.
+    expect(md).toContain("| Per-class acc. | Ground truth | Ground truth, blurred (σ 2.5 px) | blurred ÷ ground truth | target | paper's L1 ÷ ground truth |");
+    expect(md).toContain('| ours | 0.300 | 0.270 | 0.900 | ≤ 0.75 | 0.58 |');
+    expect(md).toContain("Blurred photos keep 0.90× of the ground truth's per-class accuracy: the target (≤ 0.75) is not met");
+    expect(md).toContain("the paper's L1-only row is 0.15 / 0.26 = 0.58× its ground truth (Table 1, Cityscapes)");
+  });
+
+  it('says the target is met when blur costs at least a quarter of the per-class accuracy', () => {
+    // 0.21 / 0.3 = 0.7 ≤ 0.75.
+    const md = markdownFromCsv(table('0.21'), 'losses.csv');
+    expect(md).toContain('| ours | 0.300 | 0.210 | 0.700 | ≤ 0.75 | 0.58 |');
+    expect(md).toContain("Blurred photos keep 0.70× of the ground truth's per-class accuracy: the target is met");
+  });
+
+  it('notes the rows as absent in a results file written before they existed (the committed older CSVs)', () => {
+    expect(markdownFromCsv(CSV, 'patch-size.csv')).toContain(
+      'Not computed: this results file has no `Ground truth` and no `Ground truth, blurred` row (written before every FCN table had one; `pix2pix eval run` adds it).',
+    );
+    const noBlur = fcnCsv('labels2photo', [['ground-truth', 'Ground truth', 'ground-truth', '0.3', '0.3']]);
+    expect(markdownFromCsv(noBlur, 'losses.csv')).toContain('Not computed: this results file has no `Ground truth, blurred` row');
+  });
+
+  it('gives no blur check for tables the FCN-score does not score (photo→labels, colour)', () => {
+    const labels = fcnCsv('photo2labels', [['ground-truth', 'Ground truth', 'ground-truth', '0.3', '0.3']]);
+    expect(markdownFromCsv(labels, 'photo2labels.csv')).not.toContain('blur check');
+    expect(markdownFromCsv(labels.replaceAll('photo2labels', 'color'), 'color.csv')).not.toContain('blur check');
+  });
+});
+
+describe('readable tables', () => {
+  it('drops the classes-present columns where every row equals the 19-class ones, and keeps them where a row differs', () => {
+    const equal = markdownFromCsv(
+      fcnCsv('labels2photo', [
+        ['L1', 'L1', 'generator', '0.2;0.24', '0.2;0.24'],
+        ['L1+cGAN', 'L1+cGAN', 'generator', '0.25', '0.25'],
+      ]),
+      'losses.csv',
+    );
+    expect(equal).toContain('| Variant | Per-pixel acc. | paper | Per-class acc. | paper | Class IOU | paper |');
+    expect(equal).not.toContain('| Per-class acc. (classes present)');
+    expect(equal).toContain('Per-class acc. (classes present) and Class IOU (classes present): not shown, equal in every row to Per-class acc. and Class IOU.');
+    const differ = markdownFromCsv(
+      fcnCsv('labels2photo', [
+        ['L1', 'L1', 'generator', '0.2;0.24', '0.2;0.24'],
+        // One class absent from the test photos: the mean over the classes present is higher.
+        ['L1+cGAN', 'L1+cGAN', 'generator', '0.25', '0.2632'],
+      ]),
+      'losses.csv',
+    );
+    expect(differ).toContain(
+      '| Variant | Per-pixel acc. | paper | Per-class acc. | paper | Class IOU | paper | Per-class acc. (classes present) | Class IOU (classes present) |',
+    );
+    expect(differ).not.toContain('not shown');
+  });
+
+  it('leaves *_std blank for a variant of one run and gives its cell the value alone', () => {
+    const csv = fcnCsv('labels2photo', [['L1+cGAN', 'L1+cGAN', 'generator', '0.25', '0.25']]);
+    const { rows } = parseCsv(csv, 'x.csv');
+    expect(rows[0]).toMatchObject({ classAcc_mean: '0.25', classAcc_std: '', pixelAcc_std: '' });
+    expect(markdownFromCsv(csv, 'x.csv')).toContain('| L1+cGAN | 0.800 | — | 0.250 | — | 0.125 | — |');
+  });
+});
+
+describe('the committed results', () => {
+  it('are what `pix2pix results table` regenerates from the committed CSVs', async () => {
+    const results = path.join(import.meta.dirname, '..', '..', 'results');
+    const dir = await mkdtemp(path.join(tmpdir(), 'p2p-committed-'));
+    const csvs = (await readdir(results)).filter((f) => f.endsWith('.csv')).sort();
+    for (const f of csvs) await copyFile(path.join(results, f), path.join(dir, f));
+    await regenerateTables(
+      csvs.map((f) => path.join(dir, f)),
+      () => {},
+    );
+    for (const f of csvs) {
+      const md = f.replace(/\.csv$/, '.md');
+      expect(await readFile(path.join(dir, md), 'utf8'), md).toBe(await readFile(path.join(results, md), 'utf8'));
+    }
   });
 });

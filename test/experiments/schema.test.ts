@@ -149,15 +149,21 @@ describe('profile resolution', () => {
   });
 
   it('makes one run per variant and seed; a profile can narrow variants and seeds; --only keeps one', () => {
-    expect(resolveExperiment(spec, 'x.yaml', 'full').runs.map((r) => `${r.variant}/${r.seed}`)).toEqual(['rf1/1', 'rf1/2', 'rf70/1', 'rf70/2']);
-    expect(resolveExperiment(spec, 'x.yaml', 'one').runs.map((r) => `${r.variant}/${r.seed}`)).toEqual(['rf70/5']);
+    // The FCN-score's reference rows follow the variants, one run each (real photos do not depend on the seed).
+    const refs = (seed: number) => [`ground-truth/${seed}`, `ground-truth-blurred/${seed}`];
+    expect(resolveExperiment(spec, 'x.yaml', 'full').runs.map((r) => `${r.variant}/${r.seed}`)).toEqual(['rf1/1', 'rf1/2', 'rf70/1', 'rf70/2', ...refs(1)]);
+    expect(resolveExperiment(spec, 'x.yaml', 'one').runs.map((r) => `${r.variant}/${r.seed}`)).toEqual(['rf70/5', ...refs(5)]);
     expect(resolveExperiment(spec, 'x.yaml', 'full', 'rf70').runs.map((r) => r.variant)).toEqual(['rf70', 'rf70']);
   });
 
   it('rejects an unknown profile or --only variant with the allowed names', () => {
     expect(() => resolveExperiment(spec, 'x.yaml', 'fast')).toThrow("x.yaml: has no profile 'fast'; --profile must be one of full, quick, one");
-    expect(() => resolveExperiment(spec, 'x.yaml', 'one', 'rf1')).toThrow("--only rf1: profile 'one' of x.yaml does not run that variant; it runs rf70");
-    expect(() => resolveExperiment(spec, 'x.yaml', 'full', 'rf2')).toThrow('--only rf2: x.yaml has no such variant; its variants are rf1, rf70');
+    expect(() => resolveExperiment(spec, 'x.yaml', 'one', 'rf1')).toThrow(
+      "--only rf1: profile 'one' of x.yaml does not run that variant; it runs rf70, ground-truth, ground-truth-blurred",
+    );
+    expect(() => resolveExperiment(spec, 'x.yaml', 'full', 'rf2')).toThrow(
+      '--only rf2: x.yaml has no such variant; its variants are rf1, rf70, ground-truth, ground-truth-blurred',
+    );
   });
 
   it('reports a configuration the networks cannot have as a one-line error naming the variant', () => {
@@ -186,7 +192,11 @@ describe('profile resolution', () => {
 describe('work-folder hashing', () => {
   const spec = parseExperiment(BASE, 'x.yaml');
   const hashes = (text: string, profile = 'quick'): Map<string, string> =>
-    new Map(resolveExperiment(parseExperiment(text, 'x.yaml'), 'x.yaml', profile).runs.map((r) => [`${r.variant}/${r.seed}`, r.hash]));
+    new Map(
+      resolveExperiment(parseExperiment(text, 'x.yaml'), 'x.yaml', profile)
+        .runs.filter((r) => r.kind === 'generator')
+        .map((r) => [`${r.variant}/${r.seed}`, r.hash]),
+    );
 
   it('is a stable function of the resolved configuration, whatever the key order', () => {
     expect(stableStringify({ b: 1, a: [2, { d: 3, c: undefined }] })).toBe('{"a":[2,{"d":3}],"b":1}');

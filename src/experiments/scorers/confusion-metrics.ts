@@ -7,8 +7,8 @@ export const CONFUSION_METRICS: readonly MetricInfo[] = [
   { key: 'pixelAcc', name: 'Per-pixel acc.', short: 'pixel' },
   { key: 'classAcc', name: 'Per-class acc.', short: 'class' },
   { key: 'classIoU', name: 'Class IOU', short: 'IoU' },
-  { key: 'classAccPresent', name: 'Per-class acc. (classes present)', short: 'class*' },
-  { key: 'classIoUPresent', name: 'Class IOU (classes present)', short: 'IoU*' },
+  { key: 'classAccPresent', name: 'Per-class acc. (classes present)', short: 'class*', restricts: 'classAcc' },
+  { key: 'classIoUPresent', name: 'Class IOU (classes present)', short: 'IoU*', restricts: 'classIoU' },
 ];
 
 export function confusionOutput(r: ScoreResult): ScoreOutput {

@@ -9,10 +9,10 @@ import type { Task } from '../schema.ts';
 import { colorScorer } from './color.ts';
 import { fcnScorer } from './fcn.ts';
 import { labelsScorer } from './labels.ts';
-import type { MetricInfo, Scorer, ScorerConfig } from './scorer.ts';
+import type { MetricInfo, ReferenceRow, Scorer, ScorerConfig } from './scorer.ts';
 import { similarityScorer } from './similarity.ts';
 
-export type { MetricInfo, ScoreInput, ScoreOutput, Scorer, ScorerConfig } from './scorer.ts';
+export type { MetricInfo, ReferenceRow, ScoreInput, ScoreOutput, Scorer, ScorerConfig } from './scorer.ts';
 
 export const SCORERS: readonly Scorer[] = [fcnScorer, labelsScorer, colorScorer, similarityScorer];
 
@@ -67,6 +67,13 @@ export function scoresLine(scorers: readonly Scorer[], metrics: Readonly<Record<
     .filter((m) => m.key in metrics)
     .map((m) => `${m.short} ${Math.abs(metrics[m.key]!) >= 10 ? metrics[m.key]!.toFixed(2) : metrics[m.key]!.toFixed(3)}`)
     .join(', ');
+}
+
+/** The reference rows of `scorers` (see Scorer.referenceRows), each name once, in table order. */
+export function referenceRowsOf(scorers: readonly Scorer[]): ReferenceRow[] {
+  const out: ReferenceRow[] = [];
+  for (const r of scorers.flatMap((s) => s.referenceRows ?? [])) if (!out.some((x) => x.name === r.name)) out.push(r);
+  return out;
 }
 
 /** The metrics of `scorers`, in table order. */

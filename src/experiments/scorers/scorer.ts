@@ -15,6 +15,18 @@ export interface MetricInfo {
   name: string;
   /** A few characters for log lines (the score stage logs each run's scores by these). */
   short: string;
+  /** The metric this one restricts (the same mean over fewer classes): tables drop this column where every row equals that one. */
+  restricts?: string;
+}
+
+/** A row of the real test photos that every table of a score shows beside the generators; nothing is trained for it. */
+export interface ReferenceRow {
+  /** Its variant name in the results files. */
+  name: string;
+  /** Its row label; a blurred row's label gets the blur's σ appended. */
+  label: string;
+  /** Gaussian-blur the photos the way an L1-only generator blurs (σ: src/eval/blur-reference.ts); unblurred, it is the ceiling. */
+  blurred: boolean;
 }
 
 /** The scorer settings of an experiment after the profile, with defaults filled in (shared by its scorers). */
@@ -74,4 +86,10 @@ export interface Scorer {
   describe(config: ScorerConfig, trainedSegmenter: string | null): string;
   /** Confusion semantics ('strict' | 'reference') for scorers that count a confusion matrix. */
   confusionMode?(config: ScorerConfig): string;
+  /**
+   * Rows of real photos every table of this score gets (an experiment file's own `kind: ground-truth`
+   * variant stands for the unblurred one). With a blurred and an unblurred row, the report gives
+   * their per-class accuracy ratio (the judge's blur check).
+   */
+  referenceRows?: readonly ReferenceRow[];
 }

@@ -118,7 +118,7 @@ profiles:
     expect(rows[0]!.segmenter).toBe('none (Lab histogram intersection needs no segmenter); SSIM and PSNR against the real target photos');
     const md = await readFile(path.join(out, 'sim.md'), 'utf8');
     // The paper's columns stay for its own metrics; the added scores have none (the paper did not report them).
-    expect(md).toContain('| b ours (synthetic) | b paper (Cityscapes; ours is synthetic) | SSIM ours (synthetic) | PSNR (dB) ours (synthetic) |');
+    expect(md).toContain('| b | paper | SSIM | PSNR (dB) |');
     expect(md).toMatch(/^\| gt \| 1\.000 \| — \| 1\.000 \| — \| 1\.000 \| — \| 1\.000 \| — \|$/m);
   });
 });
