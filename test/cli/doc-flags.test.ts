@@ -8,36 +8,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type OptionTable, spellingsOf } from '../../src/options/define.ts';
-import { COLLECT_OPTIONS, CITYSCAPES_OPTIONS, EVAL_RUN_OPTIONS, SYNTH_OPTIONS } from '../../src/options/data.ts';
-import { COLOR_OPTIONS, FCN_SCORE_OPTIONS, LABELS_OPTIONS, RF_OPTIONS } from '../../src/options/eval.ts';
-import { EXPORT_OPTIONS, IMPORT_OPTIONS } from '../../src/options/export.ts';
-import { INFER_OPTIONS } from '../../src/options/infer.ts';
-import { IMPORT_CAFFE_OPTIONS, SEGMENTER_OPTIONS } from '../../src/options/segmenter.ts';
-import { SERVE_OPTIONS } from '../../src/options/serve.ts';
-import { TEST_PY_OPTIONS } from '../../src/options/test-py.ts';
-import { TRAIN_OPTIONS } from '../../src/options/train.ts';
+import { COMMAND_OPTIONS } from '../helpers/command-options.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const GROUPS = new Set(['data', 'segmenter', 'eval', 'results']);
-const TABLES: Record<string, OptionTable> = {
-  'data synth': SYNTH_OPTIONS,
-  'data cityscapes': CITYSCAPES_OPTIONS,
-  train: TRAIN_OPTIONS,
-  export: EXPORT_OPTIONS,
-  import: IMPORT_OPTIONS,
-  infer: INFER_OPTIONS,
-  test: TEST_PY_OPTIONS,
-  serve: SERVE_OPTIONS,
-  'segmenter train': SEGMENTER_OPTIONS,
-  'segmenter import-caffe': IMPORT_CAFFE_OPTIONS,
-  'eval fcn-score': FCN_SCORE_OPTIONS,
-  'eval labels': LABELS_OPTIONS,
-  'eval color': COLOR_OPTIONS,
-  'eval rf': RF_OPTIONS,
-  'eval run': EVAL_RUN_OPTIONS,
-  'results collect': COLLECT_OPTIONS,
-  'results table': {},
-};
 
 /** The flags (without dashes) a command accepts. */
 function spellings(table: OptionTable): Set<string> {
@@ -121,8 +95,8 @@ describe('flags in README.md and docs/*.md', () => {
     for (const code of codeOf(readFileSync(path.join(ROOT, file), 'utf8'))) {
       for (const { command, flags } of commandsIn(code)) {
         seen += 1;
-        const table = TABLES[command];
-        if (!table) {
+        const table = COMMAND_OPTIONS[command] ?? {};
+        if (!(command in COMMAND_OPTIONS)) {
           problems.push(`unknown command 'pix2pix ${command}' in: ${code}`);
           continue;
         }
@@ -136,6 +110,6 @@ describe('flags in README.md and docs/*.md', () => {
 
   it('the README shows every command', () => {
     const shown = new Set(codeOf(readFileSync(path.join(ROOT, 'README.md'), 'utf8')).flatMap((c) => commandsIn(c).map((x) => x.command)));
-    expect(Object.keys(TABLES).filter((c) => !shown.has(c))).toEqual([]);
+    expect(Object.keys(COMMAND_OPTIONS).filter((c) => !shown.has(c))).toEqual([]);
   });
 });

@@ -4,36 +4,7 @@ import { buildCli } from '../../src/cli/main.ts';
 import { COMMANDS, commandName } from '../../src/cli/commands/index.ts';
 import { EXAMPLES } from '../../src/cli/examples.ts';
 import { readArgs } from '../../src/options/cli.ts';
-import type { OptionTable } from '../../src/options/define.ts';
-import { COLLECT_OPTIONS, CITYSCAPES_OPTIONS, EVAL_RUN_OPTIONS, SYNTH_OPTIONS } from '../../src/options/data.ts';
-import { COLOR_OPTIONS, FCN_SCORE_OPTIONS, LABELS_OPTIONS, RF_OPTIONS } from '../../src/options/eval.ts';
-import { EXPORT_OPTIONS, IMPORT_OPTIONS } from '../../src/options/export.ts';
-import { INFER_OPTIONS } from '../../src/options/infer.ts';
-import { IMPORT_CAFFE_OPTIONS, SEGMENTER_OPTIONS } from '../../src/options/segmenter.ts';
-import { SERVE_OPTIONS } from '../../src/options/serve.ts';
-import { TEST_PY_OPTIONS } from '../../src/options/test-py.ts';
-import { TRAIN_OPTIONS } from '../../src/options/train.ts';
-
-/** Each command's option table (undefined: the command has positionals only). */
-const TABLES: Record<string, OptionTable | undefined> = {
-  'data synth': SYNTH_OPTIONS,
-  'data cityscapes': CITYSCAPES_OPTIONS,
-  train: TRAIN_OPTIONS,
-  export: EXPORT_OPTIONS,
-  import: IMPORT_OPTIONS,
-  infer: INFER_OPTIONS,
-  test: TEST_PY_OPTIONS,
-  serve: SERVE_OPTIONS,
-  'segmenter train': SEGMENTER_OPTIONS,
-  'segmenter import-caffe': IMPORT_CAFFE_OPTIONS,
-  'eval fcn-score': FCN_SCORE_OPTIONS,
-  'eval labels': LABELS_OPTIONS,
-  'eval color': COLOR_OPTIONS,
-  'eval rf': RF_OPTIONS,
-  'eval run': EVAL_RUN_OPTIONS,
-  'results collect': COLLECT_OPTIONS,
-  'results table': undefined,
-};
+import { COMMAND_OPTIONS } from '../helpers/command-options.ts';
 
 class Parsed extends Error {
   constructor(
@@ -63,7 +34,7 @@ async function parseOnly(args: string[]): Promise<Parsed> {
 
 describe('--help examples', () => {
   it('every command has examples (and the top level, which shows the quick start)', () => {
-    const paths = Object.keys(TABLES);
+    const paths = Object.keys(COMMAND_OPTIONS);
     expect(Object.keys(EXAMPLES).sort()).toEqual(['', ...paths].sort());
     for (const c of COMMANDS)
       expect(
@@ -80,7 +51,7 @@ describe('--help examples', () => {
         const parsed = await parseOnly(args).catch((e: unknown) => {
           throw new Error(`pix2pix ${line}: ${String(e)}`);
         });
-        const table = TABLES[path === '' ? Object.keys(TABLES).find((p) => line.startsWith(`${p} `))! : path];
+        const table = COMMAND_OPTIONS[path === '' ? Object.keys(COMMAND_OPTIONS).find((p) => line.startsWith(`${p} `))! : path];
         if (table) expect(() => readArgs(table, parsed.argv), line).not.toThrow();
         if (path !== '') expect(parsed.help.replace(/\s+/g, ' '), line).toContain(`pix2pix ${line}`);
       }
