@@ -1,6 +1,7 @@
 import yargs from 'yargs';
 import type { Argv, CommandModule } from 'yargs';
-import { errorMessage, isUserError } from '../util/errors.ts';
+import { errorMessage, isIncompleteError, isUserError } from '../util/errors.ts';
+import { stopSignal } from '../util/stop.ts';
 import { setRawArgs } from '../options/cli.ts';
 import { COMMANDS, commandName } from './commands/index.ts';
 
@@ -53,6 +54,8 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await (await buildCli(argv)).parseAsync();
   } catch (e) {
+    // A deliberate stop (SIGINT, SIGTERM) is reported, with its exit status, by its handler.
+    if (stopSignal()) return;
     if (e instanceof CliUsageError) {
       // yargs spreads some messages over lines ("Invalid values:\n  Argument: …"): keep the one-line promise.
       let short = e.short.replace(/\s*\n\s*/g, ' ');
@@ -68,6 +71,9 @@ export async function main(argv: string[]): Promise<void> {
     } else if (isUserError(e)) {
       process.stderr.write(`pix2pix: ${e.message}\n`);
       process.exitCode = 2;
+    } else if (isIncompleteError(e)) {
+      process.stderr.write(`pix2pix: ${e.message}\n`);
+      process.exitCode = 1;
     } else {
       process.stderr.write(`pix2pix: internal error: ${errorMessage(e)}\n`);
       if (process.env.PIX2PIX_DEBUG) process.stderr.write(`${(e as Error).stack ?? ''}\n`);

@@ -20,6 +20,7 @@ import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { UserError } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/fs.ts';
+import { holdStopHandlers, onStop, stopSignal } from '../util/stop.ts';
 
 export interface ClaimRecord {
   stage: string;
@@ -128,6 +129,21 @@ export function releaseHeldSync(): void {
     }
   }
   heldFiles.clear();
+}
+
+// A stop (SIGINT, SIGTERM, SIGHUP) frees this process's stages before it exits (src/util/stop.ts).
+onStop(releaseHeldSync);
+
+/** What a stopped `eval run` says to do next (the second half of its stop line). */
+export const STOP_HINT = 'the stages it held are released: run the same command again to continue (with --resume where training was interrupted)';
+
+/** Told when the heartbeat finds this process's claim taken over (its lease ran out while it was busy). */
+export type LostClaimHandler = (stage: string, dir: string, holder: string) => void;
+let lostClaimHandler: LostClaimHandler | null = null;
+
+/** A worker stops at once when it loses a claim, instead of working on beside the new holder. */
+export function onLostClaim(handler: LostClaimHandler | null): void {
+  lostClaimHandler = handler;
 }
 
 export function localProbe(): Probe {
@@ -254,6 +270,7 @@ function hold(dir: string, stage: string, gen: number, record: ClaimRecord): Hel
   const file = claimPath(dir, stage, gen);
   heldTokens.add(record.token);
   heldFiles.set(file, record);
+  const releaseStopHandlers = holdStopHandlers(STOP_HINT);
   let lost = false;
   const stillMine = async (): Promise<boolean> => {
     if (lost) return false;
@@ -265,7 +282,13 @@ function hold(dir: string, stage: string, gen: number, record: ClaimRecord): Hel
   const timer = setInterval(() => {
     beating = beating
       .then(async () => {
-        if (!(await stillMine())) return;
+        if (stopSignal()) return;
+        if (!(await stillMine())) {
+          clearInterval(timer);
+          const cur = await readClaim(dir, stage);
+          lostClaimHandler?.(stage, dir, describeHolder(cur, cur ? judgeClaim(cur, Date.now(), localProbe()).why : 'released'));
+          return;
+        }
         const now = Date.now();
         record.heartbeatAt = new Date(now).toISOString();
         record.expiresAt = new Date(now + record.leaseSeconds * 1000).toISOString();
@@ -286,6 +309,7 @@ function hold(dir: string, stage: string, gen: number, record: ClaimRecord): Hel
       heldTokens.delete(record.token);
       heldFiles.delete(file);
       lost = true;
+      releaseStopHandlers();
     },
   };
 }

@@ -228,7 +228,6 @@ async function awaitSegmenter(job: SegmenterJob, claims: ClaimSettings, log: (l:
     const r = await runInWorker(
       { label: 'segmenter', message: { kind: 'segmenter', job: { ...job, leaseSeconds: claims.leaseSeconds, resume: claims.resume } } },
       log,
-      new Set(),
     );
     if (!r.ok) throw r.userError ? new UserError(`segmenter: ${r.message}`) : new Error(`segmenter: ${r.message}`);
   }
@@ -327,14 +326,19 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
       (l) => log(`[${runLabel(exp, run)}] ${l}`),
     );
   }
+  // Pairs of this run that another process still holds, or whose stale claim waits for --resume: exit non-zero.
+  const { assertPairsDone } = await import('./status.ts');
   if (o.task) {
+    await assertPairsDone(exp, out, mine);
     log(
       `task ${o.task.index}/${o.task.count}: finished its share; when every task is done, merge with: pix2pix results collect ${o.file} --profile ${o.profile} --out ${o.out}`,
     );
     return null;
   }
   // Collect every variant of the profile (not only --only's), so partial runs show what is missing.
-  return collectExperiment(await readExperiment(o.file).then((s) => resolveExperiment(s, o.file, o.profile)), out, prep.data, log);
+  const outputs = await collectExperiment(await readExperiment(o.file).then((s) => resolveExperiment(s, o.file, o.profile)), out, prep.data, log);
+  await assertPairsDone(exp, out, mine);
+  return outputs;
 }
 
 async function readFinished(out: string, run: ResolvedRun): Promise<RunResult | null> {

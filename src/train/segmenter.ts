@@ -11,6 +11,7 @@ import { LABEL_ID_TO_TRAIN_ID, NUM_TRAIN_IDS } from '../data/cityscapes.ts';
 import { readImage, readLabelImage, toUnitRange } from '../data/image.ts';
 import { resizeNearest } from '../data/resize.ts';
 import { UserError } from '../util/errors.ts';
+import { eventLoopYielder } from '../util/event-loop.ts';
 import { ProgressBar } from '../util/progress.ts';
 import { Rng } from '../util/rng.ts';
 import { Adam } from './adam.ts';
@@ -156,6 +157,8 @@ export async function trainSegmenter(c: SegmenterConfig, opts: { quiet?: boolean
   const steps = Math.ceil(cache.length / c.batchSize);
   const bar = new ProgressBar({ label: 'segmenter', total: c.epochs * steps, unit: 'step', quiet: opts.quiet });
   const px = c.size * c.size;
+  // The samples are cached in memory: without this the loop never lets a signal or heartbeat run.
+  const yieldToEventLoop = eventLoopYielder();
   try {
     for (let epoch = 1; epoch <= c.epochs; epoch++) {
       const order = rng.shuffle([...cache.keys()]);
@@ -204,6 +207,7 @@ export async function trainSegmenter(c: SegmenterConfig, opts: { quiet?: boolean
         pending.push(value);
         tf.dispose([X, Y, ...Object.values(grads)]);
         if (pending.length >= LOSS_READ_EVERY) await flush();
+        await yieldToEventLoop();
       }
       await flush();
     }

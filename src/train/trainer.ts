@@ -13,6 +13,7 @@ import Papa from 'papaparse';
 import { openPairedDataset, type PairedDataset } from '../data/dataset.ts';
 import { writeImage, fromUnitRange, type RgbImage } from '../data/image.ts';
 import { prefetch } from '../util/concurrency.ts';
+import { eventLoopYielder } from '../util/event-loop.ts';
 import { UserError } from '../util/errors.ts';
 import { exists, writeFileAtomic } from '../util/fs.ts';
 import { claimOutputFolder, resolveInside } from '../util/paths.ts';
@@ -323,6 +324,8 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
 
   const stepFile = path.join(c.out, STEP_LOSSES_FILE);
   await truncateStepLosses(stepFile, state.step);
+  // Cached samples and CPU engines never wait on I/O: without this, a SIGTERM waits for the last epoch.
+  const yieldToEventLoop = eventLoopYielder();
   try {
     for (let epoch = state.epoch + 1; epoch <= totalEpochs; epoch++) {
       const t0 = performance.now();
@@ -366,6 +369,7 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
         tf.dispose([A, B]);
         state.step += 1;
         if (pending.length >= LOSS_READ_EVERY) await flush();
+        await yieldToEventLoop();
       }
       await flush();
       const n = batches.length;
@@ -547,7 +551,9 @@ export function createPix2Pix(
 async function validate(gArch: GeneratorArch, G: Net, valSet: PairedDataset, c: TrainConfig): Promise<number> {
   const n = c.valLimit > 0 ? Math.min(c.valLimit, valSet.size) : valSet.size;
   let sum = 0;
+  const yieldToEventLoop = eventLoopYielder();
   for (let i = 0; i < n; i++) {
+    await yieldToEventLoop();
     const p = await valSet.loadPair(i, { direction: c.direction, loadSize: c.size, cropSize: c.size, jitter: false, preprocess: c.preprocess });
     const loss = tf.tidy(() => {
       const A = tf.tensor4d(p.input, [1, c.size, c.size, 3]);
