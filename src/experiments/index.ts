@@ -1,2 +1,4 @@
 /** `pix2pix-ts/experiments`: run an experiment file end to end (train, export, translate, score, report). */
 export { runExperiment, collectResults, regenerateTables, type RunExperimentOptions, type ExperimentOutputs, type CollectOptions } from './run.ts';
+// runExperiment throws it when pairs of its share are not done though nothing failed (held elsewhere, stale claim).
+export { IncompleteError, isIncompleteError } from '../util/errors.ts';

@@ -161,8 +161,24 @@ export function notDoneMessage(s: ExperimentStatus, scope: readonly Pick<Resolve
   return `${s.experiment}: ${open.length} of ${wanted.size} (variant, seed) pair(s) of this run not done: ${lines.join('; ')}; ${states.map((st) => NEXT_STEP[st]).join('; ')}`;
 }
 
-/** Throw an IncompleteError (exit status 1) when some pair of `scope` is not done, reading the state from the files. */
+/** A pair between two stages: one done, the next neither claimed nor failed (its holder may be claiming it now). */
+const betweenStages = (r: RunStatus): boolean => r.state === 'missing' && r.stages.some((x) => x.state === 'done');
+
+const RECHECKS = 3;
+const RECHECK_MS = 1000;
+
+/**
+ * Throw an IncompleteError (exit status 1) when some pair of `scope` is not done, reading the state
+ * from the files. Another process moves from one stage to the next within moments: a pair seen
+ * between two stages is looked at again, so that it is reported as running rather than missing.
+ */
 export async function assertPairsDone(exp: ResolvedExperiment, out: string, scope: readonly ResolvedRun[]): Promise<void> {
-  const message = notDoneMessage(await experimentStatus(exp, out), scope);
+  const wanted = new Set(scope.map(pairName));
+  let s = await experimentStatus(exp, out);
+  for (let i = 0; i < RECHECKS && s.runs.some((r) => wanted.has(pairName(r)) && betweenStages(r)); i++) {
+    await new Promise((r) => setTimeout(r, RECHECK_MS));
+    s = await experimentStatus(exp, out);
+  }
+  const message = notDoneMessage(s, scope);
   if (message) throw new IncompleteError(message);
 }

@@ -48,7 +48,7 @@ onLostClaim((stage, dir, holder) =>
     {
       ok: false,
       userError: true,
-      message: `${stage}: ${holder} took over this stage in ${dir} after this process's lease ran out; stopped here, nothing recorded (a longer --lease avoids this)`,
+      message: `${holder} took over stage ${stage} in ${dir} after this process's lease ran out; stopped here, nothing recorded (a longer --lease avoids this)`,
     },
     1,
   ),

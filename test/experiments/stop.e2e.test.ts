@@ -226,6 +226,29 @@ describe('stopping eval run during the segmenter stage', () => {
   }, 180_000);
 });
 
+describe('a worker whose claim is taken over', () => {
+  it('stops at its next heartbeat, records nothing, and the run says who took the stage over (exit 2)', async () => {
+    const out = path.join(dir, 'taken');
+    const run = evalRun(segFile, out, ['--lease', '2s']);
+    const claim = await segmenterTraining(run, out);
+    // Another machine's process takes the stage over (as after a lease that ran out while this one froze).
+    const seg = segmenterDir(out);
+    const now = Date.now();
+    const other = { stage: 'segmenter', host: 'elsewhere', pid: 4242, procStart: null, token: 'other', leaseSeconds: 3600 };
+    const times = { startedAt: new Date(now).toISOString(), heartbeatAt: new Date(now).toISOString(), expiresAt: new Date(now + 3600_000).toISOString() };
+    await writeFile(path.join(seg, `segmenter.claim.${claim.gen + 1}.json`), JSON.stringify({ ...other, ...times }));
+    const ms = await groupGone(run.pid);
+    expect((await run.exit).code, run.output()).toBe(2);
+    expect(run.output().trim().split('\n').at(-1)).toMatch(
+      /^pix2pix: segmenter: elsewhere pid 4242 since .* took over stage segmenter in .* after this process's lease ran out; stopped here, nothing recorded/,
+    );
+    expect(existsSync(path.join(seg, 'segmenter.json'))).toBe(false);
+    // The new holder's claim is left as it was.
+    expect((await readClaim(seg, 'segmenter'))!.record).toMatchObject({ host: 'elsewhere', pid: 4242 });
+    console.log(`claim taken over: all processes gone after ${ms} ms`);
+  }, 180_000);
+});
+
 describe('stopping eval run during generator training', () => {
   it('SIGTERM after an epoch: every process gone within seconds, the last checkpoint intact, --resume continues from it', async () => {
     const out = path.join(dir, 'train');
