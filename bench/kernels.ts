@@ -1,19 +1,19 @@
 /**
  * Convolution kernel timings on tfjs-backend-wasm (single thread) at the real pix2pix layer shapes:
- * U-Net-256 (spec §1.3), the 70×70 PatchGAN on a 6-channel 256² input (spec §2.4, n_layers=3) and
+ * U-Net-256 (docs/reference.md#counts), the 70×70 PatchGAN on a 6-channel 256² input (docs/reference.md#discriminator, n_layers=3) and
  * a 6-level U-Net at 64². One JSON line per (op, layer, impl), then summary lines.
  *
  *   node --import tsx bench/kernels.ts [--reps 5] [--only unet256|patchgan70|unet64] [--all-paths] [--no-builtin]
  *
  * Whole-step profile (top kernels by exclusive and inclusive time, wasm heap and RSS after every step):
  *
- *   node --import tsx bench/kernels.ts --step 64|128|256 [--steps 6] [--builtin-conv] [--engine wasm|ort-cpu] [--threads N] [--top N]
+ *   node --import tsx bench/kernels.ts --step 64|128|256 [--steps 6] [--ngf 64] [--builtin-conv] [--engine wasm|ort-cpu] [--threads N] [--top N]
  *
  * --builtin-conv measures the backend's own forward Conv2D instead of ours.
  *
  * Roles: for a conv layer, conv2d = forward, backpropInput = dx, backpropFilter = dW. For a
  * transposed-conv layer, conv2dTranspose = forward (the Conv2DBackpropInput kernel), conv2d = dx,
- * backpropFilter = dW. Every op of a layer has the same multiply-add count (spec §1.3 "dense MACs").
+ * backpropFilter = dW. Every op of a layer has the same multiply-add count (docs/reference.md#counts "dense MACs").
  * conv2d rows: the backend's XNNPACK conv with a reused filter ("builtin cached-filter", the lower
  * bound) and with a new filter per call ("fresh-filter", as in training), and our kernel's choice.
  */
@@ -263,7 +263,7 @@ async function profileStep(size: number): Promise<void> {
   if (!Number.isInteger(steps) || steps < 2) throw new Error('--steps must be an integer ≥ 2 (the first step is warm-up)');
   const { selectEngine } = await import('../src/train/engines/registry.ts');
   const { discriminatorArch, generatorArch } = await import('../src/nets/arch.ts');
-  const { createPix2Pix } = await import('../src/train/trainer.ts');
+  const { Pix2PixModel, Pix2PixStep } = await import('../src/train/model.ts');
   const { Adam } = await import('../src/train/adam.ts');
   const { Rng } = await import('../src/util/rng.ts');
   const value = (flag: string): string | undefined => (a.includes(flag) ? a[a.indexOf(flag) + 1] : undefined);
@@ -321,9 +321,13 @@ async function profileStep(size: number): Promise<void> {
   }
 
   const depth = Math.log2(size);
-  const gArch = generatorArch({ depth, dropout: 'pytorch', concatOrder: 'skip-first' });
-  const dArch = discriminatorArch({ nLayers: 3 });
-  const model = createPix2Pix({ loss: 'L1+cGAN', ganMode: 'vanilla', lambdaL1: 100, beta1: 0.5, seed: 0 }, gArch, dArch);
+  // --ngf 16 is the quick profiles' width (ngf = ndf).
+  const ngf = Number(value('--ngf') ?? '64');
+  const gArch = generatorArch({ depth, ngf, dropout: 'pytorch', concatOrder: 'skip-first' });
+  const dArch = discriminatorArch({ nLayers: 3, ndf: ngf });
+  const c = { loss: 'L1+cGAN', ganMode: 'vanilla', lambdaL1: 100, beta1: 0.5, seed: 0 } as const;
+  const model = Pix2PixModel.create(c, { G: gArch, D: dArch });
+  const trainer = new Pix2PixStep(c, model, new Rng(c.seed + 2));
   const rng = new Rng(1);
   const rand = (): tf.Tensor4D => tf.tensor4d(rng.uniformSigned(size * size * 3), [1, size, size, 3]);
   const A = rand();
@@ -335,7 +339,7 @@ async function profileStep(size: number): Promise<void> {
   for (let i = 0; i < steps; i++) {
     recording = i > 0;
     const t0 = performance.now();
-    await model.step.step(A, B, 2e-4);
+    await trainer.step(A, B, 2e-4);
     if (i > 0) times.push(performance.now() - t0);
     heap.push(mib(backend.wasm.HEAPU8.buffer.byteLength));
     rss.push(mib(process.memoryUsage().rss));
@@ -350,11 +354,14 @@ async function profileStep(size: number): Promise<void> {
       engine: engineName,
       threads: threads ?? null,
       size,
+      ngf,
       steps: n,
       flags,
       median_ms: Math.round(sorted[n >> 1]!),
       min_ms: Math.round(sorted[0]!),
       kernel_ms_per_step: Math.round(kernelMs),
+      kernel_calls_per_step: Math.round([...exclusive.values()].reduce((s, e) => s + e.calls, 0) / n),
+      top_level_kernel_calls_per_step: Math.round([...inclusive.values()].reduce((s, e) => s + e.calls, 0) / n),
       adam_ms_per_step: Math.round(adamMs / n),
       outside_kernels_ms_per_step: Math.round(times.reduce((s, t) => s + t, 0) / n - kernelMs),
       peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024),

@@ -18,9 +18,23 @@ export function peerAvailable(): boolean {
   return r.status === 0;
 }
 
-/** Run a peer script; returns its stdout (throws with stderr on failure). */
-export function runPeer(script: string, args: string[], env: Record<string, string> = {}): string {
-  const r = spawnSync('/usr/bin/python3', [path.join(PEER_DIR, script), ...args], {
+/**
+ * Run a peer script; returns its stdout (throws with stderr on failure). With `cpuClock` the script's
+ * `time.perf_counter` reads the process's CPU time instead (`time.process_time`, all threads), so a
+ * timing it prints is CPU seconds: on one thread that is its step time with the cores to itself,
+ * which a shared host does not change much.
+ */
+export function runPeer(script: string, args: string[], env: Record<string, string> = {}, cpuClock = false): string {
+  const file = path.join(PEER_DIR, script);
+  const pyArgs = cpuClock
+    ? [
+        '-c',
+        'import runpy, sys, time; time.perf_counter = time.process_time; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name="__main__")',
+        file,
+        ...args,
+      ]
+    : [file, ...args];
+  const r = spawnSync('/usr/bin/python3', pyArgs, {
     encoding: 'utf8',
     env: { ...process.env, ...env, LD_LIBRARY_PATH: existsSync(OPENBLAS) ? OPENBLAS : (process.env.LD_LIBRARY_PATH ?? '') },
     timeout: 15 * 60_000,

@@ -2,7 +2,8 @@
 /**
  * Build the playground page into web/dist (git-ignored): bundle web/src/main.ts with esbuild and
  * copy the page, its stylesheet and the onnxruntime-web wasm runtime beside it, so the folder is
- * self-contained and served offline. `npm run build:web`; `pix2pix serve` runs it when dist is missing.
+ * self-contained and served offline. `npm run build:web` (and `npm pack`, through `prepack`); a checkout's
+ * `pix2pix serve` runs it when dist is missing; the npm package ships web/dist built.
  */
 import { promises as fsp } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -15,8 +16,14 @@ export const DEFAULT_OUT = path.join(here, 'dist');
 /** The runtime files the WebGPU build of onnxruntime-web loads (its JSPI-free asyncify variant). */
 export const ORT_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
 
-export async function buildWeb({ outdir = DEFAULT_OUT, log = () => {} } = {}) {
+/**
+ * Build the page into `outdir`. Source maps only with `dev` (`node web/build.mjs --dev`): the shipped
+ * page carries none. The build goes into a sibling temp folder (`dist.tmp-PID`, never inside `dist/`,
+ * whatever separator `outdir` ends with) and is renamed into place whole.
+ */
+export async function buildWeb({ outdir = DEFAULT_OUT, dev = false, log = () => {} } = {}) {
   const esbuild = await import('esbuild');
+  outdir = path.resolve(outdir);
   const tmp = `${outdir}.tmp-${process.pid}`;
   await fsp.rm(tmp, { recursive: true, force: true });
   await fsp.mkdir(path.join(tmp, 'ort'), { recursive: true });
@@ -27,7 +34,7 @@ export async function buildWeb({ outdir = DEFAULT_OUT, log = () => {} } = {}) {
     platform: 'browser',
     target: 'es2022',
     minify: true,
-    sourcemap: true,
+    sourcemap: dev ? 'linked' : false,
     // The non-bundled ort build loads its wasm glue from env.wasm.wasmPaths (./ort/), which we copy.
     conditions: ['onnxruntime-web-use-extern-wasm'],
     outfile: path.join(tmp, 'app.js'),
@@ -52,5 +59,5 @@ export async function buildWeb({ outdir = DEFAULT_OUT, log = () => {} } = {}) {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const t0 = Date.now();
-  await buildWeb({ log: (l) => console.log(`${l} (${Date.now() - t0} ms)`) });
+  await buildWeb({ dev: process.argv.includes('--dev'), log: (l) => console.log(`${l} (${Date.now() - t0} ms)`) });
 }

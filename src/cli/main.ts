@@ -1,9 +1,51 @@
+import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import type { Argv, CommandModule } from 'yargs';
 import { errorMessage, isIncompleteError, isUserError } from '../util/errors.ts';
 import { stopSignal } from '../util/stop.ts';
+import { missingTrainingPackage } from './missing-deps.ts';
 import { setRawArgs } from '../options/cli.ts';
+import { describeUnknownFlags, unknownFlags } from '../options/suggest.ts';
+import { isPlaceError } from '../util/fs.ts';
+import { describeFsError } from '../util/paths.ts';
 import { COMMANDS, commandName } from './commands/index.ts';
+import { withExamples } from './examples.ts';
+
+/** The package's version (src/cli and dist/cli both sit two levels below package.json). */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+/** What yargs knows of the command being parsed: `getOptions()` is public in yargs but not in its types. */
+interface ParsedOptions {
+  key: Record<string, unknown>;
+  alias: Record<string, string[]>;
+}
+
+/** Every spelling of the command's flags → its canonical flag (the name it was declared under). */
+function spellingsOf(y: Argv): Map<string, string> {
+  const o = (y as unknown as { getOptions(): ParsedOptions }).getOptions();
+  const map = new Map<string, string>();
+  for (const key of Object.keys(o.key)) map.set(key, key);
+  for (const [key, aliases] of Object.entries(o.alias)) for (const a of aliases) if (!map.has(a) || map.get(a) === a) map.set(a, key);
+  return map;
+}
+
+/**
+ * yargs names an unknown flag twice (`bogus-flag, bogusFlag`: as typed and camel-cased) and suggests
+ * nothing; this names each once, as typed, with the nearest flags of the command. Unknown words
+ * (a mistyped command) keep yargs' wording.
+ */
+function unknownArgumentsMessage(msg: string, argv: readonly string[], y: Argv): string {
+  const spellings = spellingsOf(y);
+  const flags = unknownFlags(argv, spellings);
+  const listed = msg.replace(/^Unknown arguments?: /, '').split(', ');
+  const camel = (f: string): string => f.replace(/^-+/, '').replace(/[-_]([a-z])/g, (_, c: string) => c.toUpperCase());
+  const words = listed.filter((w) => argv.includes(w) && !flags.some((f) => f.replace(/^-+/, '') === w || camel(f) === w));
+  const items = [...words, ...(flags.length ? [describeUnknownFlags(flags, spellings)] : [])];
+  const n = words.length + flags.length;
+  return n === 0 ? msg : `Unknown argument${n === 1 ? '' : 's'}: ${items.join(', ')}`;
+}
 
 /**
  * The `pix2pix` CLI. Commands only parse flags and delegate to src/{train,export,runtime,eval,data}.
@@ -24,11 +66,14 @@ export async function buildCli(argv: string[]): Promise<Argv> {
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .help()
     .alias('h', 'help')
-    .version(false)
-    .fail((msg, err, y) => {
+    .version(packageVersion())
+    .fail((msg, err, usage) => {
       if (err) throw err;
-      throw new CliUsageError(`${msg}\n\n${y.help().toString?.() ?? ''}`.trim(), msg);
+      // `usage` is yargs' help printer; the options of the command being parsed are on the instance.
+      const short = /^Unknown arguments?: /.test(msg) ? unknownArgumentsMessage(msg, argv, cli) : msg;
+      throw new CliUsageError(`${short}\n\n${usage.help().toString?.() ?? ''}`.trim(), short);
     });
+  cli = withExamples(cli, '');
   const named = argv.find((a) => !a.startsWith('-'));
   for (const e of COMMANDS) {
     const run = commandName(e.command) === named;
@@ -74,6 +119,12 @@ export async function main(argv: string[]): Promise<void> {
     } else if (isIncompleteError(e)) {
       process.stderr.write(`pix2pix: ${e.message}\n`);
       process.exitCode = 1;
+    } else if (isPlaceError(e)) {
+      // A full disk or a refused write that no writer wrapped: still one line, naming the file when known.
+      process.stderr.write(`pix2pix: ${e.syscall ?? 'file operation'}${e.path ? ` ${e.path}` : ''} failed: ${describeFsError(e)}\n`);
+    } else if (missingTrainingPackage(e)) {
+      process.stderr.write(`pix2pix: ${missingTrainingPackage(e)}\n`);
+      process.exitCode = 2;
     } else {
       process.stderr.write(`pix2pix: internal error: ${errorMessage(e)}\n`);
       if (process.env.PIX2PIX_DEBUG) process.stderr.write(`${(e as Error).stack ?? ''}\n`);

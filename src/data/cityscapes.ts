@@ -1,5 +1,5 @@
 /**
- * Cityscapes label definitions (cityscapesScripts `labels.py`, spec §5.3): label ids as stored in
+ * Cityscapes label definitions (cityscapesScripts `labels.py`, docs/reference.md#cityscapes-labels): label ids as stored in
  * `*_gtFine_labelIds.png`, the 19 evaluation trainIds (255 = ignore), and the palette colours of
  * `*_gtFine_color.png`.
  */

@@ -1,5 +1,5 @@
 /**
- * Paired image datasets (spec §4): aligned "AB" files (A = left half, B = right half) or paired
+ * Paired image datasets (docs/reference.md#data): aligned "AB" files (A = left half, B = right half) or paired
  * A/B folders, with the reference's training-time jitter (resize to loadSize, shared random crop
  * and horizontal flip) and test-time preprocessing (resize to cropSize).
  */
@@ -85,7 +85,7 @@ interface Entry {
   fileB?: string;
 }
 
-/** Split an aligned AB image at w/2: A = columns [0, floor(w/2)), B = the rest (spec §4.1). */
+/** Split an aligned AB image at w/2: A = columns [0, floor(w/2)), B = the rest (docs/reference.md#data). */
 export function splitAB(img: RgbImage): { a: RgbImage; b: RgbImage } {
   const w2 = Math.floor(img.width / 2);
   return { a: cropRgb(img, 0, 0, w2, img.height), b: cropRgb(img, w2, 0, img.width - w2, img.height) };

@@ -6,7 +6,17 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { type GrayImage, type RgbImage, checkReadableImage, decodeFailureReason, decodeImageFile, probeImageFile, UnreadableImage } from '../image/decode.ts';
+import {
+  type GrayImage,
+  type RgbImage,
+  checkPixelBudget,
+  checkReadableImage,
+  decodeFailureReason,
+  decodeImageFile,
+  pixelBudget,
+  probeImageFile,
+  UnreadableImage,
+} from '../image/decode.ts';
 import { type ImageFormat, encodeRgb } from '../image/encode.ts';
 import { UserError, errorMessage } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/fs.ts';
@@ -100,8 +110,10 @@ export async function readLabelImage(file: string): Promise<GrayImage> {
   await named('label image', file, () => checkReadableImage(file));
   let raw: { data: Buffer; info: { width: number; height: number; channels: number; depth?: string } };
   try {
-    const meta = await sharp(file).metadata();
-    const pipeline = sharp(file, { failOn: 'error' }).removeAlpha();
+    const maxPixels = pixelBudget();
+    const meta = await sharp(file, { limitInputPixels: Number.MAX_SAFE_INTEGER }).metadata();
+    checkPixelBudget(meta.width ?? 0, meta.height ?? 0, maxPixels);
+    const pipeline = sharp(file, { failOn: 'error', limitInputPixels: maxPixels }).removeAlpha();
     if (meta.depth === 'ushort') {
       // Without an explicit 16-bit colourspace sharp converts to 8-bit sRGB, dividing the ids by 257.
       const colour = (meta.channels ?? 1) - (meta.hasAlpha ? 1 : 0) >= 3;
@@ -113,7 +125,7 @@ export async function readLabelImage(file: string): Promise<GrayImage> {
       raw = await pipeline.raw().toBuffer({ resolveWithObject: true });
     }
   } catch (e) {
-    throw new UserError(`Cannot read label image ${file}: ${decodeFailureReason(e, file)}`);
+    throw new UserError(`Cannot read label image ${file}: ${e instanceof UnreadableImage ? e.message : decodeFailureReason(e, file)}`);
   }
   const { info } = raw;
   const c = info.channels;

@@ -9,7 +9,7 @@ import { promises as fsp, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../util/errors.ts';
 import { describeFsError } from '../util/paths.ts';
-import { compareCodePoints, isImageFile } from './image.ts';
+import { compareCodePoints, IMAGE_EXTENSIONS, isImageFile } from './image.ts';
 
 export interface ListedInputs {
   /** Image files, relative '/'-separated paths, sorted by code point. */
@@ -123,4 +123,32 @@ export async function listInputImages(dir: string, opts: { recursive?: boolean; 
   files.sort(compareCodePoints);
   skipped.sort((a, b) => compareCodePoints(a.file, b.file));
   return { files, skipped };
+}
+
+/**
+ * Why a listing of `dir` found no image to process, and the likely fix, as one clause: the entries
+ * it could not use, subfolders it did not enter (without `recursive`), files in formats it does not
+ * read (an animated .gif), or an empty folder.
+ */
+export async function explainNoImages(dir: string, listed: ListedInputs, recursive: boolean): Promise<string> {
+  const parts: string[] = [];
+  if (listed.skipped.length > 0) {
+    const first = listed.skipped[0]!;
+    parts.push(`${listed.skipped.length} entr${listed.skipped.length === 1 ? 'y' : 'ies'} could not be used (${first.file}: ${first.reason})`);
+  }
+  const entries = (await fsp.readdir(dir, { withFileTypes: true }).catch(() => [])).filter((e) => !e.name.startsWith('.'));
+  const folders = entries.filter((e) => e.isDirectory()).map((e) => e.name);
+  const others = entries.filter((e) => !e.isDirectory() && !isImageFile(e.name)).map((e) => e.name);
+  if (!recursive && folders.length > 0) {
+    const pick = ['test', 'val', 'train'].find((s) => folders.includes(s)) ?? folders.sort(compareCodePoints)[0]!;
+    parts.push(
+      `it has ${folders.length} subfolder(s) (${folders.slice(0, 3).join(', ')}${folders.length > 3 ? ', …' : ''}): pass --recursive, or name one, e.g. --input ${path.join(dir, pick)}`,
+    );
+  }
+  if (others.length > 0) {
+    const exts = [...new Set(others.map((n) => path.extname(n).toLowerCase() || n))].slice(0, 4).join(', ');
+    parts.push(`${others.length} file(s) in formats it does not read (${exts}); it reads ${IMAGE_EXTENSIONS.join(' ')}: convert them (e.g. to .png)`);
+  }
+  if (parts.length === 0) parts.push('the folder is empty');
+  return parts.join('; ');
 }

@@ -2,7 +2,7 @@
  * Resizing of interleaved uint8 images exactly as the evaluation pipelines do it.
  *
  * The FCN-score reference upsamples each 256×256 output to 2048×1024 with
- * `scipy.misc.imresize(im, (1024, 2048))`, i.e. PIL `Image.resize(..., BILINEAR)` (spec §5.1 step 4).
+ * `scipy.misc.imresize(im, (1024, 2048))`, i.e. PIL `Image.resize(..., BILINEAR)` (docs/reference.md#fcn-pipeline).
  * `resizePilBilinear` reproduces Pillow's `ImagingResample` (libImaging/Resample.c) for 8-bit
  * images: a separable two-pass convolution (horizontal first, then vertical, each rounded back to
  * uint8) with the triangle filter of support 1, whose support is widened by the scale factor when

@@ -25,7 +25,7 @@ import { rasterize, renderPhoto } from './synth/render.ts';
 import { ID } from './synth/scene.ts';
 
 /** Bump when the same arguments would produce different files. */
-export const SYNTH_GENERATOR_VERSION = 2;
+export const SYNTH_GENERATOR_VERSION = 3;
 
 /** Every Cityscapes label id the generator can draw (ego vehicle is void: ignored in evaluation). */
 export const SYNTH_LABEL_IDS: readonly number[] = Object.freeze(
@@ -158,11 +158,13 @@ async function prepareOutputFolder(out: string, overwrite: boolean): Promise<voi
   try {
     entries = await fsp.readdir(out);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code === 'ENOTDIR') throw new UserError(`--out ${out} is a file, not a folder: name a new or empty folder`);
     throw new UserError(`--out ${out} cannot be used: ${errorMessage(e)}`);
   }
   if (entries.length === 0) return;
-  if (!overwrite) throw new UserError(`--out ${out} is not empty; choose a new folder, or pass --overwrite to replace a synthetic dataset there.`);
+  if (!overwrite) throw new UserError(`--out ${out} is not empty; choose a new folder, or pass --force to replace a synthetic dataset there.`);
   let kind: unknown;
   try {
     kind = (JSON.parse(await fsp.readFile(path.join(out, 'dataset.json'), 'utf8')) as { kind?: unknown }).kind;

@@ -1,5 +1,5 @@
 /**
- * The colour-distribution experiment of pix2pix Figure 7 (spec §6): pooled marginal histograms of
+ * The colour-distribution experiment of pix2pix Figure 7 (docs/reference.md#colour): pooled marginal histograms of
  * L, a and b over many images, and their histogram intersection against ground truth,
  * HI = Σ_i min(p[i], q[i]) of the histograms each normalised to sum 1 (Swain & Ballard).
  *

@@ -1,5 +1,5 @@
 /**
- * The 19×19 confusion matrix of the Cityscapes FCN-score (spec §5.4), accumulated frame by frame.
+ * The 19×19 confusion matrix of the Cityscapes FCN-score (docs/reference.md#fcn-metrics), accumulated frame by frame.
  * Rows are ground-truth trainIds, columns are predicted trainIds: counts[g * n + p] = number of
  * pixels whose ground truth is g and whose prediction is p.
  *

@@ -1,5 +1,5 @@
 /**
- * FCN-score (pix2pix Tables 1–3, spec §5): segment each generated photo with a pretrained
+ * FCN-score (pix2pix Tables 1–3, docs/reference.md#fcn-score): segment each generated photo with a pretrained
  * segmenter and score its prediction against the full-resolution Cityscapes ground truth.
  * Per frame, exactly as the reference evaluate.py: GT labelIds → trainIds (never resized);
  * generated image resized to the segmenter's input size (PIL bilinear for the FCN-8s preset);
@@ -95,7 +95,7 @@ export async function forEachFrame(
 
 export async function runFcnScore(opts: FcnScoreOptions): Promise<ScoreResult> {
   const encoding = opts.labelEncoding ?? 'labelIds';
-  const pairs = await pairFrames(opts.imagesDir, opts.labelsDir, { encoding, imagesFlag: '--images', labelsFlag: '--labels' });
+  const pairs = await pairFrames(opts.imagesDir, opts.labelsDir, { encoding, imagesFlag: '--generated', labelsFlag: '--labels' });
   const conf = createConfusion();
   await forEachFrame(pairs, encoding, async (pair, image, gt) => accumulateFcnFrame(conf, pair, image, gt, opts), opts.onFrame);
   return { scores: fcnScores(conf), confusion: conf, pairs };

@@ -1,6 +1,6 @@
 /**
  * sRGB → CIE L*a*b* (D65), with the constants of the torch-compatible conversion in
- * affinelayer/pix2pix-tensorflow (spec §6): sRGB linearisation with threshold 0.04045, the
+ * affinelayer/pix2pix-tensorflow (docs/reference.md#colour): sRGB linearisation with threshold 0.04045, the
  * sRGB→XYZ matrix as used there (and by OpenCV/scikit-image), reference white
  * (0.950456, 1, 1.088754), and f(t) = ∛t above ε = (6/29)³, t/(3·(6/29)²) + 4/29 below.
  */

@@ -1,5 +1,5 @@
 /**
- * photo→labels scores (pix2pix Table 6, spec §5.5): generated colour label maps → trainIds by
+ * photo→labels scores (pix2pix Table 6, docs/reference.md#photo2labels): generated colour label maps → trainIds by
  * nearest Cityscapes colour → the same confusion matrix and scores as the FCN-score.
  * The authors did not publish this step; see labels.ts for the colour rule. Resolution is not
  * published either: by default the predicted trainId map is upsampled (nearest) to the label's
@@ -26,7 +26,7 @@ export interface LabelScoreOptions extends EvalProgress {
 
 export async function runLabelScore(opts: LabelScoreOptions): Promise<ScoreResult> {
   const encoding = opts.labelEncoding ?? 'labelIds';
-  const pairs = await pairFrames(opts.predDir, opts.labelsDir, { encoding, imagesFlag: '--pred', labelsFlag: '--labels' });
+  const pairs = await pairFrames(opts.predDir, opts.labelsDir, { encoding, imagesFlag: '--generated', labelsFlag: '--labels' });
   const toTrainIds = new ColorToTrainId(opts.voidColors ?? 'none');
   const resolution = opts.resolution ?? 'label';
   const conf = createConfusion();

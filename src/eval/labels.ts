@@ -1,7 +1,7 @@
 /**
  * Generated colour label maps (photo→labels, pix2pix Table 6) → trainIds, by nearest palette colour.
  *
- * The authors do not say how they turned generated colour images back into classes (spec §5.5), and
+ * The authors do not say how they turned generated colour images back into classes (docs/reference.md#photo2labels), and
  * generated maps are continuous-valued, so each pixel takes the label whose Cityscapes colour is
  * nearest in squared RGB distance. Palette choices (`voidColors`):
  * - 'none' (default): the 19 evaluated trainId colours only; every pixel gets a class.

@@ -1,6 +1,6 @@
 /**
  * The three FCN-scores of pix2pix Tables 1–3 and 6 from a confusion matrix, with the reference
- * semantics of `get_scores` (pix2pix/scripts/eval_cityscapes/util.py, spec §5.4):
+ * semantics of `get_scores` (pix2pix/scripts/eval_cityscapes/util.py, docs/reference.md#fcn-metrics):
  * - every denominator gets +1e-12, so nothing is ever NaN;
  * - a class absent from the ground truth therefore scores accuracy 0 and IoU 0 (even if predicted)
  *   and IS included in the means: numpy's nanmean over 19 never sees a NaN, so it is a plain mean.

@@ -49,7 +49,7 @@ export interface SegmenterSpec {
 export type SegmenterModel = (input: Float32Array, dims: number[]) => Promise<{ data: Float32Array; dims: number[] }>;
 
 /**
- * The reference contract of pix2pix/scripts/eval_cityscapes (spec §5.1): PIL-bilinear resize to
+ * The reference contract of pix2pix/scripts/eval_cityscapes (docs/reference.md#fcn-pipeline): PIL-bilinear resize to
  * 2048×1024, RGB→BGR, subtract (B, G, R) = (72.78044, 83.21195, 73.45286), no scaling, 20 output
  * classes, argmax; classes 0..18 are the trainIds, class 19 (undocumented, presumably void) → 255.
  */

@@ -16,7 +16,7 @@ import { listImages } from '../data/image.ts';
 import { pairFileLists, selectLabelFiles } from '../eval/pairing.ts';
 import { UserError, errorMessage } from '../util/errors.ts';
 import { exists } from '../util/fs.ts';
-import type { ResolvedExperiment } from './resolve.ts';
+import { needsLabels, needsSegmenter, type ResolvedExperiment } from './resolve.ts';
 import type { FolderDataset } from './schema.ts';
 
 export interface PreflightReport {
@@ -107,7 +107,7 @@ export async function preflightExperiment(exp: ResolvedExperiment, out: string):
   const trainImages = trains ? (await imagesIn(path.join(data, 'train'), `${exp.file}: dataset.path`, prepare)).length : 0;
   const tests = await imagesIn(path.join(data, exp.dataset.testSplit), `${exp.file}: dataset.path (testSplit ${exp.dataset.testSplit})`, prepare);
 
-  if (exp.scorer.metric !== 'color') {
+  if (needsLabels(exp.scorer)) {
     const labels = spec.labels;
     if (!labels)
       throw new UserError(
@@ -142,7 +142,7 @@ export async function preflightExperiment(exp: ResolvedExperiment, out: string):
   }
 
   let segmenter = 'none';
-  if (exp.scorer.metric === 'fcn') {
+  if (needsSegmenter(exp.scorer)) {
     if (exp.scorer.segmenter === 'train') {
       const segData = spec.segmenterData;
       if (!segData || !(await isDir(path.join(segData, 'leftImg8bit'))) || !(await isDir(path.join(segData, 'gtFine')))) {

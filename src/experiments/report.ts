@@ -8,20 +8,15 @@
  */
 import Papa from 'papaparse';
 import { UserError } from '../util/errors.ts';
+import { TASK_METRICS, TASKS, type Task } from './schema.ts';
+import { metricInfo, SCORERS, taskScorer } from './scorers/index.ts';
 import type { RunResult } from './stages.ts';
 import { type Interval, meanInterval, pairedDifference, verdict } from './stats.ts';
 
-/** Column headers of the paper's tables, by metric key. */
-export const METRIC_NAMES: Readonly<Record<string, string>> = {
-  pixelAcc: 'Per-pixel acc.',
-  classAcc: 'Per-class acc.',
-  classIoU: 'Class IOU',
-  classAccPresent: 'Per-class acc. (classes present)',
-  classIoUPresent: 'Class IOU (classes present)',
-  L: 'L',
-  a: 'a',
-  b: 'b',
-};
+/** Column header of metric `m` (the scorer's name for it; the key for a metric no scorer registers). */
+export function metricName(m: string): string {
+  return metricInfo(m)?.name ?? m;
+}
 
 /** What the first column of each task's table lists. */
 const ROW_HEADER: Readonly<Record<string, string>> = {
@@ -241,7 +236,7 @@ function comparisonLines(rows: readonly CsvRow[], metrics: readonly string[]): s
             ? 'no difference shown (the interval includes 0)'
             : 'nothing (fewer than 2 seed pairs: no interval)';
     const ci = Number.isNaN(d.lo) ? '—' : `[${signed(d.lo)}, ${signed(d.hi)}]`;
-    lines.push(`| ${METRIC_NAMES[m] ?? m} | ${d.n} | ${d.n ? signed(d.mean) : '—'} | ${ci} | ${says} |`);
+    lines.push(`| ${metricName(m)} | ${d.n} | ${d.n ? signed(d.mean) : '—'} | ${ci} | ${says} |`);
   }
   lines.push('');
   return lines;
@@ -266,6 +261,13 @@ export function sharedRows(mine: readonly CsvRow[], others: readonly (readonly C
     }
   }
   return out;
+}
+
+/** Whether a scorer of the table (the task's own, or one whose metrics are all columns) counts a confusion matrix. */
+function countsConfusion(task: string, metrics: readonly string[]): boolean {
+  const own = TASKS.includes(task as Task) ? [taskScorer(task as Task)] : [];
+  const added = SCORERS.filter((s) => s.metrics.every((m) => metrics.includes(m.key)));
+  return [...own, ...added].some((s) => s.confusionMode !== undefined);
 }
 
 function describeMode(mode: string): string {
@@ -309,7 +311,7 @@ export function markdownFromRows(rows: readonly CsvRow[], fields: readonly strin
   lines.push(`- Epochs (constant + linear decay): ${all('epochs') || '—'}`);
   lines.push(`- Engine: ${all('engine') || '—'}`);
   lines.push(`- Scorer: ${all('segmenter') || '—'}`);
-  if (!['color'].includes(first.task ?? '')) lines.push(`- Confusion mode: ${describeMode(all('scorer_mode'))}`);
+  if (countsConfusion(first.task ?? '', metrics)) lines.push(`- Confusion mode: ${describeMode(all('scorer_mode'))}`);
   lines.push(
     `- Test-time dropout: ${all('test_dropout') || (fields.includes('test_dropout') ? 'n/a (no generator)' : 'not recorded (results written before paper mode)')}`,
   );
@@ -320,15 +322,20 @@ export function markdownFromRows(rows: readonly CsvRow[], fields: readonly strin
     '- Cells: the mean over seeds and, with two or more seeds, its 95% confidence interval [low, high] (Student t, n − 1 degrees of freedom). A difference between rows is only supported where an interval of the paired difference excludes 0 (see the key comparison); overlapping rows are not ranked.',
   );
   lines.push('');
+  // Scores added to the task's own (scorer.add) have no paper column: the paper did not report them.
+  const paper = new Set(TASKS.includes(first.task as Task) ? TASK_METRICS[first.task as Task] : metrics);
   const header = [
     ROW_HEADER[first.task!] ?? 'Variant',
-    ...metrics.flatMap((m) => [`${METRIC_NAMES[m] ?? m} ${oursHead}`, `${METRIC_NAMES[m] ?? m} ${paperHead}`]),
+    ...metrics.flatMap((m) => [`${metricName(m)} ${oursHead}`, ...(paper.has(m) ? [`${metricName(m)} ${paperHead}`] : [])]),
   ];
   lines.push(`| ${header.map(escapeMd).join(' | ')} |`);
   lines.push(`|${header.map(() => '---').join('|')}|`);
   for (const r of rows) {
     const mark = shared.has(r.variant!) ? ' †' : '';
-    const cells = [escapeMd(r.label || r.variant!) + mark, ...metrics.flatMap((m) => [cell(r, m), r[`${m}_paper`] ? fmt(r[`${m}_paper`]!, 2) : '—'])];
+    const cells = [
+      escapeMd(r.label || r.variant!) + mark,
+      ...metrics.flatMap((m) => [cell(r, m), ...(paper.has(m) ? [r[`${m}_paper`] ? fmt(r[`${m}_paper`]!, 2) : '—'] : [])]),
+    ];
     lines.push(`| ${cells.join(' | ')} |`);
   }
   lines.push('');

@@ -11,6 +11,7 @@ import { assertGeneratorInput, discriminatorArch, discriminatorOutputSide, gener
 import { UserError, errorMessage } from '../util/errors.ts';
 import { SYNTH_GENERATOR_VERSION } from '../data/synth.ts';
 import { hashOf } from './hash.ts';
+import { metricsOf, type ScorerConfig, scorersFor, scorersOf } from './scorers/index.ts';
 import {
   type DatasetSpec,
   type ExperimentSpec,
@@ -18,7 +19,6 @@ import {
   type ScorerSettings,
   type SegmenterTrainSettings,
   type SyntheticDataset,
-  TASK_METRICS,
   type Task,
   type TrainSettings,
 } from './schema.ts';
@@ -39,19 +39,19 @@ export interface ResolvedDataset {
   testSplit: string;
 }
 
-export interface ResolvedScorer {
-  metric: 'fcn' | 'labels' | 'color';
-  /** 'train' or the path of a segmenter .onnx (fcn only). */
-  segmenter: string;
-  segmenterTrain: SegmenterTrainSettings;
-  /** Keys the trained segmenter's folder (dataset + settings). */
-  segmenterHash: string;
-  mode: 'strict' | 'reference';
-  voidColors: 'none' | 'black' | 'all';
-  bins: number;
+/** The experiment's scorer settings with defaults, and which scorers use them (the task's own first). */
+export interface ResolvedScorer extends ScorerConfig {
+  /** Registry names (src/experiments/scorers); plain strings so the experiment stays plain JSON. */
+  names: string[];
   /** Keys the score stage: changing it re-scores without retraining. */
   hash: string;
 }
+
+/** Whether any scorer of the experiment needs the ground-truth labels / a segmenter. */
+export const needsLabels = (s: Pick<ResolvedScorer, 'names'>): boolean => scorersOf(s).some((x) => x.needsLabels);
+export const needsSegmenter = (s: Pick<ResolvedScorer, 'names'>): boolean => scorersOf(s).some((x) => x.needsSegmenter);
+/** The segmenter this experiment trains itself (`segmenter: train` and a scorer that needs one). */
+export const trainsSegmenter = (s: Pick<ResolvedScorer, 'names' | 'segmenter'>): boolean => needsSegmenter(s) && s.segmenter === 'train';
 
 export interface ResolvedRun {
   experiment: string;
@@ -155,24 +155,24 @@ export function segmenterDepthFor(size: number): number {
   return d;
 }
 
-function resolveScorer(task: Task, s: ScorerSettings, dataset: ResolvedDataset, imageSize: number): ResolvedScorer {
-  const metric = task === 'labels2photo' ? 'fcn' : task === 'photo2labels' ? 'labels' : 'color';
-  const segmenter = s.segmenter ?? 'train';
+function resolveScorer(task: Task, s: ScorerSettings, dataset: ResolvedDataset, imageSize: number, file: string): ResolvedScorer {
+  const scorers = scorersFor(task, s.add, `${file}: scorer.add`);
   const segSize = s.segmenterTrain?.size ?? dataset.labelSize ?? imageSize;
   const segmenterTrain: SegmenterTrainSettings = { ...s.segmenterTrain, size: segSize, depth: s.segmenterTrain?.depth ?? segmenterDepthFor(segSize) };
   // The engine and thread count change speed, not the model being trained: they do not key the folder.
   const { engine: _engine, threads: _threads, ...segKey } = segmenterTrain;
-  const segmenterHash = hashOf({ dataset: dataset.hash, segmenter: segKey, version: PIPELINE_VERSION });
-  const mode = s.mode ?? 'strict';
-  const voidColors = s.voidColors ?? 'none';
-  const bins = s.bins ?? 256;
-  const scoreKey =
-    metric === 'fcn'
-      ? { metric, segmenter: segmenter === 'train' ? `train:${segmenterHash}` : path.resolve(segmenter), mode }
-      : metric === 'labels'
-        ? { metric, voidColors, mode }
-        : { metric, bins };
-  return { metric, segmenter, segmenterTrain, segmenterHash, mode, voidColors, bins, hash: hashOf({ ...scoreKey, version: PIPELINE_VERSION }) };
+  const config: ScorerConfig = {
+    segmenter: s.segmenter ?? 'train',
+    segmenterTrain,
+    segmenterHash: hashOf({ dataset: dataset.hash, segmenter: segKey, version: PIPELINE_VERSION }),
+    mode: s.mode ?? 'strict',
+    voidColors: s.voidColors ?? 'none',
+    bins: s.bins ?? 256,
+  };
+  const keys = scorers.map((x) => x.key(config));
+  // One scorer keeps the key it had before scorers could be added, so finished scores stay valid.
+  const hash = keys.length === 1 ? hashOf({ ...keys[0], version: PIPELINE_VERSION }) : hashOf({ scores: keys, version: PIPELINE_VERSION });
+  return { ...config, names: scorers.map((x) => x.name), hash };
 }
 
 /**
@@ -198,7 +198,7 @@ export function resolveExperiment(spec: ExperimentSpec, file: string, profile: s
   };
   const defaultSize = dataset.labelSize ?? 256;
   const baseSize = train.size ?? defaultSize;
-  const scorer = resolveScorer(spec.task, scorerSettings, dataset, baseSize);
+  const scorer = resolveScorer(spec.task, scorerSettings, dataset, baseSize, file);
 
   const inProfile = new Set(section.variants ?? spec.variants.map((v) => v.name));
   if (only !== undefined && !spec.variants.some((v) => v.name === only)) {
@@ -215,6 +215,10 @@ export function resolveExperiment(spec: ExperimentSpec, file: string, profile: s
   for (const v of variants) {
     const merged: TrainSettings = mergeTrainSettings(train, v.overrides);
     const size = merged.size ?? defaultSize;
+    for (const s of scorersOf(scorer)) {
+      const problem = s.checkRun?.({ size });
+      if (problem) throw new UserError(`${file}: variant '${v.name}' (profile '${profile}'): ${problem}`);
+    }
     const direction = merged.direction ?? TASK_DIRECTION[spec.task];
     for (const seed of seeds) {
       if (v.kind === 'ground-truth') {
@@ -275,7 +279,7 @@ export function resolveExperiment(spec: ExperimentSpec, file: string, profile: s
     title: spec.title,
     table: spec.table,
     task: spec.task,
-    metrics: TASK_METRICS[spec.task],
+    metrics: metricsOf(scorersOf(scorer)).map((m) => m.key),
     dataset,
     scorer,
     train,
@@ -291,6 +295,6 @@ export function datasetDir(out: string, d: ResolvedDataset): string {
   return d.kind === 'synthetic' ? path.join(out, WORK_DIR, '_data', `synthetic-${d.hash}`) : (d.spec as FolderDataset).path;
 }
 
-export function segmenterDir(out: string, s: ResolvedScorer): string {
+export function segmenterDir(out: string, s: Pick<ResolvedScorer, 'segmenterHash'>): string {
   return path.join(out, WORK_DIR, '_segmenters', s.segmenterHash);
 }

@@ -12,18 +12,22 @@ import { ENGINE_CHOICES, type EngineChoice } from '../options/common.ts';
 import { LABELS_OPTIONS, COLOR_OPTIONS } from '../options/eval.ts';
 import { SEGMENTER_OPTIONS, type SegmenterTrainSettings } from '../options/segmenter.ts';
 import { TRAIN_OPTIONS, type TrainSettings } from '../options/train.ts';
+import type { Stats } from 'node:fs';
+import { formatBytes } from '../util/bytes.ts';
 import { UserError } from '../util/errors.ts';
+import { SCORERS, scorerNamed, taskScorer } from './scorers/index.ts';
 
 export { ENGINE_CHOICES, type EngineChoice, type SegmenterTrainSettings, type TrainSettings };
 
 export type Task = 'labels2photo' | 'photo2labels' | 'color';
 export const TASKS: readonly Task[] = ['labels2photo', 'photo2labels', 'color'];
 
-/** The metrics each task reports, in table order. */
+/** The metrics of each task's own score (the paper's), in table order. */
+const ownMetrics = (t: Task): readonly string[] => taskScorer(t).metrics.map((m) => m.key);
 export const TASK_METRICS: Readonly<Record<Task, readonly string[]>> = {
-  labels2photo: ['pixelAcc', 'classAcc', 'classIoU', 'classAccPresent', 'classIoUPresent'],
-  photo2labels: ['pixelAcc', 'classAcc', 'classIoU', 'classAccPresent', 'classIoUPresent'],
-  color: ['L', 'a', 'b'],
+  labels2photo: ownMetrics('labels2photo'),
+  photo2labels: ownMetrics('photo2labels'),
+  color: ownMetrics('color'),
 };
 
 export interface SyntheticDataset {
@@ -56,6 +60,8 @@ export interface ScorerSettings {
   voidColors?: (typeof LABELS_OPTIONS.voidColors.choices)[number];
   /** color: histogram bins per channel (`eval color --bins`). */
   bins?: number;
+  /** Scores reported beside the task's own, by registry name (src/experiments/scorers), e.g. [similarity]. */
+  add?: string[];
 }
 
 export interface ProfileSection {
@@ -77,7 +83,7 @@ export interface VariantSpec {
   /** `ground-truth`: no generator; the real test images are scored (Table 1's last row). */
   kind?: 'generator' | 'ground-truth';
   train?: TrainSettings;
-  /** The paper's numbers for this row (spec §7), keyed by the task's metrics. */
+  /** The paper's numbers for this row (docs/reference.md#paper-numbers), keyed by the task's metrics. */
   paper?: Record<string, number>;
 }
 
@@ -245,7 +251,20 @@ function trainSettings(ctx: Ctx, v: unknown, path: Path): TrainSettings {
   return fields<TrainSettings>(ctx, v, path, TRAIN_FIELDS, 'training settings');
 }
 
-function scorerSettings(ctx: Ctx, v: unknown, path: Path): ScorerSettings {
+/** `scorer.add`: registered scores that fit the task, each once. */
+function addedScores(ctx: Ctx, v: unknown, path: Path, task: Task): string[] {
+  const names = SCORERS.map((s) => s.name);
+  if (!Array.isArray(v)) fail(ctx, path, `must be a list of score names (${names.join(', ')}), got ${describe(v)}`);
+  v.forEach((x, i) => {
+    const s = scorerNamed(oneOf(ctx, x, [...path, i], names));
+    if (!s!.tasks.includes(task)) fail(ctx, [...path, i], `'${s!.name}' does not score task ${task}; it scores ${s!.tasks.join(', ')}`);
+    if (s === taskScorer(task)) fail(ctx, [...path, i], `'${s!.name}' is already the task's own score`);
+  });
+  if (new Set(v).size !== v.length) fail(ctx, path, 'lists a score twice');
+  return v as string[];
+}
+
+function scorerSettings(ctx: Ctx, v: unknown, path: Path, task: Task): ScorerSettings {
   return fields<ScorerSettings>(
     ctx,
     v,
@@ -261,6 +280,7 @@ function scorerSettings(ctx: Ctx, v: unknown, path: Path): ScorerSettings {
       mode: choice(['strict', 'reference']),
       ...tableFields(LABELS_OPTIONS, ['voidColors']),
       ...tableFields(COLOR_OPTIONS, ['bins']),
+      add: (c, x, p) => addedScores(c, x, p, task),
     },
     'scorer settings',
   );
@@ -318,7 +338,7 @@ function validate(ctx: Ctx, raw: unknown): ExperimentSpec {
   datasetSpec(ctx, o.dataset, ['dataset']);
   if (o.train !== undefined) trainSettings(ctx, o.train, ['train']);
   else o.train = {};
-  if (o.scorer !== undefined) scorerSettings(ctx, o.scorer, ['scorer']);
+  if (o.scorer !== undefined) scorerSettings(ctx, o.scorer, ['scorer'], task);
   else o.scorer = {};
   if (o.seeds !== undefined) seeds(ctx, o.seeds, ['seeds']);
   else o.seeds = [1];
@@ -373,7 +393,7 @@ function validate(ctx: Ctx, raw: unknown): ExperimentSpec {
     if (po.description !== undefined) str(ctx, po.description, [...p, 'description']);
     if (po.dataset !== undefined) datasetSpec(ctx, po.dataset, [...p, 'dataset']);
     if (po.train !== undefined) trainSettings(ctx, po.train, [...p, 'train']);
-    if (po.scorer !== undefined) scorerSettings(ctx, po.scorer, [...p, 'scorer']);
+    if (po.scorer !== undefined) scorerSettings(ctx, po.scorer, [...p, 'scorer'], task);
     if (po.seeds !== undefined) seeds(ctx, po.seeds, [...p, 'seeds']);
     if (po.variants !== undefined) {
       if (!Array.isArray(po.variants) || po.variants.length === 0) fail(ctx, [...p, 'variants'], 'must be a non-empty list of variant names');
@@ -388,7 +408,7 @@ function validate(ctx: Ctx, raw: unknown): ExperimentSpec {
 /** Parse and validate the text of an experiment file; `file` is used in every error. */
 export function parseExperiment(text: string, file: string): ExperimentSpec {
   if (text.length > MAX_EXPERIMENT_BYTES)
-    throw new UserError(`${file}: the experiment file is ${(text.length / 2 ** 20).toFixed(1)} MiB; experiment files are limited to 1 MiB`);
+    throw new UserError(`${file}: the experiment file is ${formatBytes(text.length)}; experiment files are limited to ${formatBytes(MAX_EXPERIMENT_BYTES)}`);
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, keepSourceTokens: true, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
@@ -424,15 +444,38 @@ function firstAliasLine(text: string, lines: LineCounter): number {
   return m ? lines.linePos(m.index + m[1]!.length).line : 1;
 }
 
-/** Read and validate an experiment file. */
+/** What a non-regular file is, for the one-line refusal. */
+function fileKind(st: Stats): string {
+  if (st.isDirectory()) return 'a folder';
+  if (st.isFIFO()) return 'a pipe (FIFO)';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * Read and validate an experiment file. Its type and size are checked before any byte is read, and
+ * at most MAX_EXPERIMENT_BYTES + 1 bytes are read even if the file grows meanwhile: a device such as
+ * /dev/zero (size 0 to stat, endless to read) or a FIFO (a read that may never return) is refused.
+ */
 export async function readExperiment(file: string): Promise<ExperimentSpec> {
-  const { readFile, stat } = await import('node:fs/promises');
+  const { open, stat } = await import('node:fs/promises');
   let text: string;
+  const tooBig = (bytes: number): UserError =>
+    new UserError(`${file}: the experiment file is ${formatBytes(bytes)}; experiment files are limited to ${formatBytes(MAX_EXPERIMENT_BYTES)}`);
   try {
-    const { size } = await stat(file);
-    if (size > MAX_EXPERIMENT_BYTES)
-      throw new UserError(`${file}: the experiment file is ${(size / 2 ** 20).toFixed(1)} MiB; experiment files are limited to 1 MiB`);
-    text = await readFile(file, 'utf8');
+    const st = await stat(file);
+    if (!st.isFile()) throw new UserError(`${file}: ${fileKind(st)}, not an experiment file; pass a YAML file such as experiments/patch-size.yaml`);
+    if (st.size > MAX_EXPERIMENT_BYTES) throw tooBig(st.size);
+    const fh = await open(file, 'r');
+    try {
+      const buf = Buffer.alloc(MAX_EXPERIMENT_BYTES + 1);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+      if (bytesRead > MAX_EXPERIMENT_BYTES) throw tooBig(bytesRead);
+      text = buf.subarray(0, bytesRead).toString('utf8');
+    } finally {
+      await fh.close();
+    }
   } catch (e) {
     if (e instanceof UserError) throw e;
     const code = (e as NodeJS.ErrnoException).code;

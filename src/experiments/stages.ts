@@ -17,6 +17,7 @@ import { resolveInside } from '../util/paths.ts';
 import { acquireClaim, DEFAULT_LEASE, describeHolder, type HeldClaim, parseDuration } from './claims.ts';
 import { hashOf } from './hash.ts';
 import type { ResolvedRun, ResolvedScorer } from './resolve.ts';
+import { confusionModeOf, type ScoreInput, scorersOf, scoresLine } from './scorers/index.ts';
 
 export const STAGE_FILE = 'stage.json';
 export const RESULT_FILE = 'result.json';
@@ -386,6 +387,7 @@ export async function runScoreStage(job: ScoreJob, log: Log): Promise<RunResult 
       score: async () => {
         const result = await scoreRun(job, imagesDir);
         await writeFileAtomic(path.join(dir, RESULT_FILE), `${JSON.stringify(result, null, 2)}\n`);
+        log(`scores: ${scoresLine(scorersOf(scorer), result.metrics)}`);
         return { info: { metrics: result.metrics } };
       },
     },
@@ -399,55 +401,28 @@ export async function readRunResult(dir: string): Promise<RunResult> {
   return JSON.parse(await fsp.readFile(path.join(dir, RESULT_FILE), 'utf8')) as RunResult;
 }
 
+/** Every scorer of the experiment on the run's images; their metrics merged in table order. */
 async function scoreRun(job: ScoreJob, imagesDir: string): Promise<RunResult> {
   const { run, scorer } = job;
   const dir = workPath(job.out, run);
   const marker = await readMarker(dir);
-  let metrics: Record<string, number>;
+  const side = targetSide(run.direction);
+  const input: ScoreInput = {
+    imagesDir,
+    labelsDir: job.labelsDir,
+    segmenterModel: job.segmenterModel,
+    config: scorer,
+    targetsDir: () => materializeHalf(job.data, job.testSplit, side, run.size, halfDir(job.out, hashOfData(job), job.testSplit, side, run.size)),
+    experiment: run.experiment,
+  };
+  const metrics: Record<string, number> = {};
   let perClass: RunResult['perClass'];
-  let frames: number;
-  if (scorer.metric === 'color') {
-    const { runColorScore } = await import('../eval/color-score.ts');
-    const realDir = await materializeHalf(
-      job.data,
-      job.testSplit,
-      targetSide(run.direction),
-      run.size,
-      halfDir(job.out, hashOfData(job), job.testSplit, targetSide(run.direction), run.size),
-    );
-    const r = await runColorScore({ generatedDir: imagesDir, realDir, bins: scorer.bins });
-    metrics = { L: r.intersections.L, a: r.intersections.a, b: r.intersections.b };
-    frames = r.generated.images;
-  } else {
-    if (!job.labelsDir)
-      throw new UserError(
-        `${run.experiment}: the dataset has no ground-truth labels for scoring; set dataset.labels to the folder of *_gtFine_labelIds.png of the test split`,
-      );
-    let r: Awaited<ReturnType<typeof import('../eval/fcn-score.ts').runFcnScore>>;
-    if (scorer.metric === 'fcn') {
-      const { loadSegmenterSpec, runSegmenterOnnx } = await import('../eval/segmenter.ts');
-      const { runFcnScore } = await import('../eval/fcn-score.ts');
-      const model = job.segmenterModel!;
-      const spec = await loadSegmenterSpec(model);
-      const session = await runSegmenterOnnx(model, spec);
-      try {
-        r = await runFcnScore({ imagesDir, labelsDir: job.labelsDir, model: session.model, spec, modelName: model, mode: scorer.mode });
-      } finally {
-        await session.release();
-      }
-    } else {
-      const { runLabelScore } = await import('../eval/label-score.ts');
-      r = await runLabelScore({ predDir: imagesDir, labelsDir: job.labelsDir, voidColors: scorer.voidColors, mode: scorer.mode });
-    }
-    metrics = {
-      pixelAcc: r.scores.pixelAcc,
-      classAcc: r.scores.meanClassAcc,
-      classIoU: r.scores.meanClassIoU,
-      classAccPresent: r.scores.presentClassAcc,
-      classIoUPresent: r.scores.presentClassIoU,
-    };
-    perClass = { classAcc: r.scores.classAcc, classIoU: r.scores.classIoU, classPixels: r.scores.classPixels };
-    frames = r.confusion.frames;
+  let frames = 0;
+  for (const s of scorersOf(scorer)) {
+    const r = await s.score(input);
+    Object.assign(metrics, r.metrics);
+    perClass ??= r.perClass;
+    frames = Math.max(frames, r.frames);
   }
   const trainRec = marker?.stages.train;
   const stageSeconds = Object.values(marker?.stages ?? {}).reduce((s, rec) => s + (rec?.seconds ?? 0), 0);
@@ -471,7 +446,7 @@ async function scoreRun(job: ScoreJob, imagesDir: string): Promise<RunResult> {
     segmenter: job.segmenterDescription,
     dataset: job.datasetDescription,
     testDropout: run.testDropout,
-    scorerMode: scorer.metric === 'color' ? '' : scorer.mode,
+    scorerMode: confusionModeOf(scorer),
     finishedAt: new Date().toISOString(),
   };
 }

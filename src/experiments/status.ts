@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { IncompleteError } from '../util/errors.ts';
 import { taskOf } from '../util/task-array.ts';
 import { type ClaimRecord, judgeClaim, localProbe, type Probe, readClaim } from './claims.ts';
-import { type ResolvedExperiment, type ResolvedRun, segmenterDir } from './resolve.ts';
+import { type ResolvedExperiment, type ResolvedRun, segmenterDir, trainsSegmenter } from './resolve.ts';
 import { readSegmenterInfo, SEGMENTER_STAGE } from './segmenter-stage.ts';
 import { type FailureRecord, pendingStages, readFailure, readMarker, stageKeys, stagesOf, workPath } from './stages.ts';
 
@@ -92,7 +92,7 @@ export async function experimentStatus(
     });
   }
   let segmenter: StageStatus | null = null;
-  if (exp.scorer.metric === 'fcn' && exp.scorer.segmenter === 'train') {
+  if (trainsSegmenter(exp.scorer)) {
     const dir = segmenterDir(out, exp.scorer);
     const info = await readSegmenterInfo(dir);
     segmenter = info

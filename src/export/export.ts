@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { UserError } from '../util/errors.ts';
-import type { ConvLayer, DiscriminatorArch, GeneratorArch } from '../nets/arch.ts';
+import { type ConvLayer, type DiscriminatorArch, DISCRIMINATOR_KINDS, type GeneratorArch } from '../nets/arch.ts';
 import type { CheckpointModel, LoadedGenerator } from '../train/checkpoint.ts';
 import { appendSequential, appendUNet, type ConvGraphOptions, OnnxGraphBuilder, type OnnxNormMode, type ParamSource } from '../onnx/graph.ts';
 import { encodeOnnxModel, type OnnxDim, ONNX_FLOAT } from '../onnx/proto.ts';
@@ -215,10 +215,8 @@ export function discriminatorSpec(arch: DiscriminatorArch, params: ParamSource, 
       conditional: String(o.conditional),
       output_kind: 'logits',
     },
-    graphName: `pix2pix_D_${o.nLayers}`,
-    docString: o.conditional
-      ? 'pix2pix PatchGAN discriminator: input concat(A, B) float32 NCHW in [-1,1]; output one logit per patch (no sigmoid).'
-      : 'pix2pix PatchGAN discriminator: input B float32 NCHW in [-1,1]; output one logit per patch (no sigmoid).',
+    graphName: `pix2pix_D_${o.kind}_${o.nLayers}`,
+    docString: `pix2pix ${DISCRIMINATOR_KINDS[o.kind].title} discriminator: input ${o.conditional ? 'concat(A, B)' : 'B'} float32 NCHW in [-1,1]; output one logit per patch (no sigmoid).`,
   };
 }
 

@@ -8,8 +8,10 @@ import { exists, writeFileAtomic } from '../util/fs.ts';
 import { resolveInside } from '../util/paths.ts';
 import { discriminatorArch, type DiscriminatorArch, type GeneratorArch, generatorArch } from '../nets/arch.ts';
 import { type CheckpointModel, networkParams, readCheckpoint, resolveCheckpointPath } from '../train/checkpoint.ts';
+import { firstNonFinite } from '../train/divergence.ts';
 import type { OnnxNormMode, ParamSource } from '../onnx/graph.ts';
 import type { Fp16Mode } from '../onnx/fp16.ts';
+import { formatBytes } from '../util/bytes.ts';
 import { DEFAULT_OPSET, checkOpset, exportConvNetOnnx, discriminatorSpec, generatorSpec, modelMetadata } from './export.ts';
 import { FP16_TOLERANCE, maxOnnxDifference, randomInputs, type VerifyInput, type VerifyResult, verifyOnnxAgainstTfjs } from './verify.ts';
 
@@ -50,11 +52,23 @@ async function loadNet(checkpoint: string, net: 'G' | 'D'): Promise<LoadedNet> {
   const model = ckpt.header.model;
   if (net === 'G') {
     const arch = generatorArch(model.generator);
-    return { kind: 'G', arch, params: networkParams(ckpt, 'G', arch), model };
+    return { kind: 'G', arch, params: finiteParams(checkpoint, 'G', networkParams(ckpt, 'G', arch)), model };
   }
   if (!model.discriminator) throw new UserError(`${checkpoint} has no discriminator (it was trained with --loss L1); export the generator instead (--net G)`);
   const arch = discriminatorArch(model.discriminator);
-  return { kind: 'D', arch, params: networkParams(ckpt, 'D', arch), model };
+  return { kind: 'D', arch, params: finiteParams(checkpoint, 'D', networkParams(ckpt, 'D', arch)), model };
+}
+
+/** A model with a NaN or infinite weight only ever outputs NaN: refuse it, naming the cause. */
+function finiteParams(checkpoint: string, net: 'G' | 'D', params: ParamSource): ParamSource {
+  for (const [name, data] of params) {
+    if (firstNonFinite(data) !== undefined) {
+      throw new UserError(
+        `${checkpoint}: the weight ${net}/${name} is NaN or infinite, so the model diverged while training (usually a learning rate too high); train again with a lower --lr (the paper's is 0.0002) and export that checkpoint`,
+      );
+    }
+  }
+  return params;
 }
 
 function inputChannels(n: LoadedNet): number {
@@ -106,7 +120,7 @@ export async function exportCheckpoint(o: ExportCheckpointOptions): Promise<Expo
   // The file may not be a symlink that leads out of the folder it is named in.
   await writeFileAtomic(await resolveInside(path.dirname(path.resolve(out)), path.basename(out), '--out'), bytes);
   log(
-    `wrote ${out} (${(bytes.length / 2 ** 20).toFixed(1)} MiB, opset ${opset}, ${norm === 'instance' ? 'per-image (instance) statistics' : 'running statistics'}, dropout ${o.dropout ? 'on' : 'off'}${o.fp16 ? `, float16 weights, ${o.fp16 === 'compute' ? 'float16' : 'float32'} compute` : ''})`,
+    `wrote ${out} (${formatBytes(bytes.length)}, opset ${opset}, ${norm === 'instance' ? 'per-image (instance) statistics' : 'running statistics'}, dropout ${o.dropout ? 'on' : 'off'}${o.fp16 ? `, float16 weights, ${o.fp16 === 'compute' ? 'float16' : 'float32'} compute` : ''})`,
   );
   const result: ExportCheckpointResult = { out, bytes: bytes.length };
   if (o.verify === false) return result;

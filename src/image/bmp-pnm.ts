@@ -1,5 +1,5 @@
 /**
- * Decoders for BMP and PPM/PGM, which the reference loaders accept (spec §4.1) but sharp's bundled
+ * Decoders for BMP and PPM/PGM, which the reference loaders accept (docs/reference.md#data) but sharp's bundled
  * libvips does not read. Pure functions: bytes in, 8-bit RGB out, or an Error saying what is wrong.
  */
 import type { RgbImage } from './decode.ts';
@@ -10,6 +10,18 @@ export function looksLikeBmp(bytes: Uint8Array): boolean {
 
 export function looksLikePnm(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x50 && bytes[1]! >= 0x32 && bytes[1]! <= 0x36 && bytes[1] !== 0x34; // P2 P3 P5 P6
+}
+
+/** Width and height from a BMP or PNM header (its first bytes), or undefined when they cannot be read there. */
+export function bmpPnmSize(head: Uint8Array): { width: number; height: number } | undefined {
+  if (looksLikeBmp(head) && head.length >= 26) {
+    const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
+    return { width: Math.abs(dv.getInt32(18, true)), height: Math.abs(dv.getInt32(22, true)) };
+  }
+  if (!looksLikePnm(head)) return undefined;
+  // Magic, then width and height as decimal tokens, with '#' comments to the end of a line between them.
+  const m = /^P[2356](?:\s|#[^\n]*\n)+(\d+)(?:\s|#[^\n]*\n)+(\d+)/.exec(new TextDecoder('latin1').decode(head));
+  return m ? { width: Number(m[1]), height: Number(m[2]) } : undefined;
 }
 
 /** Uncompressed BMP (BI_RGB / BI_BITFIELDS with the usual masks): 8-bit palette, 24- or 32-bit; alpha dropped. */

@@ -6,12 +6,17 @@
  * decoded in JS (bmp-pnm.ts). No TensorFlow.js here: the runtime must never load it.
  *
  * Failures are an UnreadableImage carrying one short line; each caller words it for its users.
+ *
+ * Every decode is held to one pixel budget (pixelBudget(), `--max-pixels`): the dimensions are read
+ * from the header first and an image above the budget is refused before any pixel is decoded, and
+ * libvips is given the same limit (limitInputPixels) in case a header lies.
  */
 import { constants as fsConstants, promises as fsp } from 'node:fs';
+import * as os from 'node:os';
 import sharp, { type Sharp } from 'sharp';
 import { errorMessage } from '../util/errors.ts';
 import { describeFsError } from '../util/paths.ts';
-import { decodeBmp, decodePnm, looksLikeBmp, looksLikePnm } from './bmp-pnm.ts';
+import { bmpPnmSize, decodeBmp, decodePnm, looksLikeBmp, looksLikePnm } from './bmp-pnm.ts';
 
 /** Interleaved RGB, 3 bytes per pixel, row-major. */
 export interface RgbImage {
@@ -33,11 +38,54 @@ export type AbSide = 'A' | 'B';
 /** Why a file cannot be used, as one short line (no file name: the caller adds it). */
 export class UnreadableImage extends Error {}
 
+/**
+ * Memory one decoded pixel may cost along the way, in bytes: the decoded RGB (3) and its copy in JS
+ * (3), the model's float input and output (12 + 12), and a generator's widest activations at native
+ * size (64 channels of float at half resolution: 64) leave headroom under 256 for libvips's own
+ * buffers and a second image being decoded ahead.
+ */
+const BYTES_PER_PIXEL = 256;
+
+/** Default pixel budget: the machine's memory over 256 bytes a pixel (100.7 Mpx with 24 GiB, 33.6 Mpx with 8 GiB). */
+export function defaultMaxPixels(totalMemory = os.totalmem()): number {
+  return Math.floor(totalMemory / BYTES_PER_PIXEL);
+}
+
+let budget: number | undefined;
+
+/** The pixel budget every decode is held to: `--max-pixels` when a command set it, else the default. */
+export function pixelBudget(): number {
+  return budget ?? defaultMaxPixels();
+}
+
+/** Set the process's pixel budget (a command's `--max-pixels`); undefined restores the default. */
+export function setPixelBudget(maxPixels: number | undefined): void {
+  if (maxPixels !== undefined && !(Number.isInteger(maxPixels) && maxPixels > 0)) throw new Error(`setPixelBudget: ${maxPixels} is not a positive integer`);
+  budget = maxPixels;
+}
+
+/** An image whose header declares more pixels than the budget. */
+export class ImageTooLarge extends UnreadableImage {}
+
+function megapixels(n: number): string {
+  return `${(n / 1e6).toFixed(1)} Mpx`;
+}
+
+/** Refuse width×height over `maxPixels`, saying what to do. */
+export function checkPixelBudget(width: number, height: number, maxPixels = pixelBudget()): void {
+  if (width * height <= maxPixels) return;
+  throw new ImageTooLarge(
+    `image is ${width}×${height} (${megapixels(width * height)}), over the ${megapixels(maxPixels)} decode budget: raise --max-pixels if the machine has the memory (about ${BYTES_PER_PIXEL} bytes a pixel), or shrink the image`,
+  );
+}
+
 export interface DecodeOptions {
   /** Keep only this half: the reference splits AB at w/2, A = [0, floor(w/2)), B = the rest. */
   half?: AbSide;
   /** Resize to size×size (bicubic, no aspect kept) in the decoding pipeline. */
   size?: number;
+  /** Refuse images with more pixels than this (default: pixelBudget()). */
+  maxPixels?: number;
 }
 
 /** Decoded RGB plus the size of the (oriented, AB-half) source region before any resize. */
@@ -80,17 +128,20 @@ export async function checkReadableImage(file: string): Promise<void> {
   });
 }
 
-/** BMP or PPM/PGM decoded in JS, or undefined when the header says neither (sharp's job then). */
-async function decodeInJs(file: string): Promise<RgbImage | undefined> {
-  const head = new Uint8Array(2);
+/** BMP or PPM/PGM decoded in JS (after its header passes the budget), or undefined when the header says neither (sharp's job then). */
+async function decodeInJs(file: string, maxPixels: number): Promise<RgbImage | undefined> {
+  const head = new Uint8Array(256);
   const fh = await fsp.open(file, 'r');
+  let n: number;
   try {
-    await fh.read(head, 0, 2, 0);
+    n = (await fh.read(head, 0, head.length, 0)).bytesRead;
   } finally {
     await fh.close();
   }
   const decode = looksLikeBmp(head) ? decodeBmp : looksLikePnm(head) ? decodePnm : undefined;
   if (!decode) return undefined;
+  const size = bmpPnmSize(head.subarray(0, n));
+  if (size) checkPixelBudget(size.width, size.height, maxPixels);
   try {
     return decode(await fsp.readFile(file));
   } catch (e) {
@@ -98,9 +149,13 @@ async function decodeInJs(file: string): Promise<RgbImage | undefined> {
   }
 }
 
-/** Width and height after EXIF orientation, from the header. */
+/**
+ * Width and height after EXIF orientation, from the header. metadata() decodes no pixels, so it may
+ * see any size (libvips would otherwise refuse before telling us the dimensions); the budget is
+ * then checked on what it returns.
+ */
 async function orientedSize(file: string): Promise<{ width: number; height: number }> {
-  const meta = await sharp(file, { limitInputPixels: false }).metadata();
+  const meta = await sharp(file, { limitInputPixels: Number.MAX_SAFE_INTEGER }).metadata();
   const width = meta.autoOrient?.width ?? meta.width;
   const height = meta.autoOrient?.height ?? meta.height;
   if (!width || !height) throw new UnreadableImage('image has no size');
@@ -123,8 +178,13 @@ export function interleavedRgb(data: Uint8Array, channels: number, pixels: numbe
  */
 export async function probeImageFile(file: string): Promise<{ width: number; height: number }> {
   await checkReadableImage(file);
-  const simple = await decodeInJs(file);
+  const simple = await decodeInJs(file, pixelBudget());
   if (simple) return { width: simple.width, height: simple.height };
+  return headerSize(file);
+}
+
+/** The oriented size from the header, failures worded as an UnreadableImage. */
+async function headerSize(file: string): Promise<{ width: number; height: number }> {
   try {
     return await orientedSize(file);
   } catch (e) {
@@ -141,31 +201,29 @@ export async function probeImageFile(file: string): Promise<{ width: number; hei
  */
 export async function decodeImageFile(file: string, opts: DecodeOptions = {}): Promise<DecodedImage> {
   await checkReadableImage(file);
-  const simple = await decodeInJs(file);
+  const maxPixels = opts.maxPixels ?? pixelBudget();
+  const simple = await decodeInJs(file, maxPixels);
   if (simple && opts.half === undefined && opts.size === undefined) return { ...simple, sourceWidth: simple.width, sourceHeight: simple.height };
-  // failOn 'error' rejects truncated pixel data but tolerates benign warnings (e.g. extra bytes);
-  // limitInputPixels off because huge scans are legitimate inputs.
+  let source = simple ?? (await headerSize(file));
+  checkPixelBudget(source.width, source.height, maxPixels);
+  // failOn 'error' rejects truncated pixel data but tolerates benign warnings (e.g. extra bytes).
   const open = (): Sharp =>
     simple
       ? sharp(simple.data, { raw: { width: simple.width, height: simple.height, channels: 3 } })
-      : sharp(file, { failOn: 'error', limitInputPixels: false, autoOrient: true });
+      : sharp(file, { failOn: 'error', limitInputPixels: maxPixels, autoOrient: true });
   try {
     let pipeline = open();
-    let source: { width: number; height: number } | undefined;
-    if (opts.half !== undefined || opts.size !== undefined) {
-      source = simple ?? (await orientedSize(file));
-      if (opts.half) {
-        const half = Math.floor(source.width / 2);
-        if (half < 1) throw new UnreadableImage(`image is ${source.width} px wide: too narrow to hold A and B halves`);
-        const left = opts.half === 'A' ? 0 : half;
-        source = { width: opts.half === 'A' ? half : source.width - half, height: source.height };
-        pipeline = pipeline.extract({ left, top: 0, width: source.width, height: source.height });
-      }
-      if (opts.size !== undefined) pipeline = pipeline.resize(opts.size, opts.size, { fit: 'fill', kernel: 'cubic' });
+    if (opts.half) {
+      const half = Math.floor(source.width / 2);
+      if (half < 1) throw new UnreadableImage(`image is ${source.width} px wide: too narrow to hold A and B halves`);
+      const left = opts.half === 'A' ? 0 : half;
+      source = { width: opts.half === 'A' ? half : source.width - half, height: source.height };
+      pipeline = pipeline.extract({ left, top: 0, width: source.width, height: source.height });
     }
+    if (opts.size !== undefined) pipeline = pipeline.resize(opts.size, opts.size, { fit: 'fill', kernel: 'cubic' });
     const { data, info } = await pipeline.removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     const rgb = interleavedRgb(new Uint8Array(data.buffer, data.byteOffset, data.length), info.channels, info.width * info.height);
-    return { width: info.width, height: info.height, data: rgb, sourceWidth: source?.width ?? info.width, sourceHeight: source?.height ?? info.height };
+    return { width: info.width, height: info.height, data: rgb, sourceWidth: source.width, sourceHeight: source.height };
   } catch (e) {
     if (e instanceof UnreadableImage) throw e;
     throw new UnreadableImage(decodeFailureReason(e, file));

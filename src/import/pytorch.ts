@@ -7,7 +7,7 @@
  */
 import { UserError } from '../util/errors.ts';
 import { PyDict, PyExternal, PyRef, PyTuple, type PyValue, unpickle } from './pickle.ts';
-import { isZip, listZip, readZipEntry } from './zip.ts';
+import { checkInflatedTotal, isZip, listZip, readZipEntry } from './zip.ts';
 
 export type TorchDType = 'float32' | 'float16' | 'bfloat16' | 'float64' | 'int64' | 'int32' | 'uint8' | 'bool';
 
@@ -134,6 +134,7 @@ function checkStorageBytes(s: TorchStorage, bytes: Uint8Array): void {
 
 function readZipFormat(bytes: Uint8Array): StateDict {
   const entries = listZip(bytes);
+  checkInflatedTotal(entries);
   const pkl = entries.find((e) => e.name === 'data.pkl' || e.name.endsWith('/data.pkl'));
   if (!pkl) throw new UserError('torch: the zip archive has no data.pkl (not a torch.save file)');
   const prefix = pkl.name.slice(0, pkl.name.length - 'data.pkl'.length);

@@ -9,6 +9,7 @@ import { writeFileAtomic } from '../util/fs.ts';
 import type { Fp16Mode } from '../onnx/fp16.ts';
 import { DEFAULT_OPSET, META, checkOpset, exportConvNetOnnx, generatorSpec, packageVersion } from '../export/export.ts';
 import { FP16_TOLERANCE, maxOnnxDifference, randomInputs } from '../export/verify.ts';
+import { formatBytes } from '../util/bytes.ts';
 import { readTorchStateDict } from './pytorch.ts';
 import { type ImportedUNet, importUNet } from './unet.ts';
 
@@ -42,7 +43,7 @@ const CONTRADICTION = "--dropout and --eval contradict each other: PyTorch's --e
 export function importPthBytes(
   file: Uint8Array,
   name: string,
-  o: Omit<ImportPthOptions, 'pth' | 'out' | 'log' | 'verify'> = {},
+  o: Omit<ImportPthOptions, 'pth' | 'out' | 'log' | 'verify'> & { metadata?: Record<string, string> } = {},
 ): { onnx: Uint8Array; net: ImportedUNet } {
   if (o.eval && o.dropout) throw new UserError(CONTRADICTION);
   const net = importUNet(readTorchStateDict(file));
@@ -64,6 +65,8 @@ export function importPthBytes(
     [META.channelOrder]: 'RGB',
     source: `PyTorch state_dict ${name} (pytorch-CycleGAN-and-pix2pix UnetGenerator)`,
   };
+  // Extra entries (`pix2pix pull`'s model card) describe the model; they never redefine the net's keys.
+  for (const [k, v] of Object.entries(o.metadata ?? {})) meta[k] ??= v;
   const onnx = exportConvNetOnnx(generatorSpec(net.arch, net.params, meta), {
     opset: o.opset ?? DEFAULT_OPSET,
     norm: o.eval ? 'running' : 'instance',
@@ -102,7 +105,7 @@ export async function importPth(o: ImportPthOptions): Promise<ImportPthResult> {
   await writeFileAtomic(o.out, onnx);
   const stats = o.eval ? 'running statistics (--eval)' : a.norm === 'batch' ? 'per-image batch statistics (test.py without --eval)' : 'instance statistics';
   log(
-    `wrote ${o.out} (${(onnx.length / 2 ** 20).toFixed(1)} MiB, ${stats}, dropout ${o.dropout ? 'on (PyTorch placement)' : 'off'}, weights ${o.fp16 ? 'float16' : 'float32'}${o.fp16 === 'compute' ? ', float16 compute' : ''})`,
+    `wrote ${o.out} (${formatBytes(onnx.length)}, ${stats}, dropout ${o.dropout ? 'on (PyTorch placement)' : 'off'}, weights ${o.fp16 ? 'float16' : 'float32'}${o.fp16 === 'compute' ? ', float16 compute' : ''})`,
   );
   const r: ImportPthResult = { out: o.out, bytes: onnx.length, net };
   if (o.fp16 && o.verify !== false) r.fp16MaxAbsDifference = await checkFp16(file, path.basename(o.pth), o, onnx, log);

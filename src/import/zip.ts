@@ -4,9 +4,16 @@
  * so tensors can be memory-mapped); deflated entries are inflated with node's zlib in case a tool
  * re-zipped the file. ZIP64 sizes/offsets are understood (archives over 4 GiB). No encryption, no
  * multi-disk archives: anything else is a one-line refusal.
+ *
+ * Memory is bounded by what the archive declares, never by what its data inflates to: zlib inflates
+ * in chunks and stops (maxOutputLength) as soon as an entry's output passes its declared size, so a
+ * "zip bomb" entry fails after at most that many bytes; and the declared sizes of all deflated
+ * entries together must fit a global cap (DEFAULT_MAX_INFLATED_BYTES) before anything is inflated.
  */
+import * as os from 'node:os';
 import { inflateRawSync } from 'node:zlib';
 import { UserError } from '../util/errors.ts';
+import { formatBytes } from '../util/bytes.ts';
 
 const EOCD_SIG = 0x06054b50;
 const ZIP64_EOCD_SIG = 0x06064b50;
@@ -109,7 +116,38 @@ export function listZip(bytes: Uint8Array): ZipEntry[] {
   return entries;
 }
 
-/** An entry's bytes (a view into `bytes` when stored, a new buffer when deflated). */
+/**
+ * Default cap on the bytes all deflated entries of one archive may inflate to: 4 GiB, or a quarter
+ * of the machine's memory when that is less (the inflated storages live beside the file itself and
+ * the ONNX model made from them).
+ */
+export function defaultMaxInflatedBytes(totalMemory = os.totalmem()): number {
+  return Math.min(4 * 2 ** 30, Math.floor(totalMemory / 4));
+}
+
+/** Refuse, before inflating anything, an archive whose deflated entries declare more than `maxBytes` in all. */
+export function checkInflatedTotal(entries: readonly ZipEntry[], maxBytes = defaultMaxInflatedBytes()): void {
+  const total = entries.filter((e) => e.method === 8).reduce((s, e) => s + e.size, 0);
+  if (total > maxBytes)
+    throw new UserError(`zip: compressed entries declare ${formatBytes(total)} in all, over the ${formatBytes(maxBytes)} this reader inflates`);
+}
+
+/** Inflate `raw`, stopping as soon as the output passes the entry's declared size. */
+function inflateCapped(raw: Uint8Array, e: ZipEntry): Uint8Array {
+  let out: Buffer;
+  try {
+    // One byte of headroom: an entry that inflates to more than it declares must fail, not be cut.
+    out = inflateRawSync(raw, { maxOutputLength: Math.max(1, e.size + 1) });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+      throw new UserError(`zip: entry ${e.name} inflates to more than the ${e.size} bytes it declares (damaged or hostile archive)`);
+    throw new UserError(`zip: entry ${e.name} is not valid deflate data (${(err as Error).message})`);
+  }
+  if (out.length !== e.size) throw new UserError(`zip: entry ${e.name} inflates to ${out.length} bytes, expected ${e.size}`);
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+}
+
+/** An entry's bytes (a view into `bytes` when stored, a new buffer of at most its declared size when deflated). */
 export function readZipEntry(bytes: Uint8Array, e: ZipEntry): Uint8Array {
   const dv = view(bytes);
   const h = e.localHeaderOffset;
@@ -120,10 +158,6 @@ export function readZipEntry(bytes: Uint8Array, e: ZipEntry): Uint8Array {
   if (end > bytes.length) throw new UserError(`zip: entry ${e.name} runs past the end of the file (truncated download?)`);
   const raw = bytes.subarray(start, end);
   if (e.method === 0) return raw;
-  if (e.method === 8) {
-    const out = inflateRawSync(raw);
-    if (out.length !== e.size) throw new UserError(`zip: entry ${e.name} inflates to ${out.length} bytes, expected ${e.size}`);
-    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-  }
+  if (e.method === 8) return inflateCapped(raw, e);
   throw new UserError(`zip: entry ${e.name} uses compression method ${e.method}; only stored (0) and deflate (8) are supported`);
 }

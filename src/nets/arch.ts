@@ -1,5 +1,5 @@
 /**
- * Pure descriptions of the pix2pix networks (spec §1–§2). Nothing here touches tfjs: the same
+ * Pure descriptions of the pix2pix networks (docs/reference.md#generator). Nothing here touches tfjs: the same
  * descriptors drive the tfjs forward pass (train), the ONNX graph (export), the parameter/MAC
  * counts and the receptive-field report (cli, eval).
  */
@@ -18,7 +18,7 @@ export interface ConvLayer {
   readonly stride: number;
   readonly pad: number;
   readonly bias: boolean;
-  /** Applied to the layer's input (the reference code's pre-activation ordering, spec §1.1). */
+  /** Applied to the layer's input (the reference code's pre-activation ordering, docs/reference.md#generator). */
   readonly pre: Activation;
   readonly norm: Norm;
   /** Dropout(0.5) after the norm. */
@@ -27,13 +27,13 @@ export interface ConvLayer {
   readonly post: Activation;
 }
 
-/** Slope of every LeakyReLU in pix2pix (spec §1.1). */
+/** Slope of every LeakyReLU in pix2pix (docs/reference.md#generator). */
 export const LEAKY_SLOPE = 0.2;
 export const BN_EPSILON = 1e-5;
 export const BN_MOMENTUM = 0.1;
 
 export type GeneratorKind = 'unet' | 'encoder_decoder';
-/** Where dropout goes: the paper/Lua code (d1–d3) or the PyTorch repo (d2…d(depth−4)), spec §1.2. */
+/** Where dropout goes: the paper/Lua code (d1–d3) or the PyTorch repo (d2…d(depth−4)), docs/reference.md#dropout. */
 export type DropoutPlacement = 'paper' | 'pytorch' | 'none';
 /** Skip concatenation order (matters only for weight layout): Lua/TF put decoder channels first, PyTorch skip first. */
 export type ConcatOrder = 'decoder-first' | 'skip-first';
@@ -62,8 +62,15 @@ export interface GeneratorArch {
   readonly decoder: readonly ConvLayer[];
 }
 
+/**
+ * The discriminator kinds; DISCRIMINATOR_KINDS below says how each one builds its layers. Checkpoints
+ * written before kinds existed store only `nLayers` (0 was the PixelGAN): `discriminatorArch` reads them.
+ */
+export type DiscriminatorKind = 'patch' | 'pixel';
+
 export interface DiscriminatorOptions {
-  /** 0 = PixelGAN (1×1 convs); n ≥ 1 = PatchGAN with n stride-2 convs (3 = the 70×70 default). */
+  kind: DiscriminatorKind;
+  /** PatchGAN: stride-2 convs (3 = the 70×70 default); 0 for the PixelGAN, which has none. */
   nLayers: number;
   ndf: number;
   /** Conditional D sees concat(A, B); unconditional sees B only (the "GAN" rows of Table 1). */
@@ -111,7 +118,7 @@ function droppedDecoderLayers(placement: DropoutPlacement, depth: number): Set<n
   return s;
 }
 
-/** U-Net or encoder–decoder generator (spec §1.2–§1.4). */
+/** U-Net or encoder–decoder generator (docs/reference.md#generator). */
 export function generatorArch(opts: Partial<GeneratorOptions> & { depth: number }): GeneratorArch {
   const o: GeneratorOptions = { ...GENERATOR_DEFAULTS, ...opts };
   if (!Number.isInteger(o.depth) || o.depth < 2 || o.depth > 10) {
@@ -166,6 +173,7 @@ export function generatorArch(opts: Partial<GeneratorOptions> & { depth: number 
 }
 
 export const DISCRIMINATOR_DEFAULTS: DiscriminatorOptions = {
+  kind: 'patch',
   nLayers: 3,
   ndf: 64,
   conditional: true,
@@ -175,24 +183,27 @@ export const DISCRIMINATOR_DEFAULTS: DiscriminatorOptions = {
   bias: 'pytorch',
 };
 
-/** PatchGAN / PixelGAN discriminator (spec §2.1). Output: one logit per patch (no sigmoid). */
-export function discriminatorArch(opts: Partial<DiscriminatorOptions> = {}): DiscriminatorArch {
-  const o: DiscriminatorOptions = { ...DISCRIMINATOR_DEFAULTS, ...opts };
-  if (!Number.isInteger(o.nLayers) || o.nLayers < 0 || o.nLayers > 8) {
-    throw new UserError(`n_layers_D must be an integer in 0..8 (got ${o.nLayers})`);
-  }
-  const input = o.conditional ? o.inChannels + o.outChannels : o.outChannels;
-  const affine = o.norm === 'batch';
-  const midBias = o.bias === 'all' || !affine;
-  const layers: ConvLayer[] = [];
-  if (o.nLayers === 0) {
-    const k1 = { kernel: 1, stride: 1, pad: 0 };
-    layers.push(conv({ name: 'c1', ...k1, inChannels: input, outChannels: o.ndf, bias: true, post: 'leaky' }));
-    layers.push(conv({ name: 'c2', ...k1, inChannels: o.ndf, outChannels: o.ndf * 2, norm: o.norm, bias: midBias, post: 'leaky' }));
-    layers.push(conv({ name: 'c3', ...k1, inChannels: o.ndf * 2, outChannels: 1, bias: midBias }));
-    return { type: 'discriminator', options: o, layers };
-  }
-  layers.push(conv({ name: 'c1', inChannels: input, outChannels: o.ndf, bias: true, post: 'leaky' }));
+/**
+ * What a discriminator kind is: its name in logs and tables, and the conv stack it builds. The forward
+ * pass (train/nets/forward.ts), the ONNX export (export/export.ts), the parameter and MAC counts and
+ * the receptive-field table all read that stack, so a kind that is a stack of ConvLayers needs nothing
+ * more than an entry here (docs/extending.md, "Add a discriminator").
+ */
+export interface DiscriminatorKindSpec {
+  /** The paper's name (PatchGAN, PixelGAN). */
+  readonly title: string;
+  /** The `--net-d` choices that select this kind. */
+  readonly netD: readonly string[];
+  /** Depths this kind accepts as `nLayers`. */
+  readonly depths: { readonly min: number; readonly max: number };
+  /** The conv stack for options `o`, whose first layer takes `input` channels. */
+  layers(o: DiscriminatorOptions, input: number): ConvLayer[];
+}
+
+/** PatchGAN: n stride-2 4×4 convs, one stride-1 conv, then a 1-channel stride-1 conv. */
+function patchGanLayers(o: DiscriminatorOptions, input: number): ConvLayer[] {
+  const midBias = o.bias === 'all' || o.norm !== 'batch';
+  const layers: ConvLayer[] = [conv({ name: 'c1', inChannels: input, outChannels: o.ndf, bias: true, post: 'leaky' })];
   for (let n = 1; n < o.nLayers; n++) {
     layers.push(conv({ name: `c${n + 1}`, inChannels: o.ndf * mult(n - 1), outChannels: o.ndf * mult(n), norm: o.norm, bias: midBias, post: 'leaky' }));
   }
@@ -201,12 +212,63 @@ export function discriminatorArch(opts: Partial<DiscriminatorOptions> = {}): Dis
     conv({ name: `c${n + 1}`, stride: 1, inChannels: o.ndf * mult(n - 1), outChannels: o.ndf * mult(n), norm: o.norm, bias: midBias, post: 'leaky' }),
   );
   layers.push(conv({ name: `c${n + 2}`, stride: 1, inChannels: o.ndf * mult(n), outChannels: 1, bias: true }));
-  return { type: 'discriminator', options: o, layers };
+  return layers;
+}
+
+/** PixelGAN (the PyTorch repo's PixelDiscriminator): three 1×1 convs, one logit per pixel. */
+function pixelGanLayers(o: DiscriminatorOptions, input: number): ConvLayer[] {
+  const midBias = o.bias === 'all' || o.norm !== 'batch';
+  const k1 = { kernel: 1, stride: 1, pad: 0 };
+  return [
+    conv({ name: 'c1', ...k1, inChannels: input, outChannels: o.ndf, bias: true, post: 'leaky' }),
+    conv({ name: 'c2', ...k1, inChannels: o.ndf, outChannels: o.ndf * 2, norm: o.norm, bias: midBias, post: 'leaky' }),
+    conv({ name: 'c3', ...k1, inChannels: o.ndf * 2, outChannels: 1, bias: midBias }),
+  ];
+}
+
+/** Every discriminator kind. Adding one: an entry here, its name in DiscriminatorKind and NET_D_CHOICES. */
+export const DISCRIMINATOR_KINDS: Readonly<Record<DiscriminatorKind, DiscriminatorKindSpec>> = {
+  patch: { title: 'PatchGAN', netD: ['basic', 'n_layers'], depths: { min: 1, max: 8 }, layers: patchGanLayers },
+  pixel: { title: 'PixelGAN', netD: ['pixel'], depths: { min: 0, max: 0 }, layers: pixelGanLayers },
+};
+
+/** The kind of stored options that may predate kinds (nLayers 0 was the PixelGAN). */
+function kindOf(opts: Partial<DiscriminatorOptions>): DiscriminatorKind {
+  return opts.kind ?? (opts.nLayers === 0 ? 'pixel' : 'patch');
+}
+
+/** A discriminator of any kind. Output: one logit per patch (no sigmoid). */
+export function discriminatorArch(opts: Partial<DiscriminatorOptions> = {}): DiscriminatorArch {
+  const kind = kindOf(opts);
+  const spec = DISCRIMINATOR_KINDS[kind];
+  if (!spec) throw new UserError(`unknown discriminator kind '${kind}': use ${Object.keys(DISCRIMINATOR_KINDS).join(' or ')}`);
+  const { min, max } = spec.depths;
+  const o: DiscriminatorOptions = { ...DISCRIMINATOR_DEFAULTS, nLayers: min === max ? min : DISCRIMINATOR_DEFAULTS.nLayers, ...opts, kind };
+  if (!Number.isInteger(o.nLayers) || o.nLayers < min || o.nLayers > max) {
+    throw new UserError(
+      min === max ? `a ${spec.title} has n_layers_D ${min} (got ${o.nLayers})` : `a ${spec.title} needs n_layers_D in ${min}..${max} (got ${o.nLayers})`,
+    );
+  }
+  const input = o.conditional ? o.inChannels + o.outChannels : o.outChannels;
+  return { type: 'discriminator', options: o, layers: spec.layers(o, input) };
+}
+
+/** `PatchGAN n_layers 3` / `PixelGAN`: how logs and tables name a discriminator. */
+export function discriminatorLabel(o: Pick<DiscriminatorOptions, 'kind' | 'nLayers'>): string {
+  const spec = DISCRIMINATOR_KINDS[o.kind];
+  return spec.depths.min === spec.depths.max ? spec.title : `${spec.title} n_layers ${o.nLayers}`;
+}
+
+/** Every kind and depth, shallowest first: what `--rf` and the receptive-field table choose from. */
+export function discriminatorShapes(): Pick<DiscriminatorOptions, 'kind' | 'nLayers'>[] {
+  return (Object.entries(DISCRIMINATOR_KINDS) as [DiscriminatorKind, DiscriminatorKindSpec][])
+    .flatMap(([kind, s]) => Array.from({ length: s.depths.max - s.depths.min + 1 }, (_, i) => ({ kind, nLayers: s.depths.min + i })))
+    .sort((a, b) => a.nLayers - b.nLayers);
 }
 
 /**
  * Receptive field of a stack of convolutions, computed backwards from one output unit:
- * r ← (r − 1)·stride + kernel, starting at r = 1 (spec §2.2; padding does not change it).
+ * r ← (r − 1)·stride + kernel, starting at r = 1 (docs/reference.md#discriminator; padding does not change it).
  */
 export function receptiveField(layers: readonly Pick<ConvLayer, 'kernel' | 'stride'>[]): number {
   let r = 1;
@@ -217,12 +279,12 @@ export function receptiveField(layers: readonly Pick<ConvLayer, 'kernel' | 'stri
   return r;
 }
 
-/** The PatchGAN whose receptive field is `receptiveField` (1, 16, 34, 70, 142, 286, 574, …). */
+/** The discriminator whose receptive field is `receptiveField` (1 = PixelGAN; PatchGANs 16, 34, 70, 142, 286, 574, …). */
 export function patchDiscriminator(opts: Partial<DiscriminatorOptions> & { receptiveField: number }): DiscriminatorArch {
   const { receptiveField: rf, ...rest } = opts;
   const known: number[] = [];
-  for (let n = 0; n <= 8; n++) {
-    const arch = discriminatorArch({ ...rest, nLayers: n });
+  for (const shape of discriminatorShapes()) {
+    const arch = discriminatorArch({ ...rest, ...shape });
     const r = receptiveField(arch.layers);
     known.push(r);
     if (r === rf) return arch;
@@ -230,7 +292,7 @@ export function patchDiscriminator(opts: Partial<DiscriminatorOptions> & { recep
   throw new UserError(`no PatchGAN has a ${rf}×${rf} receptive field; choose one of ${known.join(', ')}`);
 }
 
-/** Output side of one conv layer for input side `h` (spec §0 conventions). */
+/** Output side of one conv layer for input side `h` (docs/reference.md#counts). */
 export function convOutputSide(l: Pick<ConvLayer, 'kernel' | 'stride' | 'pad' | 'transposed'>, h: number): number {
   return l.transposed ? (h - 1) * l.stride - 2 * l.pad + l.kernel : Math.floor((h + 2 * l.pad - l.kernel) / l.stride) + 1;
 }
@@ -299,7 +361,7 @@ export function countParams(arch: NetworkArch): number {
     .reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
 }
 
-/** Dense multiply–accumulates for a square input of side `size` (spec §1.3 convention). */
+/** Dense multiply–accumulates for a square input of side `size` (docs/reference.md#counts). */
 export function countMacs(arch: NetworkArch, size: number): number {
   let macs = 0;
   if (arch.type === 'discriminator') {
@@ -335,19 +397,21 @@ export function parseNetG(name: string): { kind: GeneratorKind; depth: number } 
   return { kind: m[1] as GeneratorKind, depth };
 }
 
-/** Parse `--netD basic|pixel|n_layers` (+ `--n_layers_D`) or `--rf N` into a layer count. */
-export function resolveDiscriminatorLayers(opts: { netD?: string; nLayersD?: number; rf?: number }): number {
+/** Parse `--netD basic|pixel|n_layers` (+ `--n_layers_D`) or `--rf N` into a discriminator kind and depth. */
+export function resolveDiscriminator(opts: { netD?: string; nLayersD?: number; rf?: number }): Pick<DiscriminatorOptions, 'kind' | 'nLayers'> {
   if (opts.rf !== undefined) {
-    return patchDiscriminator({ receptiveField: opts.rf }).options.nLayers;
+    const { kind, nLayers } = patchDiscriminator({ receptiveField: opts.rf }).options;
+    return { kind, nLayers };
   }
-  switch (opts.netD ?? 'basic') {
-    case 'basic':
-      return 3;
-    case 'pixel':
-      return 0;
-    case 'n_layers':
-      return opts.nLayersD ?? 3;
-    default:
-      throw new UserError(`unknown --netD '${opts.netD}': use basic (70×70), pixel (1×1) or n_layers with --n_layers_D, or give --rf`);
+  const netD = opts.netD ?? 'basic';
+  if (netD === 'basic') return { kind: 'patch', nLayers: 3 };
+  if (netD === 'n_layers') {
+    // n_layers_D 0 has always meant the PixelGAN (the receptive-field sweeps rely on it).
+    const nLayers = opts.nLayersD ?? 3;
+    return { kind: nLayers === 0 ? 'pixel' : 'patch', nLayers };
   }
+  for (const [kind, spec] of Object.entries(DISCRIMINATOR_KINDS) as [DiscriminatorKind, DiscriminatorKindSpec][]) {
+    if (spec.netD.includes(netD)) return { kind, nLayers: spec.depths.min };
+  }
+  throw new UserError(`unknown --netD '${opts.netD}': use basic (70×70), pixel (1×1) or n_layers with --n_layers_D, or give --rf`);
 }

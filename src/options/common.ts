@@ -20,3 +20,9 @@ export const force = opt.boolean({
   default: false,
   scope: 'cli',
 });
+
+/** The decode budget (src/image/decode.ts): images with more pixels are refused before decoding. */
+export const maxPixels = opt.int({
+  help: "refuse images with more pixels than this, from their header, before decoding (default: the machine's memory / 256 bytes, e.g. 100663296 with 24 GiB)",
+  min: 1,
+});

@@ -8,7 +8,7 @@ export const SYNTH_OPTIONS = {
   size: opt.int({ help: 'side of each square image in pixels', default: 64, min: 8 }),
   seed: opt.int({ help: 'random seed (same arguments → byte-identical files)', default: 1, min: 0 }),
   splits: opt.string({ help: 'fractions for train,val,test', default: '0.8,0.1,0.1' }),
-  overwrite: opt.boolean({ help: 'replace a synthetic dataset already in --out', default: false }),
+  force: { ...force, help: 'replace a synthetic dataset already in --out', aliases: ['overwrite'] },
   quiet: { ...quiet, help: 'no progress bar' },
 } as const;
 
@@ -57,7 +57,10 @@ export const EVAL_RUN_OPTIONS = {
     default: false,
     scope: 'cli',
   }),
-  json: { ...json, help: 'print the results rows (with --status: the stage states) as one JSON object on stdout' },
+  json: {
+    ...json,
+    help: 'print one JSON line per progress report ({"event":"progress",…}), then the results rows (with --status: the stage states) as one JSON object on stdout',
+  },
 } as const;
 
 export const COLLECT_OPTIONS = {

@@ -13,9 +13,24 @@ export type Kind = 'int' | 'number' | 'string' | 'boolean' | 'choice' | 'int-lis
 /**
  * Where an option's value goes: `config` = a field of the resolved config (TrainConfig …);
  * `input` = accepted by the resolver and turned into config fields (e.g. `--rf` → nLayersD);
- * `cli` = changes how the command runs, not what it computes (`--quiet`, `--json`, `--resume`).
+ * `cli` = changes how the command runs, not what it computes (`--quiet`, `--json`, `--resume`);
+ * `pytorch` = a flag of the PyTorch repo with no option of its own here: `readArgs` translates it
+ * (see `PytorchFlag`) and handlers never see it.
  */
-export type Scope = 'config' | 'input' | 'cli';
+export type Scope = 'config' | 'input' | 'cli' | 'pytorch';
+
+/**
+ * What a `pytorch`-scope flag does here, so that the PyTorch repo's documented commands run. Each
+ * use prints one line on stderr: the note, or for a mapping the flags it stands for.
+ */
+export interface PytorchFlag<T> {
+  /** Options of the same table this flag stands for (given one of them too, the command stops). */
+  readonly mapsTo?: readonly string[];
+  /** Their values, from this flag's value and the other values read (may throw a UserError). */
+  readonly map?: (v: T, given: Readonly<Record<string, unknown>>) => Readonly<Record<string, unknown>>;
+  /** The line to print instead of the mapping; undefined prints nothing (e.g. `--model pix2pix`). */
+  readonly note?: (v: T) => string | undefined;
+}
 
 export interface OptionSpec<T = unknown> {
   readonly kind: Kind;
@@ -32,6 +47,13 @@ export interface OptionSpec<T = unknown> {
   readonly flag?: string;
   /** Other command-line spellings: the PyTorch repo's names, older names. snake_case is added automatically. */
   readonly aliases?: readonly string[];
+  /**
+   * Values (usually the PyTorch repo's) that are understood but not implemented here: the value → the
+   * one line saying what to use instead (the command stops with it, exit 2); undefined = no objection.
+   */
+  readonly refuse?: (v: string) => string | undefined;
+  /** A PyTorch repo flag translated by `readArgs` (scope `pytorch`). */
+  readonly pytorch?: PytorchFlag<T>;
   /** Boolean command-line switches that set this option to a value (PyTorch's `--no_flip` → flip false). */
   readonly switches?: Readonly<Record<string, T>>;
   /** May be set in experiment files, under the key. */
@@ -50,6 +72,7 @@ export type AnySpec = OptionSpec<any>;
 export type OptionTable = Readonly<Record<string, AnySpec>>;
 
 type Opts<T> = Omit<OptionSpec<T>, 'kind' | 'choices' | '__type'>;
+type PytorchOpts<T> = Omit<Opts<T>, 'scope' | 'yaml' | 'required' | 'default'> & { pytorch: PytorchFlag<T> };
 
 /** Constructors: `int({ help, default: 1, min: 1 })`; literal fields (scope, yaml, required) keep their types. */
 export const opt = {
@@ -62,6 +85,15 @@ export const opt = {
     ({ ...o, kind: 'choice', choices }) as O & { kind: 'choice'; choices: C; __type?: C[number] },
 };
 
+/** Constructors of `pytorch`-scope flags: `pytorch.string({ help, pytorch: { mapsTo: ['out'], map } })`. */
+export const pytorch = {
+  int: <const O extends PytorchOpts<number>>(o: O) => ({ ...o, kind: 'int', scope: 'pytorch' }) as O & { kind: 'int'; scope: 'pytorch'; __type?: number },
+  string: <const O extends PytorchOpts<string>>(o: O) =>
+    ({ ...o, kind: 'string', scope: 'pytorch' }) as O & { kind: 'string'; scope: 'pytorch'; __type?: string },
+  boolean: <const O extends PytorchOpts<boolean>>(o: O) =>
+    ({ ...o, kind: 'boolean', scope: 'pytorch' }) as O & { kind: 'boolean'; scope: 'pytorch'; __type?: boolean },
+};
+
 // ------------------------------------------------------------------------------------------------
 // Types derived from a table
 
@@ -71,9 +103,18 @@ type ScopeOf<S> = S extends { scope: infer X } ? X : 'config';
 /** Every option of the given scopes, all present (a resolved config). */
 export type ValuesOf<Tbl, Sc extends Scope = Scope> = { -readonly [K in keyof Tbl as ScopeOf<Tbl[K]> extends Sc ? K : never]: ValueOf<Tbl[K]> };
 
-/** What a command's handler gets: options with a default or `required` are present, others may be missing. */
-export type ArgsOf<Tbl> = { -readonly [K in keyof Tbl as Tbl[K] extends { default: unknown } | { required: true } ? K : never]: ValueOf<Tbl[K]> } & {
-  -readonly [K in keyof Tbl as Tbl[K] extends { default: unknown } | { required: true } ? never : K]?: ValueOf<Tbl[K]>;
+/**
+ * What a command's handler gets: options with a default or `required` are present, others may be
+ * missing; `pytorch`-scope flags are translated away.
+ */
+export type ArgsOf<Tbl> = {
+  -readonly [K in keyof Tbl as Tbl[K] extends { scope: 'pytorch' } ? never : Tbl[K] extends { default: unknown } | { required: true } ? K : never]: ValueOf<
+    Tbl[K]
+  >;
+} & {
+  -readonly [K in keyof Tbl as Tbl[K] extends { scope: 'pytorch' } ? never : Tbl[K] extends { default: unknown } | { required: true } ? never : K]?: ValueOf<
+    Tbl[K]
+  >;
 };
 
 /** The settings an experiment file may give (all optional). */

@@ -1,6 +1,6 @@
 /** `pix2pix eval fcn-score | labels | color | rf`, and the scorer keys of experiment files they share. */
 import { opt } from './define.ts';
-import { json, quiet } from './common.ts';
+import { json, maxPixels, quiet } from './common.ts';
 import { NET_D_CHOICES, TRAIN_OPTIONS } from './train.ts';
 
 const SCORE_COMMON = {
@@ -14,6 +14,7 @@ const SCORE_COMMON = {
     default: false,
   }),
   csv: opt.string({ help: 'also write the per-class table to this CSV file' }),
+  maxPixels,
   quiet: { ...quiet, help: 'no progress bar' },
   json: { ...json, help: 'print the scores and the per-class table as one JSON object on stdout' },
 } as const;
@@ -23,12 +24,16 @@ export const FCN_SCORE_OPTIONS = {
   preset: opt.choice(['fcn8s-cityscapes'], {
     help: 'fcn8s-cityscapes = the reference contract: PIL-bilinear to 2048x1024, BGR, mean (72.78044, 83.21195, 73.45286), 20 outputs, class 19 ignored',
   }),
-  images: opt.string({ help: 'generated photos (searched recursively), named <id>_leftImg8bit.png or like their label files', required: true }),
+  generated: opt.string({
+    help: 'generated photos (searched recursively), named <id>_leftImg8bit.png or like their label files',
+    required: true,
+    aliases: ['images'],
+  }),
   ...SCORE_COMMON,
 } as const;
 
 export const LABELS_OPTIONS = {
-  pred: opt.string({ help: 'generated colour label maps (searched recursively)', required: true }),
+  generated: opt.string({ help: 'generated colour label maps (searched recursively)', required: true, aliases: ['pred'] }),
   ...SCORE_COMMON,
   voidColors: opt.choice(['none', 'black', 'all'], {
     help: 'palette for nearest-colour matching (the authors did not publish theirs): none = the 19 class colours; black = also (0,0,0) → ignore; all = every labels.py colour, void ones → ignore. Ties go to the label defined first (pole, car)',
@@ -51,6 +56,7 @@ export const COLOR_OPTIONS = {
     yaml: true,
   }),
   csv: opt.string({ help: 'write the intersections and both normalised histograms per channel to this CSV file' }),
+  maxPixels,
   quiet: SCORE_COMMON.quiet,
   json: { ...json, help: 'print the intersections and histograms as one JSON object on stdout' },
 } as const;

@@ -1,6 +1,6 @@
 /** `pix2pix export` (and the options `pix2pix import` shares with it). */
 import type { Fp16Mode } from '../onnx/fp16.ts';
-import { opt } from './define.ts';
+import { opt, pytorch } from './define.ts';
 import { quiet } from './common.ts';
 
 /** Float16 storage and compute, shared by `export` and `import`. */
@@ -35,6 +35,7 @@ export const EXPORT_OPTIONS = {
   verify: opt.boolean({ help: 'run the file with onnxruntime and compare with the tfjs forward (fails above 1e-4); --no-verify skips', default: true }),
   ...FP16_OPTIONS,
   quiet,
+  eval: pytorch.boolean({ help: "test.py's --eval: running statistics (--bn running)", pytorch: { mapsTo: ['bn'], map: () => ({ bn: 'running' }) } }),
 } as const;
 
 export const IMPORT_OPTIONS = {

@@ -1,11 +1,38 @@
 /** `pix2pix infer`. */
-import { opt } from './define.ts';
-import { force, json, quiet } from './common.ts';
+import { opt, pytorch } from './define.ts';
+import { force, json, maxPixels, quiet } from './common.ts';
+
+/** PyTorch test.py flags with no option of their own: mapped or explained (docs/coming-from-pytorch.md). */
+const INFER_PYTORCH_FLAGS = {
+  gpuIds: pytorch.string({
+    help: '-1 → --provider cpu; GPU ids → --provider auto (one GPU; CUDA_VISIBLE_DEVICES picks it)',
+    pytorch: { mapsTo: ['provider'], map: (v) => ({ provider: v.trim() === '-1' ? 'cpu' : 'auto' }) },
+  }),
+  numTest: pytorch.int({
+    help: 'not needed: every image of --input is translated',
+    pytorch: { note: () => 'ignored: every image of --input is translated (--shard i/n splits a folder)' },
+  }),
+  phase: pytorch.string({
+    help: 'not needed: --input names the split folder itself (DATA/test)',
+    pytorch: { note: (v) => `ignored: --input names the folder itself (DATA/${v})` },
+  }),
+  eval: pytorch.boolean({
+    help: 'chosen when the model is made: pix2pix export --bn running, or pix2pix import --eval',
+    refuse: (v) =>
+      v === 'true' ? 'normalisation is fixed when the model is made here: pix2pix export --bn running (or pix2pix import --eval for a .pth)' : undefined,
+    pytorch: {},
+  }),
+  preprocess: pytorch.string({
+    help: 'none → --size native; resizing is --size N',
+    refuse: (v) => (v === 'none' ? undefined : 'not implemented: --size N resizes to N×N (as test.py), --size native keeps each image at its own size'),
+    pytorch: { mapsTo: ['size'], map: () => ({ size: 'native' }) },
+  }),
+} as const;
 
 export const INFER_OPTIONS = {
   model: opt.string({ help: 'ONNX generator (from `pix2pix export`, or any pix2pix export: NCHW float in [-1,1])', required: true }),
   input: opt.string({ help: 'folder of images', required: true }),
-  output: opt.string({ help: 'folder for the translated images (created)', required: true, aliases: ['results_dir'] }),
+  out: opt.string({ help: 'folder for the translated images (created)', required: true, aliases: ['output', 'results_dir'] }),
   batchSize: opt.int({ help: 'images per session run', default: 4, min: 1 }),
   provider: opt.choice(['auto', 'cuda', 'webgpu', 'cpu'], {
     help: 'execution provider; auto = CUDA when installed and an NVIDIA GPU is present, else WebGPU on a GPU adapter (never a software one), else CPU; the log says which',
@@ -25,7 +52,7 @@ export const INFER_OPTIONS = {
   html: opt.boolean({ help: 'write index.html (50 rows a page) with input | output (| target for AB pairs); implies --save-triplets', default: false }),
   saveTriplets: opt.boolean({ help: 'also write NAME_input.EXT (and NAME_target.EXT with --ab-side) beside each output', default: false }),
   format: opt.choice(['png', 'jpg', 'webp'], { help: 'output image format', default: 'png' }),
-  recursive: opt.boolean({ help: 'include subfolders and mirror the tree in OUTPUT', default: false }),
+  recursive: opt.boolean({ help: 'include subfolders and mirror the tree in OUT', default: false }),
   skipExisting: opt.boolean({ help: 'leave outputs that already exist (resume an interrupted run)', default: false }),
   abSide: opt.choice(['A', 'B'], { help: 'inputs are aligned AB pairs: feed this half' }),
   shard: opt.string({
@@ -40,6 +67,8 @@ export const INFER_OPTIONS = {
   maxModelMemory: opt.string({
     help: 'refuse models whose tensors or constant-shaped nodes need more than this, e.g. 8GiB (default: 4 GiB or half the RAM)',
   }),
+  maxPixels,
   quiet: { ...quiet, help: 'no progress bar or summary' },
   json: { ...json, help: 'print the summary as one JSON object on stdout' },
+  ...INFER_PYTORCH_FLAGS,
 } as const;

@@ -29,11 +29,12 @@ export async function writeTriplet(
   format: OutputFormat,
   resizeTo: { width: number; height: number } | undefined,
   abSide: AbSide | undefined,
+  maxPixels?: number,
 ): Promise<void> {
   const t = tripletNames(job.outRel);
   await writeFileAtomic(await resolveInside(outputDir, t.input), await encodeRgb(image, format, resizeTo));
   if (abSide) {
-    const target = await prepareImage(path.join(inputDir, job.rel), size, abSide === 'A' ? 'B' : 'A');
+    const target = await prepareImage(path.join(inputDir, job.rel), size, abSide === 'A' ? 'B' : 'A', maxPixels);
     await writeFileAtomic(await resolveInside(outputDir, t.target), await encodeRgb(target, format, resizeTo));
   }
 }

@@ -5,46 +5,12 @@
  * input sides must be. Only node records are parsed: initializers (the weights) are skipped by
  * seeking past them, so this costs a few small reads even for a 200 MB model.
  */
-import { promises as fsp } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
-import protobuf from 'protobufjs';
 import { ModelProtoType } from '../onnx/proto.ts';
+import { ProtoFile } from '../util/proto-file.ts';
 
 const MODEL_GRAPH_FIELD = 7;
 const GRAPH_NODE_FIELD = 1;
 const NodeProtoType = ModelProtoType.lookupType('onnx.NodeProto');
-
-interface FieldSpan {
-  field: number;
-  /** Where the value starts and ends in the file (length-delimited fields only; others are skipped). */
-  start: number;
-  end: number;
-}
-
-/** Length-delimited fields of the message occupying [from, to) in the file. */
-async function* lengthDelimitedFields(fh: FileHandle, from: number, to: number): AsyncGenerator<FieldSpan> {
-  const head = Buffer.alloc(24);
-  let pos = from;
-  while (pos < to) {
-    const { bytesRead } = await fh.read(head, 0, head.length, pos);
-    const r = protobuf.Reader.create(head.subarray(0, bytesRead));
-    const tag = r.uint32();
-    const wire = tag & 7;
-    let end: number;
-    if (wire === 2) {
-      const len = r.uint32();
-      end = pos + r.pos + len;
-      yield { field: tag >>> 3, start: pos + r.pos, end };
-    } else if (wire === 0) {
-      r.uint64();
-      end = pos + r.pos;
-    } else if (wire === 1) end = pos + r.pos + 8;
-    else if (wire === 5) end = pos + r.pos + 4;
-    else throw new Error(`unexpected protobuf wire type ${wire} at byte ${pos}`);
-    if (end > to) throw new Error(`protobuf field runs past its message at byte ${pos}`);
-    pos = end;
-  }
-}
 
 export interface StridedNode {
   opType: string;
@@ -53,17 +19,14 @@ export interface StridedNode {
 
 /** The graph's nodes that have a `strides` attribute, in graph order. */
 export async function readStridedNodes(file: string): Promise<StridedNode[]> {
-  const fh = await fsp.open(file, 'r');
+  const pf = ProtoFile.open(file, (what, pos) => new Error(`${file}: ${what} at byte ${pos}`));
   try {
-    const { size } = await fh.stat();
     const out: StridedNode[] = [];
-    for await (const f of lengthDelimitedFields(fh, 0, size)) {
-      if (f.field !== MODEL_GRAPH_FIELD) continue;
-      for await (const n of lengthDelimitedFields(fh, f.start, f.end)) {
-        if (n.field !== GRAPH_NODE_FIELD) continue;
-        const buf = Buffer.alloc(n.end - n.start);
-        await fh.read(buf, 0, buf.length, n.start);
-        const node = NodeProtoType.toObject(NodeProtoType.decode(buf), { longs: Number }) as {
+    for (const f of pf.fields(0, pf.size)) {
+      if (f.field !== MODEL_GRAPH_FIELD || f.wire !== 2) continue;
+      for (const n of pf.fields(f.start, f.end)) {
+        if (n.field !== GRAPH_NODE_FIELD || n.wire !== 2) continue;
+        const node = NodeProtoType.toObject(NodeProtoType.decode(pf.bytes(n.start, n.end)), { longs: Number }) as {
           opType?: string;
           attribute?: { name?: string; ints?: number[] }[];
         };
@@ -73,7 +36,7 @@ export async function readStridedNodes(file: string): Promise<StridedNode[]> {
     }
     return out;
   } finally {
-    await fh.close();
+    pf.close();
   }
 }
 

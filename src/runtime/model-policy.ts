@@ -14,9 +14,11 @@
  * (If/Loop bodies); see docs/safety.md.
  */
 import { promises as fsp } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { onnxElementBytes } from '../onnx/element-size.ts';
+import { formatBytes, parseByteSize } from '../util/bytes.ts';
+import { packedVarints, ProtoFile, readVarint } from '../util/proto-file.ts';
 import { UserError } from '../util/errors.ts';
 import { isInside, realpathLoose } from '../util/paths.ts';
 
@@ -27,121 +29,12 @@ export function defaultMaxModelMemory(totalMemory = os.totalmem()): number {
   return Math.min(4 * GiB, Math.floor(totalMemory / 2));
 }
 
-/** `4GiB`, `512MiB`, `1.5G`, `1000000` (bytes) → bytes; undefined for anything else. Pure. */
-export function parseByteSize(s: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib|t|tb|tib)?\s*$/i.exec(s);
-  if (!m) return undefined;
-  const unit = (m[2] ?? 'b').toLowerCase()[0]!;
-  const mult = { b: 1, k: 2 ** 10, m: 2 ** 20, g: GiB, t: 2 ** 40 }[unit as 'b' | 'k' | 'm' | 'g' | 't'];
-  const v = Math.floor(Number(m[1]) * mult);
-  return v > 0 ? v : undefined;
-}
-
 /** The --max-model-memory flag: undefined → the default; anything unparsable is a one-line error. */
 export function parseMaxModelMemory(flag: string | undefined): number | undefined {
   if (flag === undefined) return undefined;
   const v = parseByteSize(flag);
   if (v === undefined) throw new UserError(`--max-model-memory '${flag}' should be a size such as 4GiB, 512MiB or a number of bytes`);
   return v;
-}
-
-export function formatBytes(n: number): string {
-  if (n >= GiB) return `${(n / GiB).toFixed(1)} GiB`;
-  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
-  return `${n} bytes`;
-}
-
-/** Bytes per element of ONNX TensorProto.DataType (0 = unknown or variable, e.g. strings). */
-const ELEMENT_BYTES: Record<number, number> = {
-  1: 4,
-  2: 1,
-  3: 1,
-  4: 2,
-  5: 2,
-  6: 4,
-  7: 8,
-  9: 1,
-  10: 2,
-  11: 8,
-  12: 4,
-  13: 8,
-  14: 8,
-  15: 16,
-  16: 2,
-  17: 1,
-  18: 1,
-  19: 1,
-  20: 1,
-  21: 1,
-  22: 1,
-};
-
-// ------------------------------------------------------------------------------------------------
-// A protobuf walker over a file (positioned reads, no whole-file buffer)
-
-interface Field {
-  field: number;
-  wire: number;
-  /** Value start and end (length-delimited), or the varint's value. */
-  start: number;
-  end: number;
-  varint?: bigint;
-}
-
-function readVarint(buf: Uint8Array, pos: number): { value: bigint; next: number } {
-  let value = 0n;
-  let shift = 0n;
-  for (let i = pos; i < buf.length && i < pos + 10; i++) {
-    const b = buf[i]!;
-    value |= BigInt(b & 0x7f) << shift;
-    if ((b & 0x80) === 0) return { value, next: i + 1 };
-    shift += 7n;
-  }
-  throw new Error('bad varint');
-}
-
-class ProtoFile {
-  constructor(
-    private readonly fh: FileHandle,
-    readonly file: string,
-  ) {}
-
-  async bytes(start: number, end: number): Promise<Buffer> {
-    const buf = Buffer.alloc(end - start);
-    await this.fh.read(buf, 0, buf.length, start);
-    return buf;
-  }
-
-  /** The fields of the message in [start, end). */
-  async *fields(start: number, end: number): AsyncGenerator<Field> {
-    const head = Buffer.alloc(24);
-    let pos = start;
-    while (pos < end) {
-      const { bytesRead } = await this.fh.read(head, 0, Math.min(head.length, end - pos), pos);
-      const h = head.subarray(0, bytesRead);
-      let f: Field;
-      try {
-        const tag = readVarint(h, 0);
-        const field = Number(tag.value >> 3n);
-        const wire = Number(tag.value & 7n);
-        if (wire === 0) {
-          const v = readVarint(h, tag.next);
-          f = { field, wire, start: pos + tag.next, end: pos + v.next, varint: v.value };
-        } else if (wire === 2) {
-          const len = readVarint(h, tag.next);
-          const s = pos + len.next;
-          f = { field, wire, start: s, end: s + Number(len.value) };
-        } else if (wire === 1) f = { field, wire, start: pos + tag.next, end: pos + tag.next + 8 };
-        else if (wire === 5) f = { field, wire, start: pos + tag.next, end: pos + tag.next + 4 };
-        else throw new Error(`wire type ${wire}`);
-      } catch {
-        throw new UserError(`${this.file} is not a valid ONNX model (unreadable protobuf at byte ${pos})`);
-      }
-      if (f.end > end) throw new UserError(`${this.file} is truncated or not an ONNX model (a field runs past its end at byte ${pos})`);
-      yield f;
-      pos = f.end;
-    }
-  }
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -160,16 +53,6 @@ interface TensorInfo {
   values?: bigint[];
 }
 
-function packedVarints(buf: Uint8Array): bigint[] {
-  const out: bigint[] = [];
-  for (let p = 0; p < buf.length;) {
-    const v = readVarint(buf, p);
-    out.push(BigInt.asIntN(64, v.value));
-    p = v.next;
-  }
-  return out;
-}
-
 const SMALL_TENSOR = 64;
 
 /** StringStringEntryProto {key = 1; value = 2} from its bytes. */
@@ -186,27 +69,27 @@ function stringEntry(buf: Buffer): [string, string] {
   return [kv[0]!, kv[1]!];
 }
 
-async function readTensor(pf: ProtoFile, start: number, end: number): Promise<TensorInfo> {
+function readTensor(pf: ProtoFile, start: number, end: number): TensorInfo {
   const t: TensorInfo = { name: '', dims: [], dataType: 0, storedBytes: 0, external: null };
   let raw: [number, number] | undefined;
   let int64: Buffer | undefined;
   let location = 0;
   const ext: Record<string, string> = {};
-  for await (const f of pf.fields(start, end)) {
+  for (const f of pf.fields(start, end)) {
     if (f.field === 1) {
       if (f.wire === 0) t.dims.push(BigInt.asIntN(64, f.varint!));
-      else if (f.wire === 2) t.dims.push(...packedVarints(await pf.bytes(f.start, f.end)));
+      else if (f.wire === 2) t.dims.push(...packedVarints(pf.bytes(f.start, f.end)));
     } else if (f.field === 2 && f.wire === 0) t.dataType = Number(f.varint!);
-    else if (f.field === 8 && f.wire === 2) t.name = (await pf.bytes(f.start, Math.min(f.end, f.start + 4096))).toString('utf8');
+    else if (f.field === 8 && f.wire === 2) t.name = pf.bytes(f.start, Math.min(f.end, f.start + 4096)).toString('utf8');
     else if (f.field === 9 && f.wire === 2) {
       raw = [f.start, f.end];
       t.storedBytes += f.end - f.start;
       t.rawBytes = f.end - f.start;
     } else if (f.field === 7 && f.wire === 2 && f.end - f.start <= SMALL_TENSOR * 10) {
-      int64 = await pf.bytes(f.start, f.end);
+      int64 = pf.bytes(f.start, f.end);
       t.storedBytes += f.end - f.start;
     } else if (f.field === 13 && f.wire === 2) {
-      const [key, value] = stringEntry(await pf.bytes(f.start, Math.min(f.end, f.start + 65536)));
+      const [key, value] = stringEntry(pf.bytes(f.start, Math.min(f.end, f.start + 65536)));
       ext[key] = value;
     } else if (f.field === 14 && f.wire === 0) location = Number(f.varint!);
     else if ([4, 5, 6, 7, 10, 11].includes(f.field)) t.storedBytes += f.end - f.start;
@@ -215,7 +98,7 @@ async function readTensor(pf: ProtoFile, start: number, end: number): Promise<Te
   const n = elements(t.dims);
   if (t.dataType === 7 && n !== undefined && n <= SMALL_TENSOR) {
     if (raw && raw[1] - raw[0] === n * 8) {
-      const b = await pf.bytes(raw[0], raw[1]);
+      const b = pf.bytes(raw[0], raw[1]);
       t.values = Array.from({ length: n }, (_, i) => b.readBigInt64LE(i * 8));
     } else if (int64) t.values = packedVarints(int64);
   }
@@ -241,6 +124,8 @@ export interface ModelFootprint {
   tensorBytes: number;
   /** Bytes read from external-data files. */
   externalBytes: number;
+  /** Bytes of the outputs of the nodes whose size constants fix (ConstantOfShape, Expand, …), all together. */
+  constantNodeBytes: number;
   nodes: number;
 }
 
@@ -259,24 +144,24 @@ interface NodeInfo {
   attrs: Map<string, { i?: bigint; ints?: bigint[]; t?: TensorInfo }>;
 }
 
-async function readNode(pf: ProtoFile, start: number, end: number): Promise<NodeInfo> {
+function readNode(pf: ProtoFile, start: number, end: number): NodeInfo {
   const n: NodeInfo = { name: '', opType: '', inputs: [], outputs: [], attrs: new Map() };
-  for await (const f of pf.fields(start, end)) {
+  for (const f of pf.fields(start, end)) {
     if (f.wire !== 2 && !(f.field === 5)) continue;
-    if (f.field === 1) n.inputs.push((await pf.bytes(f.start, f.end)).toString('utf8'));
-    else if (f.field === 2) n.outputs.push((await pf.bytes(f.start, f.end)).toString('utf8'));
-    else if (f.field === 3) n.name = (await pf.bytes(f.start, f.end)).toString('utf8');
-    else if (f.field === 4) n.opType = (await pf.bytes(f.start, f.end)).toString('utf8');
+    if (f.field === 1) n.inputs.push(pf.bytes(f.start, f.end).toString('utf8'));
+    else if (f.field === 2) n.outputs.push(pf.bytes(f.start, f.end).toString('utf8'));
+    else if (f.field === 3) n.name = pf.bytes(f.start, f.end).toString('utf8');
+    else if (f.field === 4) n.opType = pf.bytes(f.start, f.end).toString('utf8');
     else if (f.field === 5 && f.wire === 2) {
       let name = '';
       const a: { i?: bigint; ints?: bigint[]; t?: TensorInfo } = {};
-      for await (const g of pf.fields(f.start, f.end)) {
-        if (g.field === 1 && g.wire === 2) name = (await pf.bytes(g.start, g.end)).toString('utf8');
+      for (const g of pf.fields(f.start, f.end)) {
+        if (g.field === 1 && g.wire === 2) name = pf.bytes(g.start, g.end).toString('utf8');
         else if (g.field === 3 && g.wire === 0) a.i = BigInt.asIntN(64, g.varint!);
         else if (g.field === 8) {
           if (g.wire === 0) (a.ints ??= []).push(BigInt.asIntN(64, g.varint!));
-          else if (g.wire === 2) (a.ints ??= []).push(...packedVarints(await pf.bytes(g.start, g.end)));
-        } else if (g.field === 5 && g.wire === 2) a.t = await readTensor(pf, g.start, g.end);
+          else if (g.wire === 2) (a.ints ??= []).push(...packedVarints(pf.bytes(g.start, g.end)));
+        } else if (g.field === 5 && g.wire === 2) a.t = readTensor(pf, g.start, g.end);
       }
       n.attrs.set(name, a);
     }
@@ -320,9 +205,13 @@ export async function checkModelPolicy(modelFile: string, o: ModelPolicyOptions)
   const refuse = (what: string): never => {
     throw new UserError(`model ${modelFile} refused: ${what} (over ${bound}; raise it if you trust this model)`);
   };
-  let fh: FileHandle;
+  let pf: ProtoFile;
   try {
-    fh = await fsp.open(modelFile, 'r');
+    pf = ProtoFile.open(modelFile, (what, pos) =>
+      what === 'unreadable field'
+        ? new UserError(`${modelFile} is not a valid ONNX model (unreadable protobuf at byte ${pos})`)
+        : new UserError(`${modelFile} is truncated or not an ONNX model (${what} at byte ${pos})`),
+    );
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new UserError(
@@ -330,17 +219,16 @@ export async function checkModelPolicy(modelFile: string, o: ModelPolicyOptions)
     );
   }
   try {
-    const fileBytes = (await fh.stat()).size;
+    const fileBytes = pf.size;
     if (fileBytes > o.maxBytes) refuse(`the file is ${formatBytes(fileBytes)}`);
-    const pf = new ProtoFile(fh, modelFile);
     const modelDir = await realpathLoose(path.dirname(path.resolve(modelFile)));
     const constants = new Map<string, bigint[]>();
-    const footprint: ModelFootprint = { fileBytes, tensorBytes: 0, externalBytes: 0, nodes: 0 };
+    const footprint: ModelFootprint = { fileBytes, tensorBytes: 0, externalBytes: 0, constantNodeBytes: 0, nodes: 0 };
 
     const account = async (t: TensorInfo, where: string): Promise<void> => {
       const n = elements(t.dims);
       if (n === undefined) throw new UserError(`model ${modelFile} is invalid: ${where} has a negative dimension`);
-      const bytes = n * (ELEMENT_BYTES[t.dataType] ?? 0);
+      const bytes = n * onnxElementBytes(t.dataType);
       if (bytes > o.maxBytes) refuse(`${where} declares ${formatBytes(bytes)} (${t.dims.join('×')})`);
       if (t.external) {
         const loc = t.external.location ?? '';
@@ -369,15 +257,15 @@ export async function checkModelPolicy(modelFile: string, o: ModelPolicyOptions)
       if (t.values) constants.set(t.name, t.values);
     };
 
-    for await (const top of pf.fields(0, fileBytes)) {
+    for (const top of pf.fields(0, fileBytes)) {
       if (top.field !== 7 || top.wire !== 2) continue;
       const nodes: NodeInfo[] = [];
-      for await (const g of pf.fields(top.start, top.end)) {
+      for (const g of pf.fields(top.start, top.end)) {
         if (g.wire !== 2) continue;
         if (g.field === 5) {
-          const t = await readTensor(pf, g.start, g.end);
+          const t = readTensor(pf, g.start, g.end);
           await account(t, `initializer '${t.name}'`);
-        } else if (g.field === 1) nodes.push(await readNode(pf, g.start, g.end));
+        } else if (g.field === 1) nodes.push(readNode(pf, g.start, g.end));
       }
       footprint.nodes = nodes.length;
       // Nodes are topologically sorted in a valid model, so constants are known before their users.
@@ -396,12 +284,20 @@ export async function checkModelPolicy(modelFile: string, o: ModelPolicyOptions)
         }
         const n = constantOutputElements(node, constants);
         if (n === undefined) continue;
-        const elemBytes = node.opType === 'ConstantOfShape' ? (ELEMENT_BYTES[node.attrs.get('value')?.t?.dataType ?? 1] ?? 4) : 4;
+        const elemBytes = node.opType === 'ConstantOfShape' ? onnxElementBytes(node.attrs.get('value')?.t?.dataType ?? 1) || 4 : 4;
         if (n * BigInt(elemBytes) > BigInt(o.maxBytes)) refuse(`${label} would allocate ${formatBytes(Number(n) * elemBytes)} (${n} elements)`);
+        // onnxruntime folds every such node while creating the session, and their outputs coexist with
+        // the initializers: the bound is on the sum, not on each node alone.
+        footprint.constantNodeBytes += Number(n) * elemBytes;
+        const total = footprint.tensorBytes + footprint.externalBytes + footprint.constantNodeBytes;
+        if (total > o.maxBytes)
+          refuse(
+            `its constant-shaped nodes (up to ${label}) would allocate ${formatBytes(footprint.constantNodeBytes)} beside ${formatBytes(footprint.tensorBytes + footprint.externalBytes)} of tensors, ${formatBytes(total)} in all`,
+          );
       }
     }
     return footprint;
   } finally {
-    await fh.close();
+    pf.close();
   }
 }

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { UserError, errorMessage, isUserError } from '../util/errors.ts';
-import { describeAdapter, probeWebgpuAdapter } from '../util/webgpu.ts';
+import { describeAdapter, noGpuReason, probeWebgpuAdapter } from '../util/webgpu.ts';
 
 export type ProviderName = 'cuda' | 'webgpu' | 'cpu';
 export type ProviderRequest = 'auto' | ProviderName;
@@ -28,6 +28,11 @@ export interface ProviderProbes {
    * rejects with what is missing (the Vulkan loader, a driver).
    */
   webgpuAdapter(): Promise<{ name: string; software: boolean }>;
+  /**
+   * Why no GPU can be here (Linux without /dev/dri, /dev/nvidia0 or VK_ICD_FILENAMES), or undefined.
+   * `auto` then skips the WebGPU probe, whose Dawn prints its failed Vulkan attempts to stderr.
+   */
+  noGpuDevice?(): string | undefined;
 }
 
 export const CUDA_HINT = 'run `npm run setup:gpu` on a machine with an NVIDIA GPU and CUDA 12';
@@ -56,11 +61,14 @@ export const PROVIDER_REGISTRY: readonly ProviderEntry[] = [
   {
     name: 'webgpu',
     async check(p, auto) {
+      const noGpu = auto ? p.noGpuDevice?.() : undefined;
+      if (noGpu) return { reason: noGpu };
       let adapter: { name: string; software: boolean };
       try {
         adapter = await p.webgpuAdapter();
       } catch (e) {
-        return { reason: firstLine(e) };
+        // The hint for an explicit request names a software driver; auto would not take one, so it only says what is missing.
+        return { reason: auto ? firstLine(e).replace(/ \(a software one: [^)]*\)$/, '') : firstLine(e) };
       }
       if (auto && adapter.software) return { reason: `only a software adapter (${adapter.name}); auto takes webgpu on a GPU only` };
       return { device: adapter.name };
@@ -158,4 +166,5 @@ export const systemProbes: ProviderProbes = {
     const a = await probeWebgpuAdapter();
     return { name: describeAdapter(a), software: a.software };
   },
+  noGpuDevice: () => noGpuReason(),
 };

@@ -110,6 +110,39 @@ function tensorShape(m: InferenceSession.ValueMetadata | undefined): readonly (n
   return m && m.isTensor ? m.shape : undefined;
 }
 
+function shapeText(shape: readonly (number | string)[]): string {
+  return `[${shape.map((d) => (typeof d === 'number' && d < 0 ? '?' : String(d))).join(', ')}]`;
+}
+
+/**
+ * The model must take one float32 image batch [batch, channels, height, width] and give one back:
+ * anything else is refused in the model's own terms (its input's name, its shape, what is fed),
+ * before a run would fail with onnxruntime's "Invalid rank for input".
+ */
+export function checkImageModelSignature(
+  modelPath: string,
+  inputs: readonly InferenceSession.ValueMetadata[],
+  outputs: readonly InferenceSession.ValueMetadata[],
+): void {
+  const fed = 'an image batch as float32 [batch, channels, height, width]';
+  if (inputs.length !== 1)
+    throw new UserError(
+      `model ${modelPath} has ${inputs.length} inputs (${inputs.map((i) => `'${i.name}'`).join(', ')}); image-to-image models take one: ${fed}`,
+    );
+  const input = inputs[0]!;
+  if (!input.isTensor) throw new UserError(`model ${modelPath}'s input '${input.name}' is not a tensor; it is fed ${fed}`);
+  if (input.type !== 'float32') throw new UserError(`model ${modelPath}'s input '${input.name}' is ${input.type}; it is fed ${fed}`);
+  if (input.shape.length !== 4)
+    throw new UserError(
+      `model ${modelPath}'s input '${input.name}' has shape ${shapeText(input.shape)} (rank ${input.shape.length}); it is fed ${fed} (rank 4)`,
+    );
+  const output = outputs[0];
+  if (output?.isTensor && output.shape.length !== 4)
+    throw new UserError(
+      `model ${modelPath}'s output '${output.name}' has shape ${shapeText(output.shape)} (rank ${output.shape.length}); an image batch (rank 4) is expected`,
+    );
+}
+
 export async function openSession(modelPath: string, opts: OpenSessionOptions = {}): Promise<ModelSession> {
   const header = await readOnnxFileHeader(modelPath);
   await checkModelPolicy(modelPath, { maxBytes: opts.maxModelMemory ?? defaultMaxModelMemory() });
@@ -145,6 +178,12 @@ export async function openSession(modelPath: string, opts: OpenSessionOptions = 
   const inputName = session.inputNames[0];
   const outputName = session.outputNames[0];
   if (!inputName || !outputName) throw new UserError(`model ${modelPath} has no inputs or outputs`);
+  try {
+    checkImageModelSignature(modelPath, session.inputMetadata, session.outputMetadata);
+  } catch (e) {
+    await session.release();
+    throw e;
+  }
   const io = describeModelIO({ shape: tensorShape(session.inputMetadata[0]) }, { shape: tensorShape(session.outputMetadata[0]) }, header.metadata);
   if (io.sizeMultipleSource === 'default' && !io.staticSize) {
     // A foreign export (e.g. PyTorch's) without our metadata: the graph's strides say what it takes.

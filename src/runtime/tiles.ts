@@ -119,63 +119,92 @@ export function tileRect(plan: TilePlan, k: number): { x: number; y: number; wid
   return { x: plan.xs[k % plan.xs.length]!, y: plan.ys[Math.floor(k / plan.xs.length)]!, width: plan.tileWidth, height: plan.tileHeight };
 }
 
-/** Accumulates translated tiles (planar float outputs) into the image's own pixels. */
+/**
+ * Accumulates translated tiles (planar float outputs) into the image's own pixels, one band of tile
+ * rows at a time: tiles arrive in order (row-major), and once a row of tiles is complete the image
+ * rows no later tile reaches are final and go to 8-bit RGB. So the float accumulator holds one tile
+ * height of rows (channels × width × tileHeight), not the whole image (12 bytes a pixel).
+ */
 export class TileBlender {
-  private readonly acc: Float32Array;
+  private readonly band: Float32Array;
+  private readonly out: Uint8Array;
+  /** Padded row of the band's first row. */
+  private bandTop: number;
   private added = 0;
 
   constructor(
     readonly plan: TilePlan,
     readonly channels: number,
   ) {
-    this.acc = new Float32Array(channels * plan.pad.width * plan.pad.height);
+    this.band = new Float32Array(channels * plan.pad.width * plan.tileHeight);
+    this.out = new Uint8Array(plan.pad.width * plan.pad.height * 3);
+    this.bandTop = plan.ys[0]!;
   }
 
-  /** Add tile k's output, `channels` planes of tileWidth×tileHeight at `offset` in `data`. */
+  /** Add tile k's output, `channels` planes of tileWidth×tileHeight at `offset` in `data`; k must be the next tile. */
   add(k: number, data: Float32Array, offset: number): void {
+    if (k !== this.added) throw new Error(`TileBlender: tile ${k} arrived, tile ${this.added} was next (tiles are blended in order)`);
     const { pad, tileWidth: tw, tileHeight: th } = this.plan;
     const i = k % this.plan.xs.length;
-    const j = Math.floor(k / this.plan.xs.length);
     const x0 = this.plan.xs[i]!;
-    const y0 = this.plan.ys[j]!;
+    const y0 = this.plan.ys[Math.floor(k / this.plan.xs.length)]!;
     const wx = this.plan.wx[i]!;
-    const wy = this.plan.wy[j]!;
+    const wy = this.plan.wy[Math.floor(k / this.plan.xs.length)]!;
     const W = pad.width;
-    const imagePlane = W * pad.height;
+    const bandPlane = W * th;
     // Only the tile's columns inside the image (padding is cropped away).
     const txFrom = Math.max(0, pad.left - x0);
     const txTo = Math.min(tw, pad.left + W - x0);
     for (let ty = 0; ty < th; ty++) {
-      const iy = y0 + ty - pad.top;
       const wyv = wy[ty]!;
+      const iy = y0 + ty - pad.top;
       if (iy < 0 || iy >= pad.height || wyv === 0) continue;
+      const by = y0 + ty - this.bandTop;
       for (let c = 0; c < this.channels; c++) {
         const src = offset + c * tw * th + ty * tw;
-        const dst = c * imagePlane + iy * W + x0 - pad.left;
-        for (let tx = txFrom; tx < txTo; tx++) this.acc[dst + tx] += wyv * wx[tx]! * data[src + tx]!;
+        const dst = c * bandPlane + by * W + x0 - pad.left;
+        for (let tx = txFrom; tx < txTo; tx++) this.band[dst + tx] += wyv * wx[tx]! * data[src + tx]!;
       }
     }
     this.added++;
+    if (this.added % this.plan.xs.length === 0) this.finishBand(Math.floor(k / this.plan.xs.length));
+  }
+
+  /** Tile row j is complete: its rows above the next tile row are final; the rest move to the band's top. */
+  private finishBand(j: number): void {
+    const { pad, tileHeight: th, sumX, sumY } = this.plan;
+    const next = this.plan.ys[j + 1];
+    const finalUntil = next ?? this.bandTop + th;
+    const W = pad.width;
+    const bandPlane = W * th;
+    for (let y = this.bandTop; y < finalUntil; y++) {
+      const iy = y - pad.top;
+      if (iy < 0 || iy >= pad.height) continue;
+      const sy = sumY[y]!;
+      const by = y - this.bandTop;
+      for (let x = 0; x < W; x++) {
+        const inv = 1 / (sy * sumX[x + pad.left]!);
+        const o = (iy * W + x) * 3;
+        for (let c = 0; c < 3; c++) this.out[o + c] = unitToByte(this.band[(this.channels === 1 ? 0 : c) * bandPlane + by * W + x]! * inv);
+      }
+    }
+    if (next === undefined) return;
+    const shift = next - this.bandTop;
+    for (let c = 0; c < this.channels; c++) {
+      const plane = this.band.subarray(c * bandPlane, (c + 1) * bandPlane);
+      plane.copyWithin(0, shift * W);
+      plane.fill(0, (th - shift) * W);
+    }
+    this.bandTop = next;
   }
 
   get complete(): boolean {
     return this.added === tileCount(this.plan);
   }
 
-  /** The blended image as 8-bit RGB (a single channel replicated to gray). */
+  /** The blended image as 8-bit RGB (a single channel replicated to gray); call when complete. */
   toRgb(): Uint8Array {
-    const { pad, sumX, sumY } = this.plan;
-    const W = pad.width;
-    const plane = W * pad.height;
-    const out = new Uint8Array(plane * 3);
-    for (let y = 0; y < pad.height; y++) {
-      const sy = sumY[y + pad.top]!;
-      for (let x = 0; x < W; x++) {
-        const inv = 1 / (sy * sumX[x + pad.left]!);
-        const p = y * W + x;
-        for (let c = 0; c < 3; c++) out[p * 3 + c] = unitToByte(this.acc[(this.channels === 1 ? 0 : c) * plane + p]! * inv);
-      }
-    }
-    return out;
+    if (!this.complete) throw new Error(`TileBlender: ${this.added} of ${tileCount(this.plan)} tiles blended`);
+    return this.out;
   }
 }

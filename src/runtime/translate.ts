@@ -7,19 +7,20 @@
  * so a killed run never leaves a truncated image; unreadable inputs are reported and skipped.
  */
 import * as path from 'node:path';
-import { listInputImages } from '../data/listing.ts';
+import { explainNoImages, listInputImages } from '../data/listing.ts';
+import type { ArgsOf } from '../options/define.ts';
+import type { INFER_OPTIONS } from '../options/infer.ts';
 import { InFlight, prefetch } from '../util/concurrency.ts';
 import { UserError } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/fs.ts';
-import { checkDisjointTrees, checkNotRootOrHome, claimOutputFolder, resolveInside } from '../util/paths.ts';
+import { checkDisjointTrees, checkNotRootOrHome, claimOutputFolder, describeFsError, resolveInside } from '../util/paths.ts';
 import { ProgressBar } from '../util/progress.ts';
 import { UnreadableImage } from '../image/decode.ts';
-import { type AbSide, encodeRgb, type OutputFormat, type PreparedImage, prepareImage, setVipsThreads } from './images.ts';
+import { encodeRgb, type OutputFormat, type PreparedImage, prepareImage, setVipsThreads } from './images.ts';
 import type { RgbView } from './native-size.ts';
-import type { ProviderRequest } from './providers.ts';
 import { outputNames } from './output-names.ts';
 import { type ModelSession, openSession } from './session.ts';
-import { describeSizeMode, resolveSizeMode } from './size-mode.ts';
+import { describeSizeMode, resolveSizeMode, type SizeMode } from './size-mode.ts';
 import type { TileBlend } from './tiles.ts';
 import { type ImageWork, type Piece, ShapeBatcher, tiledImageWork, wholeImageWork } from './work.ts';
 import { outputsExist, writeGallery, writeTriplet } from './gallery-files.ts';
@@ -34,41 +35,28 @@ export interface Shard {
   count: number;
 }
 
-export interface TranslateOptions {
+/**
+ * The `infer` flags translateFolder takes as the CLI parsed them, derived from INFER_OPTIONS so a
+ * new flag reaches it by type; --size, --shard and --max-model-memory arrive parsed (below), and
+ * --json and --task-count are the CLI's own.
+ */
+type InferFlags = Partial<Omit<ArgsOf<typeof INFER_OPTIONS>, 'model' | 'input' | 'output' | 'size' | 'shard' | 'taskCount' | 'maxModelMemory' | 'json'>>;
+
+export interface TranslateOptions extends InferFlags {
   /** Model file, or a session opened by the caller (kept open). */
   model: string | ModelSession;
   input: string;
   output: string;
-  batchSize?: number;
-  provider?: ProviderRequest;
-  threads?: number;
   /**
    * Model input side: 'native' (default for models whose H and W are free) runs each image at its
    * own size, reflect-padded to the model's multiple and cropped back; a number resizes to N×N.
    */
   size?: number | 'native';
-  /** With --size N: resize each output back to its source's size. */
-  keepSize?: boolean;
-  /** Native size only: translate images larger than this in overlapping tile×tile pieces. */
-  tile?: number;
-  /** Overlap between neighbouring tiles (default tile/4). */
-  overlap?: number;
-  /** How tiles are blended: 'cosine' (default) or 'none' (hard cut mid-overlap, to show the seams). */
-  tileBlend?: TileBlend;
-  /** Write index.html (paged) beside the outputs; implies saveTriplets. */
-  html?: boolean;
-  /** Also write NAME_input.EXT (and NAME_target.EXT for AB pairs) beside each output NAME.EXT. */
-  saveTriplets?: boolean;
-  format?: OutputFormat;
-  recursive?: boolean;
-  skipExisting?: boolean;
-  abSide?: AbSide;
   shard?: Shard;
-  quiet?: boolean;
-  /** Write into an output folder that holds files infer did not write. */
-  force?: boolean;
   /** Refuse models that may need more memory than this many bytes (see model-policy.ts). */
   maxModelMemory?: number;
+  /** How tiles are blended: 'cosine' (default) or 'none' (hard cut mid-overlap, to show the seams). */
+  tileBlend?: TileBlend;
   /** Where the provider line and per-file failures go (default stderr unless quiet). */
   log?: (line: string) => void;
 }
@@ -125,185 +113,256 @@ function checkPositiveInt(v: number | undefined, flag: string): void {
   if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new UserError(`${flag} must be a positive integer (got ${v})`);
 }
 
-export async function translateFolder(o: TranslateOptions): Promise<TranslateResult> {
-  const t0 = performance.now();
-  const log = o.log ?? (o.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`));
+/** Flag values and combinations, checked before anything is read or created. */
+function checkFlags(o: TranslateOptions): { batchSize: number; format: OutputFormat } {
   const batchSize = o.batchSize ?? 4;
   checkPositiveInt(batchSize, '--batch-size');
   if (o.size !== 'native') checkPositiveInt(o.size, '--size');
   const format = o.format ?? 'png';
   if (!OUTPUT_FORMATS.includes(format)) throw new UserError(`--format must be one of ${OUTPUT_FORMATS.join(', ')} (got '${format}')`);
   if (o.abSide !== undefined && o.abSide !== 'A' && o.abSide !== 'B') throw new UserError(`--ab-side must be A or B (got '${o.abSide}')`);
-  await checkNotRootOrHome(o.output, '--output', o.force);
-  await checkDisjointTrees(o.input, o.output, { recursive: o.recursive ?? false });
   if (o.html && o.shard)
     throw new UserError(
       '--html with --shard: each shard would overwrite the pages; after all shards finish, run once more with --skip-existing --html (no --shard) to write the gallery',
     );
+  return { batchSize, format };
+}
 
-  const listed = await listInputImages(o.input, { recursive: o.recursive ?? false });
+/** What the input folder holds for this run: every image, this shard's, their output names, and what infer will write. */
+interface InputPlan {
+  all: string[];
+  mine: string[];
+  names: Map<string, string>;
+  /** Entries the listing could not use (reported by the first shard only). */
+  unusable: { file: string; reason: string }[];
+  triplets: boolean;
+  /** Whether a top-level name in the output folder is one infer writes (outputs, triplets, gallery pages). */
+  isOwn: (name: string) => boolean;
+}
+
+/** List and name the inputs; a folder with nothing to translate is a UserError saying why and what to do. */
+async function planInputs(o: TranslateOptions, format: OutputFormat): Promise<InputPlan> {
+  const recursive = o.recursive ?? false;
+  const listed = await listInputImages(o.input, { recursive });
+  if (listed.files.length === 0) throw new UserError(`no images to translate in ${o.input}: ${await explainNoImages(o.input, listed, recursive)}`);
   const all = listed.files;
   const names = outputNames(all, format);
-  const mine = o.shard ? shardSlice(all, o.shard) : all;
-  // Entries the listing could not use are reported once, by the first shard.
-  const unusable = !o.shard || o.shard.index === 0 ? listed.skipped : [];
   const triplets = Boolean(o.saveTriplets || o.html);
   if (triplets) {
     const clash = tripletCollision(names.values(), o.abSide !== undefined);
     if (clash) throw new UserError(`--save-triplets/--html would write ${clash.name} for ${clash.owner}, which is another input's output: rename one of them`);
   }
-  // What infer itself writes at the top of --output: outputs, their triplet images, gallery pages.
   const ownTop = new Set(
     [...names.values()].flatMap((n) => {
       const t = tripletNames(n);
       return [n, t.input, t.target].map((f) => f.split('/')[0]!);
     }),
   );
-  const isOwn = (n: string): boolean => ownTop.has(n) || /^index(-\d+)?\.html$/.test(n);
-  await claimOutputFolder(o.output, { flag: '--output', command: 'infer', force: o.force, recursive: o.recursive, isOwn, log });
+  return {
+    all,
+    mine: o.shard ? shardSlice(all, o.shard) : all,
+    names,
+    unusable: !o.shard || o.shard.index === 0 ? listed.skipped : [],
+    triplets,
+    isOwn: (n) => ownTop.has(n) || /^index(-\d+)?\.html$/.test(n),
+  };
+}
 
-  const session =
-    typeof o.model === 'string' ? await openSession(o.model, { provider: o.provider, threads: o.threads, maxModelMemory: o.maxModelMemory }) : o.model;
-  const ownSession = typeof o.model === 'string';
-  const vipsThreads = setVipsThreads(1);
-  try {
-    const io = session.io;
-    if (io.inputChannels !== 3) throw new UserError(`the model takes ${io.inputChannels} input channels; infer feeds RGB images (3 channels)`);
-    if (io.outputChannels !== 3 && io.outputChannels !== 1)
-      throw new UserError(`the model outputs ${io.outputChannels} channels; infer writes RGB or gray images (3 or 1)`);
-    const mode = resolveSizeMode({ size: o.size, tile: o.tile, overlap: o.overlap }, io);
-    log(
-      `infer: ${mine.length} image(s)${o.shard ? ` (shard ${o.shard.index}/${o.shard.count} of ${all.length})` : ''}, provider ${session.provider}${session.device ? ` on ${session.device}` : ''}${session.skippedProviders.length ? ` (skipped ${session.skippedProviders.join('; ')})` : ''}, ${session.threads} thread(s), ${describeSizeMode(mode, io)}, batch ${io.fixedBatch ?? batchSize}`,
+/** What infer needs of the model: RGB in, RGB or gray out, and how this run sizes its inputs. */
+function checkModelFits(session: ModelSession, o: TranslateOptions): SizeMode {
+  const { io, inputName, outputName } = session;
+  if (io.inputChannels !== 3)
+    throw new UserError(
+      `the model's input '${inputName}' takes ${io.inputChannels} channel(s); infer feeds RGB images (3 channels) as [batch, 3, height, width]`,
+    );
+  if (io.outputChannels !== 3 && io.outputChannels !== 1)
+    throw new UserError(`the model's output '${outputName}' has ${io.outputChannels} channels; infer writes RGB or gray images (3 or 1)`);
+  return resolveSizeMode({ size: o.size, tile: o.tile, overlap: o.overlap }, io);
+}
+
+function describeRun(session: ModelSession, mode: SizeMode, plan: InputPlan, o: TranslateOptions, batchSize: number): string {
+  const shard = o.shard ? ` (shard ${o.shard.index}/${o.shard.count} of ${plan.all.length})` : '';
+  const device = session.device ? ` on ${session.device}` : '';
+  const skipped = session.skippedProviders.length ? ` (skipped ${session.skippedProviders.join('; ')})` : '';
+  return `infer: ${plan.mine.length} image(s)${shard}, provider ${session.provider}${device}${skipped}, ${session.threads} thread(s), ${describeSizeMode(mode, session.io)}, batch ${session.io.fixedBatch ?? batchSize}`;
+}
+
+/** This shard's images minus those whose outputs exist (with --skip-existing). */
+async function pendingJobs(o: TranslateOptions, plan: InputPlan): Promise<{ jobs: Job[]; skipped: number }> {
+  const jobs: Job[] = [];
+  let skipped = 0;
+  for (const rel of plan.mine) {
+    const outRel = plan.names.get(rel)!;
+    if (o.skipExisting && (await outputsExist(o.output, outRel, plan.triplets, o.abSide !== undefined))) skipped++;
+    else jobs.push({ rel, outRel });
+  }
+  return { jobs, skipped };
+}
+
+/** One image's model inputs: whole (square or native, padded) or in tiles. */
+function imageWork(mode: SizeMode, image: PreparedImage, outputChannels: number, blend: TileBlend | undefined): ImageWork {
+  if (mode.kind === 'square') return wholeImageWork(image, 1);
+  if (mode.tile !== undefined && (image.width > mode.tile || image.height > mode.tile))
+    return tiledImageWork(image, mode.multiple, mode.tile, mode.overlap, outputChannels, blend);
+  return wholeImageWork(image, mode.multiple);
+}
+
+type StageSeconds = TranslateResult['stageSeconds'];
+
+/**
+ * Decode → batch → run → encode for every job, overlapped: decodes run ahead of inference, encodes
+ * behind it, and every output is written atomically. Unreadable inputs and failed writes are counted
+ * in `failed` and logged.
+ */
+async function translateJobs(
+  o: TranslateOptions,
+  session: ModelSession,
+  mode: SizeMode,
+  jobs: Job[],
+  run: { perRun: number; format: OutputFormat; triplets: boolean; skipped: number; failed: { file: string; reason: string }[]; log: (line: string) => void },
+): Promise<{ translated: number; sessionSeconds: number; stageSeconds: StageSeconds }> {
+  const { perRun, format, triplets } = run;
+  const fail = (file: string, reason: string): void => {
+    run.failed.push({ file, reason });
+    run.log(`infer: skipped ${file}: ${reason}`);
+  };
+  const io = session.io;
+  const outC = io.outputChannels;
+  const prepareSize = mode.kind === 'square' ? mode.size : 'native';
+  const bar = new ProgressBar({ label: 'infer', total: jobs.length, unit: 'img', quiet: o.quiet });
+  const stageSeconds: StageSeconds = { decodeWait: 0, toTensor: 0, fromTensor: 0, encodeWait: 0 };
+  const since = (t: number): number => (performance.now() - t) / 1000;
+  let translated = 0;
+  let sessionSeconds = 0;
+
+  const load = (job: Job): Promise<Loaded> =>
+    prepareImage(path.join(o.input, job.rel), prepareSize, o.abSide, o.maxPixels).then(
+      (image) => ({ job, image }),
+      (e: unknown) => ({ job, error: e instanceof UnreadableImage ? e.message : String(e) }),
     );
 
-    const jobs: Job[] = [];
-    let skipped = 0;
-    for (const rel of mine) {
-      const outRel = names.get(rel)!;
-      if (o.skipExisting && (await outputsExist(o.output, outRel, triplets, o.abSide !== undefined))) skipped++;
-      else jobs.push({ rel, outRel });
-    }
-    const failed: { file: string; reason: string }[] = [];
-    const fail = (file: string, reason: string): void => {
-      failed.push({ file, reason });
-      log(`infer: skipped ${file}: ${reason}`);
-    };
-    for (const u of unusable) fail(u.file, u.reason);
-    const bar = new ProgressBar({ label: 'infer', total: jobs.length, unit: 'img', quiet: o.quiet });
-    let translated = 0;
-    let sessionSeconds = 0;
-    const stageSeconds = { decodeWait: 0, toTensor: 0, fromTensor: 0, encodeWait: 0 };
-    const since = (t: number): number => (performance.now() - t) / 1000;
-    const outC = io.outputChannels;
-    const prepareSize = mode.kind === 'square' ? mode.size : 'native';
+  const pending = new InFlight();
+  const encode = (job: Job, image: PreparedImage, result: RgbView): void => {
+    const target = path.join(o.output, job.outRel);
+    const resizeTo = mode.kind === 'square' && o.keepSize ? { width: image.sourceWidth, height: image.sourceHeight } : undefined;
+    const writes = [encodeRgb(result, format, resizeTo).then(async (bytes) => writeFileAtomic(await resolveInside(o.output, job.outRel), bytes))];
+    if (triplets) writes.push(writeTriplet(o.input, o.output, job, image, prepareSize, format, resizeTo, o.abSide, o.maxPixels));
+    pending.add(
+      Promise.all(writes).then(
+        () => {
+          translated++;
+          bar.tick(1, session.provider);
+        },
+        (e: unknown) => {
+          fail(job.rel, e instanceof UserError ? e.message : `cannot write ${target}: ${describeFsError(e)}`);
+          bar.tick(1);
+        },
+      ),
+    );
+  };
 
-    const load = (job: Job): Promise<Loaded> =>
-      prepareImage(path.join(o.input, job.rel), prepareSize, o.abSide).then(
-        (image) => ({ job, image }),
-        (e: unknown) => ({ job, error: e instanceof UnreadableImage ? e.message : String(e) }),
+  const owners = new Map<ImageWork, Extract<Loaded, { image: PreparedImage }>>();
+  const runBatch = async (pieces: Piece<ImageWork>[]): Promise<void> => {
+    const { height, width } = pieces[0]!.work;
+    const plane = height * width;
+    // A fixed-batch model gets zero padding; a dynamic one gets exactly the pieces we have.
+    const n = io.fixedBatch ?? pieces.length;
+    let ts = performance.now();
+    const input = new Float32Array(n * 3 * plane);
+    pieces.forEach((p, i) => p.work.fill(p.k, input, i * 3 * plane));
+    stageSeconds.toTensor += since(ts);
+    ts = performance.now();
+    const out = await session.run(input, [n, 3, height, width]);
+    sessionSeconds += since(ts);
+    ts = performance.now();
+    if (out.dims[2] !== height || out.dims[3] !== width)
+      throw new UserError(
+        `the model returned ${out.dims.join('×')} for a ${height}×${width} input; infer needs an image-to-image model with output the size of its input`,
       );
-    const perRun = io.fixedBatch ?? batchSize;
-
-    const pending = new InFlight();
-    const encode = (job: Job, image: PreparedImage, result: RgbView): void => {
-      const target = path.join(o.output, job.outRel);
-      const resizeTo = mode.kind === 'square' && o.keepSize ? { width: image.sourceWidth, height: image.sourceHeight } : undefined;
-      const writes = [encodeRgb(result, format, resizeTo).then(async (bytes) => writeFileAtomic(await resolveInside(o.output, job.outRel), bytes))];
-      if (triplets) writes.push(writeTriplet(o.input, o.output, job, image, prepareSize, format, resizeTo, o.abSide));
-      pending.add(
-        Promise.all(writes).then(
-          () => {
-            translated++;
-            bar.tick(1, session.provider);
-          },
-          (e: unknown) => {
-            fail(job.rel, `cannot write ${target}: ${e instanceof Error ? e.message : String(e)}`);
-            bar.tick(1);
-          },
-        ),
-      );
-    };
-
-    const makeWork = (image: PreparedImage): ImageWork => {
-      if (mode.kind === 'square') return wholeImageWork(image, 1);
-      if (mode.tile !== undefined && (image.width > mode.tile || image.height > mode.tile))
-        return tiledImageWork(image, mode.multiple, mode.tile, mode.overlap, outC, o.tileBlend);
-      return wholeImageWork(image, mode.multiple);
-    };
-    const owners = new Map<ImageWork, Extract<Loaded, { image: PreparedImage }>>();
-    const runBatch = async (pieces: Piece<ImageWork>[]): Promise<void> => {
-      const { height, width } = pieces[0]!.work;
-      const plane = height * width;
-      // A fixed-batch model gets zero padding; a dynamic one gets exactly the pieces we have.
-      const n = io.fixedBatch ?? pieces.length;
-      let ts = performance.now();
-      const input = new Float32Array(n * 3 * plane);
-      pieces.forEach((p, i) => p.work.fill(p.k, input, i * 3 * plane));
-      stageSeconds.toTensor += since(ts);
-      ts = performance.now();
-      const out = await session.run(input, [n, 3, height, width]);
-      sessionSeconds += since(ts);
-      ts = performance.now();
-      if (out.dims[2] !== height || out.dims[3] !== width)
-        throw new UserError(
-          `the model returned ${out.dims.join('×')} for a ${height}×${width} input; infer needs an image-to-image model with output the size of its input`,
-        );
-      pieces.forEach((p, i) => {
-        p.work.accept(p.k, out.data, i * outC * plane, outC);
-        if (p.work.complete) {
-          const owner = owners.get(p.work)!;
-          owners.delete(p.work);
-          encode(owner.job, owner.image, p.work.result());
-        }
-      });
-      stageSeconds.fromTensor += since(ts);
-      // Keep memory bounded if encoding falls behind inference.
-      ts = performance.now();
-      await pending.atMost(2 * perRun);
-      stageSeconds.encodeWait += since(ts);
-    };
-
-    // Decodes run ahead of inference by one batch; pieces wait in shape groups until a group fills a
-    // batch, or too many images are open (sizes that rarely repeat), or the decodes run out.
-    const batcher = new ShapeBatcher<ImageWork>();
-    // Tiled images can be huge: then decode only one image ahead.
-    const ahead = mode.kind === 'native' && mode.tile !== undefined ? 1 : perRun;
-    const maxOpen = 2 * perRun;
-    let decoded = 0;
-    let waitFrom = performance.now();
-    for await (const l of prefetch(jobs, load, ahead)) {
-      stageSeconds.decodeWait += since(waitFrom);
-      // After the last decode every group may go out as a partial batch.
-      const lastDecode = ++decoded === jobs.length;
-      if ('error' in l) {
-        fail(l.job.rel, l.error);
-        bar.tick(1);
-      } else {
-        const work = makeWork(l.image);
-        owners.set(work, l);
-        for (let k = 0; k < work.pieces; k++) batcher.add({ work, k, owner: work });
+    pieces.forEach((p, i) => {
+      p.work.accept(p.k, out.data, i * outC * plane, outC);
+      if (p.work.complete) {
+        const owner = owners.get(p.work)!;
+        owners.delete(p.work);
+        encode(owner.job, owner.image, p.work.result());
       }
-      for (;;) {
-        const batch = batcher.take(perRun, lastDecode || owners.size > maxOpen);
-        if (!batch) break;
-        await runBatch(batch);
-      }
-      waitFrom = performance.now();
-    }
-    const ts = performance.now();
-    await pending.drain();
+    });
+    stageSeconds.fromTensor += since(ts);
+    // Keep memory bounded if encoding falls behind inference.
+    ts = performance.now();
+    await pending.atMost(2 * perRun);
     stageSeconds.encodeWait += since(ts);
-    if (o.html) await writeGallery(o.output, mine, names, o.abSide !== undefined, o.input);
-    const seconds = (performance.now() - t0) / 1000;
-    bar.finish(`${translated} translated, ${skipped} skipped, ${failed.length} failed`);
+  };
+
+  // Decodes run ahead of inference by one batch; pieces wait in shape groups until a group fills a
+  // batch, or too many images are open (sizes that rarely repeat), or the decodes run out.
+  const batcher = new ShapeBatcher<ImageWork>();
+  // Tiled images can be huge: then decode only one image ahead.
+  const ahead = mode.kind === 'native' && mode.tile !== undefined ? 1 : perRun;
+  const maxOpen = 2 * perRun;
+  let decoded = 0;
+  let waitFrom = performance.now();
+  for await (const l of prefetch(jobs, load, ahead)) {
+    stageSeconds.decodeWait += since(waitFrom);
+    // After the last decode every group may go out as a partial batch.
+    const lastDecode = ++decoded === jobs.length;
+    if ('error' in l) {
+      fail(l.job.rel, l.error);
+      bar.tick(1);
+    } else {
+      const work = imageWork(mode, l.image, outC, o.tileBlend);
+      owners.set(work, l);
+      for (let k = 0; k < work.pieces; k++) batcher.add({ work, k, owner: work });
+    }
+    for (;;) {
+      const batch = batcher.take(perRun, lastDecode || owners.size > maxOpen);
+      if (!batch) break;
+      await runBatch(batch);
+    }
+    waitFrom = performance.now();
+  }
+  const ts = performance.now();
+  await pending.drain();
+  stageSeconds.encodeWait += since(ts);
+  bar.finish(`${translated} translated, ${run.skipped} skipped, ${run.failed.length} failed`);
+  return { translated, sessionSeconds, stageSeconds };
+}
+
+/**
+ * Translate every image of `o.input` into `o.output`. Everything that can be checked is checked
+ * before the output folder is created: the flags, where the output goes, the inputs (a folder with
+ * nothing to translate is refused with the likely fix), and the model (it opens, and takes and
+ * gives images).
+ */
+export async function translateFolder(o: TranslateOptions): Promise<TranslateResult> {
+  const t0 = performance.now();
+  const log = o.log ?? (o.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`));
+  const { batchSize, format } = checkFlags(o);
+  await checkNotRootOrHome(o.output, '--output', o.force);
+  await checkDisjointTrees(o.input, o.output, { recursive: o.recursive ?? false });
+  const plan = await planInputs(o, format);
+  const ownSession = typeof o.model === 'string';
+  const session =
+    typeof o.model === 'string' ? await openSession(o.model, { provider: o.provider, threads: o.threads, maxModelMemory: o.maxModelMemory }) : o.model;
+  const vipsThreads = setVipsThreads(1);
+  try {
+    const mode = checkModelFits(session, o);
+    await claimOutputFolder(o.output, { flag: '--output', command: 'infer', force: o.force, recursive: o.recursive, isOwn: plan.isOwn, log });
+    log(describeRun(session, mode, plan, o, batchSize));
+    const { jobs, skipped } = await pendingJobs(o, plan);
+    const failed = [...plan.unusable];
+    for (const u of failed) log(`infer: skipped ${u.file}: ${u.reason}`);
+    const perRun = session.io.fixedBatch ?? batchSize;
+    const done = await translateJobs(o, session, mode, jobs, { perRun, format, triplets: plan.triplets, skipped, failed, log });
+    if (o.html) await writeGallery(o.output, plan.mine, plan.names, o.abSide !== undefined, o.input);
     return {
-      total: mine.length + unusable.length,
-      translated,
+      total: plan.mine.length + plan.unusable.length,
+      translated: done.translated,
       skipped,
       failed,
-      seconds,
-      sessionSeconds,
-      stageSeconds,
+      seconds: (performance.now() - t0) / 1000,
+      sessionSeconds: done.sessionSeconds,
+      stageSeconds: done.stageSeconds,
       provider: session.provider,
       size: mode.kind === 'square' ? mode.size : 'native',
     };

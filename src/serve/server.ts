@@ -3,13 +3,16 @@
  * copied beside it, and one model at /model.onnx. Every response carries COOP/COEP, which make the
  * page cross-origin isolated so onnxruntime-web may use wasm threads (SharedArrayBuffer). It serves
  * nothing outside its folder: `..` segments (plain or percent-encoded), backslashes, NUL bytes and
- * symlinks leading out are all refused with 404.
+ * symlinks leading out are all refused with 404. Source maps (*.map) are served only with `dev`. Files
+ * answer single byte-range requests (206; 416 when unsatisfiable; range-parser reads the header), so a
+ * browser or download tool can resume a large model.
  */
 import { createReadStream, promises as fsp } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import parseRange from 'range-parser';
 import { readOnnxFileHeader } from '../runtime/model-file.ts';
 import { UserError, errorMessage } from '../util/errors.ts';
 
@@ -89,6 +92,8 @@ export interface ServeOptions {
   host?: string;
   /** The built page (default web/dist, built on first use when missing). */
   root?: string;
+  /** Serve source maps (`pix2pix serve --dev`); without it *.map answers 404. */
+  dev?: boolean;
   log?: (line: string) => void;
 }
 
@@ -166,7 +171,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     // Until the page's folder is resolved there is no root to serve from (never the cwd).
     if (root === '') return send(res, 503, 'starting: the page is being built', { 'Retry-After': '1' });
     const file = resolveRequestPath(root, pathname);
-    const real = file && (await realFileInside(root, file));
+    const real = file && (o.dev === true || !file.endsWith('.map')) && (await realFileInside(root, file));
     if (!real) return send(res, 404, 'not found');
     const st = await fsp.stat(real);
     return sendFile(req, res, real, st.size, { 'Cache-Control': 'no-cache' });
@@ -209,13 +214,38 @@ function send(res: http.ServerResponse, status: number, text: string, extra: Rec
   res.end(`${text}\n`);
 }
 
+/** The byte range a request asks for: the whole file, one range, or 'unsatisfiable' (416). */
+export function requestedRange(header: string | undefined, size: number): { start: number; end: number; partial: boolean } | 'unsatisfiable' {
+  const whole = { start: 0, end: size - 1, partial: false };
+  if (header === undefined) return whole;
+  const parsed = parseRange(size, header, { combine: true });
+  // -2: malformed; other units than bytes are ignored (RFC 9110 lets a server ignore Range).
+  if (parsed === -1 || parsed === -2) return 'unsatisfiable';
+  if (parsed.type !== 'bytes') return whole;
+  // Several disjoint ranges would need multipart/byteranges, which no client of this server needs.
+  if (parsed.length !== 1) return whole;
+  return { start: parsed[0]!.start, end: parsed[0]!.end, partial: true };
+}
+
 function sendFile(req: http.IncomingMessage, res: http.ServerResponse, file: string, size: number, extra: Record<string, string>): void {
-  res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': mimeType(file), 'Content-Length': String(size), ...extra });
-  if (req.method === 'HEAD') {
+  const range = requestedRange(req.headers.range, size);
+  const headers = { ...SECURITY_HEADERS, 'Content-Type': mimeType(file), 'Accept-Ranges': 'bytes', ...extra };
+  if (range === 'unsatisfiable') {
+    res.writeHead(416, { ...headers, 'Content-Range': `bytes */${size}`, 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end(`range not satisfiable: the file has ${size} bytes\n`);
+    return;
+  }
+  const length = range.end - range.start + 1;
+  res.writeHead(range.partial ? 206 : 200, {
+    ...headers,
+    'Content-Length': String(Math.max(0, length)),
+    ...(range.partial ? { 'Content-Range': `bytes ${range.start}-${range.end}/${size}` } : {}),
+  });
+  if (req.method === 'HEAD' || length <= 0) {
     res.end();
     return;
   }
-  const stream = createReadStream(file);
+  const stream = createReadStream(file, { start: range.start, end: range.end });
   stream.on('error', () => res.destroy());
   stream.pipe(res);
 }

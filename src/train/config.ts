@@ -4,14 +4,7 @@
  * the discriminator depth, the epoch schedule) and the rules that tie options together.
  */
 import { UserError } from '../util/errors.ts';
-import {
-  type DiscriminatorOptions,
-  type GeneratorOptions,
-  GENERATOR_DEFAULTS,
-  DISCRIMINATOR_DEFAULTS,
-  parseNetG,
-  resolveDiscriminatorLayers,
-} from '../nets/arch.ts';
+import { type DiscriminatorOptions, type GeneratorOptions, GENERATOR_DEFAULTS, DISCRIMINATOR_DEFAULTS, parseNetG, resolveDiscriminator } from '../nets/arch.ts';
 import { canonicalFlag, type OptionTable, problemOf } from '../options/define.ts';
 import { LOSS_MODES, type LossMode, NET_D_CHOICES, TRAIN_DEFAULTS, TRAIN_OPTIONS, type TrainConfig } from '../options/train.ts';
 
@@ -54,7 +47,8 @@ export function generatorOptions(c: TrainConfig): GeneratorOptions {
 
 export function discriminatorOptions(c: TrainConfig): DiscriminatorOptions | null {
   if (!usesGan(c.loss)) return null;
-  return { ...DISCRIMINATOR_DEFAULTS, nLayers: c.nLayersD, ndf: c.ndf, norm: c.norm, conditional: conditionalD(c.loss) };
+  const { kind, nLayers } = resolveDiscriminator({ netD: 'n_layers', nLayersD: c.nLayersD });
+  return { ...DISCRIMINATOR_DEFAULTS, kind, nLayers, ndf: c.ndf, norm: c.norm, conditional: conditionalD(c.loss) };
 }
 
 export interface TrainConfigInput extends Partial<TrainConfig> {
@@ -109,11 +103,12 @@ export function resolveTrainConfig(input: TrainConfigInput, name: OptionNamer = 
     netG: input.netG === undefined ? `unet_${defaultUnetSide(size)}` : sizedNetG(input.netG, size),
     loadSize: input.loadSize ?? defaultLoadSize(size),
     // --n-layers-d alone means the n_layers discriminator (as in the PyTorch repo, where it is ignored otherwise).
-    nLayersD: resolveDiscriminatorLayers({
+    // The config keeps the depth only (0 = PixelGAN), so experiment hashes and stored configs stay as they were.
+    nLayersD: resolveDiscriminator({
       netD: netD ?? (input.nLayersD !== undefined && rf === undefined ? 'n_layers' : undefined),
       nLayersD: input.nLayersD,
       rf,
-    }),
+    }).nLayers,
     ...resolveEpochs(input, name),
   };
   if (c.nEpochs + c.nEpochsDecay < 1) throw new UserError(`${name('nEpochs')} + ${name('nEpochsDecay')} must be at least 1 epoch`);

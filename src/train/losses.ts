@@ -21,7 +21,7 @@ export function l1Loss(a: tf.Tensor, b: tf.Tensor): tf.Scalar {
   return tf.mean(tf.abs(tf.sub(a, b))) as tf.Scalar;
 }
 
-/** Learning-rate multiplier of the linear policy (spec §3.5, 2025 master): constant, then linear decay to ~0. */
+/** Learning-rate multiplier of the linear policy (docs/reference.md#lr-schedule, 2025 master): constant, then linear decay to ~0. */
 export function lrMultiplier(epoch: number, epochs: number, epochsDecay: number): number {
   return 1 - Math.max(0, epoch - epochs) / (epochsDecay + 1);
 }

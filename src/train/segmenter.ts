@@ -14,14 +14,15 @@ import { UserError } from '../util/errors.ts';
 import { eventLoopYielder } from '../util/event-loop.ts';
 import { ProgressBar } from '../util/progress.ts';
 import { Rng } from '../util/rng.ts';
-import { Adam } from './adam.ts';
+import { Adam, type AdamConfig, PIX2PIX_ADAM } from './adam.ts';
 import { CHECKPOINT_FILE, type CheckpointModel, writeCheckpoint } from './checkpoint.ts';
 import { selectEngine } from './engines/registry.ts';
 import { type GeneratorArch, generatorArch } from '../nets/arch.ts';
 import { generatorForward, type ParamTensors } from './nets/forward.ts';
 import { initParams } from './nets/init.ts';
 import { disposeNet, gradsByParamName, makeNet } from './nets/variables.ts';
-import { LOSS_READ_EVERY, PIX2PIX_TS_VERSION } from './trainer.ts';
+import { DeferredReads, readScalar } from './loss-readback.ts';
+import { PIX2PIX_TS_VERSION } from './trainer.ts';
 
 // Options (names, defaults, checks) are declared once in src/options/segmenter.ts.
 export { SEGMENTER_DEFAULTS, type SegmenterConfig } from '../options/segmenter.ts';
@@ -35,6 +36,8 @@ export interface SegmentationSample {
 
 const PHOTO_SUFFIX = '_leftImg8bit.png';
 const LABEL_SUFFIX = '_gtFine_labelIds.png';
+/** A classifier's usual β1 = 0.9; pix2pix's 0.5 suits the adversarial game, not plain cross-entropy. */
+const SEGMENTER_ADAM: AdamConfig = { ...PIX2PIX_ADAM, beta1: 0.9 };
 
 async function walk(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -152,7 +155,7 @@ export async function trainSegmenter(c: SegmenterConfig, opts: { quiet?: boolean
   const rng = new Rng(c.seed);
   const net = makeNet(arch, initParams(arch, rng));
   const { vars, trainable, params } = net;
-  const opt = new Adam(trainable, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
+  const opt = new Adam(trainable, SEGMENTER_ADAM);
   const cache = await Promise.all(train.map((s) => loadSegmentationSample(s, c.size)));
   const steps = Math.ceil(cache.length / c.batchSize);
   const bar = new ProgressBar({ label: 'segmenter', total: c.epochs * steps, unit: 'step', quiet: opts.quiet });
@@ -165,18 +168,12 @@ export async function trainSegmenter(c: SegmenterConfig, opts: { quiet?: boolean
       // Cosine decay to 5% keeps the last epochs from bouncing around.
       const lr = c.lr * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * (epoch - 1)) / c.epochs)));
       let sum = 0;
-      // Losses are read back a few steps at a time (async), so a GPU engine never stalls on each step.
-      const pending: tf.Scalar[] = [];
       let read = 0;
-      const flush = async (): Promise<void> => {
-        const values = await Promise.all(pending.map(async (t) => (await t.data())[0]!));
-        tf.dispose(pending.splice(0));
-        for (const v of values) {
-          sum += v;
-          read += 1;
-          bar.tick(1, `epoch ${epoch}/${c.epochs} loss ${(sum / read).toFixed(3)}`);
-        }
-      };
+      const reads = new DeferredReads(readScalar, (v: number) => {
+        sum += v;
+        read += 1;
+        bar.tick(1, `epoch ${epoch}/${c.epochs} loss ${(sum / read).toFixed(3)}`);
+      });
       for (let b = 0; b < steps; b++) {
         const idx = order.slice(b * c.batchSize, (b + 1) * c.batchSize);
         const x = new Float32Array(idx.length * px * 3);
@@ -204,12 +201,11 @@ export async function trainSegmenter(c: SegmenterConfig, opts: { quiet?: boolean
           [...trainable.values()],
         );
         opt.apply(gradsByParamName(net, grads), lr);
-        pending.push(value);
         tf.dispose([X, Y, ...Object.values(grads)]);
-        if (pending.length >= LOSS_READ_EVERY) await flush();
+        await reads.push(value);
         await yieldToEventLoop();
       }
-      await flush();
+      await reads.flush();
     }
     bar.finish();
     const valPixelAccuracy = val.length ? await pixelAccuracy(arch, params, val, c.size) : Number.NaN;

@@ -1,6 +1,24 @@
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
+import { UserError } from './errors.ts';
+import { describeFsError } from './paths.ts';
+
+/**
+ * Errors of the place being written (a full disk, a quota, permissions, a read-only mount), not of
+ * the program: they become one line naming the file and what to do.
+ */
+const PLACE_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS', 'EIO', 'ENOTDIR', 'EISDIR']);
+
+export function isPlaceError(e: unknown): e is NodeJS.ErrnoException {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return e instanceof Error && code !== undefined && PLACE_ERRORS.has(code);
+}
+
+/** `e` as a one-line UserError naming `target` when the place is to blame; other errors unchanged. */
+export function writeFailure(target: string, e: unknown): unknown {
+  return isPlaceError(e) ? new UserError(`cannot write ${target}: ${describeFsError(e)}`) : e;
+}
 
 let tmpCounter = 0;
 
@@ -14,9 +32,19 @@ export function tempPathFor(target: string): string {
 /**
  * Write `target` atomically through `write`, which receives an open handle on a temporary file beside
  * it: a crash (even SIGKILL) leaves either the old file or the new one, never a truncated one. The
- * data is fsynced before the rename. Streams large files without building them in memory.
+ * data is fsynced before the rename. Streams large files without building them in memory. A full
+ * disk or a refused write leaves the old file as it was, removes the temporary file and is a
+ * one-line UserError naming `target` (writeFailure).
  */
 export async function writeFileAtomicWith(target: string, write: (fh: FileHandle) => Promise<void>): Promise<void> {
+  try {
+    await writeThroughTemp(target, write);
+  } catch (e) {
+    throw writeFailure(target, e);
+  }
+}
+
+async function writeThroughTemp(target: string, write: (fh: FileHandle) => Promise<void>): Promise<void> {
   await fsp.mkdir(path.dirname(target), { recursive: true });
   const tmp = tempPathFor(target);
   const fh = await fsp.open(tmp, 'w');

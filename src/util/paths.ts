@@ -90,6 +90,12 @@ export function describeFsError(e: unknown): string {
       return 'is a folder';
     case 'EIO':
       return 'input/output error (unreadable)';
+    case 'ENOSPC':
+      return 'no space left on the device: free some space or choose a folder on another disk';
+    case 'EDQUOT':
+      return 'disk quota exceeded: free some space or choose a folder on another disk';
+    case 'EROFS':
+      return 'read-only file system: choose a writable folder';
     default:
       return errorMessage(e).split('\n')[0]!;
   }

@@ -11,6 +11,8 @@ export interface ProgressOptions {
   logEverySeconds?: number;
   /** Silence all output (library use, tests). */
   quiet?: boolean;
+  /** Position already reached when the bar opens (a resumed run): shown, but not counted in the rate. */
+  initial?: number;
 }
 
 export function formatDuration(seconds: number): string {
@@ -34,6 +36,7 @@ export class ProgressBar {
   private lastDone = -1;
 
   constructor(private readonly opts: ProgressOptions) {
+    this.done = opts.initial ?? 0;
     this.stream = opts.stream ?? process.stderr;
     this.tty = Boolean(this.stream.isTTY);
   }
@@ -54,7 +57,7 @@ export class ProgressBar {
 
   rate(): number {
     const elapsed = (performance.now() - this.start) / 1000;
-    return elapsed > 0 ? this.done / elapsed : 0;
+    return elapsed > 0 ? (this.done - (this.opts.initial ?? 0)) / elapsed : 0;
   }
 
   line(): string {

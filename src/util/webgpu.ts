@@ -114,6 +114,18 @@ export function surelyNoGpu(env: NodeJS.ProcessEnv = process.env, exists: (p: st
   return !exists('/dev/dri') && !exists('/dev/nvidia0');
 }
 
+/**
+ * Why no GPU can be here, for skip messages (what was looked for, all of it true), or undefined
+ * when one may be. The one rule training's `auto` engine and inference's `auto` provider share.
+ */
+export function noGpuReason(
+  env: NodeJS.ProcessEnv = process.env,
+  exists: (p: string) => boolean = existsSync,
+  platform: string = process.platform,
+): string | undefined {
+  return surelyNoGpu(env, exists, platform) ? 'no GPU device here (no /dev/dri, no /dev/nvidia0, VK_ICD_FILENAMES not set)' : undefined;
+}
+
 let probed: Promise<GpuAdapterSummary> | undefined;
 
 /**

@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, readdir } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -37,6 +37,23 @@ describe('pix2pix usage errors', () => {
     const r = await cli(['results', 'table', path.join(dir, 'losses.csv'), path.join(dir, 'patch-size.csv')]);
     expect(r.code ?? 0, r.stderr).toBe(0);
     expect((await readdir(dir)).sort()).toEqual(['losses.csv', 'losses.md', 'patch-size.csv', 'patch-size.md']);
+  });
+
+  it('an unknown flag is named once, as typed, with the nearest flags of the command', async () => {
+    const r = await cli(['train', '--data', 'd', '--out', 'o', '--bogus-flag', '1', '--batch_sise', '2']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe('pix2pix: Unknown arguments: --bogus-flag, --batch_sise (did you mean --batch-size?)');
+  });
+
+  it('--version prints the version of package.json', async () => {
+    const root = path.resolve(import.meta.dirname, '../..');
+    const { version } = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { version: string };
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const exit = vi.spyOn(process, 'exit').mockImplementation(() => undefined as never);
+    const r = await cli(['--version']);
+    expect(exit).toHaveBeenCalledWith(0);
+    expect(r.code ?? 0, r.stderr).toBe(0);
+    expect(log).toHaveBeenCalledWith(version);
   });
 
   it('an unknown command is rejected with exit code 2', async () => {

@@ -9,7 +9,7 @@ import {
   labelIdToTrainId,
 } from '../../src/data/cityscapes.ts';
 
-describe('Cityscapes label table (spec §5.3)', () => {
+describe('Cityscapes label table (docs/reference.md#cityscapes-labels)', () => {
   it('has ids 0..33 in order, then the license plate (−1)', () => {
     expect(CITYSCAPES_LABELS.map((l) => l.id)).toEqual([...Array.from({ length: 34 }, (_, i) => i), -1]);
     expect(CITYSCAPES_LABELS.at(-1)).toMatchObject({ name: 'license plate', trainId: -1, category: 'vehicle', color: [0, 0, 142] });

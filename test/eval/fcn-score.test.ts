@@ -100,7 +100,7 @@ describe('runFcnScore', () => {
     const spec = parseSegmenterSpec({ numClasses: 4, classToTrainId: [0, 1, 2, 255] }, 's');
     const model = async () => ({ data: new Float32Array(16), dims: [1, 4, 2, 2] });
     await expect(runFcnScore({ imagesDir: d.images, labelsDir: d.labels, model, spec, modelName: 'm' })).rejects.toThrow(
-      /^1 of 2 images in --images .* have no label \(bremen_000000_000019_leftImg8bit\.png\)/,
+      /^1 of 2 images in --generated .* have no label \(bremen_000000_000019_leftImg8bit\.png\)/,
     );
   });
 });

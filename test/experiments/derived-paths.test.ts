@@ -27,7 +27,7 @@ describe('derived folders of eval run', () => {
 describe('experiment file limits', () => {
   it('refuses text over 1 MiB without parsing it', () => {
     expect(() => parseExperiment(`experiment: x\n#${'y'.repeat(2 ** 20)}\n`, 'big.yaml')).toThrow(
-      /^big\.yaml: the experiment file is 1\.0 MiB; experiment files are limited to 1 MiB$/,
+      /^big\.yaml: the experiment file is 1\.0 MiB; experiment files are limited to 1\.0 MiB$/,
     );
   });
 

@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureStdout } from '../helpers/capture.ts';
 import yargs from 'yargs';
 import { parseCsv } from '../../src/experiments/report.ts';
-import { collectResults, runExperiment } from '../../src/experiments/run.ts';
+import { collectResults } from '../../src/experiments/collect.ts';
+import { runExperiment } from '../../src/experiments/run.ts';
 import { readMarker } from '../../src/experiments/stages.ts';
 
 const FIXTURE = path.join(import.meta.dirname, 'fixtures', 'run-experiment.ts');
@@ -163,13 +164,15 @@ describe('eval run pipeline (tiny profile, real worker processes)', () => {
     expect(await readMarker(workDirOf('b')!)).toEqual(before);
   }, 60_000);
 
-  it('eval run --json prints the results rows as one JSON object', async () => {
+  it('eval run --json prints progress events, then the results rows as one JSON object', async () => {
     const { evalRunCommand } = await import('../../src/cli/commands/experiments.ts');
     const stdout = await captureStdout(() =>
       yargs(['run', file, '--profile', 'ci', '--out', out, '--jobs', '1', '--json']).command(evalRunCommand).strict().parseAsync(),
     );
-    expect(stdout.trim().split('\n')).toHaveLength(1);
-    const r = JSON.parse(stdout);
+    const lines = stdout.trim().split('\n');
+    // Every stage is done already (2 runs × 4 stages + the segmenter): one progress report, then the results.
+    expect(lines.slice(0, -1).map((l) => JSON.parse(l))).toEqual([expect.objectContaining({ event: 'progress', done: 9, total: 9, secondsLeft: 0 })]);
+    const r = JSON.parse(lines.at(-1)!);
     expect(r).toMatchObject({ experiment: 'tiny', profile: 'ci', csv: path.join(out, 'tiny.csv') });
     const csvRows = parseCsv(await readFile(path.join(out, 'tiny.csv'), 'utf8'), 'tiny.csv').rows;
     expect(r.rows.map((x: Record<string, unknown>) => [x.variant, x.status, x.epochs])).toEqual(csvRows.map((x) => [x.variant, x.status, x.epochs]));

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { canvas, drawText, niceTicks, tickLabel } from '../../src/experiments/draw.ts';
 import { markdownFromCsv, mean, parseCsv, std, summaryRows, toCsv, type ExperimentSummary } from '../../src/experiments/report.ts';
-import { regenerateTables } from '../../src/experiments/run.ts';
+import { regenerateTables } from '../../src/experiments/tables.ts';
 import type { RunResult } from '../../src/experiments/stages.ts';
 
 // A CSV as `pix2pix eval run` writes it, typed by hand: one variant with two repeats, one not run.

@@ -111,7 +111,7 @@ describe('experiment file validation', () => {
     }
   });
 
-  it("ships the paper's numbers of spec §7 (Table 3 and Table 1's ground truth)", () => {
+  it("ships the paper's numbers (Table 3 and Table 1's ground truth; docs/reference.md#paper-numbers)", () => {
     const dir = path.resolve(import.meta.dirname, '../../experiments');
     const patch = parseExperiment(readFileSync(path.join(dir, 'patch-size.yaml'), 'utf8'), 'patch-size.yaml');
     expect(Object.fromEntries(patch.variants.map((v) => [v.label, v.paper]))).toEqual({

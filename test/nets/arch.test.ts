@@ -8,7 +8,7 @@ import {
   parseNetG,
   patchDiscriminator,
   receptiveField,
-  resolveDiscriminatorLayers,
+  resolveDiscriminator,
 } from '../../src/nets/arch.ts';
 
 // Every expected number below was counted layer by layer by hand, and the totals reproduce what PyTorch
@@ -41,7 +41,7 @@ describe('generator parameter counts match the spec tables', () => {
   });
 });
 
-describe('generator layer rules (spec §1.2)', () => {
+describe('generator layer rules (docs/reference.md#dropout)', () => {
   const g = generatorArch({ depth: 8 });
   it('has no norm on e1 and on the innermost e8, and none on d8, which ends in tanh', () => {
     expect(g.encoder[0]!.norm).toBe('none');
@@ -62,7 +62,7 @@ describe('generator layer rules (spec §1.2)', () => {
   });
 });
 
-describe('receptiveField computes r ← (r−1)·s + k from the layer list (spec §2.2)', () => {
+describe('receptiveField computes r ← (r−1)·s + k from the layer list (docs/reference.md#discriminator)', () => {
   it('gives 1, 16, 34, 70, 142, 286, 574 for n_layers 0…6', () => {
     expect([0, 1, 2, 3, 4, 5, 6].map((n) => receptiveField(discriminatorArch({ nLayers: n }).layers))).toEqual([1, 16, 34, 70, 142, 286, 574]);
   });
@@ -83,7 +83,7 @@ describe('receptiveField computes r ← (r−1)·s + k from the layer list (spec
   });
 });
 
-describe('discriminator parameter counts and output maps (spec §2.4)', () => {
+describe('discriminator parameter counts and output maps (docs/reference.md#discriminator)', () => {
   const table: [number, number, number, number, number][] = [
     // n_layers, params PT BN, params PT IN, params Lua (bias everywhere), dense MACs
     [0, 9_024, 8_897, 9_153, 570_425_344],
@@ -125,11 +125,13 @@ describe('flag parsing', () => {
     expect(() => parseNetG('resnet_9blocks')).toThrow(/unknown --netG/);
   });
   it('resolves --netD / --n_layers_D / --rf', () => {
-    expect(resolveDiscriminatorLayers({})).toBe(3);
-    expect(resolveDiscriminatorLayers({ netD: 'pixel' })).toBe(0);
-    expect(resolveDiscriminatorLayers({ netD: 'n_layers', nLayersD: 5 })).toBe(5);
-    expect(resolveDiscriminatorLayers({ rf: 16 })).toBe(1);
-    expect(() => resolveDiscriminatorLayers({ netD: 'global' })).toThrow(/unknown --netD/);
+    expect(resolveDiscriminator({})).toEqual({ kind: 'patch', nLayers: 3 });
+    expect(resolveDiscriminator({ netD: 'pixel' })).toEqual({ kind: 'pixel', nLayers: 0 });
+    expect(resolveDiscriminator({ netD: 'n_layers', nLayersD: 5 })).toEqual({ kind: 'patch', nLayers: 5 });
+    expect(resolveDiscriminator({ netD: 'n_layers', nLayersD: 0 })).toEqual({ kind: 'pixel', nLayers: 0 });
+    expect(resolveDiscriminator({ rf: 16 })).toEqual({ kind: 'patch', nLayers: 1 });
+    expect(resolveDiscriminator({ rf: 1 })).toEqual({ kind: 'pixel', nLayers: 0 });
+    expect(() => resolveDiscriminator({ netD: 'global' })).toThrow(/unknown --netD/);
   });
 });
 

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportConvNetOnnx, generatorSpec } from '../../src/export/export.ts';
 import { generatorArch } from '../../src/nets/arch.ts';
 import { ONNX_FLOAT, ONNX_INT64, type OnnxNode, type OnnxTensor } from '../../src/onnx/proto.ts';
-import { checkModelPolicy, constantOutputElements, defaultMaxModelMemory, parseByteSize, parseMaxModelMemory } from '../../src/runtime/model-policy.ts';
+import { checkModelPolicy, constantOutputElements, defaultMaxModelMemory, parseMaxModelMemory } from '../../src/runtime/model-policy.ts';
+import { parseByteSize } from '../../src/util/bytes.ts';
 import { randomParams } from '../export/fixtures.ts';
 import { int64s, xyModel } from '../helpers/onnx-model.ts';
 
@@ -108,6 +109,26 @@ describe('checkModelPolicy', () => {
       [],
     );
     await expect(checkModelPolicy(viaConstant, { maxBytes: 32 * MiB })).rejects.toThrow(/node 'z' \(ConstantOfShape\) would allocate 64\.0 MiB/);
+  });
+
+  it('sums the constant-shaped nodes: three ConstantOfShape of 12 MiB each fit a 32 MiB bound alone, not together', async () => {
+    const zeros = (k: number): OnnxNode => ({ name: `z${k}`, opType: 'ConstantOfShape', input: ['shape'], output: [`z${k}`], attribute: [] });
+    const shape: OnnxTensor = { name: 'shape', dataType: ONNX_INT64, dims: [1], rawData: int64s([3 * 2 ** 20]) };
+    const concat: OnnxNode = { name: 'cat', opType: 'Concat', input: ['z0', 'z1', 'z2'], output: ['y'], attribute: [{ name: 'axis', type: 2, i: 0 }] };
+    const one = await model('one-zeros.onnx', [zeros(0)], [shape]);
+    expect((await checkModelPolicy(one, { maxBytes: 32 * MiB })).constantNodeBytes).toBe(12 * MiB);
+    const three = await model('three-zeros.onnx', [zeros(0), zeros(1), zeros(2), concat], [shape]);
+    await expect(checkModelPolicy(three, { maxBytes: 32 * MiB })).rejects.toThrow(
+      /refused: its constant-shaped nodes \(up to node 'z2' \(ConstantOfShape\)\) would allocate 36\.0 MiB beside 8 bytes of tensors, 36\.0 MiB in all \(over --max-model-memory 32\.0 MiB/,
+    );
+  });
+
+  it('counts the initializers with the constant-shaped nodes: 20 MiB of weights and a 16 MiB ConstantOfShape exceed 32 MiB', async () => {
+    const w: OnnxTensor = { name: 'w', dataType: ONNX_FLOAT, dims: [5 * 2 ** 20], rawData: new Uint8Array(20 * MiB) };
+    const shape: OnnxTensor = { name: 'shape', dataType: ONNX_INT64, dims: [1], rawData: int64s([4 * 2 ** 20]) };
+    const file = await model('weights-and-zeros.onnx', [{ name: 'z', opType: 'ConstantOfShape', input: ['shape'], output: ['y'], attribute: [] }], [w, shape]);
+    await expect(checkModelPolicy(file, { maxBytes: 32 * MiB })).rejects.toThrow(/would allocate 16\.0 MiB beside 20\.0 MiB of tensors, 36\.0 MiB in all/);
+    expect((await checkModelPolicy(file, { maxBytes: 40 * MiB })).constantNodeBytes).toBe(16 * MiB);
   });
 
   it('refuses a tensor that declares more data than it holds', async () => {

@@ -1,5 +1,14 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, promises as fsp } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { exportConvNetOnnx, generatorSpec } from '../../src/export/export.ts';
+import { generatorArch } from '../../src/nets/arch.ts';
 import { chooseProvider, type ProviderName, type ProviderProbes } from '../../src/runtime/providers.ts';
+import { NO_ADAPTER_HINT } from '../../src/util/webgpu.ts';
+import { randomParams } from '../export/fixtures.ts';
 
 type Adapter = 'hardware' | 'software' | 'none';
 
@@ -122,4 +131,64 @@ describe('provider policy (cuda > webgpu on a hardware adapter > cpu)', () => {
     expect(f.tried).toEqual(['cpu']);
     await expect(chooseProvider('tpu' as never, probes(true, true), f.create)).rejects.toThrow(/unknown --provider 'tpu'/);
   });
+
+  it('auto skips the WebGPU probe where no GPU can exist, saying so truthfully', async () => {
+    const f = factory();
+    let probed = false;
+    const noGpu: ProviderProbes = {
+      ...probes(false, false),
+      webgpuAdapter: async () => {
+        probed = true;
+        throw new Error('unreachable');
+      },
+      noGpuDevice: () => 'no GPU device here (no /dev/dri, no /dev/nvidia0, VK_ICD_FILENAMES not set)',
+    };
+    const r = await chooseProvider('auto', noGpu, f.create);
+    expect(probed).toBe(false);
+    expect(r.skipped).toEqual([
+      'cuda: its provider library is not installed',
+      'webgpu: no GPU device here (no /dev/dri, no /dev/nvidia0, VK_ICD_FILENAMES not set)',
+    ]);
+  });
+
+  it("auto's skip reason does not suggest a software driver (auto would not take one)", async () => {
+    const r = await chooseProvider('auto', { ...probes(false, false), webgpuAdapter: () => Promise.reject(new Error(NO_ADAPTER_HINT)) }, factory().create);
+    expect(r.skipped[1]).toBe('webgpu: no WebGPU adapter: no usable Vulkan/Metal/D3D12 driver');
+  });
 });
+
+const gpuDevicePossible = existsSync('/dev/dri') || existsSync('/dev/nvidia0');
+
+describe.skipIf(gpuDevicePossible)(
+  `infer on a machine without a GPU device${gpuDevicePossible ? ' (skipped: /dev/dri or /dev/nvidia0 exists here)' : ''}`,
+  () => {
+    it('`infer --provider auto` prints no Dawn/Vulkan noise, with or without --quiet, and names why webgpu was skipped', async () => {
+      const root = await fsp.mkdtemp(path.join(os.tmpdir(), 'p2p-nogpu-'));
+      const arch = generatorArch({ depth: 3, ngf: 2 });
+      const model = path.join(root, 'g.onnx');
+      await fsp.writeFile(model, exportConvNetOnnx(generatorSpec(arch, randomParams(arch, 1), { size_multiple: '8' })));
+      const input = path.join(root, 'in');
+      await fsp.mkdir(input);
+      await sharp({ create: { width: 16, height: 16, channels: 3, background: '#336699' } })
+        .png()
+        .toFile(path.join(input, 'a.png'));
+      const env = { ...process.env };
+      delete env.VK_ICD_FILENAMES;
+      delete env.VK_DRIVER_FILES;
+      const bin = path.resolve('bin/pix2pix.mjs');
+      for (const quiet of [true, false]) {
+        const out = path.join(root, `out-${quiet}`);
+        const r = spawnSync(process.execPath, [bin, 'infer', '--model', model, '--input', input, '--output', out, ...(quiet ? ['--quiet'] : [])], {
+          encoding: 'utf8',
+          env,
+        });
+        expect(r.status, r.stderr).toBe(0);
+        // Dawn's lines name Vulkan, its ICDs and vk* calls; ours names only the variable it looked at.
+        expect(r.stderr.replaceAll('VK_ICD_FILENAMES not set', '')).not.toMatch(/vulkan|dawn|vk|icd|adapter/i);
+        if (quiet) expect(r.stderr).toBe('');
+        else expect(r.stderr).toContain('webgpu: no GPU device here (no /dev/dri, no /dev/nvidia0, VK_ICD_FILENAMES not set)');
+      }
+      await fsp.rm(root, { recursive: true, force: true });
+    });
+  },
+);

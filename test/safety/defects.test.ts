@@ -261,7 +261,7 @@ describe('6. smaller defects', () => {
   it('a 2 MB experiment file is refused in one line (size cap 1 MB)', async () => {
     const file = path.join(root, 'big.yaml');
     await fsp.writeFile(file, `experiment: x\ndescription: "${'y'.repeat(2_000_000)}"\n`);
-    await expect(readExperiment(file)).rejects.toThrow(/^\S+big\.yaml: the experiment file is 1\.9 MiB; experiment files are limited to 1 MiB$/);
+    await expect(readExperiment(file)).rejects.toThrow(/^\S+big\.yaml: the experiment file is 1\.9 MiB; experiment files are limited to 1\.0 MiB$/);
   });
 
   it('a YAML alias bomb is a one-line "too many aliases" UserError', () => {

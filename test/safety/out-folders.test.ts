@@ -9,7 +9,9 @@ import { promises as fsp, readdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isResultsEntry, runExperiment } from '../../src/experiments/run.ts';
+import { isResultsEntry } from '../../src/experiments/collect.ts';
+import { runExperiment } from '../../src/experiments/run.ts';
+import { synthesizeDataset } from '../../src/data/synth.ts';
 import { resolveTrainConfig } from '../../src/train/config.ts';
 import { train } from '../../src/train/trainer.ts';
 
@@ -23,16 +25,27 @@ afterAll(async () => {
 });
 
 describe('train --out', () => {
-  const config = (out: string) => resolveTrainConfig({ data: path.join(root, 'no-such-data'), out, size: 32, ngf: 4, ndf: 4, epochs: 1, engine: 'cpu' });
+  const config = (out: string, data = path.join(root, 'no-such-data')) => resolveTrainConfig({ data, out, size: 32, ngf: 4, ndf: 4, epochs: 1, engine: 'cpu' });
+  /** A real dataset: the data check passes, so the folder checks after it are reached. */
+  const data = (): string => path.join(root, 'data');
+  /** A run folder claiming a checkpoint that cannot be read: with --resume, train stops right after the folder checks. */
+  const withBadCheckpoint = async (dir: string): Promise<void> => fsp.writeFile(path.join(dir, 'checkpoint.bin'), 'not a checkpoint');
 
-  it('refuses / and a folder holding foreign files, unless --force', async () => {
+  beforeAll(async () => {
+    await synthesizeDataset({ out: data(), count: 3, size: 32, seed: 1 });
+  });
+
+  it('refuses / before reading the data, and a folder holding foreign files unless --force', async () => {
     await expect(train(config('/'), { quiet: true })).rejects.toThrow(/^--out \/ is the filesystem root; choose a new or empty folder, or pass --force$/);
     const foreign = path.join(root, 'train-foreign');
     await fsp.mkdir(foreign);
     await fsp.writeFile(path.join(foreign, 'thesis.tex'), 'mine');
-    await expect(train(config(foreign), { quiet: true })).rejects.toThrow(/already holds 1 file\(s\) train did not write \(e\.g\. thesis\.tex\)/);
-    // Forced, it gets past the folder check to the (missing) data.
-    await expect(train(config(foreign), { quiet: true, force: true })).rejects.toThrow(/no-such-data/);
+    await withBadCheckpoint(foreign);
+    await expect(train(config(foreign, data()), { quiet: true, resume: true })).rejects.toThrow(
+      /already holds 1 file\(s\) train did not write \(e\.g\. thesis\.tex\)/,
+    );
+    // Forced, it gets past the folder check to the (unreadable) checkpoint.
+    await expect(train(config(foreign, data()), { quiet: true, resume: true, force: true })).rejects.toThrow(/checkpoint/i);
   });
 
   it('refuses a run folder whose samples/ is a symlink leading out of it', async () => {
@@ -40,16 +53,23 @@ describe('train --out', () => {
     await fsp.mkdir(path.join(root, 'train-elsewhere'));
     await fsp.mkdir(dir);
     await fsp.symlink(path.join(root, 'train-elsewhere'), path.join(dir, 'samples'));
-    await expect(train(config(dir), { quiet: true })).rejects.toThrow(/it resolves \(through a symlink\) to \S+train-elsewhere/);
+    await expect(train(config(dir, data()), { quiet: true })).rejects.toThrow(/it resolves \(through a symlink\) to \S+train-elsewhere/);
   });
 
   it('accepts a run folder of its own (checkpoint, losses, samples, exported model) so --resume works', async () => {
     const own = path.join(root, 'train-own');
     await fsp.mkdir(path.join(own, 'samples'), { recursive: true });
     for (const f of ['config.json', 'losses.csv', 'model.onnx', '.checkpoint.bin.tmp-4194400-1-0']) await fsp.writeFile(path.join(own, f), '');
-    await expect(train(config(own), { quiet: true })).rejects.toThrow(/no-such-data/);
+    await withBadCheckpoint(own);
+    await expect(train(config(own, data()), { quiet: true, resume: true })).rejects.toThrow(/checkpoint/i);
     // The stale checkpoint temporary of a killed run is gone.
-    expect(readdirSync(own).sort()).toEqual(['config.json', 'losses.csv', 'model.onnx', 'samples']);
+    expect(readdirSync(own).sort()).toEqual(['checkpoint.bin', 'config.json', 'losses.csv', 'model.onnx', 'samples']);
+  });
+
+  it('creates nothing when the data is missing', async () => {
+    const out = path.join(root, 'train-new');
+    await expect(train(config(out), { quiet: true })).rejects.toThrow(/no-such-data/);
+    await expect(fsp.stat(out)).rejects.toThrow(/ENOENT/);
   });
 });
 

@@ -16,9 +16,14 @@ let modelFile: string;
 let server: RunningServer;
 
 /** A raw request: the path goes on the wire as written (fetch would normalise `..` away first). */
-function rawGet(port: number, requestPath: string, method = 'GET'): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function rawGet(
+  port: number,
+  requestPath: string,
+  method = 'GET',
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: requestPath, method }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, path: requestPath, method, headers }, (res) => {
       let body = '';
       res.setEncoding('latin1');
       res.on('data', (c: string) => (body += c));
@@ -35,6 +40,7 @@ beforeAll(async () => {
   await fsp.mkdir(path.join(root, 'ort'), { recursive: true });
   await fsp.writeFile(path.join(root, 'index.html'), '<p>page</p>');
   await fsp.writeFile(path.join(root, 'app.js'), 'export {}');
+  await fsp.writeFile(path.join(root, 'app.js.map'), '{"sourcesContent":["SOURCE"]}');
   await fsp.writeFile(path.join(root, 'ort', 'x.wasm'), Buffer.from([0, 0x61, 0x73, 0x6d]));
   await fsp.writeFile(path.join(root, 'ort', 'x.mjs'), 'export {}');
   // Secrets beside the site, and symlinks inside it that lead to them.
@@ -118,6 +124,44 @@ describe('pix2pix serve', () => {
     const head = await rawGet(server.port, '/model.onnx', 'HEAD');
     expect(head.status).toBe(200);
     expect(head.body).toBe('');
+  });
+
+  it('answers a byte range of the model with 206 and its Content-Range, an unsatisfiable one with 416', async () => {
+    const bytes = await fsp.readFile(modelFile);
+    const size = bytes.length;
+    const cases: [string, number, number][] = [
+      ['bytes=0-99', 0, 99],
+      ['bytes=100-', 100, size - 1],
+      ['bytes=-10', size - 10, size - 1],
+      [`bytes=${size - 5}-${size + 1000}`, size - 5, size - 1],
+    ];
+    for (const [header, start, end] of cases) {
+      const res = await rawGet(server.port, '/model.onnx', 'GET', { Range: header });
+      expect(res.status, header).toBe(206);
+      expect(res.headers['content-range'], header).toBe(`bytes ${start}-${end}/${size}`);
+      expect(res.headers['content-length'], header).toBe(String(end - start + 1));
+      expect(Buffer.from(res.body, 'latin1').equals(bytes.subarray(start, end + 1)), header).toBe(true);
+    }
+    for (const header of [`bytes=${size}-`, `bytes=${size + 5}-${size + 9}`, 'bytes=9-3', 'bytes=abc']) {
+      const res = await rawGet(server.port, '/model.onnx', 'GET', { Range: header });
+      expect(res.status, header).toBe(416);
+      expect(res.headers['content-range'], header).toBe(`bytes */${size}`);
+    }
+    const plain = await rawGet(server.port, '/model.onnx');
+    expect(plain.status).toBe(200);
+    expect(plain.headers['accept-ranges']).toBe('bytes');
+  });
+
+  it('serves source maps only with dev', async () => {
+    expect((await rawGet(server.port, '/app.js.map')).status).toBe(404);
+    const dev = await startServer({ model: modelFile, root, port: 0, dev: true });
+    try {
+      const res = await rawGet(dev.port, '/app.js.map');
+      expect(res.status).toBe(200);
+      expect(res.body).toContain('SOURCE');
+    } finally {
+      await dev.close();
+    }
   });
 
   it('serves nothing outside its folder: .., encoded .., absolute paths, symlinks out', async () => {

@@ -54,7 +54,7 @@ describe('fused Adam on the wasm heap (SIMD loop + scalar tail)', () => {
   }
 });
 
-describe('learning-rate policy (spec §3.5, 2025 master)', () => {
+describe('learning-rate policy (docs/reference.md#lr-schedule, 2025 master)', () => {
   it('is constant for n_epochs, then decays linearly by 1/(n_epochs_decay + 1) per epoch', () => {
     expect(lrMultiplier(1, 100, 100)).toBe(1);
     expect(lrMultiplier(100, 100, 100)).toBe(1);

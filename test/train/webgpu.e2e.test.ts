@@ -14,11 +14,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { synthesizeDataset } from '../../src/data/synth.ts';
 import { discriminatorArch, generatorArch } from '../../src/nets/arch.ts';
 import { readCheckpoint } from '../../src/train/checkpoint.ts';
-import { Adam } from '../../src/train/adam.ts';
+import { Adam, PIX2PIX_ADAM } from '../../src/train/adam.ts';
 import { selectEngine } from '../../src/train/engines/registry.ts';
 import { fusedAdamAvailable } from '../../src/train/engines/wasm-kernels/adam.ts';
 import { webgpuPipelineCount } from '../../src/train/engines/webgpu.ts';
-import { createPix2Pix, LOSS_READ_EVERY, type PendingLosses, readLosses } from '../../src/train/trainer.ts';
+import { LOSS_READ_EVERY } from '../../src/train/loss-readback.ts';
+import { type PendingLosses, Pix2PixModel, Pix2PixStep, readLosses } from '../../src/train/model.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { relativeError } from '../helpers/numeric.ts';
 
@@ -48,7 +49,9 @@ describe.skipIf(reason !== undefined)(`webgpu engine${reason ? ` (skipped: ${rea
     const size = 8;
     const gArch = generatorArch({ depth: 3, ngf: 2 });
     const dArch = discriminatorArch({ nLayers: 1, ndf: 2 });
-    const model = createPix2Pix({ loss: 'L1+cGAN', ganMode: 'vanilla', lambdaL1: 100, beta1: 0.5, seed: 0 }, gArch, dArch);
+    const c = { loss: 'L1+cGAN', ganMode: 'vanilla', lambdaL1: 100, beta1: 0.5, seed: 0 } as const;
+    const model = Pix2PixModel.create(c, { G: gArch, D: dArch });
+    const step = new Pix2PixStep(c, model, new Rng(c.seed + 2));
     const rng = new Rng(1);
     const rand = (): tf.Tensor4D => tf.tensor4d(rng.uniformSigned(size * size * 3), [1, size, size, 3]);
     const A = rand();
@@ -58,7 +61,7 @@ describe.skipIf(reason !== undefined)(`webgpu engine${reason ? ` (skipped: ${rea
       const l1: number[] = [];
       const round = async (): Promise<void> => {
         const pending: PendingLosses[] = [];
-        for (let i = 0; i < LOSS_READ_EVERY; i++) pending.push(model.step.run(A, B, 2e-4));
+        for (let i = 0; i < LOSS_READ_EVERY; i++) pending.push(step.run(A, B, 2e-4));
         for (const l of await Promise.all(pending.map(readLosses))) l1.push(l.G_L1);
       };
       // Warm-up: shaders compile and the buffer pool fills on the first rounds.
@@ -97,7 +100,7 @@ describe.skipIf(reason !== undefined)(`webgpu engine${reason ? ` (skipped: ${rea
       await selectEngine(engine);
       expect(fusedAdamAvailable()).toBe(engine === 'webgpu');
       const vars = new Map(shapes.map((s, i) => [`w${i}`, tf.variable(tf.tensor(init[i]!, s))]));
-      const opt = new Adam(vars, { beta1: 0.5, beta2: 0.999, epsilon: 1e-8 });
+      const opt = new Adam(vars, PIX2PIX_ADAM);
       for (const step of grads) {
         const g = new Map(shapes.map((s, i) => [`w${i}`, tf.tensor(step[i]!, s)] as [string, tf.Tensor]));
         opt.apply(g, 2e-3);

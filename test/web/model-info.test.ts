@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { exportConvNetOnnx, generatorSpec, modelMetadata } from '../../src/export/export.ts';
 import { generatorArch } from '../../src/nets/arch.ts';
 import type { CheckpointModel } from '../../src/train/checkpoint.ts';
-import { describeModel, readModelMetadata, sizeNote } from '../../web/src/model-info.ts';
+import { FACADES_PALETTE, findModel } from '../../src/pull/catalog.ts';
+import { modelCard } from '../../src/pull/pull.ts';
+import { describeModel, readModelCard, readModelMetadata, sizeNote } from '../../web/src/model-info.ts';
 import { randomParams } from '../export/fixtures.ts';
 
 const arch = generatorArch({ depth: 5, ngf: 4 });
@@ -46,6 +48,31 @@ describe('describeModel', () => {
   it('lets explicit input_kind / output_kind override the guess, and survives foreign models', () => {
     expect(describeModel({ ...exportedMeta({ data: 'x', direction: 'AtoB' }), input_kind: 'labels' })).toMatchObject({ input: 'labels', output: 'image' });
     expect(describeModel({ training_config: '{not json' })).toMatchObject({ input: 'image', output: 'image', size: 256, fromPix2pixTs: false });
+  });
+});
+
+describe('the model card (pix2pix pull)', () => {
+  const card = (name: string): Record<string, string> => ({ model_card: JSON.stringify(modelCard(findModel(name)!, `http://m/${name}.pth`, 'ab'.repeat(32))) });
+
+  it('gives label models their palette, in the card order, as the classes to paint with', () => {
+    const info = describeModel(card('facades_label2photo'));
+    expect(info.input).toBe('labels');
+    expect(info.reason).toBe('model card: facade labels → photo');
+    expect(info.card!.palette).toHaveLength(FACADES_PALETTE.length);
+    expect(info.card!.palette![2]).toEqual({ id: 2, name: 'window', color: [0, 85, 255] });
+    expect(info.card!.licence).toMatch(/BSD/);
+  });
+
+  it('reads edges2* models as an edge drawing and photo models as an image, overriding the data guess', () => {
+    expect(describeModel(card('edges2shoes')).input).toBe('edges');
+    expect(describeModel({ ...card('sat2map'), training_config: JSON.stringify({ data: 'data/synth' }), direction: 'BtoA' }).input).toBe('image');
+  });
+
+  it('ignores a card that does not parse, and a palette with a bad colour', () => {
+    expect(readModelCard({ model_card: '{oops' })).toBeUndefined();
+    expect(readModelCard({})).toBeUndefined();
+    const bad = readModelCard({ model_card: JSON.stringify({ input: 'labels', palette: [{ name: 'a', color: [0, 0, 300] }] }) });
+    expect(bad).toEqual({ input: 'labels', card: {} });
   });
 });
 

@@ -7,7 +7,7 @@ import { CITYSCAPES_LABELS, TRAIN_ID_COLORS, TRAIN_ID_NAMES, type CityscapesLabe
 export type Rgb = readonly [number, number, number];
 
 export interface PaletteEntry {
-  /** Cityscapes label id written into the map. */
+  /** The id written into the map: a Cityscapes label id, or the index in a model card's palette. */
   id: number;
   name: string;
   color: Rgb;
@@ -26,6 +26,12 @@ export const CITYSCAPES_PALETTE: readonly PaletteEntry[] = Object.freeze([
 ]);
 
 export const UNLABELED_ID = 0;
+
+/** The edge canvas of edges2* models: black edges (the pen) on white paper (the eraser, what "clear" paints). */
+export const EDGE_PALETTE: readonly PaletteEntry[] = Object.freeze([
+  { id: 1, name: 'pen', color: [0, 0, 0] },
+  { id: 0, name: 'eraser', color: [255, 255, 255] },
+]);
 
 export interface LabelMap {
   readonly width: number;

@@ -6,13 +6,16 @@
 import * as ort from 'onnxruntime-web/webgpu';
 import {
   CITYSCAPES_PALETTE,
+  EDGE_PALETTE,
   type LabelMap,
+  type PaletteEntry,
   UndoStack,
   createLabelMap,
   floodFill,
   labelMapFromRgba,
   paintDisc,
   paintStroke,
+  paletteTable,
   renderLabelMap,
 } from './labelmap.ts';
 import { type ModelInfo, describeModel, readModelMetadata, sizeNote } from './model-info.ts';
@@ -30,6 +33,7 @@ const el = <T extends HTMLElement = HTMLElement>(id: string): T => {
 
 const ui = {
   modelLine: el('model-line'),
+  cardLine: el('card-line'),
   status: el('status'),
   warning: el('warning'),
   progress: el<HTMLProgressElement>('progress'),
@@ -62,6 +66,9 @@ let model: Loaded | null = null;
 let labelMap: LabelMap = createLabelMap(256, 256);
 const undo = new UndoStack(50);
 let classId = CITYSCAPES_PALETTE[0]!.id;
+/** What the drawing canvas paints with: the model card's palette, the edge pen and eraser, or Cityscapes. */
+let palette: readonly PaletteEntry[] = CITYSCAPES_PALETTE;
+let lut = paletteTable();
 let timings = new Timings();
 let translations = 0;
 
@@ -163,15 +170,35 @@ async function loadModel(bytes: Uint8Array, name: string): Promise<void> {
   const { session, ep, note: epNote } = await createSession(bytes);
   model = { session, info, ep, name };
   timings = new Timings();
+  usePalette(info);
   resizeCanvases(info.size);
   ui.modelLine.textContent =
     `${name} · ${note.text} · ${info.netG ?? 'generator'}${info.epoch ? `, epoch ${info.epoch}` : ''} · ${info.size}×${info.size}` +
     ` · ${info.input} → ${info.output} (${info.reason}) · EP ${ep}${ep === 'wasm' ? `, ${ort.env.wasm.numThreads} thread(s)` : ''} (${epNote})`;
+  const card = info.card;
+  ui.cardLine.hidden = !card;
+  ui.cardLine.textContent = card ? [card.task, card.licence, card.sourceUrl].filter(Boolean).join(' · ') : '';
   document.body.dataset.ep = ep;
+  document.body.dataset.input = info.input;
   ui.workspace.hidden = false;
-  setMode(info.input === 'labels' ? 'labels' : 'image');
+  setMode(info.input === 'image' ? 'image' : 'labels');
   setStatus(`Ready on ${ep}.`, 'ready');
   await translateNow();
+}
+
+/** The palette for this model's drawing canvas, its class buttons (the legend), and the default class. */
+function usePalette(info: ModelInfo): void {
+  const edges = info.input === 'edges';
+  palette = edges ? EDGE_PALETTE : (info.card?.palette ?? CITYSCAPES_PALETTE);
+  // Cityscapes maps keep every label id's colour (a dropped gtFine image may use void ids).
+  lut = palette === CITYSCAPES_PALETTE ? paletteTable() : paletteTable(palette);
+  classId = palette === info.card?.palette ? (palette[1] ?? palette[0]!).id : palette[0]!.id;
+  ui.mode.options[0]!.textContent = edges ? 'draw edges' : 'draw a label map';
+  if (edges) {
+    ui.brush.value = '2';
+    ui.brushValue.textContent = '2';
+  }
+  buildClassPicker();
 }
 
 function resizeCanvases(size: number): void {
@@ -179,6 +206,7 @@ function resizeCanvases(size: number): void {
     c.width = size;
     c.height = size;
   }
+  // Id 0 is what "clear" paints: unlabeled (Cityscapes), the eraser's white, a card palette's first class.
   labelMap = createLabelMap(size, size);
   undo.clear();
   fillCanvas(inputCtx, size, '#808080');
@@ -243,7 +271,7 @@ const translateSoon = debounce(() => void translateNow(), 150);
 // ---- drawing ----
 
 function redrawLabels(): void {
-  inputCtx.putImageData(new ImageData(renderLabelMap(labelMap), labelMap.width, labelMap.height), 0, 0);
+  inputCtx.putImageData(new ImageData(renderLabelMap(labelMap, lut), labelMap.width, labelMap.height), 0, 0);
 }
 
 function canvasPoint(e: PointerEvent): [number, number] {
@@ -260,6 +288,12 @@ function brushRadius(): number {
 ui.input.addEventListener('pointerdown', (e) => {
   if (!model || ui.mode.value !== 'labels') return;
   const [x, y] = canvasPoint(e);
+  if (ui.tool.value === 'pick') {
+    // The eyedropper: the class under the pointer (e.g. in an opened label image) becomes the brush's.
+    const id = labelMap.data[Math.min(labelMap.height - 1, Math.floor(y)) * labelMap.width + Math.min(labelMap.width - 1, Math.floor(x))]!;
+    selectClass(id);
+    return;
+  }
   undo.push(labelMap);
   if (ui.tool.value === 'fill') {
     floodFill(labelMap, x, y, classId);
@@ -313,8 +347,15 @@ ui.brush.addEventListener('input', () => {
   ui.brushValue.textContent = ui.brush.value;
 });
 
+function selectClass(id: number): void {
+  classId = id;
+  for (const b of ui.classes.querySelectorAll('button')) b.setAttribute('aria-checked', String(b.dataset.id === String(id)));
+}
+
+/** One button per class, with its colour swatch and name: the picker is also the legend. */
 function buildClassPicker(): void {
-  for (const entry of CITYSCAPES_PALETTE) {
+  ui.classes.replaceChildren();
+  for (const entry of palette) {
     const b = document.createElement('button');
     b.type = 'button';
     b.setAttribute('role', 'radio');
@@ -324,10 +365,7 @@ function buildClassPicker(): void {
     sw.className = 'swatch';
     sw.style.background = `rgb(${entry.color.join(',')})`;
     b.append(sw, entry.name);
-    b.addEventListener('click', () => {
-      classId = entry.id;
-      for (const other of ui.classes.querySelectorAll('button')) other.setAttribute('aria-checked', String(other === b));
-    });
+    b.addEventListener('click', () => selectClass(entry.id));
     ui.classes.append(b);
   }
 }
@@ -357,7 +395,7 @@ async function openImage(file: File): Promise<void> {
   bitmap.close();
   if (labels) {
     undo.push(labelMap);
-    labelMap = labelMapFromRgba(inputCtx.getImageData(0, 0, s, s).data, s, s);
+    labelMap = labelMapFromRgba(inputCtx.getImageData(0, 0, s, s).data, s, s, palette);
     redrawLabels();
   }
   await translateNow();

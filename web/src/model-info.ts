@@ -5,7 +5,24 @@
  */
 import { readOnnxModelHeader } from '../../src/onnx/proto.ts';
 
-export type Side = 'labels' | 'image';
+/** 'labels': paint with a palette; 'edges': draw black edges on white (edges2* models); 'image': open an image. */
+export type Side = 'labels' | 'edges' | 'image';
+
+/** A class of the model card's palette: the label map stores its index. */
+export interface CardClass {
+  id: number;
+  name: string;
+  color: readonly [number, number, number];
+}
+
+/** What the page uses of the `model_card` metadata entry that `pix2pix pull` writes. */
+export interface ModelCardInfo {
+  task?: string;
+  licence?: string;
+  sourceUrl?: string;
+  /** The classes to paint with, in the card's order (absent: the Cityscapes palette for label models). */
+  palette?: CardClass[];
+}
 
 export interface ModelInfo {
   /** The side the page feeds and shows (power-of-two multiple of sizeMultiple). */
@@ -25,6 +42,7 @@ export interface ModelInfo {
   fromPix2pixTs: boolean;
   /** Why input/output were classified so (shown on the page). */
   reason: string;
+  card?: ModelCardInfo;
 }
 
 /** Models above this many bytes get a warning: slow to download and near a tab's memory limits. */
@@ -52,7 +70,8 @@ function trainingConfig(meta: Record<string, string>): Record<string, unknown> {
  * Classify a generator from its metadata. The export records the training data folder and the
  * direction; in the Cityscapes layout (and the synthetic set) A is the photo and B the colour label
  * map, so BtoA reads labels and AtoB writes them. An explicit `input_kind` / `output_kind`
- * ('labels' or 'image') overrides the guess. Anything else is image → image.
+ * ('labels' or 'image') overrides the guess, and a `model_card` (from `pix2pix pull`) overrides
+ * both for the input. Anything else is image → image.
  */
 export function describeModel(meta: Record<string, string>): ModelInfo {
   const config = trainingConfig(meta);
@@ -76,6 +95,11 @@ export function describeModel(meta: Record<string, string>): ModelInfo {
     output = explicit(meta.output_kind) ?? output;
     reason = 'input_kind/output_kind in the model metadata';
   }
+  const fromCard = readModelCard(meta);
+  if (fromCard?.input) {
+    input = fromCard.input;
+    reason = `model card: ${fromCard.card.task ?? input}`;
+  }
   const epoch = positiveInt(meta.epoch);
   return {
     size,
@@ -90,7 +114,41 @@ export function describeModel(meta: Record<string, string>): ModelInfo {
     epoch,
     fromPix2pixTs: meta.producer === 'pix2pix-ts',
     reason,
+    ...(fromCard ? { card: fromCard.card } : {}),
   };
+}
+
+function isRgb(c: unknown): c is [number, number, number] {
+  return Array.isArray(c) && c.length === 3 && c.every((v) => Number.isInteger(v) && v >= 0 && v <= 255);
+}
+
+/**
+ * The `model_card` entry: its input kind (labels / edges / photo) and palette. A card that does not
+ * parse, or a palette with a bad colour, is ignored as a whole (the page then falls back to guessing).
+ */
+export function readModelCard(meta: Record<string, string>): { input?: Side; card: ModelCardInfo } | undefined {
+  let raw: Record<string, unknown>;
+  try {
+    const parsed = JSON.parse(meta.model_card ?? '') as unknown;
+    if (!parsed || typeof parsed !== 'object') return undefined;
+    raw = parsed as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  const input: Side | undefined = raw.input === 'labels' ? 'labels' : raw.input === 'edges' ? 'edges' : raw.input === 'photo' ? 'image' : undefined;
+  const card: ModelCardInfo = {};
+  if (typeof raw.task === 'string') card.task = raw.task;
+  if (typeof raw.licence === 'string') card.licence = raw.licence;
+  if (typeof raw.source_url === 'string') card.sourceUrl = raw.source_url;
+  const palette = raw.palette;
+  if (Array.isArray(palette) && palette.length > 0 && palette.length <= 256) {
+    const entries = palette.map((e: unknown, id) => {
+      const o = (e ?? {}) as { name?: unknown; color?: unknown };
+      return typeof o.name === 'string' && isRgb(o.color) ? { id, name: o.name, color: o.color } : undefined;
+    });
+    if (entries.every((e) => e !== undefined)) card.palette = entries;
+  }
+  return { ...(input ? { input } : {}), card };
 }
 
 /** Metadata of a whole ONNX file held in memory (the graph is skipped, not decoded). */

@@ -2,7 +2,9 @@ import type { Argv, CommandModule } from 'yargs';
 import { addOptions, readArgs } from '../../options/cli.ts';
 import { CITYSCAPES_OPTIONS, SYNTH_OPTIONS } from '../../options/data.ts';
 import { UserError } from '../../util/errors.ts';
+import { dataCombineCommand, dataDownloadCommand } from './data-fetch.ts';
 import { entry } from './index.ts';
+import { withExamples } from '../examples.ts';
 
 /** "0.8,0.1,0.1" → fractions; a UserError naming the flag otherwise. */
 function parseSplits(text: string): { train: number; val: number; test: number } {
@@ -16,8 +18,7 @@ function parseSplits(text: string): { train: number; val: number; test: number }
 const synthCommand: CommandModule = {
   command: 'synth',
   describe: 'Generate the synthetic street-scene dataset (aligned AB photo|labels, Cityscapes-style gtFine/leftImg8bit)',
-  builder: (y: Argv) =>
-    addOptions(y, SYNTH_OPTIONS).example('$0 data synth --out data/synth --count 200 --size 64', 'labels→photo is --direction BtoA, photo→labels AtoB'),
+  builder: (y: Argv) => withExamples(addOptions(y, SYNTH_OPTIONS), 'data synth'),
   handler: async (raw) => {
     const argv = readArgs(SYNTH_OPTIONS, raw);
     const splits = parseSplits(argv.splits);
@@ -30,7 +31,7 @@ const synthCommand: CommandModule = {
       size: argv.size,
       seed: argv.seed,
       splits,
-      overwrite: argv.overwrite,
+      overwrite: argv.force,
       onProgress: (done) => bar.set(done),
     });
     bar.finish();
@@ -43,11 +44,9 @@ const cityscapesCommand: CommandModule = {
   command: 'cityscapes',
   describe: 'Build the pix2pix Cityscapes AB dataset (photo | colour labels) named by frame id, from the official release',
   builder: (y: Argv) =>
-    addOptions(y, CITYSCAPES_OPTIONS)
-      .usage(
-        '$0 data cityscapes --cityscapes DIR --out DIR [--size 256]\n\nDIR holds leftImg8bit/{train,val}/CITY/*_leftImg8bit.png and gtFine/{train,val}/CITY/*_gtFine_{color,labelIds}.png. Writes OUT/train/<id>.jpg and OUT/val/<id>.jpg named by frame id (val is the test split: the paper scores on Cityscapes val) and copies the val label ids to OUT/gtFine/val.\n\nWith --pix2pix-download (the numbered pix2pix cityscapes download: train/1.jpg, val/1.jpg, …) the pairs come from there and the val frame ids are rebuilt by matching each label half against the gtFine colour maps. See docs/cityscapes.md.',
-      )
-      .example('$0 data cityscapes --cityscapes ~/data/cityscapes --out datasets/cityscapes', 'then train with --direction BtoA (labels→photo)'),
+    withExamples(addOptions(y, CITYSCAPES_OPTIONS), 'data cityscapes').usage(
+      '$0 data cityscapes --cityscapes DIR --out DIR [--size 256]\n\nDIR holds leftImg8bit/{train,val}/CITY/*_leftImg8bit.png and gtFine/{train,val}/CITY/*_gtFine_{color,labelIds}.png. Writes OUT/train/<id>.jpg and OUT/val/<id>.jpg named by frame id (val is the test split: the paper scores on Cityscapes val) and copies the val label ids to OUT/gtFine/val.\n\nWith --pix2pix-download (the numbered pix2pix cityscapes download: train/1.jpg, val/1.jpg, …) the pairs come from there and the val frame ids are rebuilt by matching each label half against the gtFine colour maps. See docs/cityscapes.md.',
+    ),
   handler: async (raw) => {
     const argv = readArgs(CITYSCAPES_OPTIONS, raw);
     const { prepareCityscapes } = await import('../../data/cityscapes-prepare.ts');
@@ -76,6 +75,12 @@ const cityscapesCommand: CommandModule = {
 /** `pix2pix data <command>`: dataset utilities. */
 export const dataCommand: CommandModule<object, object> = {
   ...entry('data'),
-  builder: (y: Argv<object>) => y.command(synthCommand).command(cityscapesCommand).demandCommand(1, 'Name a data command, e.g. synth.'),
+  builder: (y: Argv<object>) =>
+    y
+      .command(synthCommand)
+      .command(cityscapesCommand)
+      .command(dataDownloadCommand)
+      .command(dataCombineCommand)
+      .demandCommand(1, 'Name a data command, e.g. synth.'),
   handler: () => {},
 };

@@ -2,12 +2,18 @@ import type { Argv, CommandModule } from 'yargs';
 import { addOptions, readArgs } from '../../options/cli.ts';
 import { COLOR_OPTIONS, FCN_SCORE_OPTIONS, LABELS_OPTIONS } from '../../options/eval.ts';
 import { entry } from './index.ts';
+import { withExamples } from '../examples.ts';
 
 /*
  * `pix2pix eval <sub-command>`. Each sub-command only parses flags and delegates to src/eval;
  * implementations load lazily inside handlers. `buildEvalCommand(extra)` lets further
  * sub-commands (rf, run) join the group without editing this file.
  */
+
+/** `--max-pixels`, when given, becomes the budget of every decode of this command. */
+async function applyPixelBudget(maxPixels: number | undefined): Promise<void> {
+  if (maxPixels !== undefined) (await import('../../image/decode.ts')).setPixelBudget(maxPixels);
+}
 
 async function writeCsv(file: string, text: string): Promise<void> {
   const { writeFileAtomic } = await import('../../util/fs.ts');
@@ -42,13 +48,10 @@ async function frameBar(label: string, quiet: boolean): Promise<(done: number, t
 export const evalFcnScoreCommand: CommandModule = {
   command: 'fcn-score',
   describe: 'FCN-score of generated Cityscapes photos (labels→photo, Tables 1-3): segment them and score against ground truth',
-  builder: (y: Argv) =>
-    addOptions(y, FCN_SCORE_OPTIONS).example(
-      '$0 eval fcn-score --segmenter fcn8s.onnx --preset fcn8s-cityscapes --images results/ --labels cityscapes/gtFine/val',
-      '',
-    ),
+  builder: (y: Argv) => withExamples(addOptions(y, FCN_SCORE_OPTIONS), 'eval fcn-score'),
   handler: async (argv) => {
     const a = readArgs(FCN_SCORE_OPTIONS, argv);
+    await applyPixelBudget(a.maxPixels);
     const [{ loadSegmenterSpec, runSegmenterOnnx }, { runFcnScore }] = await Promise.all([
       import('../../eval/segmenter.ts'),
       import('../../eval/fcn-score.ts'),
@@ -57,7 +60,7 @@ export const evalFcnScoreCommand: CommandModule = {
     const { model, release } = await runSegmenterOnnx(a.segmenter, spec);
     try {
       const result = await runFcnScore({
-        imagesDir: a.images,
+        imagesDir: a.generated,
         labelsDir: a.labels,
         model,
         spec,
@@ -76,12 +79,13 @@ export const evalFcnScoreCommand: CommandModule = {
 export const evalLabelsCommand: CommandModule = {
   command: 'labels',
   describe: 'Score generated colour label maps (photo→labels, Table 6) against ground truth by nearest Cityscapes colour',
-  builder: (y: Argv) => addOptions(y, LABELS_OPTIONS),
+  builder: (y: Argv) => withExamples(addOptions(y, LABELS_OPTIONS), 'eval labels'),
   handler: async (argv) => {
     const a = readArgs(LABELS_OPTIONS, argv);
+    await applyPixelBudget(a.maxPixels);
     const { runLabelScore } = await import('../../eval/label-score.ts');
     const result = await runLabelScore({
-      predDir: a.pred,
+      predDir: a.generated,
       labelsDir: a.labels,
       voidColors: a.voidColors,
       resolution: a.resolution,
@@ -96,9 +100,10 @@ export const evalLabelsCommand: CommandModule = {
 export const evalColorCommand: CommandModule = {
   command: 'color',
   describe: 'Lab colour-distribution match of generated vs real photos (Figure 7): per-channel histogram intersection',
-  builder: (y: Argv) => addOptions(y, COLOR_OPTIONS),
+  builder: (y: Argv) => withExamples(addOptions(y, COLOR_OPTIONS), 'eval color'),
   handler: async (argv) => {
     const a = readArgs(COLOR_OPTIONS, argv);
+    await applyPixelBudget(a.maxPixels);
     const [{ runColorScore }, report] = await Promise.all([import('../../eval/color-score.ts'), import('../../eval/report.ts')]);
     const r = await runColorScore({ generatedDir: a.generated, realDir: a.real, bins: a.bins, onImage: await frameBar('color', a.quiet) });
     const text = a.json

@@ -16,7 +16,7 @@ export async function printStatus(file: string, profile: string, out: string, js
 
 /** `results collect` and `eval run --collect`: write the tables; exit status 1 while any pair is not done. */
 export async function printCollect(files: string[], profile: string, out: string, json: boolean, taskCount: number | undefined): Promise<void> {
-  const { collectResults } = await import('../../experiments/run.ts');
+  const { collectResults } = await import('../../experiments/collect.ts');
   const outs = await collectResults({ files, profile, out, taskCount });
   if (json) {
     const list = outs.map((o) => ({

@@ -1,3 +1,4 @@
+import { withExamples } from '../examples.ts';
 import type { Argv, CommandModule } from 'yargs';
 import { addOptions, readArgs } from '../../options/cli.ts';
 import { COLLECT_OPTIONS, EVAL_RUN_OPTIONS } from '../../options/data.ts';
@@ -8,15 +9,10 @@ export const evalRunCommand: CommandModule = {
   command: 'run <file>',
   describe: 'Reproduce a paper table: train, export, translate and score every variant of an experiment file',
   builder: (y: Argv) =>
-    addOptions(y, EVAL_RUN_OPTIONS)
+    withExamples(addOptions(y, EVAL_RUN_OPTIONS), 'eval run')
       .usage(
         '$0 eval run experiments/NAME.yaml [--profile quick|full|ci] [--out results/] [--only VARIANT] [--resume] [--jobs N] [--task i/n] [--status] [--collect]',
       )
-      .example(
-        '$0 eval run experiments/losses.yaml --profile full --out /shared/results --resume',
-        'one task of a SLURM array: its share comes from SLURM_ARRAY_TASK_ID (see docs/cluster.md)',
-      )
-      .example('$0 eval run experiments/losses.yaml --profile full --out /shared/results --status', 'done / running / failed / missing, per stage')
       .positional('file', { type: 'string', demandOption: true, describe: 'experiment file (experiments/*.yaml)' }),
   handler: async (argv) => {
     const { json, task, taskCount, lease, status, collect, ...a } = readArgs(EVAL_RUN_OPTIONS, argv);
@@ -30,7 +26,9 @@ export const evalRunCommand: CommandModule = {
     // A stop (Ctrl-C, SIGTERM) at any point of the run is reported as one (src/util/stop.ts), also while it only waits.
     (await import('../../util/stop.ts')).holdStopHandlers(STOP_HINT);
     const arrayTask = resolveTask({ task, taskCount, env: process.env });
-    const r = await runExperiment({ ...a, file, task: arrayTask, leaseSeconds: parseDuration(lease) });
+    // --json: each overall progress report is one JSON line on stdout before the result object.
+    const onProgress = json ? (e: object) => void process.stdout.write(`${JSON.stringify(e)}\n`) : undefined;
+    const r = await runExperiment({ ...a, file, task: arrayTask, leaseSeconds: parseDuration(lease), onProgress });
     if (!r) {
       if (json) process.stdout.write(`${JSON.stringify({ task: arrayTask })}\n`);
       return;
@@ -54,7 +52,7 @@ const collectCommand: CommandModule<object, TableArgs & { files: string[] }> = {
   describe:
     'Merge finished runs (from --only runs or array tasks) into results/<experiment>.csv and .md; lists the (variant, seed) pairs not done and exits 1 while any is missing, running or failed',
   builder: (y) =>
-    addOptions(y, COLLECT_OPTIONS).positional('files', {
+    withExamples(addOptions(y, COLLECT_OPTIONS), 'results collect').positional('files', {
       type: 'string',
       array: true,
       demandOption: true,
@@ -72,11 +70,11 @@ const tableCommand: CommandModule<object, TableArgs> = {
   describe: 'Regenerate the markdown tables from results CSVs alone',
   // The CLI keeps only the last of repeated arguments (for flags); a list of files needs them all.
   builder: (y) =>
-    y
+    withExamples(y, 'results table')
       .parserConfiguration({ 'duplicate-arguments-array': true })
       .positional('csv', { type: 'string', array: true, demandOption: true, describe: 'results/*.csv' }),
   handler: async (a) => {
-    const { regenerateTables } = await import('../../experiments/run.ts');
+    const { regenerateTables } = await import('../../experiments/tables.ts');
     for (const f of await regenerateTables(a.csv)) process.stdout.write(`${f}\n`);
   },
 };

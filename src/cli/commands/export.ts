@@ -1,3 +1,4 @@
+import { withExamples } from '../examples.ts';
 import type { Argv, CommandModule } from 'yargs';
 import { addOptions, readArgs } from '../../options/cli.ts';
 import { EXPORT_OPTIONS, fp16Mode } from '../../options/export.ts';
@@ -6,7 +7,7 @@ import { entry } from './index.ts';
 export const exportCommand: CommandModule = {
   ...entry('export'),
   builder: (y: Argv) =>
-    addOptions(y, EXPORT_OPTIONS).usage(
+    withExamples(addOptions(y, EXPORT_OPTIONS), 'export').usage(
       '$0 export --checkpoint runs/NAME [options]\n\n' +
         'Writes an ONNX model with input `input` and output `output`: float32 NCHW [N,3,H,W] in [-1,1] (RGB);\n' +
         'N, H and W are dynamic (H, W multiples of 2^depth). Training settings are stored as metadata.',

@@ -1,3 +1,4 @@
+import { withExamples } from '../examples.ts';
 import type { Argv, CommandModule } from 'yargs';
 import { addOptions, readArgs } from '../../options/cli.ts';
 import { fp16Mode, IMPORT_OPTIONS } from '../../options/export.ts';
@@ -6,7 +7,7 @@ import { entry } from './index.ts';
 export const importCommand: CommandModule = {
   ...entry('import'),
   builder: (y: Argv) =>
-    addOptions(y, IMPORT_OPTIONS).usage(
+    withExamples(addOptions(y, IMPORT_OPTIONS), 'import').usage(
       '$0 import --pth latest_net_G.pth --out model.onnx [--eval]\n\n' +
         'Reads a UnetGenerator state_dict saved by pytorch-CycleGAN-and-pix2pix (zip or legacy torch.save\n' +
         'format, float32/float16 tensors) with a restricted reader that never executes the file. Depth\n' +

@@ -16,7 +16,7 @@ export interface CommandEntry {
 export const COMMANDS: readonly CommandEntry[] = [
   {
     command: 'data <command>',
-    describe: 'Dataset utilities (synthetic dataset generator, Cityscapes preparation)',
+    describe: "Dataset utilities (synthetic dataset generator, Cityscapes preparation, the paper's datasets, combining A and B folders)",
     load: async () => (await import('./data.ts')).dataCommand,
   },
   {
@@ -35,9 +35,19 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./import.ts')).importCommand,
   },
   {
+    command: 'pull [name]',
+    describe: "Download one of the pix2pix authors' published generators (facades_label2photo, edges2shoes, ...) as ONNX",
+    load: async () => (await import('./pull.ts')).pullCommand,
+  },
+  {
     command: 'infer',
     describe: 'Translate a folder of images with an ONNX generator (ours or a PyTorch export)',
     load: async () => (await import('./infer.ts')).inferCommand,
+  },
+  {
+    command: 'test',
+    describe: "The PyTorch repo's test.py: prints the export + infer commands that do the same here",
+    load: async () => (await import('./test-py.ts')).testPyCommand,
   },
   {
     command: 'serve',

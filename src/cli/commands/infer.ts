@@ -1,3 +1,4 @@
+import { withExamples } from '../examples.ts';
 import type { Argv, CommandModule } from 'yargs';
 import { addOptions, readArgs } from '../../options/cli.ts';
 import { INFER_OPTIONS } from '../../options/infer.ts';
@@ -6,14 +7,14 @@ import { entry } from './index.ts';
 export const inferCommand: CommandModule = {
   ...entry('infer'),
   builder: (y: Argv) =>
-    addOptions(y, INFER_OPTIONS).usage(
-      '$0 infer --model M.onnx --input DIR --output DIR [options]\n\n' +
+    withExamples(addOptions(y, INFER_OPTIONS), 'infer').usage(
+      '$0 infer --model M.onnx --input DIR --out DIR [options]\n\n' +
         "Each image is translated at its own size (reflect-padded to the model's multiple of 2^depth, cropped back),\n" +
-        'or resized to N×N with --size N, and written to OUTPUT under the same name.\n' +
+        'or resized to N×N with --size N, and written to OUT under the same name.\n' +
         'Unreadable files are reported and skipped (exit status 1 if any failed).',
     ),
   handler: async (argv) => {
-    const { json, shard, taskCount, maxModelMemory, size, ...a } = readArgs(INFER_OPTIONS, argv);
+    const { json, shard, taskCount, maxModelMemory, size, out, ...a } = readArgs(INFER_OPTIONS, argv);
     const { translateFolder } = await import('../../runtime/translate.ts');
     const { parseMaxModelMemory } = await import('../../runtime/model-policy.ts');
     const { parseSizeFlag } = await import('../../runtime/size-mode.ts');
@@ -23,6 +24,7 @@ export const inferCommand: CommandModule = {
     if (t && shard === undefined && !a.quiet) process.stderr.write(`infer: shard ${t.index}/${t.count} from ${t.source}\n`);
     const r = await translateFolder({
       ...a,
+      output: out,
       size: parseSizeFlag(size),
       shard: t ? { index: t.index, count: t.count } : undefined,
       maxModelMemory: parseMaxModelMemory(maxModelMemory),
@@ -39,7 +41,7 @@ export const inferCommand: CommandModule = {
         imagesPerSecond: rate,
         provider: r.provider,
         size: r.size,
-        output: a.output,
+        output: out,
       };
       process.stdout.write(`${JSON.stringify(summary)}\n`);
     } else if (!a.quiet) {

@@ -1,14 +1,16 @@
 import * as path from 'node:path';
+import { withExamples } from '../examples.ts';
 import type { Argv, CommandModule } from 'yargs';
 import { addOptions, readArgs } from '../../options/cli.ts';
 import { IMPORT_CAFFE_OPTIONS, SEGMENTER_OPTIONS } from '../../options/segmenter.ts';
+import { formatBytes } from '../../util/bytes.ts';
 import { entry } from './index.ts';
 
 const segmenterTrainCommand: CommandModule = {
   command: 'train',
   describe: 'Train the FCN-score segmenter on real photos (Cityscapes layout) and export it to ONNX with its sidecar',
   builder: (y: Argv) =>
-    addOptions(y, SEGMENTER_OPTIONS).usage(
+    withExamples(addOptions(y, SEGMENTER_OPTIONS), 'segmenter train').usage(
       '$0 segmenter train --data DIR --out seg.onnx\n\nDATA has leftImg8bit/<split>/*_leftImg8bit.png and gtFine/<split>/*_gtFine_labelIds.png\n(Cityscapes, or what `pix2pix data synth` writes). Writes seg.onnx and seg.onnx.json (the sidecar\n`pix2pix eval fcn-score --segmenter seg.onnx` reads).',
     ),
   handler: async (argv) => {
@@ -33,7 +35,7 @@ const importCaffeCommand: CommandModule = {
   command: 'import-caffe',
   describe: "Convert a Caffe segmenter (deploy.prototxt + .caffemodel, e.g. the paper's FCN-8s) to ONNX with its sidecar; no Caffe needed",
   builder: (y: Argv) =>
-    addOptions(y, IMPORT_CAFFE_OPTIONS).usage(
+    withExamples(addOptions(y, IMPORT_CAFFE_OPTIONS), 'segmenter import-caffe').usage(
       '$0 segmenter import-caffe --prototxt deploy.prototxt --caffemodel fcn-8s-cityscapes.caffemodel --out fcn8s.onnx\n\nWrites OUT (ONNX, dynamic height/width) and OUT.json (the sidecar `eval fcn-score --segmenter OUT` reads).\nLayers: Input, Convolution, Deconvolution, ReLU, Pooling (MAX/AVE), Crop, Eltwise, Dropout, Softmax, Concat, Split; prototxt and caffemodel in the current (layer) or legacy V1 (layers) format. Weights are streamed, not loaded. See docs/cityscapes.md.',
     ),
   handler: async (argv) => {
@@ -57,7 +59,7 @@ const importCaffeCommand: CommandModule = {
     });
     bar?.finish();
     process.stdout.write(
-      `${path.resolve(r.onnx)}\n${r.layers} layers (${r.formats.prototxt} prototxt, ${r.formats.caffemodel} caffemodel), ${(r.weightBytes / 2 ** 20).toFixed(1)} MiB of weights; input "${r.inputName}", output "${r.outputName}"${r.outputChannels !== undefined ? ` (${r.outputChannels} channels)` : ''}\n${r.sidecar ? `sidecar: ${path.resolve(r.sidecar)}` : 'no sidecar written (--preset none): write OUT.json before scoring'}\n`,
+      `${path.resolve(r.onnx)}\n${r.layers} layers (${r.formats.prototxt} prototxt, ${r.formats.caffemodel} caffemodel), ${formatBytes(r.weightBytes)} of weights; input "${r.inputName}", output "${r.outputName}"${r.outputChannels !== undefined ? ` (${r.outputChannels} channels)` : ''}\n${r.sidecar ? `sidecar: ${path.resolve(r.sidecar)}` : 'no sidecar written (--preset none): write OUT.json before scoring'}\n`,
     );
   },
 };

@@ -1,3 +1,4 @@
+import { withExamples } from '../examples.ts';
 import type { Argv, CommandModule } from 'yargs';
 import { addOptions, readArgs } from '../../options/cli.ts';
 import { SERVE_OPTIONS } from '../../options/serve.ts';
@@ -7,17 +8,16 @@ import { entry } from './index.ts';
 export const serveCommand: CommandModule = {
   ...entry('serve'),
   builder: (y: Argv) =>
-    addOptions(y, SERVE_OPTIONS)
-      .usage(
-        '$0 serve --model runs/NAME/model.onnx [--port 8080] [--host 127.0.0.1]\n\n' +
-          'Serves a page that translates drawn Cityscapes label maps (labels→photo models) or opened images\n' +
-          'in the browser, on WebGPU when the browser has an adapter and on wasm otherwise. Prints the URL.',
-      )
-      .example('$0 serve --model runs/facades/model.onnx', 'then open the printed URL'),
+    withExamples(addOptions(y, SERVE_OPTIONS), 'serve').usage(
+      '$0 serve --model runs/NAME/model.onnx [--port 8080] [--host 127.0.0.1]\n\n' +
+        "Serves a page that translates drawn label maps (a pulled model card's palette, else Cityscapes),\n" +
+        'edge drawings (edges2* models) or opened images in the browser, on WebGPU when the browser has an\n' +
+        'adapter and on wasm otherwise. Prints the URL.',
+    ),
   handler: async (argv) => {
     const a = readArgs(SERVE_OPTIONS, argv);
     const { startServer } = await import('../../serve/server.ts');
-    const server = await startServer({ model: a.model, port: a.port, host: a.host, log: (l) => process.stderr.write(`${l}\n`) });
+    const server = await startServer({ model: a.model, port: a.port, host: a.host, dev: a.dev, log: (l) => process.stderr.write(`${l}\n`) });
     process.stdout.write(`${server.url}\n`);
     process.stderr.write(`serving ${a.model} at ${server.url} (Ctrl+C to stop)\n`);
     await new Promise<void>((resolve) => {

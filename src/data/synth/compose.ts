@@ -6,43 +6,8 @@
  */
 import type { Rng } from '../../util/rng.ts';
 import { valueNoise } from './noise.ts';
+import { cameraCast, foliageColor, materialColor, paintColor, skinColor, terrainColor } from './appearance.ts';
 import { ID, type Scene, SceneBuilder, type Vec3, jitterColor, pick, uni } from './scene.ts';
-
-const BUILDING_COLORS: Vec3[] = [
-  [0.74, 0.66, 0.52],
-  [0.58, 0.3, 0.24],
-  [0.55, 0.55, 0.53],
-  [0.84, 0.8, 0.68],
-  [0.44, 0.46, 0.5],
-  [0.7, 0.55, 0.42],
-  [0.8, 0.74, 0.62],
-];
-const CAR_COLORS: Vec3[] = [
-  [0.7, 0.08, 0.07],
-  [0.1, 0.18, 0.5],
-  [0.88, 0.88, 0.86],
-  [0.06, 0.06, 0.07],
-  [0.6, 0.62, 0.64],
-  [0.12, 0.3, 0.18],
-  [0.85, 0.7, 0.12],
-  [0.35, 0.37, 0.4],
-];
-const CLOTHES: Vec3[] = [
-  [0.1, 0.1, 0.12],
-  [0.75, 0.15, 0.15],
-  [0.15, 0.25, 0.55],
-  [0.85, 0.85, 0.82],
-  [0.4, 0.3, 0.2],
-  [0.2, 0.45, 0.3],
-  [0.55, 0.5, 0.45],
-  [0.8, 0.6, 0.2],
-];
-const SKIN: Vec3[] = [
-  [0.87, 0.7, 0.58],
-  [0.72, 0.52, 0.4],
-  [0.45, 0.3, 0.22],
-  [0.93, 0.78, 0.66],
-];
 
 /** Upright objects are collected with their depth and drawn far to near. */
 interface Billboard {
@@ -162,16 +127,10 @@ function addSky(s: Street): Sky {
 function addGround(s: Street): Vec3 {
   const { B, rng, h, vx, M, Z1, xL, xR, curbL, curbR, terrainL, terrainR } = s;
 
-  const roadObj = B.obj('road', jitterColor(rng, [0.33, 0.34, 0.36], 0.12));
-  const sidewalkTint = pick(rng, [
-    [0.62, 0.6, 0.58],
-    [0.66, 0.56, 0.52],
-    [0.56, 0.57, 0.6],
-  ] as Vec3[]);
-  const sidewalkObj = B.obj('sidewalk', jitterColor(rng, sidewalkTint, 0.06));
-  const terrainObj = B.obj('terrain', rng.next() < 0.7 ? jitterColor(rng, [0.46, 0.56, 0.28], 0.1) : jitterColor(rng, [0.52, 0.44, 0.32], 0.1), {
-    c2: [0.4, 0.36, 0.26],
-  });
+  const roadObj = B.obj('road', materialColor(rng));
+  const sidewalkTint = materialColor(rng);
+  const sidewalkObj = B.obj('sidewalk', sidewalkTint, { gridX: uni(rng, 0.3, 0.6) });
+  const terrainObj = B.obj('terrain', terrainColor(rng), { c2: terrainColor(rng) });
   B.add(ID.road, roadObj, [0, h, 1, 1], (u, v, o) => {
     if (v <= h) return false;
     const t = (v - h) / (1 - h);
@@ -233,7 +192,7 @@ function addBackRow(s: Street): void {
     const top = vb - height * M * tBack;
     const box: [number, number, number, number] = [uAt(s, x0, tBack), top - 0.02, uAt(s, x1, tBack), vb];
     if (isTrees) {
-      const o = B.obj('tree', jitterColor(rng, [0.22, 0.36, 0.14], 0.15), { c2: [0.3, 0.22, 0.15] });
+      const o = B.obj('tree', foliageColor(rng), { c2: [0.3, 0.22, 0.15] });
       const ns = B.objs[o]!.seed;
       B.add(ID.vegetation, o, box, (u, v, out) => {
         const Xw = (u - vx) / (M * tBack);
@@ -247,7 +206,7 @@ function addBackRow(s: Street): void {
         return true;
       });
     } else {
-      const o = B.obj('building', jitterColor(rng, pick(rng, BUILDING_COLORS), 0.1), {
+      const o = B.obj('building', materialColor(rng), {
         gridX: uni(rng, 2.5, 4.5),
         gridY: uni(rng, 2.8, 3.6),
         variant: rng.int(3),
@@ -310,12 +269,12 @@ function addFacades(s: Street): void {
       const isTrees = rng.next() < 0.12;
       if (isTrees) {
         const height = uni(rng, 5, 11);
-        const o = B.obj('tree', jitterColor(rng, [0.2, 0.34, 0.12], 0.15), { bright: lit * uni(rng, 0.9, 1.1) });
+        const o = B.obj('tree', foliageColor(rng), { bright: lit * uni(rng, 0.9, 1.1) });
         const ns = B.objs[o]!.seed;
         plane(s, ID.vegetation, o, Xp, zNear, z, (Z) => height * (0.7 + 0.4 * valueNoise(Z * 0.5, 0, ns)), height * 1.1);
       } else {
         const height = uni(rng, 9, 38);
-        const o = B.obj('building', jitterColor(rng, pick(rng, BUILDING_COLORS), 0.1), {
+        const o = B.obj('building', materialColor(rng), {
           bright: lit * uni(rng, 0.88, 1.1),
           gridX: uni(rng, 2.5, 4.5),
           gridY: uni(rng, 2.8, 3.6),
@@ -349,25 +308,11 @@ function addBarriers(s: Street): void {
     const lit = Math.sign(k) === sunSide ? 1.05 : 0.72;
     if (label === ID.wall) {
       const height = uni(rng, 1.2, 2.8);
-      const o = B.obj(
-        'wall',
-        jitterColor(
-          rng,
-          pick(rng, [
-            [0.62, 0.6, 0.56],
-            [0.7, 0.66, 0.58],
-            [0.5, 0.5, 0.52],
-          ] as Vec3[]),
-          0.06,
-        ),
-        {
-          bright: lit * uni(rng, 0.9, 1.1),
-        },
-      );
+      const o = B.obj('wall', materialColor(rng), { bright: lit * uni(rng, 0.9, 1.1) });
       plane(s, ID.wall, o, Xp, zNear, zFar, () => height, height);
     } else {
       const height = uni(rng, 1.0, 1.8);
-      const o = B.obj('fence', rng.next() < 0.5 ? jitterColor(rng, [0.5, 0.36, 0.22], 0.1) : jitterColor(rng, [0.36, 0.42, 0.38], 0.1), {
+      const o = B.obj('fence', rng.next() < 0.4 ? jitterColor(rng, [0.5, 0.36, 0.22], 0.15) : paintColor(rng), {
         bright: lit * uni(rng, 0.9, 1.1),
         gridX: uni(rng, 0.12, 0.25),
         gridY: uni(rng, 2, 3),
@@ -431,7 +376,7 @@ function addCars(s: Street): void {
     const tall = rng.next() < 0.25; // vans/SUVs
     const bodyTop = tall ? uni(rng, 1.1, 1.4) : uni(rng, 0.85, 1.0);
     const roof = bodyTop + (tall ? uni(rng, 0.4, 0.6) : uni(rng, 0.4, 0.55));
-    const body = jitterColor(rng, pick(rng, CAR_COLORS), 0.08);
+    const body = paintColor(rng);
     const o = B.obj('car', body, { c2: [0.1, 0.12, 0.15], c3: [0.75, 0.08, 0.06] });
     const hw = width / 2;
     billboards.push({
@@ -460,41 +405,24 @@ function addCars(s: Street): void {
 }
 
 /** Rear view of a truck (cargo box), bus or tram: the heavy vehicles (Cityscapes truck, bus, train). */
-const HEAVY: readonly { label: number; kind: string; width: [number, number]; height: [number, number]; colors: Vec3[] }[] = [
+const HEAVY: readonly { label: number; kind: string; width: [number, number]; height: [number, number] }[] = [
   {
     label: ID.truck,
     kind: 'truck',
     width: [2.3, 2.5],
     height: [3.0, 3.8],
-    colors: [
-      [0.85, 0.85, 0.82],
-      [0.2, 0.3, 0.55],
-      [0.75, 0.2, 0.12],
-      [0.5, 0.52, 0.5],
-    ],
   },
   {
     label: ID.bus,
     kind: 'bus',
     width: [2.45, 2.55],
     height: [2.9, 3.3],
-    colors: [
-      [0.9, 0.78, 0.15],
-      [0.15, 0.4, 0.7],
-      [0.8, 0.8, 0.78],
-      [0.7, 0.15, 0.15],
-    ],
   },
   {
     label: ID.train,
     kind: 'train',
     width: [2.3, 2.65],
     height: [3.3, 3.7],
-    colors: [
-      [0.85, 0.85, 0.8],
-      [0.9, 0.55, 0.1],
-      [0.2, 0.45, 0.35],
-    ],
   },
 ];
 
@@ -533,7 +461,7 @@ function addHeavyVehicles(s: Street): void {
     const H = uni(rng, ...k.height);
     const X = k.label === ID.train ? (xL + xR) / 2 + uni(rng, -0.3, 0.3) : uni(rng, xL + width / 2 + 0.2, Math.max(xL + width / 2 + 0.2, xR - width / 2 - 0.2));
     const t = drawTAt(s, tMin, Math.max(tMin, Math.min(0.7, tVisible(s, X))));
-    const o = B.obj(k.kind, jitterColor(rng, pick(rng, k.colors), 0.08), { c2: [0.1, 0.12, 0.15], c3: [0.8, 0.1, 0.06] });
+    const o = B.obj(k.kind, paintColor(rng), { c2: [0.1, 0.12, 0.15], c3: [0.8, 0.1, 0.06] });
     const hw = width / 2;
     billboards.push({
       t,
@@ -605,10 +533,8 @@ function addTwoWheelers(s: Street): void {
     // The required one nearer still, so that cars rarely hide it.
     const near = i === 0 && n > 0 && (required === ID.bicycle || required === ID.motorcycle || required === ID.rider) ? 0.55 : 0.25;
     const t = uni(rng, Math.max(tMin, near), Math.max(tMin, near, Math.min(0.8, tVisible(s, X))));
-    const body = B.obj(motor ? 'motorcycle' : 'bicycle', jitterColor(rng, pick(rng, CAR_COLORS), 0.1), { c2: [0.06, 0.06, 0.07], c3: [0.8, 0.08, 0.06] });
-    const rider = parked
-      ? -1
-      : B.obj('rider', pick(rng, SKIN), { c2: jitterColor(rng, pick(rng, CLOTHES), 0.1), c3: jitterColor(rng, pick(rng, CLOTHES), 0.1) });
+    const body = B.obj(motor ? 'motorcycle' : 'bicycle', paintColor(rng), { c2: [0.06, 0.06, 0.07], c3: [0.8, 0.08, 0.06] });
+    const rider = parked ? -1 : B.obj('rider', skinColor(rng), { c2: paintColor(rng), c3: paintColor(rng) });
     const hw = motor ? 1.05 : 0.9;
     const dir = rng.next() < 0.5 ? -1 : 1;
     const flip =
@@ -637,7 +563,7 @@ function addPeople(s: Street): void {
     const t = drawTAt(s, tMin, Math.max(tMin, Math.min(0.9, tVisible(s, X))));
     const H = uni(rng, 1.55, 1.92);
     const stride = uni(rng, 0, 0.16);
-    const o = B.obj('person', pick(rng, SKIN), { c2: jitterColor(rng, pick(rng, CLOTHES), 0.1), c3: jitterColor(rng, pick(rng, CLOTHES), 0.1) });
+    const o = B.obj('person', skinColor(rng), { c2: paintColor(rng), c3: paintColor(rng) });
     billboards.push({
       t,
       draw: () => {
@@ -667,7 +593,7 @@ function addPeople(s: Street): void {
 function addPoles(s: Street): void {
   const { B, rng, xL, xR, tMin, required, billboards } = s;
 
-  const nPoles = 1 + rng.int(3);
+  const nPoles = 2 + rng.int(4);
   for (let i = 0; i < nPoles; i++) {
     const left = rng.next() < 0.5;
     const X = left ? xL - uni(rng, 0.3, 0.8) : xR + uni(rng, 0.3, 0.8);
@@ -735,21 +661,7 @@ function addStreetTrees(s: Street): void {
       const t = Z1 / z;
       const trunkH = uni(rng, 1.8, 3.2);
       const R = uni(rng, 1.4, 2.8);
-      const o = B.obj(
-        'tree',
-        jitterColor(
-          rng,
-          pick(rng, [
-            [0.2, 0.36, 0.12],
-            [0.28, 0.4, 0.14],
-            [0.16, 0.3, 0.14],
-          ] as Vec3[]),
-          0.1,
-        ),
-        {
-          c2: [0.28, 0.2, 0.13],
-        },
-      );
+      const o = B.obj('tree', foliageColor(rng), { c2: [0.28, 0.2, 0.13] });
       const ns = B.objs[o]!.seed;
       const cy = trunkH + R * 0.75;
       billboards.push({
@@ -774,7 +686,7 @@ function addStreetTrees(s: Street): void {
     const zFar = uni(rng, Z1 * 1.5, Z1 * 5);
     const height = uni(rng, 0.8, 1.5);
     const zNear = Math.max(Z1 * 0.4, zFar - uni(rng, 6, 20));
-    const o = B.obj('hedge', jitterColor(rng, [0.2, 0.34, 0.13], 0.1));
+    const o = B.obj('hedge', foliageColor(rng));
     const ns = B.objs[o]!.seed;
     billboards.push({
       t: Z1 / zFar,
@@ -839,6 +751,7 @@ export function composeScene(rng: Rng, pixel: number, required: number | undefin
     noiseSigma: uni(rng, 1.5, 5) / 255,
     road: { xL, xR, lane: (xL + xR) / 2 + uni(rng, -0.5, 0.5), dash: uni(rng, 2.5, 4.5), edgeLines: rng.next() < 0.5 },
     sidewalkTint,
+    cast: cameraCast(rng),
     seed: rng.nextUint32(),
   };
 }

@@ -4,6 +4,7 @@
  * anti-aliasing and sensor noise. The label map is the rasterised labels alone.
  */
 import type { Rng } from '../../util/rng.ts';
+import { isBrickLike } from './appearance.ts';
 import { clamp01, fbm, frac, hash3, valueNoise } from './noise.ts';
 import { type Hit, ID, type Obj, type Scene, type Vec3 } from './scene.ts';
 
@@ -110,9 +111,11 @@ const shadeRoad: Shader = ({ scene, o, tu, tv }, out) => {
     set(out, 0.82, 0.82, 0.78);
     return 0.9 + 0.1 * valueNoise(tu * 8, Z * 8, o.seed);
   }
-  const grain = hash3(Math.floor(tu * 12), Math.floor(Z * 12), o.seed) - 0.5;
+  // Asphalt grain and wear; a brick-like material is a cobbled street with joints.
+  if (isBrickLike(o.c1) && (frac(tu / 0.22) < 0.15 || frac(Z / 0.14 + (Math.floor(tu / 0.22) % 2) * 0.5) < 0.15)) return 0.62;
+  const grain = hash3(Math.floor(tu * 6), Math.floor(Z * 6), o.seed) - 0.5;
   const patch = fbm(tu * 0.4, Z * 0.15, o.seed + 7);
-  return 0.82 + 0.3 * patch + 0.18 * grain;
+  return 0.82 + 0.3 * patch + 0.3 * grain;
 };
 
 const shadeSidewalk: Shader = ({ o, part, tu, tv }, out) => {
@@ -120,12 +123,12 @@ const shadeSidewalk: Shader = ({ o, part, tu, tv }, out) => {
     set(out, 0.7, 0.69, 0.66); // the kerb stone
     return 0.95;
   }
-  const tile = 0.5;
+  const tile = o.gridX;
   const gx = frac(tu / tile);
   const gz = frac(tv / tile);
   const grout = gx < 0.08 || gz < 0.08;
   const cellShade = hash3(Math.floor(tu / tile), Math.floor(tv / tile), o.seed);
-  let m = grout ? 0.72 : 0.92 + 0.14 * cellShade;
+  let m = grout ? 0.6 : 0.92 + 0.16 * cellShade;
   m *= 0.9 + 0.2 * fbm(tu * 0.3, tv * 0.3, o.seed + 3);
   return m;
 };
@@ -133,8 +136,9 @@ const shadeSidewalk: Shader = ({ o, part, tu, tv }, out) => {
 const shadeTerrain: Shader = ({ o, tu, tv }, out) => {
   const n = fbm(tu * 0.5, tv * 0.5, o.seed);
   const blade = valueNoise(tu * 10, tv * 3, o.seed + 11);
+  const tuft = hash3(Math.floor(tu * 6), Math.floor(tv * 2), o.seed + 13) - 0.5;
   set(out, o.c1[0] + (o.c2[0] - o.c1[0]) * n * 0.7, o.c1[1] + (o.c2[1] - o.c1[1]) * n * 0.7, o.c1[2] + (o.c2[2] - o.c1[2]) * n * 0.7);
-  return 0.9 + 0.15 * blade;
+  return 0.9 + 0.15 * blade + 0.35 * tuft;
 };
 
 /** tu: metres along the facade, tv: metres above ground. */
@@ -154,7 +158,7 @@ const shadeBuilding: Shader = ({ o, tu, tv }, out) => {
   }
   const sill = !ground && Math.abs(fx - 0.5) < winW / 2 + 0.05 && fy > 0.24 && fy < 0.3;
   let m = sill ? 1.15 : 0.92 + 0.14 * fbm(tu * 0.7, tv * 0.7, o.seed);
-  if (o.c1[0] > o.c1[2] * 1.5) m *= frac(tv / 0.25) < 0.15 ? 0.88 : 1; // brick courses
+  if (isBrickLike(o.c1)) m *= frac(tv / 0.25) < 0.15 ? 0.8 : 1; // brick courses
   return m;
 };
 
@@ -325,9 +329,9 @@ export function renderPhoto(scene: Scene, size: number, ss: number, noiseRng: Rn
         for (let c = 0; c < 3; c++) col[c] = col[c]! * s * (1 - hz) + hazeColor[c]! * hz;
       }
       const o = (Math.floor(j / ss) * size + Math.floor(i / ss)) * 3;
-      acc[o] = acc[o]! + col[0];
-      acc[o + 1] = acc[o + 1]! + col[1];
-      acc[o + 2] = acc[o + 2]! + col[2];
+      acc[o] = acc[o]! + col[0] * scene.cast[0];
+      acc[o + 1] = acc[o + 1]! + col[1] * scene.cast[1];
+      acc[o + 2] = acc[o + 2]! + col[2] * scene.cast[2];
     }
   }
   const out = new Uint8Array(size * size * 3);

@@ -76,6 +76,8 @@ export interface Scene {
   noiseSigma: number;
   road: { xL: number; xR: number; lane: number; dash: number; edgeLines: boolean };
   sidewalkTint: Vec3;
+  /** The camera's exposure and white balance, multiplied into every sample. */
+  cast: Vec3;
   seed: number;
 }
 

@@ -4,7 +4,7 @@
  */
 import * as tf from '../tfjs.ts';
 import { UserError } from '../../util/errors.ts';
-import { surelyNoGpu } from '../../util/webgpu.ts';
+import { noGpuReason } from '../../util/webgpu.ts';
 
 export type EngineName = 'tfjs-node-gpu' | 'webgpu' | 'tfjs-node' | 'ort-cpu' | 'wasm' | 'cpu';
 export const ENGINE_NAMES: readonly EngineName[] = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'ort-cpu', 'wasm', 'cpu'];
@@ -42,7 +42,8 @@ const ENGINES: readonly EngineEntry[] = [
     backend: 'webgpu',
     hint: 'it needs a GPU with a Vulkan (Linux), Metal (macOS) or D3D12 (Windows) driver; see docs/gpu.md',
     async load(_opts, auto) {
-      if (auto && surelyNoGpu()) throw new Error('no GPU device here (/dev/dri, /dev/nvidia0) and no VK_ICD_FILENAMES');
+      const noGpu = auto ? noGpuReason() : undefined;
+      if (noGpu) throw new Error(noGpu);
       const { loadWebgpuEngine } = await import('./webgpu.ts');
       return loadWebgpuEngine({ allowSoftware: !auto });
     },

@@ -25,6 +25,8 @@ import {
 } from './wasm-kernels/kernels.ts';
 
 import { FUSED_ADAM, fusedAdamKernelConfig } from './wasm-kernels/adam.ts';
+import { castSameDtype, concatFast, splitVFast } from './wasm-kernels/copy-kernels.ts';
+import { fusedBatchNormKernelConfigs, registerFusedBatchNormGradient } from './wasm-kernels/batch-norm.ts';
 import { removeOrtKernels } from './ort-cpu/kernels.ts';
 
 export { fusedAdamAvailable, fusedAdamUpdate, type AdamStepScalars } from './wasm-kernels/adam.ts';
@@ -65,9 +67,40 @@ export function registerFastWasmKernels(): void {
   const replacedFilter = install(filter, conv2DBackpropFilterFast as unknown as tf.KernelFunc);
   if (replacedFilter !== null) builtinKernels.backpropFilter = replacedFilter;
   if (tf.getKernel(FUSED_ADAM, BACKEND) === undefined) tf.registerKernel(fusedAdamKernelConfig);
+  for (const k of fusedBatchNormKernelConfigs) if (tf.getKernel(k.kernelName, BACKEND) === undefined) tf.registerKernel(k);
+  registerFusedBatchNormGradient();
   const replacedIdentity = install(tf.Identity, sharedIdentity as unknown as tf.KernelFunc);
   if (replacedIdentity !== null) builtinIdentity = replacedIdentity;
+  for (const [name, fast] of Object.entries(COPY_KERNELS)) {
+    const replaced = install(name, fast.kernelFunc);
+    if (replaced !== null) fast.builtin = replaced;
+  }
 }
+
+/** A kernel of ./wasm-kernels/copy-kernels.ts and the built-in one it hands the cases it does not take. */
+interface CopyKernel {
+  kernelFunc: tf.KernelFunc;
+  builtin: tf.KernelConfig | null;
+}
+
+function withBuiltin(name: string, fast: (args: Parameters<tf.KernelFunc>[0]) => tf.TensorInfo | tf.TensorInfo[] | null): CopyKernel {
+  const k: CopyKernel = {
+    kernelFunc: (args) => {
+      const out = fast(args);
+      if (out !== null) return out;
+      if (k.builtin === null) throw new Error(`the wasm backend has no built-in ${name} to fall back to`);
+      return k.builtin.kernelFunc(args);
+    },
+    builtin: null,
+  };
+  return k;
+}
+
+const COPY_KERNELS: Record<string, CopyKernel> = {
+  [tf.Concat]: withBuiltin(tf.Concat, concatFast as never),
+  [tf.SplitV]: withBuiltin(tf.SplitV, splitVFast as never),
+  [tf.Cast]: withBuiltin(tf.Cast, castSameDtype as never),
+};
 
 let builtinIdentity: tf.KernelConfig | null = null;
 

@@ -4,7 +4,7 @@ import { type NetworkArch, paramSpecs } from '../../nets/arch.ts';
 export type ParamArrays = Map<string, Float32Array>;
 
 /**
- * The reference initialisation (spec §3.4): conv weights N(0, 0.02), biases 0, BN γ ~ N(1, 0.02),
+ * The reference initialisation (docs/reference.md#losses): conv weights N(0, 0.02), biases 0, BN γ ~ N(1, 0.02),
  * β = 0; running mean 0 and variance 1. Drawn from our own Rng so a seed fixes the network on every engine.
  */
 export function initParams(arch: NetworkArch, rng: Rng, gain = 0.02): ParamArrays {

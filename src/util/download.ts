@@ -1,0 +1,115 @@
+/**
+ * Resumable HTTP downloads into a file, for `pix2pix pull` and `pix2pix data download`.
+ *
+ * Node's built-in fetch with a `Range: bytes=N-` header does the transport: resuming needs only the
+ * length of the `.part` file and a check of the server's `Content-Range`, about forty lines, and the
+ * download libraries on npm either do not resume (make-fetch-happen, got's retry restarts the body) or
+ * bring a CLI-sized dependency tree for it. What is ours is only the bookkeeping that must be exact:
+ * append only when the server answers 206 at the byte we asked for, restart on 200, never rename a
+ * file shorter than the length the server announced.
+ */
+import { promises as fsp } from 'node:fs';
+import { UserError, errorMessage } from './errors.ts';
+
+export interface DownloadOptions {
+  url: string;
+  /** The finished file; bytes arrive in `${dest}.part` first and are renamed when complete. */
+  dest: string;
+  /** Bytes so far and the total when the server announced one. */
+  onProgress?: (done: number, total: number | undefined) => void;
+}
+
+export interface DownloadResult {
+  bytes: number;
+  /** Bytes that were already in the .part file and kept (0 for a fresh download). */
+  resumedFrom: number;
+}
+
+/** Raised when the server or the network could not be reached at all (the caller adds advice). */
+export class UnreachableError extends UserError {}
+
+/** The start and total of a `Content-Range: bytes START-END/TOTAL` header (TOTAL may be `*`). */
+export function parseContentRange(header: string | null): { start: number; total: number | undefined } | undefined {
+  const m = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(header?.trim() ?? '');
+  if (!m) return undefined;
+  return { start: Number(m[1]), total: m[2] === '*' ? undefined : Number(m[2]) };
+}
+
+/** The total of `Content-Range: bytes * /TOTAL`, the answer to a range past the end (416). */
+function unsatisfiedTotal(header: string | null): number | undefined {
+  const m = /^bytes \*\/(\d+)$/.exec(header?.trim() ?? '');
+  return m ? Number(m[1]) : undefined;
+}
+
+async function sizeOf(file: string): Promise<number> {
+  return fsp.stat(file).then(
+    (s) => s.size,
+    () => 0,
+  );
+}
+
+function why(e: unknown): string {
+  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? errorMessage(e);
+}
+
+async function request(url: string, from: number): Promise<Response> {
+  try {
+    return await fetch(url, { headers: from > 0 ? { Range: `bytes=${from}-` } : {}, redirect: 'follow' });
+  } catch (e) {
+    throw new UnreachableError(`cannot reach ${new URL(url).host} for ${url} (${why(e)})`);
+  }
+}
+
+/** Download `url` into `dest`, continuing a `.part` file a previous attempt left. */
+export async function downloadResumable(o: DownloadOptions): Promise<DownloadResult> {
+  const part = `${o.dest}.part`;
+  let have = await sizeOf(part);
+  let res = await request(o.url, have);
+  if (res.status === 416 && have > 0) {
+    await res.body?.cancel();
+    // A .part as long as the file: the last attempt got every byte but stopped before the rename.
+    if (unsatisfiedTotal(res.headers.get('content-range')) === have) {
+      await fsp.rename(part, o.dest);
+      return { bytes: have, resumedFrom: have };
+    }
+    await fsp.rm(part, { force: true });
+    have = 0;
+    res = await request(o.url, 0);
+  }
+  if (res.status !== 200 && res.status !== 206) {
+    await res.body?.cancel();
+    throw new UserError(`${o.url} answered ${res.status} ${res.statusText}`);
+  }
+  const range = res.status === 206 ? parseContentRange(res.headers.get('content-range')) : undefined;
+  if (res.status === 206 && range?.start !== have) {
+    await res.body?.cancel();
+    throw new UserError(`${o.url} answered a range from byte ${range?.start ?? '?'} where ${have} was asked: delete ${part} and run again`);
+  }
+  // A 200 answer is the whole file: whatever the .part held is replaced.
+  const resumedFrom = res.status === 206 ? have : 0;
+  const length = Number(res.headers.get('content-length') ?? NaN);
+  const total = range?.total ?? (Number.isFinite(length) ? resumedFrom + length : undefined);
+  if (!res.body) throw new UserError(`${o.url} answered without a body`);
+  let done = resumedFrom;
+  o.onProgress?.(done, total);
+  // Each chunk is on disk before the next is read (no stream buffer that a failure would discard), so
+  // the .part file holds exactly the bytes received when the connection drops.
+  const fh = await fsp.open(part, resumedFrom > 0 ? 'a' : 'w');
+  try {
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      await fh.write(chunk);
+      done += chunk.length;
+      o.onProgress?.(done, total);
+    }
+  } catch (e) {
+    throw new UserError(`the download of ${o.url} stopped after ${done} of ${total ?? '?'} bytes (${why(e)}): run the same command again to resume`);
+  } finally {
+    await fh.close();
+  }
+  if (total !== undefined && done !== total) {
+    throw new UserError(`the download of ${o.url} stopped after ${done} of ${total} bytes: run the same command again to resume`);
+  }
+  await fsp.rename(part, o.dest);
+  return { bytes: done, resumedFrom };
+}
