@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import type { Argv, CommandModule } from 'yargs';
-import { errorMessage, isUserError } from '../util/errors.ts';
+import { errorMessage, isIncompleteError, isUserError } from '../util/errors.ts';
+import { stopSignal } from '../util/stop.ts';
 import { missingTrainingPackage } from './missing-deps.ts';
 import { setRawArgs } from '../options/cli.ts';
 import { describeUnknownFlags, unknownFlags } from '../options/suggest.ts';
@@ -98,6 +99,8 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await (await buildCli(argv)).parseAsync();
   } catch (e) {
+    // A deliberate stop (SIGINT, SIGTERM) is reported, with its exit status, by its handler.
+    if (stopSignal()) return;
     if (e instanceof CliUsageError) {
       // yargs spreads some messages over lines ("Invalid values:\n  Argument: …"): keep the one-line promise.
       let short = e.short.replace(/\s*\n\s*/g, ' ');
@@ -113,6 +116,9 @@ export async function main(argv: string[]): Promise<void> {
     } else if (isUserError(e)) {
       process.stderr.write(`pix2pix: ${e.message}\n`);
       process.exitCode = 2;
+    } else if (isIncompleteError(e)) {
+      process.stderr.write(`pix2pix: ${e.message}\n`);
+      process.exitCode = 1;
     } else if (isPlaceError(e)) {
       // A full disk or a refused write that no writer wrapped: still one line, naming the file when known.
       process.stderr.write(`pix2pix: ${e.syscall ?? 'file operation'}${e.path ? ` ${e.path}` : ''} failed: ${describeFsError(e)}\n`);

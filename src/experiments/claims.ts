@@ -14,12 +14,13 @@
  * with `released: true` (the stage is free again).
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fsp, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { promises as fsp, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { UserError } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/fs.ts';
+import { holdStopHandlers, onStop, stopSignal } from '../util/stop.ts';
 
 export interface ClaimRecord {
   stage: string;
@@ -120,14 +121,27 @@ const heldFiles = new Map<string, ClaimRecord>();
 export function releaseHeldSync(): void {
   for (const [file, record] of heldFiles) {
     try {
-      const tmp = `${file}.tmp-${process.pid}`;
-      writeFileSync(tmp, `${JSON.stringify({ ...record, released: true, heartbeatAt: new Date().toISOString() }, null, 2)}\n`);
-      renameSync(tmp, file);
+      writeClaimSync(file, { ...record, released: true, heartbeatAt: new Date().toISOString() });
     } catch {
       // Best effort: the claim then goes stale as usual.
     }
   }
   heldFiles.clear();
+}
+
+// A stop (SIGINT, SIGTERM, SIGHUP) frees this process's stages before it exits (src/util/stop.ts).
+onStop(releaseHeldSync);
+
+/** What a stopped `eval run` says to do next (the second half of its stop line). */
+export const STOP_HINT = 'the stages it held are released: run the same command again to continue (with --resume where training was interrupted)';
+
+/** Told when the heartbeat finds this process's claim taken over (its lease ran out while it was busy). */
+export type LostClaimHandler = (stage: string, dir: string, holder: string) => void;
+let lostClaimHandler: LostClaimHandler | null = null;
+
+/** A worker stops at once when it loses a claim, instead of working on beside the new holder. */
+export function onLostClaim(handler: LostClaimHandler | null): void {
+  lostClaimHandler = handler;
 }
 
 export function localProbe(): Probe {
@@ -161,6 +175,32 @@ const claimName = (stage: string): RegExp => new RegExp(`^${stage.replace(/[^a-z
 
 export function claimPath(dir: string, stage: string, gen: number): string {
   return path.join(dir, `${stage}.claim.${gen}.json`);
+}
+
+/** Replace a claim file through a temporary file beside it (synchronous: signal handlers, heartbeats). */
+function writeClaimSync(file: string, record: ClaimRecord): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`);
+  renameSync(tmp, file);
+}
+
+/** readClaim, synchronously (for the heartbeat). */
+function readClaimSync(dir: string, stage: string): ClaimFile | null {
+  const re = claimName(stage);
+  const gens = readdirSync(dir)
+    .map((n) => re.exec(n))
+    .filter((m) => m !== null)
+    .map((m) => Number(m[1]));
+  if (gens.length === 0) return null;
+  const gen = Math.max(...gens);
+  const file = claimPath(dir, stage, gen);
+  let record: ClaimRecord | null;
+  try {
+    record = JSON.parse(readFileSync(file, 'utf8')) as ClaimRecord;
+  } catch {
+    record = null;
+  }
+  return { gen, file, record, mtimeMs: statSync(file).mtimeMs };
 }
 
 /** The current (highest-generation) claim of `stage` in `dir`, or null when it was never claimed. */
@@ -254,6 +294,7 @@ function hold(dir: string, stage: string, gen: number, record: ClaimRecord): Hel
   const file = claimPath(dir, stage, gen);
   heldTokens.add(record.token);
   heldFiles.set(file, record);
+  const releaseStopHandlers = holdStopHandlers(STOP_HINT);
   let lost = false;
   const stillMine = async (): Promise<boolean> => {
     if (lost) return false;
@@ -261,18 +302,27 @@ function hold(dir: string, stage: string, gen: number, record: ClaimRecord): Hel
     lost = !(cur && cur.gen === gen && cur.record?.token === record.token && !cur.record.released);
     return !lost;
   };
-  let beating: Promise<void> = Promise.resolve();
-  const timer = setInterval(() => {
-    beating = beating
-      .then(async () => {
-        if (!(await stillMine())) return;
-        const now = Date.now();
-        record.heartbeatAt = new Date(now).toISOString();
-        record.expiresAt = new Date(now + record.leaseSeconds * 1000).toISOString();
-        await writeFileAtomic(file, `${JSON.stringify(record, null, 2)}\n`);
-      })
-      .catch(() => undefined);
-  }, heartbeatMs(record.leaseSeconds));
+  // Synchronous, in one timer callback: a training loop gives the event loop a turn only between its
+  // steps, and an asynchronous beat (a dozen file operations, one per turn) could outlast the lease.
+  const beat = (): void => {
+    if (lost || stopSignal()) return;
+    try {
+      const cur = readClaimSync(dir, stage);
+      if (!(cur && cur.gen === gen && cur.record?.token === record.token && !cur.record.released)) {
+        lost = true;
+        clearInterval(timer);
+        lostClaimHandler?.(stage, dir, describeHolder(cur, cur ? judgeClaim(cur, Date.now(), localProbe()).why : 'no claim file'));
+        return;
+      }
+      const now = Date.now();
+      record.heartbeatAt = new Date(now).toISOString();
+      record.expiresAt = new Date(now + record.leaseSeconds * 1000).toISOString();
+      writeClaimSync(file, record);
+    } catch {
+      // A failed beat (a busy file server): the next one tries again.
+    }
+  };
+  const timer = setInterval(beat, heartbeatMs(record.leaseSeconds));
   // The heartbeat alone must not keep a finished process alive.
   timer.unref();
   return {
@@ -281,11 +331,11 @@ function hold(dir: string, stage: string, gen: number, record: ClaimRecord): Hel
     stillMine,
     release: async () => {
       clearInterval(timer);
-      await beating;
       if (await stillMine()) await writeFileAtomic(file, `${JSON.stringify({ ...record, released: true, heartbeatAt: new Date().toISOString() }, null, 2)}\n`);
       heldTokens.delete(record.token);
       heldFiles.delete(file);
       lost = true;
+      releaseStopHandlers();
     },
   };
 }

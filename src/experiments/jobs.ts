@@ -88,7 +88,6 @@ export async function awaitSegmenter(job: SegmenterJob, claims: ClaimSettings, l
     const r = await runInWorker(
       { label: 'segmenter', message: { kind: 'segmenter', job: { ...job, leaseSeconds: claims.leaseSeconds, resume: claims.resume } } },
       log,
-      new Set(),
     );
     if (!r.ok) throw r.userError ? new UserError(`segmenter: ${r.message}`) : new Error(`segmenter: ${r.message}`);
   }

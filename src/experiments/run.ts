@@ -80,14 +80,19 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
   } finally {
     await progress.stop();
   }
+  // Pairs of this run that another process still holds, or whose stale claim waits for --resume: exit non-zero.
+  const { assertPairsDone } = await import('./status.ts');
   if (o.task) {
+    await assertPairsDone(s.exp, s.out, s.mine);
     s.log(
       `task ${o.task.index}/${o.task.count}: finished its share; when every task is done, merge with: pix2pix results collect ${o.file} --profile ${o.profile} --out ${o.out}`,
     );
     return null;
   }
   // Collect every variant of the profile (not only --only's), so partial runs show what is missing.
-  return collectExperiment(await readExperiment(o.file).then((x) => resolveExperiment(x, o.file, o.profile)), s.out, prep.data, s.log);
+  const outputs = await collectExperiment(await readExperiment(o.file).then((x) => resolveExperiment(x, o.file, o.profile)), s.out, prep.data, s.log);
+  await assertPairsDone(s.exp, s.out, s.mine);
+  return outputs;
 }
 
 /** Step 1: the resolved experiment and this process's share of it, or null when the share is empty. */

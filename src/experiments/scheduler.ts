@@ -1,13 +1,17 @@
 /**
  * Runs independent jobs in parallel worker processes, at most `jobs` at once, each worker's output
  * prefixed by its job label. The first failure stops new jobs from starting; running ones finish.
+ * A stop (SIGINT, SIGTERM: src/util/stop.ts) ends the workers and this process; a worker that exits
+ * then is not reported as failed.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { mapBounded } from '../util/concurrency.ts';
 import { UserError } from '../util/errors.ts';
 import { trainingEnv } from '../util/malloc-tunables.ts';
+import { holdStopHandlers, stopSignal, trackChild } from '../util/stop.ts';
+import { STOP_HINT } from './claims.ts';
 import type { WorkerJob, WorkerReply } from './worker.ts';
 
 export interface PoolTask {
@@ -38,19 +42,23 @@ function pipeLines(stream: NodeJS.ReadableStream | null, prefix: string, write: 
   rl.on('line', (l) => write(`${prefix}${l}`));
 }
 
-/** Run one task in a fresh worker process. */
-export function runInWorker(task: PoolTask, write: (line: string) => void, children: Set<ChildProcess>): Promise<PoolOutcome> {
+/** Run one task in a fresh worker process. While this process stops, it starts none and never resolves. */
+export function runInWorker(task: PoolTask, write: (line: string) => void): Promise<PoolOutcome> {
   return new Promise((resolve) => {
+    if (stopSignal()) return;
+    const releaseStopHandlers = holdStopHandlers(STOP_HINT);
     // Workers train: they get the malloc settings that keep onnxruntime's output copies off fresh pages.
     const child = fork(WORKER, [], { execArgv: workerExecArgv(), env: trainingEnv(), stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-    children.add(child);
+    trackChild(child);
     const prefix = `[${task.label}] `;
     pipeLines(child.stdout, prefix, write);
     pipeLines(child.stderr, prefix, write);
     let reply: WorkerReply | null = null;
     child.on('message', (m: WorkerReply) => (reply = m));
     child.on('exit', (code, signal) => {
-      children.delete(child);
+      releaseStopHandlers();
+      // Stopping: the stop handler reports it and exits this process.
+      if (stopSignal()) return;
       const r = reply as WorkerReply | null;
       if (r && r.ok) resolve({ label: task.label, ok: true });
       else if (r && !r.ok) resolve({ label: task.label, ok: false, message: r.message, userError: r.userError });
@@ -64,24 +72,13 @@ export function runInWorker(task: PoolTask, write: (line: string) => void, child
 export async function runPool(tasks: readonly PoolTask[], jobs: number, write: (line: string) => void): Promise<PoolOutcome[]> {
   if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`--jobs must be a positive integer (got ${jobs})`);
   const outcomes: (PoolOutcome | undefined)[] = new Array(tasks.length);
-  const children = new Set<ChildProcess>();
-  const stopChildren = (): void => {
-    for (const c of children) c.kill('SIGTERM');
-  };
-  process.once('SIGINT', stopChildren);
-  process.once('SIGTERM', stopChildren);
   let failed = false;
-  try {
-    // After a failure the remaining tasks are not started (their outcome stays undefined).
-    await mapBounded(tasks, jobs, async (task, i) => {
-      if (failed) return;
-      const o = await runInWorker(task, write, children);
-      outcomes[i] = o;
-      if (!o.ok) failed = true;
-    });
-  } finally {
-    process.off('SIGINT', stopChildren);
-    process.off('SIGTERM', stopChildren);
-  }
+  // After a failure the remaining tasks are not started (their outcome stays undefined).
+  await mapBounded(tasks, jobs, async (task, i) => {
+    if (failed) return;
+    const o = await runInWorker(task, write);
+    outcomes[i] = o;
+    if (!o.ok) failed = true;
+  });
   return outcomes.filter((o): o is PoolOutcome => o !== undefined);
 }

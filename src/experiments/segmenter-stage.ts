@@ -8,6 +8,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../util/fs.ts';
+import type { HeldClaim } from './claims.ts';
 import type { SegmenterTrainSettings } from './schema.ts';
 
 export const SEGMENTER_MODEL = 'segmenter.onnx';
@@ -80,13 +81,13 @@ export async function ensureTrainedSegmenter(job: SegmenterJob, log: (l: string)
       log('segmenter: trained by another process meanwhile (skipped)');
       return meanwhile;
     }
-    return await trainSegmenterStage(job, log);
+    return await trainSegmenterStage(job, log, attempt.claim);
   } finally {
     await attempt.claim.release();
   }
 }
 
-async function trainSegmenterStage(job: SegmenterJob, log: (l: string) => void): Promise<SegmenterInfo> {
+async function trainSegmenterStage(job: SegmenterJob, log: (l: string) => void, claim: HeldClaim): Promise<SegmenterInfo> {
   log('segmenter: start');
   const t0 = performance.now();
   const { SEGMENTER_DEFAULTS } = await import('../train/segmenter.ts');
@@ -113,6 +114,9 @@ async function trainSegmenterStage(job: SegmenterJob, log: (l: string) => void):
     seconds: (performance.now() - t0) / 1000,
     dataset: job.datasetDescription,
   };
+  // A holder whose lease ran out and was taken over must not record the segmenter as its own.
+  if (!(await claim.stillMine()))
+    throw new Error(`segmenter: this process lost its claim on ${job.dir} (its lease ran out and another process took the stage over); nothing recorded`);
   // Written last: its presence means the model and sidecar are complete.
   await writeFileAtomic(path.join(job.dir, SEGMENTER_DONE), `${JSON.stringify(info, null, 2)}\n`);
   return info;

@@ -4,9 +4,10 @@
  * records), so it works from any machine that mounts the results folder, while tasks run.
  */
 import * as path from 'node:path';
+import { IncompleteError } from '../util/errors.ts';
 import { taskOf } from '../util/task-array.ts';
 import { type ClaimRecord, judgeClaim, localProbe, type Probe, readClaim } from './claims.ts';
-import { type ResolvedExperiment, segmenterDir, trainsSegmenter } from './resolve.ts';
+import { type ResolvedExperiment, type ResolvedRun, segmenterDir, trainsSegmenter } from './resolve.ts';
 import { readSegmenterInfo, SEGMENTER_STAGE } from './segmenter-stage.ts';
 import { type FailureRecord, pendingStages, readFailure, readMarker, stageKeys, stagesOf, workPath } from './stages.ts';
 
@@ -136,4 +137,48 @@ export function incompleteLines(s: ExperimentStatus): string[] {
       const first = r.stages.find((x) => x.state !== 'done')!;
       return `${pairName(r)}${r.task === undefined ? '' : ` (task ${r.task})`}: ${r.state} at ${first.stage}${first.detail ? ` (${first.detail})` : ''}`;
     });
+}
+
+/** What to do about unfinished pairs, by their state. */
+const NEXT_STEP: Record<Exclude<StageState, 'done'>, string> = {
+  running: 'wait for the process running them to finish, then run the same command again (or results collect)',
+  stale: 'run again with --resume to take over the stale ones',
+  failed: 'run the same command again to retry the failed ones',
+  missing: 'run the same command again to do the missing ones',
+};
+
+/**
+ * The one-line message of an `eval run` that ends with pairs of its share not done (another process
+ * holds them, a stale claim waits for --resume, a holder died): which pairs, where each stopped, and
+ * what to do. null when every pair of `scope` is done. Pure.
+ */
+export function notDoneMessage(s: ExperimentStatus, scope: readonly Pick<ResolvedRun, 'variant' | 'seed'>[]): string | null {
+  const wanted = new Set(scope.map(pairName));
+  const open = s.runs.filter((r) => wanted.has(pairName(r)) && r.state !== 'done');
+  if (open.length === 0) return null;
+  const states = STAGE_STATES.filter((st): st is Exclude<StageState, 'done'> => st !== 'done' && open.some((r) => r.state === st));
+  const lines = incompleteLines({ ...s, runs: open });
+  return `${s.experiment}: ${open.length} of ${wanted.size} (variant, seed) pair(s) of this run not done: ${lines.join('; ')}; ${states.map((st) => NEXT_STEP[st]).join('; ')}`;
+}
+
+/** A pair between two stages: one done, the next neither claimed nor failed (its holder may be claiming it now). */
+const betweenStages = (r: RunStatus): boolean => r.state === 'missing' && r.stages.some((x) => x.state === 'done');
+
+const RECHECKS = 3;
+const RECHECK_MS = 1000;
+
+/**
+ * Throw an IncompleteError (exit status 1) when some pair of `scope` is not done, reading the state
+ * from the files. Another process moves from one stage to the next within moments: a pair seen
+ * between two stages is looked at again, so that it is reported as running rather than missing.
+ */
+export async function assertPairsDone(exp: ResolvedExperiment, out: string, scope: readonly ResolvedRun[]): Promise<void> {
+  const wanted = new Set(scope.map(pairName));
+  let s = await experimentStatus(exp, out);
+  for (let i = 0; i < RECHECKS && s.runs.some((r) => wanted.has(pairName(r)) && betweenStages(r)); i++) {
+    await new Promise((r) => setTimeout(r, RECHECK_MS));
+    s = await experimentStatus(exp, out);
+  }
+  const message = notDoneMessage(s, scope);
+  if (message) throw new IncompleteError(message);
 }

@@ -4,7 +4,8 @@
  * several of these at once.
  */
 import { errorMessage, isUserError } from '../util/errors.ts';
-import { releaseHeldSync } from './claims.ts';
+import { actAsWorker } from '../util/stop.ts';
+import { onLostClaim } from './claims.ts';
 import { ensureTrainedSegmenter, type SegmenterJob } from './segmenter-stage.ts';
 import { runGeneratorStages, type RunJob } from './stages.ts';
 
@@ -20,7 +21,10 @@ async function handle(msg: WorkerJob): Promise<void> {
   else await ensureTrainedSegmenter(msg.job, log);
 }
 
+let replied = false;
 function reply(r: WorkerReply, code: number): void {
+  if (replied) return;
+  replied = true;
   // Exit only once the reply is flushed; tfjs/onnxruntime handles would otherwise keep the process alive.
   process.send!(r, () => process.exit(code));
 }
@@ -34,16 +38,18 @@ process.once('message', (msg: WorkerJob) => {
     },
   );
 });
-// The parent going away (killed, Ctrl-C) ends the worker too.
-process.on('disconnect', () => process.exit(130));
-// A scheduler's time limit or preemption (SIGTERM): free this worker's stage claims first, so a
-// requeued task takes them over at once instead of after the lease.
-for (const [signal, code] of [
-  ['SIGTERM', 143],
-  ['SIGINT', 130],
-] as const) {
-  process.once(signal, () => {
-    releaseHeldSync();
-    process.exit(code);
-  });
-}
+// SIGINT, SIGTERM, SIGHUP and the parent's death (src/util/stop.ts): free this worker's stage claims
+// and exit, so a requeued task takes them over at once instead of after the lease.
+actAsWorker();
+// Another process took this stage over (this one stalled past its lease): stop now, so that two
+// processes never write the same stage's files; nothing of this attempt is recorded.
+onLostClaim((stage, dir, holder) =>
+  reply(
+    {
+      ok: false,
+      userError: true,
+      message: `${holder} took over stage ${stage} in ${dir} after this process's lease ran out; stopped here, nothing recorded (a longer --lease avoids this)`,
+    },
+    1,
+  ),
+);

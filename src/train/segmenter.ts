@@ -11,6 +11,7 @@ import { LABEL_ID_TO_TRAIN_ID, NUM_TRAIN_IDS } from '../data/cityscapes.ts';
 import { readImage, readLabelImage, toUnitRange } from '../data/image.ts';
 import { resizeNearest } from '../data/resize.ts';
 import { UserError } from '../util/errors.ts';
+import { eventLoopYielder } from '../util/event-loop.ts';
 import { ProgressBar } from '../util/progress.ts';
 import { Rng } from '../util/rng.ts';
 import { Adam, type AdamConfig, PIX2PIX_ADAM } from './adam.ts';
@@ -159,6 +160,8 @@ export async function trainSegmenter(c: SegmenterConfig, opts: { quiet?: boolean
   const steps = Math.ceil(cache.length / c.batchSize);
   const bar = new ProgressBar({ label: 'segmenter', total: c.epochs * steps, unit: 'step', quiet: opts.quiet });
   const px = c.size * c.size;
+  // The samples are cached in memory: without this the loop never lets a signal or heartbeat run.
+  const yieldToEventLoop = eventLoopYielder();
   try {
     for (let epoch = 1; epoch <= c.epochs; epoch++) {
       const order = rng.shuffle([...cache.keys()]);
@@ -200,6 +203,7 @@ export async function trainSegmenter(c: SegmenterConfig, opts: { quiet?: boolean
         opt.apply(gradsByParamName(net, grads), lr);
         tf.dispose([X, Y, ...Object.values(grads)]);
         await reads.push(value);
+        await yieldToEventLoop();
       }
       await reads.flush();
     }

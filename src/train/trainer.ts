@@ -11,6 +11,7 @@ import Papa from 'papaparse';
 import { openPairedDataset, type PairedDataset } from '../data/dataset.ts';
 import { writeImage, fromUnitRange, type RgbImage } from '../data/image.ts';
 import { prefetch } from '../util/concurrency.ts';
+import { eventLoopYielder } from '../util/event-loop.ts';
 import { UserError } from '../util/errors.ts';
 import { exists, writeFileAtomic } from '../util/fs.ts';
 import { checkNotRootOrHome, claimOutputFolder, resolveInside } from '../util/paths.ts';
@@ -384,6 +385,8 @@ async function trainEpoch(run: TrainingRun, epoch: number, firstStep: number): P
       `epoch ${epoch}/${run.totalEpochs} G_GAN ${mean.G_GAN.toFixed(3)} G_L1 ${mean.G_L1.toFixed(3)} D ${((mean.D_real + mean.D_fake) / 2).toFixed(3)}`,
     );
   });
+  // Cached samples and CPU engines never wait on I/O: without this, a SIGTERM waits for the last epoch.
+  const yieldToEventLoop = eventLoopYielder();
   for await (const pairs of prefetch(batches, (b) => loadBatch(run, b))) {
     const A = toBatch(
       pairs.map((p) => p.input),
@@ -396,6 +399,7 @@ async function trainEpoch(run: TrainingRun, epoch: number, firstStep: number): P
     const pending = run.step.run(A, B, lr);
     tf.dispose([A, B]);
     await reads.push(pending);
+    await yieldToEventLoop();
   }
   await reads.flush();
   return { lr, rows, startedAt };
@@ -505,7 +509,9 @@ function sampleGrid(rows: { input: Float32Array; output: Float32Array; target: F
 async function validate(gArch: GeneratorArch, G: Net, valSet: PairedDataset, c: TrainConfig): Promise<number> {
   const n = c.valLimit > 0 ? Math.min(c.valLimit, valSet.size) : valSet.size;
   let sum = 0;
+  const yieldToEventLoop = eventLoopYielder();
   for (let i = 0; i < n; i++) {
+    await yieldToEventLoop();
     const p = await valSet.loadPair(i, { direction: c.direction, loadSize: c.size, cropSize: c.size, jitter: false, preprocess: c.preprocess });
     const loss = tf.tidy(() => {
       const A = tf.tensor4d(p.input, [1, c.size, c.size, 3]);

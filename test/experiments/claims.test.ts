@@ -14,6 +14,7 @@ import {
   claimPath,
   heartbeatMs,
   judgeClaim,
+  onLostClaim,
   parseDuration,
   type Probe,
   processStart,
@@ -131,6 +132,26 @@ describe('acquireClaim (one process)', () => {
     if (taken.ok) await taken.claim.release();
   });
 
+  it('a holder whose heartbeat finds its claim taken over is told (a worker then stops), once', async () => {
+    const lost: string[] = [];
+    onLostClaim((stage, _dir, holder) => lost.push(`${stage} ${holder}`));
+    try {
+      const a = await acquireClaim(dir, 'translate', { leaseSeconds: 0.4, resume: false });
+      if (!a.ok) throw new Error('no claim');
+      // Another process took the stage over (generation 2) while this one was busy.
+      await writeFile(
+        claimPath(dir, 'translate', 2),
+        JSON.stringify(record({ stage: 'translate', host: 'node7', expiresAt: new Date(Date.now() + 60_000).toISOString() })),
+      );
+      await new Promise((r) => setTimeout(r, 450));
+      expect(lost).toEqual([expect.stringMatching(/^translate node7 pid 4242 since 2026-12-01T11:00:00Z \(heartbeat .* ago\)$/)]);
+      await a.claim.release();
+      expect((await readClaim(dir, 'translate'))!.record!.released).toBeUndefined();
+    } finally {
+      onLostClaim(null);
+    }
+  });
+
   it('the heartbeat pushes the expiry forward', async () => {
     const a = await acquireClaim(dir, 'score', { leaseSeconds: 0.4, resume: false });
     if (!a.ok) throw new Error('no claim');
@@ -181,17 +202,25 @@ describe('several processes on one folder', () => {
     for (const r of [0, 1, 2]) expect(Object.keys((await readMarker(path.join(dir, `run-${r}`)))!.stages)).toEqual([...STAGES]);
   }, 60_000);
 
-  it('a SIGTERMed holder (time limit, preemption) releases its claim: the next run takes the stage without --resume', async () => {
-    const hung = worker(dir, 1, 10, ['--hang']);
-    await started(hung);
-    hung.kill('SIGTERM');
-    expect(await hung.done).toBe(143);
-    expect((await readClaim(path.join(dir, 'run-0'), 'train'))!.record!.released).toBe(true);
-    const next = worker(dir, 1, 10);
-    expect(await next.done, next.output()).toBe(0);
-    expect(next.output()).toContain('"blocked":null');
-    expect((await ranLines(dir)).map((l) => l.split(' ')[2])).toEqual(['train', ...STAGES]);
-  }, 60_000);
+  it.each([
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const)(
+    'a holder stopped with %s releases its claim, says it stopped, exits %i; the next run takes the stage without --resume',
+    async (signal, code) => {
+      const hung = worker(dir, 1, 10, ['--hang']);
+      await started(hung);
+      hung.kill(signal);
+      expect(await hung.done).toBe(code);
+      expect(hung.output()).toContain(`pix2pix: stopped by ${signal}; the stages it held are released: run the same command again to continue`);
+      expect((await readClaim(path.join(dir, 'run-0'), 'train'))!.record!.released).toBe(true);
+      const next = worker(dir, 1, 10);
+      expect(await next.done, next.output()).toBe(0);
+      expect(next.output()).toContain('"blocked":null');
+      expect((await ranLines(dir)).map((l) => l.split(' ')[2])).toEqual(['train', ...STAGES]);
+    },
+    60_000,
+  );
 
   it('a SIGKILLed holder leaves a stale claim: the next run skips it without --resume and takes it over with it', async () => {
     const hung = worker(dir, 1, 10, ['--hang']);

@@ -10,7 +10,7 @@ import { claimPath, type ClaimRecord, type Probe } from '../../src/experiments/c
 import { resolveExperiment } from '../../src/experiments/resolve.ts';
 import { parseExperiment } from '../../src/experiments/schema.ts';
 import { failurePath, STAGE_FILE, stageKeys, workPath } from '../../src/experiments/stages.ts';
-import { experimentStatus, formatStatus, incompleteLines } from '../../src/experiments/status.ts';
+import { experimentStatus, type ExperimentStatus, formatStatus, incompleteLines, notDoneMessage, type RunStatus } from '../../src/experiments/status.ts';
 
 const YAML = `experiment: st
 title: Status check
@@ -106,5 +106,48 @@ describe('experimentStatus', () => {
       'b s1 (task 2): stale at export (here pid 666 since 2026-12-01T11:00:00Z, stale: process 666 on here is gone)',
       'b s2 (task 0): failed at train (node3 pid 5 at 2026-12-01T11:30:00Z: out of memory)',
     ]);
+  });
+});
+
+describe('notDoneMessage (the last line of an eval run that could not finish its share)', () => {
+  const run = (variant: string, seed: number, states: RunStatus['state'][], detail = ''): RunStatus => ({
+    variant,
+    seed,
+    workDir: `${variant}-${seed}`,
+    state: states.find((x) => x !== 'done') ?? 'done',
+    stages: ['train', 'export', 'translate', 'score'].map((stage, i) => ({ stage, state: states[i]!, detail: states[i] === 'done' ? '' : detail })),
+  });
+  const status = (runs: RunStatus[]): ExperimentStatus => ({
+    experiment: 'st',
+    profile: 'ci',
+    out: '/r',
+    segmenter: null,
+    runs,
+    counts: { done: 0, running: 0, stale: 0, failed: 0, missing: 0 },
+  });
+
+  it('is null when every pair of the run is done, whatever the pairs outside it are', () => {
+    const s = status([run('a', 1, ['done', 'done', 'done', 'done']), run('b', 1, ['missing', 'missing', 'missing', 'missing'])]);
+    expect(notDoneMessage(s, [{ variant: 'a', seed: 1 }])).toBeNull();
+  });
+
+  it('names each unfinished pair of the run, where it stopped, and what to do for each state, on one line', () => {
+    const s = status([
+      run('a', 1, ['done', 'done', 'done', 'stale'], 'here pid 666, stale: process 666 on here is gone'),
+      run('a', 2, ['running', 'missing', 'missing', 'missing'], 'node9 pid 77, heartbeat 3 s ago'),
+      run('b', 1, ['done', 'done', 'done', 'done']),
+      run('b', 2, ['missing', 'missing', 'missing', 'missing']),
+    ]);
+    const m = notDoneMessage(s, [
+      { variant: 'a', seed: 1 },
+      { variant: 'a', seed: 2 },
+      { variant: 'b', seed: 1 },
+    ]);
+    expect(m).toBe(
+      'st: 2 of 3 (variant, seed) pair(s) of this run not done: a s1: stale at score (here pid 666, stale: process 666 on here is gone); ' +
+        'a s2: running at train (node9 pid 77, heartbeat 3 s ago); ' +
+        'wait for the process running them to finish, then run the same command again (or results collect); run again with --resume to take over the stale ones',
+    );
+    expect(m).not.toContain('\n');
   });
 });

@@ -22,7 +22,9 @@ export const evalRunCommand: CommandModule = {
     if (status) return printStatus(file, a.profile, a.out, json, task ? resolveTask({ task, env: {} })?.count : taskCount);
     if (collect) return printCollect([file], a.profile, a.out, json, taskCount);
     const { runExperiment } = await import('../../experiments/run.ts');
-    const { parseDuration } = await import('../../experiments/claims.ts');
+    const { parseDuration, STOP_HINT } = await import('../../experiments/claims.ts');
+    // A stop (Ctrl-C, SIGTERM) at any point of the run is reported as one (src/util/stop.ts), also while it only waits.
+    (await import('../../util/stop.ts')).holdStopHandlers(STOP_HINT);
     const arrayTask = resolveTask({ task, taskCount, env: process.env });
     // --json: each overall progress report is one JSON line on stdout before the result object.
     const onProgress = json ? (e: object) => void process.stdout.write(`${JSON.stringify(e)}\n`) : undefined;
