@@ -25,7 +25,7 @@ function makeFramePair(rng: Rng, width: number, height: number): { gt: Uint8Arra
       for (let y = by; y < Math.min(height, by + block); y++) gt.fill(cls, y * width + bx, y * width + Math.min(width, bx + block));
     }
   }
-  for (let i = 0; i < gt.length; i++) pred[i] = rng.int(4) === 0 ? rng.int(19) : gt[i] === 255 ? 0 : gt[i]!;
+  for (let i = 0; i < gt.length; i++) pred[i] = rng.int(4) === 0 ? rng.int(19) : gt[i] === 255 ? 0 : gt[i];
   return { gt, pred };
 }
 
@@ -40,7 +40,7 @@ function benchConfusion(mode: ConfusionMode): void {
   for (const p of pairs) accumulateConfusion(conf, p.gt, p.pred, { mode }); // warm-up (JIT)
   const t0 = performance.now();
   for (let f = 0; f < FRAMES; f++) {
-    const p = pairs[f % pairs.length]!;
+    const p = pairs[f % pairs.length];
     accumulateConfusion(conf, p.gt, p.pred, { mode });
   }
   const seconds = (performance.now() - t0) / 1000;
@@ -64,11 +64,11 @@ function benchLab(): void {
   });
   const gen = createLabHistograms();
   const real = createLabHistograms();
-  addImageToLabHistograms(createLabHistograms(), images[0]!); // warm-up
+  addImageToLabHistograms(createLabHistograms(), images[0]); // warm-up
   const t0 = performance.now();
   for (let f = 0; f < FRAMES; f++) {
-    addImageToLabHistograms(gen, images[f % images.length]!);
-    addImageToLabHistograms(real, images[(f + 3) % images.length]!);
+    addImageToLabHistograms(gen, images[f % images.length]);
+    addImageToLabHistograms(real, images[(f + 3) % images.length]);
   }
   const hi = labIntersections(gen, real);
   const seconds = (performance.now() - t0) / 1000;

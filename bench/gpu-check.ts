@@ -58,7 +58,7 @@ function stage(name: string, script: string, args: string[], capS: number, env: 
 
 function nvidiaGpu(): string | null {
   const r = spawnSync('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader'], { encoding: 'utf8', timeout: 10_000 });
-  return r.status === 0 ? r.stdout.trim().split('\n')[0]! : null;
+  return r.status === 0 ? r.stdout.trim().split('\n')[0] : null;
 }
 
 function torchCuda(): boolean {

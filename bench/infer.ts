@@ -99,7 +99,7 @@ function sessionWork(mode: Mode, batch: number, multiple: number): { runs: numbe
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 async function runCase(
@@ -138,7 +138,7 @@ async function runCase(
     e2eRates.push(last.translated / last.seconds);
   }
   await session.close();
-  const ratios = e2eRates.map((e, i) => e / sessionRates[i]!);
+  const ratios = e2eRates.map((e, i) => e / sessionRates[i]);
   const w = WORKLOADS[mode];
   const st = last!.stageSeconds;
   const share = (v: number): number => +(v / last!.seconds).toFixed(3);
@@ -192,7 +192,7 @@ async function main(): Promise<void> {
       const args = [
         '--import',
         'tsx',
-        process.argv[1]!,
+        process.argv[1],
         '--case',
         String(b),
         '--mode',

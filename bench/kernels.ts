@@ -60,14 +60,14 @@ function unet(net: string, size: number, levels: number, inC: number, outC: numb
   let h = size;
   let c = inC;
   for (let i = 0; i < levels; i++) {
-    layers.push({ net, name: `e${i + 1}`, kind: 'conv', x: [1, h, h, c], k: 4, stride: 2, pad: 'same', outC: enc[i]! });
+    layers.push({ net, name: `e${i + 1}`, kind: 'conv', x: [1, h, h, c], k: 4, stride: 2, pad: 'same', outC: enc[i] });
     c = enc[i]!;
     h /= 2;
   }
   // Decoder layer j maps (j === 0 ? e_L : cat(d_{j-1}, e_{L-j})) to the channels of e_{L-1-j} (the last: outC).
   for (let j = 0; j < levels; j++) {
-    const inChannels = j === 0 ? enc[levels - 1]! : 2 * enc[levels - 1 - j]!;
-    const outChannels = j === levels - 1 ? outC : enc[levels - 2 - j]!;
+    const inChannels = j === 0 ? enc[levels - 1] : 2 * enc[levels - 1 - j];
+    const outChannels = j === levels - 1 ? outC : enc[levels - 2 - j];
     const hOut = h * 2;
     layers.push({ net, name: `d${j + 1}`, kind: 'deconv', x: [1, hOut, hOut, outChannels], k: 4, stride: 2, pad: 'same', outC: inChannels });
     h = hOut;
@@ -90,7 +90,7 @@ function args(): { reps: number; only: string | null; allPaths: boolean; builtin
   const a = process.argv.slice(2);
   const value = (flag: string): string | null => {
     const i = a.indexOf(flag);
-    return i >= 0 && i + 1 < a.length ? a[i + 1]! : null;
+    return i >= 0 && i + 1 < a.length ? a[i + 1] : null;
   };
   const reps = Number(value('--reps') ?? '5');
   if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps must be a positive integer`);
@@ -100,7 +100,7 @@ function args(): { reps: number; only: string | null; allPaths: boolean; builtin
 function median(xs: number[]): number {
   const s = [...xs].sort((p, q) => p - q);
   const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 function timeMs(f: () => tf.Tensor, reps: number): number {
@@ -164,10 +164,8 @@ function main(): void {
       const attrs = { strides: L.stride, pad: L.pad, dataFormat: 'NHWC' } as const;
       const convForward = (): tf.Tensor => tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, L.stride, L.pad);
       // Conv2DBackpropInput: dx of the conv, and also the forward of the deconv (its input is dy).
-      const backpropInput = (): tf.Tensor =>
-        tf.engine().runKernel(tf.Conv2DBackpropInput, { dy, filter }, { ...attrs, inputShape: L.x } as unknown as tf.NamedAttrMap) as tf.Tensor;
-      const backpropFilter = (): tf.Tensor =>
-        tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, { ...attrs, filterShape: filter.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+      const backpropInput = (): tf.Tensor => tf.engine().runKernel<tf.Tensor>(tf.Conv2DBackpropInput, { dy, filter }, { ...attrs, inputShape: L.x });
+      const backpropFilter = (): tf.Tensor => tf.engine().runKernel<tf.Tensor>(tf.Conv2DBackpropFilter, { x, dy }, { ...attrs, filterShape: filter.shape });
       const inputOp: Op = L.kind === 'conv' ? 'backpropInput' : 'conv2dTranspose';
       const measure = (op: Op, f: () => tf.Tensor, impl: 'fast' | 'builtin', path?: string): void => {
         const ms = timeMs(f, impl === 'builtin' ? Math.min(3, opt.reps) : opt.reps);
@@ -176,7 +174,7 @@ function main(): void {
       const pathOf = (): string => {
         resetFastWasmKernelCallCounts();
         tf.tidy(backpropInput);
-        return Object.keys(fastWasmKernelCallCounts())[0]!.split(':')[1]!;
+        return Object.keys(fastWasmKernelCallCounts())[0].split(':')[1];
       };
 
       // Forward of a conv / dx of a deconv. XNNPACK caches its packed filter per tensor, so a reused
@@ -186,7 +184,7 @@ function main(): void {
         configureFastWasmKernels({ convForwardStrategy: strategy });
         resetFastWasmKernelCallCounts();
         const ms = timeFreshFilterMs(filter, (wf) => tf.conv2d(x as tf.Tensor4D, wf as tf.Tensor4D, L.stride, L.pad), opt.reps);
-        const path = Object.keys(fastWasmKernelCallCounts())[0]!.split(':')[1]!;
+        const path = Object.keys(fastWasmKernelCallCounts())[0].split(':')[1];
         const row = { op: 'conv2d' as const, layer: L.name, net: L.net, shape, ms, gflops: flops / ms / 1e6, path: `${path} ${label}` };
         if (impl === 'fast-forced') console.log(JSON.stringify({ ...row, ms: Number(ms.toFixed(2)), gflops: Number(row.gflops.toFixed(2)), impl }));
         else emit({ ...row, impl });
@@ -306,7 +304,7 @@ async function profileStep(size: number): Promise<void> {
         const out = f(args);
         const dt = performance.now() - t0;
         const nested = childMs.pop()!;
-        if (childMs.length > 0) childMs[childMs.length - 1]! += dt;
+        if (childMs.length > 0) childMs[childMs.length - 1] += dt;
         else add(inclusive, k.kernelName, dt);
         const isConv = k.kernelName.startsWith('Conv2D') || k.kernelName === 'BatchMatMul';
         const shapes = isConv
@@ -357,8 +355,8 @@ async function profileStep(size: number): Promise<void> {
       ngf,
       steps: n,
       flags,
-      median_ms: Math.round(sorted[n >> 1]!),
-      min_ms: Math.round(sorted[0]!),
+      median_ms: Math.round(sorted[n >> 1]),
+      min_ms: Math.round(sorted[0]),
       kernel_ms_per_step: Math.round(kernelMs),
       kernel_calls_per_step: Math.round([...exclusive.values()].reduce((s, e) => s + e.calls, 0) / n),
       top_level_kernel_calls_per_step: Math.round([...inclusive.values()].reduce((s, e) => s + e.calls, 0) / n),
@@ -376,7 +374,7 @@ async function profileStep(size: number): Promise<void> {
   };
   const byName = new Map<string, { ms: number; calls: number }>();
   for (const [key, e] of exclusive) {
-    const name = key.split(' ')[0]!;
+    const name = key.split(' ')[0];
     const b = byName.get(name) ?? { ms: 0, calls: 0 };
     b.ms += e.ms;
     b.calls += e.calls;
@@ -400,7 +398,7 @@ if (stepArg >= 0) {
   // the cap aborts the process (`Aborted()`), which one long run of all networks once did.
   const { spawnSync } = await import('node:child_process');
   for (const net of NETS) {
-    const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, ...process.argv.slice(2), '--only', net], { stdio: 'inherit' });
+    const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...process.argv.slice(2), '--only', net], { stdio: 'inherit' });
     if (child.status !== 0) process.exit(child.status ?? 1);
   }
 } else {

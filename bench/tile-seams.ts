@@ -73,14 +73,14 @@ async function main(): Promise<void> {
     const whole = await run('whole', {});
     const plan = planTiles(W, H, 256, tile, overlap);
     // Seam lines: the middle of each overlap, in image coordinates.
-    const mids = (starts: number[], offset: number): number[] => starts.slice(1).map((s, i) => Math.round((s + starts[i]! + tile) / 2) - offset);
+    const mids = (starts: number[], offset: number): number[] => starts.slice(1).map((s, i) => Math.round((s + starts[i] + tile) / 2) - offset);
     const seamCols = mids(plan.xs, plan.pad.left).filter((c) => c > 0 && c < W);
     const seamRows = mids(plan.ys, plan.pad.top).filter((r) => r > 0 && r < H);
     // The jump of (tiled − whole) between neighbouring pixels across the given lines: a seam is where
     // the error switches from one tile's to the next one's.
     const SEG = 16;
     const jump = (img: Uint8Array, cols: number[], rows: number[]): number => {
-      const d = (i: number): number => img[i]! - whole[i]!;
+      const d = (i: number): number => img[i] - whole[i];
       let sum = 0;
       let n = 0;
       // Averaged over 16-pixel runs along the line, so pixel noise cancels and per-tile shifts stay.
@@ -106,7 +106,7 @@ async function main(): Promise<void> {
       let max = 0;
       let sum = 0;
       for (let i = 0; i < img.length; i++) {
-        const d = Math.abs(img[i]! - whole[i]!);
+        const d = Math.abs(img[i] - whole[i]);
         max = Math.max(max, d);
         sum += d;
       }

@@ -26,7 +26,7 @@ import { parsePeerLine, peerAvailable, runPeer } from './peer.ts';
 const args = process.argv.slice(2);
 const arg = (name: string, def: string): string => {
   const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : def;
+  return i >= 0 ? args[i + 1] : def;
 };
 const steps = Number(arg('steps', '5'));
 const warmup = Number(arg('warmup', '2'));
@@ -89,8 +89,8 @@ async function child(engineName: EngineName | 'auto', threads: number | undefine
     engine: engine.name,
     device: engine.device ?? null,
     threads: engine.threads ?? 1,
-    median_ms: Math.round(times[Math.floor(times.length / 2)]!),
-    min_ms: Math.round(times[0]!),
+    median_ms: Math.round(times[Math.floor(times.length / 2)]),
+    min_ms: Math.round(times[0]),
     cpu_ms_per_step: Math.round((cpu.user + cpu.system) / 1000 / steps),
     peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024),
   };
@@ -113,7 +113,7 @@ function runCase(engine: string, threads: number | undefined, { size, ngf }: Net
     String(ngf),
   ];
   // Each case runs as `pix2pix train` would: with the malloc settings its CLI sets for training.
-  const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, ...childArgs], {
+  const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...childArgs], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     env: trainingEnv(),
@@ -130,7 +130,7 @@ if (args.includes('--child')) {
     .split(',')
     .map((c) => {
       const [engine, t] = c.split(':');
-      return { engine: engine!, threads: t === undefined ? undefined : Number(t) };
+      return { engine: engine, threads: t === undefined ? undefined : Number(t) };
     });
   const withPeer = !args.includes('--no-peer') && peerAvailable();
   for (let rep = 0; rep < repeat; rep++) {
@@ -138,7 +138,7 @@ if (args.includes('--child')) {
       const { size, ngf } = net;
       const byEngine = new Map<string, StepResult[]>();
       for (const c of cases) {
-        const load = loadavg()[0]!;
+        const load = loadavg()[0];
         const ours = runCase(c.engine, c.threads, net);
         byEngine.set(ours.engine, [...(byEngine.get(ours.engine) ?? []), ours]);
         const line: Record<string, unknown> = {
@@ -190,7 +190,7 @@ if (args.includes('--child')) {
           });
         }
         // 1-minute load average before and after the pair: other processes on the host slow both.
-        Object.assign(line, { load_before: Number(load.toFixed(2)), load_after: Number(loadavg()[0]!.toFixed(2)) });
+        Object.assign(line, { load_before: Number(load.toFixed(2)), load_after: Number(loadavg()[0].toFixed(2)) });
         process.stdout.write(`${JSON.stringify(line)}\n`);
       }
       // How much faster the most threads are than the fewest, per engine run at several thread counts.

@@ -79,7 +79,7 @@ async function colour(): Promise<void> {
     perRegion.push(b);
   }
   const seconds = (performance.now() - t0) / 1000;
-  const stat = (key: 'pixelAcc' | 'meanClassAcc') => (c: ConfusionMatrix[]) => fcnScores(c[0]!)[key];
+  const stat = (key: 'pixelAcc' | 'meanClassAcc') => (c: ConfusionMatrix[]) => fcnScores(c[0])[key];
   const report = {
     generatorVersion: SYNTH_GENERATOR_VERSION,
     dataset: { count, size, seed, fit: n.train, scored: n.test },
@@ -132,7 +132,7 @@ async function blur(): Promise<void> {
         'per class (ground truth / blurred / shrunk):',
         ...TRAIN_ID_NAMES.map(
           (name, c) =>
-            `  ${name.padEnd(14)} ${fmt(r.scores.groundTruth.classAcc[c]!)} / ${fmt(r.scores.blurred.classAcc[c]!)} / ${fmt(r.scores.shrunk.classAcc[c]!)}`,
+            `  ${name.padEnd(14)} ${fmt(r.scores.groundTruth.classAcc[c])} / ${fmt(r.scores.blurred.classAcc[c])} / ${fmt(r.scores.shrunk.classAcc[c])}`,
         ),
       ].join('\n'),
     );
@@ -157,14 +157,14 @@ async function sigma(): Promise<void> {
     const [gi, ri] = await Promise.all([readImage(g), readImage(r)]);
     generated += meanGradientEnergy(gi);
     sharp += meanGradientEnergy(ri);
-    sigmas.forEach((s, k) => (blurred[k]! += meanGradientEnergy(gaussianBlurRgb(ri, s))));
+    sigmas.forEach((s, k) => (blurred[k] += meanGradientEnergy(gaussianBlurRgb(ri, s))));
     n++;
   }
   if (n === 0) fail('no generated image has a real photo with the same frame id');
   let best = 0;
-  for (let k = 1; k < sigmas.length; k++) if (Math.abs(blurred[k]! - generated) < Math.abs(blurred[best]! - generated)) best = k;
+  for (let k = 1; k < sigmas.length; k++) if (Math.abs(blurred[k] - generated) < Math.abs(blurred[best] - generated)) best = k;
   console.log(`${n} image pairs; mean squared luminance gradient: real ${fmt(sharp / n)}, generated ${fmt(generated / n)}`);
-  console.log(sigmas.map((s, k) => `σ ${s}: ${fmt(blurred[k]! / n)}`).join(', '));
+  console.log(sigmas.map((s, k) => `σ ${s}: ${fmt(blurred[k] / n)}`).join(', '));
   console.log(`matching σ: ${sigmas[best]}`);
 }
 

@@ -65,7 +65,7 @@ async function framesIn(dir: string, suffix: 'leftImg8bit' | 'gtFine_color' | 'g
   for (const f of files) {
     const base = path.basename(f);
     const hit = ID_RE.exec(base);
-    if (hit && hit[2] === suffix) m.set(hit[1]!, path.join(dir, f));
+    if (hit && hit[2] === suffix) m.set(hit[1], path.join(dir, f));
   }
   return new Map([...m].sort((a, b) => compareCodePoints(a[0], b[0])));
 }
@@ -121,7 +121,7 @@ async function thumbnail(img: RgbImage): Promise<Float32Array> {
 
 function distance(a: Float32Array, b: Float32Array): number {
   let s = 0;
-  for (let i = 0; i < a.length; i++) s += Math.abs(a[i]! - b[i]!);
+  for (let i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]);
   return s / a.length;
 }
 

@@ -21,7 +21,7 @@ export const IGNORE_TRAIN_ID = 255;
 export const NUM_TRAIN_IDS = 19;
 
 const L = (id: number, name: string, trainId: number, category: CityscapesCategory, color: [number, number, number]): CityscapesLabel =>
-  Object.freeze({ id, name, trainId, category, color: Object.freeze(color) as readonly [number, number, number] });
+  Object.freeze({ id, name, trainId, category, color: Object.freeze<readonly [number, number, number]>(color) });
 
 /** In the order of labels.py: inverse look-ups (colour → label) resolve to the first match, as there. */
 export const CITYSCAPES_LABELS: readonly CityscapesLabel[] = Object.freeze([
@@ -74,7 +74,7 @@ export const LABEL_ID_TO_TRAIN_ID: Uint8Array = (() => {
 
 /** trainId of a label id (255 for void/ignored and for ids outside 0..33). */
 export function labelIdToTrainId(id: number): number {
-  return Number.isInteger(id) && id >= 0 && id < 256 ? LABEL_ID_TO_TRAIN_ID[id]! : IGNORE_TRAIN_ID;
+  return Number.isInteger(id) && id >= 0 && id < 256 ? LABEL_ID_TO_TRAIN_ID[id] : IGNORE_TRAIN_ID;
 }
 
 const evaluated = (): CityscapesLabel[] => {
@@ -100,7 +100,7 @@ export function colorizeLabelIds(labelIds: Uint8Array): Uint8Array {
   for (const l of CITYSCAPES_LABELS) if (l.id >= 0) lut.set(l.color, l.id * 3);
   const out = new Uint8Array(labelIds.length * 3);
   for (let i = 0; i < labelIds.length; i++) {
-    const k = labelIds[i]! * 3;
+    const k = labelIds[i] * 3;
     out[i * 3] = lut[k]!;
     out[i * 3 + 1] = lut[k + 1]!;
     out[i * 3 + 2] = lut[k + 2]!;

@@ -88,7 +88,7 @@ export async function combineAB(o: CombineOptions): Promise<CombineResult> {
       const file = path.join(o.out, split, name);
       await fsp.mkdir(path.dirname(file), { recursive: true });
       await writeImage(file, ab);
-      result.written[split]!++;
+      result.written[split]++;
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
       result.refused.push(`${split}/${name}: ${e.message}`);

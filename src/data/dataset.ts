@@ -220,7 +220,7 @@ async function dropBadEntries(entries: Entry[], layout: DatasetLayout, warn: (li
   const maxLines = 20;
   verdicts.forEach((v, i) => {
     if (v === undefined) {
-      kept.push(entries[i]!);
+      kept.push(entries[i]);
       return;
     }
     skipped.push(v);
@@ -299,7 +299,7 @@ class FolderDataset implements PairedDataset {
     // Draw before the first await: concurrent calls then consume the rng in call order, so
     // prefetching several examples gives the same numbers as loading them one by one.
     const draw = opts.jitter ? drawJitter(opts.rng!) : undefined;
-    return this.finishLoad(this.entries[index]!, index, opts, draw);
+    return this.finishLoad(this.entries[index], index, opts, draw);
   }
 
   private async finishLoad(entry: Entry, index: number, opts: LoadOptions, draw: JitterDraw | undefined): Promise<RgbPair> {

@@ -204,11 +204,11 @@ export function datasetTable(): string {
     ['cityscapes', 'A photo | B colour labels', 'not redistributable: data cityscapes'],
   ];
   const head = ['name', 'pairs', 'archive'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   return [head, ...rows]
     .map((r) =>
       r
-        .map((c, i) => c.padEnd(widths[i]!))
+        .map((c, i) => c.padEnd(widths[i]))
         .join('  ')
         .trimEnd(),
     )

@@ -134,7 +134,7 @@ export async function readLabelImage(file: string): Promise<GrayImage> {
     info.depth === 'ushort' ? new Uint16Array(raw.data.buffer.slice(raw.data.byteOffset, raw.data.byteOffset + raw.data.length)) : raw.data;
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    const v = values[i * c]!;
+    const v = values[i * c];
     for (let k = 1; k < c; k++) {
       if (values[i * c + k] !== v) {
         throw new UserError(
@@ -239,7 +239,7 @@ export async function listImages(dir: string, opts: { recursive?: boolean } = {}
 /** HWC uint8 → HWC float in [−1, 1] (x/127.5 − 1, as the reference's Normalize(0.5, 0.5)). */
 export function toUnitRange(img: RgbImage): Float32Array {
   const out = new Float32Array(img.data.length);
-  for (let i = 0; i < img.data.length; i++) out[i] = img.data[i]! / 127.5 - 1;
+  for (let i = 0; i < img.data.length; i++) out[i] = img.data[i] / 127.5 - 1;
   return out;
 }
 
@@ -254,7 +254,7 @@ export function fromUnitRange(data: Float32Array, width: number, height: number)
   }
   const out = new Uint8Array(data.length);
   for (let i = 0; i < data.length; i++) {
-    const v = Math.round(((data[i]! + 1) / 2) * 255);
+    const v = Math.round(((data[i] + 1) / 2) * 255);
     out[i] = v >= 255 ? 255 : v > 0 ? v : 0;
   }
   return { width, height, data: out };

@@ -133,14 +133,14 @@ export async function listInputImages(dir: string, opts: { recursive?: boolean; 
 export async function explainNoImages(dir: string, listed: ListedInputs, recursive: boolean): Promise<string> {
   const parts: string[] = [];
   if (listed.skipped.length > 0) {
-    const first = listed.skipped[0]!;
+    const first = listed.skipped[0];
     parts.push(`${listed.skipped.length} entr${listed.skipped.length === 1 ? 'y' : 'ies'} could not be used (${first.file}: ${first.reason})`);
   }
   const entries = (await fsp.readdir(dir, { withFileTypes: true }).catch(() => [])).filter((e) => !e.name.startsWith('.'));
   const folders = entries.filter((e) => e.isDirectory()).map((e) => e.name);
   const others = entries.filter((e) => !e.isDirectory() && !isImageFile(e.name)).map((e) => e.name);
   if (!recursive && folders.length > 0) {
-    const pick = ['test', 'val', 'train'].find((s) => folders.includes(s)) ?? folders.sort(compareCodePoints)[0]!;
+    const pick = ['test', 'val', 'train'].find((s) => folders.includes(s)) ?? folders.sort(compareCodePoints)[0];
     parts.push(
       `it has ${folders.length} subfolder(s) (${folders.slice(0, 3).join(', ')}${folders.length > 3 ? ', …' : ''}): pass --recursive, or name one, e.g. --input ${path.join(dir, pick)}`,
     );

@@ -68,7 +68,7 @@ function pilCoefficients(inSize: number, outSize: number): Coefficients {
       ww += w;
     }
     for (let x = 0; x < xmax; x++) {
-      const w = ww !== 0 ? k[x]! / ww : k[x]!;
+      const w = ww !== 0 ? k[x] / ww : k[x];
       weights[xx * ksize + x] = w < 0 ? Math.trunc(-0.5 + w * (1 << PRECISION_BITS)) : Math.trunc(0.5 + w * (1 << PRECISION_BITS));
     }
     start[xx] = xmin;
@@ -120,12 +120,12 @@ function horizontalPass(img: PixelBuffer, outW: number, channels: number, co: Co
     const rowIn = y * inW * channels;
     const rowOut = y * outW * channels;
     for (let xx = 0; xx < outW; xx++) {
-      const x0 = start[xx]!;
-      const n = count[xx]!;
+      const x0 = start[xx];
+      const n = count[xx];
       const kb = xx * ksize;
       for (let c = 0; c < channels; c++) {
         let s = ONE_HALF;
-        for (let t = 0; t < n; t++) s += src[rowIn + (x0 + t) * channels + c]! * weights[kb + t]!;
+        for (let t = 0; t < n; t++) s += src[rowIn + (x0 + t) * channels + c] * weights[kb + t];
         out[rowOut + xx * channels + c] = clip8(s);
       }
     }
@@ -139,13 +139,13 @@ function verticalPass(img: PixelBuffer, outH: number, channels: number, co: Coef
   const out = new Uint8Array(outH * stride);
   const { ksize, start, count, weights } = co;
   for (let yy = 0; yy < outH; yy++) {
-    const y0 = start[yy]!;
-    const n = count[yy]!;
+    const y0 = start[yy];
+    const n = count[yy];
     const kb = yy * ksize;
     const rowOut = yy * stride;
     for (let i = 0; i < stride; i++) {
       let s = ONE_HALF;
-      for (let t = 0; t < n; t++) s += src[(y0 + t) * stride + i]! * weights[kb + t]!;
+      for (let t = 0; t < n; t++) s += src[(y0 + t) * stride + i] * weights[kb + t];
       out[rowOut + i] = clip8(s);
     }
   }
@@ -167,7 +167,7 @@ export function resizeNearest(img: PixelBuffer, width: number, height: number, c
     const rowIn = sy * img.width * channels;
     const rowOut = y * width * channels;
     for (let x = 0; x < width; x++) {
-      const si = rowIn + xs[x]! * channels;
+      const si = rowIn + xs[x] * channels;
       const di = rowOut + x * channels;
       for (let c = 0; c < channels; c++) out[di + c] = img.data[si + c]!;
     }
@@ -204,16 +204,16 @@ export function resizeBilinear(img: PixelBuffer, width: number, height: number, 
   const stride = img.width * channels;
   const out = new Uint8Array(width * height * channels);
   for (let y = 0; y < height; y++) {
-    const r0 = ay.i0[y]! * stride;
-    const r1 = ay.i1[y]! * stride;
-    const fy = ay.f[y]!;
+    const r0 = ay.i0[y] * stride;
+    const r1 = ay.i1[y] * stride;
+    const fy = ay.f[y];
     for (let x = 0; x < width; x++) {
-      const c0 = ax.i0[x]! * channels;
-      const c1 = ax.i1[x]! * channels;
-      const fx = ax.f[x]!;
+      const c0 = ax.i0[x] * channels;
+      const c1 = ax.i1[x] * channels;
+      const fx = ax.f[x];
       for (let c = 0; c < channels; c++) {
-        const top = src[r0 + c0 + c]! * (1 - fx) + src[r0 + c1 + c]! * fx;
-        const bottom = src[r1 + c0 + c]! * (1 - fx) + src[r1 + c1 + c]! * fx;
+        const top = src[r0 + c0 + c] * (1 - fx) + src[r0 + c1 + c] * fx;
+        const bottom = src[r1 + c0 + c] * (1 - fx) + src[r1 + c1 + c] * fx;
         const v = Math.round(top * (1 - fy) + bottom * fy);
         out[(y * width + x) * channels + c] = v < 0 ? 0 : v > 255 ? 255 : v;
       }

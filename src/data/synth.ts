@@ -233,7 +233,7 @@ export async function synthesizeDataset(opts: SynthOptions): Promise<SynthSummar
     directions: { 'labels→photo': 'BtoA', 'photo→labels': 'AtoB' },
     classes: SYNTH_LABEL_IDS.map((id) => {
       const l = LABEL_BY_ID.get(id)!;
-      return { id, name: l.name, trainId: l.trainId, pixels: { train: pixels.train[id]!, val: pixels.val[id]!, test: pixels.test[id]! } };
+      return { id, name: l.name, trainId: l.trainId, pixels: { train: pixels.train[id], val: pixels.val[id], test: pixels.test[id] } };
     }),
   };
   await writeFileAtomic(await resolveInside(out, 'dataset.json'), `${JSON.stringify(summary, null, 2)}\n`);

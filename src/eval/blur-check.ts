@@ -79,7 +79,7 @@ export async function runBlurCheck(o: BlurCheckOptions): Promise<BlurCheckResult
 export function summarizeBlurCheck(perFrame: Record<BlurCondition, ConfusionMatrix[]>, sigma: number, shrinkFactor: number, resamples = 1000): BlurCheckResult {
   const conds = BLUR_CONDITIONS.map((c) => perFrame[c]);
   const ratio = (i: number, key: 'meanClassAcc' | 'pixelAcc') =>
-    bootstrapFrames(conds, (s) => fcnScores(s[i]!)[key] / fcnScores(s[0]!)[key], { resamples, seed: 1 });
+    bootstrapFrames(conds, (s) => fcnScores(s[i])[key] / fcnScores(s[0])[key], { resamples, seed: 1 });
   const all = (c: BlurCondition) => fcnScores(sumConfusions(perFrame[c], Array.from(perFrame[c].keys())));
   const scores = { groundTruth: all('groundTruth'), blurred: all('blurred'), shrunk: all('shrunk') };
   const classAccRatio = { blurred: ratio(1, 'meanClassAcc'), shrunk: ratio(2, 'meanClassAcc') };

@@ -24,19 +24,19 @@ export function addClassColors(acc: ClassColorSums, rgb: Uint8Array, trainIds: U
   if (rgb.length !== trainIds.length * 3) throw new Error(`addClassColors: ${rgb.length / 3} photo pixels but ${trainIds.length} labels`);
   const n = acc.counts.length;
   for (let p = 0; p < trainIds.length; p++) {
-    const c = trainIds[p]!;
+    const c = trainIds[p];
     if (c >= n) continue;
-    acc.counts[c]!++;
-    acc.sums[c * 3]! += rgb[p * 3]!;
-    acc.sums[c * 3 + 1]! += rgb[p * 3 + 1]!;
-    acc.sums[c * 3 + 2]! += rgb[p * 3 + 2]!;
+    acc.counts[c]++;
+    acc.sums[c * 3] += rgb[p * 3];
+    acc.sums[c * 3 + 1] += rgb[p * 3 + 1];
+    acc.sums[c * 3 + 2] += rgb[p * 3 + 2];
   }
 }
 
 /** Mean RGB per class; a class with no pixels gets NaN (it can never be predicted). */
 export function classMeanColors(acc: ClassColorSums): Float64Array {
   const means = new Float64Array(acc.sums.length);
-  for (let c = 0; c < acc.counts.length; c++) for (let k = 0; k < 3; k++) means[c * 3 + k] = acc.counts[c]! > 0 ? acc.sums[c * 3 + k]! / acc.counts[c]! : NaN;
+  for (let c = 0; c < acc.counts.length; c++) for (let k = 0; k < 3; k++) means[c * 3 + k] = acc.counts[c] > 0 ? acc.sums[c * 3 + k] / acc.counts[c] : NaN;
   return means;
 }
 
@@ -48,9 +48,9 @@ export function nearestMeanColorClasses(rgb: Uint8Array, means: Float64Array): U
     let best = IGNORE_LABEL;
     let bestD = Infinity;
     for (let c = 0; c < n; c++) {
-      const m0 = means[c * 3]!;
+      const m0 = means[c * 3];
       if (Number.isNaN(m0)) continue;
-      const d = (rgb[p * 3]! - m0) ** 2 + (rgb[p * 3 + 1]! - means[c * 3 + 1]!) ** 2 + (rgb[p * 3 + 2]! - means[c * 3 + 2]!) ** 2;
+      const d = (rgb[p * 3] - m0) ** 2 + (rgb[p * 3 + 1] - means[c * 3 + 1]) ** 2 + (rgb[p * 3 + 2] - means[c * 3 + 2]) ** 2;
       if (d < bestD) [bestD, best] = [d, c];
     }
     out[p] = best;

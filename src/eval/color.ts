@@ -58,10 +58,10 @@ export function addImageToLabHistograms(h: LabHistograms, rgb: Uint8Array): void
   const [b0, b1] = h.ranges.b;
   const lab = new Float64Array(3);
   for (let i = 0; i < rgb.length; i += 3) {
-    labOfBytes(rgb[i]!, rgb[i + 1]!, rgb[i + 2]!, lab, 0);
-    L[binIndex(lab[0]!, l0, l1, bins)]!++;
-    a[binIndex(lab[1]!, a0, a1, bins)]!++;
-    b[binIndex(lab[2]!, b0, b1, bins)]!++;
+    labOfBytes(rgb[i], rgb[i + 1], rgb[i + 2], lab, 0);
+    L[binIndex(lab[0], l0, l1, bins)]++;
+    a[binIndex(lab[1], a0, a1, bins)]++;
+    b[binIndex(lab[2], b0, b1, bins)]++;
   }
   h.pixels += rgb.length / 3;
   h.images++;
@@ -83,12 +83,12 @@ export function histogramIntersection(h1: ArrayLike<number>, h2: ArrayLike<numbe
   let s1 = 0;
   let s2 = 0;
   for (let i = 0; i < h1.length; i++) {
-    s1 += h1[i]!;
-    s2 += h2[i]!;
+    s1 += h1[i];
+    s2 += h2[i];
   }
   if (!(s1 > 0) || !(s2 > 0)) throw new Error('histogramIntersection: a histogram is empty (no pixels)');
   let hi = 0;
-  for (let i = 0; i < h1.length; i++) hi += Math.min(h1[i]! / s1, h2[i]! / s2);
+  for (let i = 0; i < h1.length; i++) hi += Math.min(h1[i] / s1, h2[i] / s2);
   return hi;
 }
 

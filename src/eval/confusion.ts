@@ -73,7 +73,7 @@ const JOINT_SCRATCH = new Uint32Array(65536);
 function jointHistogram(gt: Uint8Array, pred: Uint8Array): Uint32Array {
   const joint = JOINT_SCRATCH;
   const len = gt.length;
-  for (let i = 0; i < len; i++) joint[(gt[i]! << 8) | pred[i]!]!++;
+  for (let i = 0; i < len; i++) joint[(gt[i] << 8) | pred[i]]++;
   return joint;
 }
 
@@ -118,12 +118,12 @@ function foldStrict(conf: ConfusionMatrix, joint: Uint32Array, n: number, source
   for (let g = 0; g < n; g++) {
     const row = g << 8;
     for (let p = 0; p < n; p++) {
-      const c = joint[row | p]!;
-      conf.counts[g * n + p]! += c;
+      const c = joint[row | p];
+      conf.counts[g * n + p] += c;
       pixels += c;
     }
-    const ignored = joint[row | IGNORE_LABEL]!;
-    conf.predictedIgnore[g]! += ignored;
+    const ignored = joint[row | IGNORE_LABEL];
+    conf.predictedIgnore[g] += ignored;
     pixels += ignored;
   }
   conf.frames++;
@@ -145,10 +145,10 @@ function foldReference(conf: ConfusionMatrix, joint: Uint32Array, n: number): Fr
   for (let g = 0; g < n; g++) {
     const row = g << 8;
     for (let p = 0; p < 256; p++) {
-      const c = joint[row | p]!;
+      const c = joint[row | p];
       if (c === 0) continue;
       // The flat bincount index n·g + p, reshaped to n×n, is exactly the flat cell index.
-      conf.counts[n * g + p]! += c;
+      conf.counts[n * g + p] += c;
       pixels += c;
     }
   }
@@ -161,8 +161,8 @@ export function mergeConfusion(into: ConfusionMatrix, from: ConfusionMatrix): vo
   if (into.numClasses !== from.numClasses) {
     throw new Error(`mergeConfusion: ${into.numClasses} vs ${from.numClasses} classes`);
   }
-  for (let i = 0; i < into.counts.length; i++) into.counts[i]! += from.counts[i]!;
-  for (let i = 0; i < into.predictedIgnore.length; i++) into.predictedIgnore[i]! += from.predictedIgnore[i]!;
+  for (let i = 0; i < into.counts.length; i++) into.counts[i] += from.counts[i];
+  for (let i = 0; i < into.predictedIgnore.length; i++) into.predictedIgnore[i] += from.predictedIgnore[i];
   into.frames += from.frames;
   into.droppedFrames += from.droppedFrames;
 }

@@ -18,9 +18,9 @@ export interface BootstrapInterval {
 export function sumConfusions(frames: readonly ConfusionMatrix[], picks: ArrayLike<number>): ConfusionMatrix {
   const out = createConfusion(frames[0]?.numClasses);
   for (let i = 0; i < picks.length; i++) {
-    const f = frames[picks[i]!]!;
-    for (let k = 0; k < f.counts.length; k++) out.counts[k]! += f.counts[k]!;
-    for (let k = 0; k < f.predictedIgnore.length; k++) out.predictedIgnore[k]! += f.predictedIgnore[k]!;
+    const f = frames[picks[i]];
+    for (let k = 0; k < f.counts.length; k++) out.counts[k] += f.counts[k];
+    for (let k = 0; k < f.predictedIgnore.length; k++) out.predictedIgnore[k] += f.predictedIgnore[k];
     out.frames += f.frames;
   }
   return out;
@@ -49,6 +49,6 @@ export function bootstrapFrames(
     draws[r] = statistic(conditions.map((c) => sumConfusions(c, picks)));
   }
   draws.sort();
-  const at = (q: number): number => draws[Math.min(resamples - 1, Math.max(0, Math.round(q * (resamples - 1))))]!;
+  const at = (q: number): number => draws[Math.min(resamples - 1, Math.max(0, Math.round(q * (resamples - 1))))];
   return { value, lo: at((1 - level) / 2), hi: at(1 - (1 - level) / 2), resamples };
 }

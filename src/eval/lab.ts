@@ -48,14 +48,14 @@ const ZR = MZ[0] / D65_WHITE[2],
 export function srgbToLab(r: number, g: number, b: number): [number, number, number] {
   const out = new Float64Array(3);
   labOfBytes(r, g, b, out, 0);
-  return [out[0]!, out[1]!, out[2]!];
+  return [out[0], out[1], out[2]];
 }
 
 /** Writes L, a, b of one byte triple to out[o..o+2]. */
 export function labOfBytes(r: number, g: number, b: number, out: Float64Array | Float32Array, o: number): void {
-  const lr = LINEAR_OF_BYTE[r]!,
-    lg = LINEAR_OF_BYTE[g]!,
-    lb = LINEAR_OF_BYTE[b]!;
+  const lr = LINEAR_OF_BYTE[r],
+    lg = LINEAR_OF_BYTE[g],
+    lb = LINEAR_OF_BYTE[b];
   const fx = labF(XR * lr + XG * lg + XB * lb);
   const fy = labF(YR * lr + YG * lg + YB * lb);
   const fz = labF(ZR * lr + ZG * lg + ZB * lb);
@@ -68,6 +68,6 @@ export function labOfBytes(r: number, g: number, b: number, out: Float64Array | 
 export function rgbImageToLab(rgb: Uint8Array): Float32Array {
   if (rgb.length % 3 !== 0) throw new Error(`rgbImageToLab: ${rgb.length} bytes is not a whole number of RGB pixels`);
   const out = new Float32Array(rgb.length);
-  for (let i = 0; i < rgb.length; i += 3) labOfBytes(rgb[i]!, rgb[i + 1]!, rgb[i + 2]!, out, i);
+  for (let i = 0; i < rgb.length; i += 3) labOfBytes(rgb[i], rgb[i + 1], rgb[i + 2], out, i);
   return out;
 }

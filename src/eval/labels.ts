@@ -45,7 +45,7 @@ export function nearestPaletteIndex(r: number, g: number, b: number, palette: re
   let best = 0;
   let bestD = Infinity;
   for (let i = 0; i < palette.length; i++) {
-    const c = palette[i]!.color;
+    const c = palette[i].color;
     const dr = r - c[0],
       dg = g - c[1],
       db = b - c[2];
@@ -75,9 +75,9 @@ export class ColorToTrainId {
 
   trainIdOf(r: number, g: number, b: number): number {
     const key = (r << 16) | (g << 8) | b;
-    let t = this.lut[key]!;
+    let t = this.lut[key];
     if (t === UNKNOWN) {
-      t = this.palette[nearestPaletteIndex(r, g, b, this.palette)]!.trainId;
+      t = this.palette[nearestPaletteIndex(r, g, b, this.palette)].trainId;
       this.lut[key] = t;
     }
     return t;
@@ -90,10 +90,10 @@ export class ColorToTrainId {
     const out = new Uint8Array(n);
     const lut = this.lut;
     for (let i = 0, j = 0; i < n; i++, j += 3) {
-      const r = rgb[j]!,
-        g = rgb[j + 1]!,
-        b = rgb[j + 2]!;
-      const t = lut[(r << 16) | (g << 8) | b]!;
+      const r = rgb[j],
+        g = rgb[j + 1],
+        b = rgb[j + 2];
+      const t = lut[(r << 16) | (g << 8) | b];
       out[i] = t !== UNKNOWN ? t : this.trainIdOf(r, g, b);
     }
     return out;
@@ -118,6 +118,6 @@ export function colorLabelsToTrainIds(rgb: Uint8Array, voidColors: VoidColors = 
  */
 export function labelIdsToTrainIds(labelIds: Uint8Array): Uint8Array {
   const out = new Uint8Array(labelIds.length);
-  for (let i = 0; i < labelIds.length; i++) out[i] = LABEL_ID_TO_TRAIN_ID[labelIds[i]!]!;
+  for (let i = 0; i < labelIds.length; i++) out[i] = LABEL_ID_TO_TRAIN_ID[labelIds[i]]!;
   return out;
 }

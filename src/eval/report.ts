@@ -21,7 +21,7 @@ export function formatScores(s: FcnScores, classNames: readonly string[], frames
     const name = classNames[c] ?? `class ${c}`;
     const absent = s.classPixels[c] === 0 ? '  (absent from ground truth: scores 0, still averaged)' : '';
     lines.push(
-      `${name.padEnd(width)}  ${String(c).padStart(7)}  ${f4(acc).padStart(8)}  ${f4(s.classIoU[c]!).padStart(6)}  ${String(s.classPixels[c]).padStart(10)}${absent}`,
+      `${name.padEnd(width)}  ${String(c).padStart(7)}  ${f4(acc).padStart(8)}  ${f4(s.classIoU[c]).padStart(6)}  ${String(s.classPixels[c]).padStart(10)}${absent}`,
     );
   });
   return lines.join('\n');
@@ -29,7 +29,7 @@ export function formatScores(s: FcnScores, classNames: readonly string[], frames
 
 /** One row per class, then the means and the per-pixel accuracy (class column names them). */
 export function scoresCsv(s: FcnScores, classNames: readonly string[]): string {
-  const rows: (string | number)[][] = s.classAcc.map((acc, c) => [classNames[c] ?? `class ${c}`, c, s.classPixels[c]!, acc, s.classIoU[c]!]);
+  const rows: (string | number)[][] = s.classAcc.map((acc, c) => [classNames[c] ?? `class ${c}`, c, s.classPixels[c], acc, s.classIoU[c]]);
   rows.push(['mean', '', '', s.meanClassAcc, s.meanClassIoU]);
   rows.push(['per-pixel', '', '', s.pixelAcc, '']);
   return Papa.unparse({ fields: ['class', 'trainId', 'gtPixels', 'accuracy', 'iou'], data: rows }) + '\n';
@@ -58,7 +58,7 @@ export function colorCsv(hi: LabIntersections, generated: LabHistograms, real: L
     const rr = real[ch];
     const gs = g.reduce((a, b) => a + b, 0);
     const rs = rr.reduce((a, b) => a + b, 0);
-    for (let i = 0; i < generated.bins; i++) rows.push([ch, i, lo + i * step, lo + (i + 1) * step, gs > 0 ? g[i]! / gs : 0, rs > 0 ? rr[i]! / rs : 0, '']);
+    for (let i = 0; i < generated.bins; i++) rows.push([ch, i, lo + i * step, lo + (i + 1) * step, gs > 0 ? g[i] / gs : 0, rs > 0 ? rr[i] / rs : 0, '']);
   }
   return Papa.unparse({ fields: ['channel', 'bin', 'binLow', 'binHigh', 'generated', 'real', 'intersection'], data: rows }) + '\n';
 }
@@ -77,9 +77,9 @@ export function scoresJson(s: FcnScores, classNames: readonly string[], frames: 
     classes: s.classAcc.map((acc, c) => ({
       class: classNames[c] ?? `class ${c}`,
       trainId: c,
-      gtPixels: s.classPixels[c]!,
+      gtPixels: s.classPixels[c],
       accuracy: acc,
-      iou: s.classIoU[c]!,
+      iou: s.classIoU[c],
     })),
   };
 }

@@ -44,20 +44,20 @@ export function fcnScores(conf: ConfusionMatrix): FcnScores {
   let diagTotal = 0;
   for (let g = 0; g < n; g++) {
     for (let p = 0; p < n; p++) {
-      const c = counts[g * n + p]!;
-      rowSum[g]! += c;
-      colSum[p]! += c;
+      const c = counts[g * n + p];
+      rowSum[g] += c;
+      colSum[p] += c;
     }
-    rowSum[g]! += predictedIgnore[g]!;
-    total += rowSum[g]!;
-    diagTotal += counts[g * n + g]!;
+    rowSum[g] += predictedIgnore[g];
+    total += rowSum[g];
+    diagTotal += counts[g * n + g];
   }
   const classAcc: number[] = [];
   const classIoU: number[] = [];
   for (let c = 0; c < n; c++) {
-    const diag = counts[c * n + c]!;
-    classAcc.push(diag / (rowSum[c]! + EPS));
-    classIoU.push(diag / (rowSum[c]! + colSum[c]! - diag + EPS));
+    const diag = counts[c * n + c];
+    classAcc.push(diag / (rowSum[c] + EPS));
+    classIoU.push(diag / (rowSum[c] + colSum[c] - diag + EPS));
   }
   const present = rowSum.flatMap((r, c) => (r > 0 ? [c] : []));
   return {
@@ -68,8 +68,8 @@ export function fcnScores(conf: ConfusionMatrix): FcnScores {
     classIoU,
     classPixels: rowSum,
     presentClasses: present.length,
-    presentClassAcc: present.length ? mean(present.map((c) => classAcc[c]!)) : 0,
-    presentClassIoU: present.length ? mean(present.map((c) => classIoU[c]!)) : 0,
+    presentClassAcc: present.length ? mean(present.map((c) => classAcc[c])) : 0,
+    presentClassIoU: present.length ? mean(present.map((c) => classIoU[c])) : 0,
   };
 }
 

@@ -207,14 +207,14 @@ export function preprocessForSegmenter(
   // Model channel k reads image channel order[k].
   const order = spec.channelOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2];
   for (let k = 0; k < 3; k++) {
-    const from = order[k]!;
-    const mean = Math.fround(spec.mean[k]!);
-    const std = Math.fround(spec.std[k]!);
+    const from = order[k];
+    const mean = Math.fround(spec.mean[k]);
+    const std = Math.fround(spec.std[k]);
     const o = k * plane;
     if (std === 1) {
-      for (let i = 0; i < plane; i++) out[o + i] = src[i * 3 + from]! - mean;
+      for (let i = 0; i < plane; i++) out[o + i] = src[i * 3 + from] - mean;
     } else {
-      for (let i = 0; i < plane; i++) out[o + i] = Math.fround(src[i * 3 + from]! - mean) / std;
+      for (let i = 0; i < plane; i++) out[o + i] = Math.fround(src[i * 3 + from] - mean) / std;
     }
   }
   return { data: out, dims: [1, 3, h, w] };
@@ -244,15 +244,15 @@ export function logitsToTrainIds(
   for (let k = 1; k < c; k++) {
     const o = k * plane;
     for (let i = 0; i < plane; i++) {
-      const v = logits[o + i]!;
-      if (v > best[i]!) {
+      const v = logits[o + i];
+      if (v > best[i]) {
         best[i] = v;
         arg[i] = k;
       }
     }
   }
   const lut = Uint8Array.from(spec.classToTrainId);
-  for (let i = 0; i < plane; i++) arg[i] = lut[arg[i]!]!;
+  for (let i = 0; i < plane; i++) arg[i] = lut[arg[i]]!;
   return { width: w, height: h, data: arg };
 }
 
@@ -303,7 +303,7 @@ export async function runSegmenterOnnx(
     } catch (e) {
       throw new UserError(`${modelPath}: inference failed for input [${dims.join(', ')}]: ${errorMessage(e).split('\n')[0]}`);
     }
-    const t = result[outputName]!;
+    const t = result[outputName];
     if (t.type !== 'float32') throw new UserError(`${modelPath}: output ${outputName} is ${t.type}; expected float32 logits.`);
     return { data: t.data as Float32Array, dims: t.dims.map(Number) };
   };

@@ -41,14 +41,14 @@ function windowed(f: Float64Array, w: number, h: number, taps: Float64Array): Fl
   for (let y = 0; y < h; y++)
     for (let x = 0; x < ow; x++) {
       let s = 0;
-      for (let k = 0; k < n; k++) s += taps[k]! * f[y * w + x + k]!;
+      for (let k = 0; k < n; k++) s += taps[k] * f[y * w + x + k];
       rows[y * ow + x] = s;
     }
   const out = new Float64Array(ow * oh);
   for (let y = 0; y < oh; y++)
     for (let x = 0; x < ow; x++) {
       let s = 0;
-      for (let k = 0; k < n; k++) s += taps[k]! * rows[(y + k) * ow + x]!;
+      for (let k = 0; k < n; k++) s += taps[k] * rows[(y + k) * ow + x];
       out[y * ow + x] = s;
     }
   return out;
@@ -78,18 +78,18 @@ function channelSsim(a: RgbImage, b: RgbImage, c: number, taps: Float64Array): n
     taps,
   );
   const xy = windowed(
-    x.map((v, i) => v * y[i]!),
+    x.map((v, i) => v * y[i]),
     w,
     h,
     taps,
   );
   let sum = 0;
   for (let i = 0; i < mx.length; i++) {
-    const ux = mx[i]!;
-    const uy = my[i]!;
-    const vx = xx[i]! - ux * ux;
-    const vy = yy[i]! - uy * uy;
-    const cxy = xy[i]! - ux * uy;
+    const ux = mx[i];
+    const uy = my[i];
+    const vx = xx[i] - ux * ux;
+    const vy = yy[i] - uy * uy;
+    const cxy = xy[i] - ux * uy;
     sum += ((2 * ux * uy + SSIM_C1) * (2 * cxy + SSIM_C2)) / ((ux * ux + uy * uy + SSIM_C1) * (vx + vy + SSIM_C2));
   }
   return sum / mx.length;
@@ -108,7 +108,7 @@ export function ssim(a: RgbImage, b: RgbImage): number {
 export function meanSquaredError(a: RgbImage, b: RgbImage): number {
   assertSameSize(a, b);
   let s = 0;
-  for (let i = 0; i < a.data.length; i++) s += (a.data[i]! - b.data[i]!) ** 2;
+  for (let i = 0; i < a.data.length; i++) s += (a.data[i] - b.data[i]) ** 2;
   return s / a.data.length;
 }
 

@@ -57,7 +57,7 @@ export async function collectExperiment(exp: ResolvedExperiment, out: string, da
       variant: v.name,
       label: v.label,
       kind: v.kind,
-      settings: v.blurSigma === undefined ? (v.overrides as Record<string, unknown>) : { blurSigma: v.blurSigma },
+      settings: v.blurSigma === undefined ? v.overrides : { blurSigma: v.blurSigma },
       paper: v.paper,
       results,
       expectedRuns: runs.length,

@@ -129,10 +129,10 @@ export function drawText(img: RgbImage, text: string, x: number, y: number, c: C
   let cx = x;
   for (const ch0 of text) {
     const ch = GLYPH_ALIASES[ch0] ?? ch0.toUpperCase();
-    const g = GLYPHS[ch] ?? GLYPHS['?']!;
+    const g = GLYPHS[ch] ?? GLYPHS['?'];
     for (let row = 0; row < 7; row++) {
       for (let col = 0; col < 5; col++) {
-        if (g[row]! & (1 << (4 - col))) fillRect(img, cx + col * scale, y + row * scale, scale, scale, c);
+        if (g[row] & (1 << (4 - col))) fillRect(img, cx + col * scale, y + row * scale, scale, scale, c);
       }
     }
     cx += CHAR_W * scale;

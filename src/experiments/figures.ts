@@ -43,7 +43,7 @@ export interface Figure {
 
 /** The colour of each variant, by its order in the experiment: the same in every panel and figure. */
 export function variantColors(variants: readonly string[]): Map<string, Color> {
-  return new Map(variants.map((v, i) => [v, SERIES_COLORS[i % SERIES_COLORS.length]!]));
+  return new Map(variants.map((v, i) => [v, SERIES_COLORS[i % SERIES_COLORS.length]]));
 }
 
 /** Trailing moving average over `window` points (the first points average what exists so far). */
@@ -52,9 +52,9 @@ export function movingAverage(points: readonly Point[], window: number): Point[]
   const out: Point[] = [];
   let sum = 0;
   for (let i = 0; i < points.length; i++) {
-    sum += points[i]![1];
-    if (i >= w) sum -= points[i - w]![1];
-    out.push([points[i]![0], sum / Math.min(i + 1, w)]);
+    sum += points[i][1];
+    if (i >= w) sum -= points[i - w][1];
+    out.push([points[i][0], sum / Math.min(i + 1, w)]);
   }
   return out;
 }
@@ -71,7 +71,7 @@ export function smoothingWindow(length: number): number {
 export function meanOverSeeds(curves: readonly SeedCurve[]): { points: Point[]; band: [number, number, number][] | null } {
   if (curves.length === 0) return { points: [], band: null };
   const maps = curves.map((c) => new Map(c.points.map(([x, y]) => [x, y])));
-  const xs = curves[0]!.points.map(([x]) => x).filter((x) => maps.every((m) => m.has(x)));
+  const xs = curves[0].points.map(([x]) => x).filter((x) => maps.every((m) => m.has(x)));
   const points: Point[] = [];
   const band: [number, number, number][] = [];
   for (const x of xs) {
@@ -137,11 +137,11 @@ function frameOf(p: FigurePanel, width: number, height: number): Frame {
 
 const sxOf = (f: Frame) => (x: number) => f.left + ((x - f.x0) / (f.x1 - f.x0)) * f.width;
 const syOf = (f: Frame) => (y: number) => f.top + f.height - ((y - f.y0) / (f.y1 - f.y0)) * f.height;
-const stepOf = (t: readonly number[]): number => (t.length > 1 ? t[1]! - t[0]! : 1);
+const stepOf = (t: readonly number[]): number => (t.length > 1 ? t[1] - t[0] : 1);
 
 /** A light tint of a colour, for bands. */
 function tint(c: Color, amount = 0.75): Color {
-  return [0, 1, 2].map((i) => Math.round(c[i]! + (255 - c[i]!) * amount)) as unknown as Color;
+  return [0, 1, 2].map((i) => Math.round(c[i] + (255 - c[i]) * amount)) as unknown as Color;
 }
 
 export function panelPng(p: FigurePanel, width: number, height: number): RgbImage {
@@ -165,8 +165,8 @@ export function panelPng(p: FigurePanel, width: number, height: number): RgbImag
     if (!l.band) continue;
     const light = tint(l.color);
     for (let k = 1; k < l.band.length; k++) {
-      const [xa, loa, hia] = l.band[k - 1]!;
-      const [xb, lob, hib] = l.band[k]!;
+      const [xa, loa, hia] = l.band[k - 1];
+      const [xb, lob, hib] = l.band[k];
       for (let px = Math.round(sx(xa)); px <= Math.round(sx(xb)); px++) {
         const t = sx(xb) === sx(xa) ? 0 : (px - sx(xa)) / (sx(xb) - sx(xa));
         const hi = sy(hia + (hib - hia) * t);
@@ -176,8 +176,7 @@ export function panelPng(p: FigurePanel, width: number, height: number): RgbImag
     }
   }
   for (const l of p.lines) {
-    for (let k = 1; k < l.points.length; k++)
-      drawLine(img, sx(l.points[k - 1]![0]), sy(l.points[k - 1]![1]), sx(l.points[k]![0]), sy(l.points[k]![1]), l.color, 2);
+    for (let k = 1; k < l.points.length; k++) drawLine(img, sx(l.points[k - 1][0]), sy(l.points[k - 1][1]), sx(l.points[k][0]), sy(l.points[k][1]), l.color, 2);
   }
   const { left, top, width: w, height: h } = f;
   drawLine(img, left, top, left, top + h, BLACK);

@@ -26,20 +26,20 @@ export function markdownToHtml(md: string, rebase: (src: string) => string = (s)
   const out: string[] = [];
   const lines = md.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
+    const line = lines[i];
     const heading = /^(#{1,6}) (.*)$/.exec(line);
-    if (heading) out.push(`<h${heading[1]!.length}>${inline(heading[2]!, rebase)}</h${heading[1]!.length}>`);
+    if (heading) out.push(`<h${heading[1].length}>${inline(heading[2], rebase)}</h${heading[1].length}>`);
     else if (line.startsWith('- ')) {
       const items: string[] = [];
-      while (i < lines.length && lines[i]!.startsWith('- ')) items.push(`<li>${inline(lines[i++]!.slice(2), rebase)}</li>`);
+      while (i < lines.length && lines[i].startsWith('- ')) items.push(`<li>${inline(lines[i++].slice(2), rebase)}</li>`);
       i--;
       out.push(`<ul>\n${items.join('\n')}\n</ul>`);
     } else if (line.startsWith('|')) {
       const rows: string[][] = [];
-      while (i < lines.length && lines[i]!.startsWith('|')) rows.push(tableCells(lines[i++]!));
+      while (i < lines.length && lines[i].startsWith('|')) rows.push(tableCells(lines[i++]));
       i--;
       const [head, , ...body] = rows;
-      const th = head!.map((c) => `<th>${inline(c, rebase)}</th>`).join('');
+      const th = head.map((c) => `<th>${inline(c, rebase)}</th>`).join('');
       const trs = body.map((r) => `<tr>${r.map((c) => `<td>${inline(c, rebase)}</td>`).join('')}</tr>`);
       out.push(`<table>\n<thead><tr>${th}</tr></thead>\n<tbody>\n${trs.join('\n')}\n</tbody>\n</table>`);
     } else if (line.trim() !== '') out.push(`<p>${inline(line, rebase)}</p>`);

@@ -43,7 +43,7 @@ export async function generatorJob(
     log(`[${runLabel(exp, run)}] ${order.join(', ')}: already done (skipped)`);
     return null;
   }
-  const held = await holderOf(dir, pending[0]!);
+  const held = await holderOf(dir, pending[0]);
   if (held && !held.stale) {
     log(`[${runLabel(exp, run)}] ${pending[0]}: running in ${held.holder} (skipped here)`);
     return null;

@@ -9,7 +9,7 @@ import { UserError } from '../util/errors.ts';
 import { exists } from '../util/fs.ts';
 import { resolveInside } from '../util/paths.ts';
 import { datasetDir, isSynthetic, needsLabels, needsSegmenter, type ResolvedExperiment, segmenterDir, trainsSegmenter, WORK_DIR } from './resolve.ts';
-import type { FolderDataset, SyntheticDataset } from './schema.ts';
+import type { SyntheticDataset } from './schema.ts';
 import { SEGMENTER_MODEL, type SegmenterJob } from './segmenter-stage.ts';
 import { workPath } from './stages.ts';
 
@@ -47,7 +47,7 @@ export async function prepare(exp: ResolvedExperiment, out: string, log: (l: str
   else if (!(await exists(path.join(data, exp.dataset.testSplit)))) {
     throw new UserError(`${exp.file}: dataset.path ${data} has no ${exp.dataset.testSplit}/ split to translate; set dataset.testSplit (Cityscapes: val)`);
   }
-  let labelsDir: string | null = isSynthetic(spec) ? path.join(data, 'gtFine', exp.dataset.testSplit) : ((spec as FolderDataset).labels ?? null);
+  let labelsDir: string | null = isSynthetic(spec) ? path.join(data, 'gtFine', exp.dataset.testSplit) : (spec.labels ?? null);
   if (!needsLabels(exp.scorer)) labelsDir = null;
   else if (!labelsDir)
     throw new UserError(
@@ -60,7 +60,7 @@ export async function prepare(exp: ResolvedExperiment, out: string, log: (l: str
     if (exp.scorer.segmenter === 'train') {
       segDir = segmenterDir(out, exp.scorer);
       segmenterModel = path.join(segDir, SEGMENTER_MODEL);
-      const segData = isSynthetic(spec) ? data : (spec as FolderDataset).segmenterData;
+      const segData = isSynthetic(spec) ? data : spec.segmenterData;
       if (!segData)
         throw new UserError(
           `${exp.file}: scorer.segmenter is 'train' but dataset.segmenterData is not set: point it at a Cityscapes root (leftImg8bit/ + gtFine/), or set scorer.segmenter to an FCN .onnx`,

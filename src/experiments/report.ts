@@ -120,7 +120,7 @@ export function summaryRows(s: ExperimentSummary): { fields: string[]; rows: Csv
       settings: JSON.stringify(v.settings),
     };
     for (const m of s.metrics) {
-      const vals = rs.map((r) => r.metrics[m]!).filter((x) => typeof x === 'number');
+      const vals = rs.map((r) => r.metrics[m]).filter((x) => typeof x === 'number');
       row[`${m}_mean`] = vals.length ? num(mean(vals)) : '';
       // One run has no spread: blank, not 0.
       row[`${m}_std`] = vals.length >= 2 ? num(std(vals)) : '';
@@ -157,7 +157,7 @@ export function toCsv(fields: readonly string[], rows: readonly CsvRow[]): strin
 export function parseCsv(text: string, source: string): { fields: string[]; rows: CsvRow[] } {
   const parsed = Papa.parse<CsvRow>(text, { header: true, skipEmptyLines: true });
   if (parsed.errors.length) {
-    const e = parsed.errors[0]!;
+    const e = parsed.errors[0];
     throw new UserError(`${source}: not a valid CSV (row ${(e.row ?? 0) + 2}: ${e.message})`);
   }
   const fields = parsed.meta.fields ?? [];
@@ -205,7 +205,7 @@ function interval(row: CsvRow, m: string): Interval {
 function cell(row: CsvRow, m: string): string {
   if (row[`${m}_mean`] === '') return row.status === 'missing' ? 'not run' : '—';
   const ci = interval(row, m);
-  return ci.n >= 2 ? `${fmt(row[`${m}_mean`]!)} [${ci.lo.toFixed(3)}, ${ci.hi.toFixed(3)}]` : fmt(row[`${m}_mean`]!);
+  return ci.n >= 2 ? `${fmt(row[`${m}_mean`])} [${ci.lo.toFixed(3)}, ${ci.hi.toFixed(3)}]` : fmt(row[`${m}_mean`]);
 }
 
 function signed(x: number): string {
@@ -258,7 +258,7 @@ export function sharedRows(mine: readonly CsvRow[], others: readonly (readonly C
         if (o.experiment === r.experiment) continue;
         if (!(o.run_hashes ?? '').split(';').some((h) => hashes.has(h))) continue;
         const where = `${o.table} (\`${o.experiment}\`, ${o.label || o.variant})`;
-        out.set(r.variant!, [...(out.get(r.variant!) ?? []), where]);
+        out.set(r.variant, [...(out.get(r.variant) ?? []), where]);
       }
     }
   }
@@ -309,7 +309,7 @@ function blurCheckLines(rows: readonly CsvRow[], task: string, metrics: readonly
   const blurredRef = refs.find((r) => r.blurred);
   if (!blurredRef || !metrics.includes(BLUR_RATIO_METRIC)) return [];
   const blurredNames = new Set(refs.filter((r) => r.blurred).map((r) => r.name));
-  const truth = rows.find((r) => r.kind === 'ground-truth' && !blurredNames.has(r.variant!));
+  const truth = rows.find((r) => r.kind === 'ground-truth' && !blurredNames.has(r.variant));
   const blurred = rows.find((r) => r.variant === blurredRef.name);
   const m = BLUR_RATIO_METRIC;
   const paper = `the paper's L1-only row is ${PAPER_TABLE1_CLASS_ACC.l1} / ${PAPER_TABLE1_CLASS_ACC.groundTruth} = ${PAPER_L1_CLASS_ACC_RATIO.toFixed(2)}× its ground truth (Table 1, Cityscapes)`;
@@ -330,7 +330,7 @@ function blurCheckLines(rows: readonly CsvRow[], task: string, metrics: readonly
   }
   const ratio = b / a;
   lines.push(
-    `| ${metricName(m)} | ${escapeMd(truth!.label || truth!.variant!)} | ${escapeMd(blurred!.label || blurred!.variant!)} | blurred ÷ ground truth | target | paper's L1 ÷ ground truth |`,
+    `| ${metricName(m)} | ${escapeMd(truth!.label || truth!.variant)} | ${escapeMd(blurred!.label || blurred!.variant)} | blurred ÷ ground truth | target | paper's L1 ÷ ground truth |`,
     '|---|---|---|---|---|---|',
     `| ours | ${a.toFixed(3)} | ${b.toFixed(3)} | ${ratio.toFixed(3)} | ≤ ${BLUR_CHECK_TARGET} | ${PAPER_L1_CLASS_ACC_RATIO.toFixed(2)} |`,
     '',
@@ -357,7 +357,7 @@ function escapeMd(s: string): string {
  * size, epochs, engine, segmenter), our table beside the paper's, run details, and the figures.
  */
 export function markdownFromRows(rows: readonly CsvRow[], fields: readonly string[], shared: ReadonlyMap<string, string[]> = new Map()): string {
-  const first = rows[0]!;
+  const first = rows[0];
   const allMetrics = metricsOf(fields);
   const metrics = shownMetrics(rows, allMetrics);
   const synthetic = rows.some((r) => r.dataset_kind === 'synthetic');
@@ -404,14 +404,14 @@ export function markdownFromRows(rows: readonly CsvRow[], fields: readonly strin
     `- Columns: each metric is ours${synthetic ? ' (synthetic data)' : ''}; \`paper\` beside it is the paper's value${synthetic ? ' (Cityscapes; not comparable in absolute value)' : ''}.${dropped.length ? ` ${dropped.map(metricName).join(' and ')}: not shown, equal in every row to ${dropped.map((m) => metricName(metricInfo(m)!.restricts!)).join(' and ')}.` : ''}`,
   );
   lines.push('');
-  const header = [ROW_HEADER[first.task!] ?? 'Variant', ...metrics.flatMap((m) => [metricName(m), ...(paper.has(m) ? ['paper'] : [])])];
+  const header = [ROW_HEADER[first.task] ?? 'Variant', ...metrics.flatMap((m) => [metricName(m), ...(paper.has(m) ? ['paper'] : [])])];
   lines.push(`| ${header.map(escapeMd).join(' | ')} |`);
   lines.push(`|${header.map(() => '---').join('|')}|`);
   for (const r of rows) {
-    const mark = shared.has(r.variant!) ? ' †' : '';
+    const mark = shared.has(r.variant) ? ' †' : '';
     const cells = [
-      escapeMd(r.label || r.variant!) + mark,
-      ...metrics.flatMap((m) => [cell(r, m), ...(paper.has(m) ? [r[`${m}_paper`] ? fmt(r[`${m}_paper`]!, 2) : '—'] : [])]),
+      escapeMd(r.label || r.variant) + mark,
+      ...metrics.flatMap((m) => [cell(r, m), ...(paper.has(m) ? [r[`${m}_paper`] ? fmt(r[`${m}_paper`], 2) : '—'] : [])]),
     ];
     lines.push(`| ${cells.join(' | ')} |`);
   }
@@ -431,7 +431,7 @@ export function markdownFromRows(rows: readonly CsvRow[], fields: readonly strin
   lines.push('|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     lines.push(
-      `| ${escapeMd(r.variant!)} | \`${escapeMd(r.settings!)}\` | ${r.status} | ${r.repeats} | ${fmt(r.wall_seconds!, 0)} | ${fmt(r.train_seconds!, 0)} | ${r.engine || '—'} | ${r.image_size || '—'} | ${r.epochs || '—'} |`,
+      `| ${escapeMd(r.variant)} | \`${escapeMd(r.settings)}\` | ${r.status} | ${r.repeats} | ${fmt(r.wall_seconds, 0)} | ${fmt(r.train_seconds, 0)} | ${r.engine || '—'} | ${r.image_size || '—'} | ${r.epochs || '—'} |`,
     );
   }
   lines.push('');

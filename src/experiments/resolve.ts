@@ -129,7 +129,7 @@ export function resolveDataset(d: DatasetSpec): ResolvedDataset {
       testSplit: 'test',
     };
   }
-  const f = d as FolderDataset;
+  const f = d;
   return {
     kind: 'folder',
     spec: f,

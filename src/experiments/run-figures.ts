@@ -20,8 +20,8 @@ export async function writeSamplesGrid(
   const runs = [...firstRun.values()];
   if (runs.length === 0) return null;
   const { readImage, writeImage, listImages } = await import('../data/image.ts');
-  const size = runs[0]!.size;
-  const direction = runs[0]!.direction;
+  const size = runs[0].size;
+  const direction = runs[0].direction;
   const names = (await listImages(path.join(data, exp.dataset.testSplit))).slice(0, SAMPLE_COLUMNS).map((n) => n.replace(/\.[^./]+$/, '.png'));
   const dsHash = (await import('./hash.ts')).hashOf({ data: path.resolve(data) });
   const half = (side: ReturnType<typeof inputSide>): Promise<string> =>

@@ -59,7 +59,7 @@ export function runInWorker(task: PoolTask, write: (line: string) => void): Prom
       releaseStopHandlers();
       // Stopping: the stop handler reports it and exits this process.
       if (stopSignal()) return;
-      const r = reply as WorkerReply | null;
+      const r = reply;
       if (r && r.ok) resolve({ label: task.label, ok: true });
       else if (r && !r.ok) resolve({ label: task.label, ok: false, message: r.message, userError: r.userError });
       else resolve({ label: task.label, ok: false, message: `worker exited with ${signal ?? `code ${code}`} before reporting` });

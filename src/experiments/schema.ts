@@ -128,7 +128,7 @@ class Locator {
     let node: unknown = this.root;
     let best = this.offsetOf(node);
     for (let i = 0; i < path.length; i++) {
-      const k = path[i]!;
+      const k = path[i];
       if (isMap(node)) {
         const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === k);
         if (!pair) break;
@@ -196,12 +196,12 @@ function num(ctx: Ctx, v: unknown, path: Path, opts: { int?: boolean; min?: numb
     const range = opts.min !== undefined && opts.max !== undefined ? ` from ${opts.min} to ${opts.max}` : opts.min !== undefined ? ` ≥ ${opts.min}` : '';
     fail(ctx, path, `must be ${kind}${range}, got ${describe(v)}`);
   }
-  return v as number;
+  return v;
 }
 
 function bool(ctx: Ctx, v: unknown, path: Path): boolean {
   if (typeof v !== 'boolean') fail(ctx, path, `must be true or false, got ${describe(v)}`);
-  return v as boolean;
+  return v;
 }
 
 function oneOf<T extends string>(ctx: Ctx, v: unknown, path: Path, allowed: readonly T[]): T {
@@ -221,7 +221,7 @@ function tableFields(table: OptionTable, keys: readonly string[] = yamlKeys(tabl
     keys.map((k) => [
       k,
       (c: Ctx, v: unknown, p: Path) => {
-        const problem = problemOf(table[k]!, v);
+        const problem = problemOf(table[k], v);
         if (problem) fail(c, p, `${problem}, got ${describe(v)}`);
         return v;
       },
@@ -235,7 +235,7 @@ const SEGMENTER_FIELDS = tableFields(SEGMENTER_OPTIONS);
 function fields<T>(ctx: Ctx, v: unknown, path: Path, spec: Record<string, FieldCheck>, what: string): T {
   const o = obj(ctx, v, path, what);
   onlyKeys(ctx, o, path, Object.keys(spec));
-  for (const [k, val] of Object.entries(o)) spec[k]!(ctx, val, [...path, k]);
+  for (const [k, val] of Object.entries(o)) spec[k](ctx, val, [...path, k]);
   return o as T;
 }
 
@@ -246,7 +246,7 @@ const RENAMED_TRAIN_KEYS: Readonly<Record<string, string>> = {
 
 function trainSettings(ctx: Ctx, v: unknown, path: Path): TrainSettings {
   if (v !== null && typeof v === 'object') {
-    for (const k of Object.keys(v)) if (RENAMED_TRAIN_KEYS[k]) fail(ctx, [...path, k], RENAMED_TRAIN_KEYS[k]!, true);
+    for (const k of Object.keys(v)) if (RENAMED_TRAIN_KEYS[k]) fail(ctx, [...path, k], RENAMED_TRAIN_KEYS[k], true);
   }
   return fields<TrainSettings>(ctx, v, path, TRAIN_FIELDS, 'training settings');
 }
@@ -258,7 +258,7 @@ function addedScores(ctx: Ctx, v: unknown, path: Path, task: Task): string[] {
   v.forEach((x, i) => {
     const s = scorerNamed(oneOf(ctx, x, [...path, i], names));
     if (!s!.tasks.includes(task)) fail(ctx, [...path, i], `'${s!.name}' does not score task ${task}; it scores ${s!.tasks.join(', ')}`);
-    if (s === taskScorer(task)) fail(ctx, [...path, i], `'${s!.name}' is already the task's own score`);
+    if (s === taskScorer(task)) fail(ctx, [...path, i], `'${s.name}' is already the task's own score`);
   });
   if (new Set(v).size !== v.length) fail(ctx, path, 'lists a score twice');
   return v as string[];
@@ -412,11 +412,11 @@ export function parseExperiment(text: string, file: string): ExperimentSpec {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, keepSourceTokens: true, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
-    const e = doc.errors[0]!;
+    const e = doc.errors[0];
     const line = e.pos ? lines.linePos(e.pos[0]).line : 1;
     throw new UserError(`${file}:${line}: not valid YAML: ${e.message.split('\n')[0]}`);
   }
-  const ctx: Ctx = { file, loc: new Locator(doc.contents as YamlNode | null, lines) };
+  const ctx: Ctx = { file, loc: new Locator(doc.contents, lines) };
   let value: unknown;
   try {
     // Bounded alias expansion: a "billion laughs" file would otherwise expand into gigabytes.
@@ -441,7 +441,7 @@ export const MAX_EXPERIMENT_BYTES = 2 ** 20;
 
 function firstAliasLine(text: string, lines: LineCounter): number {
   const m = /(^|[\s,[{:])\*[^\s,\]}]+/m.exec(text);
-  return m ? lines.linePos(m.index + m[1]!.length).line : 1;
+  return m ? lines.linePos(m.index + m[1].length).line : 1;
 }
 
 /** What a non-regular file is, for the one-line refusal. */

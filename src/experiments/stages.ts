@@ -368,7 +368,7 @@ export async function runGeneratorStages(job: RunJob, log: Log): Promise<StagesO
         quiet: true,
       });
       if (r.failed.length)
-        throw new UserError(`${run.variant}: ${r.failed.length} test images could not be translated, e.g. ${r.failed[0]!.file}: ${r.failed[0]!.reason}`);
+        throw new UserError(`${run.variant}: ${r.failed.length} test images could not be translated, e.g. ${r.failed[0].file}: ${r.failed[0].reason}`);
       return { info: { images: r.total, provider: r.provider } };
     },
   };

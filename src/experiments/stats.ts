@@ -12,9 +12,9 @@ export function lnGamma(x: number): number {
   ];
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - lnGamma(1 - x);
   const z = x - 1;
-  let a = c[0]!;
+  let a = c[0];
   const t = z + 7.5;
-  for (let i = 1; i < 9; i++) a += c[i]! / (z + i);
+  for (let i = 1; i < 9; i++) a += c[i] / (z + i);
   return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(a);
 }
 

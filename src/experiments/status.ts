@@ -118,10 +118,10 @@ export function formatStatus(s: ExperimentStatus): string {
   if (s.segmenter) rows.push(['(shared)', '', s.segmenter.stage, s.segmenter.state, s.segmenter.detail]);
   for (const r of s.runs) for (const st of r.stages) rows.push([pairName(r), r.task === undefined ? '' : String(r.task), st.stage, st.state, st.detail]);
   const head = ['pair', s.taskCount ? 'task' : '', 'stage', 'state', 'detail'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]): string =>
     cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
       .filter((_, i) => i !== 1 || s.taskCount)
       .join('  ')
       .trimEnd();

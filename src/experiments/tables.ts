@@ -22,7 +22,7 @@ export async function regenerateTables(csvFiles: string[], log: (l: string) => v
     parsed.push(parseCsv(text, f));
   }
   for (const [i, f] of csvFiles.entries()) {
-    const { fields, rows } = parsed[i]!;
+    const { fields, rows } = parsed[i];
     const md = f.replace(/\.csv$/, '.md');
     const markdown = markdownFromRows(
       rows,

@@ -204,12 +204,12 @@ export function discriminatorSpec(arch: DiscriminatorArch, params: ParamSource, 
   const o = arch.options;
   return {
     build: (g, x, opts) => appendSequential(g, layers, params, x, opts),
-    inputChannels: layers[0]!.inChannels,
+    inputChannels: layers[0].inChannels,
     outputChannels: 1,
     outputSpatial: 'map',
     metadata: {
       ...metadata,
-      [META.inputChannels]: String(layers[0]!.inChannels),
+      [META.inputChannels]: String(layers[0].inChannels),
       [META.outputChannels]: '1',
       [META.architecture]: JSON.stringify(o),
       conditional: String(o.conditional),

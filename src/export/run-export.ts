@@ -72,7 +72,7 @@ function finiteParams(checkpoint: string, net: 'G' | 'D', params: ParamSource): 
 }
 
 function inputChannels(n: LoadedNet): number {
-  return n.kind === 'G' ? n.arch.options.inChannels : n.arch.layers[0]!.inChannels;
+  return n.kind === 'G' ? n.arch.options.inChannels : n.arch.layers[0].inChannels;
 }
 
 /** Up to `count` real test-time inputs from the dataset the checkpoint was trained on, if it is still there. */

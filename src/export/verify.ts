@@ -45,7 +45,7 @@ export function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): nu
   if (a.length !== b.length) return Number.POSITIVE_INFINITY;
   let m = 0;
   for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
+    const d = Math.abs(a[i] - b[i]);
     if (!(d <= m)) m = Number.isNaN(d) ? Number.POSITIVE_INFINITY : d;
   }
   return m;
@@ -64,7 +64,7 @@ export async function tfjsReference(net: VerifiableNet, input: VerifyInput, norm
       tensors.set(p.name, tf.tensor(v, p.shape as number[]));
     }
     const out = tf.tidy(() => {
-      const x = tf.transpose(tf.tensor4d(input.data, input.dims), [0, 2, 3, 1]) as tfTypes.Tensor4D;
+      const x = tf.transpose<tfTypes.Tensor4D>(tf.tensor4d(input.data, input.dims), [0, 2, 3, 1]);
       const y =
         net.arch.type === 'generator'
           ? generatorForward(net.arch, tensors, x, { normStats, dropout: false })
@@ -81,9 +81,9 @@ export async function tfjsReference(net: VerifiableNet, input: VerifyInput, norm
 
 export async function onnxOutput(session: InferenceSession, input: VerifyInput): Promise<Float32Array> {
   const ort = await import('onnxruntime-node');
-  const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', input.data, input.dims) };
+  const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input.data, input.dims) };
   const out = await session.run(feeds);
-  const t = out[session.outputNames[0]!]!;
+  const t = out[session.outputNames[0]];
   return t.data as Float32Array;
 }
 

@@ -12,7 +12,7 @@ export function gaussianKernel(sigma: number): Float64Array {
   const k = new Float64Array(2 * r + 1);
   let sum = 0;
   for (let i = -r; i <= r; i++) sum += k[i + r] = Math.exp(-(i * i) / (2 * sigma * sigma));
-  for (let i = 0; i < k.length; i++) k[i]! /= sum;
+  for (let i = 0; i < k.length; i++) k[i] /= sum;
   return k;
 }
 
@@ -29,10 +29,10 @@ function convolve1d(src: Float64Array, w: number, h: number, k: Float64Array, ho
         const xx = horizontal ? Math.min(w - 1, Math.max(0, x + i)) : x;
         const yy = horizontal ? y : Math.min(h - 1, Math.max(0, y + i));
         const p = (yy * w + xx) * 3;
-        const kv = k[i + r]!;
-        a0 += kv * src[p]!;
-        a1 += kv * src[p + 1]!;
-        a2 += kv * src[p + 2]!;
+        const kv = k[i + r];
+        a0 += kv * src[p];
+        a1 += kv * src[p + 1];
+        a2 += kv * src[p + 2];
       }
       const o = (y * w + x) * 3;
       out[o] = a0;
@@ -45,7 +45,7 @@ function convolve1d(src: Float64Array, w: number, h: number, k: Float64Array, ho
 
 const toBytes = (v: Float64Array): Uint8Array => {
   const out = new Uint8Array(v.length);
-  for (let i = 0; i < v.length; i++) out[i] = Math.min(255, Math.max(0, Math.round(v[i]!)));
+  for (let i = 0; i < v.length; i++) out[i] = Math.min(255, Math.max(0, Math.round(v[i])));
   return out;
 };
 
@@ -77,7 +77,7 @@ export function shrinkEnlargeRgb(img: RgbImage, factor: number): RgbImage {
       const n = (y1 - by * factor) * (x1 - bx * factor);
       for (let c = 0; c < 3; c++) {
         let s = 0;
-        for (let y = by * factor; y < y1; y++) for (let x = bx * factor; x < x1; x++) s += img.data[(y * w + x) * 3 + c]!;
+        for (let y = by * factor; y < y1; y++) for (let x = bx * factor; x < x1; x++) s += img.data[(y * w + x) * 3 + c];
         small[(by * sw + bx) * 3 + c] = s / n;
       }
     }
@@ -85,16 +85,16 @@ export function shrinkEnlargeRgb(img: RgbImage, factor: number): RgbImage {
   const out = new Float64Array(w * h * 3);
   const locate = (centres: Float64Array, p: number): [number, number, number] => {
     let i = 0;
-    while (i + 1 < centres.length && centres[i + 1]! <= p) i++;
-    if (i + 1 >= centres.length || p <= centres[0]!) return [i, i, 0];
-    return [i, i + 1, (p - centres[i]!) / (centres[i + 1]! - centres[i]!)];
+    while (i + 1 < centres.length && centres[i + 1] <= p) i++;
+    if (i + 1 >= centres.length || p <= centres[0]) return [i, i, 0];
+    return [i, i + 1, (p - centres[i]) / (centres[i + 1] - centres[i])];
   };
   for (let y = 0; y < h; y++) {
     const [y0, y1, fy] = locate(centreY, y);
     for (let x = 0; x < w; x++) {
       const [x0, x1, fx] = locate(centreX, x);
       for (let c = 0; c < 3; c++) {
-        const at = (yy: number, xx: number): number => small[(yy * sw + xx) * 3 + c]!;
+        const at = (yy: number, xx: number): number => small[(yy * sw + xx) * 3 + c];
         const top = at(y0, x0) * (1 - fx) + at(y0, x1) * fx;
         const bottom = at(y1, x0) * (1 - fx) + at(y1, x1) * fx;
         out[(y * w + x) * 3 + c] = top * (1 - fy) + bottom * fy;
@@ -114,8 +114,8 @@ export function shrinkEnlargeRgb(img: RgbImage, factor: number): RgbImage {
 export function meanGradientEnergy(img: RgbImage): number {
   const { width: w, height: h, data } = img;
   const lum = new Float64Array(w * h);
-  for (let p = 0; p < w * h; p++) lum[p] = 0.299 * data[p * 3]! + 0.587 * data[p * 3 + 1]! + 0.114 * data[p * 3 + 2]!;
-  const diff = (a: number, b: number, span: number): number => (span > 0 ? (lum[a]! - lum[b]!) / span : 0);
+  for (let p = 0; p < w * h; p++) lum[p] = 0.299 * data[p * 3] + 0.587 * data[p * 3 + 1] + 0.114 * data[p * 3 + 2];
+  const diff = (a: number, b: number, span: number): number => (span > 0 ? (lum[a] - lum[b]) / span : 0);
   let sum = 0;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {

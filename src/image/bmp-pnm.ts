@@ -9,7 +9,7 @@ export function looksLikeBmp(bytes: Uint8Array): boolean {
 }
 
 export function looksLikePnm(bytes: Uint8Array): boolean {
-  return bytes.length >= 2 && bytes[0] === 0x50 && bytes[1]! >= 0x32 && bytes[1]! <= 0x36 && bytes[1] !== 0x34; // P2 P3 P5 P6
+  return bytes.length >= 2 && bytes[0] === 0x50 && bytes[1] >= 0x32 && bytes[1] <= 0x36 && bytes[1] !== 0x34; // P2 P3 P5 P6
 }
 
 /** Width and height from a BMP or PNM header (its first bytes), or undefined when they cannot be read there. */
@@ -59,12 +59,12 @@ export function decodeBmp(bytes: Uint8Array): RgbImage {
       let g: number;
       let r: number;
       if (palette) {
-        const i = bytes[row + x]! * 4;
+        const i = bytes[row + x] * 4;
         if (i + 2 >= palette.length) throw new Error('BMP pixel refers to a colour outside its palette');
-        [b, g, r] = [palette[i]!, palette[i + 1]!, palette[i + 2]!];
+        [b, g, r] = [palette[i], palette[i + 1], palette[i + 2]];
       } else {
         const p = row + x * (bpp / 8);
-        [b, g, r] = [bytes[p]!, bytes[p + 1]!, bytes[p + 2]!];
+        [b, g, r] = [bytes[p], bytes[p + 1], bytes[p + 2]];
       }
       out[o] = r;
       out[o + 1] = g;
@@ -77,18 +77,18 @@ export function decodeBmp(bytes: Uint8Array): RgbImage {
 /** Netpbm P2/P3 (ASCII) and P5/P6 (binary) gray or RGB, maxval up to 65535, scaled to 8 bits. */
 export function decodePnm(bytes: Uint8Array): RgbImage {
   if (!looksLikePnm(bytes)) throw new Error('not a PGM/PPM file');
-  const kind = bytes[1]! - 0x30;
+  const kind = bytes[1] - 0x30;
   const channels = kind === 3 || kind === 6 ? 3 : 1;
   let pos = 2;
   const isSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0b || c === 0x0c;
   const token = (): number => {
     for (;;) {
-      while (pos < bytes.length && isSpace(bytes[pos]!)) pos++;
+      while (pos < bytes.length && isSpace(bytes[pos])) pos++;
       if (bytes[pos] !== 0x23) break; // '#' comment to end of line
       while (pos < bytes.length && bytes[pos] !== 0x0a) pos++;
     }
     const start = pos;
-    while (pos < bytes.length && bytes[pos]! >= 0x30 && bytes[pos]! <= 0x39) pos++;
+    while (pos < bytes.length && bytes[pos] >= 0x30 && bytes[pos] <= 0x39) pos++;
     if (start === pos) throw new Error('PNM header or data is truncated or malformed');
     return Number(String.fromCharCode(...bytes.subarray(start, pos)));
   };
@@ -104,12 +104,12 @@ export function decodePnm(bytes: Uint8Array): RgbImage {
     pos++; // exactly one whitespace byte separates the header from binary data
     const bytesPer = maxval > 255 ? 2 : 1;
     if (pos + n * bytesPer > bytes.length) throw new Error('PNM pixel data is truncated');
-    for (let i = 0; i < n; i++) values[i] = bytesPer === 2 ? (bytes[pos + 2 * i]! << 8) | bytes[pos + 2 * i + 1]! : bytes[pos + i]!;
+    for (let i = 0; i < n; i++) values[i] = bytesPer === 2 ? (bytes[pos + 2 * i] << 8) | bytes[pos + 2 * i + 1] : bytes[pos + i];
   }
   const out = new Uint8Array(width * height * 3);
   for (let p = 0; p < width * height; p++) {
     for (let c = 0; c < 3; c++) {
-      const v = values[p * channels + (channels === 3 ? c : 0)]!;
+      const v = values[p * channels + (channels === 3 ? c : 0)];
       out[p * 3 + c] = Math.round((Math.min(v, maxval) * 255) / maxval);
     }
   }

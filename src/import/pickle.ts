@@ -91,8 +91,8 @@ function toKey(v: PyValue): PyKey {
 function readLong(b: Uint8Array): number | bigint {
   if (b.length === 0) return 0;
   let v = 0n;
-  for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
-  if (b[b.length - 1]! & 0x80) v -= 1n << BigInt(8 * b.length);
+  for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
+  if (b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
 
@@ -111,7 +111,7 @@ class Reader {
   }
   u8(): number {
     this.need(1);
-    return this.bytes[this.pos++]!;
+    return this.bytes[this.pos++];
   }
   u16(): number {
     this.need(2);
@@ -192,7 +192,7 @@ export function unpickle(bytes: Uint8Array, opts: PickleOptions, start = 0): Pic
   };
   const setItems = (dict: PyValue, items: PyValue[]): void => {
     if (!(dict instanceof PyDict)) refuse('SETITEM(S) on something that is not a dict');
-    for (let i = 0; i + 1 < items.length; i += 2) dict.entries.set(toKey(items[i]!), items[i + 1]!);
+    for (let i = 0; i + 1 < items.length; i += 2) dict.entries.set(toKey(items[i]), items[i + 1]);
   };
   const append = (list: PyValue, items: PyValue[]): void => {
     if (!Array.isArray(list)) refuse('APPEND(S) on something that is not a list');

@@ -241,11 +241,11 @@ export function tensorToFloat32(t: TorchTensor): Float32Array {
   const idx = new Array<number>(t.shape.length).fill(0);
   for (let k = 0; k < n; k++) {
     let at = t.offset;
-    for (let d = 0; d < idx.length; d++) at += idx[d]! * t.stride[d]!;
+    for (let d = 0; d < idx.length; d++) at += idx[d] * t.stride[d];
     if (at >= s.numel) throw new UserError(`torch: a tensor reads past the end of storage ${s.key}`);
     out[k] = get(at);
     for (let d = idx.length - 1; d >= 0; d--) {
-      if (++idx[d]! < t.shape[d]!) break;
+      if (++idx[d] < t.shape[d]) break;
       idx[d] = 0;
     }
   }

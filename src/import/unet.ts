@@ -82,7 +82,7 @@ function layerModules(levels: readonly string[]): Map<string, { conv: string; no
   m.set('e1', { conv: `${levels[0]}.0` });
   m.set(`d${depth}`, { conv: `${levels[0]}.3` });
   for (let k = 2; k <= depth; k++) {
-    const s = levels[k - 1]!;
+    const s = levels[k - 1];
     const j = depth - k + 1; // decoder index of this level's up-convolution
     if (k === depth) {
       m.set(`e${k}`, { conv: `${s}.1` });
@@ -117,9 +117,9 @@ export function importUNet(stateDict: StateDict): ImportedUNet {
   const arch = generatorArch({
     kind: 'unet',
     depth,
-    ngf: e1.shape[0]!,
-    inChannels: e1.shape[1]!,
-    outChannels: last.shape[1]!,
+    ngf: e1.shape[0],
+    inChannels: e1.shape[1],
+    outChannels: last.shape[1],
     norm,
     dropout: 'pytorch',
     concatOrder: 'skip-first',

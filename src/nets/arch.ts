@@ -273,7 +273,7 @@ export function discriminatorShapes(): Pick<DiscriminatorOptions, 'kind' | 'nLay
 export function receptiveField(layers: readonly Pick<ConvLayer, 'kernel' | 'stride'>[]): number {
   let r = 1;
   for (let i = layers.length - 1; i >= 0; i--) {
-    const l = layers[i]!;
+    const l = layers[i];
     r = (r - 1) * l.stride + l.kernel;
   }
   return r;

@@ -21,7 +21,7 @@ const u32 = new Uint32Array(f32.buffer);
 /** float → IEEE 754 half bits, round to nearest even (what numpy's astype(float16) does). */
 export function floatToHalfBits(value: number): number {
   f32[0] = value;
-  const x = u32[0]!;
+  const x = u32[0];
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;
@@ -49,7 +49,7 @@ export function float32ToFloat16Bytes(t: OnnxTensor): Uint8Array {
   const src = new Float32Array(t.rawData.slice().buffer);
   const out = new Uint16Array(src.length);
   for (let i = 0; i < src.length; i++) {
-    const v = src[i]!;
+    const v = src[i];
     if (Math.abs(v) > 65504) throw new UserError(`--fp16: weight ${t.name} holds ${v}, beyond float16's range (±65504); export in float32`);
     out[i] = floatToHalfBits(v);
   }
@@ -72,7 +72,7 @@ export function toFloat16(nodes: readonly OnnxNode[], initializers: readonly Onn
   if (mode === 'weights') {
     const casts: OnnxNode[] = [];
     const renamed = halfInits.map((t, i) => {
-      if (initializers[i]!.dataType !== ONNX_FLOAT) return t;
+      if (initializers[i].dataType !== ONNX_FLOAT) return t;
       const stored = `${t.name}_fp16`;
       casts.push({ opType: 'Cast', input: [stored], output: [t.name], name: `${t.name}_cast`, attribute: castTo(ONNX_FLOAT) });
       return { ...t, name: stored };

@@ -130,8 +130,8 @@ export function appendConvLayer(g: OnnxGraphBuilder, l: ConvLayer, params: Param
     const variance = need(params, `${l.name}.running_var`);
     const folded = new Float32Array(l.outChannels);
     for (let c = 0; c < l.outChannels; c++) {
-      const s = gamma[c]! / Math.sqrt(variance[c]! + BN_EPSILON);
-      folded[c] = ((bias ? bias[c]! : 0) - mean[c]!) * s + beta[c]!;
+      const s = gamma[c] / Math.sqrt(variance[c] + BN_EPSILON);
+      folded[c] = ((bias ? bias[c] : 0) - mean[c]) * s + beta[c];
       scaleOutputChannel(weight, wDims, l.transposed, c, s);
     }
     bias = folded;
@@ -204,7 +204,7 @@ function appendSubpixelConvTranspose(g: OnnxGraphBuilder, l: ConvLayer, x: strin
       for (let o = 0; o < cout; o++) {
         for (let i = 0; i < cin; i++) {
           for (let jy = 0; jy < 2; jy++) {
-            for (let jx = 0; jx < 2; jx++) kern[((o * cin + i) * 2 + jy) * 2 + jx] = w[((i * cout + o) * 4 + taps[a]![jy]!) * 4 + taps[b]![jx]!]!;
+            for (let jx = 0; jx < 2; jx++) kern[((o * cin + i) * 2 + jy) * 2 + jx] = w[((i * cout + o) * 4 + taps[a][jy]) * 4 + taps[b][jx]]!;
           }
         }
       }
@@ -230,11 +230,11 @@ function scaleOutputChannel(w: Float32Array, dims: number[], transposed: boolean
     // [in, out, k, k]: output channel is axis 1.
     for (let i = 0; i < d0; i++) {
       const base = (i * d1 + c) * taps;
-      for (let t = 0; t < taps; t++) w[base + t]! *= s;
+      for (let t = 0; t < taps; t++) w[base + t] *= s;
     }
   } else {
     const base = c * d1 * taps;
-    for (let t = 0; t < d1 * taps; t++) w[base + t]! *= s;
+    for (let t = 0; t < d1 * taps; t++) w[base + t] *= s;
   }
 }
 
@@ -263,7 +263,7 @@ export function appendUNet(g: OnnxGraphBuilder, net: UNetLayout, params: ParamSo
   }
   net.decoder.forEach((l, j) => {
     if (j > 0 && net.skips) {
-      const skip = skips[net.encoder.length - 1 - j]!;
+      const skip = skips[net.encoder.length - 1 - j];
       h = g.node('Concat', net.concatOrder === 'decoder-first' ? [h, skip] : [skip, h], [attrInt('axis', 1)], `${l.name}_concat`);
     }
     h = appendConvLayer(g, l, params, h, opts);

@@ -277,5 +277,5 @@ export function readOnnxModelHeader(bytes: Uint8Array): OnnxModelHeader {
 
 /** Decode a whole model (tests and tools; loads every weight). */
 export function decodeOnnxModel(bytes: Uint8Array): Record<string, unknown> {
-  return ModelProtoType.toObject(ModelProtoType.decode(bytes), { longs: Number, defaults: false }) as Record<string, unknown>;
+  return ModelProtoType.toObject(ModelProtoType.decode(bytes), { longs: Number, defaults: false });
 }

@@ -92,7 +92,7 @@ export async function writeOnnxStreaming(
     GraphProtoType.fromObject({ name: model.graphName, node: model.nodes, input: model.inputs.map(valueInfo), output: model.outputs.map(valueInfo) }),
   ).finish();
   const heads = tensors.map(tensorHead);
-  const tensorLens = tensors.map((t, i) => heads[i]!.length + sourceBytes(t.source));
+  const tensorLens = tensors.map((t, i) => heads[i].length + sourceBytes(t.source));
   const graphLen = graphHead.length + tensorLens.reduce((s, n) => s + tag(5).length + varint(n).length + n, 0);
   const total = tensors.reduce((s, t) => s + sourceBytes(t.source), 0);
   let written = 0;
@@ -104,8 +104,8 @@ export async function writeOnnxStreaming(
     };
     await put(concat([modelHead, tag(7), varint(graphLen), graphHead]));
     for (let i = 0; i < tensors.length; i++) {
-      const t = tensors[i]!;
-      await put(concat([tag(5), varint(tensorLens[i]!), heads[i]!]));
+      const t = tensors[i];
+      await put(concat([tag(5), varint(tensorLens[i]), heads[i]]));
       if (t.source.kind === 'bytes') {
         await put(t.source.data);
         written += t.source.data.length;

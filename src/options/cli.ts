@@ -19,8 +19,8 @@ export function setRawArgs(argv: readonly string[]): void {
 function typed(key: string, spec: AnySpec): { flag: string; text?: string } | undefined {
   const names = new Set([...spellingsOf(key, spec), key, ...Object.keys(spec.switches ?? {})]);
   for (let i = rawArgs.length - 1; i >= 0; i--) {
-    const m = /^--?(no-)?([^=]+)(?:=(.*))?$/.exec(rawArgs[i]!);
-    if (m && names.has(m[2]!)) return { flag: `--${m[1] ?? ''}${m[2]}`, text: m[3] ?? (spec.kind === 'boolean' ? undefined : rawArgs[i + 1]) };
+    const m = /^--?(no-)?([^=]+)(?:=(.*))?$/.exec(rawArgs[i]);
+    if (m && names.has(m[2])) return { flag: `--${m[1] ?? ''}${m[2]}`, text: m[3] ?? (spec.kind === 'boolean' ? undefined : rawArgs[i + 1]) };
   }
   return undefined;
 }
@@ -66,13 +66,13 @@ export function addOptions<T>(y: Argv<T>, table: OptionTable): Argv<T> {
       hidden: spec.hidden,
       // Named for both, so that the PyTorch repo's flags come after ours in --help.
       group: spec.scope === 'pytorch' ? PYTORCH_GROUP : 'Options:',
-    }) as Argv<T>;
+    });
     for (const [sw, value] of Object.entries(spec.switches ?? {})) {
       b = b.option(sw, {
         type: 'boolean',
         hidden: true,
         describe: `same as --${typeof value === 'boolean' ? (value ? '' : 'no-') + flag : `${flag} ${String(value)}`}`,
-      }) as Argv<T>;
+      });
     }
   }
   return b;

@@ -9,12 +9,12 @@ export function editDistance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = v;
+      let v = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2][j - 2] + 1);
+      d[i][j] = v;
     }
   }
-  return d[a.length]![b.length]!;
+  return d[a.length][b.length];
 }
 
 /** Case, `_` and `-` do not count: `--Batch_Size` is `--batch-size`. */
@@ -46,9 +46,9 @@ export function unknownFlags(args: readonly string[], spellings: ReadonlyMap<str
     if (a === '--') break;
     const m = /^--?([^=]+)/.exec(a);
     if (!m || /^-\d/.test(a)) continue; // a word, or a negative number (`--gpu_ids -1`)
-    const name = m[1]!;
+    const name = m[1];
     const known = spellings.has(name) || (name.startsWith('no-') && spellings.has(name.slice(3)));
-    if (!known && !out.includes(a.split('=')[0]!)) out.push(a.split('=')[0]!);
+    if (!known && !out.includes(a.split('=')[0])) out.push(a.split('=')[0]);
   }
   return out;
 }

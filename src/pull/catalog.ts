@@ -138,11 +138,11 @@ export function findDataset(name: string): PairedDataset | undefined {
 export function modelTable(): string {
   const rows = PRETRAINED_MODELS.map((m) => [m.name, m.task, m.input, m.dataset]);
   const head = ['name', 'translates', 'input', 'trained on'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   return [head, ...rows]
     .map((r) =>
       r
-        .map((c, i) => c.padEnd(widths[i]!))
+        .map((c, i) => c.padEnd(widths[i]))
         .join('  ')
         .trimEnd(),
     )

@@ -66,7 +66,7 @@ function stringEntry(buf: Buffer): [string, string] {
     if (field === 1 || field === 2) kv[field - 1] = buf.subarray(len.next, end).toString('utf8');
     p = end;
   }
-  return [kv[0]!, kv[1]!];
+  return [kv[0], kv[1]];
 }
 
 function readTensor(pf: ProtoFile, start: number, end: number): TensorInfo {
@@ -171,7 +171,7 @@ function readNode(pf: ProtoFile, start: number, end: number): NodeInfo {
 
 /** Elements a node's output would have, when constants fix it; undefined when unknown. Pure. */
 export function constantOutputElements(node: Pick<NodeInfo, 'opType' | 'inputs' | 'attrs'>, constants: ReadonlyMap<string, bigint[]>): bigint | undefined {
-  const c = (i: number): bigint[] | undefined => (node.inputs[i] ? constants.get(node.inputs[i]!) : undefined);
+  const c = (i: number): bigint[] | undefined => (node.inputs[i] ? constants.get(node.inputs[i]) : undefined);
   const prod = (v: readonly bigint[] | undefined): bigint | undefined => (v ? v.reduce((a, b) => a * (b < 0n ? 0n : b), 1n) : undefined);
   switch (node.opType) {
     case 'ConstantOfShape':
@@ -187,7 +187,7 @@ export function constantOutputElements(node: Pick<NodeInfo, 'opType' | 'inputs' 
     case 'Range': {
       const [s, l, d] = [c(0), c(1), c(2)];
       if (!s || !l || !d || s.length !== 1 || l.length !== 1 || d.length !== 1 || d[0] === 0n) return undefined;
-      const n = (l[0]! - s[0]! + d[0]! - (d[0]! > 0n ? 1n : -1n)) / d[0]!;
+      const n = (l[0] - s[0] + d[0] - (d[0] > 0n ? 1n : -1n)) / d[0];
       return n > 0n ? n : 0n;
     }
     default:

@@ -79,10 +79,10 @@ export function fillPlanar(src: RgbView, plan: Pick<PadPlan, 'left' | 'top'>, re
     const row = reflectIndex(region.y + ry - plan.top, height) * width * 3;
     let o = offset + ry * region.width;
     for (let rx = 0; rx < region.width; rx++, o++) {
-      const s = row + xs[rx]!;
-      out[o] = UNIT[rgb[s]!]!;
-      out[o + pixels] = UNIT[rgb[s + 1]!]!;
-      out[o + 2 * pixels] = UNIT[rgb[s + 2]!]!;
+      const s = row + xs[rx];
+      out[o] = UNIT[rgb[s]]!;
+      out[o + pixels] = UNIT[rgb[s + 1]]!;
+      out[o + 2 * pixels] = UNIT[rgb[s + 2]]!;
     }
   }
 }
@@ -109,9 +109,9 @@ export function cropPlanarToRgb(data: Float32Array, offset: number, channels: nu
   for (let y = 0; y < crop.height; y++) {
     let s = offset + (crop.y + y) * planeWidth + crop.x;
     for (let x = 0; x < crop.width; x++, s++) {
-      out[o++] = unitToByte(data[s]!);
-      out[o++] = unitToByte(data[s + g]!);
-      out[o++] = unitToByte(data[s + b]!);
+      out[o++] = unitToByte(data[s]);
+      out[o++] = unitToByte(data[s + g]);
+      out[o++] = unitToByte(data[s + b]);
     }
   }
   return out;

@@ -92,7 +92,7 @@ export interface ProviderChoice<T> {
 }
 
 function firstLine(e: unknown): string {
-  return errorMessage(e).split('\n')[0]!.slice(0, 200);
+  return errorMessage(e).split('\n')[0].slice(0, 200);
 }
 
 /**

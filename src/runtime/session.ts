@@ -129,7 +129,7 @@ export function checkImageModelSignature(
     throw new UserError(
       `model ${modelPath} has ${inputs.length} inputs (${inputs.map((i) => `'${i.name}'`).join(', ')}); image-to-image models take one: ${fed}`,
     );
-  const input = inputs[0]!;
+  const input = inputs[0];
   if (!input.isTensor) throw new UserError(`model ${modelPath}'s input '${input.name}' is not a tensor; it is fed ${fed}`);
   if (input.type !== 'float32') throw new UserError(`model ${modelPath}'s input '${input.name}' is ${input.type}; it is fed ${fed}`);
   if (input.shape.length !== 4)
@@ -170,7 +170,7 @@ export async function openSession(modelPath: string, opts: OpenSessionOptions = 
       // The CPU provider always exists once the module loaded, so its refusal is the model's problem.
       const msg = errorMessage(e);
       if (provider === 'cpu' || /protobuf|parsing|Load model|INVALID_GRAPH|INVALID_PROTOBUF/i.test(msg))
-        throw new UserError(`onnxruntime cannot load model ${modelPath}: ${msg.split('\n')[0]!.slice(0, 300)}`);
+        throw new UserError(`onnxruntime cannot load model ${modelPath}: ${msg.split('\n')[0].slice(0, 300)}`);
       throw e;
     }
   });
@@ -194,7 +194,7 @@ export async function openSession(modelPath: string, opts: OpenSessionOptions = 
   const run = async (data: Float32Array, dims: readonly number[]): Promise<{ data: Float32Array; dims: readonly number[] }> => {
     const feeds: Record<string, Tensor> = { [inputName]: new ort.Tensor('float32', data, dims) };
     const out = await session.run(feeds);
-    const t = out[outputName]!;
+    const t = out[outputName];
     return { data: t.data as Float32Array, dims: t.dims };
   };
   const ms: ModelSession = {

@@ -76,8 +76,8 @@ export function axisWeights(starts: readonly number[], extent: number, blend: Ti
     for (let t = 0; t < extent; t++) {
       const x = s + t;
       let v = 1;
-      if (i > 0) v *= rise(x - s, starts[i - 1]! + extent - s, blend);
-      if (i + 1 < starts.length) v *= 1 - rise(x - starts[i + 1]!, s + extent - starts[i + 1]!, blend);
+      if (i > 0) v *= rise(x - s, starts[i - 1] + extent - s, blend);
+      if (i + 1 < starts.length) v *= 1 - rise(x - starts[i + 1], s + extent - starts[i + 1], blend);
       w[t] = v;
     }
     return w;
@@ -87,8 +87,8 @@ export function axisWeights(starts: readonly number[], extent: number, blend: Ti
 /** Sum over tiles of their weights at each position of [0, length). */
 export function axisSums(starts: readonly number[], weights: readonly Float32Array[], length: number): Float64Array {
   const sum = new Float64Array(length);
-  starts.forEach((s, i) => weights[i]!.forEach((v, t) => (sum[s + t] += v)));
-  for (let x = 0; x < length; x++) if (!(sum[x]! > 0)) throw new Error(`tile weights vanish at ${x} (starts ${starts.join(',')})`);
+  starts.forEach((s, i) => weights[i].forEach((v, t) => (sum[s + t] += v)));
+  for (let x = 0; x < length; x++) if (!(sum[x] > 0)) throw new Error(`tile weights vanish at ${x} (starts ${starts.join(',')})`);
   return sum;
 }
 
@@ -116,7 +116,7 @@ export function tileCount(plan: TilePlan): number {
 
 /** Tile k's rectangle in padded coordinates. */
 export function tileRect(plan: TilePlan, k: number): { x: number; y: number; width: number; height: number } {
-  return { x: plan.xs[k % plan.xs.length]!, y: plan.ys[Math.floor(k / plan.xs.length)]!, width: plan.tileWidth, height: plan.tileHeight };
+  return { x: plan.xs[k % plan.xs.length], y: plan.ys[Math.floor(k / plan.xs.length)], width: plan.tileWidth, height: plan.tileHeight };
 }
 
 /**
@@ -146,24 +146,24 @@ export class TileBlender {
     if (k !== this.added) throw new Error(`TileBlender: tile ${k} arrived, tile ${this.added} was next (tiles are blended in order)`);
     const { pad, tileWidth: tw, tileHeight: th } = this.plan;
     const i = k % this.plan.xs.length;
-    const x0 = this.plan.xs[i]!;
-    const y0 = this.plan.ys[Math.floor(k / this.plan.xs.length)]!;
-    const wx = this.plan.wx[i]!;
-    const wy = this.plan.wy[Math.floor(k / this.plan.xs.length)]!;
+    const x0 = this.plan.xs[i];
+    const y0 = this.plan.ys[Math.floor(k / this.plan.xs.length)];
+    const wx = this.plan.wx[i];
+    const wy = this.plan.wy[Math.floor(k / this.plan.xs.length)];
     const W = pad.width;
     const bandPlane = W * th;
     // Only the tile's columns inside the image (padding is cropped away).
     const txFrom = Math.max(0, pad.left - x0);
     const txTo = Math.min(tw, pad.left + W - x0);
     for (let ty = 0; ty < th; ty++) {
-      const wyv = wy[ty]!;
+      const wyv = wy[ty];
       const iy = y0 + ty - pad.top;
       if (iy < 0 || iy >= pad.height || wyv === 0) continue;
       const by = y0 + ty - this.bandTop;
       for (let c = 0; c < this.channels; c++) {
         const src = offset + c * tw * th + ty * tw;
         const dst = c * bandPlane + by * W + x0 - pad.left;
-        for (let tx = txFrom; tx < txTo; tx++) this.band[dst + tx] += wyv * wx[tx]! * data[src + tx]!;
+        for (let tx = txFrom; tx < txTo; tx++) this.band[dst + tx] += wyv * wx[tx] * data[src + tx];
       }
     }
     this.added++;
@@ -180,12 +180,12 @@ export class TileBlender {
     for (let y = this.bandTop; y < finalUntil; y++) {
       const iy = y - pad.top;
       if (iy < 0 || iy >= pad.height) continue;
-      const sy = sumY[y]!;
+      const sy = sumY[y];
       const by = y - this.bandTop;
       for (let x = 0; x < W; x++) {
-        const inv = 1 / (sy * sumX[x + pad.left]!);
+        const inv = 1 / (sy * sumX[x + pad.left]);
         const o = (iy * W + x) * 3;
-        for (let c = 0; c < 3; c++) this.out[o + c] = unitToByte(this.band[(this.channels === 1 ? 0 : c) * bandPlane + by * W + x]! * inv);
+        for (let c = 0; c < 3; c++) this.out[o + c] = unitToByte(this.band[(this.channels === 1 ? 0 : c) * bandPlane + by * W + x] * inv);
       }
     }
     if (next === undefined) return;

@@ -155,7 +155,7 @@ async function planInputs(o: TranslateOptions, format: OutputFormat): Promise<In
   const ownTop = new Set(
     [...names.values()].flatMap((n) => {
       const t = tripletNames(n);
-      return [n, t.input, t.target].map((f) => f.split('/')[0]!);
+      return [n, t.input, t.target].map((f) => f.split('/')[0]);
     }),
   );
   return {
@@ -263,7 +263,7 @@ async function translateJobs(
 
   const owners = new Map<ImageWork, Extract<Loaded, { image: PreparedImage }>>();
   const runBatch = async (pieces: Piece<ImageWork>[]): Promise<void> => {
-    const { height, width } = pieces[0]!.work;
+    const { height, width } = pieces[0].work;
     const plane = height * width;
     // A fixed-batch model gets zero padding; a dynamic one gets exactly the pieces we have.
     const n = io.fixedBatch ?? pieces.length;

@@ -95,8 +95,8 @@ export class ShapeBatcher<T> {
         key = k;
         break;
       }
-      if (force && g[0]!.seq < oldest) {
-        oldest = g[0]!.seq;
+      if (force && g[0].seq < oldest) {
+        oldest = g[0].seq;
         key = k;
       }
     }

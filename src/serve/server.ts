@@ -164,7 +164,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'only GET and HEAD', { Allow: 'GET, HEAD' });
-    const pathname = (req.url ?? '').split(/[?#]/)[0]!;
+    const pathname = (req.url ?? '').split(/[?#]/)[0];
     if (pathname === MODEL_PATH) {
       return sendFile(req, res, model, modelSize, { 'X-Model-Name': encodeURIComponent(path.basename(model)), 'Cache-Control': 'no-cache' });
     }
@@ -224,7 +224,7 @@ export function requestedRange(header: string | undefined, size: number): { star
   if (parsed.type !== 'bytes') return whole;
   // Several disjoint ranges would need multipart/byteranges, which no client of this server needs.
   if (parsed.length !== 1) return whole;
-  return { start: parsed[0]!.start, end: parsed[0]!.end, partial: true };
+  return { start: parsed[0].start, end: parsed[0].end, partial: true };
 }
 
 function sendFile(req: http.IncomingMessage, res: http.ServerResponse, file: string, size: number, extra: Record<string, string>): void {

@@ -18,7 +18,7 @@ export function suggestLearningRate(lr: number): number {
 
 /** Index of the first NaN or ±Infinity in `data`, or undefined. */
 export function firstNonFinite(data: Float32Array): number | undefined {
-  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) return i;
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return i;
   return undefined;
 }
 

@@ -7,18 +7,18 @@ export function bceWithLogits(logits: tf.Tensor, target: 0 | 1): tf.Scalar {
   // max(x,0) − x·t + log(1 + e^{−|x|})
   const x = logits;
   const loss = tf.add(tf.sub(tf.relu(x), target === 1 ? x : tf.zerosLike(x)), tf.log1p(tf.exp(tf.neg(tf.abs(x)))));
-  return tf.mean(loss) as tf.Scalar;
+  return tf.mean<tf.Scalar>(loss);
 }
 
 /** The GAN criterion: vanilla (BCE with logits, the pix2pix default) or LSGAN (mean squared error). */
 export function ganLoss(logits: tf.Tensor, target: 0 | 1, mode: GanMode): tf.Scalar {
   if (mode === 'vanilla') return bceWithLogits(logits, target);
-  return tf.mean(tf.square(tf.sub(logits, target))) as tf.Scalar;
+  return tf.mean<tf.Scalar>(tf.square(tf.sub(logits, target)));
 }
 
 /** Mean absolute error over every element (PyTorch L1Loss). */
 export function l1Loss(a: tf.Tensor, b: tf.Tensor): tf.Scalar {
-  return tf.mean(tf.abs(tf.sub(a, b))) as tf.Scalar;
+  return tf.mean<tf.Scalar>(tf.abs(tf.sub(a, b)));
 }
 
 /** Learning-rate multiplier of the linear policy (docs/reference.md#lr-schedule, 2025 master): constant, then linear decay to ~0. */

@@ -124,9 +124,9 @@ export type PendingLosses = { [K in keyof StepLosses]: tf.Scalar | null };
 /** Read a step's losses back (async: GPU backends cannot read synchronously in Node) and free them. */
 export async function readLosses(p: PendingLosses): Promise<StepLosses> {
   const keys = Object.keys(p) as (keyof StepLosses)[];
-  const values = await Promise.all(keys.map(async (k) => (p[k] ? ((await p[k]!.data())[0] ?? 0) : 0)));
+  const values = await Promise.all(keys.map(async (k) => (p[k] ? ((await p[k].data())[0] ?? 0) : 0)));
   tf.dispose(keys.map((k) => p[k]).filter((t): t is tf.Scalar => t !== null));
-  return Object.fromEntries(keys.map((k, i) => [k, values[i]!])) as unknown as StepLosses;
+  return Object.fromEntries(keys.map((k, i) => [k, values[i]])) as unknown as StepLosses;
 }
 
 type BatchStats = Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }>;
@@ -201,7 +201,7 @@ export class Pix2PixStep {
         gL1 = tf.keep(l1Loss(out, B));
         loss = tf.add(loss, tf.mul(gL1, c.lambdaL1));
       }
-      return loss as tf.Scalar;
+      return loss;
     }, [...G.trainable.values()]);
     let dReal: tf.Scalar | null = null;
     let dFake: tf.Scalar | null = null;
@@ -214,7 +214,7 @@ export class Pix2PixStep {
         const pf = discriminatorForward(dArch!, D!.params, fakeIn, { normStats: 'batch', dropout: false });
         dReal = tf.keep(ganLoss(pr, 1, c.ganMode));
         dFake = tf.keep(ganLoss(pf, 0, c.ganMode));
-        return tf.mul(tf.add(dReal, dFake), 0.5) as tf.Scalar;
+        return tf.mul<tf.Scalar>(tf.add(dReal, dFake), 0.5);
       }, [...D!.trainable.values()]);
       if (fakeIn !== fake) fakeIn.dispose();
       if (realIn !== B) realIn.dispose();

@@ -88,7 +88,7 @@ export async function loadSegmentationSample(s: SegmentationSample, size: number
   // Labels are never interpolated: nearest neighbour, one channel.
   const ids = lab.width === size && lab.height === size ? lab.data : resizeNearest(lab, size, size, 1).data;
   const trainIds = new Uint8Array(ids.length);
-  for (let i = 0; i < ids.length; i++) trainIds[i] = LABEL_ID_TO_TRAIN_ID[ids[i]!]!;
+  for (let i = 0; i < ids.length; i++) trainIds[i] = LABEL_ID_TO_TRAIN_ID[ids[i]]!;
   return { photo: img.data, trainIds };
 }
 
@@ -103,7 +103,7 @@ export function segmentationLoss(logits: tf.Tensor4D, trainIds: tf.Tensor3D): tf
     const ids = tf.cast(tf.minimum(trainIds, NUM_TRAIN_IDS - 1), 'int32');
     const onehot = tf.oneHot(ids, NUM_TRAIN_IDS);
     const nll = tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), onehot), -1));
-    return tf.div(tf.sum(tf.mul(nll, valid)), tf.maximum(tf.sum(valid), 1)) as tf.Scalar;
+    return tf.div<tf.Scalar>(tf.sum(tf.mul(nll, valid)), tf.maximum(tf.sum(valid), 1));
   });
 }
 
@@ -131,7 +131,7 @@ async function pixelAccuracy(arch: GeneratorArch, params: ParamTensors, samples:
     const pred = (await predT.data()) as Int32Array;
     predT.dispose();
     for (let i = 0; i < pred.length; i++) {
-      if (trainIds[i]! >= NUM_TRAIN_IDS) continue;
+      if (trainIds[i] >= NUM_TRAIN_IDS) continue;
       total++;
       if (pred[i] === trainIds[i]) right++;
     }
@@ -179,7 +179,7 @@ export async function trainSegmenter(c: SegmenterConfig, opts: { quiet?: boolean
         const x = new Float32Array(idx.length * px * 3);
         const y = new Uint8Array(idx.length * px);
         idx.forEach((i, k) => {
-          const s = cache[i]!;
+          const s = cache[i];
           // Random horizontal flip, applied to photo and labels alike.
           const flip = rng.next() < 0.5;
           for (let r = 0; r < c.size; r++) {
@@ -188,9 +188,9 @@ export async function trainSegmenter(c: SegmenterConfig, opts: { quiet?: boolean
               const dst = k * px + r * c.size + col;
               y[dst] = s.trainIds[src]!;
               // The same x/127.5 − 1 mapping as toUnitRange, fused with the flip.
-              x[dst * 3] = s.photo[src * 3]! / 127.5 - 1;
-              x[dst * 3 + 1] = s.photo[src * 3 + 1]! / 127.5 - 1;
-              x[dst * 3 + 2] = s.photo[src * 3 + 2]! / 127.5 - 1;
+              x[dst * 3] = s.photo[src * 3] / 127.5 - 1;
+              x[dst * 3 + 1] = s.photo[src * 3 + 1] / 127.5 - 1;
+              x[dst * 3 + 2] = s.photo[src * 3 + 2] / 127.5 - 1;
             }
           }
         });

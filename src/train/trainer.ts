@@ -351,7 +351,7 @@ function loadBatch(run: TrainingRun, indices: number[]): Promise<{ input: Float3
         loadSize: c.loadSize,
         cropSize: c.size,
         jitter: true,
-        rng: rngs[k]!,
+        rng: rngs[k],
         flip: c.flip,
         preprocess: c.preprocess,
       }),
@@ -518,7 +518,7 @@ async function validate(gArch: GeneratorArch, G: Net, valSet: PairedDataset, c: 
       const B = tf.tensor4d(p.target, [1, c.size, c.size, 3]);
       return l1Loss(generatorForward(gArch, G.params, A, { normStats: 'instance', dropout: false }), B);
     });
-    sum += (await loss.data())[0]!;
+    sum += (await loss.data())[0];
     loss.dispose();
   }
   return sum / n;

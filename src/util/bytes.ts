@@ -15,7 +15,7 @@ export function formatBytes(n: number): string {
 export function parseByteSize(s: string): number | undefined {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib|t|tb|tib)?\s*$/i.exec(s);
   if (!m) return undefined;
-  const unit = (m[2] ?? 'b').toLowerCase()[0]!;
+  const unit = (m[2] ?? 'b').toLowerCase()[0];
   const mult = { b: 1, k: KiB, m: MiB, g: GiB, t: 2 ** 40 }[unit as 'b' | 'k' | 'm' | 'g' | 't'];
   const v = Math.floor(Number(m[1]) * mult);
   return v > 0 ? v : undefined;

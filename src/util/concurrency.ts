@@ -65,7 +65,7 @@ export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (
     while (!failed && next < items.length) {
       const i = next++;
       try {
-        out[i] = await fn(items[i]!, i);
+        out[i] = await fn(items[i], i);
       } catch (e) {
         failed = true;
         throw e;

@@ -97,7 +97,7 @@ export function describeFsError(e: unknown): string {
     case 'EROFS':
       return 'read-only file system: choose a writable folder';
     default:
-      return errorMessage(e).split('\n')[0]!;
+      return errorMessage(e).split('\n')[0];
   }
 }
 

@@ -23,7 +23,7 @@ export function readVarint(buf: Uint8Array, pos: number): { value: bigint; next:
   let value = 0n;
   let shift = 0n;
   for (let i = pos; i < buf.length && i < pos + 10; i++) {
-    const b = buf[i]!;
+    const b = buf[i];
     value |= BigInt(b & 0x7f) << shift;
     if ((b & 0x80) === 0) return { value, next: i + 1 };
     shift += 7n;

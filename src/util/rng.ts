@@ -76,7 +76,7 @@ export class Rng {
   shuffle<T>(xs: T[]): T[] {
     for (let i = xs.length - 1; i > 0; i--) {
       const j = this.int(i + 1);
-      [xs[i], xs[j]] = [xs[j]!, xs[i]!];
+      [xs[i], xs[j]] = [xs[j], xs[i]];
     }
     return xs;
   }

@@ -45,7 +45,7 @@ export function codeOf(markdown: string): string[] {
     } else if (fence) block.push(line);
     else prose.push(line);
   }
-  for (const m of prose.join('\n').matchAll(/`([^`\n]+)`/g)) out.push(m[1]!);
+  for (const m of prose.join('\n').matchAll(/`([^`\n]+)`/g)) out.push(m[1]);
   return out;
 }
 
@@ -56,9 +56,9 @@ export function commandsIn(code: string): { command: string; flags: string[] }[]
   for (const part of code.split(/\s#\s|&&|;|(?<!\\)\|/)) {
     const m = /(?:^|\s)pix2pix\s+([a-z][\w-]*)(?:\s+([a-z][\w-]*))?(.*)$/.exec(part);
     if (!m) continue;
-    const command = GROUPS.has(m[1]!) ? `${m[1]} ${m[2] ?? ''}`.trim() : m[1]!;
-    const rest = GROUPS.has(m[1]!) ? m[3]! : `${m[2] ?? ''}${m[3]}`;
-    out.push({ command, flags: [...rest.matchAll(/(?:^|[\s[(])--([A-Za-z][\w-]*)/g)].map((f) => f[1]!) });
+    const command = GROUPS.has(m[1]) ? `${m[1]} ${m[2] ?? ''}`.trim() : m[1];
+    const rest = GROUPS.has(m[1]) ? m[3] : `${m[2] ?? ''}${m[3]}`;
+    out.push({ command, flags: [...rest.matchAll(/(?:^|[\s[(])--([A-Za-z][\w-]*)/g)].map((f) => f[1]) });
   }
   return out;
 }

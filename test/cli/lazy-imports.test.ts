@@ -171,7 +171,7 @@ describe('the CLI loads only the command it runs (a real process)', () => {
     expect(r.code, r.stderr).toBe(1); // one unreadable file
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
-    const summary = JSON.parse(lines[0]!);
+    const summary = JSON.parse(lines[0]);
     expect(summary).toMatchObject({ total: 3, translated: 2, skipped: 0, provider: 'cpu', size: 'native' });
     expect(summary.failed.map((f: { file: string }) => f.file)).toEqual(['broken.png']);
     expect(summary.imagesPerSecond).toBeCloseTo(2 / summary.seconds, 6);

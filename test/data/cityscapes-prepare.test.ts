@@ -19,7 +19,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 function meanAbs(a: Uint8Array, b: Uint8Array): number {
   let s = 0;
-  for (let i = 0; i < a.length; i++) s += Math.abs(a[i]! - b[i]!);
+  for (let i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]);
   return s / a.length;
 }
 
@@ -35,7 +35,7 @@ describe('data cityscapes (official layout)', () => {
     const ab = await readImage(path.join(out, 'val', `${ids.val[0]}.jpg`));
     expect([ab.width, ab.height]).toEqual([32, 16]);
     // Left half is the photo, right half the colour map (both squeezed to 16²; JPEG q100 keeps them close).
-    const city = ids.val[0]!.split('_')[0]!;
+    const city = ids.val[0].split('_')[0];
     const photo = await readImage(path.join(tree, 'leftImg8bit', 'val', city, `${ids.val[0]}_leftImg8bit.png`), { resize: { width: 16, height: 16 } });
     const color = await readImage(path.join(tree, 'gtFine', 'val', city, `${ids.val[0]}_gtFine_color.png`), { resize: { width: 16, height: 16 } });
     const half = (x0: number): Uint8Array => {
@@ -60,7 +60,7 @@ describe('data cityscapes (official layout)', () => {
   it('a photo without its colour map fails with one line naming it', async () => {
     const broken = path.join(root, 'broken');
     await writeCityscapesTree(broken, { train: 1, val: 2, width: 16 });
-    const city = readdirSync(path.join(broken, 'gtFine', 'val'))[0]!;
+    const city = readdirSync(path.join(broken, 'gtFine', 'val'))[0];
     const victim = readdirSync(path.join(broken, 'gtFine', 'val', city)).find((f) => f.endsWith('_gtFine_color.png'))!;
     rmSync(path.join(broken, 'gtFine', 'val', city, victim));
     const err = await prepareCityscapes({ cityscapes: broken, out: path.join(root, 'broken-out'), size: 8 }).catch((e: Error) => e);

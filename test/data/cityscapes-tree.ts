@@ -28,7 +28,7 @@ export async function writeCityscapesTree(root: string, o: TreeOptions): Promise
   let index = 0;
   for (const split of ['train', 'val'] as const) {
     for (let i = 0; i < o[split]; i++) {
-      const city = CITIES[split][i % 2]!;
+      const city = CITIES[split][i % 2];
       const id = `${city}_000000_${String(19 * i + 3).padStart(6, '0')}`;
       const s = renderSynthScene(o.seed ?? 5, index++, o.width);
       const w = o.width;

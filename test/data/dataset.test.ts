@@ -116,9 +116,9 @@ describe('aligned AB datasets', () => {
       const p = await ds.loadPairRgb(k % ds.size, opts);
       const first = px(p.input, 0, 0);
       const second = px(p.input, 1, 0);
-      const flipped = second[0]! < first[0]!;
-      const x0 = (flipped ? first[0]! - 150 : first[0]!) / 10;
-      const y0 = first[1]! / 10;
+      const flipped = second[0] < first[0];
+      const x0 = (flipped ? first[0] - 150 : first[0]) / 10;
+      const y0 = first[1] / 10;
       seen.add(`${x0},${y0},${flipped}`);
       for (let y = 0; y < 16; y++) {
         for (let x = 0; x < 16; x++) {

@@ -1,4 +1,4 @@
-import { promises as fsp, type Dirent, type Stats } from 'node:fs';
+import { promises as fsp, type Stats } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,10 +29,10 @@ describe('listInputImages', () => {
     expect(r.files).toEqual(['a.png', 'sub/b.jpg', 'sub/deeper/c.png']);
     // A dangling link named gone.txt is ignored like any .txt; gone.png is reported.
     expect(r.skipped.map((s) => s.file)).toEqual(['gone.png', 'ring-a', 'ring-b', 'self/', 'sub/deeper/up/']);
-    expect(r.skipped[0]!.reason).toMatch(/^dangling link \(its target missing does not exist\)$/);
-    expect(r.skipped[1]!.reason).toMatch(/^symlink loop/);
-    expect(r.skipped[3]!.reason).toMatch(/folder loop: it is the input folder itself/);
-    expect(r.skipped[4]!.reason).toMatch(/folder loop: it is sub\/, already listed/);
+    expect(r.skipped[0].reason).toMatch(/^dangling link \(its target missing does not exist\)$/);
+    expect(r.skipped[1].reason).toMatch(/^symlink loop/);
+    expect(r.skipped[3].reason).toMatch(/folder loop: it is the input folder itself/);
+    expect(r.skipped[4].reason).toMatch(/folder loop: it is sub\/, already listed/);
   });
 
   it('without --recursive, only image-named entries are reported (not folders or link loops)', async () => {
@@ -45,7 +45,7 @@ describe('listInputImages', () => {
     const denied: ListingFs = {
       readdir: async (d) => {
         if (d.endsWith(`${path.sep}sub`)) throw Object.assign(new Error('EACCES: permission denied, scandir'), { code: 'EACCES' });
-        return (await fsp.readdir(d, { withFileTypes: true })) as Dirent[];
+        return await fsp.readdir(d, { withFileTypes: true });
       },
       stat: (p): Promise<Stats> => fsp.stat(p),
       lstat: (p): Promise<Stats> => fsp.lstat(p),

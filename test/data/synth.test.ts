@@ -120,26 +120,26 @@ describe('synthesizeDataset', () => {
     for (let i = 0; i < 10; i++) {
       const { photo, labelIds } = renderSynthScene(5, i, 32);
       for (let p = 0; p < labelIds.data.length; p++) {
-        const rgb = [photo.data[p * 3]!, photo.data[p * 3 + 1]!, photo.data[p * 3 + 2]!];
+        const rgb = [photo.data[p * 3], photo.data[p * 3 + 1], photo.data[p * 3 + 2]];
         let best = -1;
         let bestD = Infinity;
         for (const l of palette) {
-          const d = (rgb[0]! - l.color[0]) ** 2 + (rgb[1]! - l.color[1]) ** 2 + (rgb[2]! - l.color[2]) ** 2;
+          const d = (rgb[0] - l.color[0]) ** 2 + (rgb[1] - l.color[1]) ** 2 + (rgb[2] - l.color[2]) ** 2;
           if (d < bestD) [bestD, best] = [d, l.id];
         }
         if (best === labelIds.data[p]) right++;
         total++;
-        const list = perClass.get(labelIds.data[p]!) ?? [];
+        const list = perClass.get(labelIds.data[p]) ?? [];
         list.push(rgb);
-        perClass.set(labelIds.data[p]!, list);
+        perClass.set(labelIds.data[p], list);
       }
     }
     expect(right / total).toBeLessThan(0.5);
     // Classes vary in appearance (textures, shading, per-object colour), not flat fills.
     for (const id of [7, 11, 21, 26]) {
       const px = perClass.get(id)!;
-      const mean = [0, 1, 2].map((c) => px.reduce((s, p) => s + p[c]!, 0) / px.length);
-      const sd = Math.sqrt(px.reduce((s, p) => s + [0, 1, 2].reduce((t, c) => t + (p[c]! - mean[c]!) ** 2, 0), 0) / px.length / 3);
+      const mean = [0, 1, 2].map((c) => px.reduce((s, p) => s + p[c], 0) / px.length);
+      const sd = Math.sqrt(px.reduce((s, p) => s + [0, 1, 2].reduce((t, c) => t + (p[c] - mean[c]) ** 2, 0), 0) / px.length / 3);
       expect(sd, `class ${id}`).toBeGreaterThan(8);
     }
   });

@@ -35,7 +35,7 @@ describe('pix2pix eval', () => {
     expect(out).toMatch(/road\s+0\s+0\.5000\s+0\.5000\s+2/);
     const lines = readFileSync(csv, 'utf8').trim().split(/\r?\n/);
     expect(lines[0]).toBe('class,trainId,gtPixels,accuracy,iou');
-    const road = lines[1]!.split(',');
+    const road = lines[1].split(',');
     expect(road.slice(0, 3)).toEqual(['road', '0', '2']);
     // 1 / (2 + 1e-12): the reference's epsilon shows in full precision
     expect(Number(road[3])).toBeCloseTo(0.5, 10);
@@ -87,7 +87,7 @@ describe('pix2pix eval', () => {
 
   it('rf --json prints the rows of the receptive-field table', async () => {
     const { evalRfCommand } = await import('../../src/cli/commands/rf.ts');
-    const r = JSON.parse(await runEval(['rf', '--n_layers_D', '0', '3', '--json'], [evalRfCommand as CommandModule<object, object>]));
+    const r = JSON.parse(await runEval(['rf', '--n_layers_D', '0', '3', '--json'], [evalRfCommand]));
     expect(r.size).toBe(256);
     expect(r.rows.map((row: { nLayers: number; receptiveField: number; outputSide: number }) => [row.nLayers, row.receptiveField, row.outputSide])).toEqual([
       [0, 1, 256],

@@ -110,7 +110,7 @@ describe('accumulateConfusion (reference mode = fast_hist of the pix2pix scripts
     expect(Array.from(reference.counts)).toEqual(Array.from(strict.counts));
     // and both equal a naive per-pixel count
     const naive = new Float64Array(361);
-    for (let i = 0; i < n; i++) if (gt[i]! < 19) naive[gt[i]! * 19 + pred[i]!]!++;
+    for (let i = 0; i < n; i++) if (gt[i] < 19) naive[gt[i] * 19 + pred[i]]++;
     expect(Array.from(strict.counts)).toEqual(Array.from(naive));
   });
 });

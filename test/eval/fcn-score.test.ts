@@ -79,10 +79,10 @@ describe('runFcnScore', () => {
     const spec = parseSegmenterSpec({ preset: 'fcn8s-cityscapes', inputSize: null }, 's');
     // a stand-in network that predicts class 19 everywhere
     const model = async (_input: Float32Array, dims: number[]) => {
-      const plane = dims[2]! * dims[3]!;
+      const plane = dims[2] * dims[3];
       const out = new Float32Array(20 * plane);
       out.fill(1, 19 * plane);
-      return { data: out, dims: [1, 20, dims[2]!, dims[3]!] };
+      return { data: out, dims: [1, 20, dims[2], dims[3]] };
     };
     const strict = await runFcnScore({ imagesDir: d.images, labelsDir: d.labels, model, spec, modelName: 'm' });
     expect(Array.from(strict.confusion.predictedIgnore).filter((v) => v > 0)).toEqual([1, 1, 1]);

@@ -21,7 +21,7 @@ describe('sumConfusions', () => {
 });
 
 describe('bootstrapFrames', () => {
-  const pixelAcc = (s: ConfusionMatrix[]) => fcnScores(s[0]!).pixelAcc;
+  const pixelAcc = (s: ConfusionMatrix[]) => fcnScores(s[0]).pixelAcc;
 
   it('collapses to the value when every frame is alike', () => {
     const f = frame([0, 1], [0, 0]);
@@ -46,7 +46,7 @@ describe('bootstrapFrames', () => {
 
   it('pairs conditions: a ratio of two identical conditions is exactly 1 in every resample', () => {
     const fs = [frame([0, 1], [0, 1]), frame([1, 1], [0, 1]), frame([0], [1])];
-    const r = bootstrapFrames([fs, fs], (s) => fcnScores(s[1]!).pixelAcc / fcnScores(s[0]!).pixelAcc, { resamples: 100 });
+    const r = bootstrapFrames([fs, fs], (s) => fcnScores(s[1]).pixelAcc / fcnScores(s[0]).pixelAcc, { resamples: 100 });
     expect([r.value, r.lo, r.hi]).toEqual([1, 1, 1]);
   });
 

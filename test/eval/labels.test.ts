@@ -68,7 +68,7 @@ describe('colour label maps → trainIds', () => {
     const first = m.map(rgb);
     const second = m.map(rgb); // now every colour comes from the table
     for (let i = 0; i < 2000; i++) {
-      const want = m.palette[nearestPaletteIndex(rgb[3 * i]!, rgb[3 * i + 1]!, rgb[3 * i + 2]!, m.palette)]!.trainId;
+      const want = m.palette[nearestPaletteIndex(rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2], m.palette)].trainId;
       expect(first[i]).toBe(want);
       expect(second[i]).toBe(want);
     }

@@ -151,13 +151,13 @@ describe('segmentImage with an injected model', () => {
     // A stand-in network: class 0 scores the first channel, class 1 its negation.
     const model: SegmenterModel = async (input, dims) => {
       seen.push(dims);
-      const plane = dims[2]! * dims[3]!;
+      const plane = dims[2] * dims[3];
       const out = new Float32Array(2 * plane);
       for (let i = 0; i < plane; i++) {
         out[i] = input[i]!;
-        out[plane + i] = -input[i]!;
+        out[plane + i] = -input[i];
       }
-      return { data: out, dims: [1, 2, dims[2]!, dims[3]!] };
+      return { data: out, dims: [1, 2, dims[2], dims[3]] };
     };
     const spec = parseSegmenterSpec({ numClasses: 2, classToTrainId: [7, 8], mean: [100, 0, 0] }, 's');
     const img = { width: 2, height: 1, data: Uint8Array.from([200, 0, 0, 50, 0, 0]) };

@@ -23,7 +23,7 @@ function gradientPair(w: number, h: number): [RgbImage, RgbImage] {
       const v = [(x * 12) & 255, (y * 14) & 255, ((x + y) * 6) & 255];
       for (let c = 0; c < 3; c++) {
         g[3 * (y * w + x) + c] = v[c]!;
-        g2[3 * (y * w + x) + c] = Math.min(255, Math.max(0, v[c]! + (((x * y) % 7) - 3) * 5));
+        g2[3 * (y * w + x) + c] = Math.min(255, Math.max(0, v[c] + (((x * y) % 7) - 3) * 5));
       }
     }
   return [
@@ -42,8 +42,8 @@ describe('SSIM (Wang et al. 2004; 11×11 Gaussian σ 1.5, per RGB channel)', () 
     const t = gaussianTaps();
     expect(t).toHaveLength(11);
     expect(t.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
-    for (let i = 0; i < 5; i++) expect(t[i]).toBeCloseTo(t[10 - i]!, 15);
-    expect(t[0]! / t[5]!).toBeCloseTo(Math.exp(-25 / 4.5), 12);
+    for (let i = 0; i < 5; i++) expect(t[i]).toBeCloseTo(t[10 - i], 15);
+    expect(t[0] / t[5]).toBeCloseTo(Math.exp(-25 / 4.5), 12);
   });
 
   it('is 1 for identical images', () => {
@@ -108,10 +108,10 @@ describe.skipIf(!hasSkimage)('live cross-check against scikit-image (python3 wit
       [32, 17],
       [40, 40],
     ].map(([w, h]) => {
-      const x = Uint8Array.from({ length: w! * h! * 3 }, rand);
+      const x = Uint8Array.from({ length: w * h * 3 }, rand);
       // y: x plus bounded noise, so SSIM is far from 0 and from 1.
       const y = x.map((v) => Math.min(255, Math.max(0, v + (rand() % 41) - 20)));
-      return { w: w!, h: h!, x: [...x], y: [...y] };
+      return { w: w, h: h, x: [...x], y: [...y] };
     });
     const script = `
 import json, sys, numpy as np
@@ -127,8 +127,8 @@ print(json.dumps(out))`;
     cases.forEach((c, i) => {
       const a = { width: c.w, height: c.h, data: Uint8Array.from(c.x) };
       const b = { width: c.w, height: c.h, data: Uint8Array.from(c.y) };
-      expect(Math.abs(ssim(a, b) - ref[i]![0])).toBeLessThan(1e-9);
-      expect(Math.abs(psnr(a, b) - ref[i]![1])).toBeLessThan(1e-9);
+      expect(Math.abs(ssim(a, b) - ref[i][0])).toBeLessThan(1e-9);
+      expect(Math.abs(psnr(a, b) - ref[i][1])).toBeLessThan(1e-9);
     });
   });
 });

@@ -37,15 +37,15 @@ describe('Kubernetes examples', () => {
   const job = load('eval-indexed-job.yaml');
   const collect = load('collect-job.yaml');
   const pvc = parse(readFileSync(path.join(EX, 'kubernetes', 'shared-volume.yaml'), 'utf8')) as { metadata: { name: string }; spec: { accessModes: string[] } };
-  const evalCmd = job.spec.template.spec.containers[0]!.command;
-  const collectCmd = collect.spec.template.spec.containers[0]!.command;
+  const evalCmd = job.spec.template.spec.containers[0].command;
+  const collectCmd = collect.spec.template.spec.containers[0].command;
 
   it('the Indexed Job runs one pod per (variant, seed) pair of its experiment, and says so to pix2pix', async () => {
     expect(job.kind).toBe('Job');
     expect(job.spec.completionMode).toBe('Indexed');
     expect(flag(evalCmd, '--task-count')).toBe(String(job.spec.completions));
     expect(flag(collectCmd, '--task-count')).toBe(String(job.spec.completions));
-    const file = evalCmd[evalCmd.indexOf('run') + 1]!;
+    const file = evalCmd[evalCmd.indexOf('run') + 1];
     const exp = resolveExperiment(await readExperiment(path.join(ROOT, file)), file, flag(evalCmd, '--profile')!);
     expect(exp.runs).toHaveLength(job.spec.completions!);
     expect(collectCmd.slice(collectCmd.indexOf('collect') + 1, collectCmd.indexOf('collect') + 2)).toEqual([file]);
@@ -58,10 +58,10 @@ describe('Kubernetes examples', () => {
       [collect, collectCmd],
     ] as const) {
       const spec = j.spec.template.spec;
-      expect(spec.volumes[0]!.persistentVolumeClaim.claimName).toBe(pvc.metadata.name);
-      const mount = spec.containers[0]!.volumeMounts[0]!.mountPath;
+      expect(spec.volumes[0].persistentVolumeClaim.claimName).toBe(pvc.metadata.name);
+      const mount = spec.containers[0].volumeMounts[0].mountPath;
       expect(flag(cmd, '--out')!.startsWith(`${mount}/`)).toBe(true);
-      expect(spec.containers[0]!.workingDir.startsWith(`${mount}/`)).toBe(true);
+      expect(spec.containers[0].workingDir.startsWith(`${mount}/`)).toBe(true);
       expect(flag(cmd, '--profile')).toBe('full');
     }
   });
@@ -72,8 +72,8 @@ describe('SLURM examples', () => {
     for (const f of ['eval-array.sbatch', 'collect.sbatch', 'submit.sh']) execFileSync('bash', ['-n', path.join(EX, 'slurm', f)]);
     const sbatch = readFileSync(path.join(EX, 'slurm', 'eval-array.sbatch'), 'utf8');
     const [, lo, hi] = /^#SBATCH --array=(\d+)-(\d+)$/m.exec(sbatch)!;
-    const file = /^EXPERIMENT=\$\{EXPERIMENT:-(.+)\}$/m.exec(sbatch)![1]!;
-    const profile = /^PROFILE=\$\{PROFILE:-(.+)\}$/m.exec(sbatch)![1]!;
+    const file = /^EXPERIMENT=\$\{EXPERIMENT:-(.+)\}$/m.exec(sbatch)![1];
+    const profile = /^PROFILE=\$\{PROFILE:-(.+)\}$/m.exec(sbatch)![1];
     const exp = resolveExperiment(await readExperiment(path.join(ROOT, file)), file, profile);
     expect(Number(hi) - Number(lo) + 1).toBe(exp.runs.length);
     expect(readFileSync(path.join(EX, 'slurm', 'submit.sh'), 'utf8')).toContain('--dependency=afterany:"$JOBID"');

@@ -124,8 +124,8 @@ describe('eval run as a 3-task job array on one results folder', () => {
     ]);
     expect(single.code, single.stderr).toBe(0);
     for (const t of tasks) expect(t.code, t.stderr).toBe(0);
-    expect(tasks[0]!.stderr).toContain('task 0/3 (SLURM_ARRAY_TASK_ID=1 of 1-3): 2 of 6 (variant, seed) pair(s): a s1, b s2');
-    expect(tasks[2]!.stderr).toContain('task 2/3 (SLURM_ARRAY_TASK_ID=3 of 1-3): 2 of 6 (variant, seed) pair(s): b s1, ground-truth-blurred s1');
+    expect(tasks[0].stderr).toContain('task 0/3 (SLURM_ARRAY_TASK_ID=1 of 1-3): 2 of 6 (variant, seed) pair(s): a s1, b s2');
+    expect(tasks[2].stderr).toContain('task 2/3 (SLURM_ARRAY_TASK_ID=3 of 1-3): 2 of 6 (variant, seed) pair(s): b s1, ground-truth-blurred s1');
     const all = tasks.map((t) => t.stderr).join('\n');
     for (const p of PAIRS) for (const s of ['train', 'export', 'translate', 'score']) expect(count(all, `[${p}] ${s}: start`), `${p} ${s}`).toBe(1);
     for (const p of REFERENCES) for (const s of ['translate', 'score']) expect(count(all, `[${p}] ${s}: start`), `${p} ${s}`).toBe(1);

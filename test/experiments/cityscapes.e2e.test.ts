@@ -73,11 +73,11 @@ describe('Cityscapes route (prepare, import-caffe, eval run --profile full)', ()
     expect(run.out).toMatch(/preflight: 3 train \/ 2 test images, every test output pairs with a label; segmenter fcn8s.onnx \(20 classes, BGR/);
     expect(run.code).toBe(0);
     const { rows } = parseCsv(await readFile(path.join(dir, 'results', 'route.csv'), 'utf8'), 'route.csv');
-    expect(rows[0]!.status).toBe('done');
+    expect(rows[0].status).toBe('done');
     // Scored through the imported net: a real fraction (2 frames; reference mode may drop none here).
-    expect(rows[0]!.pixelAcc_mean).toMatch(/^(0(\.\d+)?|1)$/);
-    expect(rows[0]!.test_dropout).toBe('on (seed 1)');
-    expect(rows[0]!.scorer_mode).toBe('reference');
+    expect(rows[0].pixelAcc_mean).toMatch(/^(0(\.\d+)?|1)$/);
+    expect(rows[0].test_dropout).toBe('on (seed 1)');
+    expect(rows[0].scorer_mode).toBe('reference');
     const md = await readFile(path.join(dir, 'results', 'route.md'), 'utf8');
     expect(md).toContain('- Test-time dropout: on (seed 1)');
     expect(md).toContain("- Confusion mode: reference (the paper's evaluate.py");
@@ -93,8 +93,8 @@ describe('Cityscapes route (prepare, import-caffe, eval run --profile full)', ()
     [
       'an unpaired test image',
       () => {
-        const city = readdirSync(path.join(dir, 'data', 'gtFine', 'val'))[0]!;
-        const f = readdirSync(path.join(dir, 'data', 'gtFine', 'val', city))[0]!;
+        const city = readdirSync(path.join(dir, 'data', 'gtFine', 'val'))[0];
+        const f = readdirSync(path.join(dir, 'data', 'gtFine', 'val', city))[0];
         renameSync(path.join(dir, 'data', 'gtFine', 'val', city, f), path.join(dir, `${f}.away`));
       },
       /1 of 2 images in test outputs .* have no label \(.*_000000_.*\.png\).*rebuild with `pix2pix data cityscapes`/,

@@ -67,8 +67,8 @@ describe('training-curve figures', () => {
       [2, 4],
     ]);
     // Sample s.d. of {1, 3} is √2.
-    expect(r.band![0]![1]).toBeCloseTo(2 - Math.SQRT2, 12);
-    expect(r.band![1]![2]).toBeCloseTo(4 + Math.SQRT2, 12);
+    expect(r.band![0][1]).toBeCloseTo(2 - Math.SQRT2, 12);
+    expect(r.band![1][2]).toBeCloseTo(4 + Math.SQRT2, 12);
     expect(meanOverSeeds([{ seed: 1, points: [[1, 1]] }]).band).toBeNull();
     expect(lineFor('x', [0, 0, 0], [{ seed: 1, points: [] }], true)).toBeNull();
   });
@@ -130,7 +130,7 @@ describe('training-curve figures', () => {
   };
 
   it('draws lines in their variant colours and the seed band as a tint, with the legend below the plots', () => {
-    const panel = panelPng(figure.panels[0]!, 400, 300);
+    const panel = panelPng(figure.panels[0], 400, 300);
     expect(count(panel, [31, 119, 180])).toBeGreaterThan(200);
     expect(count(panel, [255, 127, 14])).toBeGreaterThan(200);
     // The band of the two-seed variant: its colour tinted 75% towards white.

@@ -41,8 +41,8 @@ let out: string;
 function start(args: string[]): { child: ChildProcess; output: () => string; done: Promise<number | null> } {
   const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, file, out, 'ci', ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
-  child.stdout!.on('data', (d) => (text += d));
-  child.stderr!.on('data', (d) => (text += d));
+  child.stdout.on('data', (d) => (text += d));
+  child.stderr.on('data', (d) => (text += d));
   const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, output: () => text, done };
 }
@@ -61,8 +61,8 @@ async function lossRows(variant: string): Promise<Record<string, string>[]> {
 
 function parseLosses(text: string): Record<string, string>[] {
   const [head, ...lines] = text.trim().split('\n');
-  const keys = head!.split(',');
-  return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [keys[i]!, v])));
+  const keys = head.split(',');
+  return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [keys[i], v])));
 }
 
 beforeAll(async () => {
@@ -148,7 +148,7 @@ describe('eval run pipeline (tiny profile, real worker processes)', () => {
         expect(v).toBeLessThanOrEqual(1);
       }
     }
-    expect(merged[0]!.pixelAcc_paper).toBe('0.66');
+    expect(merged[0].pixelAcc_paper).toBe('0.66');
     const md = await readFile(path.join(out, 'tiny.md'), 'utf8');
     expect(md.split('\n')[0]).toBe('# Table 1: Tiny pipeline check — synthetic data, not Cityscapes');
     expect(existsSync(path.join(out, 'tiny', 'samples.png'))).toBe(true);
@@ -170,20 +170,20 @@ describe('eval run pipeline (tiny profile, real worker processes)', () => {
     const rows = parseCsv(await readFile(path.join(out, 'tiny.csv'), 'utf8'), 'tiny.csv').rows;
     const [truth, blurred] = rows.slice(-2);
     // The ci profile's 32² photos: σ 2.5 px at 128² scales to 0.625 px.
-    expect([truth, blurred].map((x) => [x!.label, x!.kind, x!.status, x!.settings, x!.repeats])).toEqual([
+    expect([truth, blurred].map((x) => [x.label, x.kind, x.status, x.settings, x.repeats])).toEqual([
       ['Ground truth', 'ground-truth', 'done', '{}', '1'],
       ['Ground truth, blurred (σ 0.625 px)', 'ground-truth', 'done', '{"blurSigma":0.625}', '1'],
     ]);
     const blurredImages = path.join(workDirOf('ground-truth-blurred')!, 'images');
     const realImages = path.join(workDirOf('ground-truth')!, 'images');
-    const name = readdirSync(realImages)[0]!;
+    const name = readdirSync(realImages)[0];
     expect(await readFile(path.join(blurredImages, name))).not.toEqual(await readFile(path.join(realImages, name)));
     const md = await readFile(path.join(out, 'tiny.md'), 'utf8');
-    expect(md).toContain(`| Ground truth | ${Number(truth!.pixelAcc_mean).toFixed(3)} | — |`);
-    expect(md).toContain(`| Ground truth, blurred (σ 0.625 px) | ${Number(blurred!.pixelAcc_mean).toFixed(3)} | — |`);
-    const ratio = Number(blurred!.classAcc_mean) / Number(truth!.classAcc_mean);
+    expect(md).toContain(`| Ground truth | ${Number(truth.pixelAcc_mean).toFixed(3)} | — |`);
+    expect(md).toContain(`| Ground truth, blurred (σ 0.625 px) | ${Number(blurred.pixelAcc_mean).toFixed(3)} | — |`);
+    const ratio = Number(blurred.classAcc_mean) / Number(truth.classAcc_mean);
     expect(md).toContain(
-      `| ours | ${Number(truth!.classAcc_mean).toFixed(3)} | ${Number(blurred!.classAcc_mean).toFixed(3)} | ${ratio.toFixed(3)} | ≤ 0.75 | 0.58 |`,
+      `| ours | ${Number(truth.classAcc_mean).toFixed(3)} | ${Number(blurred.classAcc_mean).toFixed(3)} | ${ratio.toFixed(3)} | ≤ 0.75 | 0.58 |`,
     );
   }, 120_000);
 

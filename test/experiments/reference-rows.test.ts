@@ -65,9 +65,9 @@ describe('reference rows of FCN-scored experiments', () => {
     const [plain, blurred] = exp.runs.slice(-2);
     expect(exp.runs.filter((r) => r.kind === 'ground-truth')).toHaveLength(2);
     expect(plain).not.toHaveProperty('blurSigma');
-    expect(blurred!.blurSigma).toBe(2.5);
-    expect(blurred!.hash).not.toBe(plain!.hash);
-    expect(blurred!.workDir).toBe(path.join('_work', 'patch-size', `ground-truth-blurred-${blurred!.hash}`));
+    expect(blurred.blurSigma).toBe(2.5);
+    expect(blurred.hash).not.toBe(plain.hash);
+    expect(blurred.workDir).toBe(path.join('_work', 'patch-size', `ground-truth-blurred-${blurred.hash}`));
   });
 
   it('are absent from tables that are not FCN-scored, and --only can run one of them alone', async () => {
@@ -126,7 +126,7 @@ describe('the translate stage of the blurred row', () => {
     expect(names).toHaveLength(3);
     // The real photo (B side for labels→photo, BtoA) at the run's size, blurred with σ 0.625 px.
     const { prepareImage } = await import('../../src/runtime/images.ts');
-    const first = (await listImages(path.join(data, 'test')))[0]!;
+    const first = (await listImages(path.join(data, 'test')))[0];
     const real = await prepareImage(path.join(data, 'test', first), 32, targetSide(run.direction));
     const expected = gaussianBlurRgb({ width: 32, height: 32, data: real.rgb }, 0.625);
     const got = await readImage(path.join(images, first.replace(/\.[^.]+$/, '.png')));

@@ -125,7 +125,7 @@ describe('summary rows', () => {
       engine: 'cpu',
       settings: '{"loss":"L1"}',
     });
-    expect(Number(rows[0]!.pixelAcc_std)).toBeCloseTo(Math.SQRT2 * 0.2, 5);
+    expect(Number(rows[0].pixelAcc_std)).toBeCloseTo(Math.SQRT2 * 0.2, 5);
     // One run has no spread: its std is blank, not 0.
     expect(rows[1]).toMatchObject({ variant: 'cGAN', status: 'partial 1/2', pixelAcc_mean: '0.5', pixelAcc_std: '', pixelAcc_paper: '' });
     const back = parseCsv(toCsv(fields, rows), 'demo.csv');
@@ -137,7 +137,7 @@ describe('summary rows', () => {
 /** Three seeds of two variants with a declared key comparison, run hashes `<variant>-<seed>`. */
 function comparedSummary(experiment: string, table: string): ExperimentSummary {
   const runs = (v: string, px: number[], ca: number[]): RunResult[] =>
-    px.map((p, i) => ({ ...result(v, i + 1, p, { pixelAcc: p, classAcc: ca[i]!, classIoU: 0.1 }, `${v}-${i + 1}`), experiment }));
+    px.map((p, i) => ({ ...result(v, i + 1, p, { pixelAcc: p, classAcc: ca[i], classIoU: 0.1 }, `${v}-${i + 1}`), experiment }));
   return {
     experiment,
     title: 'Demo',
@@ -176,8 +176,8 @@ describe('confidence intervals and the key comparison', () => {
   it('writes the 95% interval of each mean, the run hashes and the comparison into the CSV', () => {
     const { rows } = summaryRows(comparedSummary('demo', 'Table 3'));
     // 0.5, 0.6, 0.7: mean 0.6, sd 0.1, half width t(0.975, 2) · 0.1 / √3 = 4.302653 · 0.057735 = 0.248414.
-    expect(Number(rows[0]!.pixelAcc_ci95_lo)).toBeCloseTo(0.6 - 0.248414, 5);
-    expect(Number(rows[0]!.pixelAcc_ci95_hi)).toBeCloseTo(0.6 + 0.248414, 5);
+    expect(Number(rows[0].pixelAcc_ci95_lo)).toBeCloseTo(0.6 - 0.248414, 5);
+    expect(Number(rows[0].pixelAcc_ci95_hi)).toBeCloseTo(0.6 + 0.248414, 5);
     expect(rows[0]).toMatchObject({ run_hashes: 'rf1-1;rf1-2;rf1-3', compare: 'rf1;rf70' });
   });
 
@@ -203,7 +203,7 @@ describe('confidence intervals and the key comparison', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'p2p-shared-'));
     const a = summaryRows(comparedSummary('patch-size', 'Table 3'));
     const other = comparedSummary('losses', 'Table 1');
-    other.variants = [{ ...other.variants[1]!, variant: 'l1cgan', label: 'L1+cGAN' }];
+    other.variants = [{ ...other.variants[1], variant: 'l1cgan', label: 'L1+cGAN' }];
     const b = summaryRows(other);
     await writeFile(path.join(dir, 'patch-size.csv'), toCsv(a.fields, a.rows));
     await writeFile(path.join(dir, 'losses.csv'), toCsv(b.fields, b.rows));
@@ -257,7 +257,7 @@ function fcnCsv(task: string, rows: [string, string, string, string, string][]):
         settings: {},
         paper: {},
         results: ca.map((c, i) => ({
-          ...result(variant, i + 1, 0.8, { pixelAcc: 0.8, classAcc: c, classIoU: c / 2, classAccPresent: cp[i]!, classIoUPresent: cp[i]! / 2 }),
+          ...result(variant, i + 1, 0.8, { pixelAcc: 0.8, classAcc: c, classIoU: c / 2, classAccPresent: cp[i], classIoUPresent: cp[i] / 2 }),
           kind: kind as 'generator' | 'ground-truth',
         })),
         expectedRuns: ca.length,

@@ -72,7 +72,7 @@ afterAll(async () => {
 describe('eval run with pairs of its share not done', () => {
   it('a pair another live process is training: exit 1, one line saying to wait for it', async () => {
     const out = path.join(dir, 'live');
-    const run = resolveExperiment(parseExperiment(YAML, file), file, 'ci').runs[0]!;
+    const run = resolveExperiment(parseExperiment(YAML, file), file, 'ci').runs[0];
     await mkdir(workPath(out, run), { recursive: true });
     await writeFile(claimPath(workPath(out, run), 'train', 1), JSON.stringify(claim('train', sleeper.pid!)));
 
@@ -94,7 +94,7 @@ describe('eval run with pairs of its share not done', () => {
   it('a score stage whose claim a dead process left (stale): exit 1 saying --resume, not exit 0 with the row missing', async () => {
     const out = path.join(dir, 'stale');
     const exp = resolveExperiment(parseExperiment(YAML, file), file, 'ci');
-    const run = exp.runs[0]!;
+    const run = exp.runs[0];
     const keys = stageKeys(run, exp.dataset.testSplit, exp.scorer.hash);
     const rec = (key: string) => ({ key, seconds: 1, finishedAt: new Date().toISOString() });
     const work = workPath(out, run);

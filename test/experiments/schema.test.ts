@@ -131,7 +131,7 @@ describe('profile resolution', () => {
   it('full uses the file settings; quick overrides dataset, train and scorer key by key', () => {
     const full = resolveExperiment(spec, 'x.yaml', 'full');
     expect(full.dataset.kind).toBe('folder');
-    expect(full.runs[0]!.train).toMatchObject({ ngf: 64, size: 256, netG: 'unet_256', nEpochs: 100, nEpochsDecay: 100, nLayersD: 0, direction: 'BtoA' });
+    expect(full.runs[0].train).toMatchObject({ ngf: 64, size: 256, netG: 'unet_256', nEpochs: 100, nEpochsDecay: 100, nLayersD: 0, direction: 'BtoA' });
     expect(full.scorer.segmenter).toBe('models/fcn.onnx');
     const quick = resolveExperiment(spec, 'x.yaml', 'quick');
     expect(quick.dataset.kind).toBe('synthetic');
@@ -204,7 +204,7 @@ describe('work-folder hashing', () => {
     const a = resolveExperiment(spec, 'x.yaml', 'quick').runs;
     const b = resolveExperiment(parseExperiment(BASE, 'x.yaml'), 'x.yaml', 'quick').runs;
     expect(a.map((r) => r.hash)).toEqual(b.map((r) => r.hash));
-    expect(a[0]!.workDir).toBe(path.join('_work', 'demo', `rf1-${a[0]!.hash}`));
+    expect(a[0].workDir).toBe(path.join('_work', 'demo', `rf1-${a[0].hash}`));
     // Written the long way, the same settings hash the same.
     expect(hashes(BASE.replace('train: { rf: 70 }', 'train: { netD: n_layers, nLayersD: 3 }')).get('rf70/1')).toBe(hashes(BASE).get('rf70/1'));
   });

@@ -56,30 +56,30 @@ describe('experimentStatus', () => {
   it('done, running, stale, failed and missing, per stage, from the files alone', async () => {
     const exp = resolveExperiment(parseExperiment(YAML, 'st.yaml'), 'st.yaml', 'ci');
     const [a1, a2, b1] = exp.runs;
-    const keys = stageKeys(a1!, exp.dataset.testSplit, exp.scorer.hash);
+    const keys = stageKeys(a1, exp.dataset.testSplit, exp.scorer.hash);
     const rec = (k: string) => ({ key: k, seconds: 2, finishedAt: '2026-12-01T10:00:00Z' });
     // a s1: all done
-    await mkdir(workPath(out, a1!), { recursive: true });
+    await mkdir(workPath(out, a1), { recursive: true });
     await writeFile(
-      path.join(workPath(out, a1!), STAGE_FILE),
+      path.join(workPath(out, a1), STAGE_FILE),
       JSON.stringify({
         variant: 'a',
         seed: 1,
-        hash: a1!.hash,
+        hash: a1.hash,
         stages: { train: rec(keys.train), export: rec(keys.export), translate: rec(keys.translate), score: rec(keys.score) },
       }),
     );
     // a s2: train running on another host
-    await mkdir(workPath(out, a2!), { recursive: true });
-    await writeFile(claimPath(workPath(out, a2!), 'train', 1), JSON.stringify(claim({})));
+    await mkdir(workPath(out, a2), { recursive: true });
+    await writeFile(claimPath(workPath(out, a2), 'train', 1), JSON.stringify(claim({})));
     // b s1: train done, export claimed by a dead process here (stale) after a failure record
-    const kb = stageKeys(b1!, exp.dataset.testSplit, exp.scorer.hash);
-    await mkdir(workPath(out, b1!), { recursive: true });
-    await writeFile(path.join(workPath(out, b1!), STAGE_FILE), JSON.stringify({ variant: 'b', seed: 1, hash: b1!.hash, stages: { train: rec(kb.train) } }));
-    await writeFile(claimPath(workPath(out, b1!), 'export', 1), JSON.stringify(claim({ stage: 'export', host: 'here', pid: 666 })));
+    const kb = stageKeys(b1, exp.dataset.testSplit, exp.scorer.hash);
+    await mkdir(workPath(out, b1), { recursive: true });
+    await writeFile(path.join(workPath(out, b1), STAGE_FILE), JSON.stringify({ variant: 'b', seed: 1, hash: b1.hash, stages: { train: rec(kb.train) } }));
+    await writeFile(claimPath(workPath(out, b1), 'export', 1), JSON.stringify(claim({ stage: 'export', host: 'here', pid: 666 })));
     // b s2: translate... never started, but its train failed once
     await writeFile(
-      failurePath(await mkdir(workPath(out, exp.runs[3]!), { recursive: true }).then(() => workPath(out, exp.runs[3]!)), 'train'),
+      failurePath(await mkdir(workPath(out, exp.runs[3]), { recursive: true }).then(() => workPath(out, exp.runs[3])), 'train'),
       JSON.stringify({ stage: 'train', message: 'out of memory', host: 'node3', pid: 5, at: '2026-12-01T11:30:00Z' }),
     );
 
@@ -92,8 +92,8 @@ describe('experimentStatus', () => {
       ['b', 2, 0, 'failed', 'failed missing missing missing'],
     ]);
     expect(s.counts).toEqual({ done: 5, running: 1, stale: 1, failed: 1, missing: 8 });
-    expect(s.runs[1]!.stages[0]!.detail).toBe('node9 pid 77 since 2026-12-01T11:00:00Z, heartbeat 30 s ago');
-    expect(s.runs[2]!.stages[1]!.detail).toBe('here pid 666 since 2026-12-01T11:00:00Z, stale: process 666 on here is gone');
+    expect(s.runs[1].stages[0].detail).toBe('node9 pid 77 since 2026-12-01T11:00:00Z, heartbeat 30 s ago');
+    expect(s.runs[2].stages[1].detail).toBe('here pid 666 since 2026-12-01T11:00:00Z, stale: process 666 on here is gone');
 
     const text = formatStatus(s);
     expect(text.split('\n')[0]).toBe(
@@ -115,7 +115,7 @@ describe('notDoneMessage (the last line of an eval run that could not finish its
     seed,
     workDir: `${variant}-${seed}`,
     state: states.find((x) => x !== 'done') ?? 'done',
-    stages: ['train', 'export', 'translate', 'score'].map((stage, i) => ({ stage, state: states[i]!, detail: states[i] === 'done' ? '' : detail })),
+    stages: ['train', 'export', 'translate', 'score'].map((stage, i) => ({ stage, state: states[i], detail: states[i] === 'done' ? '' : detail })),
   });
   const status = (runs: RunStatus[]): ExperimentStatus => ({
     experiment: 'st',

@@ -21,14 +21,14 @@ async function runNode(bytes: Uint8Array, input: VerifyInput): Promise<ort.Tenso
   const s = await ort.InferenceSession.create(bytes);
   const out = await s.run({ input: new ort.Tensor('float32', input.data, input.dims) });
   await s.release();
-  return out.output as ort.Tensor;
+  return out.output;
 }
 
 async function runWeb(bytes: Uint8Array, input: VerifyInput): Promise<Float32Array> {
   const s = await ortWeb.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
   const out = await s.run({ input: new ortWeb.Tensor('float32', input.data, input.dims) });
   await s.release();
-  return out.output!.data as Float32Array;
+  return out.output.data as Float32Array;
 }
 
 describe('tfjsToOnnxWeight', () => {
@@ -90,7 +90,7 @@ describe('generator export matches the tfjs forward pass', () => {
     ] as const) {
       const data = new Float32Array(3 * h * w).map((_, i) => Math.sin(i) * 0.9);
       const out = await s.run({ input: new ort.Tensor('float32', data, [1, 3, h, w]) });
-      expect(out.output!.dims).toEqual([1, 3, h, w]);
+      expect(out.output.dims).toEqual([1, 3, h, w]);
     }
     await s.release();
   });
@@ -118,8 +118,8 @@ describe('test-time dropout (--dropout)', () => {
     expect(ops).not.toContain('RandomUniformLike');
     const x = randomInputs(1, 3, 16, 1);
     const s = await ort.InferenceSession.create(bytes);
-    const a = (await s.run({ input: new ort.Tensor('float32', x.data, x.dims) })).output!.data as Float32Array;
-    const b = (await s.run({ input: new ort.Tensor('float32', x.data, x.dims) })).output!.data as Float32Array;
+    const a = (await s.run({ input: new ort.Tensor('float32', x.data, x.dims) })).output.data as Float32Array;
+    const b = (await s.run({ input: new ort.Tensor('float32', x.data, x.dims) })).output.data as Float32Array;
     expect(maxAbsDifference(a, b)).toBe(0);
   });
 
@@ -128,8 +128,8 @@ describe('test-time dropout (--dropout)', () => {
     const bytes = exportConvNetOnnx(generatorSpec(arch, randomParams(arch, 8), {}), { dropout: true });
     const x = randomInputs(1, 3, 16, 1);
     const s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all' });
-    const a = (await s.run({ input: new ort.Tensor('float32', x.data, x.dims) })).output!.data as Float32Array;
-    const b = (await s.run({ input: new ort.Tensor('float32', x.data, x.dims) })).output!.data as Float32Array;
+    const a = (await s.run({ input: new ort.Tensor('float32', x.data, x.dims) })).output.data as Float32Array;
+    const b = (await s.run({ input: new ort.Tensor('float32', x.data, x.dims) })).output.data as Float32Array;
     expect(maxAbsDifference(a, b)).toBeGreaterThan(1e-3);
     await s.release();
 
@@ -164,7 +164,7 @@ describe('test-time dropout (--dropout)', () => {
       { dropout: true },
     );
     const ms = await ort.InferenceSession.create(net);
-    const y = (await ms.run({ input: new ort.Tensor('float32', new Float32Array(16 * 16), [1, 1, 16, 16]) })).output!.data as Float32Array;
+    const y = (await ms.run({ input: new ort.Tensor('float32', new Float32Array(16 * 16), [1, 1, 16, 16]) })).output.data as Float32Array;
     const zeros = y.filter((v) => v === 0).length;
     const twos = y.filter((v) => v === 2).length;
     expect(zeros + twos).toBe(y.length);
@@ -180,7 +180,7 @@ describe('seeded test-time dropout (paper mode in eval run)', () => {
     const x = randomInputs(1, 3, 16, 1);
     const run = async (seed: number): Promise<Float32Array> => {
       const s = await ort.InferenceSession.create(exportConvNetOnnx(generatorSpec(arch, params, {}), { dropout: true, dropoutSeed: seed }));
-      const first = (await s.run({ input: new ort.Tensor('float32', x.data, x.dims) })).output!.data as Float32Array;
+      const first = (await s.run({ input: new ort.Tensor('float32', x.data, x.dims) })).output.data as Float32Array;
       await s.release();
       return first;
     };
@@ -204,7 +204,7 @@ describe('discriminator export (--net D)', () => {
     it(`${label}: logits match tfjs in onnxruntime-node and -web`, async () => {
       const params = randomParams(arch, 11);
       const bytes = exportConvNetOnnx(discriminatorSpec(arch, params, {}));
-      const input = randomInputs(2, arch.layers[0]!.inChannels, 64, 12);
+      const input = randomInputs(2, arch.layers[0].inChannels, 64, 12);
       const want = await tfjsReference({ arch, params }, input, 'instance');
       const got = await runNode(bytes, input);
       expect(got.dims[1]).toBe(1);
@@ -224,17 +224,17 @@ describe('model file contract', () => {
       graph: { input: { name: string; type: { tensorType: { shape: { dim: { dimParam?: string; dimValue?: number }[] } } } }[]; output: { name: string }[] };
     };
     expect(m.irVersion).toBe(irVersionForOpset(17));
-    expect(m.opsetImport[0]!.version).toBe(17);
-    expect(m.graph.input[0]!.name).toBe('input');
-    expect(m.graph.output[0]!.name).toBe('output');
-    const dims = m.graph.input[0]!.type.tensorType.shape.dim;
+    expect(m.opsetImport[0].version).toBe(17);
+    expect(m.graph.input[0].name).toBe('input');
+    expect(m.graph.output[0].name).toBe('output');
+    const dims = m.graph.input[0].type.tensorType.shape.dim;
     expect(dims.map((d) => d.dimParam ?? d.dimValue)).toEqual(['N', 3, 'H', 'W']);
     const header = readOnnxModelHeader(bytes);
     expect(header.opsetVersion).toBe(17);
     expect(header.metadata.direction).toBe('BtoA');
     expect(header.metadata[META.normalization]).toBe('instance');
     expect(header.metadata[META.dropout]).toBe('off');
-    expect(JSON.parse(header.metadata[META.architecture]!).depth).toBe(4);
+    expect(JSON.parse(header.metadata[META.architecture]).depth).toBe(4);
   });
 
   it('has no Transpose or Reshape nodes, and Conv biases are Conv inputs (no separate Add)', () => {

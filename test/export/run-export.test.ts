@@ -50,7 +50,7 @@ describe('exportCheckpoint (pix2pix export)', () => {
     expect(header.metadata.netG).toBe('unet_32');
     expect(header.metadata.input_range).toBe('[-1,1]');
     expect(header.metadata.normalization).toBe('instance');
-    expect(JSON.parse(header.metadata.training_config!).data).toBe(data);
+    expect(JSON.parse(header.metadata.training_config).data).toBe(data);
   });
 
   it('exports the discriminator with --net D (6-channel input, logits) and running statistics with --bn running', async () => {
@@ -60,7 +60,7 @@ describe('exportCheckpoint (pix2pix export)', () => {
     expect(r.verify?.ok).toBe(true);
     const s = await ort.InferenceSession.create(r.out);
     const out = await s.run({ input: new ort.Tensor('float32', new Float32Array(6 * 32 * 32).fill(0.1), [1, 6, 32, 32]) });
-    expect(out.output!.dims).toEqual([1, 1, 6, 6]);
+    expect(out.output.dims).toEqual([1, 1, 6, 6]);
     await s.release();
     const header = readOnnxModelHeader(new Uint8Array(await fsp.readFile(r.out)));
     expect(header.metadata.net).toBe('D');

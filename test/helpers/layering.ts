@@ -18,7 +18,7 @@ export async function importsReachingTraining(folder: string, opts: { dynamic: b
     seen.add(file);
     const text = await fsp.readFile(file, 'utf8');
     for (const m of text.matchAll(opts.dynamic ? WITH_DYNAMIC : STATIC)) {
-      const spec = (m[1] ?? m[2])!;
+      const spec = m[1] ?? m[2];
       const where = `${path.relative(SRC, file)} → ${spec}`;
       if (spec.startsWith('@tensorflow')) offending.push(where);
       if (!spec.startsWith('.')) continue;

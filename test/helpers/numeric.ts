@@ -7,8 +7,8 @@ export function relativeError(got: ArrayLike<number>, want: ArrayLike<number>, m
   let diff = 0;
   let scale = minScale;
   for (let i = 0; i < want.length; i++) {
-    diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
-    scale = Math.max(scale, Math.abs(want[i]!));
+    diff = Math.max(diff, Math.abs(got[i] - want[i]));
+    scale = Math.max(scale, Math.abs(want[i]));
   }
   return scale === 0 ? diff : diff / scale;
 }

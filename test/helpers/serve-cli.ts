@@ -19,7 +19,7 @@ export function startServeProcess(
   // Its own process group: `npx` does not pass SIGTERM on to the server it starts, so stop() signals the group.
   const proc = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let stderr = '';
-  proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const stop = (): Promise<void> =>
     new Promise((resolve) => {
       if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
@@ -32,12 +32,12 @@ export function startServeProcess(
       reject(new Error(`${args.join(' ')} printed no URL in ${timeoutMs} ms: ${stderr}`));
     }, timeoutMs);
     let out = '';
-    proc.stdout!.on('data', (c: Buffer) => {
+    proc.stdout.on('data', (c: Buffer) => {
       out += c.toString();
       const m = /^(http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolve({ url: m[1]!, proc, stderr: () => stderr, stop });
+        resolve({ url: m[1], proc, stderr: () => stderr, stop });
       }
     });
     proc.on('exit', (code) => {

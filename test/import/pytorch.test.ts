@@ -28,7 +28,7 @@ describe('torch.save files', () => {
       expect(half.get(k)!.shape).toEqual(t.shape);
       const a = tensorToFloat32(t);
       const b = tensorToFloat32(half.get(k)!);
-      for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(Math.abs(a[i]!) * 2 ** -11 + 2 ** -25);
+      for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThanOrEqual(Math.abs(a[i]) * 2 ** -11 + 2 ** -25);
     }
   });
 

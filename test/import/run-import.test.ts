@@ -17,7 +17,7 @@ async function run(onnx: Uint8Array, input: { data: Float32Array; dims: number[]
   const s = await ort.InferenceSession.create(onnx);
   try {
     const out = await s.run({ input: new ort.Tensor('float32', input.data, input.dims) });
-    return out.output!.data as Float32Array;
+    return out.output.data as Float32Array;
   } finally {
     await s.release();
   }
@@ -26,7 +26,7 @@ async function run(onnx: Uint8Array, input: { data: Float32Array; dims: number[]
 function maxAbs(a: Float32Array, b: Float32Array): number {
   expect(a.length).toBe(b.length);
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 }
 
@@ -85,8 +85,8 @@ describe('pix2pix import matches the PyTorch outputs recorded when the fixtures 
     expect(nodes.filter((n) => n.opType === 'RandomUniformLike').map((n) => n.name)).toEqual(['d2_dropout_u_node']);
     const input = fixtureInput(1, 64);
     const s = await ort.InferenceSession.create(onnx);
-    const a = (await s.run({ input: new ort.Tensor('float32', input.data, input.dims) })).output!.data as Float32Array;
-    const b = (await s.run({ input: new ort.Tensor('float32', input.data, input.dims) })).output!.data as Float32Array;
+    const a = (await s.run({ input: new ort.Tensor('float32', input.data, input.dims) })).output.data as Float32Array;
+    const b = (await s.run({ input: new ort.Tensor('float32', input.data, input.dims) })).output.data as Float32Array;
     await s.release();
     expect(maxAbs(a, b)).toBeGreaterThan(0);
     expect(() => importPthBytes(batch, 'b.pth', { dropout: true, eval: true })).toThrow(/contradict/);

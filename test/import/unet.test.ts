@@ -24,13 +24,13 @@ function stateDict(entries: readonly [string, readonly number[]][]): Map<string,
 
 describe('PyTorch UnetGenerator key names → architecture', () => {
   it('unet_256: depth 8, dropout after d2–d4, each layer taken from its module', () => {
-    const sd = stateDict(KEYS.unet_256!);
+    const sd = stateDict(KEYS.unet_256);
     const { arch, params, tensorCount } = importUNet(sd);
     expect(arch.options).toMatchObject({ depth: 8, ngf: 1, norm: 'batch', inChannels: 3, outChannels: 3, concatOrder: 'skip-first', bias: 'pytorch' });
     expect(arch.decoder.filter((l) => l.dropout).map((l) => l.name)).toEqual(['d2', 'd3', 'd4']);
     // Every stored tensor but the step counters is used.
-    expect(tensorCount).toBe(KEYS.unet_256!.filter(([k]) => !k.endsWith('num_batches_tracked')).length);
-    const valueOf = (key: string): number => KEYS.unet_256!.findIndex(([k]) => k === key) + 1;
+    expect(tensorCount).toBe(KEYS.unet_256.filter(([k]) => !k.endsWith('num_batches_tracked')).length);
+    const valueOf = (key: string): number => KEYS.unet_256.findIndex(([k]) => k === key) + 1;
     const deep = 'model.model.1.model.3.model.3.model.3.model.3.model.3.model.3.model';
     expect(params.get('e8.weight')![0]).toBe(valueOf(`${deep}.1.weight`));
     expect(params.get('d1.weight')![0]).toBe(valueOf(`${deep}.3.weight`));
@@ -42,17 +42,17 @@ describe('PyTorch UnetGenerator key names → architecture', () => {
   });
 
   it('unet_128: depth 7, dropout after d2–d3', () => {
-    const { arch } = importUNet(stateDict(KEYS.unet_128!));
+    const { arch } = importUNet(stateDict(KEYS.unet_128));
     expect(arch.options.depth).toBe(7);
     expect(arch.decoder.filter((l) => l.dropout).map((l) => l.name)).toEqual(['d2', 'd3']);
   });
 
   it('accepts the DataParallel `module.` prefix', () => {
-    expect(importUNet(stateDict(KEYS.unet_128!.map(([k, s]) => [`module.${k}`, s]))).arch.options.depth).toBe(7);
+    expect(importUNet(stateDict(KEYS.unet_128.map(([k, s]) => [`module.${k}`, s]))).arch.options.depth).toBe(7);
   });
 
   it('says which tensor is missing, misshapen or unexpected, in one line', () => {
-    const entries = KEYS.unet_128!;
+    const entries = KEYS.unet_128;
     expect(() => importUNet(stateDict(entries.filter(([k]) => k !== 'model.model.1.model.6.running_mean')))).toThrow(
       /^missing tensor model\.model\.1\.model\.6\.running_mean for a batch-norm unet_128 with ngf 1$/,
     );

@@ -44,9 +44,9 @@ describe('generator parameter counts match the spec tables', () => {
 describe('generator layer rules (docs/reference.md#dropout)', () => {
   const g = generatorArch({ depth: 8 });
   it('has no norm on e1 and on the innermost e8, and none on d8, which ends in tanh', () => {
-    expect(g.encoder[0]!.norm).toBe('none');
-    expect(g.encoder[7]!.norm).toBe('none');
-    expect(g.encoder[3]!.norm).toBe('batch');
+    expect(g.encoder[0].norm).toBe('none');
+    expect(g.encoder[7].norm).toBe('none');
+    expect(g.encoder[3].norm).toBe('batch');
     expect(g.decoder[7]).toMatchObject({ norm: 'none', post: 'tanh', bias: true, outChannels: 3 });
   });
   it('puts dropout on d1–d3 (paper) or d2–d4 (PyTorch); U-Net-128 PyTorch on d2–d3', () => {
@@ -113,8 +113,8 @@ describe('discriminator parameter counts and output maps (docs/reference.md#disc
     expect(() => patchDiscriminator({ receptiveField: 64 })).toThrow(/choose one of 1, 16, 34, 70/);
   });
   it('unconditional D sees only B (3 channels)', () => {
-    expect(discriminatorArch({ conditional: false }).layers[0]!.inChannels).toBe(3);
-    expect(discriminatorArch().layers[0]!.inChannels).toBe(6);
+    expect(discriminatorArch({ conditional: false }).layers[0].inChannels).toBe(3);
+    expect(discriminatorArch().layers[0].inChannels).toBe(6);
   });
 });
 

@@ -45,7 +45,7 @@ describe.each(KINDS)('discriminator kind %s', (kind) => {
       expect(arch.options.kind).toBe(kind);
       const params = randomParams(arch, 3);
       const bytes = exportConvNetOnnx(discriminatorSpec(arch, params, {}));
-      const input = randomInputs(2, arch.layers[0]!.inChannels, 32, 4);
+      const input = randomInputs(2, arch.layers[0].inChannels, 32, 4);
       const v = await verifyOnnxAgainstTfjs(bytes, { arch, params }, [input], 'instance');
       expect(v.ok, `max abs error ${v.maxAbsError}`).toBe(true);
     }
@@ -92,13 +92,13 @@ describe('the discriminator registry', () => {
   it('shows in docs/extending.md code that is in src/nets/arch.ts as written', () => {
     const source = readFileSync(path.resolve(import.meta.dirname, '../../src/nets/arch.ts'), 'utf8');
     const squash = (t: string): string => t.replace(/\s+/g, ' ').trim();
-    const blocks = [...SECTION.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    const blocks = [...SECTION.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
     expect(blocks.length).toBeGreaterThan(0);
     for (const b of blocks) expect(squash(source)).toContain(squash(b));
   });
   it('lists in docs/extending.md only files that exist', () => {
     const section = SECTION;
-    const files = [...section.matchAll(/`((?:src|test|docs)\/[\w./-]+\.(?:ts|md))`/g)].map((m) => m[1]!);
+    const files = [...section.matchAll(/`((?:src|test|docs)\/[\w./-]+\.(?:ts|md))`/g)].map((m) => m[1]);
     expect(files.length).toBeGreaterThan(5);
     for (const f of files) expect(readFileSync(path.resolve(import.meta.dirname, '../..', f)).length, f).toBeGreaterThan(0);
   });

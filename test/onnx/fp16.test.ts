@@ -53,7 +53,7 @@ describe('export --fp16 (onnxruntime CPU)', () => {
   async function run(bytes: Uint8Array): Promise<Float32Array> {
     const s = await ort.InferenceSession.create(bytes);
     try {
-      return (await s.run({ input: new ort.Tensor('float32', input.data, input.dims) })).output!.data as Float32Array;
+      return (await s.run({ input: new ort.Tensor('float32', input.data, input.dims) })).output.data as Float32Array;
     } finally {
       await s.release();
     }
@@ -72,7 +72,7 @@ describe('export --fp16 (onnxruntime CPU)', () => {
         expect(half.length / f32.length).toBeLessThan(0.52);
         const got = await run(half);
         let maxDiff = 0;
-        for (let i = 0; i < got.length; i++) maxDiff = Math.max(maxDiff, Math.abs(got[i]! - want[i]!));
+        for (let i = 0; i < got.length; i++) maxDiff = Math.max(maxDiff, Math.abs(got[i] - want[i]));
         expect(maxDiff * 127.5).toBeLessThan(2);
         expect(maxDiff).toBeGreaterThan(0); // the weights really were rounded
         const model = decodeOnnxModel(half) as {
@@ -82,8 +82,8 @@ describe('export --fp16 (onnxruntime CPU)', () => {
             initializer: { dataType: number }[];
           };
         };
-        expect(model.graph.input[0]!.type.tensorType.elemType).toBe(1);
-        expect(model.graph.output[0]!.type.tensorType.elemType).toBe(1);
+        expect(model.graph.input[0].type.tensorType.elemType).toBe(1);
+        expect(model.graph.output[0].type.tensorType.elemType).toBe(1);
         expect(model.graph.initializer.every((t) => t.dataType === 10)).toBe(true);
         expect(readOnnxModelHeader(half).metadata).toMatchObject({ weights: 'float16', compute: mode === 'compute' ? 'float16' : 'float32' });
       }
@@ -99,13 +99,13 @@ describe('export --fp16 (onnxruntime CPU)', () => {
     for (const mode of ['weights', 'compute'] as const) {
       const bytes = exportConvNetOnnx(spec, { fp16: mode });
       const s = await ortWeb.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
-      const web = (await s.run({ input: new ortWeb.Tensor('float32', x.data, x.dims) })).output!.data as Float32Array;
+      const web = (await s.run({ input: new ortWeb.Tensor('float32', x.data, x.dims) })).output.data as Float32Array;
       await s.release();
       const n = await ort.InferenceSession.create(bytes);
-      const node = (await n.run({ input: new ort.Tensor('float32', x.data, x.dims) })).output!.data as Float32Array;
+      const node = (await n.run({ input: new ort.Tensor('float32', x.data, x.dims) })).output.data as Float32Array;
       await n.release();
       let d = 0;
-      for (let i = 0; i < web.length; i++) d = Math.max(d, Math.abs(web[i]! - node[i]!));
+      for (let i = 0; i < web.length; i++) d = Math.max(d, Math.abs(web[i] - node[i]));
       expect(d).toBeLessThan(1e-4);
     }
   });
@@ -122,12 +122,12 @@ describe('export --fp16 (onnxruntime CPU)', () => {
       await s.release();
       const [file] = await fsp.readdir(dir);
       type Event = { cat?: string; name: string; args?: { op_name?: string; input_type_shape?: Record<string, unknown>[] } };
-      const events = JSON.parse(await fsp.readFile(path.join(dir, file!), 'utf8')) as Event[];
+      const events = JSON.parse(await fsp.readFile(path.join(dir, file), 'utf8')) as Event[];
       const kernels = events.filter(
         (e) => e.cat === 'Node' && e.name.endsWith('_kernel_time') && ['Conv', 'ConvTranspose', 'InstanceNormalization'].includes(e.args?.op_name ?? ''),
       );
       expect(kernels.length).toBeGreaterThanOrEqual(10);
-      const inputTypes = new Set(kernels.map((e) => Object.keys(e.args!.input_type_shape![0]!)[0]));
+      const inputTypes = new Set(kernels.map((e) => Object.keys(e.args!.input_type_shape![0])[0]));
       // If this starts to say float16, the CPU provider gained half-precision kernels: update docs/import.md.
       expect([...inputTypes]).toEqual(['float']);
     } finally {
@@ -140,7 +140,7 @@ describe('export --fp16 (onnxruntime CPU)', () => {
     const bytes = exportConvNetOnnx(generatorSpec(small, randomParams(small, 2), {}), { dropout: true, fp16: 'compute' });
     const s = await ort.InferenceSession.create(bytes);
     const x = randomInputs(1, 3, 64, 1);
-    const out = (await s.run({ input: new ort.Tensor('float32', x.data, x.dims) })).output!;
+    const out = (await s.run({ input: new ort.Tensor('float32', x.data, x.dims) })).output;
     await s.release();
     expect(out.type).toBe('float32');
     expect((out.data as Float32Array).every(Number.isFinite)).toBe(true);

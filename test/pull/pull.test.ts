@@ -46,7 +46,7 @@ afterEach(() => {
 
 async function card(file: string): Promise<{ card: ModelCard; meta: Record<string, string> }> {
   const meta = (await readOnnxFileHeader(file)).metadata;
-  return { card: JSON.parse(meta.model_card!) as ModelCard, meta };
+  return { card: JSON.parse(meta.model_card) as ModelCard, meta };
 }
 
 describe('the catalog', () => {
@@ -81,7 +81,7 @@ describe('pix2pix pull', () => {
     expect(c).toMatchObject({ name: 'facades_label2photo', input: 'labels', dataset: 'facades', direction: 'BtoA', sha256: SHA });
     expect(c.source_url).toBe(`${mirror.url}${FACADES}`);
     expect(c.palette).toHaveLength(12);
-    expect(c.palette![2]).toEqual({ name: 'window', color: [...FACADES_PALETTE[2]!.color] });
+    expect(c.palette![2]).toEqual({ name: 'window', color: [...FACADES_PALETTE[2].color] });
     expect(c.licence).toMatch(/CMP Facade/);
     expect(JSON.parse(await fsp.readFile(path.join(cache, 'models', 'facades_label2photo.sha256.json'), 'utf8'))).toMatchObject({
       sha256: SHA,

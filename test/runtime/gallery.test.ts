@@ -9,18 +9,18 @@ describe('galleryPages', () => {
     const pages = galleryPages(rows, { title: 't', withTarget: false });
     expect(pages.map((p) => p.file)).toEqual(['index.html', 'index-2.html', 'index-3.html']);
     expect(pages.map((p) => (p.html.match(/<tr><td>/g) ?? []).length)).toEqual([50, 50, 20]);
-    expect(pages[1]!.html).toContain('<a href="index.html" rel="prev">');
-    expect(pages[1]!.html).toContain('<a href="index-3.html" rel="next">');
-    expect(pages[2]!.html).not.toContain('rel="next"');
-    expect(pages[0]!.html).toContain('img0_input.png');
-    expect(pages[2]!.html).toContain('img119.png');
-    expect(pages[0]!.html).not.toContain('<th>target</th>');
+    expect(pages[1].html).toContain('<a href="index.html" rel="prev">');
+    expect(pages[1].html).toContain('<a href="index-3.html" rel="next">');
+    expect(pages[2].html).not.toContain('rel="next"');
+    expect(pages[0].html).toContain('img0_input.png');
+    expect(pages[2].html).toContain('img119.png');
+    expect(pages[0].html).not.toContain('<th>target</th>');
   });
 
   it('marks missing images instead of linking them, and writes one page for no rows', () => {
     const [p] = galleryPages([{ name: 'a.png', output: 'a.png', target: undefined }], { title: 't', withTarget: true });
-    expect(p!.html).toContain('<th>target</th>');
-    expect((p!.html.match(/class="missing"/g) ?? []).length).toBe(2);
+    expect(p.html).toContain('<th>target</th>');
+    expect((p.html.match(/class="missing"/g) ?? []).length).toBe(2);
     expect(galleryPages([], { title: 't', withTarget: false }).map((x) => x.file)).toEqual(['index.html']);
     expect(pageFile(1)).toBe('index.html');
   });

@@ -47,13 +47,13 @@ function reflectPadPlanar(px: Uint8Array, w: number, h: number, left: number, to
   const m = (i: number, n: number): number => (i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i);
   const out = new Float32Array(3 * pw * ph);
   for (let y = 0; y < ph; y++)
-    for (let x = 0; x < pw; x++) for (let c = 0; c < 3; c++) out[c * pw * ph + y * pw + x] = px[(m(y - top, h) * w + m(x - left, w)) * 3 + c]! / 127.5 - 1;
+    for (let x = 0; x < pw; x++) for (let c = 0; c < 3; c++) out[c * pw * ph + y * pw + x] = px[(m(y - top, h) * w + m(x - left, w)) * 3 + c] / 127.5 - 1;
   return out;
 }
 
 function maxAbsDiff(a: Uint8Array, b: Uint8Array): number {
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 }
 
@@ -100,7 +100,7 @@ describe('native size', () => {
     for (let r2 = 0; r2 < 50; r2++)
       for (let c = 0; c < 75; c++)
         for (let ch = 0; ch < 3; ch++) {
-          const v = Math.round((y.data[ch * 56 * 80 + (r2 + 3) * 80 + c + 2]! + 1) * 127.5);
+          const v = Math.round((y.data[ch * 56 * 80 + (r2 + 3) * 80 + c + 2] + 1) * 127.5);
           want[(r2 * 75 + c) * 3 + ch] = Math.min(255, Math.max(0, v));
         }
     expect(Buffer.compare(got.data, Buffer.from(want))).toBe(0);
@@ -109,7 +109,7 @@ describe('native size', () => {
     for (let ch = 0; ch < 3; ch++)
       for (let r2 = 0; r2 < 50; r2++) for (let c = 0; c < 75; c++) zero[ch * 56 * 80 + (r2 + 3) * 80 + c + 2] = x[ch * 56 * 80 + (r2 + 3) * 80 + c + 2]!;
     const yz = await session.run(zero, [1, 3, 56, 80]);
-    expect(Math.round((yz.data[3 * 80 + 2]! + 1) * 127.5)).not.toBe(want[0]);
+    expect(Math.round((yz.data[3 * 80 + 2] + 1) * 127.5)).not.toBe(want[0]);
   });
 
   it('batches images of equal padded shape together, and only those', async () => {
@@ -158,11 +158,11 @@ describe('tiles', () => {
     const x = new Float32Array(3 * side * side).map((_, i) => Math.sin(i * 0.7) * 0.8);
     const x2 = x.slice();
     const c = 48;
-    for (let ch = 0; ch < 3; ch++) x2[ch * side * side + c * side + c] = -x[ch * side * side + c * side + c]! + 0.3;
+    for (let ch = 0; ch < 3; ch++) x2[ch * side * side + c * side + c] = -x[ch * side * side + c * side + c] + 0.3;
     const [a, b] = [await session.run(x, [1, 3, side, side]), await session.run(x2, [1, 3, side, side])];
     let reach = 0;
     for (let i = 0; i < side * side; i++) {
-      if (Math.abs(a.data[i]! - b.data[i]!) > 1e-7) reach = Math.max(reach, Math.abs((i % side) - c), Math.abs(Math.floor(i / side) - c));
+      if (Math.abs(a.data[i] - b.data[i]) > 1e-7) reach = Math.max(reach, Math.abs((i % side) - c), Math.abs(Math.floor(i / side) - c));
     }
     return reach;
   }
@@ -212,7 +212,7 @@ describe('--html and --save-triplets', () => {
     expect(html).not.toContain('<b>&x');
     const rows = html.match(/<tr><td>/g) ?? [];
     expect(rows.length).toBe(3);
-    const srcs = [...html.matchAll(/<img src="([^"]+)"/g)].map((m) => m[1]!.replace(/&amp;/g, '&'));
+    const srcs = [...html.matchAll(/<img src="([^"]+)"/g)].map((m) => m[1].replace(/&amp;/g, '&'));
     expect(srcs.length).toBe(9);
     for (const s of srcs) {
       expect(s).not.toMatch(/^\/|^[a-z]+:/i);

@@ -15,8 +15,8 @@ describe('tileStarts', () => {
       expect(s.at(-1)! + tile).toBe(length);
       for (const x of s) expect(x % align).toBe(0);
       for (let i = 1; i < s.length; i++) {
-        expect(s[i]! - s[i - 1]!).toBeGreaterThan(0);
-        expect(s[i - 1]! + tile - s[i]!).toBeGreaterThanOrEqual(overlap);
+        expect(s[i] - s[i - 1]).toBeGreaterThan(0);
+        expect(s[i - 1] + tile - s[i]).toBeGreaterThanOrEqual(overlap);
       }
     }
     expect(tileStarts(40, 48, 16, 8)).toEqual([0]);
@@ -35,10 +35,10 @@ describe('blending weights', () => {
     const starts = [0, 32];
     const w = axisWeights(starts, 48, 'cosine');
     // Overlap [32, 48): tile 0 keeps weight 1 up to 36, falls over [36, 44), is 0 from 44.
-    expect(Array.from(w[0]!.slice(0, 36)).every((v) => v === 1)).toBe(true);
-    expect(Array.from(w[0]!.slice(44)).every((v) => v === 0)).toBe(true);
-    expect(Array.from(w[1]!.slice(0, 4)).every((v) => v === 0)).toBe(true);
-    for (let t = 37; t < 44; t++) expect(w[0]![t]!).toBeLessThan(w[0]![t - 1]!);
+    expect(Array.from(w[0].slice(0, 36)).every((v) => v === 1)).toBe(true);
+    expect(Array.from(w[0].slice(44)).every((v) => v === 0)).toBe(true);
+    expect(Array.from(w[1].slice(0, 4)).every((v) => v === 0)).toBe(true);
+    for (let t = 37; t < 44; t++) expect(w[0][t]).toBeLessThan(w[0][t - 1]);
     const sum = axisSums(starts, w, 80);
     for (const v of sum) expect(v).toBeCloseTo(1, 6);
   });
@@ -52,8 +52,8 @@ describe('blending weights', () => {
 
   it("'none' cuts hard in the middle of the overlap", () => {
     const w = axisWeights([0, 32], 48, 'none');
-    expect(Array.from(w[0]!.slice(38, 42))).toEqual([1, 1, 0, 0]);
-    expect(Array.from(w[1]!.slice(6, 10))).toEqual([0, 0, 1, 1]);
+    expect(Array.from(w[0].slice(38, 42))).toEqual([1, 1, 0, 0]);
+    expect(Array.from(w[1].slice(6, 10))).toEqual([0, 0, 1, 1]);
   });
 });
 

@@ -127,7 +127,7 @@ describe('translateFolder', () => {
     expect((await sharp(path.join(root, 'mixed', 'deep16.png')).metadata()).depth).toBe('ushort');
     const deep = await prepareImage(path.join(root, 'mixed', 'deep16.png'), 16);
     const raw16 = new Uint16Array(16 * 16 * 3).map((_, k) => (k * 997) % 65536);
-    for (let i = 0; i < deep.rgb.length; i += 37) expect(Math.abs(deep.rgb[i]! - raw16[i]! / 257)).toBeLessThanOrEqual(1);
+    for (let i = 0; i < deep.rgb.length; i += 37) expect(Math.abs(deep.rgb[i] - raw16[i] / 257)).toBeLessThanOrEqual(1);
     const rot = await prepareImage(path.join(root, 'mixed', 'rotated.jpg'), 16);
     expect([rot.sourceWidth, rot.sourceHeight]).toEqual([20, 40]);
   });

@@ -66,14 +66,14 @@ describe.skipIf(reason !== undefined)(`infer on onnxruntime's WebGPU EP${reason 
         .toBuffer();
       expect(b.length).toBe(a.length);
       for (let i = 0; i < a.length; i++) {
-        const d = Math.abs(a[i]! - b[i]!);
+        const d = Math.abs(a[i] - b[i]);
         worst = Math.max(worst, d);
         if (d) differing++;
       }
     }
     expect(worst).toBeLessThanOrEqual(1);
     // Not a constant image: the comparison means something.
-    const a0 = await sharp(path.join(root, 'cpu', files[0]!))
+    const a0 = await sharp(path.join(root, 'cpu', files[0]))
       .raw()
       .toBuffer();
     expect(new Set(a0).size).toBeGreaterThan(20);

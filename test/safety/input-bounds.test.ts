@@ -91,7 +91,7 @@ describe('one pixel budget for every decode', () => {
       ['--size', '64'],
       ['--tile', '64'],
     ]) {
-      const output = path.join(root, `size-out-${flags[0]!.slice(2)}`);
+      const output = path.join(root, `size-out-${flags[0].slice(2)}`);
       const r = await runCli([
         'infer',
         '--model',

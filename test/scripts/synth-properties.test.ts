@@ -13,7 +13,7 @@ describe('scripts/synth-properties.ts', () => {
   it('colour: fits class-mean colours on the train scenes and scores the test scenes', () => {
     const r = run('colour', '--count', '12', '--size', '32', '--seed', '5');
     expect(r.status, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout.split('\n')[0]!) as {
+    const report = JSON.parse(r.stdout.split('\n')[0]) as {
       generatorVersion: number;
       dataset: { fit: number; scored: number };
       nearestMeanColour: { pixelAcc: { value: number; lo: number; hi: number } };

@@ -41,15 +41,15 @@ describe('fused Adam on the wasm heap (SIMD loop + scalar tail)', () => {
       const [p, g, m, v] = arrays.map((a) => tf.tensor1d(a));
       const s = { beta1: 0.5, beta2: 0.999, epsilon: 1e-8, stepSize: 2e-4 / (1 - 0.5 ** 3), sqrtBc2: Math.sqrt(1 - 0.999 ** 3) };
       const before = fusedAdamPathCounts.simd;
-      const got = fusedAdamUpdate(p!, g!, m!, v!, s).map((t) => t.dataSync() as Float32Array);
+      const got = fusedAdamUpdate(p, g, m, v, s).map((t) => t.dataSync() as Float32Array);
       expect(fusedAdamPathCounts.simd).toBe(before + 1);
       const want = [0, 1, 2].map(() => new Float32Array(n));
-      adamUpdateArrays(arrays[0]!, arrays[1]!, arrays[2]!, arrays[3]!, s, want[0]!, want[1]!, want[2]!);
+      adamUpdateArrays(arrays[0], arrays[1], arrays[2], arrays[3], s, want[0], want[1], want[2]);
       // Compare the step p' − p (~1e-3 of p) as well as p', m', v'; the last 3 values come from the scalar tail.
-      const step = (a: Float32Array): Float32Array => a.map((x, i) => x - arrays[0]![i]!);
-      expect(relativeError(step(got[0]!), step(want[0]!))).toBeLessThan(1e-3);
-      for (let k = 0; k < 3; k++) expect(relativeError(got[k]!, want[k]!)).toBeLessThan(1e-6);
-      tf.dispose([p!, g!, m!, v!]);
+      const step = (a: Float32Array): Float32Array => a.map((x, i) => x - arrays[0][i]);
+      expect(relativeError(step(got[0]), step(want[0]))).toBeLessThan(1e-3);
+      for (let k = 0; k < 3; k++) expect(relativeError(got[k], want[k])).toBeLessThan(1e-6);
+      tf.dispose([p, g, m, v]);
     });
   }
 });

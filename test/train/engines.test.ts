@@ -37,24 +37,24 @@ async function allGradients(): Promise<Map<string, Float32Array>> {
   const gList = trainable(gArch, G);
   const gGrads = tf.grads((...xs: tf.Tensor[]) => {
     const params = new Map(G);
-    gList.forEach(([n], i) => params.set(n, xs[i]!));
+    gList.forEach(([n], i) => params.set(n, xs[i]));
     const fake = generatorForward(gArch, params, A, { normStats: 'batch', dropout: true, rng: new Rng(5) });
     return tf.add(
       ganLoss(discriminatorForward(dArch, D, tf.concat([A, fake], 3), { normStats: 'batch', dropout: false }), 1, 'vanilla'),
       tf.mul(l1Loss(fake, B), 100),
     );
   })(gList.map(([, t]) => t));
-  for (const [i, [n]] of gList.entries()) out.set(`G/${n}`, (await gGrads[i]!.data()) as Float32Array);
+  for (const [i, [n]] of gList.entries()) out.set(`G/${n}`, (await gGrads[i].data()) as Float32Array);
   const fake = generatorForward(gArch, G, A, { normStats: 'batch', dropout: false });
   const dList = trainable(dArch, D);
   const dGrads = tf.grads((...xs: tf.Tensor[]) => {
     const params = new Map(D);
-    dList.forEach(([n], i) => params.set(n, xs[i]!));
+    dList.forEach(([n], i) => params.set(n, xs[i]));
     const real = ganLoss(discriminatorForward(dArch, params, tf.concat([A, B], 3), { normStats: 'batch', dropout: false }), 1, 'vanilla');
     const fk = ganLoss(discriminatorForward(dArch, params, tf.concat([A, fake], 3), { normStats: 'batch', dropout: false }), 0, 'vanilla');
     return tf.mul(tf.add(real, fk), 0.5);
   })(dList.map(([, t]) => t));
-  for (const [i, [n]] of dList.entries()) out.set(`D/${n}`, (await dGrads[i]!.data()) as Float32Array);
+  for (const [i, [n]] of dList.entries()) out.set(`D/${n}`, (await dGrads[i].data()) as Float32Array);
   return out;
 }
 

@@ -17,7 +17,7 @@ function referenceMatMul(a: Float32Array, [ar, ac]: number[], b: Float32Array, [
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
       let s = 0;
-      for (let p = 0; p < k; p++) s += (ta ? a[p * ac + i]! : a[i * ac + p]!) * (tb ? b[j * bc + p]! : b[p * bc + j]!);
+      for (let p = 0; p < k; p++) s += (ta ? a[p * ac + i] : a[i * ac + p]) * (tb ? b[j * bc + p] : b[p * bc + j]);
       out[i * n + j] = s;
     }
   }
@@ -79,7 +79,7 @@ describe('ort-cpu engine', () => {
     const before = ortCalls();
     const [dx, dw] = tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.square(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2, 'same'))))([x, w]);
     expect(ortCalls() - before).toBeGreaterThanOrEqual(3);
-    tf.dispose([x, w, dx!, dw!]);
+    tf.dispose([x, w, dx, dw]);
   });
 
   it('reduces (Sum, Mean) over any axes on onnxruntime, matching a plain loop', async () => {
@@ -103,10 +103,10 @@ describe('ort-cpu engine', () => {
           const want = new Float64Array(keptDims.reduce((a, b) => a * b, 1));
           for (let i = 0; i < xv.length; i++) {
             let o = 0;
-            for (let d = 0; d < 4; d++) o = o * keptDims[d]! + (norm.includes(d) ? 0 : Math.floor(i / strides[d]!) % shape[d]!);
-            want[o]! += xv[i]!;
+            for (let d = 0; d < 4; d++) o = o * keptDims[d] + (norm.includes(d) ? 0 : Math.floor(i / strides[d]) % shape[d]);
+            want[o] += xv[i];
           }
-          const count = norm.reduce((a, d) => a * shape[d]!, 1);
+          const count = norm.reduce((a, d) => a * shape[d], 1);
           const wantF = Float32Array.from(want, (v) => (op === 'mean' ? v / count : v));
           expect(relativeError(y.dataSync() as Float32Array, wantF), `${op} ${axes} keepDims=${keepDims}`).toBeLessThan(1e-5);
           y.dispose();
@@ -144,7 +144,7 @@ describe('ort-cpu engine', () => {
       expect(got.shape, `${kernel} case ${i}`).toEqual(shape);
       // Bit for bit (Object.is tells −0 from +0).
       const g = got.dataSync() as ArrayLike<number>;
-      const differing = want[i]!.filter((v, j) => !Object.is(v, g[j])).length;
+      const differing = want[i].filter((v, j) => !Object.is(v, g[j])).length;
       expect(differing, `${kernel} case ${i}: values that differ`).toBe(0);
       got.dispose();
     }

@@ -40,7 +40,7 @@ const common = [...net, '--n_epochs', '2', '--n_epochs_decay', '2'];
 
 /** `args` with the values of some flags replaced. */
 function withFlags(args: string[], values: Record<string, string>): string[] {
-  return args.map((a, i) => (i > 0 && values[args[i - 1]!] !== undefined ? values[args[i - 1]!]! : a));
+  return args.map((a, i) => (i > 0 && values[args[i - 1]] !== undefined ? values[args[i - 1]] : a));
 }
 
 beforeAll(async () => {
@@ -55,7 +55,7 @@ describe('pix2pix train', () => {
     'ort-cpu': [...withFlags(common, { '--engine': 'ort-cpu', '--ngf': '32', '--ndf': '16' }), '--threads', '2'],
   };
   it.each(Object.keys(ENGINE_FLAGS))('%s: a run killed with SIGKILL and resumed ends with exactly the weights of an uninterrupted run', async (engine) => {
-    const common = ENGINE_FLAGS[engine]!;
+    const common = ENGINE_FLAGS[engine];
     const base = mkdtempSync(path.join(tmpdir(), 'p2p-runs-'));
     const full = path.join(base, 'full');
     const killed = path.join(base, 'killed');
@@ -98,7 +98,7 @@ describe('pix2pix train', () => {
     expect(steps).toBe(readFileSync(path.join(full, 'losses-steps.csv'), 'utf8'));
 
     // The learning rate follows the linear policy: constant for 2 epochs, then 1 − k/3.
-    expect(rows.map((r) => Number(r.lr))).toEqual([2e-4, 2e-4, 2e-4 * (2 / 3), 2e-4 * (1 / 3)].map((v) => expect.closeTo(v, 12)) as unknown as number[]);
+    expect(rows.map((r) => Number(r.lr))).toEqual([2e-4, 2e-4, 2e-4 * (2 / 3), 2e-4 * (1 / 3)].map((v) => expect.closeTo(v, 12)));
   });
 
   it('refuses to overwrite a run without --resume, and gives one-line errors for bad input', async () => {
@@ -136,7 +136,7 @@ describe('pix2pix train', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown> & { event: string });
-    const start = events[0]!;
+    const start = events[0];
     expect(start.event).toBe('start');
     expect(start).toMatchObject({ totalEpochs: 2, trainPairs: 16, stepsPerEpoch: 2, engine: 'cpu', resumedAfterEpoch: 0 });
     expect(start.config).toMatchObject({ nEpochs: 1, nEpochsDecay: 1, batchSize: 8, nLayersD: 1, size: 16, out });
@@ -152,7 +152,7 @@ describe('pix2pix train', () => {
       number
     >[];
     expect(epochs.map((e) => e.G_L1)).toEqual(rows.map((row) => row.G_L1));
-    expect((steps[0]!.G_L1 as number) + (steps[1]!.G_L1 as number)).toBeCloseTo(2 * (epochs[0]!.G_L1 as number), 10);
+    expect((steps[0].G_L1 as number) + (steps[1].G_L1 as number)).toBeCloseTo(2 * (epochs[0].G_L1 as number), 10);
     expect(epochs.map((e) => e.lr)).toEqual([2e-4, 1e-4]);
     expect(events.at(-1)).toMatchObject({ event: 'done', epochs: 2, checkpoint: path.join(out, 'checkpoint.bin') });
   });

@@ -36,13 +36,13 @@ describe('batch-norm arithmetic', () => {
       // float64 forward, so the differences are exact enough to check against
       const mean = [0, 0];
       const variance = [0, 0];
-      for (let i = 0; i < rows; i++) for (let j = 0; j < c; j++) mean[j]! += xs[i * c + j]! / rows;
-      for (let i = 0; i < rows; i++) for (let j = 0; j < c; j++) variance[j]! += (xs[i * c + j]! - mean[j]!) ** 2 / rows;
+      for (let i = 0; i < rows; i++) for (let j = 0; j < c; j++) mean[j] += xs[i * c + j] / rows;
+      for (let i = 0; i < rows; i++) for (let j = 0; j < c; j++) variance[j] += (xs[i * c + j] - mean[j]) ** 2 / rows;
       let l = 0;
       for (let i = 0; i < rows; i++) {
-        for (let j = 0; j < c; j++) l += w[i * c + j]! * (((xs[i * c + j]! - mean[j]!) / Math.sqrt(variance[j]! + eps)) * gamma[j]! + beta[j]!);
+        for (let j = 0; j < c; j++) l += w[i * c + j] * (((xs[i * c + j] - mean[j]) / Math.sqrt(variance[j] + eps)) * gamma[j] + beta[j]);
       }
-      for (let j = 0; j < c; j++) l += wm[j]! * mean[j]! + wv[j]! * variance[j]!;
+      for (let j = 0; j < c; j++) l += wm[j] * mean[j] + wv[j] * variance[j];
       return l;
     };
     const x32 = Float32Array.from(x);
@@ -55,8 +55,8 @@ describe('batch-norm arithmetic', () => {
     const numeric = Array.from(x, (_, i) => {
       const plus = Float64Array.from(x32);
       const minus = Float64Array.from(x32);
-      plus[i]! += h;
-      minus[i]! -= h;
+      plus[i] += h;
+      minus[i] -= h;
       return (loss(plus) - loss(minus)) / (2 * h);
     });
     expect(relativeError(dx, numeric)).toBeLessThan(1e-4);
@@ -96,8 +96,8 @@ describe('fused kernels on the wasm backend', () => {
     expect([...cat.dataSync()]).toEqual([1, 2, 5, 3, 4, 6]);
     expect([...tf.concat([a, a], 1).dataSync()]).toEqual([1, 2, 3, 4, 1, 2, 3, 4]);
     const [a2, b2] = tf.split(cat, [2, 1], 3);
-    expect([...a2!.dataSync()]).toEqual([1, 2, 3, 4]);
-    expect([...b2!.dataSync()]).toEqual([5, 6]);
+    expect([...a2.dataSync()]).toEqual([1, 2, 3, 4]);
+    expect([...b2.dataSync()]).toEqual([5, 6]);
     expect([...tf.concat([tf.tensor1d([1, 0], 'bool'), tf.tensor1d([1], 'bool')]).dataSync()]).toEqual([1, 0, 1]);
     expect([...tf.concat([tf.tensor2d([7], [1, 1], 'int32'), tf.tensor2d([8], [1, 1], 'int32')], 1).dataSync()]).toEqual([7, 8]);
   });
@@ -136,7 +136,7 @@ describe('fused kernels on the wasm backend', () => {
     };
     const want = tf.grads(lossOf(composed))([x, gamma, beta]);
     const got = tf.grads(lossOf((xx, g, b) => fusedBatchNormTrain(xx, g, b, eps)))([x, gamma, beta]);
-    for (let i = 0; i < 3; i++) expect(relativeError(got[i]!.dataSync(), want[i]!.dataSync())).toBeLessThan(1e-5);
+    for (let i = 0; i < 3; i++) expect(relativeError(got[i].dataSync(), want[i].dataSync())).toBeLessThan(1e-5);
     const fused = fusedBatchNormTrain(x, gamma, beta, eps);
     const ref = composed(x, gamma, beta);
     expect(relativeError(fused.y.dataSync(), ref.y.dataSync())).toBeLessThan(1e-6);

@@ -81,18 +81,18 @@ function deconvOutShape(c: Case): Shape4 {
 }
 
 function forward(c: Case, x: tf.Tensor4D, w: tf.Tensor4D): tf.Tensor4D {
-  return c.kind === 'conv' ? tf.conv2d(x, w, c.stride, c.pad) : tf.conv2dTranspose(x, w, deconvOutShape(c), c.stride, c.pad as 'same');
+  return c.kind === 'conv' ? tf.conv2d(x, w, c.stride, c.pad) : tf.conv2dTranspose(x, w, deconvOutShape(c), c.stride, c.pad);
 }
 
 /** Inputs are seeded, so the cpu and wasm runs see identical x, w and r. */
 function evaluate(c: Case, seed: number): Result {
   return tf.tidy(() => {
-    const x = tf.randomUniform(c.x, -1, 1, 'float32', seed) as tf.Tensor4D;
-    const w = tf.randomUniform(c.w, -1, 1, 'float32', seed + 1) as tf.Tensor4D;
+    const x = tf.randomUniform<tf.Rank.R4>(c.x, -1, 1, 'float32', seed);
+    const w = tf.randomUniform<tf.Rank.R4>(c.w, -1, 1, 'float32', seed + 1);
     const y = forward(c, x, w);
     const r = tf.randomUniform(y.shape, -1, 1, 'float32', seed + 2);
     const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(forward(c, a as tf.Tensor4D, b as tf.Tensor4D), r)))([x, w]);
-    return { y: Float32Array.from(y.dataSync()), dx: Float32Array.from(dx!.dataSync()), dw: Float32Array.from(dw!.dataSync()) };
+    return { y: Float32Array.from(y.dataSync()), dx: Float32Array.from(dx.dataSync()), dw: Float32Array.from(dw.dataSync()) };
   });
 }
 
@@ -132,8 +132,8 @@ function expectAdjoint(im2col: (x: Float32Array, cols: Float32Array) => void, co
   col2im(c, back);
   let lhs = 0;
   let rhs = 0;
-  for (let i = 0; i < colsSize; i++) lhs += cols[i]! * c[i]!;
-  for (let i = 0; i < xSize; i++) rhs += x[i]! * back[i]!;
+  for (let i = 0; i < colsSize; i++) lhs += cols[i] * c[i];
+  for (let i = 0; i < xSize; i++) rhs += x[i] * back[i];
   expect(lhs).toBeCloseTo(rhs, 4);
 }
 
@@ -322,8 +322,8 @@ describe('fast wasm conv backprop kernels match the cpu backend', () => {
   it('never serves a stale packed filter: each new filter tensor gives its own result', () => {
     // XNNPACK caches packed weights per backend buffer; a training step replaces every filter.
     configureFastWasmKernels({ convForwardStrategy: 'matmul-weights' });
-    const x = tf.randomUniform([1, 4, 4, 8], -1, 1, 'float32', 11) as tf.Tensor4D;
-    let w = tf.randomUniform([4, 4, 8, 16], -1, 1, 'float32', 12) as tf.Tensor4D;
+    const x = tf.randomUniform<tf.Rank.R4>([1, 4, 4, 8], -1, 1, 'float32', 11);
+    let w = tf.randomUniform<tf.Rank.R4>([4, 4, 8, 16], -1, 1, 'float32', 12);
     for (let step = 0; step < 3; step++) {
       const wasm = tf.conv2d(x, w, 2, 'same');
       const again = tf.conv2d(x, w, 2, 'same');
@@ -336,12 +336,12 @@ describe('fast wasm conv backprop kernels match the cpu backend', () => {
         for (let a = 1; a < 4; a++)
           for (let b = 1; b < 4; b++)
             for (let c = 0; c < 8; c++) {
-              want += xs[((a - 1) * 4 + (b - 1)) * 8 + c]! * ws[((a * 4 + b) * 8 + c) * 16 + o]!;
+              want += xs[((a - 1) * 4 + (b - 1)) * 8 + c] * ws[((a * 4 + b) * 8 + c) * 16 + o];
             }
         expect(y[o]).toBeCloseTo(want, 4);
       }
       expect(Array.from(again.dataSync())).toEqual(Array.from(y));
-      const next = tf.tidy(() => tf.add(tf.mul(w, -0.5), 0.25)) as tf.Tensor4D; // as an optimizer step would
+      const next = tf.tidy<tf.Tensor4D>(() => tf.add(tf.mul(w, -0.5), 0.25)); // as an optimizer step would
       tf.dispose([w, wasm, again]);
       w = next;
     }
@@ -408,18 +408,26 @@ describe('fast wasm conv backprop kernels match the cpu backend', () => {
     tf.tidy(() => {
       const dy = tf.randomUniform([2, 3, 3, 4], -1, 1, 'float32', 7);
       const filter = tf.randomUniform([4, 4, 5, 4], -1, 1, 'float32', 8);
-      const nhwc = tf.engine().runKernel(tf.Conv2DBackpropInput, { dy, filter }, {
-        strides: 2,
-        pad: 'same',
-        dataFormat: 'NHWC',
-        inputShape: [2, 6, 6, 5],
-      } as unknown as tf.NamedAttrMap) as tf.Tensor;
-      const nchw = tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: dy.transpose([0, 3, 1, 2]), filter }, {
-        strides: 2,
-        pad: 'same',
-        dataFormat: 'NCHW',
-        inputShape: [2, 5, 6, 6],
-      } as unknown as tf.NamedAttrMap) as tf.Tensor;
+      const nhwc = tf.engine().runKernel<tf.Tensor>(
+        tf.Conv2DBackpropInput,
+        { dy, filter },
+        {
+          strides: 2,
+          pad: 'same',
+          dataFormat: 'NHWC',
+          inputShape: [2, 6, 6, 5],
+        },
+      );
+      const nchw = tf.engine().runKernel<tf.Tensor>(
+        tf.Conv2DBackpropInput,
+        { dy: dy.transpose([0, 3, 1, 2]), filter },
+        {
+          strides: 2,
+          pad: 'same',
+          dataFormat: 'NCHW',
+          inputShape: [2, 5, 6, 6],
+        },
+      );
       const err = relativeError(Float32Array.from(nchw.transpose([0, 2, 3, 1]).dataSync()), Float32Array.from(nhwc.dataSync()));
       expect(err).toBeLessThanOrEqual(TOLERANCE);
     });
@@ -430,11 +438,15 @@ describe('fast wasm conv backprop kernels match the cpu backend', () => {
       const x = tf.randomUniform([2, 6, 6, 3], -1, 1, 'float32', 9);
       const dy = tf.randomUniform([2, 3, 3, 4], -1, 1, 'float32', 10);
       const attrs = { strides: 2, pad: 'same', filterShape: [4, 4, 3, 4] };
-      const nhwc = tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, { ...attrs, dataFormat: 'NHWC' } as unknown as tf.NamedAttrMap) as tf.Tensor;
-      const nchw = tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: x.transpose([0, 3, 1, 2]), dy: dy.transpose([0, 3, 1, 2]) }, {
-        ...attrs,
-        dataFormat: 'NCHW',
-      } as unknown as tf.NamedAttrMap) as tf.Tensor;
+      const nhwc = tf.engine().runKernel<tf.Tensor>(tf.Conv2DBackpropFilter, { x, dy }, { ...attrs, dataFormat: 'NHWC' });
+      const nchw = tf.engine().runKernel<tf.Tensor>(
+        tf.Conv2DBackpropFilter,
+        { x: x.transpose([0, 3, 1, 2]), dy: dy.transpose([0, 3, 1, 2]) },
+        {
+          ...attrs,
+          dataFormat: 'NCHW',
+        },
+      );
       expect(nchw.shape).toEqual([4, 4, 3, 4]);
       expect(relativeError(Float32Array.from(nchw.dataSync()), Float32Array.from(nhwc.dataSync()))).toBeLessThanOrEqual(TOLERANCE);
     });
@@ -445,16 +457,16 @@ describe('fast wasm conv backprop kernels match the cpu backend', () => {
     const combos = [...STRATEGIES.map((s) => [s, null] as const), ...FORWARD_STRATEGIES.map((f) => [null, f] as const)];
     for (const [strategy, forwardStrategy] of combos) {
       configureFastWasmKernels({ backpropInputStrategy: strategy, convForwardStrategy: forwardStrategy });
-      for (const c of [CASES[1]!, CASES[6]!, CASES[9]!]) {
-        const x = tf.randomUniform(c.x, -1, 1, 'float32', 1) as tf.Tensor4D;
-        const w = tf.randomUniform(c.w, -1, 1, 'float32', 2) as tf.Tensor4D;
+      for (const c of [CASES[1], CASES[6], CASES[9]]) {
+        const x = tf.randomUniform<tf.Rank.R4>(c.x, -1, 1, 'float32', 1);
+        const w = tf.randomUniform<tf.Rank.R4>(c.w, -1, 1, 'float32', 2);
         const xBefore = Float32Array.from(x.dataSync());
         const wBefore = Float32Array.from(w.dataSync());
         const step = (): void => {
           tf.tidy(() => {
             const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(forward(c, a as tf.Tensor4D, b as tf.Tensor4D))))([x, w]);
-            dx!.dataSync();
-            dw!.dataSync();
+            dx.dataSync();
+            dw.dataSync();
           });
         };
         step();
@@ -510,7 +522,7 @@ describe('fused Adam update', () => {
   it('matches the composed update on the cpu backend and is registered on wasm only', async () => {
     await tf.setBackend('cpu');
     const cpuIn = inputs();
-    const want = composed(cpuIn[0]!, cpuIn[1]!, cpuIn[2]!, cpuIn[3]!);
+    const want = composed(cpuIn[0], cpuIn[1], cpuIn[2], cpuIn[3]);
     expect(fusedAdamAvailable()).toBe(false);
     tf.dispose(cpuIn);
     await tf.setBackend('wasm');
@@ -518,15 +530,15 @@ describe('fused Adam update', () => {
     expect(fusedAdamAvailable()).toBe(true);
     const [p, g, m, v] = inputs();
     const before = tf.memory().numTensors;
-    const got = fusedAdamUpdate(p!, g!, m!, v!, scalars);
+    const got = fusedAdamUpdate(p, g, m, v, scalars);
     expect(tf.memory().numTensors).toBe(before + 3);
     got.forEach((t, i) => {
       expect(t.shape).toEqual([3, 5, 7]);
-      expect(relativeError(Float32Array.from(t.dataSync()), want[i]!), ['p', 'm', 'v'][i]).toBeLessThanOrEqual(1e-6);
+      expect(relativeError(Float32Array.from(t.dataSync()), want[i]), ['p', 'm', 'v'][i]).toBeLessThanOrEqual(1e-6);
     });
     // p moved (the step is not a no-op) and the inputs are untouched.
-    expect(relativeError(Float32Array.from(got[0].dataSync()), Float32Array.from(p!.dataSync()))).toBeGreaterThan(0);
-    expect(Array.from(g!.dataSync())).toEqual(Array.from(tf.tidy(() => inputs()[1]!.dataSync())));
-    tf.dispose([p!, g!, m!, v!, ...got]);
+    expect(relativeError(Float32Array.from(got[0].dataSync()), Float32Array.from(p.dataSync()))).toBeGreaterThan(0);
+    expect(Array.from(g.dataSync())).toEqual(Array.from(tf.tidy(() => inputs()[1].dataSync())));
+    tf.dispose([p, g, m, v, ...got]);
   });
 });

@@ -84,7 +84,7 @@ describe.skipIf(reason !== undefined)(`webgpu engine${reason ? ` (skipped: ${rea
       expect(webgpuPipelineCount()).toBe(pipelines);
       // It learns: the L1 loss on the one fixed pair falls.
       expect(l1.length).toBe(steps + 2 * LOSS_READ_EVERY);
-      expect(l1.at(-1)!).toBeLessThan(l1[0]!);
+      expect(l1.at(-1)!).toBeLessThan(l1[0]);
     } finally {
       model.dispose();
       tf.dispose([A, B]);
@@ -99,10 +99,10 @@ describe.skipIf(reason !== undefined)(`webgpu engine${reason ? ` (skipped: ${rea
     const runAdam = async (engine: 'cpu' | 'webgpu'): Promise<Float32Array[]> => {
       await selectEngine(engine);
       expect(fusedAdamAvailable()).toBe(engine === 'webgpu');
-      const vars = new Map(shapes.map((s, i) => [`w${i}`, tf.variable(tf.tensor(init[i]!, s))]));
+      const vars = new Map(shapes.map((s, i) => [`w${i}`, tf.variable(tf.tensor(init[i], s))]));
       const opt = new Adam(vars, PIX2PIX_ADAM);
       for (const step of grads) {
-        const g = new Map(shapes.map((s, i) => [`w${i}`, tf.tensor(step[i]!, s)] as [string, tf.Tensor]));
+        const g = new Map(shapes.map((s, i) => [`w${i}`, tf.tensor(step[i], s)] as [string, tf.Tensor]));
         opt.apply(g, 2e-3);
         tf.dispose([...g.values()]);
       }
@@ -115,7 +115,7 @@ describe.skipIf(reason !== undefined)(`webgpu engine${reason ? ` (skipped: ${rea
     const got = await runAdam('webgpu');
     expect(got.length).toBe(want.length);
     for (const [i, w] of want.entries()) {
-      for (let k = 0; k < w.length; k++) expect(Math.abs(got[i]![k]! - w[k]!), `tensor ${i} [${k}]`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(w[k]!)));
+      for (let k = 0; k < w.length; k++) expect(Math.abs(got[i][k] - w[k]), `tensor ${i} [${k}]`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(w[k])));
     }
   });
 
@@ -162,7 +162,7 @@ describe.skipIf(reason !== undefined)(`webgpu engine${reason ? ` (skipped: ${rea
         expect(got.map((row) => row.epoch)).toEqual(['1', '2']);
         for (const [i, row] of got.entries()) {
           for (const k of ['G_GAN', 'G_L1', 'D_real', 'D_fake']) {
-            expect(Number(row[k]), `${out} epoch ${row.epoch} ${k}`).toBeCloseTo(Number(want[i]![k]), 3);
+            expect(Number(row[k]), `${out} epoch ${row.epoch} ${k}`).toBeCloseTo(Number(want[i][k]), 3);
           }
         }
         const x = await readCheckpoint(ref);

@@ -74,10 +74,10 @@ describe('ProtoFile', () => {
       [4, 2, 70_000],
       [5, 2, 2],
     ]);
-    expect(fields[0]!.varint).toBe(300n);
-    expect([...pf.bytes(fields[1]!.start, fields[1]!.end)]).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    const inner = [...pf.fields(fields[4]!.start, fields[4]!.end)];
-    expect(inner).toEqual([{ field: 1, wire: 0, start: fields[4]!.start + 1, end: fields[4]!.end, varint: 42n }]);
+    expect(fields[0].varint).toBe(300n);
+    expect([...pf.bytes(fields[1].start, fields[1].end)]).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    const inner = [...pf.fields(fields[4].start, fields[4].end)];
+    expect(inner).toEqual([{ field: 1, wire: 0, start: fields[4].start + 1, end: fields[4].end, varint: 42n }]);
     pf.close();
   });
 

@@ -49,7 +49,7 @@ async function serve(model: string): Promise<string> {
       const m = /^(http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolve(m[1]!);
+        resolve(m[1]);
       }
     });
     serveProc!.on('exit', (code) => reject(new Error(`pix2pix serve exited (${code}): ${stderr}`)));
@@ -118,14 +118,14 @@ async function compareWithNode(page: Page): Promise<{ maxDiff: number; input: Ui
   for (let p = 0; p < px; p++) rgb.set(input.subarray(p * 4, p * 4 + 3), p * 3);
   const x = new Float32Array(3 * px);
   rgbToPlanarUnit(rgb, px, x, 0);
-  const y = (await reference.run({ input: new ort.Tensor('float32', x, [1, 3, SIZE, SIZE]) })).output!;
+  const y = (await reference.run({ input: new ort.Tensor('float32', x, [1, 3, SIZE, SIZE]) })).output;
   const expected = planarUnitToRgb(y.data as Float32Array, 0, 3, px);
   let maxDiff = 0;
   let spread = 0;
   for (let p = 0; p < px; p++) {
     for (let c = 0; c < 3; c++) {
-      maxDiff = Math.max(maxDiff, Math.abs(output[p * 4 + c]! - expected[p * 3 + c]!));
-      spread = Math.max(spread, Math.abs(expected[p * 3 + c]! - expected[c]!));
+      maxDiff = Math.max(maxDiff, Math.abs(output[p * 4 + c] - expected[p * 3 + c]));
+      spread = Math.max(spread, Math.abs(expected[p * 3 + c] - expected[c]));
     }
   }
   // A constant output would make the comparison weak: the random net must produce a varied image.
@@ -196,7 +196,7 @@ async function exercisePage(ep: 'wasm' | 'webgpu'): Promise<void> {
     // The canvas holds the fixture resized to the model's side (the browser's resampler, so not bit-exact).
     const ref = await sharp(fixture).resize(SIZE, SIZE, { fit: 'fill' }).removeAlpha().raw().toBuffer();
     let err = 0;
-    for (let p = 0; p < SIZE * SIZE; p++) for (let c = 0; c < 3; c++) err += Math.abs(image.input[p * 4 + c]! - ref[p * 3 + c]!);
+    for (let p = 0; p < SIZE * SIZE; p++) for (let c = 0; c < 3; c++) err += Math.abs(image.input[p * 4 + c] - ref[p * 3 + c]);
     expect(err / (SIZE * SIZE * 3)).toBeLessThan(12);
     expect(await page.textContent('#timing')).toMatch(new RegExp(`^${ep}: [\\d.]+ ms`));
     await page.screenshot({ path: path.join(OUT_DIR, `playground-${ep}-image.png`) });

@@ -47,7 +47,7 @@ afterAll(async () => {
 });
 
 async function open(name: string): Promise<Page> {
-  const server = await startServer({ model: models[name]!, port: 0 });
+  const server = await startServer({ model: models[name], port: 0 });
   servers.push(server);
   const page = await browser!.newPage({ viewport: { width: 1100, height: 900 } });
   await page.goto(`${server.url}?ep=wasm`);
@@ -64,7 +64,7 @@ async function inputPixel(page: Page, fx: number, fy: number): Promise<number[]>
       return Array.from(
         c
           .getContext('2d')!
-          .getImageData(Math.floor(x! * c.width), Math.floor(y! * c.height), 1, 1)
+          .getImageData(Math.floor(x * c.width), Math.floor(y * c.height), 1, 1)
           .data.slice(0, 3),
       );
     },
@@ -82,13 +82,13 @@ describe.skipIf(!e2e || !haveChromium())(`playground model kinds in headless Chr
     const label = path.join(dir, 'labels.png');
     const w = 64;
     const rgb = Buffer.alloc(w * w * 3);
-    for (let p = 0; p < w * w; p++) rgb.set(p % w < w / 2 ? FACADES_PALETTE[2]!.color : FACADES_PALETTE[6]!.color, p * 3);
+    for (let p = 0; p < w * w; p++) rgb.set(p % w < w / 2 ? FACADES_PALETTE[2].color : FACADES_PALETTE[6].color, p * 3);
     await sharp(rgb, { raw: { width: w, height: w, channels: 3 } })
       .png()
       .toFile(label);
     await page.setInputFiles('#image-file', label);
     await page.waitForFunction(() => document.body.dataset.busy === 'false');
-    expect(await inputPixel(page, 0.75, 0.5)).toEqual([...FACADES_PALETTE[6]!.color]);
+    expect(await inputPixel(page, 0.75, 0.5)).toEqual([...FACADES_PALETTE[6].color]);
     await page.selectOption('#tool', 'pick');
     const box = (await page.locator('#input').boundingBox())!;
     await page.mouse.click(box.x + box.width * 0.25, box.y + box.height * 0.5);
@@ -96,7 +96,7 @@ describe.skipIf(!e2e || !haveChromium())(`playground model kinds in headless Chr
     // Painting with the picked class over the balcony half puts window colour there.
     await page.selectOption('#tool', 'brush');
     await page.mouse.click(box.x + box.width * 0.75, box.y + box.height * 0.5);
-    expect(await inputPixel(page, 0.75, 0.5)).toEqual([...FACADES_PALETTE[2]!.color]);
+    expect(await inputPixel(page, 0.75, 0.5)).toEqual([...FACADES_PALETTE[2].color]);
     await page.screenshot({ path: path.join(OUT_DIR, 'playground-facades.png') });
     await page.close();
   }, 180_000);

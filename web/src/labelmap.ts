@@ -20,7 +20,7 @@ export interface PaletteEntry {
 export const CITYSCAPES_PALETTE: readonly PaletteEntry[] = Object.freeze([
   ...TRAIN_ID_NAMES.map((name, trainId): PaletteEntry => {
     const label = CITYSCAPES_LABELS.find((l: CityscapesLabel) => l.trainId === trainId)!;
-    return { id: label.id, name, color: TRAIN_ID_COLORS[trainId]! };
+    return { id: label.id, name, color: TRAIN_ID_COLORS[trainId] };
   }),
   { id: 0, name: 'unlabeled', color: [0, 0, 0] },
 ]);
@@ -74,7 +74,7 @@ export function floodFill(map: LabelMap, x: number, y: number, id: number): numb
   x = Math.floor(x);
   y = Math.floor(y);
   if (x < 0 || y < 0 || x >= width || y >= height) return 0;
-  const target = data[y * width + x]!;
+  const target = data[y * width + x];
   if (target === id) return 0;
   let changed = 0;
   const stack: number[] = [y * width + x];
@@ -114,7 +114,7 @@ export function paletteTable(labels: readonly { id: number; color: Rgb }[] = CIT
 export function renderLabelMap(map: LabelMap, lut: Uint8Array = paletteTable()): Uint8ClampedArray<ArrayBuffer> {
   const out = new Uint8ClampedArray(map.data.length * 4);
   for (let p = 0; p < map.data.length; p++) {
-    const k = map.data[p]! * 3;
+    const k = map.data[p] * 3;
     out[p * 4] = lut[k]!;
     out[p * 4 + 1] = lut[k + 1]!;
     out[p * 4 + 2] = lut[k + 2]!;
@@ -131,9 +131,9 @@ export function labelMapFromRgba(rgba: ArrayLike<number>, width: number, height:
   const map = createLabelMap(width, height);
   const cache = new Map<number, number>();
   for (let p = 0; p < width * height; p++) {
-    const r = rgba[p * 4]!;
-    const g = rgba[p * 4 + 1]!;
-    const b = rgba[p * 4 + 2]!;
+    const r = rgba[p * 4];
+    const g = rgba[p * 4 + 1];
+    const b = rgba[p * 4 + 2];
     const key = (r << 16) | (g << 8) | b;
     let id = cache.get(key);
     if (id === undefined) {

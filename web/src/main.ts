@@ -65,7 +65,7 @@ interface Loaded {
 let model: Loaded | null = null;
 let labelMap: LabelMap = createLabelMap(256, 256);
 const undo = new UndoStack(50);
-let classId = CITYSCAPES_PALETTE[0]!.id;
+let classId = CITYSCAPES_PALETTE[0].id;
 /** What the drawing canvas paints with: the model card's palette, the edge pen and eraser, or Cityscapes. */
 let palette: readonly PaletteEntry[] = CITYSCAPES_PALETTE;
 let lut = paletteTable();
@@ -192,8 +192,8 @@ function usePalette(info: ModelInfo): void {
   palette = edges ? EDGE_PALETTE : (info.card?.palette ?? CITYSCAPES_PALETTE);
   // Cityscapes maps keep every label id's colour (a dropped gtFine image may use void ids).
   lut = palette === CITYSCAPES_PALETTE ? paletteTable() : paletteTable(palette);
-  classId = palette === info.card?.palette ? (palette[1] ?? palette[0]!).id : palette[0]!.id;
-  ui.mode.options[0]!.textContent = edges ? 'draw edges' : 'draw a label map';
+  classId = palette === info.card?.palette ? (palette[1] ?? palette[0]).id : palette[0].id;
+  ui.mode.options[0].textContent = edges ? 'draw edges' : 'draw a label map';
   if (edges) {
     ui.brush.value = '2';
     ui.brushValue.textContent = '2';
@@ -251,14 +251,14 @@ async function translateOnce(m: Loaded): Promise<void> {
   const rgba = inputCtx.getImageData(0, 0, s, s).data;
   const x = new ort.Tensor('float32', rgbaToNchw(rgba, s, s), [1, 3, s, s]);
   const t0 = performance.now();
-  const out = await m.session.run({ [m.session.inputNames[0]!]: x });
-  const y = out[m.session.outputNames[0]!]!;
+  const out = await m.session.run({ [m.session.inputNames[0]]: x });
+  const y = out[m.session.outputNames[0]];
   const data = (await y.getData()) as Float32Array;
   const ms = performance.now() - t0;
   x.dispose();
   y.dispose();
   const [, c, h, w] = y.dims as number[];
-  outputCtx.putImageData(new ImageData(nchwToRgba(data, c!, w!, h!), w!, h!), 0, 0);
+  outputCtx.putImageData(new ImageData(nchwToRgba(data, c, w, h), w, h), 0, 0);
   timings.add(ms);
   translations++;
   document.body.dataset.translations = String(translations);
@@ -290,7 +290,7 @@ ui.input.addEventListener('pointerdown', (e) => {
   const [x, y] = canvasPoint(e);
   if (ui.tool.value === 'pick') {
     // The eyedropper: the class under the pointer (e.g. in an opened label image) becomes the brush's.
-    const id = labelMap.data[Math.min(labelMap.height - 1, Math.floor(y)) * labelMap.width + Math.min(labelMap.width - 1, Math.floor(x))]!;
+    const id = labelMap.data[Math.min(labelMap.height - 1, Math.floor(y)) * labelMap.width + Math.min(labelMap.width - 1, Math.floor(x))];
     selectClass(id);
     return;
   }

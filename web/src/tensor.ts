@@ -10,9 +10,9 @@ export function rgbaToNchw(rgba: ArrayLike<number>, width: number, height: numbe
   if (rgba.length !== px * 4) throw new Error(`expected ${px * 4} RGBA bytes for ${width}×${height}, got ${rgba.length}`);
   const out = new Float32Array(3 * px);
   for (let p = 0; p < px; p++) {
-    out[p] = rgba[p * 4]! / 127.5 - 1;
-    out[px + p] = rgba[p * 4 + 1]! / 127.5 - 1;
-    out[2 * px + p] = rgba[p * 4 + 2]! / 127.5 - 1;
+    out[p] = rgba[p * 4] / 127.5 - 1;
+    out[px + p] = rgba[p * 4 + 1] / 127.5 - 1;
+    out[2 * px + p] = rgba[p * 4 + 2] / 127.5 - 1;
   }
   return out;
 }
@@ -33,7 +33,7 @@ export function nchwToRgba(data: ArrayLike<number>, channels: number, width: num
   if (data.length < channels * px) throw new Error(`output has ${data.length} values, fewer than ${channels}×${width}×${height}`);
   const out = new Uint8ClampedArray(px * 4);
   for (let p = 0; p < px; p++) {
-    for (let c = 0; c < 3; c++) out[p * 4 + c] = toByte(data[(channels === 1 ? 0 : c) * px + p]!);
+    for (let c = 0; c < 3; c++) out[p * 4 + c] = toByte(data[(channels === 1 ? 0 : c) * px + p]);
     out[p * 4 + 3] = 255;
   }
   return out;

@@ -16,7 +16,7 @@ export class Timings {
     if (this.ms.length === 0) return NaN;
     const s = [...this.ms].sort((a, b) => a - b);
     const m = s.length >> 1;
-    return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
   }
 }
 

@@ -9,10 +9,10 @@ import { withExamples } from '../examples.ts';
 /** "0.8,0.1,0.1" → fractions; a UserError naming the flag otherwise. */
 function parseSplits(text: string): { train: number; val: number; test: number } {
   const parts = text.split(',').map((s) => Number(s.trim()));
-  if (parts.length !== 3 || parts.some((x) => !Number.isFinite(x) || x < 0) || parts[0]! + parts[1]! + parts[2]! <= 0) {
+  if (parts.length !== 3 || parts.some((x) => !Number.isFinite(x) || x < 0) || parts[0] + parts[1] + parts[2] <= 0) {
     throw new UserError(`--splits must be three non-negative numbers train,val,test such as 0.8,0.1,0.1 (got '${text}').`);
   }
-  return { train: parts[0]!, val: parts[1]!, test: parts[2]! };
+  return { train: parts[0], val: parts[1], test: parts[2] };
 }
 
 const synthCommand: CommandModule = {

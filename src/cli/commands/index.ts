@@ -73,7 +73,7 @@ export const COMMANDS: readonly CommandEntry[] = [
 
 /** The first word of a yargs command string: `eval <command>` → `eval`. */
 export function commandName(command: string): string {
-  return command.split(' ')[0]!;
+  return command.split(' ')[0];
 }
 
 /** `command` and `describe` of a top-level command, for its module. */

@@ -28,7 +28,7 @@ function parseInputSize(text: string | undefined): [number, number] | null | und
   if (text === undefined) return undefined;
   if (text === 'label') return null;
   const [w, h] = text.split('x').map(Number);
-  return [w!, h!];
+  return [w, h];
 }
 
 const importCaffeCommand: CommandModule = {

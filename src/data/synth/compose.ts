@@ -193,7 +193,7 @@ function addBackRow(s: Street): void {
     const box: [number, number, number, number] = [uAt(s, x0, tBack), top - 0.02, uAt(s, x1, tBack), vb];
     if (isTrees) {
       const o = B.obj('tree', foliageColor(rng), { c2: [0.3, 0.22, 0.15] });
-      const ns = B.objs[o]!.seed;
+      const ns = B.objs[o].seed;
       B.add(ID.vegetation, o, box, (u, v, out) => {
         const Xw = (u - vx) / (M * tBack);
         if (Xw < x0 || Xw > x1 || v > vb) return false;
@@ -270,7 +270,7 @@ function addFacades(s: Street): void {
       if (isTrees) {
         const height = uni(rng, 5, 11);
         const o = B.obj('tree', foliageColor(rng), { bright: lit * uni(rng, 0.9, 1.1) });
-        const ns = B.objs[o]!.seed;
+        const ns = B.objs[o].seed;
         plane(s, ID.vegetation, o, Xp, zNear, z, (Z) => height * (0.7 + 0.4 * valueNoise(Z * 0.5, 0, ns)), height * 1.1);
       } else {
         const height = uni(rng, 9, 38);
@@ -662,7 +662,7 @@ function addStreetTrees(s: Street): void {
       const trunkH = uni(rng, 1.8, 3.2);
       const R = uni(rng, 1.4, 2.8);
       const o = B.obj('tree', foliageColor(rng), { c2: [0.28, 0.2, 0.13] });
-      const ns = B.objs[o]!.seed;
+      const ns = B.objs[o].seed;
       const cy = trunkH + R * 0.75;
       billboards.push({
         t,
@@ -687,7 +687,7 @@ function addStreetTrees(s: Street): void {
     const height = uni(rng, 0.8, 1.5);
     const zNear = Math.max(Z1 * 0.4, zFar - uni(rng, 6, 20));
     const o = B.obj('hedge', foliageColor(rng));
-    const ns = B.objs[o]!.seed;
+    const ns = B.objs[o].seed;
     billboards.push({
       t: Z1 / zFar,
       draw: () => plane(s, ID.vegetation, o, Xp, zNear, zFar, (Z) => height * (0.85 + 0.3 * valueNoise(Z * 1.5, 1, ns)), height * 1.2),

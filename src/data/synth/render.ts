@@ -62,7 +62,7 @@ export function rasterize(scene: Scene, n: number, withTexture: boolean): Raster
         for (let i = i0; i <= i1; i++) {
           const k = j * n + i;
           const l = r.label[k];
-          if (l === ID.road || l === ID.sidewalk || l === ID.terrain) r.shade[k]! *= s.factor((i + 0.5) / n, (j + 0.5) / n);
+          if (l === ID.road || l === ID.sidewalk || l === ID.terrain) r.shade[k] *= s.factor((i + 0.5) / n, (j + 0.5) / n);
         }
       }
     }
@@ -97,8 +97,8 @@ const set = (out: Vec3, r: number, g: number, b: number): void => {
 const shadeSky: Shader = ({ scene, u, v }, out) => {
   const g = clamp01(v / scene.h);
   const cloud = clamp01((fbm(u * 5, v * 9, scene.seed) - (1 - scene.cloudiness)) * 3);
-  for (let i = 0; i < 3; i++) out[i] = scene.skyTop[i]! + (scene.skyHorizon[i]! - scene.skyTop[i]!) * g ** 1.5;
-  for (let i = 0; i < 3; i++) out[i] = out[i]! + (0.93 - out[i]!) * cloud * 0.8;
+  for (let i = 0; i < 3; i++) out[i] = scene.skyTop[i] + (scene.skyHorizon[i] - scene.skyTop[i]) * g ** 1.5;
+  for (let i = 0; i < 3; i++) out[i] = out[i] + (0.93 - out[i]) * cloud * 0.8;
   return undefined;
 };
 
@@ -295,10 +295,10 @@ const SHADERS: ReadonlyMap<number, Shader> = new Map([
 
 /** Colour of one sample before lighting and haze (components roughly in [0, 1]). */
 function shadeSample(scene: Scene, r: Raster, k: number, u: number, v: number, out: Vec3): void {
-  const o = scene.objs[r.obj[k]!]!;
+  const o = scene.objs[r.obj[k]];
   set(out, o.c1[0], o.c1[1], o.c1[2]);
-  const shader = SHADERS.get(r.label[k]!);
-  const m = shader ? shader({ scene, o, part: r.part[k]!, tu: r.tu[k]!, tv: r.tv[k]!, u, v }, out) : 1;
+  const shader = SHADERS.get(r.label[k]);
+  const m = shader ? shader({ scene, o, part: r.part[k], tu: r.tu[k], tv: r.tv[k], u, v }, out) : 1;
   if (m === undefined) return;
   const b = m * o.bright;
   out[0] = out[0] * b;
@@ -319,19 +319,19 @@ export function renderPhoto(scene: Scene, size: number, ss: number, noiseRng: Rn
       const u = (i + 0.5) / n;
       const k = j * n + i;
       shadeSample(scene, r, k, u, v, col);
-      const label = r.label[k]!;
+      const label = r.label[k];
       if (label !== ID.sky) {
         const light = 1 + 0.18 * scene.sunSide * (u - 0.5) * 2;
-        const s = r.shade[k]! * light;
-        const t = r.depth[k]!;
+        const s = r.shade[k] * light;
+        const t = r.depth[k];
         // Distant things fade towards the horizon colour (aerial perspective).
         const hz = scene.haze * clamp01(1 - t / 0.3) ** 2;
-        for (let c = 0; c < 3; c++) col[c] = col[c]! * s * (1 - hz) + hazeColor[c]! * hz;
+        for (let c = 0; c < 3; c++) col[c] = col[c] * s * (1 - hz) + hazeColor[c] * hz;
       }
       const o = (Math.floor(j / ss) * size + Math.floor(i / ss)) * 3;
-      acc[o] = acc[o]! + col[0] * scene.cast[0];
-      acc[o + 1] = acc[o + 1]! + col[1] * scene.cast[1];
-      acc[o + 2] = acc[o + 2]! + col[2] * scene.cast[2];
+      acc[o] = acc[o] + col[0] * scene.cast[0];
+      acc[o + 1] = acc[o + 1] + col[1] * scene.cast[1];
+      acc[o + 2] = acc[o + 2] + col[2] * scene.cast[2];
     }
   }
   const out = new Uint8Array(size * size * 3);
@@ -340,7 +340,7 @@ export function renderPhoto(scene: Scene, size: number, ss: number, noiseRng: Rn
     // Sensor-like noise: shared luminance part plus a little per channel.
     const lum = noiseRng.normal() * scene.noiseSigma;
     for (let c = 0; c < 3; c++) {
-      const x = acc[p * 3 + c]! * inv + lum + noiseRng.normal() * scene.noiseSigma * 0.4;
+      const x = acc[p * 3 + c] * inv + lum + noiseRng.normal() * scene.noiseSigma * 0.4;
       out[p * 3 + c] = Math.round(255 * clamp01(x));
     }
   }

@@ -81,7 +81,7 @@ export interface Scene {
   seed: number;
 }
 
-export const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[rng.int(xs.length)]!;
+export const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[rng.int(xs.length)];
 export const uni = (rng: Rng, a: number, b: number): number => a + (b - a) * rng.next();
 export const jitterColor = (rng: Rng, c: Vec3, amount: number): Vec3 => [
   clamp01(c[0] * (1 + uni(rng, -amount, amount))),

@@ -65,7 +65,7 @@ export function describeScorers(s: ScorerConfig & { names: readonly string[] }, 
 export function scoresLine(scorers: readonly Scorer[], metrics: Readonly<Record<string, number>>): string {
   return metricsOf(scorers)
     .filter((m) => m.key in metrics)
-    .map((m) => `${m.short} ${Math.abs(metrics[m.key]!) >= 10 ? metrics[m.key]!.toFixed(2) : metrics[m.key]!.toFixed(3)}`)
+    .map((m) => `${m.short} ${Math.abs(metrics[m.key]) >= 10 ? metrics[m.key].toFixed(2) : metrics[m.key].toFixed(3)}`)
     .join(', ');
 }
 

@@ -221,5 +221,5 @@ export const V1_TYPE_NAMES: ReadonlyMap<number, string> = new Map(
     SIGMOID_CROSS_ENTROPY_LOSS: 'SigmoidCrossEntropyLoss',
     CONTRASTIVE_LOSS: 'ContrastiveLoss',
     NONE: 'None',
-  }).map(([k, v]) => [(caffeRoot.lookupEnum('caffe.V1LayerParameter.LayerType').values as Record<string, number>)[k]!, v]),
+  }).map(([k, v]) => [(caffeRoot.lookupEnum('caffe.V1LayerParameter.LayerType').values as Record<string, number>)[k], v]),
 );

@@ -70,7 +70,7 @@ function finishBlob(raw: RawBlob, where: string, pf: ProtoFile): CaffeBlob {
   let data: BlobData;
   const runBytes = raw.runs.reduce((s, r) => s + r.bytes, 0);
   if (raw.runs.length === 1 && raw.floats.length === 0 && raw.doubles.length === 0) {
-    data = { kind: 'file', offset: raw.runs[0]!.offset, bytes: raw.runs[0]!.bytes };
+    data = { kind: 'file', offset: raw.runs[0].offset, bytes: raw.runs[0].bytes };
   } else if (raw.runs.length > 0 || raw.floats.length > 0) {
     // Split or unpacked float data: gather it (only old or unusual writers produce this).
     const arr = new Float32Array(runBytes / 4 + raw.floats.length);

@@ -62,7 +62,7 @@ function pair(p: TextMessage | undefined, key: string, dflt: number, where: stri
   if (!Number.isNaN(h) || !Number.isNaN(w)) return [Number.isNaN(h) ? dflt : h, Number.isNaN(w) ? dflt : w];
   const vs = numbers(p, key, where);
   if (vs.length === 0) return [dflt, dflt];
-  return [vs[0]!, vs[1] ?? vs[0]!];
+  return [vs[0], vs[1] ?? vs[0]];
 }
 
 class Converter {
@@ -87,7 +87,7 @@ class Converter {
     const name = l.bottoms[i];
     const b = name === undefined ? undefined : this.blobs.get(name);
     if (!b) throw new UserError(`${this.where(l)}: bottom ${JSON.stringify(name)} is not produced by any earlier layer`);
-    this.consumed.set(name!, true);
+    this.consumed.set(name, true);
     return b;
   }
 
@@ -139,26 +139,26 @@ class Converter {
     if (!Number.isInteger(numOutput) || numOutput < 1) throw new UserError(`${where}: convolution_param.num_output is missing`);
     const [kh, kw] = pair(p, 'kernel', NaN, where);
     const k = numbers(p, 'kernel_size', where);
-    const kernel: [number, number] = Number.isNaN(kh) ? [k[0]!, k[1] ?? k[0]!] : [kh, kw];
+    const kernel: [number, number] = Number.isNaN(kh) ? [k[0], k[1] ?? k[0]] : [kh, kw];
     if (!kernel.every((x) => Number.isInteger(x) && x > 0)) throw new UserError(`${where}: kernel_size (or kernel_h/kernel_w) is missing`);
     const pad = pair(p, 'pad', 0, where);
     const stride = pair(p, 'stride', 1, where);
     const dil = numbers(p, 'dilation', where);
-    const dilation: [number, number] = dil.length ? [dil[0]!, dil[1] ?? dil[0]!] : [1, 1];
+    const dilation: [number, number] = dil.length ? [dil[0], dil[1] ?? dil[0]] : [1, 1];
     const group = num(p, 'group', 1, where);
     const bias = bool(p, 'bias_term', true);
     const x = this.input(l);
     const blobs = this.blobsOf(l, bias ? 2 : 1);
-    const w = blobs[0]!;
+    const w = blobs[0];
     // Input channels per group from the blob (the prototxt does not say them).
-    const perGroup = w.shape.length === 4 ? w.shape[1]! : w.count / ((transposed ? 1 : numOutput) * kernel[0] * kernel[1]);
+    const perGroup = w.shape.length === 4 ? w.shape[1] : w.count / ((transposed ? 1 : numOutput) * kernel[0] * kernel[1]);
     const dims = transposed
       ? [w.count / (perGroup * kernel[0] * kernel[1]), numOutput / group, kernel[0], kernel[1]]
       : [numOutput, perGroup, kernel[0], kernel[1]];
     if (transposed && perGroup * group !== numOutput)
       throw new UserError(`${where}: weight blob [${w.shape.join(', ')}] does not give num_output ${numOutput} with group ${group}`);
     const inputs = [x.onnx, this.weight(l, w, dims, 'weight')];
-    if (bias) inputs.push(this.weight(l, blobs[1]!, [numOutput], 'bias'));
+    if (bias) inputs.push(this.weight(l, blobs[1], [numOutput], 'bias'));
     const attrs = [
       attrInts('kernel_shape', kernel),
       attrInts('strides', stride),
@@ -203,7 +203,7 @@ class Converter {
     const n = rank - axis;
     if (offs.length > 1 && offs.length !== n)
       throw new UserError(`${where}: crop_param has ${offs.length} offsets for ${n} cropped axes; give one, or one per axis`);
-    const offsets = Array.from({ length: n }, (_, i) => (offs.length === 0 ? 0 : offs.length === 1 ? offs[0]! : offs[i]!));
+    const offsets = Array.from({ length: n }, (_, i) => (offs.length === 0 ? 0 : offs.length === 1 ? offs[0] : offs[i]));
     const refShape = this.g.node('Shape', [ref.onnx], [attrInt('start', axis)], `${l.name}_ref_shape`);
     const starts = this.int64(`${l.name}.starts`, offsets);
     const ends = this.g.node('Add', [refShape, starts], [], `${l.name}_ends`);
@@ -224,18 +224,16 @@ class Converter {
     if (coeff.length && (op !== 'SUM' || coeff.length !== xs.length)) throw new UserError(`${where}: coeff needs operation SUM and one value per bottom`);
     let names = xs.map((b) => b.onnx);
     if (coeff.length && coeff.some((c) => c !== 1)) {
-      names = names.map((nm, i) =>
-        this.g.node('Mul', [nm, this.g.constant(`${l.name}.coeff${i}`, [], Float32Array.of(coeff[i]!))], [], `${l.name}_scaled${i}`),
-      );
+      names = names.map((nm, i) => this.g.node('Mul', [nm, this.g.constant(`${l.name}.coeff${i}`, [], Float32Array.of(coeff[i]))], [], `${l.name}_scaled${i}`));
     }
     const onnxOp = op === 'SUM' ? 'Sum' : op === 'PROD' ? 'Mul' : op === 'MAX' ? 'Max' : undefined;
     if (!onnxOp) throw new UserError(`${where}: Eltwise operation ${op} is not supported (SUM, PROD, MAX are)`);
     let y: string;
     if (onnxOp === 'Mul') {
       y = names[0]!;
-      for (let i = 1; i < names.length; i++) y = this.g.node('Mul', [y, names[i]!], [], i === names.length - 1 ? l.name : `${l.name}_part${i}`);
+      for (let i = 1; i < names.length; i++) y = this.g.node('Mul', [y, names[i]], [], i === names.length - 1 ? l.name : `${l.name}_part${i}`);
     } else y = this.g.node(onnxOp, names, [], l.name);
-    this.output(l, { onnx: y, channels: xs[0]!.channels });
+    this.output(l, { onnx: y, channels: xs[0].channels });
   }
 
   layer(l: CaffeLayerDef): void {
@@ -294,7 +292,7 @@ class Converter {
 export function convertCaffeNet(net: CaffeNetDef, weights: CaffeModel, prototxt: string, producerVersion: string): ConvertedNet {
   const c = new Converter(weights, prototxt);
   if (net.inputs.length !== 1) throw new UserError(`${prototxt}: the net has ${net.inputs.length} inputs; import-caffe converts single-input nets`);
-  const input = net.inputs[0]!;
+  const input = net.inputs[0];
   if (input.shape.length !== 4)
     throw new UserError(`${prototxt}: input "${input.name}" has shape [${input.shape.join(', ')}]; an image net's input is 4-D (N, C, H, W)`);
   const inputName = input.name;
@@ -303,7 +301,7 @@ export function convertCaffeNet(net: CaffeNetDef, weights: CaffeModel, prototxt:
   for (const l of net.layers) c.layer(l);
   const outs = c.outputs();
   if (outs.length === 0) throw new UserError(`${prototxt}: the net has no output blob`);
-  const outputName = outs[outs.length - 1]!;
+  const outputName = outs[outs.length - 1];
   const out = c.blobs.get(outputName)!;
   // Graph output names are the Caffe blob names (`score` for FCN-8s): alias the last node's output.
   const nodes = c.g.nodes;
@@ -312,7 +310,7 @@ export function convertCaffeNet(net: CaffeNetDef, weights: CaffeModel, prototxt:
     if (producer && !c.g.nodes.some((n) => n.input.includes(out.onnx)) && !nodes.some((n) => n.output[0] === outputName)) producer.output[0] = outputName;
     else c.g.nodes.push({ opType: 'Identity', input: [out.onnx], output: [outputName], name: `${outputName}_output`, attribute: [] });
   }
-  const inputs: OnnxValueInfo[] = [{ name: inputName, elemType: ONNX_FLOAT, shape: ['batch', input.shape[1]!, 'height', 'width'] }];
+  const inputs: OnnxValueInfo[] = [{ name: inputName, elemType: ONNX_FLOAT, shape: ['batch', input.shape[1], 'height', 'width'] }];
   const outputs: OnnxValueInfo[] = [{ name: outputName, elemType: ONNX_FLOAT, shape: ['batch', out.channels ?? 'channels', 'out_height', 'out_width'] }];
   const model: OnnxModel = {
     irVersion: 8,

@@ -24,7 +24,7 @@ function tokenize(src: string, file: string): Token[] {
   let i = 0;
   let line = 1;
   while (i < src.length) {
-    const c = src[i]!;
+    const c = src[i];
     if (c === '\n') {
       line++;
       i++;
@@ -88,7 +88,7 @@ export function parsePrototxt(src: string, file: string): TextMessage {
     if (t.kind === 'string') {
       // Adjacent string literals concatenate.
       let s = t.text;
-      while (peek()?.kind === 'string') s += toks[p++]!.text;
+      while (peek()?.kind === 'string') s += toks[p++].text;
       return s;
     }
     if (t.kind === 'number') return parseNumber(t, file);
@@ -179,7 +179,7 @@ export function numbers(m: TextMessage | undefined, key: string, where: string):
 
 export function num(m: TextMessage | undefined, key: string, dflt: number, where: string): number {
   const vs = all(m, key);
-  return vs.length ? asNumber(vs[vs.length - 1]!, key, where) : dflt;
+  return vs.length ? asNumber(vs[vs.length - 1], key, where) : dflt;
 }
 
 export function bool(m: TextMessage | undefined, key: string, dflt: boolean): boolean {

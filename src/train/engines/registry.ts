@@ -149,5 +149,5 @@ export async function selectEngine(requested: EngineName | 'auto' = 'auto', opts
 
 function firstLine(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
-  return msg.split('\n')[0]!.slice(0, 200);
+  return msg.split('\n')[0].slice(0, 200);
 }

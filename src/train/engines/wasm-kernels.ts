@@ -58,18 +58,18 @@ const DEFAULT_OPTIONS: FastKernelOptions = { ...fastKernelOptions };
 export function registerFastWasmKernels(): void {
   removeOrtKernels();
   Object.assign(fastKernelOptions, DEFAULT_OPTIONS);
-  const replacedConv = install(tf.Conv2D, conv2DForwardFast as unknown as tf.KernelFunc);
+  const replacedConv = install(tf.Conv2D, conv2DForwardFast);
   if (replacedConv !== null) builtinKernels.conv2d = replacedConv;
   const input = tf.Conv2DBackpropInput;
   const filter = tf.Conv2DBackpropFilter;
-  const replacedInput = install(input, conv2DBackpropInputFast as unknown as tf.KernelFunc);
+  const replacedInput = install(input, conv2DBackpropInputFast);
   if (replacedInput !== null) builtinKernels.backpropInput = replacedInput;
-  const replacedFilter = install(filter, conv2DBackpropFilterFast as unknown as tf.KernelFunc);
+  const replacedFilter = install(filter, conv2DBackpropFilterFast);
   if (replacedFilter !== null) builtinKernels.backpropFilter = replacedFilter;
   if (tf.getKernel(FUSED_ADAM, BACKEND) === undefined) tf.registerKernel(fusedAdamKernelConfig);
   for (const k of fusedBatchNormKernelConfigs) if (tf.getKernel(k.kernelName, BACKEND) === undefined) tf.registerKernel(k);
   registerFusedBatchNormGradient();
-  const replacedIdentity = install(tf.Identity, sharedIdentity as unknown as tf.KernelFunc);
+  const replacedIdentity = install(tf.Identity, sharedIdentity);
   if (replacedIdentity !== null) builtinIdentity = replacedIdentity;
   for (const [name, fast] of Object.entries(COPY_KERNELS)) {
     const replaced = install(name, fast.kernelFunc);
@@ -97,9 +97,9 @@ function withBuiltin(name: string, fast: (args: Parameters<tf.KernelFunc>[0]) =>
 }
 
 const COPY_KERNELS: Record<string, CopyKernel> = {
-  [tf.Concat]: withBuiltin(tf.Concat, concatFast as never),
-  [tf.SplitV]: withBuiltin(tf.SplitV, splitVFast as never),
-  [tf.Cast]: withBuiltin(tf.Cast, castSameDtype as never),
+  [tf.Concat]: withBuiltin(tf.Concat, concatFast),
+  [tf.SplitV]: withBuiltin(tf.SplitV, splitVFast),
+  [tf.Cast]: withBuiltin(tf.Cast, castSameDtype),
 };
 
 let builtinIdentity: tf.KernelConfig | null = null;

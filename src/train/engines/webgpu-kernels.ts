@@ -98,5 +98,5 @@ function fusedAdamWebgpu(args: { inputs: tf.NamedTensorInfoMap; backend: unknown
 /** Register the fused Adam kernel for 'webgpu' (idempotent). */
 export function registerWebgpuKernels(): void {
   if (tf.getKernel(FUSED_ADAM, BACKEND)) return;
-  tf.registerKernel({ kernelName: FUSED_ADAM, backendName: BACKEND, kernelFunc: fusedAdamWebgpu as unknown as tf.KernelFunc });
+  tf.registerKernel({ kernelName: FUSED_ADAM, backendName: BACKEND, kernelFunc: fusedAdamWebgpu });
 }

@@ -67,9 +67,9 @@ function normalise(x: tf.Tensor4D, l: ConvLayer, params: ParamTensors, opts: For
     const { mean, variance } = tf.moments(x, axes, true);
     y = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, BN_EPSILON)));
     if (l.norm === 'batch' && opts.batchStats) {
-      const count = axes.reduce((n, a) => n * x.shape[a]!, 1);
-      const m = tf.reshape(axes.length === 3 ? mean : tf.mean(mean, [0, 1, 2]), [l.outChannels]) as tf.Tensor1D;
-      const v = tf.reshape(axes.length === 3 ? variance : tf.mean(variance, [0, 1, 2]), [l.outChannels]) as tf.Tensor1D;
+      const count = axes.reduce((n, a) => n * x.shape[a], 1);
+      const m = tf.reshape<tf.Rank.R1>(axes.length === 3 ? mean : tf.mean(mean, [0, 1, 2]), [l.outChannels]);
+      const v = tf.reshape<tf.Rank.R1>(axes.length === 3 ? variance : tf.mean(variance, [0, 1, 2]), [l.outChannels]);
       opts.batchStats.set(l.name, { mean: tf.keep(m), variance: tf.keep(v), count });
     }
   }
@@ -123,7 +123,7 @@ export function generatorForward(arch: GeneratorArch, params: ParamTensors, x: t
   const decoderFirst = arch.options.concatOrder === 'decoder-first';
   arch.decoder.forEach((l, j) => {
     if (j > 0 && unet) {
-      const skip = skips[arch.encoder.length - 1 - j]!;
+      const skip = skips[arch.encoder.length - 1 - j];
       h = tf.concat(decoderFirst ? [h, skip] : [skip, h], 3);
     }
     h = convLayer(h, l, params, opts);

@@ -22,7 +22,7 @@ export function makeNet(arch: NetworkArch, arrays: ParamArrays): Net {
     vars.set(p.name, v);
     if (p.trainable) trainable.set(p.name, v);
   }
-  return { arch, vars, trainable, params: vars as ParamTensors };
+  return { arch, vars, trainable, params: vars };
 }
 
 export function disposeNet(n: Net | null): void {

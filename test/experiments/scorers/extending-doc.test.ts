@@ -47,7 +47,7 @@ describe('docs/extending.md: Add a score', () => {
   it('lists the files the SSIM/PSNR addition touched: as many as it says, each one there', async () => {
     const text = await section();
     const table = text.slice(text.indexOf('| file | change |'));
-    const files = [...table.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]!);
+    const files = [...table.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]);
     const stated = Number(/lists \*\*(\d+) files\*\*/.exec(text)?.[1]);
     expect(files).toHaveLength(stated);
     for (const f of files) expect(existsSync(path.join(ROOT, f)), f).toBe(true);

@@ -27,7 +27,7 @@ describe('the score registry', () => {
     for (const t of TASKS) {
       const own = SCORERS.filter((s) => s.defaultFor.includes(t));
       expect(own, t).toHaveLength(1);
-      expect(own[0]!.tasks).toContain(t);
+      expect(own[0].tasks).toContain(t);
     }
   });
 

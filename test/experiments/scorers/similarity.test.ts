@@ -113,9 +113,9 @@ profiles:
     const { fields, rows } = parseCsv(await readFile(path.join(out, 'sim.csv'), 'utf8'), 'sim.csv');
     expect(fields).toEqual(expect.arrayContaining(['L_mean', 'a_mean', 'b_mean', 'ssim_mean', 'psnr_mean']));
     // The ground-truth row is the targets themselves: SSIM 1; PSNR +∞ has no mean to write.
-    expect(Number(rows[0]!.ssim_mean)).toBeCloseTo(1, 9);
-    expect(rows[0]!.psnr_mean).toBe('');
-    expect(rows[0]!.segmenter).toBe('none (Lab histogram intersection needs no segmenter); SSIM and PSNR against the real target photos');
+    expect(Number(rows[0].ssim_mean)).toBeCloseTo(1, 9);
+    expect(rows[0].psnr_mean).toBe('');
+    expect(rows[0].segmenter).toBe('none (Lab histogram intersection needs no segmenter); SSIM and PSNR against the real target photos');
     const md = await readFile(path.join(out, 'sim.md'), 'utf8');
     // The paper's columns stay for its own metrics; the added scores have none (the paper did not report them).
     expect(md).toContain('| b | paper | SSIM | PSNR (dB) |');

@@ -114,10 +114,10 @@ export type Weights = Map<string, { shape: number[]; data: Float32Array }[]>;
 export function randomWeights(net: CaffeNetDef, seed: number): Weights {
   const rng = new Rng(seed);
   const rand = (): number => rng.nextUint32() / 2 ** 32;
-  const channels = new Map<string, number>(net.inputs.map((i) => [i.name, i.shape[1]!]));
+  const channels = new Map<string, number>(net.inputs.map((i) => [i.name, i.shape[1]]));
   const out: Weights = new Map();
   for (const l of net.layers) {
-    const inC = channels.get(l.bottoms[0]!) ?? 0;
+    const inC = channels.get(l.bottoms[0]) ?? 0;
     const p = child(l.msg, 'convolution_param');
     let outC = inC;
     if (l.type === 'Convolution' || l.type === 'Deconvolution') {
@@ -153,7 +153,7 @@ export function encodeCaffemodel(net: CaffeNetDef, weights: Weights, format: 'v1
     .map((l) => {
       const blobs = (weights.get(l.name) ?? []).map((b) => {
         if (format === 'v2') return { shape: { dim: b.shape }, data: Array.from(b.data) };
-        const d = b.shape.length === 1 ? [1, 1, 1, b.shape[0]!] : b.shape;
+        const d = b.shape.length === 1 ? [1, 1, 1, b.shape[0]] : b.shape;
         return { num: d[0], channels: d[1], height: d[2], width: d[3], data: Array.from(b.data) };
       });
       return format === 'v2'
@@ -182,7 +182,7 @@ export interface T3 {
   d: Float32Array;
 }
 
-const at = (t: T3, c: number, y: number, x: number): number => t.d[(c * t.h + y) * t.w + x]!;
+const at = (t: T3, c: number, y: number, x: number): number => t.d[(c * t.h + y) * t.w + x];
 
 function convForward(
   x: T3,
@@ -208,7 +208,7 @@ function convForward(
     const grp = Math.floor(oc / og);
     for (let y = 0; y < H; y++) {
       for (let xx = 0; xx < W; xx++) {
-        let s = bias ? bias[oc]! : 0;
+        let s = bias ? bias[oc] : 0;
         for (let ic = 0; ic < cin; ic++) {
           for (let ky = 0; ky < kh; ky++) {
             const iy = y * sh - ph + ky * dh;
@@ -216,7 +216,7 @@ function convForward(
             for (let kx = 0; kx < kw; kx++) {
               const ix = xx * sw - pw + kx * dw;
               if (ix < 0 || ix >= x.w) continue;
-              s += wt[((oc * cin + ic) * kh + ky) * kw + kx]! * at(x, grp * cin + ic, iy, ix);
+              s += wt[((oc * cin + ic) * kh + ky) * kw + kx] * at(x, grp * cin + ic, iy, ix);
             }
           }
         }
@@ -247,14 +247,14 @@ function deconvForward(x: T3, wt: Float32Array, bias: Float32Array | undefined, 
             for (let kx = 0; kx < k; kx++) {
               const ox = xx * s - p + kx;
               if (ox < 0 || ox >= W) continue;
-              out[(oc * H + oy) * W + ox]! += v * wt[((ic * og + j) * k + ky) * k + kx]!;
+              out[(oc * H + oy) * W + ox] += v * wt[((ic * og + j) * k + ky) * k + kx];
             }
           }
         }
       }
     }
   }
-  if (bias) for (let oc = 0; oc < o; oc++) for (let i = 0; i < H * W; i++) out[oc * H * W + i]! += bias[oc]!;
+  if (bias) for (let oc = 0; oc < o; oc++) for (let i = 0; i < H * W; i++) out[oc * H * W + i] += bias[oc];
   return { c: o, h: H, w: W, d: out };
 }
 
@@ -298,10 +298,10 @@ function cropForward(x: T3, ref: T3, off: number): T3 {
 
 /** Run `net` on `input` with `weights`; returns the last layer's top. */
 export function referenceForward(net: CaffeNetDef, weights: Weights, input: T3): T3 {
-  const blobs = new Map<string, T3>([[net.inputs[0]!.name, input]]);
+  const blobs = new Map<string, T3>([[net.inputs[0].name, input]]);
   let last = input;
   for (const l of net.layers) {
-    const x = blobs.get(l.bottoms[0]!)!;
+    const x = blobs.get(l.bottoms[0])!;
     let y: T3;
     const p = child(l.msg, l.type === 'Convolution' || l.type === 'Deconvolution' ? 'convolution_param' : 'pooling_param');
     if (l.type === 'Convolution' || l.type === 'Deconvolution') {
@@ -318,8 +318,8 @@ export function referenceForward(net: CaffeNetDef, weights: Weights, input: T3):
       const g = num(p, 'group', 1, '');
       y =
         l.type === 'Convolution'
-          ? convForward(x, w[0]!.data, w[1]?.data, o, kh, kw, ph, pw, st, st, dil, dil, g)
-          : deconvForward(x, w[0]!.data, w[1]?.data, o, kh, st, ph, g);
+          ? convForward(x, w[0].data, w[1]?.data, o, kh, kw, ph, pw, st, st, dil, dil, g)
+          : deconvForward(x, w[0].data, w[1]?.data, o, kh, st, ph, g);
     } else if (l.type === 'Pooling') {
       y = poolForward(x, (str(p, 'pool') ?? 'MAX') === 'MAX', num(p, 'kernel_size', 0, ''), num(p, 'stride', 1, ''), num(p, 'pad', 0, ''));
     } else if (l.type === 'ReLU') {
@@ -328,7 +328,7 @@ export function referenceForward(net: CaffeNetDef, weights: Weights, input: T3):
     } else if (l.type === 'Dropout') {
       y = x;
     } else if (l.type === 'Crop') {
-      y = cropForward(x, blobs.get(l.bottoms[1]!)!, numbers(child(l.msg, 'crop_param'), 'offset', '')[0] ?? 0);
+      y = cropForward(x, blobs.get(l.bottoms[1])!, numbers(child(l.msg, 'crop_param'), 'offset', '')[0] ?? 0);
     } else if (l.type === 'Eltwise') {
       const ep = child(l.msg, 'eltwise_param');
       const op = str(ep, 'operation') ?? 'SUM';
@@ -338,7 +338,7 @@ export function referenceForward(net: CaffeNetDef, weights: Weights, input: T3):
       for (let i = 0; i < d.length; i++) {
         let v = op === 'PROD' ? 1 : op === 'MAX' ? -Infinity : 0;
         xs.forEach((t, j) => {
-          const u = t.d[i]!;
+          const u = t.d[i];
           v = op === 'PROD' ? v * u : op === 'MAX' ? Math.max(v, u) : v + (coeff[j] ?? 1) * u;
         });
         d[i] = v;
@@ -358,14 +358,14 @@ export function referenceForward(net: CaffeNetDef, weights: Weights, input: T3):
       const plane = x.h * x.w;
       for (let i = 0; i < plane; i++) {
         let m = -Infinity;
-        for (let c = 0; c < x.c; c++) m = Math.max(m, x.d[c * plane + i]!);
+        for (let c = 0; c < x.c; c++) m = Math.max(m, x.d[c * plane + i]);
         let s = 0;
-        for (let c = 0; c < x.c; c++) s += Math.exp(x.d[c * plane + i]! - m);
-        for (let c = 0; c < x.c; c++) d[c * plane + i] = Math.exp(x.d[c * plane + i]! - m) / s;
+        for (let c = 0; c < x.c; c++) s += Math.exp(x.d[c * plane + i] - m);
+        for (let c = 0; c < x.c; c++) d[c * plane + i] = Math.exp(x.d[c * plane + i] - m) / s;
       }
       y = { ...x, d };
     } else throw new Error(`reference: no ${l.type}`);
-    blobs.set(l.tops[0]!, y);
+    blobs.set(l.tops[0], y);
     last = y;
   }
   return last;

@@ -29,8 +29,8 @@ function randomInput(c: number, h: number, w: number, seed: number): T3 {
 async function runOnnx(file: string, x: T3): Promise<{ data: Float32Array; dims: number[] }> {
   const s = await ort.InferenceSession.create(file);
   try {
-    const r = await s.run({ [s.inputNames[0]!]: new ort.Tensor('float32', x.d, [1, x.c, x.h, x.w]) });
-    const t = r[s.outputNames[0]!]!;
+    const r = await s.run({ [s.inputNames[0]]: new ort.Tensor('float32', x.d, [1, x.c, x.h, x.w]) });
+    const t = r[s.outputNames[0]];
     return { data: t.data as Float32Array, dims: t.dims.map(Number) };
   } finally {
     await s.release();

@@ -57,7 +57,7 @@ export interface ElementwiseContext {
 function sessionFor(kernel: string, op: ElementwiseOp, ranks: number[], attributes: OnnxAttribute[], outRank: number, threads: number): SyncSession {
   return cachedSession(`${kernel}:${ranks.join(',')}:${JSON.stringify(attributes)}`, threads, () => ({
     nodes: [{ opType: op.onnx, input: [...op.inputs], output: ['y'], name: kernel, attribute: attributes }],
-    inputs: op.inputs.map((name, i) => ({ name, shape: Array.from({ length: ranks[i]! }, (_, d) => `${name}${d}`), dtype: op.inputDtypes[i] })),
+    inputs: op.inputs.map((name, i) => ({ name, shape: Array.from({ length: ranks[i] }, (_, d) => `${name}${d}`), dtype: op.inputDtypes[i] })),
     outputs: [{ name: 'y', shape: Array.from({ length: outRank }, (_, d) => `y${d}`), dtype: op.output }],
   }));
 }
@@ -72,7 +72,7 @@ export function elementwiseKernel(kernel: string, ctx: ElementwiseContext): (arg
   if (op === undefined) throw new Error(`no onnxruntime element-wise op for ${kernel}`);
   return (args) => {
     const backend = args.backend as BackendWasm;
-    const ins = op.inputs.map((name) => (args.inputs as Record<string, tf.TensorInfo>)[name]!);
+    const ins = op.inputs.map((name) => (args.inputs as Record<string, tf.TensorInfo>)[name]);
     const outShape = ins.map((t) => t.shape).reduce((s, t) => tf.backend_util.assertAndGetBroadcastShape(s, t));
     const size = tf.util.sizeFromShape(outShape);
     if (size < MIN_ELEMENTWISE || ins.some((t, i) => t.dtype !== op.inputDtypes[i])) {
@@ -91,7 +91,7 @@ export function elementwiseKernel(kernel: string, ctx: ElementwiseContext): (arg
     );
     // Heap views after the last allocation (growing the heap detaches earlier views).
     const feeds: Record<string, KernelTensor> = Object.fromEntries(
-      op.inputs.map((name, i) => [name, { data: view(backend, ins[i]!), shape: [...ins[i]!.shape] }]),
+      op.inputs.map((name, i) => [name, { data: view(backend, ins[i]), shape: [...ins[i].shape] }]),
     );
     session.run(feeds, { y: { data: view(backend, out), shape: outShape } });
     return out;

@@ -47,12 +47,12 @@ export function adamUpdateArrays(
   const invSqrtBc2 = 1 / s.sqrtBc2;
   const n = p.length;
   for (let i = 0; i < n; i++) {
-    const gi = g[i]!;
-    const m1 = m[i]! * beta1 + gi * c1;
-    const v1 = v[i]! * beta2 + gi * gi * c2;
+    const gi = g[i];
+    const m1 = m[i] * beta1 + gi * c1;
+    const v1 = v[i] * beta2 + gi * gi * c2;
     mOut[i] = m1;
     vOut[i] = v1;
-    pOut[i] = p[i]! - (m1 / (Math.sqrt(v1) * invSqrtBc2 + epsilon)) * stepSize;
+    pOut[i] = p[i] - (m1 / (Math.sqrt(v1) * invSqrtBc2 + epsilon)) * stepSize;
   }
 }
 
@@ -101,7 +101,7 @@ function fusedAdamWasm(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; 
 export const fusedAdamKernelConfig: tf.KernelConfig = {
   kernelName: FUSED_ADAM,
   backendName: 'wasm',
-  kernelFunc: fusedAdamWasm as unknown as tf.KernelFunc,
+  kernelFunc: fusedAdamWasm,
 };
 
 /**
@@ -118,6 +118,6 @@ export function fusedAdamAvailable(): boolean {
  * to its variables and disposes them). Only call when `fusedAdamAvailable()`.
  */
 export function fusedAdamUpdate(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, s: AdamStepScalars): [tf.Tensor, tf.Tensor, tf.Tensor] {
-  const out = tf.engine().runKernel(FUSED_ADAM, { p, g, m, v }, { ...s } as unknown as tf.NamedAttrMap) as tf.Tensor[];
-  return [out[0]!, out[1]!, out[2]!];
+  const out = tf.engine().runKernel<tf.Tensor[]>(FUSED_ADAM, { p, g, m, v }, { ...s });
+  return [out[0], out[1], out[2]];
 }

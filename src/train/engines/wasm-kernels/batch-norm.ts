@@ -29,14 +29,14 @@ export function channelMoments(x: Float32Array, c: number): { mean: Float64Array
   const n = x.length;
   for (let i = 0; i < n; i += c) {
     for (let j = 0; j < c; j++) {
-      const v = x[i + j]!;
-      mean[j]! += v;
-      variance[j]! += v * v;
+      const v = x[i + j];
+      mean[j] += v;
+      variance[j] += v * v;
     }
   }
   for (let j = 0; j < c; j++) {
-    mean[j]! /= rows;
-    variance[j] = Math.max(0, variance[j]! / rows - mean[j]! * mean[j]!);
+    mean[j] /= rows;
+    variance[j] = Math.max(0, variance[j] / rows - mean[j] * mean[j]);
   }
   return { mean, variance };
 }
@@ -47,16 +47,16 @@ export function normaliseInto(x: Float32Array, mean: Float64Array, invStd: Float
   const scale = new Float64Array(c);
   const shift = new Float64Array(c);
   for (let j = 0; j < c; j++) {
-    scale[j] = invStd[j]! * gamma[j]!;
-    shift[j] = beta[j]! - mean[j]! * scale[j]!;
+    scale[j] = invStd[j] * gamma[j];
+    shift[j] = beta[j] - mean[j] * scale[j];
   }
   const n = x.length;
-  for (let i = 0; i < n; i += c) for (let j = 0; j < c; j++) y[i + j] = x[i + j]! * scale[j]! + shift[j]!;
+  for (let i = 0; i < n; i += c) for (let j = 0; j < c; j++) y[i + j] = x[i + j] * scale[j] + shift[j];
 }
 
 export function inverseStd(variance: ArrayLike<number>, epsilon: number): Float64Array {
   const out = new Float64Array(variance.length);
-  for (let j = 0; j < out.length; j++) out[j] = 1 / Math.sqrt(variance[j]! + epsilon);
+  for (let j = 0; j < out.length; j++) out[j] = 1 / Math.sqrt(variance[j] + epsilon);
   return out;
 }
 
@@ -85,24 +85,24 @@ export function batchNormBackward(
   const sumDyX = new Float64Array(c);
   for (let i = 0; i < n; i += c) {
     for (let j = 0; j < c; j++) {
-      const g = dy[i + j]!;
-      sumDy[j]! += g;
-      sumDyX[j]! += g * x[i + j]!;
+      const g = dy[i + j];
+      sumDy[j] += g;
+      sumDyX[j] += g * x[i + j];
     }
   }
   const a = new Float64Array(c);
   const b = new Float64Array(c);
   const k = new Float64Array(c);
   for (let j = 0; j < c; j++) {
-    const sumDyXhat = (sumDyX[j]! - mean[j]! * sumDy[j]!) * invStd[j]!;
-    const gs = gamma[j]! * invStd[j]!;
+    const sumDyXhat = (sumDyX[j] - mean[j] * sumDy[j]) * invStd[j];
+    const gs = gamma[j] * invStd[j];
     a[j] = gs;
-    b[j] = -gs * invStd[j]! * (sumDyXhat / rows) + (2 * dVar[j]!) / rows;
-    k[j] = -gs * (sumDy[j]! / rows) + dMean[j]! / rows - b[j]! * mean[j]!;
+    b[j] = -gs * invStd[j] * (sumDyXhat / rows) + (2 * dVar[j]) / rows;
+    k[j] = -gs * (sumDy[j] / rows) + dMean[j] / rows - b[j] * mean[j];
     dGamma[j] = sumDyXhat;
     dBeta[j] = sumDy[j]!;
   }
-  for (let i = 0; i < n; i += c) for (let j = 0; j < c; j++) dx[i + j] = a[j]! * dy[i + j]! + b[j]! * x[i + j]! + k[j]!;
+  for (let i = 0; i < n; i += c) for (let j = 0; j < c; j++) dx[i + j] = a[j] * dy[i + j] + b[j] * x[i + j] + k[j];
 }
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
@@ -148,8 +148,8 @@ function batchNormTrainGradWasm(args: KernelArgs): tf.TensorInfo[] {
 }
 
 export const fusedBatchNormKernelConfigs: tf.KernelConfig[] = [
-  { kernelName: FUSED_BATCH_NORM, backendName: 'wasm', kernelFunc: batchNormTrainWasm as unknown as tf.KernelFunc },
-  { kernelName: FUSED_BATCH_NORM_GRAD, backendName: 'wasm', kernelFunc: batchNormTrainGradWasm as unknown as tf.KernelFunc },
+  { kernelName: FUSED_BATCH_NORM, backendName: 'wasm', kernelFunc: batchNormTrainWasm },
+  { kernelName: FUSED_BATCH_NORM_GRAD, backendName: 'wasm', kernelFunc: batchNormTrainGradWasm },
 ];
 
 const gradConfig: tf.GradConfig = {
@@ -161,8 +161,8 @@ const gradConfig: tf.GradConfig = {
     const [x, gamma, mean, variance] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
     const [dx, dGamma, dBeta] = tf
       .engine()
-      .runKernel(FUSED_BATCH_NORM_GRAD, { dy: dy!, x, gamma, mean, variance, dMean: dMean!, dVar: dVar! }, attrs as tf.NamedAttrMap) as tf.Tensor[];
-    return { x: () => dx!, gamma: () => dGamma!, beta: () => dBeta! };
+      .runKernel<tf.Tensor[]>(FUSED_BATCH_NORM_GRAD, { dy: dy, x, gamma, mean, variance, dMean: dMean, dVar: dVar }, attrs);
+    return { x: () => dx, gamma: () => dGamma, beta: () => dBeta };
   },
 };
 
@@ -183,6 +183,6 @@ export function fusedBatchNormTrain(
   beta: tf.Tensor,
   epsilon: number,
 ): { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
-  const [y, mean, variance] = tf.engine().runKernel(FUSED_BATCH_NORM, { x, gamma, beta }, { epsilon }) as tf.Tensor[];
+  const [y, mean, variance] = tf.engine().runKernel<tf.Tensor[]>(FUSED_BATCH_NORM, { x, gamma, beta }, { epsilon });
   return { y: y as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
 }

@@ -53,16 +53,16 @@ export function copyRows(
 const NUMERIC = new Set(['float32', 'int32', 'bool']);
 
 function heap(backend: BackendWasm, t: TensorInfo): HeapArray {
-  return backend.typedArrayFromHeap(t) as HeapArray;
+  return backend.typedArrayFromHeap(t);
 }
 
 /** Concat of numeric tensors along any axis; null when the built-in kernel should run (strings). */
 export function concatFast(args: KernelArgs): TensorInfo | null {
   const backend = args.backend as BackendWasm;
   const inputs = args.inputs as unknown as TensorInfo[];
-  const dtype = inputs[0]!.dtype;
+  const dtype = inputs[0].dtype;
   if (!NUMERIC.has(dtype) || inputs.some((t) => t.dtype !== dtype)) return null;
-  const axis = tf.util.parseAxisParam((args.attrs as unknown as { axis: number | number[] }).axis, inputs[0]!.shape)[0]!;
+  const axis = tf.util.parseAxisParam((args.attrs as unknown as { axis: number | number[] }).axis, inputs[0].shape)[0];
   tf.backend_util.assertParamsConsistent(
     inputs.map((t) => t.shape),
     axis,
@@ -81,8 +81,8 @@ export function concatFast(args: KernelArgs): TensorInfo | null {
   const dst = heap(backend, out);
   let offset = 0;
   parts.forEach((t, i) => {
-    copyRows(heap(backend, t), 0, inner[i]!, dst, offset, outRow, inner[i]!, outer);
-    offset += inner[i]!;
+    copyRows(heap(backend, t), 0, inner[i], dst, offset, outRow, inner[i], outer);
+    offset += inner[i];
   });
   return out;
 }
@@ -93,11 +93,11 @@ export function splitVFast(args: KernelArgs): TensorInfo[] | null {
   const { x } = args.inputs as { x: TensorInfo };
   if (!NUMERIC.has(x.dtype)) return null;
   const { numOrSizeSplits, axis } = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
-  const ax = tf.util.parseAxisParam(axis, x.shape)[0]!;
-  const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, numOrSizeSplits, ax);
+  const ax = tf.util.parseAxisParam(axis, x.shape)[0];
+  const sizes = tf.backend_util.prepareSplitSize(x, numOrSizeSplits, ax);
   const outer = tf.util.sizeFromShape(x.shape.slice(0, ax));
   const unit = tf.util.sizeFromShape(x.shape.slice(ax + 1));
-  const row = x.shape[ax]! * unit;
+  const row = x.shape[ax] * unit;
   const outs = sizes.map((s) =>
     backend.makeOutput(
       x.shape.map((d, i) => (i === ax ? s : d)),
@@ -107,7 +107,7 @@ export function splitVFast(args: KernelArgs): TensorInfo[] | null {
   const src = heap(backend, x);
   let offset = 0;
   outs.forEach((out, i) => {
-    const len = sizes[i]! * unit;
+    const len = sizes[i] * unit;
     if (len > 0) copyRows(src, offset, row, heap(backend, out), 0, len, len, outer);
     offset += len;
   });

@@ -306,7 +306,7 @@ function backpropFilterNhwc(backend: BackendWasm, scratch: Scratch, x: TensorInf
     } else {
       const acc = heap(backend, dw);
       const add = heap(backend, part);
-      for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + add[i]!;
+      for (let i = 0; i < acc.length; i++) acc[i] = acc[i] + add[i];
       scratch.free(part);
     }
   }

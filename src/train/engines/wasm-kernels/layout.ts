@@ -182,7 +182,7 @@ export function col2imTransposedAdd(cols: Float32Array, g: ConvGeometry, row0: n
           const s0 = colBase + ch * mc;
           let d = xRow + jLo * xStep + ch;
           for (let j = jLo; j < jHi; j++) {
-            dx[d] = dx[d]! + cols[s0 + j]!;
+            dx[d] = dx[d] + cols[s0 + j];
             d += xStep;
           }
         }
@@ -261,7 +261,7 @@ export function col2imRowsAdd(cols: Float32Array, g: ConvGeometry, row0: number,
         const s = s0 + a * tapRun + bLo * c;
         const d = ((n * inH + y) * inW + x0 + bLo) * c;
         const len = (bHi - bLo) * c;
-        for (let q = 0; q < len; q++) dx[d + q] = dx[d + q]! + cols[s + q]!;
+        for (let q = 0; q < len; q++) dx[d + q] = dx[d + q] + cols[s + q];
       }
     }
   }
