@@ -29,7 +29,7 @@ import { compareCodePoints, encodeImage, listImages, readImage, resizeRgb, type 
 import { concatAB } from './synth.ts';
 
 export type CityscapesSplit = 'train' | 'val';
-export const CITYSCAPES_SPLITS: readonly CityscapesSplit[] = ['train', 'val'];
+const CITYSCAPES_SPLITS: readonly CityscapesSplit[] = ['train', 'val'];
 
 export interface PrepareCityscapesOptions {
   /** Official Cityscapes root (gtFine/ and, without `numbered`, leftImg8bit/). */
@@ -134,8 +134,8 @@ function rightHalf(img: RgbImage): RgbImage {
 }
 
 /** Mean absolute difference (0–255) a match must stay under, and the factor the runner-up must exceed it by. */
-export const MATCH_MAX_DISTANCE = 12;
-export const MATCH_MARGIN = 1.5;
+const MATCH_MAX_DISTANCE = 12;
+const MATCH_MARGIN = 1.5;
 
 export interface IdMatch {
   file: string;
@@ -148,7 +148,7 @@ export interface IdMatch {
  * Pure matching: each numbered thumbnail → nearest gtFine thumbnail. Throws one UserError when a
  * match is not clear or two numbered images claim the same frame.
  */
-export function matchThumbnails(numbered: { file: string; thumb: Float32Array }[], frames: { id: string; thumb: Float32Array }[], where: string): IdMatch[] {
+function matchThumbnails(numbered: { file: string; thumb: Float32Array }[], frames: { id: string; thumb: Float32Array }[], where: string): IdMatch[] {
   const matches: IdMatch[] = [];
   const unclear: string[] = [];
   for (const n of numbered) {

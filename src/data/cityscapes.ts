@@ -89,11 +89,6 @@ export const TRAIN_ID_NAMES: readonly string[] = Object.freeze(evaluated().map((
 /** The palette colour of each trainId 0..18. */
 export const TRAIN_ID_COLORS: readonly (readonly [number, number, number])[] = Object.freeze(evaluated().map((l) => l.color));
 
-/** Palette colour of a label id ((0,0,0) for ids not in the table). */
-export function labelIdColor(id: number): readonly [number, number, number] {
-  return LABEL_BY_ID.get(id)?.color ?? [0, 0, 0];
-}
-
 /** Render a labelIds map (one byte per pixel) as the Cityscapes colour image (`*_gtFine_color.png` look). */
 export function colorizeLabelIds(labelIds: Uint8Array): Uint8Array {
   const lut = new Uint8Array(256 * 3);

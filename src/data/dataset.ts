@@ -92,7 +92,7 @@ export function splitAB(img: RgbImage): { a: RgbImage; b: RgbImage } {
 }
 
 /** Copy the rectangle [x, x+w) × [y, y+h) out of `img`. */
-export function cropRgb(img: RgbImage, x: number, y: number, w: number, h: number): RgbImage {
+function cropRgb(img: RgbImage, x: number, y: number, w: number, h: number): RgbImage {
   if (x < 0 || y < 0 || w < 0 || h < 0 || x + w > img.width || y + h > img.height) {
     throw new Error(`crop ${w}×${h}+${x}+${y} is outside a ${img.width}×${img.height} image`);
   }
@@ -131,7 +131,7 @@ export interface JitterDraw {
   flip: boolean;
 }
 
-export function drawJitter(rng: Rng): JitterDraw {
+function drawJitter(rng: Rng): JitterDraw {
   const ux = rng.next();
   const uy = rng.next();
   const flip = rng.next() < 0.5;
@@ -139,7 +139,7 @@ export function drawJitter(rng: Rng): JitterDraw {
 }
 
 /** A uniform draw u ∈ [0,1) → integer offset in [0, range] (same as rng.int(range + 1)). */
-export function offsetFromUniform(u: number, range: number): number {
+function offsetFromUniform(u: number, range: number): number {
   return Math.min(range, Math.floor(u * (range + 1)));
 }
 

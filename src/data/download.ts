@@ -117,7 +117,7 @@ async function checkSpace(archiveBytes: number, cacheFile: string, out: string, 
 }
 
 /** Extract `archive` (.tar.gz) into `into`, refusing it whole at the first entry that is not safe. */
-export async function extractDataset(archive: string, name: string, into: string): Promise<void> {
+async function extractDataset(archive: string, name: string, into: string): Promise<void> {
   let refused: string | undefined;
   await fsp.mkdir(into, { recursive: true });
   try {

@@ -17,7 +17,7 @@ import { BLUR_CHECK_TARGET } from './blur-reference.ts';
 
 export { BLUR_CHECK_TARGET };
 
-export const BLUR_CONDITIONS = ['groundTruth', 'blurred', 'shrunk'] as const;
+const BLUR_CONDITIONS = ['groundTruth', 'blurred', 'shrunk'] as const;
 export type BlurCondition = (typeof BLUR_CONDITIONS)[number];
 
 export interface BlurCheckOptions {

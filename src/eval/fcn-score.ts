@@ -22,7 +22,7 @@ export interface GroundTruth {
 }
 
 /** Read a label map and bring it to trainIds (labelIds go through the labels.py table). */
-export async function readGroundTruth(file: string, encoding: LabelEncoding): Promise<GroundTruth> {
+async function readGroundTruth(file: string, encoding: LabelEncoding): Promise<GroundTruth> {
   const img = await readLabelImage(file);
   return { width: img.width, height: img.height, data: encoding === 'labelIds' ? labelIdsToTrainIds(img.data) : img.data };
 }

@@ -5,10 +5,10 @@
  * (0.950456, 1, 1.088754), and f(t) = ∛t above ε = (6/29)³, t/(3·(6/29)²) + 4/29 below.
  */
 
-export const D65_WHITE: readonly [number, number, number] = [0.950456, 1, 1.088754];
+const D65_WHITE: readonly [number, number, number] = [0.950456, 1, 1.088754];
 
 /** Rows give X, Y, Z from linear R, G, B. */
-export const SRGB_TO_XYZ: readonly (readonly [number, number, number])[] = [
+const SRGB_TO_XYZ: readonly (readonly [number, number, number])[] = [
   [0.412453, 0.35758, 0.180423],
   [0.212671, 0.71516, 0.072169],
   [0.019334, 0.119193, 0.950227],

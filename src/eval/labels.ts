@@ -15,7 +15,6 @@
 import { CITYSCAPES_LABELS, IGNORE_TRAIN_ID, LABEL_ID_TO_TRAIN_ID, NUM_TRAIN_IDS } from '../data/cityscapes.ts';
 
 export type VoidColors = 'none' | 'black' | 'all';
-export const VOID_COLOR_CHOICES: readonly VoidColors[] = ['none', 'black', 'all'];
 
 export interface PaletteEntry {
   readonly color: readonly [number, number, number];

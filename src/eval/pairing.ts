@@ -17,7 +17,7 @@ export async function requireFolder(dir: string, flag: string): Promise<void> {
   if (!st.isDirectory()) throw new UserError(`${flag} ${dir}: is a file; pass a folder.`);
 }
 
-export const CITYSCAPES_SUFFIXES: readonly string[] = ['_leftImg8bit', '_gtFine_labelIds', '_gtFine_labelTrainIds', '_gtFine_color', '_gtFine_instanceIds'];
+const CITYSCAPES_SUFFIXES: readonly string[] = ['_leftImg8bit', '_gtFine_labelIds', '_gtFine_labelTrainIds', '_gtFine_color', '_gtFine_instanceIds'];
 
 export type LabelEncoding = 'labelIds' | 'trainIds';
 

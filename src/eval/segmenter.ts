@@ -27,7 +27,7 @@ import { IGNORE_LABEL, NUM_EVAL_CLASSES } from './confusion.ts';
 import { resizeWith, type PixelBuffer, type ResizeFilter } from '../data/resize.ts';
 
 export type ChannelOrder = 'RGB' | 'BGR';
-export const RESIZE_FILTERS: readonly ResizeFilter[] = ['pil-bilinear', 'bilinear', 'nearest'];
+const RESIZE_FILTERS: readonly ResizeFilter[] = ['pil-bilinear', 'bilinear', 'nearest'];
 
 export interface SegmenterSpec {
   /** [width, height] to resize inputs to; undefined = the ground-truth label's size. */
@@ -158,7 +158,7 @@ export function parseSegmenterSpec(raw: unknown, source: string): SegmenterSpec 
 }
 
 /** Sidecar candidates of a model file, in the order they are looked for. */
-export function sidecarPaths(modelPath: string): string[] {
+function sidecarPaths(modelPath: string): string[] {
   return [`${modelPath}.json`, `${modelPath}.yaml`, `${modelPath}.yml`];
 }
 

@@ -14,7 +14,7 @@
 import type { RgbImage } from '../image/decode.ts';
 
 export const SSIM_WINDOW = 11;
-export const SSIM_SIGMA = 1.5;
+const SSIM_SIGMA = 1.5;
 export const SSIM_C1 = (0.01 * 255) ** 2;
 export const SSIM_C2 = (0.03 * 255) ** 2;
 const PEAK = 255;

@@ -118,7 +118,7 @@ const heldFiles = new Map<string, ClaimRecord>();
  * scheduler's time limit or preemption), so that the next run need not wait for the lease. What the
  * stage left behind stays (training resumes from its last epoch checkpoint).
  */
-export function releaseHeldSync(): void {
+function releaseHeldSync(): void {
   for (const [file, record] of heldFiles) {
     try {
       writeClaimSync(file, { ...record, released: true, heartbeatAt: new Date().toISOString() });

@@ -125,7 +125,7 @@ export async function collectResults(o: CollectOptions): Promise<CollectOutcome[
 }
 
 /** The rows of the other results CSVs in `out` (unreadable or foreign CSVs are skipped). */
-export async function siblingResults(out: string, except: string): Promise<CsvRow[][]> {
+async function siblingResults(out: string, except: string): Promise<CsvRow[][]> {
   const names = (await fsp.readdir(out)).filter((f) => f.endsWith('.csv') && path.join(out, f) !== except);
   const all: CsvRow[][] = [];
   for (const f of names) {

@@ -9,7 +9,7 @@ export type Color = readonly [number, number, number];
 
 export const WHITE: Color = [255, 255, 255];
 export const BLACK: Color = [0, 0, 0];
-export const GRAY: Color = [200, 200, 200];
+const GRAY: Color = [200, 200, 200];
 /** Distinct line colours (Tableau 10). */
 export const SERIES_COLORS: readonly Color[] = [
   [31, 119, 180],
@@ -30,7 +30,7 @@ export function canvas(width: number, height: number, bg: Color = WHITE): RgbIma
   return { width, height, data };
 }
 
-export function setPixel(img: RgbImage, x: number, y: number, c: Color): void {
+function setPixel(img: RgbImage, x: number, y: number, c: Color): void {
   x = Math.round(x);
   y = Math.round(y);
   if (x < 0 || y < 0 || x >= img.width || y >= img.height) return;
@@ -111,8 +111,7 @@ const GLYPHS: Readonly<Record<string, readonly number[]>> = {
 };
 const GLYPH_ALIASES: Readonly<Record<string, string>> = { '×': 'X', '²': '2', '→': '-', '—': '-', '–': '-', '·': '.' };
 
-export const CHAR_W = 6;
-export const CHAR_H = 8;
+const CHAR_W = 6;
 
 /** Width in pixels of `text` at `scale`. */
 export function textWidth(text: string, scale = 1): number {

@@ -39,7 +39,7 @@ async function imagesIn(dir: string, what: string, fix: string): Promise<string[
 }
 
 /** Small dummy input side for a segmenter: the sidecar's aspect, longest side ≤ 128, multiples of 32. */
-export function dummyInputSize(inputSize: readonly [number, number] | undefined): [number, number] {
+function dummyInputSize(inputSize: readonly [number, number] | undefined): [number, number] {
   if (!inputSize) return [128, 64];
   const k = Math.min(1, 128 / Math.max(...inputSize));
   const round = (x: number): number => Math.max(32, Math.round((x * k) / 32) * 32);
@@ -80,7 +80,7 @@ async function checkSegmenterOnnx(file: string, model: string): Promise<string> 
 }
 
 /** Bytes the runs will write: checkpoint with Adam moments and the exported model (~1 GiB at ngf 64), plus images. */
-export function estimateDiskBytes(exp: ResolvedExperiment, testImages: number): number {
+function estimateDiskBytes(exp: ResolvedExperiment, testImages: number): number {
   let total = 0;
   for (const run of exp.runs) {
     const ngf = run.train?.ngf ?? 64;

@@ -66,7 +66,7 @@ export function formatProgress(p: ProgressEvent): string {
 }
 
 /** The stage records of `runs` (and of the trained segmenter): what is done with its time, what is pending. */
-export async function readProgress(
+async function readProgress(
   exp: ResolvedExperiment,
   out: string,
   runs: readonly ResolvedRun[],

@@ -15,7 +15,7 @@ import type { RunResult } from './stages.ts';
 import { type Interval, meanInterval, pairedDifference, verdict } from './stats.ts';
 
 /** Column header of metric `m` (the scorer's name for it; the key for a metric no scorer registers). */
-export function metricName(m: string): string {
+function metricName(m: string): string {
   return metricInfo(m)?.name ?? m;
 }
 
@@ -30,8 +30,8 @@ const ROW_HEADER: Readonly<Record<string, string>> = {
  * The fixed columns, in order; metric columns (`<m>_mean`, `<m>_std`, `<m>_paper`, `<m>_runs`,
  * `<m>_ci95_lo`, `<m>_ci95_hi`: the Student t interval of the mean over seeds) follow `settings`.
  */
-export const FIXED_COLUMNS = ['experiment', 'title', 'table', 'task', 'profile', 'variant', 'label', 'kind', 'status', 'settings'] as const;
-export const TRAILING_COLUMNS = [
+const FIXED_COLUMNS = ['experiment', 'title', 'table', 'task', 'profile', 'variant', 'label', 'kind', 'status', 'settings'] as const;
+const TRAILING_COLUMNS = [
   'repeats',
   'seeds',
   'wall_seconds',
@@ -45,14 +45,14 @@ export const TRAILING_COLUMNS = [
 ] as const;
 
 /** Written by every run since paper mode; optional when reading, so older CSVs still regenerate. */
-export const SETTINGS_COLUMNS = ['test_dropout', 'scorer_mode'] as const;
+const SETTINGS_COLUMNS = ['test_dropout', 'scorer_mode'] as const;
 
 /**
  * Optional when reading (older CSVs lack them): `run_hashes` (the work-folder hash of each run, in
  * the order of `seeds`; equal hashes in two tables mean the same trained model) and `compare` (the
  * table's key comparison `a;b`, reported as b − a paired by seed; on every row).
  */
-export const STATS_COLUMNS = ['run_hashes', 'compare'] as const;
+const STATS_COLUMNS = ['run_hashes', 'compare'] as const;
 
 export type CsvRow = Record<string, string>;
 
@@ -181,7 +181,7 @@ function fmt(v: string, digits = 3): string {
 }
 
 /** The per-seed values of metric `m` in a row (`<m>_runs`, in the order of `seeds`). */
-export function seedValues(row: CsvRow, m: string): Map<number, number> {
+function seedValues(row: CsvRow, m: string): Map<number, number> {
   const vals = (row[`${m}_runs`] ?? '')
     .split(';')
     .filter((x) => x !== '')
@@ -283,7 +283,7 @@ function sameValue(a: string | undefined, b: string | undefined): boolean {
 }
 
 /** The metric columns worth showing: a metric that restricts another (MetricInfo.restricts) is dropped where every row equals it. */
-export function shownMetrics(rows: readonly CsvRow[], metrics: readonly string[]): string[] {
+function shownMetrics(rows: readonly CsvRow[], metrics: readonly string[]): string[] {
   return metrics.filter((m) => {
     const base = metricInfo(m)?.restricts;
     if (!base || !metrics.includes(base)) return true;

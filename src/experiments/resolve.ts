@@ -110,13 +110,13 @@ export interface ResolvedExperiment {
 }
 
 /** The direction each task trains in on Cityscapes-style AB data (A = photo, B = colour labels). */
-export const TASK_DIRECTION: Readonly<Record<Task, 'AtoB' | 'BtoA'>> = { labels2photo: 'BtoA', photo2labels: 'AtoB', color: 'BtoA' };
+const TASK_DIRECTION: Readonly<Record<Task, 'AtoB' | 'BtoA'>> = { labels2photo: 'BtoA', photo2labels: 'AtoB', color: 'BtoA' };
 
 export function isSynthetic(d: DatasetSpec): d is SyntheticDataset {
   return 'synthetic' in d;
 }
 
-export function resolveDataset(d: DatasetSpec): ResolvedDataset {
+function resolveDataset(d: DatasetSpec): ResolvedDataset {
   if (isSynthetic(d)) {
     const s = d.synthetic;
     return {
@@ -155,7 +155,7 @@ export function mergeTrainSettings(base: TrainSettings, over: TrainSettings | un
 }
 
 /** Deepest U-Net (≤ 4 levels) whose input side divides `size`: the segmenter needs no bottleneck. */
-export function segmenterDepthFor(size: number): number {
+function segmenterDepthFor(size: number): number {
   let d = 4;
   while (d > 1 && size % 2 ** d !== 0) d--;
   return d;
@@ -309,7 +309,7 @@ function resolveVariant(v: VariantSpec): ResolvedVariant {
  * not the profile lists them: the file's own ground-truth variant stands for the unblurred row (with
  * its label and paper values), a blurred row's label names its σ at the run's image side.
  */
-export function withReferenceRows(
+function withReferenceRows(
   listed: readonly ResolvedVariant[],
   spec: ExperimentSpec,
   refs: readonly ReferenceRow[],

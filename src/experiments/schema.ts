@@ -437,7 +437,7 @@ export function parseExperiment(text: string, file: string): ExperimentSpec {
 const MAX_ALIAS_COUNT = 100;
 
 /** Experiment files are a few KB; anything over this is not one (and would cost memory to parse). */
-export const MAX_EXPERIMENT_BYTES = 2 ** 20;
+const MAX_EXPERIMENT_BYTES = 2 ** 20;
 
 function firstAliasLine(text: string, lines: LineCounter): number {
   const m = /(^|[\s,[{:])\*[^\s,\]}]+/m.exec(text);

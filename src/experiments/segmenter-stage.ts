@@ -12,7 +12,7 @@ import type { HeldClaim } from './claims.ts';
 import type { SegmenterTrainSettings } from './schema.ts';
 
 export const SEGMENTER_MODEL = 'segmenter.onnx';
-export const SEGMENTER_DONE = 'segmenter.json';
+const SEGMENTER_DONE = 'segmenter.json';
 
 export interface SegmenterJob {
   dir: string;

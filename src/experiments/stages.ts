@@ -151,7 +151,7 @@ export interface ClaimSettings {
   resume: boolean;
 }
 
-export const DEFAULT_CLAIMS: ClaimSettings = { leaseSeconds: parseDuration(DEFAULT_LEASE), resume: false };
+const DEFAULT_CLAIMS: ClaimSettings = { leaseSeconds: parseDuration(DEFAULT_LEASE), resume: false };
 
 /** Why a stage did not run here: another process holds it (or held it and its claim is stale). */
 export interface Blocked {
@@ -268,7 +268,7 @@ async function runOneStage(
 // Stage implementations
 
 const TRAIN_DIR = 'train';
-export const MODEL_FILE = 'generator.onnx';
+const MODEL_FILE = 'generator.onnx';
 export const IMAGES_DIR = 'images';
 
 /** A half of the test split's AB images at `size`² (inputs, real targets), written once per dataset. */

@@ -11,7 +11,7 @@ import { type ResolvedExperiment, type ResolvedRun, segmenterDir, trainsSegmente
 import { readSegmenterInfo, SEGMENTER_STAGE } from './segmenter-stage.ts';
 import { type FailureRecord, pendingStages, readFailure, readMarker, stageKeys, stagesOf, workPath } from './stages.ts';
 
-export const STAGE_STATES = ['done', 'running', 'stale', 'failed', 'missing'] as const;
+const STAGE_STATES = ['done', 'running', 'stale', 'failed', 'missing'] as const;
 export type StageState = (typeof STAGE_STATES)[number];
 
 export interface StageStatus {
@@ -105,7 +105,7 @@ export async function experimentStatus(
 }
 
 /** "a s1" */
-export const pairName = (r: Pick<RunStatus, 'variant' | 'seed'>): string => `${r.variant} s${r.seed}`;
+const pairName = (r: Pick<RunStatus, 'variant' | 'seed'>): string => `${r.variant} s${r.seed}`;
 
 /** The text report: a summary line, then one line per stage. */
 export function formatStatus(s: ExperimentStatus): string {

@@ -19,7 +19,7 @@ export interface TrainSegmenterOptions extends Partial<Omit<SegmenterConfig, 'da
 }
 
 /** The sidecar of a segmenter trained by pix2pix-ts: square input, [−1,1] scaling, logits over the 19 trainIds. */
-export function ownSegmenterSpec(size: number): SegmenterSpec {
+function ownSegmenterSpec(size: number): SegmenterSpec {
   return {
     inputSize: [size, size],
     resize: 'bilinear',

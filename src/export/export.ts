@@ -15,11 +15,11 @@ import { encodeOnnxModel, type OnnxDim, ONNX_FLOAT } from '../onnx/proto.ts';
 import { type Fp16Mode, toFloat16 } from '../onnx/fp16.ts';
 
 export const DEFAULT_OPSET = 17;
-export const MIN_OPSET = 12;
-export const MAX_OPSET = 21;
+const MIN_OPSET = 12;
+const MAX_OPSET = 21;
 
-export const INPUT_NAME = 'input';
-export const OUTPUT_NAME = 'output';
+const INPUT_NAME = 'input';
+const OUTPUT_NAME = 'output';
 
 /** Metadata keys every pix2pix-ts export carries (the runtime reads them). */
 export const META = {
@@ -100,7 +100,7 @@ export interface ExportOptions {
 }
 
 /** The `weights`/`compute` metadata values of an export. */
-export function precisionMetadata(fp16: Fp16Mode | undefined): Record<string, string> {
+function precisionMetadata(fp16: Fp16Mode | undefined): Record<string, string> {
   return {
     [META.weights]: fp16 ? 'float16' : 'float32',
     [META.compute]: fp16 === 'compute' ? 'float16' : 'float32',
@@ -223,9 +223,4 @@ export function discriminatorSpec(arch: DiscriminatorArch, params: ParamSource, 
 /** Export a checkpoint's generator. */
 export function exportGeneratorOnnx(loaded: LoadedGenerator, opts: ExportOptions = {}): Uint8Array {
   return exportConvNetOnnx(generatorSpec(loaded.arch, loaded.params, modelMetadata(loaded.model, 'G')), opts);
-}
-
-/** Export a discriminator (`--net D`). */
-export function exportDiscriminatorOnnx(arch: DiscriminatorArch, params: ParamSource, model: CheckpointModel, opts: ExportOptions = {}): Uint8Array {
-  return exportConvNetOnnx(discriminatorSpec(arch, params, modelMetadata(model, 'D')), opts);
 }

@@ -10,7 +10,7 @@ import { Rng } from '../util/rng.ts';
 import type { OnnxNormMode, ParamSource } from '../onnx/graph.ts';
 
 /** The agreement an export must reach (float32 round-off over ~16 layers stays far below it). */
-export const VERIFY_TOLERANCE = 1e-4;
+const VERIFY_TOLERANCE = 1e-4;
 
 /** One batch of NCHW float32 images with a label saying where they came from. */
 export interface VerifyInput {
@@ -79,7 +79,7 @@ export async function tfjsReference(net: VerifiableNet, input: VerifyInput, norm
   }
 }
 
-export async function onnxOutput(session: InferenceSession, input: VerifyInput): Promise<Float32Array> {
+async function onnxOutput(session: InferenceSession, input: VerifyInput): Promise<Float32Array> {
   const ort = await import('onnxruntime-node');
   const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input.data, input.dims) };
   const out = await session.run(feeds);

@@ -121,7 +121,7 @@ export function listZip(bytes: Uint8Array): ZipEntry[] {
  * of the machine's memory when that is less (the inflated storages live beside the file itself and
  * the ONNX model made from them).
  */
-export function defaultMaxInflatedBytes(totalMemory = os.totalmem()): number {
+function defaultMaxInflatedBytes(totalMemory = os.totalmem()): number {
   return Math.min(4 * 2 ** 30, Math.floor(totalMemory / 4));
 }
 

@@ -326,7 +326,7 @@ export interface ParamSpec {
   readonly trainable: boolean;
 }
 
-export function layersOf(arch: NetworkArch): readonly ConvLayer[] {
+function layersOf(arch: NetworkArch): readonly ConvLayer[] {
   return arch.type === 'generator' ? [...arch.encoder, ...arch.decoder] : arch.layers;
 }
 

@@ -11,7 +11,7 @@
 import { ATTR, type OnnxNode, type OnnxTensor, ONNX_FLOAT } from './proto.ts';
 import { UserError } from '../util/errors.ts';
 
-export const ONNX_FLOAT16 = 10;
+const ONNX_FLOAT16 = 10;
 
 export type Fp16Mode = 'weights' | 'compute';
 
@@ -45,7 +45,7 @@ export function floatToHalfBits(value: number): number {
 }
 
 /** A float32 initializer's raw bytes → float16 raw bytes; refuses values beyond float16's range. */
-export function float32ToFloat16Bytes(t: OnnxTensor): Uint8Array {
+function float32ToFloat16Bytes(t: OnnxTensor): Uint8Array {
   const src = new Float32Array(t.rawData.slice().buffer);
   const out = new Uint16Array(src.length);
   for (let i = 0; i < src.length; i++) {

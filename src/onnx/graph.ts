@@ -114,7 +114,7 @@ function activation(g: OnnxGraphBuilder, x: string, a: ConvLayer['pre'], base: s
  * the conv (W·γ/√(σ²+ε), (b−μ)·γ/√(σ²+ε)+β): one node instead of two, and onnxruntime cannot fuse a
  * BatchNormalization into a ConvTranspose by itself.
  */
-export function appendConvLayer(g: OnnxGraphBuilder, l: ConvLayer, params: ParamSource, input: string, opts: ConvGraphOptions): string {
+function appendConvLayer(g: OnnxGraphBuilder, l: ConvLayer, params: ParamSource, input: string, opts: ConvGraphOptions): string {
   const h = activation(g, input, l.pre, l.name);
   const k = l.kernel;
   const tfShape: [number, number, number, number] = l.transposed ? [k, k, l.outChannels, l.inChannels] : [k, k, l.inChannels, l.outChannels];
@@ -168,7 +168,7 @@ export function appendConvLayer(g: OnnxGraphBuilder, l: ConvLayer, params: Param
  * Built from RandomUniformLike rather than the Dropout op because onnxruntime's graph optimiser
  * removes Dropout nodes even with training_mode = true (measured: outputs were then identical).
  */
-export function appendTestTimeDropout(g: OnnxGraphBuilder, x: string, base: string, seed?: number): string {
+function appendTestTimeDropout(g: OnnxGraphBuilder, x: string, base: string, seed?: number): string {
   const attrs = [attrInt('dtype', ONNX_FLOAT), ...(seed === undefined ? [] : [attrFloat('seed', seed)])];
   const u = g.node('RandomUniformLike', [x], attrs, `${base}_dropout_u`);
   const keep = g.node(
@@ -182,7 +182,7 @@ export function appendTestTimeDropout(g: OnnxGraphBuilder, x: string, base: stri
 }
 
 /** A distinct, exactly representable (float32) seed per dropout node: run seed and node position. */
-export function dropoutNodeSeed(seed: number, position: number): number {
+function dropoutNodeSeed(seed: number, position: number): number {
   return ((Math.abs(Math.trunc(seed)) * 7919 + position) % 16777213) + 1;
 }
 

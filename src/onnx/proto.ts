@@ -142,7 +142,7 @@ const SCHEMA = {
 
 const root = protobuf.Root.fromJSON(SCHEMA);
 export const ModelProtoType = root.lookupType('onnx.ModelProto');
-export const StringStringEntryType = root.lookupType('onnx.StringStringEntryProto');
+const StringStringEntryType = root.lookupType('onnx.StringStringEntryProto');
 
 /** ONNX TensorProto.DataType values we use. */
 export const ONNX_FLOAT = 1;

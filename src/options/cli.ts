@@ -42,7 +42,7 @@ function yargsType(spec: AnySpec): 'number' | 'boolean' | 'string' {
 }
 
 /** The `--help` heading of the PyTorch repo's flags that have no option of their own. */
-export const PYTORCH_GROUP = "The PyTorch repo's flags (docs/coming-from-pytorch.md):";
+const PYTORCH_GROUP = "The PyTorch repo's flags (docs/coming-from-pytorch.md):";
 
 /** Keys some `pytorch` flag of the table can stand for (`--name` → `out`): yargs must not demand them. */
 function mappedKeys(table: OptionTable): Set<string> {

@@ -4,7 +4,7 @@ import { opt, pytorch } from './define.ts';
 import { quiet } from './common.ts';
 
 /** Float16 storage and compute, shared by `export` and `import`. */
-export const FP16_OPTIONS = {
+const FP16_OPTIONS = {
   fp16: opt.boolean({
     help: 'store weights as float16 (file about half the size); they are cast back to float32 at load, so every provider computes in float32',
     default: false,
@@ -20,7 +20,7 @@ export function fp16Mode(a: { fp16: boolean; fp16Compute: boolean }): Fp16Mode |
   return a.fp16Compute ? 'compute' : a.fp16 ? 'weights' : undefined;
 }
 
-export const OPSET = opt.int({ help: 'ONNX opset', default: 17, min: 12, max: 21 });
+const OPSET = opt.int({ help: 'ONNX opset', default: 17, min: 12, max: 21 });
 
 export const EXPORT_OPTIONS = {
   checkpoint: opt.string({ help: 'run folder (runs/NAME) or its checkpoint.bin', required: true }),

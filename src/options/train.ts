@@ -11,7 +11,7 @@ export const LOSS_MODES = ['L1', 'GAN', 'cGAN', 'L1+GAN', 'L1+cGAN'] as const;
 export type LossMode = (typeof LOSS_MODES)[number];
 export const NET_D_CHOICES = ['basic', 'pixel', 'n_layers'] as const;
 /** Receptive fields of the PatchGANs with 0…6 stride-2 layers. */
-export const RF_CHOICES = [1, 16, 34, 70, 142, 286, 574] as const;
+const RF_CHOICES = [1, 16, 34, 70, 142, 286, 574] as const;
 
 const netGPattern = /^(unet|encoder_decoder)(_\d+)?$/;
 

@@ -6,7 +6,7 @@
  */
 
 /** The authors' server, as their download scripts name it. */
-export const DEFAULT_BASE_URL = 'http://efrosgans.eecs.berkeley.edu';
+const DEFAULT_BASE_URL = 'http://efrosgans.eecs.berkeley.edu';
 
 /** What a model reads: a label palette to paint with, an edge drawing, or a photo. */
 export type InputKind = 'labels' | 'edges' | 'photo';

@@ -7,7 +7,7 @@
  */
 import * as path from 'node:path';
 
-export const ROWS_PER_PAGE = 50;
+const ROWS_PER_PAGE = 50;
 
 export interface GalleryRow {
   /** The input's relative path, shown as the row's title. */

@@ -18,7 +18,7 @@ export interface StridedNode {
 }
 
 /** The graph's nodes that have a `strides` attribute, in graph order. */
-export async function readStridedNodes(file: string): Promise<StridedNode[]> {
+async function readStridedNodes(file: string): Promise<StridedNode[]> {
   const pf = ProtoFile.open(file, (what, pos) => new Error(`${file}: ${what} at byte ${pos}`));
   try {
     const out: StridedNode[] = [];

@@ -35,7 +35,7 @@ export interface RgbView {
   height: number;
 }
 
-export function roundUpTo(n: number, multiple: number): number {
+function roundUpTo(n: number, multiple: number): number {
   return Math.ceil(n / multiple) * multiple;
 }
 

@@ -15,7 +15,7 @@ import { describeAdapter, noGpuReason, probeWebgpuAdapter } from '../util/webgpu
 
 export type ProviderName = 'cuda' | 'webgpu' | 'cpu';
 export type ProviderRequest = 'auto' | ProviderName;
-export const PROVIDER_REQUESTS: readonly ProviderRequest[] = ['auto', 'cuda', 'webgpu', 'cpu'];
+const PROVIDER_REQUESTS: readonly ProviderRequest[] = ['auto', 'cuda', 'webgpu', 'cpu'];
 
 /** Facts about the machine, each answered without crashing. */
 export interface ProviderProbes {
@@ -35,7 +35,7 @@ export interface ProviderProbes {
   noGpuDevice?(): string | undefined;
 }
 
-export const CUDA_HINT = 'run `npm run setup:gpu` on a machine with an NVIDIA GPU and CUDA 12';
+const CUDA_HINT = 'run `npm run setup:gpu` on a machine with an NVIDIA GPU and CUDA 12';
 
 interface ProviderEntry {
   name: ProviderName;
@@ -48,7 +48,7 @@ interface ProviderEntry {
   failure(reason: string): string;
 }
 
-export const PROVIDER_REGISTRY: readonly ProviderEntry[] = [
+const PROVIDER_REGISTRY: readonly ProviderEntry[] = [
   {
     name: 'cuda',
     async check(p) {
@@ -137,7 +137,7 @@ export async function chooseProvider<T>(
 }
 
 /** Folder holding onnxruntime-node's native binding (where the CUDA EP library must be). */
-export function onnxruntimeBinFolder(): string | undefined {
+function onnxruntimeBinFolder(): string | undefined {
   try {
     const require = createRequire(import.meta.url);
     const pkg = require.resolve('onnxruntime-node/package.json');

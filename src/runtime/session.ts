@@ -69,7 +69,7 @@ export interface ModelSession {
   close(): Promise<void>;
 }
 
-export const DEFAULT_SIZE = 256;
+const DEFAULT_SIZE = 256;
 
 function dim(shape: readonly (number | string)[] | undefined, i: number): number | undefined {
   const d = shape?.[i];
@@ -119,7 +119,7 @@ function shapeText(shape: readonly (number | string)[]): string {
  * anything else is refused in the model's own terms (its input's name, its shape, what is fed),
  * before a run would fail with onnxruntime's "Invalid rank for input".
  */
-export function checkImageModelSignature(
+function checkImageModelSignature(
   modelPath: string,
   inputs: readonly InferenceSession.ValueMetadata[],
   outputs: readonly InferenceSession.ValueMetadata[],

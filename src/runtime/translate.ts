@@ -28,7 +28,7 @@ import { tripletCollision, tripletNames } from './gallery.ts';
 
 export { outputNames };
 
-export const OUTPUT_FORMATS: readonly OutputFormat[] = ['png', 'jpg', 'webp'];
+const OUTPUT_FORMATS: readonly OutputFormat[] = ['png', 'jpg', 'webp'];
 
 export interface Shard {
   index: number;

@@ -16,12 +16,12 @@ import parseRange from 'range-parser';
 import { readOnnxFileHeader } from '../runtime/model-file.ts';
 import { UserError, errorMessage } from '../util/errors.ts';
 
-export const DEFAULT_PORT = 8080;
-export const DEFAULT_HOST = '127.0.0.1';
+const DEFAULT_PORT = 8080;
+const DEFAULT_HOST = '127.0.0.1';
 /** Where `npm run build:web` puts the page. */
-export const DEFAULT_ROOT = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+const DEFAULT_ROOT = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 /** The URL path the page fetches the served model from. */
-export const MODEL_PATH = '/model.onnx';
+const MODEL_PATH = '/model.onnx';
 
 const MIME: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -42,7 +42,7 @@ export function mimeType(file: string): string {
 }
 
 /** Headers on every response: cross-origin isolation (wasm threads) and no MIME sniffing. */
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
   'Cross-Origin-Resource-Policy': 'same-origin',
@@ -141,7 +141,7 @@ function checkPort(port: number): void {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port must be an integer from 0 to 65535 (got ${port}); 0 picks a free port`);
 }
 
-export function formatUrl(host: string, port: number): string {
+function formatUrl(host: string, port: number): string {
   const h = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   return `http://${h.includes(':') ? `[${h}]` : h}:${port}/`;
 }
@@ -215,7 +215,7 @@ function send(res: http.ServerResponse, status: number, text: string, extra: Rec
 }
 
 /** The byte range a request asks for: the whole file, one range, or 'unsatisfiable' (416). */
-export function requestedRange(header: string | undefined, size: number): { start: number; end: number; partial: boolean } | 'unsatisfiable' {
+function requestedRange(header: string | undefined, size: number): { start: number; end: number; partial: boolean } | 'unsatisfiable' {
   const whole = { start: 0, end: size - 1, partial: false };
   if (header === undefined) return whole;
   const parsed = parseRange(size, header, { combine: true });

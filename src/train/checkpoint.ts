@@ -15,7 +15,7 @@ import type { ParamArrays } from './nets/init.ts';
 
 const MAGIC = Uint8Array.from([0x50, 0x32, 0x50, 0x54, 0x53, 0x01, 0x0a, 0x00]);
 export const CHECKPOINT_FILE = 'checkpoint.bin';
-export const CHECKPOINT_FORMAT_VERSION = 1;
+const CHECKPOINT_FORMAT_VERSION = 1;
 
 export interface TensorEntry {
   name: string;

@@ -16,7 +16,7 @@ export type OptionNamer = (key: string) => string;
 const trainFlag: OptionNamer = (key) => canonicalFlag(TRAIN_OPTIONS, key);
 
 /** The load side for a crop side: the paper's 286/256 ratio, rounded to an integer. */
-export function defaultLoadSize(size: number): number {
+function defaultLoadSize(size: number): number {
   return Math.round((size * 286) / 256);
 }
 

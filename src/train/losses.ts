@@ -3,7 +3,7 @@ import * as tf from './tfjs.ts';
 export type GanMode = 'vanilla' | 'lsgan';
 
 /** Mean binary cross-entropy with logits against a constant target (1 = real, 0 = fake), numerically stable. */
-export function bceWithLogits(logits: tf.Tensor, target: 0 | 1): tf.Scalar {
+function bceWithLogits(logits: tf.Tensor, target: 0 | 1): tf.Scalar {
   // max(x,0) − x·t + log(1 + e^{−|x|})
   const x = logits;
   const loss = tf.add(tf.sub(tf.relu(x), target === 1 ? x : tf.zerosLike(x)), tf.log1p(tf.exp(tf.neg(tf.abs(x)))));

@@ -50,7 +50,7 @@ async function walk(dir: string): Promise<string[]> {
 }
 
 /** Pair `<id>_leftImg8bit.png` with `<id>_gtFine_labelIds.png` under DATA/leftImg8bit/<split> and DATA/gtFine/<split>. */
-export async function listSegmentationSamples(data: string, split: string): Promise<SegmentationSample[]> {
+async function listSegmentationSamples(data: string, split: string): Promise<SegmentationSample[]> {
   const photoDir = path.join(data, 'leftImg8bit', split);
   const labelDir = path.join(data, 'gtFine', split);
   let photos: string[];
@@ -82,7 +82,7 @@ export async function listSegmentationSamples(data: string, split: string): Prom
  * Photo (HWC 8-bit RGB) and trainIds (255 = ignore) at size×size. Kept as bytes: the training cache
  * holds every photo, and floats would take 4× the memory (2.3 GB for Cityscapes train at 256²).
  */
-export async function loadSegmentationSample(s: SegmentationSample, size: number): Promise<{ photo: Uint8Array; trainIds: Uint8Array }> {
+async function loadSegmentationSample(s: SegmentationSample, size: number): Promise<{ photo: Uint8Array; trainIds: Uint8Array }> {
   const img = await readImage(s.photo, { resize: { width: size, height: size, kernel: 'linear' } });
   const lab = await readLabelImage(s.labels);
   // Labels are never interpolated: nearest neighbour, one channel.
@@ -92,12 +92,12 @@ export async function loadSegmentationSample(s: SegmentationSample, size: number
   return { photo: img.data, trainIds };
 }
 
-export function segmenterArch(c: Pick<SegmenterConfig, 'depth' | 'ngf'>): GeneratorArch {
+function segmenterArch(c: Pick<SegmenterConfig, 'depth' | 'ngf'>): GeneratorArch {
   return generatorArch({ kind: 'unet', depth: c.depth, ngf: c.ngf, outChannels: NUM_TRAIN_IDS, dropout: 'none', norm: 'batch', outputActivation: 'none' });
 }
 
 /** Mean softmax cross-entropy over pixels whose trainId is not 255. */
-export function segmentationLoss(logits: tf.Tensor4D, trainIds: tf.Tensor3D): tf.Scalar {
+function segmentationLoss(logits: tf.Tensor4D, trainIds: tf.Tensor3D): tf.Scalar {
   return tf.tidy(() => {
     const valid = tf.cast(tf.less(trainIds, NUM_TRAIN_IDS), 'float32');
     const ids = tf.cast(tf.minimum(trainIds, NUM_TRAIN_IDS - 1), 'int32');

@@ -18,7 +18,7 @@ export interface StepRow {
   D_fake: number;
 }
 
-export function stepLines(rows: readonly StepRow[]): string {
+function stepLines(rows: readonly StepRow[]): string {
   return rows.map((r) => `${r.step},${r.G_GAN},${r.G_L1},${r.D_real},${r.D_fake}\n`).join('');
 }
 

@@ -16,7 +16,7 @@ export function isPlaceError(e: unknown): e is NodeJS.ErrnoException {
 }
 
 /** `e` as a one-line UserError naming `target` when the place is to blame; other errors unchanged. */
-export function writeFailure(target: string, e: unknown): unknown {
+function writeFailure(target: string, e: unknown): unknown {
   return isPlaceError(e) ? new UserError(`cannot write ${target}: ${describeFsError(e)}`) : e;
 }
 

@@ -19,7 +19,7 @@ export type StopSignal = keyof typeof EXIT_CODES;
 const SIGNALS = Object.keys(EXIT_CODES) as StopSignal[];
 
 /** How long a stopping process waits for its workers before it SIGKILLs them. */
-export const STOP_GRACE_MS = 3000;
+const STOP_GRACE_MS = 3000;
 
 const children = new Set<ChildProcess>();
 const cleanups = new Set<() => void>();
@@ -28,7 +28,7 @@ let stopping: StopSignal | null = null;
 let isWorker = false;
 let hint = '';
 
-export function stopExitCode(signal: StopSignal): number {
+function stopExitCode(signal: StopSignal): number {
   return EXIT_CODES[signal];
 }
 

@@ -38,7 +38,7 @@ export function isSoftwareAdapter(info: RawAdapterInfo): boolean {
   return [info.vendor, info.architecture, info.device, info.description].some((s) => s !== undefined && SOFTWARE_NAMES.test(s));
 }
 
-export function summarizeAdapter(info: RawAdapterInfo): GpuAdapterSummary {
+function summarizeAdapter(info: RawAdapterInfo): GpuAdapterSummary {
   return {
     vendor: info.vendor || 'unknown vendor',
     architecture: info.architecture || 'unknown architecture',
@@ -65,7 +65,7 @@ export function vulkanLoaderFound(): boolean {
   }
 }
 
-export const VULKAN_LOADER_HINT = 'no Vulkan loader libvulkan.so.1 (Debian/Ubuntu: apt-get install libvulkan1)';
+const VULKAN_LOADER_HINT = 'no Vulkan loader libvulkan.so.1 (Debian/Ubuntu: apt-get install libvulkan1)';
 // Kept under 200 characters: engine errors quote the first 200 of a reason.
 export const NO_ADAPTER_HINT =
   'no WebGPU adapter: no usable Vulkan/Metal/D3D12 driver (a software one: VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json)';

@@ -45,7 +45,7 @@ async function frameBar(label: string, quiet: boolean): Promise<(done: number, t
   };
 }
 
-export const evalFcnScoreCommand: CommandModule = {
+const evalFcnScoreCommand: CommandModule = {
   command: 'fcn-score',
   describe: 'FCN-score of generated Cityscapes photos (labels→photo, Tables 1-3): segment them and score against ground truth',
   builder: (y: Argv) => withExamples(addOptions(y, FCN_SCORE_OPTIONS), 'eval fcn-score'),
@@ -76,7 +76,7 @@ export const evalFcnScoreCommand: CommandModule = {
   },
 };
 
-export const evalLabelsCommand: CommandModule = {
+const evalLabelsCommand: CommandModule = {
   command: 'labels',
   describe: 'Score generated colour label maps (photo→labels, Table 6) against ground truth by nearest Cityscapes colour',
   builder: (y: Argv) => withExamples(addOptions(y, LABELS_OPTIONS), 'eval labels'),
@@ -97,7 +97,7 @@ export const evalLabelsCommand: CommandModule = {
   },
 };
 
-export const evalColorCommand: CommandModule = {
+const evalColorCommand: CommandModule = {
   command: 'color',
   describe: 'Lab colour-distribution match of generated vs real photos (Figure 7): per-channel histogram intersection',
   builder: (y: Argv) => withExamples(addOptions(y, COLOR_OPTIONS), 'eval color'),
@@ -115,7 +115,7 @@ export const evalColorCommand: CommandModule = {
 };
 
 /** The sub-commands this file implements, in help order. */
-export const evalSubcommands: CommandModule[] = [evalFcnScoreCommand, evalLabelsCommand, evalColorCommand];
+const evalSubcommands: CommandModule[] = [evalFcnScoreCommand, evalLabelsCommand, evalColorCommand];
 
 /** `pix2pix eval` with this file's sub-commands followed by `extra` (e.g. rf, run). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

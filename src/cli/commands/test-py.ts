@@ -10,7 +10,7 @@ import { withExamples } from '../examples.ts';
 type TestPyArgs = ArgsOf<typeof TEST_PY_OPTIONS>;
 
 /** The `export` and `infer` command lines that do what `python test.py` with these flags does. */
-export function testPyEquivalent(a: TestPyArgs): { exportArgs: string[]; inferArgs: string[] } {
+function testPyEquivalent(a: TestPyArgs): { exportArgs: string[]; inferArgs: string[] } {
   const run = path.join(a.checkpointsDir, a.name);
   const single = a.datasetMode === 'single' || (a.datasetMode === undefined && a.model === 'test');
   const side = a.direction === 'AtoB' ? 'A' : 'B';

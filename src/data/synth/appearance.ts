@@ -31,7 +31,7 @@ export function materialColor(rng: Rng): Vec3 {
 export const isBrickLike = (c: Vec3): boolean => c[0] > c[2] * 1.6;
 
 /** Colour from hue (0..1), saturation and value. */
-export function hsv(h: number, s: number, v: number): Vec3 {
+function hsv(h: number, s: number, v: number): Vec3 {
   const k = (n: number): number => {
     const x = (n + h * 6) % 6;
     return v - v * s * Math.max(0, Math.min(x, 4 - x, 1));

@@ -23,9 +23,9 @@ import type { CaffeBlob, CaffeModel } from './caffemodel.ts';
 import type { CaffeLayerDef, CaffeNetDef } from './net.ts';
 import { bool, child, num, numbers, str, type TextMessage } from './prototxt.ts';
 
-export const IMPORT_OPSET = 17;
+const IMPORT_OPSET = 17;
 
-export const SUPPORTED_LAYER_TYPES: readonly string[] = [
+const SUPPORTED_LAYER_TYPES: readonly string[] = [
   'Input',
   'Convolution',
   'Deconvolution',

@@ -151,7 +151,7 @@ export function parsePrototxt(src: string, file: string): TextMessage {
 // ------------------------------------------------------------------------------------------------
 // Typed access
 
-export function isMessage(v: TextValue | undefined): v is TextMessage {
+function isMessage(v: TextValue | undefined): v is TextMessage {
   return typeof v === 'object' && v !== null && 'fields' in v;
 }
 

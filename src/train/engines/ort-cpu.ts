@@ -9,7 +9,7 @@ import { configureFastWasmKernels, registerFastWasmKernels } from './wasm-kernel
 import { installOrtKernels, ortThreads } from './ort-cpu/kernels.ts';
 
 /** Default thread count: every core this process may use. */
-export function defaultThreads(): number {
+function defaultThreads(): number {
   return availableParallelism();
 }
 

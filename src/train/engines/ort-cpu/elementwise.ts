@@ -16,7 +16,7 @@ import type { OnnxAttribute } from '../../../onnx/proto.ts';
 import { cachedSession, type KernelDtype, type KernelTensor, type SyncSession } from './session.ts';
 
 /** Outputs smaller than this many values stay on the wasm kernel. */
-export const MIN_ELEMENTWISE = 1 << 16;
+const MIN_ELEMENTWISE = 1 << 16;
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 

@@ -26,7 +26,7 @@ interface NativeBinding {
 let native: { binding: NativeBinding; Tensor: TensorConstructor } | undefined;
 
 /** Load onnxruntime-node's native binding (throws with the reason when it is not installed or not loadable). */
-export function loadNativeOrt(): { binding: NativeBinding; Tensor: TensorConstructor } {
+function loadNativeOrt(): { binding: NativeBinding; Tensor: TensorConstructor } {
   if (native) return native;
   const require = createRequire(import.meta.url);
   const binding = require('onnxruntime-node/dist/binding.js') as NativeBinding;

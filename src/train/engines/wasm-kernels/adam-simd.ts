@@ -86,7 +86,7 @@ const section = (id: number, content: number[]): number[] => [id, ...leb(content
 const name = (s: string): number[] => [s.length, ...Buffer.from(s, 'ascii')];
 
 /** The module's bytes: imports env.memory, exports `adam`. */
-export function adamSimdModuleBytes(): Uint8Array<ArrayBuffer> {
+function adamSimdModuleBytes(): Uint8Array<ArrayBuffer> {
   const type = [0x01, 0x60, 15, ...Array(8).fill(I32), ...Array(7).fill(F32), 0x00];
   const imports = [0x01, ...name('env'), ...name('memory'), 0x02, 0x00, 0x00];
   const funcs = [0x01, 0x00];

@@ -15,8 +15,8 @@
 import * as tf from '../../tfjs.ts';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
-export const FUSED_BATCH_NORM = 'Pix2PixBatchNormTrain';
-export const FUSED_BATCH_NORM_GRAD = 'Pix2PixBatchNormTrainGrad';
+const FUSED_BATCH_NORM = 'Pix2PixBatchNormTrain';
+const FUSED_BATCH_NORM_GRAD = 'Pix2PixBatchNormTrainGrad';
 
 /**
  * Per-channel mean and biased variance of x viewed as [rows, c]: one pass of float64 sums of x and x²
@@ -42,7 +42,7 @@ export function channelMoments(x: Float32Array, c: number): { mean: Float64Array
 }
 
 /** y = (x − mean)·invStd·γ + β per channel, into `y`. */
-export function normaliseInto(x: Float32Array, mean: Float64Array, invStd: Float64Array, gamma: Float32Array, beta: Float32Array, y: Float32Array): void {
+function normaliseInto(x: Float32Array, mean: Float64Array, invStd: Float64Array, gamma: Float32Array, beta: Float32Array, y: Float32Array): void {
   const c = mean.length;
   const scale = new Float64Array(c);
   const shift = new Float64Array(c);

@@ -128,10 +128,10 @@ export type BackpropInputStrategy =
  * - col2im's scatter-add over the k²·C × M column matrix: about 5 ns per value.
  * - Plain rearrangement copies (dy transpose, depth-to-space): about 2 ns per value.
  */
-export const COST_NS = { packedWeight: 25, col2imValue: 5, copiedValue: 2 } as const;
+const COST_NS = { packedWeight: 25, col2imValue: 5, copiedValue: 2 } as const;
 
 /** Estimated non-multiply-add time (ns) of each strategy; +Infinity where it does not apply. */
-export function backpropInputCosts(g: ConvGeometry): Record<BackpropInputStrategy, number> {
+function backpropInputCosts(g: ConvGeometry): Record<BackpropInputStrategy, number> {
   const weights = g.kH * g.kW * g.inC * g.outC;
   const m = outputPositions(g);
   const dxFloats = g.batch * g.inH * g.inW * g.inC;
@@ -158,7 +158,7 @@ export function chooseBackpropInputStrategy(g: ConvGeometry, rowMajorProducts = 
  * what decides is the single-threaded copying around them. Row-major col2im adds contiguous rows of
  * C values; im2col copies contiguous rows; rearranging a filter scatters single values.
  */
-export const ROW_MAJOR_COST_NS = { col2imValue: 1.5, im2colValue: 1, filterValue: 2, copiedValue: 1, zeroedValue: 0.3 } as const;
+const ROW_MAJOR_COST_NS = { col2imValue: 1.5, im2colValue: 1, filterValue: 2, copiedValue: 1, zeroedValue: 0.3 } as const;
 
 /**
  * Estimated single-threaded time (ns) of each dx strategy with row-major products; +Infinity where it
@@ -185,7 +185,7 @@ export function backpropInputCostsRowMajor(g: ConvGeometry): Record<BackpropInpu
 }
 
 /** The cheapest dx strategy under a cost table (ties keep matmul-col2im, which applies everywhere). */
-export function cheapestBackpropInput(costs: Record<BackpropInputStrategy, number>): BackpropInputStrategy {
+function cheapestBackpropInput(costs: Record<BackpropInputStrategy, number>): BackpropInputStrategy {
   let best: BackpropInputStrategy = 'matmul-col2im';
   for (const k of ['flip-conv', 's2d-conv'] as const) {
     if (costs[k] < costs[best]) best = k;
@@ -219,13 +219,13 @@ export const CONV_FORWARD_STRATEGIES: readonly ConvForwardStrategy[] = ['builtin
  * im2col. (Computing yᵀ = Wᵀ × im2colᵀ so that only the columns get packed was also measured: the
  * JS transpose of W alone costs ~6 ns per weight, more than packing it, so it never won.)
  */
-export const FORWARD_COST_NS = { convPackedWeight: 80, fcPackedWeight: 8, im2colValue: 2 } as const;
+const FORWARD_COST_NS = { convPackedWeight: 80, fcPackedWeight: 8, im2colValue: 2 } as const;
 
 /**
  * Estimated non-multiply-add time (ns) of each forward strategy. `packedBy` names the strategy that
  * already holds this filter tensor packed (inference, or D run three times in one training step).
  */
-export function convForwardCosts(g: ConvGeometry, packedBy: ConvForwardStrategy | null): Record<ConvForwardStrategy, number> {
+function convForwardCosts(g: ConvGeometry, packedBy: ConvForwardStrategy | null): Record<ConvForwardStrategy, number> {
   const weights = g.kH * g.kW * g.inC * g.outC;
   const columns = tapRows(g) * outputPositions(g);
   const C = FORWARD_COST_NS;
