@@ -156,7 +156,7 @@ describe('eval run as a 3-task job array on one results folder', () => {
     for (const r of both) {
       if (r.code === 1)
         expect(r.stderr.trim().split('\n').at(-1)).toMatch(
-          /^pix2pix: arr: \d of 4 \(variant, seed\) pair\(s\) of this run not done: .*(wait for the process running them to finish|run the same command again)/,
+          /^pix2pix: arr: \d of 6 \(variant, seed\) pair\(s\) of this run not done: .*(wait for the process running them to finish|run the same command again)/,
         );
       else expect(r.code, r.stderr).toBe(0);
     }
