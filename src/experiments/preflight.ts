@@ -14,6 +14,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { listImages } from '../data/image.ts';
 import { pairFileLists, selectLabelFiles } from '../eval/pairing.ts';
+import { formatBytes } from '../util/bytes.ts';
 import { UserError, errorMessage } from '../util/errors.ts';
 import { exists } from '../util/fs.ts';
 import { needsLabels, needsSegmenter, type ResolvedExperiment } from './resolve.ts';
@@ -135,9 +136,8 @@ export async function preflightExperiment(exp: ResolvedExperiment, out: string):
   const free = await freeBytes(out);
   const need = estimateDiskBytes(exp, tests.length);
   if (free < need) {
-    const gib = (b: number): string => `${(b / 2 ** 30).toFixed(1)} GiB`;
     throw new UserError(
-      `${out}: ${gib(free)} free but the ${exp.runs.length} run(s) need about ${gib(need)} (checkpoints, exported models, translated images); free space or pass another --out`,
+      `${out}: ${formatBytes(free)} free but the ${exp.runs.length} run(s) need about ${formatBytes(need)} (checkpoints, exported models, translated images); free space or pass another --out`,
     );
   }
 

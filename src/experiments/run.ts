@@ -12,6 +12,7 @@
  */
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
+import { formatBytes } from '../util/bytes.ts';
 import { UserError } from '../util/errors.ts';
 import { claimOutputFolder } from '../util/paths.ts';
 import { type ArrayTask, taskShare } from '../util/task-array.ts';
@@ -119,7 +120,7 @@ async function open(o: RunExperimentOptions): Promise<Session | null> {
     const { preflightExperiment } = await import('./preflight.ts');
     const c = await preflightExperiment(exp, out);
     log(
-      `preflight: ${c.trainImages} train / ${c.testImages} test images, every test output pairs with a label; segmenter ${c.segmenter}; ${(c.freeBytes / 2 ** 30).toFixed(1)} GiB free (about ${(c.neededBytes / 2 ** 30).toFixed(1)} GiB needed)`,
+      `preflight: ${c.trainImages} train / ${c.testImages} test images, every test output pairs with a label; segmenter ${c.segmenter}; ${formatBytes(c.freeBytes)} free (about ${formatBytes(c.neededBytes)} needed)`,
     );
   }
   log(`paper mode: test-time dropout ${exp.testDropout ? "on (seeded by each run's seed)" : 'off'}; confusion mode ${confusionModeOf(exp.scorer) || 'n/a'}`);
