@@ -96,6 +96,20 @@ afterAll(() => {
 });
 
 describe('npm package', () => {
+  it('npm publish builds dist/ and web/dist in a clean checkout first, although .npmrc turns scripts off', async () => {
+    const fresh = await cleanCheckout('pix2pix-publish-src-');
+    try {
+      // --dry-run packs exactly what would be uploaded and uploads nothing (the registry is unreachable).
+      const printed = run('npm', ['publish', '--dry-run', '--json', '--registry', 'http://127.0.0.1:9/'], { cwd: fresh });
+      const report = JSON.parse(printed.slice(printed.lastIndexOf('\n{\n') + 1)) as { files: { path: string }[] };
+      const files = report.files.map((f) => f.path);
+      expect(files).toContain('dist/index.js');
+      expect(files).toContain('web/dist/app.js');
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
+  }, 600_000);
+
   it('ships built JS with type declarations, the bin, docs and experiment files; no sources, tests, benches or results', () => {
     expect(packedFiles).toContain('dist/index.js');
     expect(packedFiles).toContain('dist/index.d.ts');
