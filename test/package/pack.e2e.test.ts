@@ -101,8 +101,8 @@ describe('npm package', () => {
     try {
       // --dry-run packs exactly what would be uploaded and uploads nothing (the registry is unreachable).
       const printed = run('npm', ['publish', '--dry-run', '--json', '--registry', 'http://127.0.0.1:9/'], { cwd: fresh });
-      const report = JSON.parse(printed.slice(printed.lastIndexOf('\n{\n') + 1)) as { files: { path: string }[] };
-      const files = report.files.map((f) => f.path);
+      const report = JSON.parse(printed.slice(printed.indexOf('\n{\n') + 1)) as Record<string, { files: { path: string }[] }>;
+      const files = report['pix2pix-ts'].files.map((f) => f.path);
       expect(files).toContain('dist/index.js');
       expect(files).toContain('web/dist/app.js');
     } finally {
