@@ -11,20 +11,16 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as tar from 'tar';
-import { type CachedFile, defaultCacheDir, fetchCached } from '../pull/cache.ts';
+import { type CachedFile, defaultCacheDir, fetchCached, type RemoteFetchOptions } from '../pull/cache.ts';
 import { CITYSCAPES_NOTE, DATASETS, baseUrl, datasetUrl, findDataset } from '../pull/catalog.ts';
 import { UserError, errorMessage } from '../util/errors.ts';
 import { openPairedDataset } from './dataset.ts';
+import { formatColumns } from '../util/text-table.ts';
 
-export interface DownloadDatasetOptions {
+export interface DownloadDatasetOptions extends RemoteFetchOptions {
   name: string;
   /** The folder OUT/NAME is extracted into. */
   out: string;
-  cacheDir?: string;
-  mirror?: string;
-  env?: NodeJS.ProcessEnv;
-  onProgress?: (done: number, total: number | undefined) => void;
-  log?: (line: string) => void;
   /** Free bytes on the filesystem holding `dir` (default: fs.statfs). */
   freeBytes?: (dir: string) => Promise<number>;
 }
@@ -204,13 +200,5 @@ export function datasetTable(): string {
     ['cityscapes', 'A photo | B colour labels', 'not redistributable: data cityscapes'],
   ];
   const head = ['name', 'pairs', 'archive'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  return [head, ...rows]
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return formatColumns(head, rows);
 }

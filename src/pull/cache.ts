@@ -40,6 +40,16 @@ export interface CachedFile {
   download?: DownloadResult;
 }
 
+/** What `pull` and `data download` share: where the cache is, which server, and how to report. */
+export interface RemoteFetchOptions {
+  cacheDir?: string;
+  /** Replaces the authors' server; same path layout. */
+  mirror?: string;
+  env?: NodeJS.ProcessEnv;
+  onProgress?: (done: number, total: number | undefined) => void;
+  log?: (line: string) => void;
+}
+
 export interface FetchCachedOptions {
   url: string;
   /** The cached file's path (its folder is created). */

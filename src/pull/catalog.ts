@@ -4,6 +4,7 @@
  * (scripts/download_pix2pix_model.sh, datasets/download_pix2pix_dataset.sh in
  * pytorch-CycleGAN-and-pix2pix) under a base URL that `--mirror` replaces.
  */
+import { formatColumns } from '../util/text-table.ts';
 
 /** The authors' server, as their download scripts name it. */
 const DEFAULT_BASE_URL = 'http://efrosgans.eecs.berkeley.edu';
@@ -138,13 +139,5 @@ export function findDataset(name: string): PairedDataset | undefined {
 export function modelTable(): string {
   const rows = PRETRAINED_MODELS.map((m) => [m.name, m.task, m.input, m.dataset]);
   const head = ['name', 'translates', 'input', 'trained on'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  return [head, ...rows]
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return formatColumns(head, rows);
 }

@@ -9,19 +9,13 @@ import * as path from 'node:path';
 import { importPthBytes } from '../import/run-import.ts';
 import { UserError } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/fs.ts';
-import { type CachedFile, defaultCacheDir, fetchCached } from './cache.ts';
+import { type CachedFile, defaultCacheDir, fetchCached, type RemoteFetchOptions } from './cache.ts';
 import { type PretrainedModel, PRETRAINED_MODELS, baseUrl, findModel, modelUrl } from './catalog.ts';
 
-export interface PullOptions {
+export interface PullOptions extends RemoteFetchOptions {
   name: string;
   /** The folder OUT/NAME.onnx is written to. */
   out: string;
-  cacheDir?: string;
-  /** Replaces the authors' server; same path layout. */
-  mirror?: string;
-  env?: NodeJS.ProcessEnv;
-  onProgress?: (done: number, total: number | undefined) => void;
-  log?: (line: string) => void;
 }
 
 export interface PullResult {
