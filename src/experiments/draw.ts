@@ -174,9 +174,14 @@ export function tickLabel(v: number, step: number): string {
 
 /**
  * A labelled image grid: one row per entry, its label at the left, its images in columns
- * (all images `cell`×`cell`; a missing image leaves a gray cell).
+ * (all images `cell`×`cell`; a missing image leaves a gray cell). The label column is as wide as the
+ * longest label unless `labelWidth` says otherwise (a narrower one cuts labels).
  */
-export function labelledGrid(rows: readonly { label: string; images: readonly (RgbImage | null)[] }[], cell: number, labelWidth = 132): RgbImage {
+export function labelledGrid(
+  rows: readonly { label: string; images: readonly (RgbImage | null)[] }[],
+  cell: number,
+  labelWidth = Math.max(132, 8 + CHAR_W * Math.max(0, ...rows.map((r) => r.label.length))),
+): RgbImage {
   const cols = Math.max(1, ...rows.map((r) => r.images.length));
   const gap = 2;
   const out = canvas(labelWidth + cols * (cell + gap), rows.length * (cell + gap));
