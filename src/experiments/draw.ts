@@ -108,6 +108,8 @@ const GLYPHS: Readonly<Record<string, readonly number[]>> = {
   '=': [0, 0, 0x1f, 0, 0x1f, 0, 0],
   '%': [0x18, 0x19, 0x02, 0x04, 0x08, 0x13, 0x03],
   '?': [0x0e, 0x11, 0x01, 0x02, 0x04, 0, 0x04],
+  // Σ: also how a lower-case σ (the blurred row's label) is drawn, since labels are drawn in capitals.
+  Σ: [0x1f, 0x10, 0x08, 0x04, 0x08, 0x10, 0x1f],
 };
 const GLYPH_ALIASES: Readonly<Record<string, string>> = { '×': 'X', '²': '2', '→': '-', '—': '-', '–': '-', '·': '.' };
 
