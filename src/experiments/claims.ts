@@ -184,15 +184,20 @@ function writeClaimSync(file: string, record: ClaimRecord): void {
   renameSync(tmp, file);
 }
 
+/** The highest claim generation of `stage` among a folder's file names; null when it was never claimed. */
+function latestGeneration(names: readonly string[], stage: string): number | null {
+  const re = claimName(stage);
+  const gens = names.flatMap((n) => {
+    const m = re.exec(n);
+    return m ? [Number(m[1])] : [];
+  });
+  return gens.length === 0 ? null : Math.max(...gens);
+}
+
 /** readClaim, synchronously (for the heartbeat). */
 function readClaimSync(dir: string, stage: string): ClaimFile | null {
-  const re = claimName(stage);
-  const gens = readdirSync(dir)
-    .map((n) => re.exec(n))
-    .filter((m) => m !== null)
-    .map((m) => Number(m[1]));
-  if (gens.length === 0) return null;
-  const gen = Math.max(...gens);
+  const gen = latestGeneration(readdirSync(dir), stage);
+  if (gen === null) return null;
   const file = claimPath(dir, stage, gen);
   let record: ClaimRecord | null;
   try {
@@ -212,13 +217,8 @@ export async function readClaim(dir: string, stage: string): Promise<ClaimFile |
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw e;
   }
-  const re = claimName(stage);
-  const gens = names
-    .map((n) => re.exec(n))
-    .filter((m) => m !== null)
-    .map((m) => Number(m[1]));
-  if (gens.length === 0) return null;
-  const gen = Math.max(...gens);
+  const gen = latestGeneration(names, stage);
+  if (gen === null) return null;
   const file = claimPath(dir, stage, gen);
   try {
     const [text, st] = await Promise.all([fsp.readFile(file, 'utf8'), fsp.stat(file)]);

@@ -9,9 +9,10 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportConvNetOnnx, generatorSpec } from '../../src/export/export.ts';
 import { generatorArch } from '../../src/nets/arch.ts';
-import { encodeOnnxModel, ONNX_FLOAT } from '../../src/onnx/proto.ts';
+import { ONNX_FLOAT } from '../../src/onnx/proto.ts';
 import { randomParams } from '../export/fixtures.ts';
 import { runCli } from '../helpers/capture.ts';
+import { xyModel } from '../helpers/onnx-model.ts';
 
 let root: string;
 let model: string;
@@ -19,17 +20,10 @@ let photos: string;
 
 /** An Identity model from input x of `shape` to y. */
 function identityModel(shape: number[]): Uint8Array {
-  return encodeOnnxModel({
-    irVersion: 8,
-    opsetVersion: 17,
-    producerName: 'test',
-    producerVersion: '0',
-    graphName: 'g',
-    initializers: [],
+  return xyModel(0, {
     nodes: [{ name: 'id', opType: 'Identity', input: ['x'], output: ['y'], attribute: [] }],
     inputs: [{ name: 'x', elemType: ONNX_FLOAT, shape }],
     outputs: [{ name: 'y', elemType: ONNX_FLOAT, shape }],
-    metadata: {},
   });
 }
 
