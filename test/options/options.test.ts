@@ -2,28 +2,13 @@ import yargs from 'yargs';
 import { describe, expect, it } from 'vitest';
 import { addOptions, readArgs, setRawArgs } from '../../src/options/cli.ts';
 import { flagOf, type OptionTable, problemOf, spellingsOf } from '../../src/options/define.ts';
-import { COLOR_OPTIONS, FCN_SCORE_OPTIONS, LABELS_OPTIONS, RF_OPTIONS } from '../../src/options/eval.ts';
-import { COLLECT_OPTIONS, EVAL_RUN_OPTIONS, SYNTH_OPTIONS } from '../../src/options/data.ts';
+import { LABELS_OPTIONS } from '../../src/options/eval.ts';
 import { EXPORT_OPTIONS } from '../../src/options/export.ts';
 import { INFER_OPTIONS } from '../../src/options/infer.ts';
-import { SEGMENTER_OPTIONS } from '../../src/options/segmenter.ts';
 import { TRAIN_OPTIONS } from '../../src/options/train.ts';
 import { resolveEpochs, resolveTrainConfig, upgradeStoredConfig } from '../../src/train/config.ts';
 import { mergeTrainSettings } from '../../src/experiments/resolve.ts';
-
-const TABLES: Record<string, OptionTable> = {
-  train: TRAIN_OPTIONS,
-  'segmenter train': SEGMENTER_OPTIONS,
-  export: EXPORT_OPTIONS,
-  infer: INFER_OPTIONS,
-  'eval fcn-score': FCN_SCORE_OPTIONS,
-  'eval labels': LABELS_OPTIONS,
-  'eval color': COLOR_OPTIONS,
-  'eval rf': RF_OPTIONS,
-  'eval run': EVAL_RUN_OPTIONS,
-  'results collect': COLLECT_OPTIONS,
-  'data synth': SYNTH_OPTIONS,
-};
+import { COMMAND_OPTIONS } from '../helpers/command-options.ts';
 
 /** Parse `args` with a table's flags, the way the CLI does; returns the checked values. */
 function parse(table: OptionTable, args: string[], defaults = true): Record<string, unknown> {
@@ -43,7 +28,7 @@ function parse(table: OptionTable, args: string[], defaults = true): Record<stri
 
 describe('option tables', () => {
   it('every option has help, a kebab-case flag, a valid default, and no spelling shared with another option', () => {
-    for (const [cmd, table] of Object.entries(TABLES)) {
+    for (const [cmd, table = {}] of Object.entries(COMMAND_OPTIONS)) {
       const seen = new Map<string, string>();
       for (const [key, spec] of Object.entries(table)) {
         expect(spec.help.length, `${cmd} ${key}`).toBeGreaterThan(3);
