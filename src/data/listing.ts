@@ -8,6 +8,7 @@
 import { promises as fsp, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../util/errors.ts';
+import { nonRegularKind } from '../util/fs.ts';
 import { describeFsError } from '../util/paths.ts';
 import { compareCodePoints, IMAGE_EXTENSIONS, isImageFile } from './image.ts';
 
@@ -32,14 +33,6 @@ const nodeFs: ListingFs = {
   lstat: (p) => fsp.lstat(p),
   readlink: (p) => fsp.readlink(p),
 };
-
-function kindOf(st: Stats): string {
-  if (st.isFIFO()) return 'a FIFO';
-  if (st.isSocket()) return 'a socket';
-  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
-  if (st.isDirectory()) return 'a folder';
-  return 'not a regular file';
-}
 
 /** Why a symlink cannot be followed, from the error stat gave. */
 async function linkFailure(fs: ListingFs, p: string, e: unknown): Promise<string> {
@@ -115,7 +108,7 @@ export async function listInputImages(dir: string, opts: { recursive?: boolean; 
         } else if (image) skipped.push({ file: childRel, reason: 'not a regular file (a folder)' });
       } else if (image) {
         if (target.isFile()) files.push(childRel);
-        else skipped.push({ file: childRel, reason: `not a regular file (${kindOf(target)})` });
+        else skipped.push({ file: childRel, reason: `not a regular file (${nonRegularKind(target)})` });
       }
     }
   };

@@ -12,7 +12,7 @@ import { ENGINE_CHOICES, type EngineChoice } from '../options/common.ts';
 import { LABELS_OPTIONS, COLOR_OPTIONS } from '../options/eval.ts';
 import { SEGMENTER_OPTIONS, type SegmenterTrainSettings } from '../options/segmenter.ts';
 import { TRAIN_OPTIONS, type TrainSettings } from '../options/train.ts';
-import type { Stats } from 'node:fs';
+import { nonRegularKind } from '../util/fs.ts';
 import { formatBytes } from '../util/bytes.ts';
 import { UserError } from '../util/errors.ts';
 import { SCORERS, scorerNamed, taskScorer } from './scorers/index.ts';
@@ -444,15 +444,6 @@ function firstAliasLine(text: string, lines: LineCounter): number {
   return m ? lines.linePos(m.index + m[1].length).line : 1;
 }
 
-/** What a non-regular file is, for the one-line refusal. */
-function fileKind(st: Stats): string {
-  if (st.isDirectory()) return 'a folder';
-  if (st.isFIFO()) return 'a pipe (FIFO)';
-  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
-  if (st.isSocket()) return 'a socket';
-  return 'not a regular file';
-}
-
 /**
  * Read and validate an experiment file. Its type and size are checked before any byte is read, and
  * at most MAX_EXPERIMENT_BYTES + 1 bytes are read even if the file grows meanwhile: a device such as
@@ -465,7 +456,7 @@ export async function readExperiment(file: string): Promise<ExperimentSpec> {
     new UserError(`${file}: the experiment file is ${formatBytes(bytes)}; experiment files are limited to ${formatBytes(MAX_EXPERIMENT_BYTES)}`);
   try {
     const st = await stat(file);
-    if (!st.isFile()) throw new UserError(`${file}: ${fileKind(st)}, not an experiment file; pass a YAML file such as experiments/patch-size.yaml`);
+    if (!st.isFile()) throw new UserError(`${file}: ${nonRegularKind(st)}, not an experiment file; pass a YAML file such as experiments/patch-size.yaml`);
     if (st.size > MAX_EXPERIMENT_BYTES) throw tooBig(st.size);
     const fh = await open(file, 'r');
     try {

@@ -43,7 +43,7 @@ describe('experiment files are checked before they are read', () => {
     execFileSync('mkfifo', [fifo]);
     const r = await runCli(['eval', 'run', fifo]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`pix2pix: ${fifo}: a pipe (FIFO), not an experiment file; pass a YAML file such as experiments/patch-size.yaml\n`);
+    expect(r.stderr).toBe(`pix2pix: ${fifo}: a FIFO, not an experiment file; pass a YAML file such as experiments/patch-size.yaml\n`);
   });
 
   it('a folder is named as one', async () => {
