@@ -70,7 +70,6 @@ async function readRecord(file: string): Promise<Record | undefined> {
 
 /** The cached copy of `url` at `file`: downloaded (or resumed) when missing, checked against its recorded sha256. */
 export async function fetchCached(o: FetchCachedOptions): Promise<CachedFile> {
-  await fsp.mkdir(path.dirname(o.file), { recursive: true });
   const recordFile = o.file.replace(/(\.tar\.gz|\.[^./]+)$/, '') + '.sha256.json';
   const have = await fsp.stat(o.file).then(
     (s) => s.isFile(),

@@ -9,6 +9,7 @@
  * file shorter than the length the server announced.
  */
 import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
 import { UserError, errorMessage } from './errors.ts';
 
 export interface DownloadOptions {
@@ -95,6 +96,8 @@ export async function downloadResumable(o: DownloadOptions): Promise<DownloadRes
   o.onProgress?.(done, total);
   // Each chunk is on disk before the next is read (no stream buffer that a failure would discard), so
   // the .part file holds exactly the bytes received when the connection drops.
+  // The folder is made only once the server answers, so an unreachable server leaves nothing behind.
+  await fsp.mkdir(path.dirname(part), { recursive: true });
   const fh = await fsp.open(part, resumedFrom > 0 ? 'a' : 'w');
   try {
     for await (const chunk of res.body as AsyncIterable<Uint8Array>) {

@@ -135,6 +135,7 @@ describe('pix2pix pull', () => {
       new RegExp(`^pix2pix: cannot reach ${dead.slice(7)} .*--mirror URL \\(or set PIX2PIX_MIRROR\\).*pix2pix import --pth sat2map\\.pth`),
     );
     await expect(fsp.stat(out)).rejects.toThrow(/ENOENT/);
+    await expect(fsp.stat(cache)).rejects.toThrow(/ENOENT/); // nor an empty cache folder
   });
 
   it('takes the server from PIX2PIX_MIRROR and refuses a download that is not a generator, writing nothing', async () => {
