@@ -374,16 +374,17 @@ async function trainEpoch(run: TrainingRun, epoch: number, firstStep: number): P
   const batches: number[][] = [];
   for (let i = 0; i < order.length; i += c.batchSize) batches.push(order.slice(i, i + c.batchSize));
   const rows: StepRow[] = [];
+  // Running sums for the progress line (a mean over all rows each step would grow with the epoch).
+  const sums: StepLosses = { G_GAN: 0, G_L1: 0, D_real: 0, D_fake: 0 };
   const reads = new DeferredReads(readLosses, (l: StepLosses) => {
     const step = firstStep + rows.length + 1;
     run.guard.check(step, epoch, l);
     rows.push({ step, ...l });
     run.emit({ event: 'step', epoch, step, lr, ...l });
-    const mean = meanLosses(rows);
-    run.bar.tick(
-      1,
-      `epoch ${epoch}/${run.totalEpochs} G_GAN ${mean.G_GAN.toFixed(3)} G_L1 ${mean.G_L1.toFixed(3)} D ${((mean.D_real + mean.D_fake) / 2).toFixed(3)}`,
-    );
+    for (const k of Object.keys(sums) as (keyof StepLosses)[]) sums[k] += l[k];
+    const n = rows.length;
+    const mean = { G_GAN: sums.G_GAN / n, G_L1: sums.G_L1 / n, D: (sums.D_real + sums.D_fake) / (2 * n) };
+    run.bar.tick(1, `epoch ${epoch}/${run.totalEpochs} G_GAN ${mean.G_GAN.toFixed(3)} G_L1 ${mean.G_L1.toFixed(3)} D ${mean.D.toFixed(3)}`);
   });
   // Cached samples and CPU engines never wait on I/O: without this, a SIGTERM waits for the last epoch.
   const yieldToEventLoop = eventLoopYielder();
