@@ -12,6 +12,7 @@ import { BLUR_CHECK_TARGET, PAPER_L1_CLASS_ACC_RATIO, PAPER_TABLE1_CLASS_ACC } f
 import { TASK_METRICS, TASKS, type Task } from './schema.ts';
 import { metricInfo, referenceRowsOf, SCORERS, type Scorer, taskScorer } from './scorers/index.ts';
 import type { RunResult } from './stages.ts';
+import { PIPELINE_VERSION } from './version.ts';
 import { type Interval, meanInterval, pairedDifference, verdict } from './stats.ts';
 
 /** Column header of metric `m` (the scorer's name for it; the key for a metric no scorer registers). */
@@ -50,9 +51,10 @@ const SETTINGS_COLUMNS = ['test_dropout', 'scorer_mode'] as const;
 /**
  * Optional when reading (older CSVs lack them): `run_hashes` (the work-folder hash of each run, in
  * the order of `seeds`; equal hashes in two tables mean the same trained model) and `compare` (the
- * table's key comparison `a;b`, reported as b − a paired by seed; on every row).
+ * table's key comparison `a;b`, reported as b − a paired by seed; on every row) and `pipeline_version`
+ * (the PIPELINE_VERSION of the code that wrote the file).
  */
-const STATS_COLUMNS = ['run_hashes', 'compare'] as const;
+const STATS_COLUMNS = ['run_hashes', 'compare', 'pipeline_version'] as const;
 
 export type CsvRow = Record<string, string>;
 
@@ -132,6 +134,7 @@ export function summaryRows(s: ExperimentSummary): { fields: string[]; rows: Csv
     }
     row.run_hashes = rs.map((r) => r.hash).join(';');
     row.compare = s.compare ? `${s.compare.a};${s.compare.b}` : '';
+    row.pipeline_version = String(PIPELINE_VERSION);
     row.repeats = String(rs.length);
     row.seeds = rs.map((r) => r.seed).join(';');
     row.wall_seconds = rs.length ? num(rs.reduce((a, r) => a + r.wallSeconds, 0)) : '';

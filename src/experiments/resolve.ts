@@ -11,6 +11,8 @@ import { assertGeneratorInput, discriminatorArch, discriminatorOutputSide, gener
 import { UserError, errorMessage } from '../util/errors.ts';
 import { SYNTH_GENERATOR_VERSION } from '../data/synth.ts';
 import { hashOf } from './hash.ts';
+import { PIPELINE_VERSION } from './version.ts';
+import { SEGMENTER_DEFAULTS } from '../options/segmenter.ts';
 import { l1BlurSigma } from '../eval/blur-reference.ts';
 import { metricsOf, type ReferenceRow, referenceRowsOf, type ScorerConfig, scorersFor, scorersOf } from './scorers/index.ts';
 import {
@@ -25,8 +27,7 @@ import {
   type VariantSpec,
 } from './schema.ts';
 
-/** Bump when the meaning of a stage's output changes for the same settings (invalidates old work). */
-export const PIPELINE_VERSION = 1;
+export { PIPELINE_VERSION } from './version.ts';
 
 export const WORK_DIR = '_work';
 
@@ -164,7 +165,13 @@ function segmenterDepthFor(size: number): number {
 function resolveScorer(task: Task, s: ScorerSettings, dataset: ResolvedDataset, imageSize: number, file: string): ResolvedScorer {
   const scorers = scorersFor(task, s.add, `${file}: scorer.add`);
   const segSize = s.segmenterTrain?.size ?? dataset.labelSize ?? imageSize;
-  const segmenterTrain: SegmenterTrainSettings = { ...s.segmenterTrain, size: segSize, depth: s.segmenterTrain?.depth ?? segmenterDepthFor(segSize) };
+  // The class weighting is spelled out so that a judge trained before it existed (plain cross-entropy) is not reused.
+  const segmenterTrain: SegmenterTrainSettings = {
+    ...s.segmenterTrain,
+    size: segSize,
+    depth: s.segmenterTrain?.depth ?? segmenterDepthFor(segSize),
+    classWeights: s.segmenterTrain?.classWeights ?? SEGMENTER_DEFAULTS.classWeights,
+  };
   // The engine and thread count change speed, not the model being trained: they do not key the folder.
   const { engine: _engine, threads: _threads, ...segKey } = segmenterTrain;
   const config: ScorerConfig = {

@@ -2,6 +2,10 @@
 import { type DefaultsOf, defaultsOf, opt, positive, type ValuesOf, type YamlOf } from './define.ts';
 import { engine, quiet, seed } from './common.ts';
 
+/** How the segmenter's cross-entropy weighs classes (src/train/class-weights.ts computes the weights). */
+export const CLASS_WEIGHTINGS = ['median-frequency', 'none'] as const;
+export type ClassWeighting = (typeof CLASS_WEIGHTINGS)[number];
+
 export const SEGMENTER_OPTIONS = {
   data: opt.string({
     help: 'Cityscapes-layout root: leftImg8bit/<split>/*_leftImg8bit.png and gtFine/<split>/*_gtFine_labelIds.png',
@@ -16,6 +20,11 @@ export const SEGMENTER_OPTIONS = {
   epochs: opt.int({ help: 'total epochs (cosine learning-rate schedule)', default: 30, min: 1, yaml: true }),
   batchSize: opt.int({ help: 'images per step', default: 4, min: 1, yaml: true }),
   lr: opt.number({ help: 'initial Adam learning rate', default: 2e-3, check: positive, yaml: true }),
+  classWeights: opt.choice(CLASS_WEIGHTINGS, {
+    help: "cross-entropy weight per class: median-frequency (median(f)/f per class, so thin classes count as much as large ones, as the FCN-score's class means do) or none (every pixel alike)",
+    default: 'median-frequency',
+    yaml: true,
+  }),
   seed: { ...seed, yaml: true },
   engine,
   threads: opt.int({ help: 'threads of the ort-cpu engine (default: every core)', min: 1, yaml: true, scope: 'input' }),

@@ -7,7 +7,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from './tfjs.ts';
-import { LABEL_ID_TO_TRAIN_ID, NUM_TRAIN_IDS } from '../data/cityscapes.ts';
+import { LABEL_ID_TO_TRAIN_ID, NUM_TRAIN_IDS, TRAIN_ID_NAMES } from '../data/cityscapes.ts';
 import { readImage, readLabelImage, toUnitRange } from '../data/image.ts';
 import { resizeNearest } from '../data/resize.ts';
 import { UserError } from '../util/errors.ts';
@@ -23,6 +23,7 @@ import { initParams } from './nets/init.ts';
 import { disposeNet, gradsByParamName, makeNet } from './nets/variables.ts';
 import { DeferredReads, readScalar } from './loss-readback.ts';
 import { PIX2PIX_TS_VERSION } from './trainer.ts';
+import { addImageFrequencies, classWeights, createClassFrequencies } from './class-weights.ts';
 
 // Options (names, defaults, checks) are declared once in src/options/segmenter.ts.
 export { SEGMENTER_DEFAULTS, type SegmenterConfig } from '../options/segmenter.ts';
@@ -96,15 +97,26 @@ function segmenterArch(c: Pick<SegmenterConfig, 'depth' | 'ngf'>): GeneratorArch
   return generatorArch({ kind: 'unet', depth: c.depth, ngf: c.ngf, outChannels: NUM_TRAIN_IDS, dropout: 'none', norm: 'batch', outputActivation: 'none' });
 }
 
-/** Mean softmax cross-entropy over pixels whose trainId is not 255. */
-function segmentationLoss(logits: tf.Tensor4D, trainIds: tf.Tensor3D): tf.Scalar {
+/**
+ * Weighted mean softmax cross-entropy: Σ w·nll / Σ w, where `pixelWeights` holds each pixel's class
+ * weight (0 where the trainId is 255), as PyTorch's CrossEntropyLoss(weight, ignore_index=255) does.
+ */
+export function segmentationLoss(logits: tf.Tensor4D, trainIds: tf.Tensor3D, pixelWeights: tf.Tensor3D): tf.Scalar {
   return tf.tidy(() => {
-    const valid = tf.cast(tf.less(trainIds, NUM_TRAIN_IDS), 'float32');
     const ids = tf.cast(tf.minimum(trainIds, NUM_TRAIN_IDS - 1), 'int32');
     const onehot = tf.oneHot(ids, NUM_TRAIN_IDS);
     const nll = tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), onehot), -1));
-    return tf.div<tf.Scalar>(tf.sum(tf.mul(nll, valid)), tf.maximum(tf.sum(valid), 1));
+    return tf.div<tf.Scalar>(tf.sum(tf.mul(nll, pixelWeights)), tf.maximum(tf.sum(pixelWeights), 1e-12));
   });
+}
+
+/** The weight of each class in the loss, from the train labels; 255 (ignored) pixels get 0. */
+function lossWeightsByTrainId(cache: readonly { trainIds: Uint8Array }[], weighting: SegmenterConfig['classWeights']): Float32Array {
+  const freq = createClassFrequencies(NUM_TRAIN_IDS);
+  for (const s of cache) addImageFrequencies(freq, s.trainIds);
+  const byId = new Float32Array(256);
+  byId.set(classWeights(freq, weighting));
+  return byId;
 }
 
 export interface SegmenterResult {
@@ -157,6 +169,9 @@ export async function trainSegmenter(c: SegmenterConfig, opts: { quiet?: boolean
   const { vars, trainable, params } = net;
   const opt = new Adam(trainable, SEGMENTER_ADAM);
   const cache = await Promise.all(train.map((s) => loadSegmentationSample(s, c.size)));
+  const weightOf = lossWeightsByTrainId(cache, c.classWeights);
+  if (c.classWeights !== 'none')
+    log(`segmenter class weights (${c.classWeights}): ${TRAIN_ID_NAMES.map((n, id) => `${n} ${weightOf[id].toFixed(2)}`).join(', ')}`);
   const steps = Math.ceil(cache.length / c.batchSize);
   const bar = new ProgressBar({ label: 'segmenter', total: c.epochs * steps, unit: 'step', quiet: opts.quiet });
   const px = c.size * c.size;
@@ -178,6 +193,7 @@ export async function trainSegmenter(c: SegmenterConfig, opts: { quiet?: boolean
         const idx = order.slice(b * c.batchSize, (b + 1) * c.batchSize);
         const x = new Float32Array(idx.length * px * 3);
         const y = new Uint8Array(idx.length * px);
+        const w = new Float32Array(idx.length * px);
         idx.forEach((i, k) => {
           const s = cache[i];
           // Random horizontal flip, applied to photo and labels alike.
@@ -187,6 +203,7 @@ export async function trainSegmenter(c: SegmenterConfig, opts: { quiet?: boolean
               const src = r * c.size + (flip ? c.size - 1 - col : col);
               const dst = k * px + r * c.size + col;
               y[dst] = s.trainIds[src]!;
+              w[dst] = weightOf[y[dst]]!;
               // The same x/127.5 − 1 mapping as toUnitRange, fused with the flip.
               x[dst * 3] = s.photo[src * 3] / 127.5 - 1;
               x[dst * 3 + 1] = s.photo[src * 3 + 1] / 127.5 - 1;
@@ -196,12 +213,13 @@ export async function trainSegmenter(c: SegmenterConfig, opts: { quiet?: boolean
         });
         const X = tf.tensor4d(x, [idx.length, c.size, c.size, 3]);
         const Y = tf.tensor3d(y, [idx.length, c.size, c.size], 'int32');
+        const W = tf.tensor3d(w, [idx.length, c.size, c.size]);
         const { value, grads } = tf.variableGrads(
-          () => segmentationLoss(generatorForward(arch, params, X, { normStats: 'batch', dropout: false }), Y),
+          () => segmentationLoss(generatorForward(arch, params, X, { normStats: 'batch', dropout: false }), Y, W),
           [...trainable.values()],
         );
         opt.apply(gradsByParamName(net, grads), lr);
-        tf.dispose([X, Y, ...Object.values(grads)]);
+        tf.dispose([X, Y, W, ...Object.values(grads)]);
         await reads.push(value);
         await yieldToEventLoop();
       }
