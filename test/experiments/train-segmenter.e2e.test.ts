@@ -29,6 +29,7 @@ describe('pix2pix segmenter train', () => {
       engine: 'wasm',
       quiet: true,
     });
+    console.log("SEGVAL", r.valPixelAccuracy);
     expect(r.valPixelAccuracy).toBeGreaterThanOrEqual(MIN_PIXEL_ACC);
 
     // The Ground-truth row: the real test photos, scored by the exported model through its sidecar.
@@ -42,6 +43,7 @@ describe('pix2pix segmenter train', () => {
         spec,
         modelName: r.onnx,
       });
+      console.log("SEGTEST", JSON.stringify(scores));
       expect(scores.pixelAcc).toBeGreaterThanOrEqual(MIN_PIXEL_ACC);
       expect(scores.meanClassIoU).toBeGreaterThan(MIN_CLASS_IOU);
     } finally {
