@@ -13,7 +13,7 @@ import { TASK_METRICS, TASKS, type Task } from './schema.ts';
 import { metricInfo, referenceRowsOf, SCORERS, type Scorer, taskScorer } from './scorers/index.ts';
 import type { RunResult } from './stages.ts';
 import { PIPELINE_VERSION } from './version.ts';
-import { type Interval, meanInterval, pairedDifference, verdict } from './stats.ts';
+import { type Interval, meanInterval, minimalDetectableDifference, pairedDifference, verdict } from './stats.ts';
 
 /** Column header of metric `m` (the scorer's name for it; the key for a metric no scorer registers). */
 function metricName(m: string): string {
@@ -228,7 +228,7 @@ function comparisonLines(rows: readonly CsvRow[], metrics: readonly string[]): s
     lines.push(`Not computed: ${[ra, rb].some((r) => !r) ? 'this profile does not run both variants' : 'a variant has no finished runs'}.`, '');
     return lines;
   }
-  lines.push('| Metric | Seed pairs | Mean difference | 95% CI | What the interval supports |', '|---|---|---|---|---|');
+  lines.push('| Metric | Seed pairs | Mean difference | 95% CI | What the interval supports | Detectable (80% power) |', '|---|---|---|---|---|---|');
   for (const m of metrics) {
     const d = pairedDifference(seedValues(ra, m), seedValues(rb, m));
     const v = verdict(d);
@@ -241,8 +241,13 @@ function comparisonLines(rows: readonly CsvRow[], metrics: readonly string[]): s
             ? 'no difference shown (the interval includes 0)'
             : 'nothing (fewer than 2 seed pairs: no interval)';
     const ci = Number.isNaN(d.lo) ? '—' : `[${signed(d.lo)}, ${signed(d.hi)}]`;
-    lines.push(`| ${metricName(m)} | ${d.n} | ${d.n ? signed(d.mean) : '—'} | ${ci} | ${says} |`);
+    const mdd = minimalDetectableDifference(d);
+    lines.push(`| ${metricName(m)} | ${d.n} | ${d.n ? signed(d.mean) : '—'} | ${ci} | ${says} | ${Number.isNaN(mdd) ? '—' : mdd.toFixed(3)} |`);
   }
+  lines.push(
+    '',
+    'Detectable: the smallest true difference these seed pairs would show (interval excluding 0) four times in five, given the spread of their differences: (t(0.975, n − 1) + t(0.8, n − 1)) · sd / √n.',
+  );
   lines.push('');
   return lines;
 }

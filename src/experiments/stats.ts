@@ -118,6 +118,17 @@ export function pairedDifference(a: ReadonlyMap<number, number>, b: ReadonlyMap<
   };
 }
 
+/**
+ * The minimal detectable difference of a paired comparison: the true mean difference that a
+ * two-sided t test at 1 − level would detect with probability `power`, given the spread of the
+ * observed differences: (t(1 − α/2, n − 1) + t(power, n − 1)) · sd / √n (the usual normal-theory
+ * formula with t quantiles). NaN below two pairs.
+ */
+export function minimalDetectableDifference(d: Interval, level = 0.95, power = 0.8): number {
+  if (!(d.n >= 2)) return NaN;
+  return ((tQuantile(1 - (1 - level) / 2, d.n - 1) + tQuantile(power, d.n - 1)) * d.sd) / Math.sqrt(d.n);
+}
+
 /** What an interval supports about the sign of a difference. */
 export function verdict(d: Interval): 'higher' | 'lower' | 'inconclusive' | 'no interval' {
   if (!(d.n >= 2) || Number.isNaN(d.lo)) return 'no interval';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lnGamma, meanInterval, pairedDifference, tCdf, tQuantile, verdict } from '../../src/experiments/stats.ts';
+import { lnGamma, meanInterval, minimalDetectableDifference, pairedDifference, tCdf, tQuantile, verdict } from '../../src/experiments/stats.ts';
 
 describe('tQuantile', () => {
   it('matches the closed forms for 1 and 2 degrees of freedom', () => {
@@ -88,5 +88,18 @@ describe('pairedDifference', () => {
     ]);
     expect(verdict(pairedDifference(a, b))).toBe('higher');
     expect(verdict(pairedDifference(b, a))).toBe('lower');
+  });
+});
+
+describe('minimalDetectableDifference', () => {
+  it('is (t(0.975, n − 1) + t(0.8, n − 1)) · sd / √n', () => {
+    // Differences 1, 2, 3, 4: sd = √(5/3); t(0.975, 3) = 3.182446, t(0.8, 3) = 0.978472 (tables).
+    const d = meanInterval([1, 2, 3, 4]);
+    expect(minimalDetectableDifference(d)).toBeCloseTo(((3.182446 + 0.978472) * Math.sqrt(5 / 3)) / 2, 4);
+  });
+
+  it('is NaN with fewer than two pairs, and 0 when the differences do not vary', () => {
+    expect(minimalDetectableDifference(meanInterval([0.3]))).toBeNaN();
+    expect(minimalDetectableDifference(meanInterval([0.25, 0.25, 0.25]))).toBe(0);
   });
 });
