@@ -66,7 +66,7 @@ export interface GeneratorArch {
  * The discriminator kinds; DISCRIMINATOR_KINDS below says how each one builds its layers. Checkpoints
  * written before kinds existed store only `nLayers` (0 was the PixelGAN): `discriminatorArch` reads them.
  */
-export type DiscriminatorKind = 'patch' | 'pixel';
+export type DiscriminatorKind = 'patch' | 'pixel' | 'multiscale';
 
 export interface DiscriminatorOptions {
   kind: DiscriminatorKind;
@@ -79,6 +79,8 @@ export interface DiscriminatorOptions {
   outChannels: number;
   norm: Exclude<Norm, 'none'>;
   bias: BiasRule;
+  /** Multi-scale PatchGAN: how many scales (pix2pixHD's num_D, 2 when not given); other kinds have none. */
+  numD?: number;
 }
 
 /**
@@ -243,10 +245,21 @@ function pixelGanLayers(o: DiscriminatorOptions, input: number): ConvLayer[] {
   ];
 }
 
+/**
+ * pix2pixHD's multi-scale discriminator: the PatchGAN's stack at 2 or 3 scales, each with weights of
+ * its own; the layers of scale k ≥ 1 are named `scale<k>.c1`, `scale<k>.c2`, ….
+ */
+function multiScaleLayers(o: DiscriminatorOptions, input: number): ConvLayer[][] {
+  const count = o.numD ?? 2;
+  if (!Number.isInteger(count) || count < 2 || count > 3) throw new UserError(`a multi-scale PatchGAN has 2 or 3 scales (got ${count})`);
+  return Array.from({ length: count }, (_, k) => patchGanLayers(o, input).map((l) => (k === 0 ? l : { ...l, name: `scale${k}.${l.name}` })));
+}
+
 /** Every discriminator kind. Adding one: an entry here, its name in DiscriminatorKind and NET_D_CHOICES. */
 export const DISCRIMINATOR_KINDS: Readonly<Record<DiscriminatorKind, DiscriminatorKindSpec>> = {
   patch: { title: 'PatchGAN', netD: ['basic', 'n_layers'], depths: { min: 1, max: 8 }, scales: oneScale(patchGanLayers) },
   pixel: { title: 'PixelGAN', netD: ['pixel'], depths: { min: 0, max: 0 }, scales: oneScale(pixelGanLayers) },
+  multiscale: { title: 'multi-scale PatchGAN', netD: ['multiscale'], depths: { min: 1, max: 8 }, scales: multiScaleLayers },
 };
 
 /** The kind of stored options that may predate kinds (nLayers 0 was the PixelGAN). */

@@ -160,6 +160,38 @@ describe('a discriminator of several scales (pix2pixHD: the input average-pooled
   });
 });
 
+describe("the multi-scale PatchGAN (pix2pixHD's MultiscaleDiscriminator)", () => {
+  const two = discriminatorArch({ kind: 'multiscale' });
+  const three = discriminatorArch({ kind: 'multiscale', numD: 3 });
+  it('is the 70×70 PatchGAN at 2 scales by default, 3 on request, each scale with weights of its own', () => {
+    expect(two.options).toMatchObject({ nLayers: 3 });
+    expect(two.scales.length).toBe(2);
+    expect(three.scales.length).toBe(3);
+    expect(two.scales[1].map((l) => l.name)).toEqual(['scale1.c1', 'scale1.c2', 'scale1.c3', 'scale1.c4', 'scale1.c5']);
+    expect(three.scales[2][0].name).toBe('scale2.c1');
+    expect(two.scales[0]).toEqual(discriminatorArch({ kind: 'patch', nLayers: 3 }).scales[0]);
+    expect(() => discriminatorArch({ kind: 'multiscale', numD: 4 })).toThrow('a multi-scale PatchGAN has 2 or 3 scales (got 4)');
+  });
+  it('has receptive fields 70 and 141 (283 with a third scale), in input pixels', () => {
+    expect(scaleReceptiveFields(two)).toEqual([70, 141]);
+    expect(discriminatorReceptiveField(three)).toBe(283);
+  });
+  it('has 2 × 2,768,705 parameters, 30² and 14² logits and the MACs of the 70×70 stack at 256² plus 128²', () => {
+    expect(countParams(two)).toBe(5_537_410);
+    expect(countParams(three)).toBe(8_306_115);
+    expect(scaleOutputSides(two, 256)).toEqual([30, 14]);
+    expect(scaleOutputSides(three, 256)).toEqual([30, 14, 6]);
+    // 3,197,140,992 at 256² (the PatchGAN row above) + 767,066,112 at 128².
+    expect(countMacs(two, 256)).toBe(3_964_207_104);
+  });
+  it('is chosen by --net-d multiscale with --n-layers-d per scale, never by --rf, and logs its scales', () => {
+    expect(resolveDiscriminator({ netD: 'multiscale' })).toEqual({ kind: 'multiscale', nLayers: 3 });
+    expect(resolveDiscriminator({ netD: 'multiscale', nLayersD: 2 })).toEqual({ kind: 'multiscale', nLayers: 2 });
+    expect(() => resolveDiscriminator({ rf: 141 })).toThrow(/no PatchGAN has a 141×141 receptive field/);
+    expect(discriminatorLabel(two)).toBe('multi-scale PatchGAN n_layers 3, 2 scales');
+  });
+});
+
 describe('flag parsing', () => {
   it('parses unet_N / encoder_decoder_N', () => {
     expect(parseNetG('unet_256')).toEqual({ kind: 'unet', depth: 8 });
