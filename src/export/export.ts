@@ -4,13 +4,23 @@
  * Contract of an exported generator: input `input` float32 NCHW [N, C, H, W] in [−1, 1] (RGB),
  * output `output` [N, C', H, W] in [−1, 1]; N, H and W are symbolic (the net is fully
  * convolutional; H and W must be multiples of 2^depth). Everything a reader needs to feed it is
- * in metadata_props (see `generatorMetadata`).
+ * in metadata_props (see `generatorMetadata`). A discriminator of several scales has one output per
+ * scale: `output` for the first, `output_1`, `output_2`, … for the input downsampled once, twice, ….
  */
 import { readFileSync } from 'node:fs';
 import { UserError } from '../util/errors.ts';
-import { type ConvLayer, type DiscriminatorArch, DISCRIMINATOR_KINDS, type GeneratorArch } from '../nets/arch.ts';
+import { type DiscriminatorArch, discriminatorInputChannels, DISCRIMINATOR_KINDS, type GeneratorArch, SCALE_DOWNSAMPLE } from '../nets/arch.ts';
 import type { CheckpointModel, LoadedGenerator } from '../train/checkpoint.ts';
-import { appendSequential, appendUNet, type ConvGraphOptions, OnnxGraphBuilder, type OnnxNormMode, type ParamSource } from '../onnx/graph.ts';
+import {
+  appendSequential,
+  appendUNet,
+  attrInt,
+  attrInts,
+  type ConvGraphOptions,
+  OnnxGraphBuilder,
+  type OnnxNormMode,
+  type ParamSource,
+} from '../onnx/graph.ts';
 import { encodeOnnxModel, type OnnxDim, ONNX_FLOAT } from '../onnx/proto.ts';
 import { type Fp16Mode, toFloat16 } from '../onnx/fp16.ts';
 
@@ -20,6 +30,11 @@ const MAX_OPSET = 21;
 
 const INPUT_NAME = 'input';
 const OUTPUT_NAME = 'output';
+
+/** Output k of an export: `output`, then `output_1`, `output_2`, … */
+function outputName(k: number): string {
+  return k === 0 ? OUTPUT_NAME : `${OUTPUT_NAME}_${k}`;
+}
 
 /** Metadata keys every pix2pix-ts export carries (the runtime reads them). */
 export const META = {
@@ -71,8 +86,8 @@ export function checkOpset(opset: number): void {
 }
 
 export interface ConvNetSpec {
-  /** Adds the network's nodes reading `input`; returns the name of its last output. */
-  build(g: OnnxGraphBuilder, input: string, opts: ConvGraphOptions): string;
+  /** Adds the network's nodes reading `input`; returns the name of its output, or of each output in order. */
+  build(g: OnnxGraphBuilder, input: string, opts: ConvGraphOptions): string | readonly string[];
   inputChannels: number;
   outputChannels: number;
   /** 'same': output H, W equal the input's (generators); 'map': their own symbolic sides (D logits, downsampling nets). */
@@ -124,11 +139,14 @@ export function exportConvNetOnnx(spec: ConvNetSpec, options: ExportOptions = {}
   };
   const g = new OnnxGraphBuilder();
   g.unique(INPUT_NAME);
-  const last = spec.build(g, INPUT_NAME, opts);
-  // Name the final tensor `output` with an Identity so the contract holds whatever the last op is.
-  g.nodes.push({ opType: 'Identity', input: [last], output: [OUTPUT_NAME], name: 'output_identity', attribute: [] });
-  const outShape: OnnxDim[] = spec.outputSpatial === 'same' ? ['N', spec.outputChannels, 'H', 'W'] : ['N', spec.outputChannels, 'H_out', 'W_out'];
-  const graph = options.fp16 ? toFloat16(g.nodes, g.initializers, options.fp16, INPUT_NAME, OUTPUT_NAME) : g;
+  const built = spec.build(g, INPUT_NAME, opts);
+  const lasts = typeof built === 'string' ? [built] : built;
+  const outputs = lasts.map((_, k) => outputName(k));
+  // Name the final tensors `output`, `output_1`, … with Identities so the contract holds whatever the last ops are.
+  lasts.forEach((last, k) => g.nodes.push({ opType: 'Identity', input: [last], output: [outputs[k]], name: `${outputs[k]}_identity`, attribute: [] }));
+  const outShape = (k: number): OnnxDim[] =>
+    spec.outputSpatial === 'same' ? ['N', spec.outputChannels, 'H', 'W'] : ['N', spec.outputChannels, `H_out${k ? `_${k}` : ''}`, `W_out${k ? `_${k}` : ''}`];
+  const graph = options.fp16 ? toFloat16(g.nodes, g.initializers, options.fp16, INPUT_NAME, outputs) : g;
   return encodeOnnxModel({
     irVersion: irVersionForOpset(opset),
     opsetVersion: opset,
@@ -139,7 +157,7 @@ export function exportConvNetOnnx(spec: ConvNetSpec, options: ExportOptions = {}
     nodes: graph.nodes,
     initializers: graph.initializers,
     inputs: [{ name: INPUT_NAME, elemType: ONNX_FLOAT, shape: ['N', spec.inputChannels, 'H', 'W'] }],
-    outputs: [{ name: OUTPUT_NAME, elemType: ONNX_FLOAT, shape: outShape }],
+    outputs: outputs.map((name, k) => ({ name, elemType: ONNX_FLOAT, shape: outShape(k) })),
     metadata: {
       ...spec.metadata,
       [META.normalization]: opts.norm,
@@ -199,24 +217,46 @@ export function generatorSpec(arch: GeneratorArch, params: ParamSource, metadata
   };
 }
 
+/** The downsampling between discriminator scales (SCALE_DOWNSAMPLE) as one ONNX AveragePool. */
+function appendDownsample(g: OnnxGraphBuilder, x: string, scale: number): string {
+  const { kernel, stride, pad } = SCALE_DOWNSAMPLE;
+  const attrs = [
+    attrInts('kernel_shape', [kernel, kernel]),
+    attrInts('strides', [stride, stride]),
+    attrInts('pads', [pad, pad, pad, pad]),
+    attrInt('count_include_pad', 0),
+  ];
+  return g.node('AveragePool', [x], attrs, `scale${scale}_input`);
+}
+
+/** The nodes of every scale, the downsampling between them; returns each scale's logits. */
+function appendScales(g: OnnxGraphBuilder, arch: DiscriminatorArch, params: ParamSource, x: string, opts: ConvGraphOptions): string[] {
+  let input = x;
+  return arch.scales.map((layers, k) => {
+    if (k > 0) input = appendDownsample(g, input, k);
+    return appendSequential(g, layers, params, input, opts);
+  });
+}
+
 export function discriminatorSpec(arch: DiscriminatorArch, params: ParamSource, metadata: Record<string, string>): ConvNetSpec {
-  const layers: readonly ConvLayer[] = arch.layers;
   const o = arch.options;
+  const inputChannels = discriminatorInputChannels(arch);
+  const scales = arch.scales.length;
   return {
-    build: (g, x, opts) => appendSequential(g, layers, params, x, opts),
-    inputChannels: layers[0].inChannels,
+    build: (g, x, opts) => appendScales(g, arch, params, x, opts),
+    inputChannels,
     outputChannels: 1,
     outputSpatial: 'map',
     metadata: {
       ...metadata,
-      [META.inputChannels]: String(layers[0].inChannels),
+      [META.inputChannels]: String(inputChannels),
       [META.outputChannels]: '1',
       [META.architecture]: JSON.stringify(o),
       conditional: String(o.conditional),
       output_kind: 'logits',
     },
     graphName: `pix2pix_D_${o.kind}_${o.nLayers}`,
-    docString: `pix2pix ${DISCRIMINATOR_KINDS[o.kind].title} discriminator: input ${o.conditional ? 'concat(A, B)' : 'B'} float32 NCHW in [-1,1]; output one logit per patch (no sigmoid).`,
+    docString: `pix2pix ${DISCRIMINATOR_KINDS[o.kind].title} discriminator: input ${o.conditional ? 'concat(A, B)' : 'B'} float32 NCHW in [-1,1]; output one logit per patch (no sigmoid)${scales > 1 ? `, one map per scale (output_k: the input average-pooled k times)` : ''}.`,
   };
 }
 

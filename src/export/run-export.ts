@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { UserError } from '../util/errors.ts';
 import { exists, writeFileAtomic } from '../util/fs.ts';
 import { resolveInside } from '../util/paths.ts';
-import { discriminatorArch, type DiscriminatorArch, type GeneratorArch, generatorArch } from '../nets/arch.ts';
+import { discriminatorArch, type DiscriminatorArch, discriminatorInputChannels, type GeneratorArch, generatorArch } from '../nets/arch.ts';
 import { type CheckpointModel, networkParams, readCheckpoint, resolveCheckpointPath } from '../train/checkpoint.ts';
 import { firstNonFinite } from '../train/divergence.ts';
 import type { OnnxNormMode, ParamSource } from '../onnx/graph.ts';
@@ -72,7 +72,7 @@ function finiteParams(checkpoint: string, net: 'G' | 'D', params: ParamSource): 
 }
 
 function inputChannels(n: LoadedNet): number {
-  return n.kind === 'G' ? n.arch.options.inChannels : n.arch.layers[0].inChannels;
+  return n.kind === 'G' ? n.arch.options.inChannels : discriminatorInputChannels(n.arch);
 }
 
 /** Up to `count` real test-time inputs from the dataset the checkpoint was trained on, if it is still there. */

@@ -51,8 +51,8 @@ export function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): nu
   return m;
 }
 
-/** tfjs forward of `net` on NCHW input, returned as NCHW. */
-export async function tfjsReference(net: VerifiableNet, input: VerifyInput, norm: OnnxNormMode): Promise<Float32Array> {
+/** tfjs forward of `net` on NCHW input: each output (a discriminator's: one per scale) as NCHW. */
+export async function tfjsReference(net: VerifiableNet, input: VerifyInput, norm: OnnxNormMode): Promise<Float32Array[]> {
   const tf: typeof tfTypes = await import('../train/tfjs.ts');
   const { generatorForward, discriminatorForward } = await import('../train/nets/forward.ts');
   const normStats: NormStats = norm === 'running' ? 'running' : 'instance';
@@ -63,33 +63,41 @@ export async function tfjsReference(net: VerifiableNet, input: VerifyInput, norm
       if (!v) throw new Error(`missing parameter ${p.name}`);
       tensors.set(p.name, tf.tensor(v, p.shape as number[]));
     }
-    const out = tf.tidy(() => {
+    const outs = tf.tidy(() => {
       const x = tf.transpose<tfTypes.Tensor4D>(tf.tensor4d(input.data, input.dims), [0, 2, 3, 1]);
-      const y =
+      const ys =
         net.arch.type === 'generator'
-          ? generatorForward(net.arch, tensors, x, { normStats, dropout: false })
+          ? [generatorForward(net.arch, tensors, x, { normStats, dropout: false })]
           : discriminatorForward(net.arch, tensors, x, { normStats, dropout: false });
-      return tf.transpose(y, [0, 3, 1, 2]);
+      return ys.map((y) => tf.transpose(y, [0, 3, 1, 2]));
     });
-    const data = (await out.data()) as Float32Array;
-    out.dispose();
-    return data;
+    try {
+      return await Promise.all(outs.map(async (t) => (await t.data()) as Float32Array));
+    } finally {
+      tf.dispose(outs);
+    }
   } finally {
     for (const t of tensors.values()) t.dispose();
   }
 }
 
-async function onnxOutput(session: InferenceSession, input: VerifyInput): Promise<Float32Array> {
+/** Every output of the session, in the file's order. */
+async function onnxOutputs(session: InferenceSession, input: VerifyInput): Promise<Float32Array[]> {
   const ort = await import('onnxruntime-node');
   const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input.data, input.dims) };
   const out = await session.run(feeds);
-  const t = out[session.outputNames[0]];
-  return t.data as Float32Array;
+  return session.outputNames.map((name) => out[name].data as Float32Array);
+}
+
+/** Largest |a − b| over lists of outputs; infinite when the lists differ in length (an output missing). */
+function maxAbsDifferenceOfAll(a: readonly Float32Array[], b: readonly Float32Array[]): number {
+  if (a.length !== b.length) return Number.POSITIVE_INFINITY;
+  return a.reduce((m, x, i) => Math.max(m, maxAbsDifference(x, b[i])), 0);
 }
 
 /**
  * Run `onnx` (the file's bytes, exported without dropout) and the tfjs forward on every input and
- * report the largest absolute difference per input.
+ * report the largest absolute difference per input, over every output.
  */
 export async function verifyOnnxAgainstTfjs(
   onnx: Uint8Array,
@@ -104,9 +112,9 @@ export async function verifyOnnxAgainstTfjs(
   const cases: VerifyCase[] = [];
   try {
     for (const input of inputs) {
-      const got = await onnxOutput(session, input);
+      const got = await onnxOutputs(session, input);
       const want = await tfjsReference(net, input, norm);
-      cases.push({ label: input.label, maxAbsError: maxAbsDifference(got, want) });
+      cases.push({ label: input.label, maxAbsError: maxAbsDifferenceOfAll(got, want) });
     }
   } finally {
     await session.release();
@@ -128,7 +136,7 @@ export async function maxOnnxDifference(a: Uint8Array, b: Uint8Array, inputs: Ve
   const sb = await ort.InferenceSession.create(b, { graphOptimizationLevel: 'all' });
   let m = 0;
   try {
-    for (const input of inputs) m = Math.max(m, maxAbsDifference(await onnxOutput(sa, input), await onnxOutput(sb, input)));
+    for (const input of inputs) m = Math.max(m, maxAbsDifferenceOfAll(await onnxOutputs(sa, input), await onnxOutputs(sb, input)));
   } finally {
     await sa.release();
     await sb.release();

@@ -66,7 +66,7 @@ export interface GeneratorArch {
  * The discriminator kinds; DISCRIMINATOR_KINDS below says how each one builds its layers. Checkpoints
  * written before kinds existed store only `nLayers` (0 was the PixelGAN): `discriminatorArch` reads them.
  */
-export type DiscriminatorKind = 'patch' | 'pixel';
+export type DiscriminatorKind = 'patch' | 'pixel' | 'multiscale';
 
 export interface DiscriminatorOptions {
   kind: DiscriminatorKind;
@@ -79,13 +79,27 @@ export interface DiscriminatorOptions {
   outChannels: number;
   norm: Exclude<Norm, 'none'>;
   bias: BiasRule;
+  /** Multi-scale PatchGAN: how many scales (pix2pixHD's num_D, 2 when not given); other kinds have none. */
+  numD?: number;
 }
 
+/**
+ * A discriminator is one conv stack per scale: scale k runs on the input downsampled k times by
+ * SCALE_DOWNSAMPLE and gives its own logit map. The PatchGAN and the PixelGAN have one scale;
+ * pix2pixHD's multi-scale discriminator runs the same kind of stack at several.
+ */
 export interface DiscriminatorArch {
   readonly type: 'discriminator';
   readonly options: DiscriminatorOptions;
-  readonly layers: readonly ConvLayer[];
+  readonly scales: readonly (readonly ConvLayer[])[];
 }
+
+/**
+ * The downsampling between scales, pix2pixHD's `AvgPool2d(3, stride=2, padding=[1, 1],
+ * count_include_pad=False)`: each output is the mean of the input pixels under its 3×3 window,
+ * padding not counted.
+ */
+export const SCALE_DOWNSAMPLE = { kernel: 3, stride: 2, pad: 1 } as const;
 
 export type NetworkArch = GeneratorArch | DiscriminatorArch;
 
@@ -184,10 +198,10 @@ export const DISCRIMINATOR_DEFAULTS: DiscriminatorOptions = {
 };
 
 /**
- * What a discriminator kind is: its name in logs and tables, and the conv stack it builds. The forward
- * pass (train/nets/forward.ts), the ONNX export (export/export.ts), the parameter and MAC counts and
- * the receptive-field table all read that stack, so a kind that is a stack of ConvLayers needs nothing
- * more than an entry here (docs/extending.md, "Add a discriminator").
+ * What a discriminator kind is: its name in logs and tables, and the conv stacks it builds, one per
+ * scale. The forward pass (train/nets/forward.ts), the losses, the ONNX export (export/export.ts), the
+ * parameter and MAC counts and the receptive-field table all read those stacks, so a kind needs
+ * nothing more than an entry here (docs/extending.md, "Add a discriminator").
  */
 export interface DiscriminatorKindSpec {
   /** The paper's name (PatchGAN, PixelGAN). */
@@ -196,8 +210,13 @@ export interface DiscriminatorKindSpec {
   readonly netD: readonly string[];
   /** Depths this kind accepts as `nLayers`. */
   readonly depths: { readonly min: number; readonly max: number };
-  /** The conv stack for options `o`, whose first layer takes `input` channels. */
-  layers(o: DiscriminatorOptions, input: number): ConvLayer[];
+  /** The conv stack of each scale for options `o` (one for most kinds); first layers take `input` channels. */
+  scales(o: DiscriminatorOptions, input: number): ConvLayer[][];
+}
+
+/** A kind of one scale, from the builder of its conv stack. */
+function oneScale(layers: (o: DiscriminatorOptions, input: number) => ConvLayer[]): DiscriminatorKindSpec['scales'] {
+  return (o, input) => [layers(o, input)];
 }
 
 /** PatchGAN: n stride-2 4×4 convs, one stride-1 conv, then a 1-channel stride-1 conv. */
@@ -226,10 +245,21 @@ function pixelGanLayers(o: DiscriminatorOptions, input: number): ConvLayer[] {
   ];
 }
 
+/**
+ * pix2pixHD's multi-scale discriminator: the PatchGAN's stack at 2 or 3 scales, each with weights of
+ * its own; the layers of scale k ≥ 1 are named `scale<k>.c1`, `scale<k>.c2`, ….
+ */
+function multiScaleLayers(o: DiscriminatorOptions, input: number): ConvLayer[][] {
+  const count = o.numD ?? 2;
+  if (!Number.isInteger(count) || count < 2 || count > 3) throw new UserError(`a multi-scale PatchGAN has 2 or 3 scales (got ${count})`);
+  return Array.from({ length: count }, (_, k) => patchGanLayers(o, input).map((l) => (k === 0 ? l : { ...l, name: `scale${k}.${l.name}` })));
+}
+
 /** Every discriminator kind. Adding one: an entry here, its name in DiscriminatorKind and NET_D_CHOICES. */
 export const DISCRIMINATOR_KINDS: Readonly<Record<DiscriminatorKind, DiscriminatorKindSpec>> = {
-  patch: { title: 'PatchGAN', netD: ['basic', 'n_layers'], depths: { min: 1, max: 8 }, layers: patchGanLayers },
-  pixel: { title: 'PixelGAN', netD: ['pixel'], depths: { min: 0, max: 0 }, layers: pixelGanLayers },
+  patch: { title: 'PatchGAN', netD: ['basic', 'n_layers'], depths: { min: 1, max: 8 }, scales: oneScale(patchGanLayers) },
+  pixel: { title: 'PixelGAN', netD: ['pixel'], depths: { min: 0, max: 0 }, scales: oneScale(pixelGanLayers) },
+  multiscale: { title: 'multi-scale PatchGAN', netD: ['multiscale'], depths: { min: 1, max: 8 }, scales: multiScaleLayers },
 };
 
 /** The kind of stored options that may predate kinds (nLayers 0 was the PixelGAN). */
@@ -250,16 +280,33 @@ export function discriminatorArch(opts: Partial<DiscriminatorOptions> = {}): Dis
     );
   }
   const input = o.conditional ? o.inChannels + o.outChannels : o.outChannels;
-  return { type: 'discriminator', options: o, layers: spec.layers(o, input) };
+  const scales = spec.scales(o, input);
+  const names = scales.flat().map((l) => l.name);
+  const repeated = names.find((n, i) => names.indexOf(n) !== i);
+  // Layer names are parameter names (checkpoints, ONNX initializers): a kind must keep them unique.
+  if (repeated !== undefined) throw new Error(`discriminator kind '${kind}' names two layers ${repeated}`);
+  return { type: 'discriminator', options: o, scales };
 }
 
-/** `PatchGAN n_layers 3` / `PixelGAN`: how logs and tables name a discriminator. */
-export function discriminatorLabel(o: Pick<DiscriminatorOptions, 'kind' | 'nLayers'>): string {
+/** Every layer of a discriminator, scale after scale (what owns its parameters). */
+export function discriminatorLayers(arch: DiscriminatorArch): ConvLayer[] {
+  return arch.scales.flat();
+}
+
+/** Channels of the discriminator's input (every scale sees the same image, downsampled). */
+export function discriminatorInputChannels(arch: DiscriminatorArch): number {
+  return arch.scales[0][0].inChannels;
+}
+
+/** `PatchGAN n_layers 3` / `PixelGAN`, then `, 2 scales` for several: how logs and tables name a discriminator. */
+export function discriminatorLabel(arch: Pick<DiscriminatorArch, 'options' | 'scales'>): string {
+  const o = arch.options;
   const spec = DISCRIMINATOR_KINDS[o.kind];
-  return spec.depths.min === spec.depths.max ? spec.title : `${spec.title} n_layers ${o.nLayers}`;
+  const name = spec.depths.min === spec.depths.max ? spec.title : `${spec.title} n_layers ${o.nLayers}`;
+  return arch.scales.length > 1 ? `${name}, ${arch.scales.length} scales` : name;
 }
 
-/** Every kind and depth, shallowest first: what `--rf` and the receptive-field table choose from. */
+/** Every kind and depth, shallowest first: what the receptive-field table lists and `--rf` chooses from. */
 export function discriminatorShapes(): Pick<DiscriminatorOptions, 'kind' | 'nLayers'>[] {
   return (Object.entries(DISCRIMINATOR_KINDS) as [DiscriminatorKind, DiscriminatorKindSpec][])
     .flatMap(([kind, s]) => Array.from({ length: s.depths.max - s.depths.min + 1 }, (_, i) => ({ kind, nLayers: s.depths.min + i })))
@@ -279,13 +326,30 @@ export function receptiveField(layers: readonly Pick<ConvLayer, 'kernel' | 'stri
   return r;
 }
 
-/** The discriminator whose receptive field is `receptiveField` (1 = PixelGAN; PatchGANs 16, 34, 70, 142, 286, 574, …). */
+/**
+ * Receptive field of each scale in input pixels: the downsamplings before a scale count as 3×3
+ * stride-2 layers, so they are the input pixels that can change one of its logits (padding aside).
+ */
+export function scaleReceptiveFields(arch: Pick<DiscriminatorArch, 'scales'>): number[] {
+  return arch.scales.map((layers, k) => receptiveField([...Array.from({ length: k }, () => SCALE_DOWNSAMPLE), ...layers]));
+}
+
+/** The discriminator's receptive field: its largest over the scales (the only one for one-scale kinds). */
+export function discriminatorReceptiveField(arch: Pick<DiscriminatorArch, 'scales'>): number {
+  return Math.max(...scaleReceptiveFields(arch));
+}
+
+/**
+ * The one-scale discriminator whose receptive field is `receptiveField` (1 = PixelGAN; PatchGANs 16,
+ * 34, 70, 142, 286, 574, …). Kinds of several scales have several receptive fields and are chosen by name.
+ */
 export function patchDiscriminator(opts: Partial<DiscriminatorOptions> & { receptiveField: number }): DiscriminatorArch {
   const { receptiveField: rf, ...rest } = opts;
   const known: number[] = [];
   for (const shape of discriminatorShapes()) {
     const arch = discriminatorArch({ ...rest, ...shape });
-    const r = receptiveField(arch.layers);
+    if (arch.scales.length > 1) continue;
+    const r = discriminatorReceptiveField(arch);
     known.push(r);
     if (r === rf) return arch;
   }
@@ -297,18 +361,39 @@ export function convOutputSide(l: Pick<ConvLayer, 'kernel' | 'stride' | 'pad' | 
   return l.transposed ? (h - 1) * l.stride - 2 * l.pad + l.kernel : Math.floor((h + 2 * l.pad - l.kernel) / l.stride) + 1;
 }
 
-/** Side of the discriminator's logit map for a square input of side `size`; throws if the net is too deep. */
+/** Side of the input each scale sees for a square input of side `size` (downsampled k times at scale k). */
+export function scaleInputSides(arch: Pick<DiscriminatorArch, 'scales'>, size: number): number[] {
+  const sides: number[] = [];
+  for (let k = 0, h = size; k < arch.scales.length; k++, h = convOutputSide({ ...SCALE_DOWNSAMPLE, transposed: false }, h)) sides.push(h);
+  return sides;
+}
+
+/**
+ * Side of each scale's logit map for a square input of side `size`, 0 where a scale's layers leave
+ * nothing (a net too deep for the image).
+ */
+export function scaleOutputSides(arch: Pick<DiscriminatorArch, 'scales'>, size: number): number[] {
+  const inputs = scaleInputSides(arch, size);
+  return arch.scales.map((layers, k) => layers.reduce((h, l) => (h >= 1 ? Math.max(0, convOutputSide(l, h)) : 0), inputs[k]));
+}
+
+/** Side of the discriminator's (first scale's) logit map for a square input of side `size`; throws if any scale is too deep. */
 export function discriminatorOutputSide(arch: DiscriminatorArch, size: number): number {
-  let h = size;
-  for (const l of arch.layers) {
-    h = convOutputSide(l, h);
-    if (h < 1) {
-      throw new UserError(
-        `a ${receptiveField(arch.layers)}×${receptiveField(arch.layers)} discriminator (n_layers_D ${arch.options.nLayers}) is too deep for ${size}×${size} images: its layer ${l.name} would have no output; use larger images or a smaller receptive field`,
-      );
+  const inputs = scaleInputSides(arch, size);
+  arch.scales.forEach((layers, k) => {
+    let h = inputs[k];
+    for (const l of layers) {
+      h = convOutputSide(l, h);
+      if (h < 1) {
+        const rf = scaleReceptiveFields(arch)[k];
+        const where = arch.scales.length > 1 ? `its scale ${k} (${inputs[k]}×${inputs[k]})` : 'its';
+        throw new UserError(
+          `a ${rf}×${rf} discriminator (n_layers_D ${arch.options.nLayers}) is too deep for ${size}×${size} images: ${where} layer ${l.name} would have no output; use larger images or a smaller receptive field`,
+        );
+      }
     }
-  }
-  return h;
+  });
+  return scaleOutputSides(arch, size)[0];
 }
 
 /** Check that a generator accepts a square input of side `size`. */
@@ -327,7 +412,7 @@ export interface ParamSpec {
 }
 
 function layersOf(arch: NetworkArch): readonly ConvLayer[] {
-  return arch.type === 'generator' ? [...arch.encoder, ...arch.decoder] : arch.layers;
+  return arch.type === 'generator' ? [...arch.encoder, ...arch.decoder] : discriminatorLayers(arch);
 }
 
 /**
@@ -361,18 +446,28 @@ export function countParams(arch: NetworkArch): number {
     .reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
 }
 
-/** Dense multiply–accumulates for a square input of side `size` (docs/reference.md#counts). */
-export function countMacs(arch: NetworkArch, size: number): number {
+/** Multiply–accumulates of a plain stack of convolutions on a square input of side `size`. */
+function stackMacs(layers: readonly ConvLayer[], size: number): number {
   let macs = 0;
-  if (arch.type === 'discriminator') {
-    let h = size;
-    for (const l of arch.layers) {
-      const o = convOutputSide(l, h);
-      macs += l.outChannels * o * o * l.inChannels * l.kernel * l.kernel;
-      h = o;
-    }
-    return macs;
+  let h = size;
+  for (const l of layers) {
+    const o = convOutputSide(l, h);
+    macs += l.outChannels * o * o * l.inChannels * l.kernel * l.kernel;
+    h = o;
   }
+  return macs;
+}
+
+/**
+ * Dense multiply–accumulates for a square input of side `size` (docs/reference.md#counts); a
+ * discriminator's are summed over its scales (the downsampling between them has no multiplies).
+ */
+export function countMacs(arch: NetworkArch, size: number): number {
+  if (arch.type === 'discriminator') {
+    const sides = scaleInputSides(arch, size);
+    return arch.scales.reduce((sum, layers, k) => sum + stackMacs(layers, sides[k]), 0);
+  }
+  let macs = 0;
   let h = size;
   for (const l of arch.encoder) {
     const o = convOutputSide(l, h);
@@ -411,7 +506,8 @@ export function resolveDiscriminator(opts: { netD?: string; nLayersD?: number; r
     return { kind: nLayers === 0 ? 'pixel' : 'patch', nLayers };
   }
   for (const [kind, spec] of Object.entries(DISCRIMINATOR_KINDS) as [DiscriminatorKind, DiscriminatorKindSpec][]) {
-    if (spec.netD.includes(netD)) return { kind, nLayers: spec.depths.min };
+    // A kind with a range of depths takes --n-layers-d (3, the 70×70 stack, when not given).
+    if (spec.netD.includes(netD)) return { kind, nLayers: spec.depths.min === spec.depths.max ? spec.depths.min : (opts.nLayersD ?? 3) };
   }
   throw new UserError(`unknown --netD '${opts.netD}': use basic (70×70), pixel (1×1) or n_layers with --n_layers_D, or give --rf`);
 }

@@ -1,18 +1,19 @@
 /**
  * The discriminator receptive-field table (docs/reference.md#discriminator): for each discriminator kind and depth, its
- * receptive field (computed from the layer list), output map, parameters and MACs at a given image size.
+ * receptive field (computed from the layer lists), output maps, parameters and MACs at a given image size.
  */
 import {
   countMacs,
   countParams,
   discriminatorArch,
-  discriminatorShapes,
   DISCRIMINATOR_KINDS,
+  discriminatorReceptiveField,
+  discriminatorShapes,
   type DiscriminatorKind,
   type DiscriminatorOptions,
-  convOutputSide,
-  receptiveField,
   resolveDiscriminator,
+  scaleOutputSides,
+  scaleReceptiveFields,
 } from './arch.ts';
 
 export interface RfRow {
@@ -20,9 +21,12 @@ export interface RfRow {
   nLayers: number;
   /** The paper's name for it, where the paper uses it. */
   paperName: string;
+  /** The largest over its scales, in input pixels (see `scaleReceptiveFields`). */
   receptiveField: number;
   /** Logit map side at the given image size; 0 when the net is too deep for it. */
   outputSide: number;
+  /** Receptive field and logit map side of each scale (one entry for one-scale kinds). */
+  scales: { receptiveField: number; outputSide: number }[];
   params: number;
   macs: number;
 }
@@ -32,24 +36,31 @@ const PAPER_NAMES: Partial<Record<DiscriminatorKind, Record<number, string>>> = 
   patch: { 1: '16×16 PatchGAN', 3: '70×70 PatchGAN (default)', 5: '286×286 "ImageGAN"' },
 };
 
-/** Rows for the given depths (n_layers_D, 0 = PixelGAN), or every kind at depths up to 6. */
-export function rfTable(opts: { size: number; nLayers?: number[]; base?: Partial<DiscriminatorOptions> }): RfRow[] {
-  const shapes = opts.nLayers
-    ? opts.nLayers.map((n) => resolveDiscriminator({ netD: 'n_layers', nLayersD: n }))
-    : discriminatorShapes().filter((s) => s.nLayers <= 6);
-  return shapes.map(({ kind, nLayers }) => {
-    const arch = discriminatorArch({ ...opts.base, kind, nLayers });
-    let h = opts.size;
-    for (const l of arch.layers) h = h >= 1 ? convOutputSide(l, h) : 0;
-    const outputSide = Math.max(0, h);
+type Shape = Pick<DiscriminatorOptions, 'kind' | 'nLayers'>;
+
+/**
+ * Rows for the given shapes, or the given depths of the n_layers family (0 = PixelGAN), or every
+ * kind at depths up to 6: the one-scale kinds first (the receptive fields `--rf` chooses from), then
+ * the kinds of several scales.
+ */
+export function rfTable(opts: { size: number; shapes?: Shape[]; nLayers?: number[]; base?: Partial<DiscriminatorOptions> }): RfRow[] {
+  const shapes =
+    opts.shapes ?? opts.nLayers?.map((n) => resolveDiscriminator({ netD: 'n_layers', nLayersD: n })) ?? discriminatorShapes().filter((s) => s.nLayers <= 6);
+  const archs = shapes.map(({ kind, nLayers }) => discriminatorArch({ ...opts.base, kind, nLayers }));
+  const ordered = opts.shapes || opts.nLayers ? archs : [...archs.filter((a) => a.scales.length === 1), ...archs.filter((a) => a.scales.length > 1)];
+  return ordered.map((arch) => {
+    const { kind, nLayers } = arch.options;
+    const sides = scaleOutputSides(arch, opts.size);
+    const fields = scaleReceptiveFields(arch);
     return {
       kind,
       nLayers,
       paperName: PAPER_NAMES[kind]?.[nLayers] ?? '',
-      receptiveField: receptiveField(arch.layers),
-      outputSide,
+      receptiveField: discriminatorReceptiveField(arch),
+      outputSide: sides[0],
+      scales: fields.map((receptiveField, k) => ({ receptiveField, outputSide: sides[k] })),
       params: countParams(arch),
-      macs: outputSide > 0 ? countMacs(arch, opts.size) : 0,
+      macs: sides.every((s) => s > 0) ? countMacs(arch, opts.size) : 0,
     };
   });
 }
@@ -57,9 +68,10 @@ export function rfTable(opts: { size: number; nLayers?: number[]; base?: Partial
 export function formatRfTable(rows: RfRow[], size: number): string {
   const head = `| n_layers_D | kind | receptive field | paper | logits at ${size}² | params | MACs at ${size}² |`;
   const sep = '|---|---|---|---|---|---|---|';
+  const each = (r: RfRow, cell: (s: RfRow['scales'][number]) => string): string => r.scales.map(cell).join(' / ');
   const body = rows.map(
     (r) =>
-      `| ${r.nLayers} | ${DISCRIMINATOR_KINDS[r.kind].title} | ${r.receptiveField}×${r.receptiveField} | ${r.paperName} | ${r.outputSide > 0 ? `${r.outputSide}×${r.outputSide}` : 'too deep'} | ${r.params.toLocaleString('en-US')} | ${r.macs ? r.macs.toLocaleString('en-US') : '–'} |`,
+      `| ${r.nLayers} | ${DISCRIMINATOR_KINDS[r.kind].title}${r.scales.length > 1 ? `, ${r.scales.length} scales` : ''} | ${each(r, (s) => `${s.receptiveField}×${s.receptiveField}`)} | ${r.paperName} | ${r.macs ? each(r, (s) => `${s.outputSide}×${s.outputSide}`) : 'too deep'} | ${r.params.toLocaleString('en-US')} | ${r.macs ? r.macs.toLocaleString('en-US') : '–'} |`,
   );
   return [head, sep, ...body].join('\n');
 }

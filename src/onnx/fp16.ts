@@ -64,10 +64,16 @@ export interface Fp16Graph {
 }
 
 /**
- * Rewrite a float32 graph. `input`/`output` keep their names and float32 types; for 'compute' the
- * node producing `output` must be the final one (exportConvNetOnnx's Identity) and becomes a Cast.
+ * Rewrite a float32 graph. `input` and the `outputs` keep their names and float32 types; for
+ * 'compute' each node producing an output must be an Identity (exportConvNetOnnx's) and becomes a Cast.
  */
-export function toFloat16(nodes: readonly OnnxNode[], initializers: readonly OnnxTensor[], mode: Fp16Mode, input: string, output: string): Fp16Graph {
+export function toFloat16(
+  nodes: readonly OnnxNode[],
+  initializers: readonly OnnxTensor[],
+  mode: Fp16Mode,
+  input: string,
+  outputs: readonly string[],
+): Fp16Graph {
   const halfInits = initializers.map((t) => (t.dataType === ONNX_FLOAT ? { ...t, dataType: ONNX_FLOAT16, rawData: float32ToFloat16Bytes(t) } : t));
   if (mode === 'weights') {
     const casts: OnnxNode[] = [];
@@ -83,7 +89,8 @@ export function toFloat16(nodes: readonly OnnxNode[], initializers: readonly Onn
   const out: OnnxNode[] = [{ opType: 'Cast', input: [input], output: [inputHalf], name: 'input_cast_fp16', attribute: castTo(ONNX_FLOAT16) }];
   for (const n of nodes) {
     const inputs = n.input.map((x) => (x === input ? inputHalf : x));
-    if (n.output.includes(output)) {
+    const output = n.output.find((o) => outputs.includes(o));
+    if (output !== undefined) {
       if (n.opType !== 'Identity') throw new Error(`fp16: the node producing ${output} must be an Identity, not ${n.opType}`);
       out.push({ ...n, opType: 'Cast', input: inputs, attribute: castTo(ONNX_FLOAT) });
       continue;

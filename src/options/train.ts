@@ -9,7 +9,7 @@ import { engine, force, json, quiet, seed } from './common.ts';
 
 export const LOSS_MODES = ['L1', 'GAN', 'cGAN', 'L1+GAN', 'L1+cGAN'] as const;
 export type LossMode = (typeof LOSS_MODES)[number];
-export const NET_D_CHOICES = ['basic', 'pixel', 'n_layers'] as const;
+export const NET_D_CHOICES = ['basic', 'pixel', 'n_layers', 'multiscale'] as const;
 /** Receptive fields of the PatchGANs with 0…6 stride-2 layers. */
 const RF_CHOICES = [1, 16, 34, 70, 142, 286, 574] as const;
 
@@ -81,7 +81,7 @@ export const TRAIN_OPTIONS = {
     check: (v) => (netGPattern.test(v) ? undefined : 'must be unet, encoder_decoder, unet_N or encoder_decoder_N'),
   }),
   netD: opt.choice(NET_D_CHOICES, {
-    help: 'discriminator: basic = 70×70 PatchGAN, pixel = 1×1, n_layers uses --n-layers-d (default basic, or n_layers when --n-layers-d is given)',
+    help: "discriminator: basic = 70×70 PatchGAN, pixel = 1×1, n_layers uses --n-layers-d, multiscale = pix2pixHD's PatchGANs at --num-d scales, each --n-layers-d deep (default basic, or n_layers when --n-layers-d is given)",
     aliases: ['netD'],
     yaml: true,
     scope: 'input',
@@ -92,6 +92,14 @@ export const TRAIN_OPTIONS = {
     min: 0,
     max: 8,
     yaml: true,
+  }),
+  numD: opt.int({
+    help: "scales of --net-d multiscale (pix2pixHD's --num_D): the image, then halved, then quartered (default 2; given alone it selects multiscale)",
+    aliases: ['num_D'],
+    min: 2,
+    max: 3,
+    yaml: true,
+    scope: 'input',
   }),
   rf: opt.int({
     help: `choose the discriminator by receptive field instead: ${RF_CHOICES.join(', ')}`,
@@ -185,8 +193,9 @@ export const TRAIN_OPTIONS = {
 
 export type TrainTable = typeof TRAIN_OPTIONS;
 /** A complete training configuration. */
-// `threads` has no default (every core, decided by the engine), so it is optional in the config.
-export type TrainConfig = ValuesOf<TrainTable, 'config'> & { threads?: number };
+// `threads` has no default (every core, decided by the engine), so it is optional in the config; `numD`
+// is kept only by runs of the multi-scale discriminator, so every other config stays as it was.
+export type TrainConfig = ValuesOf<TrainTable, 'config'> & { threads?: number; numD?: number };
 /** What experiment files may set under `train:`. */
 export type TrainSettings = YamlOf<TrainTable>;
 export const TRAIN_DEFAULTS: DefaultsOf<TrainTable, 'config'> = defaultsOf(TRAIN_OPTIONS, ['config']);

@@ -47,8 +47,27 @@ export function generatorOptions(c: TrainConfig): GeneratorOptions {
 
 export function discriminatorOptions(c: TrainConfig): DiscriminatorOptions | null {
   if (!usesGan(c.loss)) return null;
+  // Only runs of the multi-scale PatchGAN hold numD: its depths are the PatchGAN's.
+  if (c.numD !== undefined) {
+    return { ...DISCRIMINATOR_DEFAULTS, kind: 'multiscale', nLayers: c.nLayersD, ndf: c.ndf, norm: c.norm, conditional: conditionalD(c.loss), numD: c.numD };
+  }
   const { kind, nLayers } = resolveDiscriminator({ netD: 'n_layers', nLayersD: c.nLayersD });
   return { ...DISCRIMINATOR_DEFAULTS, kind, nLayers, ndf: c.ndf, norm: c.norm, conditional: conditionalD(c.loss) };
+}
+
+/**
+ * The number of scales, kept only for the multi-scale PatchGAN (2, pix2pixHD's default, when not
+ * given); `--num-d` alone selects it, as `--n-layers-d` alone selects n_layers.
+ */
+function multiScaleSetting(input: TrainConfigInput, name: OptionNamer): { numD?: number } {
+  const multi = input.netD === 'multiscale' || (input.netD === undefined && input.rf === undefined && input.numD !== undefined);
+  if (!multi) {
+    if (input.numD === undefined) return {};
+    const other = input.rf !== undefined ? `${name('rf')} (one scale)` : `${name('netD')} ${input.netD}`;
+    throw new UserError(`${name('numD')} is the number of scales of ${name('netD')} multiscale, not of ${other}: drop one of them`);
+  }
+  if (input.rf !== undefined) throw new UserError(`${name('rf')} chooses a one-scale discriminator; ${name('netD')} multiscale takes ${name('nLayersD')}`);
+  return { numD: input.numD ?? 2 };
 }
 
 export interface TrainConfigInput extends Partial<TrainConfig> {
@@ -92,7 +111,8 @@ export function resolveTrainConfig(input: TrainConfigInput, name: OptionNamer = 
     const problem = v === undefined || !spec ? undefined : problemOf(spec, v);
     if (problem) throw new UserError(`${name(k)} ${problem} (got ${JSON.stringify(v)})`);
   }
-  const { netD, rf, epochs: _total, ...given } = input;
+  const { netD, rf, numD: _scales, epochs: _total, ...given } = input;
+  const scales = multiScaleSetting(input, name);
   const size = input.size ?? TRAIN_DEFAULTS.size;
   const c: TrainConfig = {
     ...TRAIN_DEFAULTS,
@@ -105,10 +125,11 @@ export function resolveTrainConfig(input: TrainConfigInput, name: OptionNamer = 
     // --n-layers-d alone means the n_layers discriminator (as in the PyTorch repo, where it is ignored otherwise).
     // The config keeps the depth only (0 = PixelGAN), so experiment hashes and stored configs stay as they were.
     nLayersD: resolveDiscriminator({
-      netD: netD ?? (input.nLayersD !== undefined && rf === undefined ? 'n_layers' : undefined),
+      netD: scales.numD !== undefined ? 'multiscale' : (netD ?? (input.nLayersD !== undefined && rf === undefined ? 'n_layers' : undefined)),
       nLayersD: input.nLayersD,
       rf,
     }).nLayers,
+    ...scales,
     ...resolveEpochs(input, name),
   };
   if (c.nEpochs + c.nEpochsDecay < 1) throw new UserError(`${name('nEpochs')} + ${name('nEpochsDecay')} must be at least 1 epoch`);

@@ -10,10 +10,19 @@ function bceWithLogits(logits: tf.Tensor, target: 0 | 1): tf.Scalar {
   return tf.mean<tf.Scalar>(loss);
 }
 
-/** The GAN criterion: vanilla (BCE with logits, the pix2pix default) or LSGAN (mean squared error). */
-export function ganLoss(logits: tf.Tensor, target: 0 | 1, mode: GanMode): tf.Scalar {
+/** The GAN criterion on one logit map: vanilla (BCE with logits, the pix2pix default) or LSGAN (mean squared error). */
+function mapLoss(logits: tf.Tensor, target: 0 | 1, mode: GanMode): tf.Scalar {
   if (mode === 'vanilla') return bceWithLogits(logits, target);
   return tf.mean<tf.Scalar>(tf.square(tf.sub(logits, target)));
+}
+
+/**
+ * The GAN loss of a discriminator's logit maps, one per scale: the criterion's mean over each map,
+ * summed over the maps (pix2pixHD's GANLoss). With one map it is that map's loss, nothing added.
+ */
+export function ganLoss(maps: readonly tf.Tensor[], target: 0 | 1, mode: GanMode): tf.Scalar {
+  if (maps.length === 0) throw new Error('ganLoss: no logit maps');
+  return maps.map((m) => mapLoss(m, target, mode)).reduce((sum, l) => tf.add(sum, l));
 }
 
 /** Mean absolute error over every element (PyTorch L1Loss). */

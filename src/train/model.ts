@@ -152,7 +152,7 @@ function updateRunningStats(net: Net, stats: BatchStats): void {
 /**
  * One pix2pix optimisation step on a batch: G and D gradients from one forward pass
  * (G loss = GAN(D(A, G(A)), real) + λ·L1; D loss = ½[GAN(D(A,B), real) + GAN(D(A, G(A)), fake)]),
- * then Adam updates and running-statistics updates.
+ * then Adam updates and running-statistics updates. GAN(·) sums over the discriminator's scales.
  *
  * Both gradients are taken with the pre-update D (the reference ordering, docs/reference.md#losses); this costs one
  * G forward per step, like the reference.
@@ -193,8 +193,8 @@ export class Pix2PixStep {
       fake = tf.keep(out);
       let loss = tf.scalar(0);
       if (this.useGan) {
-        const pred = discriminatorForward(dArch!, D!.params, this.cond ? tf.concat([A, out], 3) : out, { normStats: 'batch', dropout: false });
-        gGan = tf.keep(ganLoss(pred, 1, c.ganMode));
+        const maps = discriminatorForward(dArch!, D!.params, this.cond ? tf.concat([A, out], 3) : out, { normStats: 'batch', dropout: false });
+        gGan = tf.keep(ganLoss(maps, 1, c.ganMode));
         loss = tf.add(loss, gGan);
       }
       if (this.useL1) {

@@ -34,7 +34,8 @@ import {
   discriminatorOutputSide,
   type GeneratorArch,
   generatorArch,
-  receptiveField,
+  scaleOutputSides,
+  scaleReceptiveFields,
 } from '../nets/arch.ts';
 import { generatorForward } from './nets/forward.ts';
 import type { Net } from './nets/variables.ts';
@@ -112,6 +113,16 @@ interface ResumeState {
 
 /** Fields that may differ between a run and its resumption. */
 const RESUMABLE_CHANGES = new Set(['nEpochs', 'nEpochsDecay', 'engine', 'threads', 'valLimit', 'sampleRows', 'skipBad', 'data', 'out']);
+
+/**
+ * The settings of `c` that a resumption may not change from the stored `prev`: every training option
+ * either of them holds, so a setting only some runs carry (one without a default) counts when it is
+ * dropped as well as when it is added or changed.
+ */
+export function changedSettings(prev: Partial<TrainConfig>, c: Partial<TrainConfig>): string[] {
+  const keys = new Set([...Object.keys(c), ...Object.keys(prev).filter((k) => k in TRAIN_OPTIONS)]);
+  return [...keys].filter((k) => !RESUMABLE_CHANGES.has(k) && JSON.stringify(prev[k as keyof TrainConfig]) !== JSON.stringify(c[k as keyof TrainConfig]));
+}
 
 interface TrainData {
   train: PairedDataset;
@@ -245,9 +256,7 @@ function freshStart(c: TrainConfig): StartingPoint {
 async function resumePoint(c: TrainConfig, ckptFile: string, log: (line: string) => void, flag: (key: string) => string): Promise<StartingPoint> {
   const ckpt = await readCheckpoint(ckptFile);
   const prev = upgradeStoredConfig(ckpt.header.model.config ?? {}) as unknown as TrainConfig;
-  const diffs = Object.keys(c).filter(
-    (k) => !RESUMABLE_CHANGES.has(k) && JSON.stringify(prev[k as keyof TrainConfig]) !== JSON.stringify(c[k as keyof TrainConfig]),
-  );
+  const diffs = changedSettings(prev, c);
   if (diffs.length) {
     throw new UserError(
       `${ckptFile} was trained with different settings (${diffs.map((k) => `${flag(k)} ${JSON.stringify(prev[k as keyof TrainConfig])}`).join(', ')}); use the same flags or another ${flag('out')}`,
@@ -262,9 +271,10 @@ function describeRun(c: TrainConfig, archs: Pix2PixArchs, data: TrainData, log: 
   const { G, D } = archs;
   log(`G: ${c.netG} (${G.options.kind}, ngf ${c.ngf}, ${c.norm} norm), ${countParams(G).toLocaleString('en-US')} parameters`);
   if (D) {
-    const rf = receptiveField(D.layers);
+    const rfs = scaleReceptiveFields(D).map((r) => `${r}×${r}`);
+    const logits = scaleOutputSides(D, c.size).map((s) => `${s}²`);
     log(
-      `D: ${discriminatorLabel(D.options)}, receptive field ${rf}×${rf}, ${D.options.conditional ? 'conditional' : 'unconditional'}, ${countParams(D).toLocaleString('en-US')} parameters, ${discriminatorOutputSide(D, c.size)}² logits`,
+      `D: ${discriminatorLabel(D)}, receptive field ${rfs.join(' / ')}, ${D.options.conditional ? 'conditional' : 'unconditional'}, ${countParams(D).toLocaleString('en-US')} parameters, ${logits.join(' / ')} logits`,
     );
   } else log('D: none (L1 loss only)');
   log(

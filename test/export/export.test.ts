@@ -2,13 +2,21 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../../src/train/tfjs.ts';
 import * as ort from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
-import { type ConvLayer, type DiscriminatorArch, discriminatorArch, type GeneratorArch, generatorArch, type GeneratorOptions } from '../../src/nets/arch.ts';
+import {
+  type ConvLayer,
+  type DiscriminatorArch,
+  discriminatorArch,
+  discriminatorInputChannels,
+  type GeneratorArch,
+  generatorArch,
+  type GeneratorOptions,
+} from '../../src/nets/arch.ts';
 import { exportConvNetOnnx, discriminatorSpec, generatorSpec, irVersionForOpset, META } from '../../src/export/export.ts';
 import { appendSequential, tfjsToOnnxWeight } from '../../src/onnx/graph.ts';
 import { decodeOnnxModel, readOnnxModelHeader } from '../../src/onnx/proto.ts';
 import { maxAbsDifference, randomInputs, tfjsReference, verifyOnnxAgainstTfjs, type VerifyInput } from '../../src/export/verify.ts';
 import type { OnnxNormMode } from '../../src/onnx/graph.ts';
-import { randomParams } from './fixtures.ts';
+import { randomParams, withScales } from './fixtures.ts';
 
 const TOL = 1e-4;
 
@@ -55,7 +63,7 @@ describe('generator export matches the tfjs forward pass', () => {
         const params = randomParams(arch, 3);
         const bytes = exportConvNetOnnx(generatorSpec(arch, params, {}), { norm });
         const input = randomInputs(2, 3, 2 ** opts.depth, 5);
-        const want = await tfjsReference({ arch, params }, input, norm);
+        const [want] = await tfjsReference({ arch, params }, input, norm);
         const got = await runNode(bytes, input);
         expect(got.dims).toEqual([2, 3, 2 ** opts.depth, 2 ** opts.depth]);
         expect(maxAbsDifference(got.data as Float32Array, want)).toBeLessThanOrEqual(TOL);
@@ -71,7 +79,7 @@ describe('generator export matches the tfjs forward pass', () => {
     const arch = generatorArch({ depth: 5, ngf: 4, norm: 'instance' });
     const params = randomParams(arch, 13);
     const input = randomInputs(2, 3, 32, 14);
-    const want = await tfjsReference({ arch, params }, input, 'instance');
+    const [want] = await tfjsReference({ arch, params }, input, 'instance');
     for (const norm of ['instance', 'running'] as OnnxNormMode[]) {
       const bytes = exportConvNetOnnx(generatorSpec(arch, params, {}), { subpixel: true, norm });
       expect(maxAbsDifference((await runNode(bytes, input)).data as Float32Array, want)).toBeLessThanOrEqual(TOL);
@@ -204,8 +212,8 @@ describe('discriminator export (--net D)', () => {
     it(`${label}: logits match tfjs in onnxruntime-node and -web`, async () => {
       const params = randomParams(arch, 11);
       const bytes = exportConvNetOnnx(discriminatorSpec(arch, params, {}));
-      const input = randomInputs(2, arch.layers[0].inChannels, 64, 12);
-      const want = await tfjsReference({ arch, params }, input, 'instance');
+      const input = randomInputs(2, discriminatorInputChannels(arch), 64, 12);
+      const [want] = await tfjsReference({ arch, params }, input, 'instance');
       const got = await runNode(bytes, input);
       expect(got.dims[1]).toBe(1);
       expect(maxAbsDifference(got.data as Float32Array, want)).toBeLessThanOrEqual(TOL);
@@ -257,5 +265,59 @@ describe('model file contract', () => {
     expect(r.maxAbsError).toBeGreaterThan(1e-2);
     const same = await verifyOnnxAgainstTfjs(exportConvNetOnnx(generatorSpec(arch, params, {})), { arch, params }, [randomInputs(1, 3, 16, 3)], 'instance');
     expect(same.ok).toBe(true);
+  });
+});
+
+describe('discriminator export of several scales', () => {
+  const arch = withScales(discriminatorArch({ nLayers: 1, ndf: 4, norm: 'instance' }), 3);
+  const params = randomParams(arch, 21);
+  // 33² makes every downsampling window at the far edge hang over the padding.
+  const input = randomInputs(2, discriminatorInputChannels(arch), 33, 22);
+
+  it('has one output per scale, `output` first, each matching its tfjs map in onnxruntime-node and -web', async () => {
+    const bytes = exportConvNetOnnx(discriminatorSpec(arch, params, {}));
+    const graph = decodeOnnxModel(bytes).graph as { output: { name: string }[]; node: { opType: string; attribute: { name: string; i?: number }[] }[] };
+    expect(graph.output.map((o) => o.name)).toEqual(['output', 'output_1', 'output_2']);
+    const pools = graph.node.filter((n) => n.opType === 'AveragePool');
+    expect(pools.length).toBe(2);
+    // count_include_pad 0 (pix2pixHD's count_include_pad=False); protobuf leaves a 0 value out, so it decodes as absent.
+    for (const p of pools) expect(p.attribute.find((a) => a.name === 'count_include_pad')?.i ?? 0).toBe(0);
+    const want = await tfjsReference({ arch, params }, input, 'instance');
+    const s = await ort.InferenceSession.create(bytes);
+    const got = await s.run({ input: new ort.Tensor('float32', input.data, input.dims) });
+    await s.release();
+    const web = await ortWeb.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+    const gotWeb = await web.run({ input: new ortWeb.Tensor('float32', input.data, input.dims) });
+    await web.release();
+    expect(['output', 'output_1', 'output_2'].map((n) => got[n].dims)).toEqual([
+      [2, 1, 14, 14], // 33 → 16 → 15 → 14
+      [2, 1, 6, 6], // 17 → 8 → 7 → 6
+      [2, 1, 2, 2], // 9 → 4 → 3 → 2
+    ]);
+    ['output', 'output_1', 'output_2'].forEach((n, k) => {
+      expect(maxAbsDifference(got[n].data as Float32Array, want[k]), n).toBeLessThanOrEqual(TOL);
+      expect(maxAbsDifference(gotWeb[n].data as Float32Array, want[k]), n).toBeLessThanOrEqual(TOL);
+    });
+    expect((await verifyOnnxAgainstTfjs(bytes, { arch, params }, [input], 'instance')).ok).toBe(true);
+  });
+
+  it('keeps every output float32 in a float16-compute export, within float16 round-off', async () => {
+    const bytes = exportConvNetOnnx(discriminatorSpec(arch, params, {}), { fp16: 'compute' });
+    const s = await ort.InferenceSession.create(bytes);
+    const got = await s.run({ input: new ort.Tensor('float32', input.data, input.dims) });
+    await s.release();
+    const want = await tfjsReference({ arch, params }, input, 'instance');
+    ['output', 'output_1', 'output_2'].forEach((n, k) => {
+      expect(got[n].type).toBe('float32');
+      expect(maxAbsDifference(got[n].data as Float32Array, want[k]), n).toBeLessThanOrEqual(0.05);
+    });
+  });
+
+  it('fails verification when an output is missing', async () => {
+    const one = withScales(arch, 1);
+    const bytes = exportConvNetOnnx(discriminatorSpec(one, params, {}));
+    const v = await verifyOnnxAgainstTfjs(bytes, { arch, params }, [input], 'instance');
+    expect(v.ok).toBe(false);
+    expect(v.maxAbsError).toBe(Number.POSITIVE_INFINITY);
   });
 });

@@ -84,3 +84,12 @@ export async function writeSmallCheckpoint(
   );
   return { dir, g, d, gParams, dParams };
 }
+
+/**
+ * `arch`'s one conv stack at `count` scales, its layers renamed `scale<k>.<name>` from the second
+ * scale on: a multi-scale discriminator built by hand, without a registered kind.
+ */
+export function withScales(arch: DiscriminatorArch, count: number): DiscriminatorArch {
+  const [layers] = arch.scales;
+  return { ...arch, scales: Array.from({ length: count }, (_, k) => (k === 0 ? layers : layers.map((l) => ({ ...l, name: `scale${k}.${l.name}` })))) };
+}

@@ -3,13 +3,20 @@ import {
   countMacs,
   countParams,
   discriminatorArch,
+  discriminatorInputChannels,
+  discriminatorLabel,
   discriminatorOutputSide,
+  discriminatorReceptiveField,
   generatorArch,
   parseNetG,
   patchDiscriminator,
   receptiveField,
   resolveDiscriminator,
+  scaleInputSides,
+  scaleOutputSides,
+  scaleReceptiveFields,
 } from '../../src/nets/arch.ts';
+import { withScales } from '../export/fixtures.ts';
 
 // Every expected number below was counted layer by layer by hand, and the totals reproduce what PyTorch
 // prints for these nets (54.414 M for U-Net-256, 2.769 M for the 70×70 PatchGAN; docs/reference.md).
@@ -64,7 +71,7 @@ describe('generator layer rules (docs/reference.md#dropout)', () => {
 
 describe('receptiveField computes r ← (r−1)·s + k from the layer list (docs/reference.md#discriminator)', () => {
   it('gives 1, 16, 34, 70, 142, 286, 574 for n_layers 0…6', () => {
-    expect([0, 1, 2, 3, 4, 5, 6].map((n) => receptiveField(discriminatorArch({ nLayers: n }).layers))).toEqual([1, 16, 34, 70, 142, 286, 574]);
+    expect([0, 1, 2, 3, 4, 5, 6].map((n) => receptiveField(discriminatorArch({ nLayers: n }).scales[0]))).toEqual([1, 16, 34, 70, 142, 286, 574]);
   });
   it('works on arbitrary stacks', () => {
     expect(receptiveField([])).toBe(1);
@@ -113,8 +120,75 @@ describe('discriminator parameter counts and output maps (docs/reference.md#disc
     expect(() => patchDiscriminator({ receptiveField: 64 })).toThrow(/choose one of 1, 16, 34, 70/);
   });
   it('unconditional D sees only B (3 channels)', () => {
-    expect(discriminatorArch({ conditional: false }).layers[0].inChannels).toBe(3);
-    expect(discriminatorArch().layers[0].inChannels).toBe(6);
+    expect(discriminatorInputChannels(discriminatorArch({ conditional: false }))).toBe(3);
+    expect(discriminatorInputChannels(discriminatorArch())).toBe(6);
+  });
+});
+
+describe('a discriminator of several scales (pix2pixHD: the input average-pooled 3×3, stride 2, between scales)', () => {
+  const d70 = discriminatorArch({ nLayers: 3 });
+  it('sees the input at full, half and quarter size (odd sides round up)', () => {
+    expect(scaleInputSides(withScales(d70, 3), 256)).toEqual([256, 128, 64]);
+    expect(scaleInputSides(withScales(d70, 3), 33)).toEqual([33, 17, 9]);
+  });
+  it('counts its receptive fields in input pixels, each downsampling a 3×3 stride-2 layer: 70, 2·69 + 3, 2·140 + 3', () => {
+    expect(scaleReceptiveFields(withScales(d70, 3))).toEqual([70, 141, 283]);
+    expect(discriminatorReceptiveField(withScales(d70, 3))).toBe(283);
+    expect(discriminatorReceptiveField(d70)).toBe(70);
+  });
+  it('has one logit map per scale, 30², 14² and 6² at 256²', () => {
+    expect(scaleOutputSides(withScales(d70, 3), 256)).toEqual([30, 14, 6]);
+    expect(discriminatorOutputSide(withScales(d70, 3), 256)).toBe(30);
+  });
+  it('sums parameters and MACs over its scales', () => {
+    expect(countParams(withScales(d70, 2))).toBe(2 * 2_768_705);
+    // The 70×70 stack at 128²: 64·64²·6·16 + 128·32²·64·16 + 256·16²·128·16 + 512·15²·256·16 + 1·14²·512·16.
+    const at128 = 64 * 64 * 64 * 6 * 16 + 128 * 32 * 32 * 64 * 16 + 256 * 16 * 16 * 128 * 16 + 512 * 15 * 15 * 256 * 16 + 14 * 14 * 512 * 16;
+    expect(countMacs(d70, 128)).toBe(at128);
+    expect(countMacs(withScales(d70, 2), 256)).toBe(3_197_140_992 + at128);
+  });
+  it('is too deep when any scale is, naming that scale', () => {
+    expect(discriminatorOutputSide(d70, 32)).toBe(2);
+    expect(() => discriminatorOutputSide(withScales(d70, 2), 32)).toThrow(
+      /141×141 discriminator .* too deep for 32×32 images: its scale 1 \(16×16\) layer scale1\.c5/,
+    );
+  });
+  it('says how many scales it has in logs', () => {
+    expect(discriminatorLabel(withScales(d70, 2))).toBe('PatchGAN n_layers 3, 2 scales');
+    expect(discriminatorLabel(d70)).toBe('PatchGAN n_layers 3');
+    expect(discriminatorLabel(discriminatorArch({ kind: 'pixel' }))).toBe('PixelGAN');
+  });
+});
+
+describe("the multi-scale PatchGAN (pix2pixHD's MultiscaleDiscriminator)", () => {
+  const two = discriminatorArch({ kind: 'multiscale' });
+  const three = discriminatorArch({ kind: 'multiscale', numD: 3 });
+  it('is the 70×70 PatchGAN at 2 scales by default, 3 on request, each scale with weights of its own', () => {
+    expect(two.options).toMatchObject({ nLayers: 3 });
+    expect(two.scales.length).toBe(2);
+    expect(three.scales.length).toBe(3);
+    expect(two.scales[1].map((l) => l.name)).toEqual(['scale1.c1', 'scale1.c2', 'scale1.c3', 'scale1.c4', 'scale1.c5']);
+    expect(three.scales[2][0].name).toBe('scale2.c1');
+    expect(two.scales[0]).toEqual(discriminatorArch({ kind: 'patch', nLayers: 3 }).scales[0]);
+    expect(() => discriminatorArch({ kind: 'multiscale', numD: 4 })).toThrow('a multi-scale PatchGAN has 2 or 3 scales (got 4)');
+  });
+  it('has receptive fields 70 and 141 (283 with a third scale), in input pixels', () => {
+    expect(scaleReceptiveFields(two)).toEqual([70, 141]);
+    expect(discriminatorReceptiveField(three)).toBe(283);
+  });
+  it('has 2 × 2,768,705 parameters, 30² and 14² logits and the MACs of the 70×70 stack at 256² plus 128²', () => {
+    expect(countParams(two)).toBe(5_537_410);
+    expect(countParams(three)).toBe(8_306_115);
+    expect(scaleOutputSides(two, 256)).toEqual([30, 14]);
+    expect(scaleOutputSides(three, 256)).toEqual([30, 14, 6]);
+    // 3,197,140,992 at 256² (the PatchGAN row above) + 767,066,112 at 128².
+    expect(countMacs(two, 256)).toBe(3_964_207_104);
+  });
+  it('is chosen by --net-d multiscale with --n-layers-d per scale, never by --rf, and logs its scales', () => {
+    expect(resolveDiscriminator({ netD: 'multiscale' })).toEqual({ kind: 'multiscale', nLayers: 3 });
+    expect(resolveDiscriminator({ netD: 'multiscale', nLayersD: 2 })).toEqual({ kind: 'multiscale', nLayers: 2 });
+    expect(() => resolveDiscriminator({ rf: 141 })).toThrow(/no PatchGAN has a 141×141 receptive field/);
+    expect(discriminatorLabel(two)).toBe('multi-scale PatchGAN n_layers 3, 2 scales');
   });
 });
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { formatRfTable, rfTable } from '../../src/nets/rf-table.ts';
+import { formatRfTable, type RfRow, rfTable } from '../../src/nets/rf-table.ts';
 
 describe('receptive-field table', () => {
   it('lists the receptive fields, maps, params and MACs at 256² (docs/reference.md#discriminator)', () => {
-    const rows = rfTable({ size: 256 });
+    // The one-scale kinds come first: the receptive fields --rf chooses from.
+    const rows = rfTable({ size: 256 }).filter((r) => r.scales.length === 1);
     expect(rows.map((r) => r.receptiveField)).toEqual([1, 16, 34, 70, 142, 286, 574]);
     expect(rows.map((r) => r.outputSide)).toEqual([256, 126, 62, 30, 14, 6, 2]);
     expect(rows.map((r) => r.kind)).toEqual(['pixel', 'patch', 'patch', 'patch', 'patch', 'patch', 'patch']);
@@ -14,5 +15,21 @@ describe('receptive-field table', () => {
     expect(rows[0].outputSide).toBe(0);
     expect(formatRfTable(rows, 64)).toMatch(/\| 5 \| PatchGAN \| 286×286 .* too deep/);
     expect(rfTable({ size: 128, nLayers: [5] })[0].outputSide).toBe(2);
+  });
+  it('shows each scale of a multi-scale discriminator, separated by slashes', () => {
+    const row: RfRow = {
+      kind: 'patch',
+      nLayers: 3,
+      paperName: '',
+      receptiveField: 141,
+      outputSide: 30,
+      scales: [
+        { receptiveField: 70, outputSide: 30 },
+        { receptiveField: 141, outputSide: 14 },
+      ],
+      params: 5_537_410,
+      macs: 3_964_207_104,
+    };
+    expect(formatRfTable([row], 256).split('\n')[2]).toBe('| 3 | PatchGAN, 2 scales | 70×70 / 141×141 |  | 30×30 / 14×14 | 5,537,410 | 3,964,207,104 |');
   });
 });

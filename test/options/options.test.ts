@@ -6,7 +6,7 @@ import { LABELS_OPTIONS } from '../../src/options/eval.ts';
 import { EXPORT_OPTIONS } from '../../src/options/export.ts';
 import { INFER_OPTIONS } from '../../src/options/infer.ts';
 import { TRAIN_OPTIONS } from '../../src/options/train.ts';
-import { resolveEpochs, resolveTrainConfig, upgradeStoredConfig } from '../../src/train/config.ts';
+import { discriminatorOptions, resolveEpochs, resolveTrainConfig, upgradeStoredConfig } from '../../src/train/config.ts';
 import { mergeTrainSettings } from '../../src/experiments/resolve.ts';
 import { COMMAND_OPTIONS } from '../helpers/command-options.ts';
 
@@ -201,6 +201,28 @@ describe('resolveTrainConfig', () => {
     expect(() => resolveTrainConfig({ data: 'd', out: 'o', size: 256, loadSize: 200 })).toThrow('--load-size (200) must be at least --size (256)');
     // With preprocess crop there is no resize, so load size does not matter.
     expect(resolveTrainConfig({ data: 'd', out: 'o', size: 256, loadSize: 200, preprocess: 'crop' }).loadSize).toBe(200);
+  });
+
+  it("keeps numD only for --net-d multiscale (pix2pixHD's default 2; --num-d alone selects it), and builds that kind from it", () => {
+    const multi = resolveTrainConfig({ data: 'd', out: 'o', netD: 'multiscale' });
+    expect(multi).toMatchObject({ nLayersD: 3, numD: 2 });
+    expect(discriminatorOptions(multi)).toMatchObject({ kind: 'multiscale', nLayers: 3, numD: 2 });
+    const parsed = parse(TRAIN_OPTIONS, ['--data', 'd', '--out', 'o', '--num_D', '3', '--n-layers-d', '2'], false);
+    expect(resolveTrainConfig({ data: 'd', out: 'o', ...parsed })).toMatchObject({ nLayersD: 2, numD: 3 });
+    // Every other discriminator's config is what it was before: no numD key at all.
+    for (const netD of ['basic', 'pixel', 'n_layers'] as const) {
+      const c = resolveTrainConfig({ data: 'd', out: 'o', netD });
+      expect('numD' in c, netD).toBe(false);
+      expect(discriminatorOptions(c)).not.toHaveProperty('numD');
+    }
+    expect(() => resolveTrainConfig({ data: 'd', out: 'o', netD: 'basic', numD: 2 })).toThrow(
+      '--num-d is the number of scales of --net-d multiscale, not of --net-d basic: drop one of them',
+    );
+    expect(() => resolveTrainConfig({ data: 'd', out: 'o', rf: 70, numD: 2 })).toThrow(/--num-d .* not of --rf \(one scale\)/);
+    expect(() => resolveTrainConfig({ data: 'd', out: 'o', netD: 'multiscale', rf: 70 })).toThrow(
+      '--rf chooses a one-scale discriminator; --net-d multiscale takes --n-layers-d',
+    );
+    expect(() => resolveTrainConfig({ data: 'd', out: 'o', numD: 4 })).toThrow(/^--num-d .*3.* \(got 4\)$/);
   });
 
   it('reads the config of checkpoints written before the table (epochs/epochsDecay, no flip/preprocess)', () => {

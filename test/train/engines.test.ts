@@ -3,14 +3,16 @@ import * as tf from '../../src/train/tfjs.ts';
 import { describe, expect, it } from 'vitest';
 import { ENGINE_NAMES, selectEngine, type EngineName } from '../../src/train/engines/registry.ts';
 import { ganLoss, l1Loss } from '../../src/train/losses.ts';
-import { discriminatorArch, generatorArch, paramSpecs, type NetworkArch } from '../../src/nets/arch.ts';
+import { type DiscriminatorArch, discriminatorArch, generatorArch, paramSpecs, type NetworkArch } from '../../src/nets/arch.ts';
 import { discriminatorForward, generatorForward, type ParamTensors } from '../../src/train/nets/forward.ts';
 import { initParams } from '../../src/train/nets/init.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { relativeError } from '../helpers/numeric.ts';
+import { withScales } from '../export/fixtures.ts';
 
 const gArch = generatorArch({ depth: 4, ngf: 6 });
-const dArch = discriminatorArch({ nLayers: 2, ndf: 5 });
+/** A PatchGAN, and one stack at two scales (the downsampling's gradient reaches G through the second). */
+const D_ARCHS = [discriminatorArch({ nLayers: 2, ndf: 5 }), withScales(discriminatorArch({ nLayers: 1, ndf: 5 }), 2)];
 const SIZE = 32;
 
 function tensors(arch: NetworkArch, seed: number): ParamTensors {
@@ -18,11 +20,18 @@ function tensors(arch: NetworkArch, seed: number): ParamTensors {
   return new Map(paramSpecs(arch).map((p) => [p.name, tf.tensor(arrays.get(p.name)!, [...p.shape])]));
 }
 
+/** allGradients for each discriminator of D_ARCHS, keyed `<index>:G/…`, `<index>:D/…`. */
+async function allGradients(): Promise<Map<string, Float32Array>> {
+  const out = new Map<string, Float32Array>();
+  for (const [i, dArch] of D_ARCHS.entries()) for (const [k, v] of await gradientsWith(dArch)) out.set(`${i}:${k}`, v);
+  return out;
+}
+
 /**
  * Gradients of the pix2pix G loss and D loss w.r.t. every trainable parameter, on the active backend
  * (read back asynchronously: GPU backends have no synchronous read in Node).
  */
-async function allGradients(): Promise<Map<string, Float32Array>> {
+async function gradientsWith(dArch: DiscriminatorArch): Promise<Map<string, Float32Array>> {
   const rng = new Rng(11);
   const rand = (): tf.Tensor4D => tf.tensor4d(rng.uniformSigned(2 * SIZE * SIZE * 3), [2, SIZE, SIZE, 3]);
   const A = rand();

@@ -4,6 +4,9 @@ import { discriminatorArch, generatorArch } from '../../src/nets/arch.ts';
 import { selectEngine } from '../../src/train/engines/registry.ts';
 import { Pix2PixModel, Pix2PixStep, type StoredModel } from '../../src/train/model.ts';
 import { Rng } from '../../src/util/rng.ts';
+import { ganLoss } from '../../src/train/losses.ts';
+import { discriminatorForward } from '../../src/train/nets/forward.ts';
+import { withScales } from '../export/fixtures.ts';
 
 const c = { loss: 'L1+cGAN', ganMode: 'vanilla', lambdaL1: 100, beta1: 0.5, seed: 4 } as const;
 const archs = { G: generatorArch({ depth: 3, ngf: 2 }), D: discriminatorArch({ nLayers: 1, ndf: 2 }) };
@@ -56,6 +59,25 @@ describe('Pix2PixModel', () => {
     tf.dispose([A, B]);
     original.dispose();
     restored.dispose();
+  });
+
+  it('trains a discriminator of two scales: D_real sums both maps’ losses, and both scales learn', async () => {
+    await selectEngine('cpu');
+    const twoScales = { G: generatorArch({ depth: 3, ngf: 2 }), D: withScales(discriminatorArch({ nLayers: 1, ndf: 2 }), 2) };
+    const model = Pix2PixModel.create(c, twoScales);
+    const before = await snapshot(model);
+    const rng = new Rng(3);
+    const [A, B] = [0, 1].map(() => tf.tensor4d(rng.uniformSigned(16 * 16 * 3), [1, 16, 16, 3]));
+    const real = tf.concat([A, B], 3);
+    const maps = discriminatorForward(twoScales.D, model.D!.params, real, { normStats: 'batch', dropout: false });
+    expect(maps.map((m) => m.shape[1])).toEqual([6, 2]); // 16 → 8 → 7 → 6 and 8 → 4 → 3 → 2
+    const [first, second] = await Promise.all(maps.map(async (m) => (await ganLoss([m], 1, 'vanilla').data())[0]));
+    const losses = await new Pix2PixStep(c, model, new Rng(1)).step(A, B, 2e-4);
+    expect(losses.D_real).toBeCloseTo(first + second, 6);
+    const after = await snapshot(model);
+    for (const name of ['D/c1.weight', 'D/scale1.c1.weight', 'D/scale1.c3.weight']) expect(after.tensors.get(name), name).not.toEqual(before.tensors.get(name));
+    tf.dispose([A, B, real, ...maps]);
+    model.dispose();
   });
 
   it('frees every tensor it made on dispose', async () => {

@@ -12,9 +12,8 @@ export const evalRfCommand: CommandModule = {
     const a = readArgs(RF_OPTIONS, argv);
     const { resolveDiscriminator } = await import('../../nets/arch.ts');
     const { rfTable, formatRfTable } = await import('../../nets/rf-table.ts');
-    const single =
-      a.netD !== undefined || a.rf !== undefined ? [resolveDiscriminator({ netD: a.netD, nLayersD: a.nLayersD?.[0], rf: a.rf }).nLayers] : undefined;
-    const rows = rfTable({ size: a.size, nLayers: single ?? a.nLayersD, base: { ndf: a.ndf, norm: a.norm, conditional: !a.unconditional } });
+    const single = a.netD !== undefined || a.rf !== undefined ? [resolveDiscriminator({ netD: a.netD, nLayersD: a.nLayersD?.[0], rf: a.rf })] : undefined;
+    const rows = rfTable({ size: a.size, shapes: single, nLayers: a.nLayersD, base: { ndf: a.ndf, norm: a.norm, conditional: !a.unconditional } });
     process.stdout.write(a.json ? `${JSON.stringify({ size: a.size, rows })}\n` : `${formatRfTable(rows, a.size)}\n`);
   },
 };

@@ -4,7 +4,7 @@
  */
 import * as tf from '../tfjs.ts';
 import type { Rng } from '../../util/rng.ts';
-import { BN_EPSILON, type ConvLayer, type DiscriminatorArch, type GeneratorArch, LEAKY_SLOPE } from '../../nets/arch.ts';
+import { BN_EPSILON, type ConvLayer, type DiscriminatorArch, type GeneratorArch, LEAKY_SLOPE, SCALE_DOWNSAMPLE } from '../../nets/arch.ts';
 import { fusedBatchNormAvailable, fusedBatchNormTrain } from '../engines/wasm-kernels/batch-norm.ts';
 
 export type ParamTensors = Map<string, tf.Tensor>;
@@ -131,9 +131,56 @@ export function generatorForward(arch: GeneratorArch, params: ParamTensors, x: t
   return h;
 }
 
-/** Discriminator: NHWC input (concat(A,B) or B) → logits map [N, h, w, 1]. */
-export function discriminatorForward(arch: DiscriminatorArch, params: ParamTensors, x: tf.Tensor4D, opts: ForwardOptions): tf.Tensor4D {
-  let h = x;
-  for (const l of arch.layers) h = convLayer(h, l, params, opts);
-  return h;
+/**
+ * How many input pixels each output of the downsampling averages, row-major [outH·outW]: the 3×3
+ * window's cells that fall inside the image (count_include_pad=False), 4 to 9.
+ */
+export function downsampleCounts(height: number, width: number): Float32Array {
+  const { kernel, stride, pad } = SCALE_DOWNSAMPLE;
+  const inside = (side: number): number[] => {
+    const out = Math.floor((side + 2 * pad - kernel) / stride) + 1;
+    return Array.from({ length: out }, (_, i) => {
+      const first = i * stride - pad;
+      return Math.min(side, first + kernel) - Math.max(0, first);
+    });
+  };
+  const rows = inside(height);
+  const cols = inside(width);
+  return Float32Array.from(rows.flatMap((r) => cols.map((c) => r * c)));
+}
+
+/**
+ * The downsampling between discriminator scales (SCALE_DOWNSAMPLE): zero padding, a 3×3 stride-2
+ * window sum, divided by the cells of the window inside the image. Built from pad and an unpadded
+ * avgPool because backends disagree on padded average pooling (tfjs-cpu's forward leaves the padding
+ * out, its gradient counts it), while these ops have the same gradient everywhere.
+ */
+export function downsample(x: tf.Tensor4D): tf.Tensor4D {
+  const { kernel, stride, pad } = SCALE_DOWNSAMPLE;
+  const padded = tf.pad(x, [
+    [0, 0],
+    [pad, pad],
+    [pad, pad],
+    [0, 0],
+  ]);
+  const mean = tf.avgPool(padded, kernel, stride, 'valid');
+  const [, h, w] = mean.shape;
+  const counts = downsampleCounts(x.shape[1], x.shape[2]).map((n) => (kernel * kernel) / n);
+  return tf.mul(mean, tf.tensor4d(counts, [1, h, w, 1]));
+}
+
+/**
+ * Discriminator: NHWC input (concat(A,B) or B) → one logit map [N, h, w, 1] per scale, scale k
+ * reading the input downsampled k times.
+ */
+export function discriminatorForward(arch: DiscriminatorArch, params: ParamTensors, x: tf.Tensor4D, opts: ForwardOptions): tf.Tensor4D[] {
+  const maps: tf.Tensor4D[] = [];
+  let input = x;
+  arch.scales.forEach((layers, k) => {
+    if (k > 0) input = downsample(input);
+    let h = input;
+    for (const l of layers) h = convLayer(h, l, params, opts);
+    maps.push(h);
+  });
+  return maps;
 }
