@@ -45,7 +45,7 @@ export const INFER_OPTIONS = {
   }),
   keepSize: opt.boolean({ help: "with --size N: resize each output back to its source's size", default: false }),
   tile: opt.int({
-    help: 'translate images larger than N×N in overlapping N×N tiles, blended (N a multiple of 2^depth); deep nets see each tile alone: see docs/infer.md',
+    help: 'translate images larger than N×N in overlapping N×N tiles, blended (N a multiple of 2^depth); images over --max-pixels are then read and written (PNG) band by band; deep nets see each tile alone: see docs/infer.md',
     min: 1,
   }),
   overlap: opt.int({ help: 'pixels shared by neighbouring tiles (default tile/4)', min: 0 }),
