@@ -167,21 +167,33 @@ export async function translateBanded(image: BandedImage, target: string, run: B
   }
 }
 
+/**
+ * Every row of tiles, in order. A band's rows are compressed (zlib, on libuv's pool) while the next
+ * band's tiles run; at most one band waits to be written, so memory stays one band.
+ */
 async function translateBands(plan: TilePlan, source: RowSource, png: PngRowWriter, run: BandedRun): Promise<void> {
   let finished: Uint8Array[] = [];
   let rowsDone = 0;
   const blender = new TileBlender(plan, run.session.io.outputChannels, (_first, rgb) => finished.push(rgb));
   const window = new RowWindow(source);
   const yieldNow = eventLoopYielder();
-  for (let j = 0; j < plan.ys.length; j++) {
-    const band = await bandView(window, plan, j);
-    await translateTileRow(run, plan, j, band, blender);
-    for (const rows of finished) {
+  let writing: Promise<void> = Promise.resolve();
+  const write = async (bands: Uint8Array[]): Promise<void> => {
+    for (const rows of bands) {
       await png.writeRows(rows);
       rowsDone += rows.length / (plan.pad.width * 3);
     }
-    finished = [];
     run.progress?.(rowsDone);
+  };
+  for (let j = 0; j < plan.ys.length; j++) {
+    const band = await bandView(window, plan, j);
+    await translateTileRow(run, plan, j, band, blender);
+    await writing;
+    writing = write(finished);
+    // Observed here so a failed write waits for the await above instead of counting as unhandled.
+    writing.catch(() => {});
+    finished = [];
     await yieldNow();
   }
+  await writing;
 }
