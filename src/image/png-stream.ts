@@ -296,27 +296,26 @@ export async function* readPngRows(file: string, l: PngLayout): AsyncGenerator<U
 
 /** Cut the inflated stream into scanlines, unfilter them, and give them as RGB rows. */
 async function* scanlines(inflated: AsyncIterable<Buffer>, l: PngLayout, stride: number, bpp: number): AsyncGenerator<Uint8Array> {
-  {
-    let line = new Uint8Array(stride);
-    let prev = new Uint8Array(stride - 1);
-    let filled = 0;
-    let rows = 0;
-    for await (const data of inflated) {
-      for (let at = 0; at < data.length && rows < l.height;) {
-        const n = Math.min(stride - filled, data.length - at);
-        line.set(data.subarray(at, at + n), filled);
-        filled += n;
-        at += n;
-        if (filled < stride) break;
-        const cur = line.subarray(1);
-        unfilter(line[0], cur, prev, bpp);
-        yield toRgb(l, cur);
-        rows++;
-        prev = cur;
-        line = new Uint8Array(stride);
-        filled = 0;
-      }
+  let line = new Uint8Array(stride);
+  let prev = new Uint8Array(stride - 1);
+  let filled = 0;
+  let rows = 0;
+  for await (const data of inflated) {
+    for (let at = 0; at < data.length;) {
+      const n = Math.min(stride - filled, data.length - at);
+      line.set(data.subarray(at, at + n), filled);
+      filled += n;
+      at += n;
+      if (filled < stride) break;
+      const cur = line.subarray(1);
+      unfilter(line[0], cur, prev, bpp);
+      yield toRgb(l, cur);
+      // Data after the last row (some encoders pad) is not read.
+      if (++rows === l.height) return;
+      prev = cur;
+      line = new Uint8Array(stride);
+      filled = 0;
     }
-    if (rows < l.height) throw new Error(`truncated PNG: ${rows} of ${l.height} rows`);
   }
+  throw new Error(`truncated PNG: ${rows} of ${l.height} rows`);
 }
