@@ -209,7 +209,7 @@ export async function decodeImageFile(file: string, opts: DecodeOptions = {}): P
   // failOn 'error' rejects truncated pixel data but tolerates benign warnings (e.g. extra bytes).
   const open = (): Sharp =>
     simple
-      ? sharp(simple.data, { raw: { width: simple.width, height: simple.height, channels: 3 } })
+      ? sharp(simple.data, { raw: { width: simple.width, height: simple.height, channels: 3 }, limitInputPixels: simple.width * simple.height })
       : sharp(file, { failOn: 'error', limitInputPixels: maxPixels, autoOrient: true });
   try {
     let pipeline = open();
