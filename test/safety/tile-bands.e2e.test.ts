@@ -2,7 +2,7 @@
  * `infer --tile` on an image five times the pixel budget (generated here band by band, never
  * committed): it is read, translated and written a band of tile rows at a time, so the peak memory
  * stays under a bound that the decoded input and output alone would exceed; the output is the
- * input (an Identity model), progress is reported in rows, and SIGTERM mid-image leaves nothing.
+ * input (an Identity model), progress is reported in rows, and SIGTERM or SIGINT mid-image leaves nothing.
  */
 import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
@@ -74,22 +74,27 @@ describe(`infer --tile 256 on a ${SIDE}×${SIDE} PNG with --max-pixels ${MAX_PIX
     expect(await samePixels(path.join(out, 'big.png'), path.join(input, 'big.png'))).toBe(true);
   });
 
-  it('SIGTERM mid-image exits 143 and leaves no file, under the final name or a temporary one', { timeout: 120_000 }, async () => {
-    const out = path.join(root, 'out-stopped');
-    const child = spawn(process.execPath, [path.resolve('bin/pix2pix.mjs'), ...inferArgs(out)], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    // Wait until the band path is writing its temporary file.
-    for (let i = 0; i < 600; i++) {
-      const names = await fsp.readdir(out).catch(() => [] as string[]);
-      if (names.some((n) => n.startsWith('.big.png.tmp-'))) break;
-      await new Promise((res) => setTimeout(res, 100));
-    }
-    expect(await fsp.readdir(out)).toHaveLength(1);
-    child.kill('SIGTERM');
-    expect(await exited).toBe(143);
-    expect(stderr).toContain('pix2pix: stopped by SIGTERM');
-    expect(await fsp.readdir(out)).toEqual([]);
-  });
+  for (const [signal, code] of [
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const) {
+    it(`${signal} mid-image exits ${code} and leaves no file, under the final name or a temporary one`, { timeout: 120_000 }, async () => {
+      const out = path.join(root, `out-${signal}`);
+      const child = spawn(process.execPath, [path.resolve('bin/pix2pix.mjs'), ...inferArgs(out)], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      // Wait until the band path is writing its temporary file.
+      for (let i = 0; i < 600; i++) {
+        const names = await fsp.readdir(out).catch(() => [] as string[]);
+        if (names.some((n) => n.startsWith('.big.png.tmp-'))) break;
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      expect(await fsp.readdir(out)).toHaveLength(1);
+      child.kill(signal);
+      expect(await exited).toBe(code);
+      expect(stderr).toContain(`pix2pix: stopped by ${signal}; rerun with --skip-existing`);
+      expect(await fsp.readdir(out)).toEqual([]);
+    });
+  }
 });
