@@ -15,7 +15,7 @@ import { UserError } from '../util/errors.ts';
 import { eventLoopYielder } from '../util/event-loop.ts';
 import { writeFileAtomicWith } from '../util/fs.ts';
 import { holdStopHandlers, onStop } from '../util/stop.ts';
-import { fillPlanar, reflectIndex, type RgbView } from './native-size.ts';
+import { fillPlanar, padPlan, reflectIndex, type RgbView } from './native-size.ts';
 import type { ModelSession } from './session.ts';
 import { planTiles, type TileBlend, TileBlender, type TilePlan } from './tiles.ts';
 
@@ -40,10 +40,10 @@ export interface BandedRequest {
   triplets: boolean;
 }
 
-/** Pixels a band holds: the padded width × one tile's height. */
+/** Pixels a band holds: the padded width × one tile's height (planTiles's tileHeight). */
 export function bandPixels(width: number, height: number, multiple: number, tile: number): number {
-  const plan = planTiles(width, height, multiple, tile, 0);
-  return plan.pad.paddedWidth * plan.tileHeight;
+  const pad = padPlan(width, height, multiple);
+  return pad.paddedWidth * Math.min(tile, pad.paddedHeight);
 }
 
 /**
