@@ -67,7 +67,10 @@ export const INFER_OPTIONS = {
   maxModelMemory: opt.string({
     help: 'refuse models whose tensors or constant-shaped nodes need more than this, e.g. 8GiB (default: 4 GiB or half the RAM)',
   }),
-  maxPixels,
+  maxPixels: {
+    ...maxPixels,
+    help: `${maxPixels.help}; with --tile, larger images are read and written band by band and it bounds one band of tile rows`,
+  },
   quiet: { ...quiet, help: 'no progress bar or summary' },
   json: { ...json, help: 'print the summary as one JSON object on stdout' },
   ...INFER_PYTORCH_FLAGS,

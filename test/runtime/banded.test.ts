@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportConvNetOnnx, generatorSpec } from '../../src/export/export.ts';
 import { decodeImageFile } from '../../src/image/decode.ts';
 import { generatorArch } from '../../src/nets/arch.ts';
-import { bandPixels } from '../../src/runtime/banded.ts';
+import { bandPixels, planBanded } from '../../src/runtime/banded.ts';
 import { type ModelSession, openSession } from '../../src/runtime/session.ts';
 import { type TranslateOptions, translateFolder } from '../../src/runtime/translate.ts';
 import { randomParams } from '../export/fixtures.ts';
@@ -95,6 +95,23 @@ describe('band by band equals whole image', () => {
     const [a, b] = [await rgbOf(path.join(whole, 'pair.png')), await rgbOf(path.join(banded, 'pair.png'))];
     expect([b.width, b.height]).toEqual([301, 260]);
     expect(Buffer.compare(a.data, b.data)).toBe(0);
+  });
+});
+
+describe('which images go band by band', () => {
+  it('those over the budget and larger than a tile; the rest go whole (undefined)', async () => {
+    const input = path.join(root, 'in-plan');
+    await writeInput(input, 'a.png', 300, 200);
+    const file = path.join(input, 'a.png');
+    const request = { file, multiple: 8, tile: 64, overlap: 16, format: 'png', triplets: false };
+    expect(await planBanded({ ...request, maxPixels: 300 * 200 })).toBeUndefined();
+    expect(await planBanded({ ...request, maxPixels: 300 * 200 - 1, tile: 304 })).toBeUndefined();
+    const banded = await planBanded({ ...request, maxPixels: 300 * 200 - 1 });
+    expect(banded).toMatchObject({ width: 300, height: 200, source: { left: 0, width: 300, height: 200 } });
+    expect(banded?.source.png).toBeDefined();
+    expect(await planBanded({ ...request, maxPixels: 150 * 200 - 1, half: 'B' })).toMatchObject({ width: 150, source: { left: 150 } });
+    expect(bandPixels(300, 200, 8, 64)).toBe(304 * 64);
+    expect(bandPixels(300, 20, 8, 64)).toBe(304 * 24);
   });
 });
 
