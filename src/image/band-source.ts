@@ -7,10 +7,11 @@
  *   rows (`extract`, sequential access). libvips reads these formats from the top, so each strip
  *   decodes every row above it again: the time grows with the square of the height, which is why
  *   strips are as tall as a quarter of the pixel budget allows (docs/infer.md has the numbers).
- * BMP and PPM/PGM (decoded in JS, whole) are not read this way.
+ * BMP and PPM/PGM (decoded in JS, whole) are not read this way, nor images with an EXIF orientation
+ * (libvips turns the whole image before it can give a strip).
  */
 import sharp from 'sharp';
-import { type AbSide, decodeFailureReason, headerSize, interleavedRgb, UnreadableImage } from './decode.ts';
+import { type AbSide, decodeFailureReason, interleavedRgb, UnreadableImage } from './decode.ts';
 import { type PngLayout, readPngLayout, readPngRows, streamsRowByRow } from './png-stream.ts';
 
 /** Where the rows come from: the (oriented) image's size and the column range kept (an AB half). */
@@ -24,6 +25,20 @@ export interface BandSourcePlan {
   height: number;
   /** The PNG layout when png-stream.ts reads it; undefined: libvips strips. */
   png?: PngLayout;
+  /** EXIF orientation (1: as stored); any other makes libvips turn the whole image for every strip. */
+  orientation: number;
+}
+
+/** Oriented size and orientation from the header (no pixels decoded); undefined when libvips cannot read it. */
+async function libvipsHeader(file: string): Promise<{ width: number; height: number; orientation: number } | undefined> {
+  try {
+    const meta = await sharp(file, { limitInputPixels: Number.MAX_SAFE_INTEGER }).metadata();
+    const width = meta.autoOrient?.width ?? meta.width;
+    const height = meta.autoOrient?.height ?? meta.height;
+    return width && height ? { width, height, orientation: meta.orientation ?? 1 } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -33,20 +48,13 @@ export interface BandSourcePlan {
 export async function planBandSource(file: string, half?: AbSide): Promise<BandSourcePlan | undefined> {
   const layout = await readPngLayout(file);
   const png = layout && streamsRowByRow(layout) ? layout : undefined;
-  let size: { width: number; height: number };
-  if (png) size = { width: png.width, height: png.height };
-  else {
-    try {
-      size = await headerSize(file);
-    } catch {
-      return undefined;
-    }
-  }
+  const size = png ? { width: png.width, height: png.height, orientation: 1 } : await libvipsHeader(file);
+  if (!size) return undefined;
   const halfWidth = Math.floor(size.width / 2);
   if (half && halfWidth < 1) throw new UnreadableImage(`image is ${size.width} px wide: too narrow to hold A and B halves`);
   const left = half === 'B' ? halfWidth : 0;
   const width = half === 'A' ? halfWidth : size.width - left;
-  return { file, sourceWidth: size.width, sourceHeight: size.height, left, width, height: size.height, png };
+  return { file, sourceWidth: size.width, sourceHeight: size.height, left, width, height: size.height, png, orientation: size.orientation };
 }
 
 /** Rows of a planned source, in order, as interleaved RGB of the kept columns. */

@@ -184,7 +184,7 @@ export async function probeImageFile(file: string): Promise<{ width: number; hei
 }
 
 /** The oriented size from the header, failures worded as an UnreadableImage. */
-export async function headerSize(file: string): Promise<{ width: number; height: number }> {
+async function headerSize(file: string): Promise<{ width: number; height: number }> {
   try {
     return await orientedSize(file);
   } catch (e) {

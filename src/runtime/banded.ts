@@ -65,6 +65,10 @@ export async function planBanded(r: BandedRequest): Promise<BandedImage | undefi
     );
   if (r.format !== 'png')
     throw new UnreadableImage(`${whole}; --format ${r.format} is written whole: use --format png (written band by band with --tile) or raise --max-pixels`);
+  if (source.orientation !== 1)
+    throw new UnreadableImage(
+      `${whole}; its EXIF orientation (${source.orientation}) turns the whole image at once: rotate the file itself first, or raise --max-pixels`,
+    );
   if (r.triplets) throw new UnreadableImage(`${whole}; --save-triplets/--html write the input whole: drop them for this image or raise --max-pixels`);
   const stripRows = Math.max(r.tile, Math.floor(r.maxPixels / 4 / source.sourceWidth));
   return { source, width, height, stripRows };

@@ -142,6 +142,36 @@ describe('what the band path refuses, in one line', () => {
     expect(png.code ?? 0, png.stderr).toBe(0);
   });
 
+  it('an image with an EXIF orientation above the budget (libvips turns it whole); within the budget it is turned as always', async () => {
+    const dir = path.join(root, 'in-rotated');
+    await fsp.mkdir(dir);
+    await sharp(texture(300, 200), { raw: { width: 300, height: 200, channels: 3 } })
+      .jpeg()
+      .withMetadata({ orientation: 6 })
+      .toFile(path.join(dir, 'turned.jpg'));
+    const over = await runCli([
+      'infer',
+      '--model',
+      modelFile,
+      '--input',
+      dir,
+      '--output',
+      path.join(root, `cli-${runs++}`),
+      '--provider',
+      'cpu',
+      '--quiet',
+      '--tile',
+      '64',
+      '--max-pixels',
+      '50000',
+    ]);
+    expect(over.stderr).toBe(
+      'infer: failed turned.jpg: image is 200×300 (0.1 Mpx), over the 0.1 Mpx decode budget; its EXIF orientation (6) turns the whole image at once: rotate the file itself first, or raise --max-pixels\n',
+    );
+    const out = await translate(dir, { tile: 64, maxPixels: 60000 });
+    expect(await rgbOf(path.join(out, 'turned.png'))).toMatchObject({ width: 200, height: 300 });
+  });
+
   it('--save-triplets above the budget (it writes the input whole)', async () => {
     const r = await infer('--tile', '64', '--max-pixels', '200000', '--save-triplets');
     expect(r.stderr).toMatch(
