@@ -86,7 +86,22 @@ async function* pngRows(plan: BandSourcePlan): AsyncGenerator<Uint8Array> {
   for await (const row of readPngRows(plan.file, plan.png!)) yield full ? row : row.slice(plan.left * 3, (plan.left + plan.width) * 3);
 }
 
+/**
+ * libvips's operation cache off while the strips are read: each strip is a new operation on the same
+ * file, and with the cache on, the peak memory grew with the image (a 9000×9000 JPEG in strips of 416
+ * rows: 572 MiB over the baseline with the cache, 160 MiB without; 6000×6000: 200 and 94 MiB).
+ */
 async function* libvipsRows(plan: BandSourcePlan, stripRows: number): AsyncGenerator<Uint8Array> {
+  const before = sharp.cache();
+  sharp.cache(false);
+  try {
+    yield* libvipsStrips(plan, stripRows);
+  } finally {
+    sharp.cache({ memory: before.memory.max, files: before.files.max, items: before.items.max });
+  }
+}
+
+async function* libvipsStrips(plan: BandSourcePlan, stripRows: number): AsyncGenerator<Uint8Array> {
   const rowBytes = plan.width * 3;
   for (let top = 0; top < plan.sourceHeight; top += stripRows) {
     const height = Math.min(stripRows, plan.sourceHeight - top);
