@@ -44,6 +44,7 @@ export const EXAMPLES: Readonly<Record<string, readonly (readonly [args: string,
   infer: [
     ['infer --model model.onnx --input photos/ --out out/', 'any size, any aspect ratio'],
     ['infer --model model.onnx --input scans/ --out out/ --tile 512 --overlap 128', 'overlapping tiles, blended'],
+    ['infer --model model.onnx --input aerial/ --out out/ --tile 256', 'images over --max-pixels are read and written band by band (PNG)'],
     ['infer --model model.onnx --input data/synth/test --ab-side B --out out/ --html', 'out/index.html: input | output | target'],
   ],
   test: [['test --dataroot ./datasets/facades --name facades_pix2pix --model pix2pix --direction BtoA', 'prints the export and infer commands']],

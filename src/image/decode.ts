@@ -67,7 +67,7 @@ export function setPixelBudget(maxPixels: number | undefined): void {
 /** An image whose header declares more pixels than the budget. */
 class ImageTooLarge extends UnreadableImage {}
 
-function megapixels(n: number): string {
+export function megapixels(n: number): string {
   return `${(n / 1e6).toFixed(1)} Mpx`;
 }
 
@@ -163,7 +163,7 @@ async function orientedSize(file: string): Promise<{ width: number; height: numb
 }
 
 /** Gray (1–2 channels) replicated to RGB, a 4th channel dropped; 3 channels returned as they are. */
-function interleavedRgb(data: Uint8Array, channels: number, pixels: number): Uint8Array {
+export function interleavedRgb(data: Uint8Array, channels: number, pixels: number): Uint8Array {
   if (channels === 3) return data;
   const out = new Uint8Array(pixels * 3);
   for (let i = 0; i < pixels; i++) {
@@ -209,7 +209,7 @@ export async function decodeImageFile(file: string, opts: DecodeOptions = {}): P
   // failOn 'error' rejects truncated pixel data but tolerates benign warnings (e.g. extra bytes).
   const open = (): Sharp =>
     simple
-      ? sharp(simple.data, { raw: { width: simple.width, height: simple.height, channels: 3 } })
+      ? sharp(simple.data, { raw: { width: simple.width, height: simple.height, channels: 3 }, limitInputPixels: simple.width * simple.height })
       : sharp(file, { failOn: 'error', limitInputPixels: maxPixels, autoOrient: true });
   try {
     let pipeline = open();

@@ -20,7 +20,9 @@ export async function encodeRgb(img: RgbImage, format: ImageFormat, opts: Encode
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || data.length !== width * height * 3) {
     throw new Error(`encodeRgb(${format}): ${width}×${height}×3 does not match ${data.length} bytes`);
   }
-  let s = sharp(data, { raw: { width, height, channels: 3 } });
+  // The pixels are already in memory (held to the decode budget on the way in): sharp's default
+  // input limit (268 Mpx, a guard for file headers) would only refuse a large legitimate output.
+  let s = sharp(data, { raw: { width, height, channels: 3 }, limitInputPixels: width * height });
   const to = opts.resizeTo;
   if (to && (to.width !== width || to.height !== height)) s = s.resize(to.width, to.height, { fit: 'fill', kernel: 'cubic' });
   const quality = opts.quality ?? 95;

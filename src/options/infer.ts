@@ -45,7 +45,7 @@ export const INFER_OPTIONS = {
   }),
   keepSize: opt.boolean({ help: "with --size N: resize each output back to its source's size", default: false }),
   tile: opt.int({
-    help: 'translate images larger than N×N in overlapping N×N tiles, blended (N a multiple of 2^depth); deep nets see each tile alone: see docs/infer.md',
+    help: 'translate images larger than N×N in overlapping N×N tiles, blended (N a multiple of 2^depth); images over --max-pixels are then read and written (PNG) band by band; deep nets see each tile alone: see docs/infer.md',
     min: 1,
   }),
   overlap: opt.int({ help: 'pixels shared by neighbouring tiles (default tile/4)', min: 0 }),
@@ -67,7 +67,10 @@ export const INFER_OPTIONS = {
   maxModelMemory: opt.string({
     help: 'refuse models whose tensors or constant-shaped nodes need more than this, e.g. 8GiB (default: 4 GiB or half the RAM)',
   }),
-  maxPixels,
+  maxPixels: {
+    ...maxPixels,
+    help: `${maxPixels.help}; with --tile, larger images are read and written band by band and it bounds one band of tile rows`,
+  },
   quiet: { ...quiet, help: 'no progress bar or summary' },
   json: { ...json, help: 'print the summary as one JSON object on stdout' },
   ...INFER_PYTORCH_FLAGS,

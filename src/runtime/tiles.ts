@@ -124,10 +124,17 @@ export function tileRect(plan: TilePlan, k: number): { x: number; y: number; wid
  * rows at a time: tiles arrive in order (row-major), and once a row of tiles is complete the image
  * rows no later tile reaches are final and go to 8-bit RGB. So the float accumulator holds one tile
  * height of rows (channels × width × tileHeight), not the whole image (12 bytes a pixel).
+ *
+ * Final rows go to `sink` (image row of the first, interleaved RGB rows), in order; without one
+ * they are kept as the whole image (toRgb). The band-by-band path (banded.ts) passes a sink that
+ * encodes them, so both paths blend with this one code.
  */
+export type RowSink = (firstRow: number, rgb: Uint8Array) => void;
+
 export class TileBlender {
   private readonly band: Float32Array;
-  private readonly out: Uint8Array;
+  private readonly out: Uint8Array | undefined;
+  private readonly sink: RowSink;
   /** Padded row of the band's first row. */
   private bandTop: number;
   private added = 0;
@@ -135,9 +142,13 @@ export class TileBlender {
   constructor(
     readonly plan: TilePlan,
     readonly channels: number,
+    sink?: RowSink,
   ) {
     this.band = new Float32Array(channels * plan.pad.width * plan.tileHeight);
-    this.out = new Uint8Array(plan.pad.width * plan.pad.height * 3);
+    const rowBytes = plan.pad.width * 3;
+    const out = sink ? undefined : new Uint8Array(rowBytes * plan.pad.height);
+    this.out = out;
+    this.sink = sink ?? ((first, rgb) => out!.set(rgb, first * rowBytes));
     this.bandTop = plan.ys[0]!;
   }
 
@@ -177,17 +188,19 @@ export class TileBlender {
     const finalUntil = next ?? this.bandTop + th;
     const W = pad.width;
     const bandPlane = W * th;
-    for (let y = this.bandTop; y < finalUntil; y++) {
-      const iy = y - pad.top;
-      if (iy < 0 || iy >= pad.height) continue;
+    const first = Math.max(this.bandTop, pad.top);
+    const until = Math.min(finalUntil, pad.top + pad.height);
+    const rows = new Uint8Array(Math.max(0, until - first) * W * 3);
+    for (let y = first; y < until; y++) {
       const sy = sumY[y];
       const by = y - this.bandTop;
       for (let x = 0; x < W; x++) {
         const inv = 1 / (sy * sumX[x + pad.left]);
-        const o = (iy * W + x) * 3;
-        for (let c = 0; c < 3; c++) this.out[o + c] = unitToByte(this.band[(this.channels === 1 ? 0 : c) * bandPlane + by * W + x] * inv);
+        const o = ((y - first) * W + x) * 3;
+        for (let c = 0; c < 3; c++) rows[o + c] = unitToByte(this.band[(this.channels === 1 ? 0 : c) * bandPlane + by * W + x] * inv);
       }
     }
+    if (rows.length > 0) this.sink(first - pad.top, rows);
     if (next === undefined) return;
     const shift = next - this.bandTop;
     for (let c = 0; c < this.channels; c++) {
@@ -202,9 +215,10 @@ export class TileBlender {
     return this.added === tileCount(this.plan);
   }
 
-  /** The blended image as 8-bit RGB (a single channel replicated to gray); call when complete. */
+  /** The blended image as 8-bit RGB (a single channel replicated to gray); call when complete, on a blender without a sink. */
   toRgb(): Uint8Array {
     if (!this.complete) throw new Error(`TileBlender: ${this.added} of ${tileCount(this.plan)} tiles blended`);
+    if (!this.out) throw new Error('TileBlender: the rows went to the sink');
     return this.out;
   }
 }

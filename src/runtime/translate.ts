@@ -15,7 +15,8 @@ import { UserError } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/fs.ts';
 import { checkDisjointTrees, checkNotRootOrHome, claimOutputFolder, describeFsError, resolveInside } from '../util/paths.ts';
 import { ProgressBar } from '../util/progress.ts';
-import { UnreadableImage } from '../image/decode.ts';
+import { pixelBudget, UnreadableImage } from '../image/decode.ts';
+import { type BandedImage, planBanded, translateBanded } from './banded.ts';
 import { encodeRgb, type OutputFormat, type PreparedImage, prepareImage, setVipsThreads } from './images.ts';
 import type { RgbView } from './native-size.ts';
 import { outputNames } from './output-names.ts';
@@ -107,7 +108,7 @@ interface Job {
   outRel: string;
 }
 
-type Loaded = { job: Job; image: PreparedImage } | { job: Job; error: string };
+type Loaded = { job: Job; image: PreparedImage } | { job: Job; banded: BandedImage } | { job: Job; error: string };
 
 function checkPositiveInt(v: number | undefined, flag: string): void {
   if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new UserError(`${flag} must be a positive integer (got ${v})`);
@@ -235,11 +236,38 @@ async function translateJobs(
   let translated = 0;
   let sessionSeconds = 0;
 
-  const load = (job: Job): Promise<Loaded> =>
-    prepareImage(path.join(o.input, job.rel), prepareSize, o.abSide, o.maxPixels).then(
-      (image) => ({ job, image }),
-      (e: unknown) => ({ job, error: e instanceof UnreadableImage ? e.message : String(e) }),
-    );
+  // With --tile, an image over the pixel budget goes band by band (banded.ts) instead of whole.
+  const tiled = mode.kind === 'native' && mode.tile !== undefined ? { ...mode, tile: mode.tile } : undefined;
+  const maxPixels = o.maxPixels ?? pixelBudget();
+  const load = async (job: Job): Promise<Loaded> => {
+    const file = path.join(o.input, job.rel);
+    try {
+      const banded = tiled && (await planBanded({ file, half: o.abSide, ...tiled, maxPixels, format, triplets }));
+      if (banded) return { job, banded };
+      return { job, image: await prepareImage(file, prepareSize, o.abSide, o.maxPixels) };
+    } catch (e) {
+      return { job, error: e instanceof UnreadableImage ? e.message : String(e) };
+    }
+  };
+
+  const runBanded = async (job: Job, image: BandedImage): Promise<void> => {
+    const target = path.join(o.output, job.outRel);
+    const rows = new ProgressBar({ label: `infer ${job.rel}`, total: image.height, unit: 'row', quiet: o.quiet });
+    try {
+      await translateBanded(image, await resolveInside(o.output, job.outRel), {
+        ...tiled!,
+        session,
+        blend: o.tileBlend,
+        perRun,
+        progress: (n) => rows.set(n),
+      });
+      translated++;
+      bar.tick(1, session.provider);
+    } catch (e) {
+      fail(job.rel, e instanceof UserError || e instanceof UnreadableImage ? e.message : `cannot write ${target}: ${describeFsError(e)}`);
+      bar.tick(1);
+    }
+  };
 
   const pending = new InFlight();
   const encode = (job: Job, image: PreparedImage, result: RgbView): void => {
@@ -309,7 +337,8 @@ async function translateJobs(
     if ('error' in l) {
       fail(l.job.rel, l.error);
       bar.tick(1);
-    } else {
+    } else if ('banded' in l) await runBanded(l.job, l.banded);
+    else {
       const work = imageWork(mode, l.image, outC, o.tileBlend);
       owners.set(work, l);
       for (let k = 0; k < work.pieces; k++) batcher.add({ work, k, owner: work });

@@ -31,12 +31,13 @@ export function tempPathFor(target: string): string {
 
 /**
  * Write `target` atomically through `write`, which receives an open handle on a temporary file beside
- * it: a crash (even SIGKILL) leaves either the old file or the new one, never a truncated one. The
+ * it (and its path, for a caller that must remove it on a stop): a crash (even SIGKILL) leaves either
+ * the old file or the new one, never a truncated one. The
  * data is fsynced before the rename. Streams large files without building them in memory. A full
  * disk or a refused write leaves the old file as it was, removes the temporary file and is a
  * one-line UserError naming `target` (writeFailure).
  */
-export async function writeFileAtomicWith(target: string, write: (fh: FileHandle) => Promise<void>): Promise<void> {
+export async function writeFileAtomicWith(target: string, write: (fh: FileHandle, tmp: string) => Promise<void>): Promise<void> {
   try {
     await writeThroughTemp(target, write);
   } catch (e) {
@@ -44,12 +45,12 @@ export async function writeFileAtomicWith(target: string, write: (fh: FileHandle
   }
 }
 
-async function writeThroughTemp(target: string, write: (fh: FileHandle) => Promise<void>): Promise<void> {
+async function writeThroughTemp(target: string, write: (fh: FileHandle, tmp: string) => Promise<void>): Promise<void> {
   await fsp.mkdir(path.dirname(target), { recursive: true });
   const tmp = tempPathFor(target);
   const fh = await fsp.open(tmp, 'w');
   try {
-    await write(fh);
+    await write(fh, tmp);
     await fh.sync();
   } catch (e) {
     await fh.close();

@@ -83,33 +83,26 @@ describe('one pixel budget for every decode', () => {
     expect(r.peakRssMiB).toBeLessThan(400);
   });
 
-  it('`infer --size 64` and `--tile` go through the same budget', async () => {
+  it('`infer --size 64` holds the whole image to the budget; `--tile` holds one band of tile rows to it', async () => {
     const input = path.join(root, 'size-in');
     await fsp.mkdir(input);
     await fsp.writeFile(path.join(input, 'wide.png'), pngDeclaring(4000, 3000));
-    for (const flags of [
-      ['--size', '64'],
-      ['--tile', '64'],
-    ]) {
-      const output = path.join(root, `size-out-${flags[0].slice(2)}`);
-      const r = await runCli([
-        'infer',
-        '--model',
-        modelFile,
-        '--input',
-        input,
-        '--output',
-        output,
-        '--provider',
-        'cpu',
-        '--quiet',
-        '--max-pixels',
-        '1000000',
-        ...flags,
-      ]);
-      expect(r.stderr).toContain('infer: failed wide.png: image is 4000×3000 (12.0 Mpx), over the 1.0 Mpx decode budget');
-      expect(r.code).toBe(1);
-    }
+    const infer = (name: string, ...flags: string[]) =>
+      runCli(['infer', '--model', modelFile, '--input', input, '--output', path.join(root, `size-out-${name}`), '--provider', 'cpu', '--quiet', ...flags]);
+    const size = await infer('size', '--size', '64', '--max-pixels', '1000000');
+    expect(size.stderr).toContain('infer: failed wide.png: image is 4000×3000 (12.0 Mpx), over the 1.0 Mpx decode budget');
+    expect(size.code).toBe(1);
+    // A band of 64 rows of 4000 pixels is 0.26 Mpx: over a 0.1 Mpx budget, refused from the header.
+    const band = await infer('band', '--tile', '64', '--max-pixels', '100000');
+    expect(band.stderr).toContain(
+      'infer: failed wide.png: image is 4000×3000 (12.0 Mpx), over the 0.1 Mpx decode budget, and even one band of --tile 64 rows is 0.3 Mpx',
+    );
+    expect(band.code).toBe(1);
+    // Under a 1 Mpx budget the bands fit: the file is read band by band, and its missing rows found.
+    const tile = await infer('tile', '--tile', '64', '--max-pixels', '1000000');
+    expect(tile.stderr).toBe('infer: failed wide.png: truncated or corrupt image data (truncated PNG: 1 of 3000 rows)\n');
+    expect(tile.code).toBe(1);
+    expect(await fsp.readdir(path.join(root, 'size-out-tile'))).toEqual([]);
   });
 
   it('`eval color` and `eval labels` refuse an image over --max-pixels in one line naming it', async () => {
