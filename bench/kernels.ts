@@ -61,7 +61,7 @@ function unet(net: string, size: number, levels: number, inC: number, outC: numb
   let c = inC;
   for (let i = 0; i < levels; i++) {
     layers.push({ net, name: `e${i + 1}`, kind: 'conv', x: [1, h, h, c], k: 4, stride: 2, pad: 'same', outC: enc[i] });
-    c = enc[i]!;
+    c = enc[i];
     h /= 2;
   }
   // Decoder layer j maps (j === 0 ? e_L : cat(d_{j-1}, e_{L-j})) to the channels of e_{L-1-j} (the last: outC).

@@ -46,6 +46,6 @@ export function runPeer(script: string, args: string[], env: Record<string, stri
 /** Parse `key=value` tokens of a peer result line. */
 export function parsePeerLine(line: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const m of line.matchAll(/(\w[\w/]*)=([^\s\]]+)/g)) out[m[1]] = m[2]!;
+  for (const m of line.matchAll(/(\w[\w/]*)=([^\s\]]+)/g)) out[m[1]] = m[2];
   return out;
 }

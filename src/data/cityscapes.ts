@@ -96,9 +96,9 @@ export function colorizeLabelIds(labelIds: Uint8Array): Uint8Array {
   const out = new Uint8Array(labelIds.length * 3);
   for (let i = 0; i < labelIds.length; i++) {
     const k = labelIds[i] * 3;
-    out[i * 3] = lut[k]!;
-    out[i * 3 + 1] = lut[k + 1]!;
-    out[i * 3 + 2] = lut[k + 2]!;
+    out[i * 3] = lut[k];
+    out[i * 3 + 1] = lut[k + 1];
+    out[i * 3 + 2] = lut[k + 2];
   }
   return out;
 }

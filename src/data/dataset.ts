@@ -113,9 +113,9 @@ export function cropAndFlip(img: RgbImage, x: number, y: number, size: number, f
     for (let col = 0; col < size; col++) {
       const s = (r * size + col) * 3;
       const d = (r * size + (size - 1 - col)) * 3;
-      out[d] = c.data[s]!;
-      out[d + 1] = c.data[s + 1]!;
-      out[d + 2] = c.data[s + 2]!;
+      out[d] = c.data[s];
+      out[d + 1] = c.data[s + 1];
+      out[d + 2] = c.data[s + 2];
     }
   }
   return { width: size, height: size, data: out };

@@ -169,7 +169,7 @@ export function resizeNearest(img: PixelBuffer, width: number, height: number, c
     for (let x = 0; x < width; x++) {
       const si = rowIn + xs[x] * channels;
       const di = rowOut + x * channels;
-      for (let c = 0; c < channels; c++) out[di + c] = img.data[si + c]!;
+      for (let c = 0; c < channels; c++) out[di + c] = img.data[si + c];
     }
   }
   return { width, height, data: out };

@@ -117,6 +117,6 @@ export function colorLabelsToTrainIds(rgb: Uint8Array, voidColors: VoidColors = 
  */
 export function labelIdsToTrainIds(labelIds: Uint8Array): Uint8Array {
   const out = new Uint8Array(labelIds.length);
-  for (let i = 0; i < labelIds.length; i++) out[i] = LABEL_ID_TO_TRAIN_ID[labelIds[i]]!;
+  for (let i = 0; i < labelIds.length; i++) out[i] = LABEL_ID_TO_TRAIN_ID[labelIds[i]];
   return out;
 }

@@ -252,7 +252,7 @@ export function logitsToTrainIds(
     }
   }
   const lut = Uint8Array.from(spec.classToTrainId);
-  for (let i = 0; i < plane; i++) arg[i] = lut[arg[i]]!;
+  for (let i = 0; i < plane; i++) arg[i] = lut[arg[i]];
   return { width: w, height: h, data: arg };
 }
 

@@ -60,8 +60,8 @@ function channelSsim(a: RgbImage, b: RgbImage, c: number, taps: Float64Array): n
   const x = new Float64Array(w * h);
   const y = new Float64Array(w * h);
   for (let i = 0; i < w * h; i++) {
-    x[i] = a.data[3 * i + c]!;
-    y[i] = b.data[3 * i + c]!;
+    x[i] = a.data[3 * i + c];
+    y[i] = b.data[3 * i + c];
   }
   const mx = windowed(x, w, h, taps);
   const my = windowed(y, w, h, taps);

@@ -96,7 +96,7 @@ async function realInputs(n: LoadedNet, size: number, count: number): Promise<{ 
     for (let i = 0; i < k; i++) {
       const pair = await ds.loadPair(i, { direction, loadSize: size, cropSize: size, jitter: false });
       // HWC → CHW
-      for (let p = 0; p < px; p++) for (let c = 0; c < 3; c++) out[i * 3 * px + c * px + p] = pair.input[p * 3 + c]!;
+      for (let p = 0; p < px; p++) for (let c = 0; c < 3; c++) out[i * 3 * px + c * px + p] = pair.input[p * 3 + c];
     }
     return { input: { label: `${k} real image(s) from ${path.join(data, split)}`, data: out, dims: [k, 3, size, size] } };
   }

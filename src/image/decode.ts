@@ -167,7 +167,7 @@ export function interleavedRgb(data: Uint8Array, channels: number, pixels: numbe
   if (channels === 3) return data;
   const out = new Uint8Array(pixels * 3);
   for (let i = 0; i < pixels; i++) {
-    for (let c = 0; c < 3; c++) out[i * 3 + c] = data[i * channels + (channels >= 3 ? c : 0)]!;
+    for (let c = 0; c < 3; c++) out[i * 3 + c] = data[i * channels + (channels >= 3 ? c : 0)];
   }
   return out;
 }

@@ -35,7 +35,7 @@ export function torchToTfjsWeight(w: Float32Array, shape: readonly number[]): Fl
   for (let i = 0; i < a; i++) {
     for (let j = 0; j < b; j++) {
       for (let y = 0; y < kh; y++) {
-        for (let x = 0; x < kw; x++) out[((y * kw + x) * b + j) * a + i] = w[((i * b + j) * kh + y) * kw + x]!;
+        for (let x = 0; x < kw; x++) out[((y * kw + x) * b + j) * a + i] = w[((i * b + j) * kh + y) * kw + x];
       }
     }
   }

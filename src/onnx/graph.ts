@@ -83,7 +83,7 @@ export function tfjsToOnnxWeight(w: Float32Array, shape: readonly [number, numbe
     for (let x = 0; x < kw; x++) {
       const src = (y * kw + x) * a * b;
       for (let i = 0; i < a; i++) {
-        for (let o = 0; o < b; o++) out[((o * a + i) * kh + y) * kw + x] = w[src + i * b + o]!;
+        for (let o = 0; o < b; o++) out[((o * a + i) * kh + y) * kw + x] = w[src + i * b + o];
       }
     }
   }
@@ -204,7 +204,7 @@ function appendSubpixelConvTranspose(g: OnnxGraphBuilder, l: ConvLayer, x: strin
       for (let o = 0; o < cout; o++) {
         for (let i = 0; i < cin; i++) {
           for (let jy = 0; jy < 2; jy++) {
-            for (let jx = 0; jx < 2; jx++) kern[((o * cin + i) * 2 + jy) * 2 + jx] = w[((i * cout + o) * 4 + taps[a][jy]) * 4 + taps[b][jx]]!;
+            for (let jx = 0; jx < 2; jx++) kern[((o * cin + i) * 2 + jy) * 2 + jx] = w[((i * cout + o) * 4 + taps[a][jy]) * 4 + taps[b][jx]];
           }
         }
       }

@@ -80,9 +80,9 @@ export function fillPlanar(src: RgbView, plan: Pick<PadPlan, 'left' | 'top'>, re
     let o = offset + ry * region.width;
     for (let rx = 0; rx < region.width; rx++, o++) {
       const s = row + xs[rx];
-      out[o] = UNIT[rgb[s]]!;
-      out[o + pixels] = UNIT[rgb[s + 1]]!;
-      out[o + 2 * pixels] = UNIT[rgb[s + 2]]!;
+      out[o] = UNIT[rgb[s]];
+      out[o + pixels] = UNIT[rgb[s + 1]];
+      out[o + 2 * pixels] = UNIT[rgb[s + 2]];
     }
   }
 }

@@ -149,7 +149,7 @@ export class TileBlender {
     const out = sink ? undefined : new Uint8Array(rowBytes * plan.pad.height);
     this.out = out;
     this.sink = sink ?? ((first, rgb) => out!.set(rgb, first * rowBytes));
-    this.bandTop = plan.ys[0]!;
+    this.bandTop = plan.ys[0];
   }
 
   /** Add tile k's output, `channels` planes of tileWidth×tileHeight at `offset` in `data`; k must be the next tile. */

@@ -89,7 +89,7 @@ async function loadSegmentationSample(s: SegmentationSample, size: number): Prom
   // Labels are never interpolated: nearest neighbour, one channel.
   const ids = lab.width === size && lab.height === size ? lab.data : resizeNearest(lab, size, size, 1).data;
   const trainIds = new Uint8Array(ids.length);
-  for (let i = 0; i < ids.length; i++) trainIds[i] = LABEL_ID_TO_TRAIN_ID[ids[i]]!;
+  for (let i = 0; i < ids.length; i++) trainIds[i] = LABEL_ID_TO_TRAIN_ID[ids[i]];
   return { photo: img.data, trainIds };
 }
 
@@ -202,8 +202,8 @@ export async function trainSegmenter(c: SegmenterConfig, opts: { quiet?: boolean
             for (let col = 0; col < c.size; col++) {
               const src = r * c.size + (flip ? c.size - 1 - col : col);
               const dst = k * px + r * c.size + col;
-              y[dst] = s.trainIds[src]!;
-              w[dst] = weightOf[y[dst]]!;
+              y[dst] = s.trainIds[src];
+              w[dst] = weightOf[y[dst]];
               // The same x/127.5 − 1 mapping as toUnitRange, fused with the flip.
               x[dst * 3] = s.photo[src * 3] / 127.5 - 1;
               x[dst * 3 + 1] = s.photo[src * 3 + 1] / 127.5 - 1;

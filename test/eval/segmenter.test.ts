@@ -154,7 +154,7 @@ describe('segmentImage with an injected model', () => {
       const plane = dims[2] * dims[3];
       const out = new Float32Array(2 * plane);
       for (let i = 0; i < plane; i++) {
-        out[i] = input[i]!;
+        out[i] = input[i];
         out[plane + i] = -input[i];
       }
       return { data: out, dims: [1, 2, dims[2], dims[3]] };

@@ -22,7 +22,7 @@ function gradientPair(w: number, h: number): [RgbImage, RgbImage] {
     for (let x = 0; x < w; x++) {
       const v = [(x * 12) & 255, (y * 14) & 255, ((x + y) * 6) & 255];
       for (let c = 0; c < 3; c++) {
-        g[3 * (y * w + x) + c] = v[c]!;
+        g[3 * (y * w + x) + c] = v[c];
         g2[3 * (y * w + x) + c] = Math.min(255, Math.max(0, v[c] + (((x * y) % 7) - 3) * 5));
       }
     }

@@ -230,7 +230,7 @@ class Converter {
     if (!onnxOp) throw new UserError(`${where}: Eltwise operation ${op} is not supported (SUM, PROD, MAX are)`);
     let y: string;
     if (onnxOp === 'Mul') {
-      y = names[0]!;
+      y = names[0];
       for (let i = 1; i < names.length; i++) y = this.g.node('Mul', [y, names[i]], [], i === names.length - 1 ? l.name : `${l.name}_part${i}`);
     } else y = this.g.node(onnxOp, names, [], l.name);
     this.output(l, { onnx: y, channels: xs[0].channels });

@@ -100,7 +100,7 @@ export function batchNormBackward(
     b[j] = -gs * invStd[j] * (sumDyXhat / rows) + (2 * dVar[j]) / rows;
     k[j] = -gs * (sumDy[j] / rows) + dMean[j] / rows - b[j] * mean[j];
     dGamma[j] = sumDyXhat;
-    dBeta[j] = sumDy[j]!;
+    dBeta[j] = sumDy[j];
   }
   for (let i = 0; i < n; i += c) for (let j = 0; j < c; j++) dx[i + j] = a[j] * dy[i + j] + b[j] * x[i + j] + k[j];
 }

@@ -46,7 +46,7 @@ export function copyRows(
   for (let r = 0; r < rows; r++) {
     const s = srcOffset + r * srcStride;
     const d = dstOffset + r * dstStride;
-    for (let i = 0; i < len; i++) dst[d + i] = src[s + i]!;
+    for (let i = 0; i < len; i++) dst[d + i] = src[s + i];
   }
 }
 

@@ -32,7 +32,7 @@ export function transposeBlock(
         const s = srcOffset + r * cols;
         let d = dstOffset + c0 * dstRowStride + r;
         for (let c = c0; c < c1; c++) {
-          dst[d] = src[s + c]!;
+          dst[d] = src[s + c];
           d += dstRowStride;
         }
       }
@@ -102,7 +102,7 @@ export function depthToSpaceCrop(dS: Float32Array, batch: number, outH: number, 
           dx.set(dS.subarray(src, src + c), d);
           d += c;
         } else {
-          for (let k = 0; k < c; k++) dx[d++] = dS[src + k]!;
+          for (let k = 0; k < c; k++) dx[d++] = dS[src + k];
         }
       }
     }
@@ -148,7 +148,7 @@ export function im2colTransposed(x: Float32Array, g: ConvGeometry, row0: number,
           if (jHi < outW) cols.fill(0, d + jHi, d + outW);
           let s = xRow + jLo * xStep + ch;
           for (let j = jLo; j < jHi; j++) {
-            cols[d + j] = x[s]!;
+            cols[d + j] = x[s];
             s += xStep;
           }
         }
@@ -196,7 +196,7 @@ function copyRun(src: Float32Array, s: number, dst: Float32Array, d: number, len
   if (len >= 64) {
     dst.set(src.subarray(s, s + len), d);
   } else {
-    for (let k = 0; k < len; k++) dst[d + k] = src[s + k]!;
+    for (let k = 0; k < len; k++) dst[d + k] = src[s + k];
   }
 }
 
