@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
-import { encodeOnnxModel, ONNX_FLOAT } from '../../src/onnx/proto.ts';
+import { ONNX_FLOAT } from '../../src/onnx/proto.ts';
+import { xyModel } from './onnx-model.ts';
 import { PngRowWriter } from '../../src/image/png-stream.ts';
 
 /**
@@ -37,13 +38,7 @@ export async function writeBigPng(file: string, width: number, height: number): 
 /** An Identity model of free height and width (NCHW float, 3 channels), sides multiples of `multiple`. */
 export function identityModel(multiple = 8): Uint8Array {
   const shape = ['n', 3, 'h', 'w'];
-  return encodeOnnxModel({
-    irVersion: 8,
-    opsetVersion: 17,
-    producerName: 'test',
-    producerVersion: '0',
-    graphName: 'g',
-    initializers: [],
+  return xyModel(0, {
     nodes: [{ name: 'id', opType: 'Identity', input: ['x'], output: ['y'], attribute: [] }],
     inputs: [{ name: 'x', elemType: ONNX_FLOAT, shape }],
     outputs: [{ name: 'y', elemType: ONNX_FLOAT, shape }],
