@@ -165,12 +165,13 @@ function segmenterDepthFor(size: number): number {
 function resolveScorer(task: Task, s: ScorerSettings, dataset: ResolvedDataset, imageSize: number, file: string): ResolvedScorer {
   const scorers = scorersFor(task, s.add, `${file}: scorer.add`);
   const segSize = s.segmenterTrain?.size ?? dataset.labelSize ?? imageSize;
-  // The class weighting is spelled out so that a judge trained before it existed (plain cross-entropy) is not reused.
+  // Every setting is spelled out, defaults included, so that the folder's key changes when a default
+  // does (a judge trained with an older default is not reused).
   const segmenterTrain: SegmenterTrainSettings = {
+    ...SEGMENTER_DEFAULTS,
     ...s.segmenterTrain,
     size: segSize,
     depth: s.segmenterTrain?.depth ?? segmenterDepthFor(segSize),
-    classWeights: s.segmenterTrain?.classWeights ?? SEGMENTER_DEFAULTS.classWeights,
   };
   // The engine and thread count change speed, not the model being trained: they do not key the folder.
   const { engine: _engine, threads: _threads, ...segKey } = segmenterTrain;

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { writeFileAtomic } from '../util/fs.ts';
 import type { HeldClaim } from './claims.ts';
 import type { SegmenterTrainSettings } from './schema.ts';
+import type { ClassWeighting } from '../options/segmenter.ts';
 
 export const SEGMENTER_MODEL = 'segmenter.onnx';
 const SEGMENTER_DONE = 'segmenter.json';
@@ -40,7 +41,7 @@ export interface SegmenterInfo {
   ngf: number;
   epochs: number;
   /** Absent in segmenters trained before the loss had class weights (plain cross-entropy). */
-  classWeights?: string;
+  classWeights?: ClassWeighting;
   engine: string;
   seconds: number;
   dataset: string;

@@ -148,6 +148,22 @@ describe('profile resolution', () => {
     expect(quick.scorer.segmenterTrain).toMatchObject({ size: 128, depth: 4 });
   });
 
+  it("keys the trained segmenter's folder by every setting, defaults included", () => {
+    const withJudge = (judge: string) =>
+      parseExperiment(BASE.replace('scorer: { segmenter: train }', `scorer: { segmenter: train, segmenterTrain: ${judge} }`), 'x.yaml');
+    const hash = (judge: string) => resolveExperiment(withJudge(judge), 'x.yaml', 'quick').scorer.segmenterHash;
+    // Naming a default changes nothing; a default is part of the key, so changing it retrains the judge.
+    expect(hash('{ classWeights: median-frequency, epochs: 30 }')).toBe(hash('{}'));
+    expect(hash('{ classWeights: none }')).not.toBe(hash('{}'));
+    expect(resolveExperiment(withJudge('{}'), 'x.yaml', 'quick').scorer.segmenterTrain).toMatchObject({
+      classWeights: 'median-frequency',
+      epochs: 30,
+      lr: 0.002,
+    });
+    // Speed settings do not key it.
+    expect(hash('{ engine: cpu, threads: 1 }')).toBe(hash('{}'));
+  });
+
   it('makes one run per variant and seed; a profile can narrow variants and seeds; --only keeps one', () => {
     // The FCN-score's reference rows follow the variants, one run each (real photos do not depend on the seed).
     const refs = (seed: number) => [`ground-truth/${seed}`, `ground-truth-blurred/${seed}`];
