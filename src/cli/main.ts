@@ -122,6 +122,8 @@ export async function main(argv: string[]): Promise<void> {
     } else if (isPlaceError(e)) {
       // A full disk or a refused write that no writer wrapped: still one line, naming the file when known.
       process.stderr.write(`pix2pix: ${e.syscall ?? 'file operation'}${e.path ? ` ${e.path}` : ''} failed: ${describeFsError(e)}\n`);
+      // The same status as the writers' own "cannot write …" errors.
+      process.exitCode = 2;
     } else if (missingTrainingPackage(e)) {
       process.stderr.write(`pix2pix: ${missingTrainingPackage(e)}\n`);
       process.exitCode = 2;

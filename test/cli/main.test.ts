@@ -1,3 +1,4 @@
+import { promises as fsp } from 'node:fs';
 import { copyFile, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -21,6 +22,25 @@ describe('pix2pix usage errors', () => {
     const r = await cli(['eval', 'run']);
     expect(r.code).toBe(2);
     expect(r.stderr.split('\n')[0]).toBe("pix2pix: eval run is missing its argument: see 'pix2pix eval run --help'");
+  });
+
+  it('a full disk that no writer wrapped is one line and a failing exit status', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'p2p-full-'));
+    const sharp = (await import('sharp')).default;
+    for (const side of ['a', 'b']) {
+      await fsp.mkdir(path.join(dir, side, 'train'), { recursive: true });
+      await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } })
+        .png()
+        .toFile(path.join(dir, side, 'train', '1.png'));
+    }
+    const out = path.join(dir, 'out');
+    const full = Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC', syscall: 'mkdir', path: path.join(out, 'train') });
+    const realMkdir = fsp.mkdir.bind(fsp);
+    vi.spyOn(fsp, 'mkdir').mockImplementation((p, o) => (String(p) === path.join(out, 'train') ? Promise.reject(full) : realMkdir(p, o)));
+    const r = await cli(['data', 'combine', '--a', path.join(dir, 'a'), '--b', path.join(dir, 'b'), '--out', out, '--quiet']);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^pix2pix: .*no space left/);
+    expect(r.code).toBe(2);
   });
 
   it('an invalid flag value is one line naming the choices', async () => {
