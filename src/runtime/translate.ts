@@ -251,7 +251,6 @@ async function translateJobs(
   };
 
   const runBanded = async (job: Job, image: BandedImage): Promise<void> => {
-    const target = path.join(o.output, job.outRel);
     const rows = new ProgressBar({ label: `infer ${job.rel}`, total: image.height, unit: 'row', quiet: o.quiet });
     try {
       await translateBanded(image, await resolveInside(o.output, job.outRel), {
@@ -264,7 +263,10 @@ async function translateJobs(
       translated++;
       bar.tick(1, session.provider);
     } catch (e) {
-      fail(job.rel, e instanceof UserError || e instanceof UnreadableImage ? e.message : `cannot write ${target}: ${describeFsError(e)}`);
+      // One image's problem (an unreadable input, a refused write, which the atomic writer words as
+      // "cannot write …"): skip it. Anything else (the model failing, a bug) stops the run, as in runBatch.
+      if (!(e instanceof UserError || e instanceof UnreadableImage)) throw e;
+      fail(job.rel, e.message);
       bar.tick(1);
     }
   };

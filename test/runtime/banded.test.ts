@@ -98,6 +98,17 @@ describe('band by band equals whole image', () => {
   });
 });
 
+describe('a failure that is not the image’s own', () => {
+  it('stops the band path (the model failing is not a write failure, nor a reason to try the next image)', async () => {
+    const input = path.join(root, 'in-broken-model');
+    await writeInput(input, 'a.png', 300, 200);
+    await writeInput(input, 'b.png', 300, 200);
+    const broken: ModelSession = Object.create(session, { run: { value: () => Promise.reject(new Error('onnxruntime: out of memory')) } });
+    const output = path.join(root, `out-${runs++}`);
+    await expect(translateFolder({ model: broken, input, output, quiet: true, tile: 64, maxPixels: 300 * 200 - 1 })).rejects.toThrow('out of memory');
+  });
+});
+
 describe('which images go band by band', () => {
   it('those over the budget and larger than a tile; the rest go whole (undefined)', async () => {
     const input = path.join(root, 'in-plan');
