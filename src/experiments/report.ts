@@ -122,12 +122,13 @@ export function summaryRows(s: ExperimentSummary): { fields: string[]; rows: Csv
       settings: JSON.stringify(v.settings),
     };
     for (const m of s.metrics) {
-      const vals = rs.map((r) => r.metrics[m]).filter((x) => typeof x === 'number');
+      const vals = rs.map((r) => r.metrics[m]).filter((x): x is number => Number.isFinite(x));
       row[`${m}_mean`] = vals.length ? num(mean(vals)) : '';
       // One run has no spread: blank, not 0.
       row[`${m}_std`] = vals.length >= 2 ? num(std(vals)) : '';
       row[`${m}_paper`] = v.paper[m] !== undefined ? String(v.paper[m]) : '';
-      row[`${m}_runs`] = vals.map(num).join(';');
+      // One cell per run, blank where a run has no finite value, so the cells stay aligned with `seeds`.
+      row[`${m}_runs`] = vals.length ? rs.map((r) => num(r.metrics[m] ?? NaN)).join(';') : '';
       const ci = meanInterval(vals);
       row[`${m}_ci95_lo`] = num(ci.lo);
       row[`${m}_ci95_hi`] = num(ci.hi);
@@ -185,10 +186,8 @@ function fmt(v: string, digits = 3): string {
 
 /** The per-seed values of metric `m` in a row (`<m>_runs`, in the order of `seeds`). */
 function seedValues(row: CsvRow, m: string): Map<number, number> {
-  const vals = (row[`${m}_runs`] ?? '')
-    .split(';')
-    .filter((x) => x !== '')
-    .map(Number);
+  // Blank cells are runs without a value: they keep their place, so value i belongs to seed i.
+  const vals = (row[`${m}_runs`] ?? '').split(';').map((x) => (x === '' ? NaN : Number(x)));
   const seeds = (row.seeds ?? '')
     .split(';')
     .filter((x) => x !== '')

@@ -192,6 +192,17 @@ describe('confidence intervals and the key comparison', () => {
     expect(md).toContain('| 1×1 | 0.600 [0.352, 0.848] |');
   });
 
+  it('keeps per-seed values in their seed order when a run has no value (e.g. an infinite PSNR)', () => {
+    const s = comparedSummary('demo', 'Table 3');
+    // Seed 2 of 70×70 has no class accuracy: the pairs are seeds 1 and 3 (differences 0.1 and 0.12).
+    const seed2 = s.variants[1].results.find((r) => r.seed === 2)!;
+    seed2.metrics = { ...seed2.metrics, classAcc: Number.POSITIVE_INFINITY };
+    const { fields, rows } = summaryRows(s);
+    expect(rows[1].classAcc_runs.split(';')).toHaveLength(rows[1].seeds.split(';').length);
+    expect(rows[1].classAcc_mean).toBe(String((0.3 + 0.32) / 2));
+    expect(markdownFromCsv(toCsv(fields, rows), 'demo.csv')).toMatch(/\| Per-class acc\. \| 2 \| \+0\.110 \|/);
+  });
+
   it('says when the profile does not run both compared variants', () => {
     const s = comparedSummary('demo', 'Table 3');
     s.variants = s.variants.slice(0, 1);
