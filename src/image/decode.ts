@@ -130,7 +130,9 @@ export async function checkReadableImage(file: string): Promise<void> {
 
 /** BMP or PPM/PGM decoded in JS (after its header passes the budget), or undefined when the header says neither (sharp's job then). */
 async function decodeInJs(file: string, maxPixels: number): Promise<RgbImage | undefined> {
-  const head = new Uint8Array(256);
+  // PPM/PGM headers may carry comments: 4 KiB holds any sensible one; a size not found there is refused
+  // rather than decoded unchecked.
+  const head = new Uint8Array(4096);
   const fh = await fsp.open(file, 'r');
   let n: number;
   try {
@@ -141,7 +143,8 @@ async function decodeInJs(file: string, maxPixels: number): Promise<RgbImage | u
   const decode = looksLikeBmp(head) ? decodeBmp : looksLikePnm(head) ? decodePnm : undefined;
   if (!decode) return undefined;
   const size = bmpPnmSize(head.subarray(0, n));
-  if (size) checkPixelBudget(size.width, size.height, maxPixels);
+  if (!size) throw new UnreadableImage(`no image size in the first ${head.length} bytes of this BMP/PPM/PGM header (truncated, or comments too long)`);
+  checkPixelBudget(size.width, size.height, maxPixels);
   try {
     return decode(await fsp.readFile(file));
   } catch (e) {

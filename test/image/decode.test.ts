@@ -63,6 +63,14 @@ describe('decodeImageFile: every format, exact pixels', () => {
     for (const v of img.data) expect(Math.abs(v - 100)).toBeLessThanOrEqual(2);
   });
 
+  it('holds PPM/PGM to the pixel budget however long their header comments, and refuses a header it cannot read', async () => {
+    const comment = `# ${'x'.repeat(600)}\n`;
+    const big = await file('big.pgm', ascii(`P5\n${comment}20000 20000\n255\n`));
+    await expect(decodeImageFile(big, { maxPixels: 1_000_000 })).rejects.toThrow(/^image is 20000×20000 .* over the 1\.0 Mpx decode budget/);
+    const endless = await file('endless.pgm', ascii(`P5\n# ${'x'.repeat(5000)}\n2 1\n255\n`));
+    await expect(decodeImageFile(endless)).rejects.toThrow(/^no image size in the first 4096 bytes/);
+  });
+
   it('BMP (24-bit bottom-up BGR) and PPM/PGM (in JS: the bundled libvips reads neither)', async () => {
     // File order is bottom row first: bottom = blue, top = (255, 128, 0).
     const fb = await file(
