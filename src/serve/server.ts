@@ -219,8 +219,10 @@ function requestedRange(header: string | undefined, size: number): { start: numb
   const whole = { start: 0, end: size - 1, partial: false };
   if (header === undefined) return whole;
   const parsed = parseRange(size, header, { combine: true });
-  // -2: malformed; other units than bytes are ignored (RFC 9110 lets a server ignore Range).
-  if (parsed === -1 || parsed === -2) return 'unsatisfiable';
+  // RFC 9110: a Range header the server cannot parse (-2) or in another unit than bytes is ignored
+  // (the whole file, 200); 416 is for well-formed byte ranges that miss the file (-1).
+  if (parsed === -2) return whole;
+  if (parsed === -1) return 'unsatisfiable';
   if (parsed.type !== 'bytes') return whole;
   // Several disjoint ranges would need multipart/byteranges, which no client of this server needs.
   if (parsed.length !== 1) return whole;
