@@ -5,7 +5,7 @@
  * conditions gets its own interval.
  */
 import { Rng } from '../util/rng.ts';
-import { type ConfusionMatrix, createConfusion } from './confusion.ts';
+import { type ConfusionMatrix, createConfusion, mergeConfusion } from './confusion.ts';
 
 export interface BootstrapInterval {
   value: number;
@@ -17,12 +17,7 @@ export interface BootstrapInterval {
 /** Sum the confusion matrices of the frames listed in `picks` (a frame may be listed repeatedly). */
 export function sumConfusions(frames: readonly ConfusionMatrix[], picks: ArrayLike<number>): ConfusionMatrix {
   const out = createConfusion(frames[0]?.numClasses);
-  for (let i = 0; i < picks.length; i++) {
-    const f = frames[picks[i]];
-    for (let k = 0; k < f.counts.length; k++) out.counts[k] += f.counts[k];
-    for (let k = 0; k < f.predictedIgnore.length; k++) out.predictedIgnore[k] += f.predictedIgnore[k];
-    out.frames += f.frames;
-  }
+  for (let i = 0; i < picks.length; i++) mergeConfusion(out, frames[picks[i]]);
   return out;
 }
 

@@ -12,6 +12,7 @@
  * PSNR = 10·log10(255² / MSE) over every R, G and B value of the image; +∞ for identical images.
  */
 import type { RgbImage } from '../image/decode.ts';
+import { gaussianKernel } from '../image/blur.ts';
 
 export const SSIM_WINDOW = 11;
 const SSIM_SIGMA = 1.5;
@@ -19,12 +20,14 @@ export const SSIM_C1 = (0.01 * 255) ** 2;
 export const SSIM_C2 = (0.03 * 255) ** 2;
 const PEAK = 255;
 
-/** The 1-D Gaussian taps (the 2-D window is their outer product), summing to 1. */
-export function gaussianTaps(size: number = SSIM_WINDOW, sigma: number = SSIM_SIGMA): Float64Array {
-  const r = (size - 1) / 2;
-  const taps = Float64Array.from({ length: size }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
-  const sum = taps.reduce((a, b) => a + b, 0);
-  return taps.map((t) => t / sum);
+/**
+ * The 1-D Gaussian taps of the window (the 2-D window is their outer product), summing to 1:
+ * scikit-image truncates at 3.5σ and gaussianKernel at 3σ, and for σ 1.5 both give 11 taps.
+ */
+export function gaussianTaps(): Float64Array {
+  const taps = gaussianKernel(SSIM_SIGMA);
+  if (taps.length !== SSIM_WINDOW) throw new Error(`similarity: the SSIM window has ${taps.length} taps, not ${SSIM_WINDOW}`);
+  return taps;
 }
 
 function assertSameSize(a: RgbImage, b: RgbImage): void {
