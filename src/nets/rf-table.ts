@@ -52,15 +52,17 @@ export function rfTable(opts: { size: number; shapes?: Shape[]; nLayers?: number
     const { kind, nLayers } = arch.options;
     const sides = scaleOutputSides(arch, opts.size);
     const fields = scaleReceptiveFields(arch);
+    // A net fits the input only if every scale still has a logit map.
+    const fits = sides.every((s) => s > 0);
     return {
       kind,
       nLayers,
       paperName: PAPER_NAMES[kind]?.[nLayers] ?? '',
       receptiveField: discriminatorReceptiveField(arch),
-      outputSide: sides[0],
+      outputSide: fits ? sides[0] : 0,
       scales: fields.map((receptiveField, k) => ({ receptiveField, outputSide: sides[k] })),
       params: countParams(arch),
-      macs: sides.every((s) => s > 0) ? countMacs(arch, opts.size) : 0,
+      macs: fits ? countMacs(arch, opts.size) : 0,
     };
   });
 }

@@ -16,6 +16,13 @@ describe('receptive-field table', () => {
     expect(formatRfTable(rows, 64)).toMatch(/\| 5 \| PatchGAN \| 286×286 .* too deep/);
     expect(rfTable({ size: 128, nLayers: [5] })[0].outputSide).toBe(2);
   });
+  it('marks a multi-scale discriminator too deep when its coarsest scale has no logits, though the first has', () => {
+    // At 64², four stride-2 layers leave a 2×2 map at full size and none at half size.
+    const [row] = rfTable({ size: 64, shapes: [{ kind: 'multiscale', nLayers: 4 }] });
+    expect(row.scales.map((s) => s.outputSide)).toEqual([2, 0]);
+    expect(row.outputSide).toBe(0);
+    expect(row.macs).toBe(0);
+  });
   it('shows each scale of a multi-scale discriminator, separated by slashes', () => {
     const row: RfRow = {
       kind: 'patch',
