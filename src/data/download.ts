@@ -113,7 +113,7 @@ async function checkSpace(archiveBytes: number, cacheFile: string, out: string, 
 }
 
 /** Extract `archive` (.tar.gz) into `into`, refusing it whole at the first entry that is not safe. */
-async function extractDataset(archive: string, name: string, into: string): Promise<void> {
+async function extractDataset({ file: archive, record }: CachedFile, name: string, into: string): Promise<void> {
   let refused: string | undefined;
   await fsp.mkdir(into, { recursive: true });
   try {
@@ -130,7 +130,7 @@ async function extractDataset(archive: string, name: string, into: string): Prom
       },
     });
   } catch (e) {
-    throw new UserError(`cannot extract ${archive} (${errorMessage(e).split('\n')[0]}): delete it to download it again`);
+    throw new UserError(`cannot extract ${archive} (${errorMessage(e).split('\n')[0]}): delete it and ${record} to download it again`);
   }
   if (refused) throw new UserError(`refused ${archive}: it holds ${refused}`);
 }
@@ -183,7 +183,7 @@ export async function downloadDataset(o: DownloadDatasetOptions): Promise<Downlo
   const staging = path.join(o.out, `.${d.name}.extracting`);
   await fsp.rm(staging, { recursive: true, force: true });
   try {
-    await extractDataset(cached.file, d.name, staging);
+    await extractDataset(cached, d.name, staging);
     await fsp.rm(target, { recursive: true, force: true });
     await fsp.rename(path.join(staging, d.name), target);
   } finally {

@@ -33,6 +33,8 @@ interface Record {
 
 export interface CachedFile {
   file: string;
+  /** The sha256 recorded on first download, beside `file`: delete it with `file` to fetch a new copy. */
+  record: string;
   sha256: string;
   bytes: number;
   /** False when the cache already held it. */
@@ -93,5 +95,5 @@ export async function fetchCached(o: FetchCachedOptions): Promise<CachedFile> {
     );
   }
   if (!recorded) await writeFileAtomic(recordFile, `${JSON.stringify({ url: o.url, sha256, bytes }, null, 2)}\n`);
-  return { file: o.file, sha256, bytes, downloaded: !have, ...(download ? { download } : {}) };
+  return { file: o.file, record: recordFile, sha256, bytes, downloaded: !have, ...(download ? { download } : {}) };
 }

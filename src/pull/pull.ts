@@ -82,7 +82,9 @@ export async function pullModel(o: PullOptions): Promise<PullResult> {
     onnx = importPthBytes(new Uint8Array(await fsp.readFile(cached.file)), `${m.name}.pth`, { metadata }).onnx;
   } catch (e) {
     if (e instanceof UserError)
-      throw new UserError(`${url} is not a pix2pix generator pix2pix-ts can import (${e.message}): delete ${cached.file} if the download is damaged`);
+      throw new UserError(
+        `${url} is not a pix2pix generator pix2pix-ts can import (${e.message}): delete ${cached.file} and ${cached.record} if the download is damaged`,
+      );
     throw e;
   }
   await fsp.mkdir(o.out, { recursive: true });

@@ -145,6 +145,11 @@ describe('pix2pix pull', () => {
       const r = await runCli(['pull', 'sat2map', '--out', out, '--cache-dir', cache, '--quiet']);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(new RegExp(`^pix2pix: ${mirror.url}${SAT} is not a pix2pix generator pix2pix-ts can import`));
+      // The advice names both cached files: deleting the download alone would leave its recorded sha256,
+      // and a fresh copy that differs from a damaged one would then be refused.
+      const [, download, record] = /delete (\S+) and (\S+) if the download is damaged/.exec(r.stderr) ?? [];
+      expect(path.basename(record ?? '')).toBe('sat2map.sha256.json');
+      for (const f of [download, record]) expect((await fsp.stat(f)).isFile()).toBe(true);
     } finally {
       delete process.env.PIX2PIX_MIRROR;
     }
