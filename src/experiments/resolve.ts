@@ -184,8 +184,7 @@ function resolveScorer(task: Task, s: ScorerSettings, dataset: ResolvedDataset, 
     bins: s.bins ?? 256,
   };
   const keys = scorers.map((x) => x.key(config));
-  // One scorer keeps the key it had before scorers could be added, so finished scores stay valid.
-  const hash = keys.length === 1 ? hashOf({ ...keys[0], version: PIPELINE_VERSION }) : hashOf({ scores: keys, version: PIPELINE_VERSION });
+  const hash = hashOf({ scores: keys, version: PIPELINE_VERSION });
   return { ...config, names: scorers.map((x) => x.name), hash };
 }
 
@@ -236,7 +235,6 @@ export function resolveExperiment(spec: ExperimentSpec, file: string, profile: s
     const direction = merged.direction ?? TASK_DIRECTION[spec.task];
     for (const seed of seeds) {
       if (v.kind === 'ground-truth') {
-        // The unblurred row keeps the key it had before blurred rows existed, so finished work stays valid.
         const blur = v.blurSigma === undefined ? {} : { blurSigma: v.blurSigma };
         const hash = hashOf({ kind: 'ground-truth', dataset: dataset.hash, size, direction, version: PIPELINE_VERSION, ...blur });
         runs.push({

@@ -40,8 +40,7 @@ export interface SegmenterInfo {
   depth: number;
   ngf: number;
   epochs: number;
-  /** Absent in segmenters trained before the loss had class weights (plain cross-entropy). */
-  classWeights?: ClassWeighting;
+  classWeights: ClassWeighting;
   engine: string;
   seconds: number;
   dataset: string;
@@ -57,7 +56,7 @@ export async function readSegmenterInfo(dir: string): Promise<SegmenterInfo | nu
 
 /** One line for results files. */
 export function describeSegmenter(info: SegmenterInfo): string {
-  return `trained U-Net segmenter (depth ${info.depth}, ngf ${info.ngf}, ${info.epochs} epochs, ${info.size}², ${info.classWeights ?? 'unweighted'} class weights, on ${info.dataset}; real-photo val pixel acc. ${typeof info.valPixelAccuracy === 'number' && Number.isFinite(info.valPixelAccuracy) ? info.valPixelAccuracy.toFixed(3) : 'n/a'})`;
+  return `trained U-Net segmenter (depth ${info.depth}, ngf ${info.ngf}, ${info.epochs} epochs, ${info.size}², ${info.classWeights} class weights, on ${info.dataset}; real-photo val pixel acc. ${typeof info.valPixelAccuracy === 'number' && Number.isFinite(info.valPixelAccuracy) ? info.valPixelAccuracy.toFixed(3) : 'n/a'})`;
 }
 
 /**

@@ -17,10 +17,10 @@ export const fcnScorer: Scorer = {
     const { runFcnScore } = await import('../../eval/fcn-score.ts');
     const model = input.segmenterModel;
     if (!model) throw new Error(`${input.experiment}: the FCN-score needs a segmenter and none was prepared`);
+    const labelsDir = requireLabels(input);
     const spec = await loadSegmenterSpec(model);
     const session = await runSegmenterOnnx(model, spec);
     try {
-      const labelsDir = requireLabels(input);
       return confusionOutput(
         await runFcnScore({ imagesDir: input.imagesDir, labelsDir, model: session.model, spec, modelName: model, mode: input.config.mode }),
       );

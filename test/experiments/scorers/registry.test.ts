@@ -50,10 +50,12 @@ describe('the score registry', () => {
     expect(scorersFor('photo2labels').map((s) => s.name)).toEqual(['labels']);
   });
 
-  it('keeps the score key a one-score experiment had before scores could be added (finished scores stay valid)', () => {
+  it('keys the score stage by every scorer it runs and the pipeline version', () => {
     const exp = resolveExperiment(parseExperiment(BASE, 'x.yaml'), 'x.yaml', 'quick');
     expect(exp.scorer.names).toEqual(['fcn']);
-    expect(exp.scorer.hash).toBe(hashOf({ metric: 'fcn', segmenter: path.resolve('models/fcn.onnx'), mode: 'strict', version: PIPELINE_VERSION }));
+    expect(exp.scorer.hash).toBe(
+      hashOf({ scores: [{ metric: 'fcn', segmenter: path.resolve('models/fcn.onnx'), mode: 'strict' }], version: PIPELINE_VERSION }),
+    );
     expect(exp.metrics).toEqual(taskScorer('labels2photo').metrics.map((m) => m.key));
   });
 
