@@ -39,8 +39,8 @@ export class DivergenceGuard {
   private run = 0;
   private lastGood: GuardOptions['lastGood'];
 
+  /** `limit` (≥ 1) is checked by train() before anything is written. */
   constructor(private readonly o: GuardOptions) {
-    if (!Number.isInteger(o.limit) || o.limit < 1) throw new UserError(`--non-finite-steps must be a positive integer (got ${o.limit})`);
     this.lastGood = o.lastGood;
   }
 

@@ -24,7 +24,7 @@ import { selectEngine, type LoadedEngine } from './engines/registry.ts';
 import { DeferredReads } from './loss-readback.ts';
 import { l1Loss, lrMultiplier } from './losses.ts';
 import { Pix2PixModel, type Pix2PixArchs, Pix2PixStep, readLosses, type StepLosses, type StoredModel } from './model.ts';
-import { canonicalFlag } from '../options/define.ts';
+import { canonicalFlag, problemOf } from '../options/define.ts';
 import { TRAIN_OPTIONS } from '../options/train.ts';
 import {
   assertGeneratorInput,
@@ -165,6 +165,9 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}): Promise<Tra
   const log = hooks.log ?? ((line: string) => (hooks.quiet ? undefined : process.stderr.write(`${line}\n`)));
   const flag = hooks.flagName ?? ((key: string) => canonicalFlag(TRAIN_OPTIONS, key));
   const archs = checkedArchs(c);
+  const nonFiniteSteps = hooks.nonFiniteSteps ?? TRAIN_OPTIONS.nonFiniteSteps.default;
+  const nonFiniteProblem = problemOf(TRAIN_OPTIONS.nonFiniteSteps, nonFiniteSteps);
+  if (nonFiniteProblem) throw new UserError(`${flag('nonFiniteSteps')} ${nonFiniteProblem} (got ${nonFiniteSteps})`);
   // `/` and the home folder are refused before anything is read; the data and --resume are checked
   // before the run folder is created, so a failed start leaves nothing behind.
   await checkNotRootOrHome(c.out, flag('out'), hooks.force);

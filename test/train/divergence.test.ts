@@ -5,6 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { synthesizeDataset } from '../../src/data/synth.ts';
 import { readCheckpoint, writeCheckpoint } from '../../src/train/checkpoint.ts';
 import { DivergenceGuard, firstNonFinite, nonFiniteLosses, suggestLearningRate } from '../../src/train/divergence.ts';
+import { resolveTrainConfig } from '../../src/train/config.ts';
+import { train } from '../../src/train/trainer.ts';
 import { captureStdout, runCli } from '../helpers/capture.ts';
 import { writeSmallCheckpoint } from '../export/fixtures.ts';
 
@@ -42,7 +44,6 @@ describe('divergence checks', () => {
     expect(() => guard.checkValidation(4, Number.NaN)).toThrow(/val L1 is NaN/);
     expect(() => guard.checkValidation(4, 0.25)).not.toThrow();
     expect(() => guard.checkValidation(4, null)).not.toThrow();
-    expect(() => new DivergenceGuard({ limit: 0, lr: 1, lastGood: null })).toThrow(/--non-finite-steps must be a positive integer/);
   });
 });
 
@@ -74,6 +75,13 @@ describe('pix2pix train --lr 1e9 (a learning rate that diverges)', () => {
     const r = await runCli(['train', '--data', data, '--out', out, ...tiny, '--epochs', '1', '--non-finite-steps', '0']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--non-finite-steps/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("checks a library caller's nonFiniteSteps before anything is written too", async () => {
+    const out = path.join(base, 'hook');
+    const c = resolveTrainConfig({ data, out, size: 16, ngf: 4, ndf: 4, nLayersD: 1, engine: 'cpu', nEpochs: 1, nEpochsDecay: 0 });
+    await expect(train(c, { quiet: true, nonFiniteSteps: 0 })).rejects.toThrow(/--non-finite-steps must be an integer ≥ 1 \(got 0\)/);
     expect(existsSync(out)).toBe(false);
   });
 
