@@ -438,7 +438,6 @@ async function finishEpoch(run: TrainingRun, epoch: number, steps: EpochSteps, p
     val_L1: valL1 ?? '',
     seconds: (performance.now() - steps.startedAt) / 1000,
   };
-  await writeSamples(model.archs.G, model.G, data.val ?? data.train, c, path.join(c.out, 'samples', `epoch_${String(epoch).padStart(3, '0')}.png`));
   const state: ResumeState = {
     epoch,
     step: prev.step + steps.rows.length,
@@ -459,6 +458,8 @@ async function finishEpoch(run: TrainingRun, epoch: number, steps: EpochSteps, p
     throw e;
   }
   run.guard.passed(epoch, run.ckptFile);
+  // After the checkpoint, so a refused one leaves no sample of an epoch that has no checkpoint.
+  await writeSamples(model.archs.G, model.G, data.val ?? data.train, c, path.join(c.out, 'samples', `epoch_${String(epoch).padStart(3, '0')}.png`));
   await writeLosses(path.join(c.out, 'losses.csv'), state.history);
   run.emit({ event: 'epoch', ...row });
   run.emit({ event: 'checkpoint', epoch, file: run.ckptFile });

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -93,6 +93,8 @@ describe('pix2pix train --lr 1e9 (a learning rate that diverges)', () => {
     expect(r.stderr).toMatch(/training diverged .*epoch 2: .*checkpoint\.bin \(after epoch 1\) is kept/);
     const ckpt = await readCheckpoint(path.join(out, 'checkpoint.bin'));
     expect(ckpt.header.model.epoch).toBe(1);
+    // No sample of the epoch whose checkpoint was refused.
+    expect(readdirSync(path.join(out, 'samples'))).toEqual(['epoch_001.png']);
     for (const [name, t] of ckpt.tensors) expect(firstNonFinite(t), name).toBeUndefined();
     expect(readFileSync(path.join(out, 'losses-steps.csv'), 'utf8').trim().split('\n')).toHaveLength(2);
     let code: number | undefined;
