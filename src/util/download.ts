@@ -11,6 +11,8 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { UserError, errorMessage } from './errors.ts';
+import { isPlaceError } from './fs.ts';
+import { describeFsError } from './paths.ts';
 
 export interface DownloadOptions {
   url: string;
@@ -106,6 +108,8 @@ export async function downloadResumable(o: DownloadOptions): Promise<DownloadRes
       o.onProgress?.(done, total);
     }
   } catch (e) {
+    // The disk failing is not the connection failing: resuming would fail the same way.
+    if (isPlaceError(e)) throw new UserError(`cannot write ${part}: ${describeFsError(e)}`);
     throw new UserError(`the download of ${o.url} stopped after ${done} of ${total ?? '?'} bytes (${why(e)}): run the same command again to resume`);
   } finally {
     await fh.close();

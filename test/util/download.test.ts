@@ -4,7 +4,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { downloadResumable, parseContentRange } from '../../src/util/download.ts';
 
 const BODY = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7) % 256));
@@ -66,6 +66,23 @@ describe('downloadResumable', () => {
     expect(seen[0]).toBe(1234);
     expect(seen.at(-1)).toBe(BODY.length);
     await expect(fsp.stat(`${dest}.part`)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('says a full disk is a full disk, not a dropped connection to resume', async () => {
+    mode = 'honour';
+    const dest = await withPart('full.bin', BODY.subarray(0, 10));
+    const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    const realOpen = fsp.open.bind(fsp);
+    const open = vi.spyOn(fsp, 'open').mockImplementation(async (...args: Parameters<typeof fsp.open>) => {
+      const fh = await realOpen(...args);
+      fh.write = (() => Promise.reject(full));
+      return fh;
+    });
+    try {
+      await expect(downloadResumable({ url, dest })).rejects.toThrow(/^cannot write .*full\.bin\.part: no space left/);
+    } finally {
+      open.mockRestore();
+    }
   });
 
   it('starts over when the server ignores the range and sends the whole file (200)', async () => {
