@@ -14,6 +14,7 @@ import * as tar from 'tar';
 import { type CachedFile, defaultCacheDir, fetchCached, type RemoteFetchOptions } from '../pull/cache.ts';
 import { CITYSCAPES_NOTE, DATASETS, baseUrl, datasetUrl, findDataset } from '../pull/catalog.ts';
 import { UserError, errorMessage } from '../util/errors.ts';
+import { formatBytes } from '../util/bytes.ts';
 import { openPairedDataset } from './dataset.ts';
 import { formatColumns } from '../util/text-table.ts';
 
@@ -80,8 +81,6 @@ async function existingAncestor(p: string): Promise<string> {
   }
 }
 
-const GB = (n: number): string => `${(n / 1e9).toFixed(2)} GB`;
-
 /** Refuse before downloading when the cache or OUT cannot hold the archive and its contents. */
 async function checkSpace(archiveBytes: number, cacheFile: string, out: string, freeBytes: (dir: string) => Promise<number>): Promise<void> {
   const have = await fsp.stat(cacheFile).then(
@@ -107,7 +106,7 @@ async function checkSpace(archiveBytes: number, cacheFile: string, out: string, 
     const free = await freeBytes(n.dir);
     if (free < n.bytes)
       throw new UserError(
-        `not enough free space: about ${GB(n.bytes)} needed on the filesystem of ${n.dir}, ${GB(free)} free (--out and --cache-dir choose other places)`,
+        `not enough free space: about ${formatBytes(n.bytes)} needed on the filesystem of ${n.dir}, ${formatBytes(free)} free (--out and --cache-dir choose other places)`,
       );
   }
 }
@@ -179,7 +178,7 @@ export async function downloadDataset(o: DownloadDatasetOptions): Promise<Downlo
     onProgress: o.onProgress,
     offlineAdvice: `pass --mirror URL (or set PIX2PIX_MIRROR) to use another server with the same layout, or download ${d.name}.tar.gz yourself and extract it into ${o.out}`,
   });
-  log(`${cached.downloaded ? 'downloaded' : 'cached'} ${cached.file} (${(cached.bytes / 2 ** 20).toFixed(1)} MiB, sha256 ${cached.sha256})`);
+  log(`${cached.downloaded ? 'downloaded' : 'cached'} ${cached.file} (${formatBytes(cached.bytes)}, sha256 ${cached.sha256})`);
   const staging = path.join(o.out, `.${d.name}.extracting`);
   await fsp.rm(staging, { recursive: true, force: true });
   try {
@@ -196,7 +195,7 @@ export async function downloadDataset(o: DownloadDatasetOptions): Promise<Downlo
 /** `data download --list`. */
 export function datasetTable(): string {
   const rows = [
-    ...DATASETS.map((d) => [d.name, d.sides, `~${GB(d.approxBytes)}`]),
+    ...DATASETS.map((d) => [d.name, d.sides, `~${formatBytes(d.approxBytes)}`]),
     ['cityscapes', 'A photo | B colour labels', 'not redistributable: data cityscapes'],
   ];
   const head = ['name', 'pairs', 'archive'];

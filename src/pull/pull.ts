@@ -8,6 +8,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { importPthBytes } from '../import/run-import.ts';
 import { UserError } from '../util/errors.ts';
+import { formatBytes } from '../util/bytes.ts';
 import { writeFileAtomic } from '../util/fs.ts';
 import { type CachedFile, defaultCacheDir, fetchCached, type RemoteFetchOptions } from './cache.ts';
 import { type PretrainedModel, PRETRAINED_MODELS, baseUrl, findModel, modelUrl } from './catalog.ts';
@@ -74,7 +75,7 @@ export async function pullModel(o: PullOptions): Promise<PullResult> {
     onProgress: o.onProgress,
     offlineAdvice: `pass --mirror URL (or set PIX2PIX_MIRROR) to use another server with the same layout, or download ${m.name}.pth yourself and convert it with \`pix2pix import --pth ${m.name}.pth --out ${m.name}.onnx\``,
   });
-  log(`${cached.downloaded ? 'downloaded' : 'cached'} ${cached.file} (${(cached.bytes / 2 ** 20).toFixed(1)} MiB, sha256 ${cached.sha256})`);
+  log(`${cached.downloaded ? 'downloaded' : 'cached'} ${cached.file} (${formatBytes(cached.bytes)}, sha256 ${cached.sha256})`);
   const card = modelCard(m, url, cached.sha256);
   const metadata: Record<string, string> = { model_card: JSON.stringify(card), ...(m.direction ? { direction: m.direction } : {}) };
   let onnx: Uint8Array;
@@ -90,6 +91,6 @@ export async function pullModel(o: PullOptions): Promise<PullResult> {
   await fsp.mkdir(o.out, { recursive: true });
   const out = path.join(o.out, `${m.name}.onnx`);
   await writeFileAtomic(out, onnx);
-  log(`wrote ${out} (${(onnx.length / 2 ** 20).toFixed(1)} MiB): ${m.task}`);
+  log(`wrote ${out} (${formatBytes(onnx.length)}): ${m.task}`);
   return { out, url, cached, card };
 }
