@@ -75,7 +75,7 @@ describe('downloadResumable', () => {
     const realOpen = fsp.open.bind(fsp);
     const open = vi.spyOn(fsp, 'open').mockImplementation(async (...args: Parameters<typeof fsp.open>) => {
       const fh = await realOpen(...args);
-      fh.write = (() => Promise.reject(full));
+      fh.write = () => Promise.reject(full);
       return fh;
     });
     try {
