@@ -86,6 +86,12 @@ describe.skipIf(!e2e || !haveChromium())(`playground model kinds in headless Chr
     await sharp(rgb, { raw: { width: w, height: w, channels: 3 } })
       .png()
       .toFile(label);
+    // A slow decode (a big file, a busy machine) must still read as busy until the image is shown.
+    await page.evaluate(() => {
+      const decode = window.createImageBitmap.bind(window) as (b: Blob) => Promise<ImageBitmap>;
+      (window as unknown as { createImageBitmap: (b: Blob) => Promise<ImageBitmap> }).createImageBitmap = (b) =>
+        new Promise((r) => setTimeout(r, 500)).then(() => decode(b));
+    });
     await page.setInputFiles('#image-file', label);
     await page.waitForFunction(() => document.body.dataset.busy === 'false');
     expect(await inputPixel(page, 0.75, 0.5)).toEqual([...FACADES_PALETTE[6].color]);

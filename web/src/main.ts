@@ -222,6 +222,22 @@ function fillCanvas(ctx: CanvasRenderingContext2D, size: number, color: string):
 
 let busy = false;
 let again = false;
+let pendingWork = 0;
+
+/**
+ * Run `work` with `data-busy="true"` on the body. Tests (and curious users) wait for `false`: every
+ * requested image decode and translation has been shown. A counter, because an opened image is decoded
+ * before its translation starts and the flag must not read false in between.
+ */
+async function whileBusy<T>(work: () => Promise<T>): Promise<T> {
+  pendingWork++;
+  document.body.dataset.busy = 'true';
+  try {
+    return await work();
+  } finally {
+    if (--pendingWork === 0) document.body.dataset.busy = 'false';
+  }
+}
 
 /** Translate the input canvas; calls during a run coalesce into one more run with the latest input. */
 async function translateNow(): Promise<void> {
@@ -231,19 +247,18 @@ async function translateNow(): Promise<void> {
     return;
   }
   busy = true;
-  document.body.dataset.busy = 'true';
-  try {
-    do {
-      again = false;
-      await translateOnce(model);
-    } while (again && model);
-  } catch (e) {
-    setStatus(`Translation failed: ${e instanceof Error ? e.message : String(e)}`, 'error');
-  } finally {
-    busy = false;
-    // Tests (and curious users) can wait for this: every requested translation has been shown.
-    document.body.dataset.busy = 'false';
-  }
+  await whileBusy(async () => {
+    try {
+      for (let m = model; m; m = again ? model : null) {
+        again = false;
+        await translateOnce(m);
+      }
+    } catch (e) {
+      setStatus(`Translation failed: ${e instanceof Error ? e.message : String(e)}`, 'error');
+    } finally {
+      busy = false;
+    }
+  });
 }
 
 async function translateOnce(m: Loaded): Promise<void> {
@@ -403,7 +418,7 @@ async function openImage(file: File): Promise<void> {
 
 ui.imageFile.addEventListener('change', () => {
   const f = ui.imageFile.files?.[0];
-  if (f) openImage(f).catch(reportError);
+  if (f) whileBusy(() => openImage(f)).catch(reportError);
   ui.imageFile.value = '';
 });
 
