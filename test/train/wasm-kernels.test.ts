@@ -19,6 +19,7 @@ import {
 } from '../../src/train/engines/wasm-kernels/geometry.ts';
 import { adamUpdateArrays, fusedAdamAvailable, fusedAdamUpdate } from '../../src/train/engines/wasm-kernels/adam.ts';
 import { col2imRowsAdd, col2imTransposedAdd, im2colRows, im2colTransposed } from '../../src/train/engines/wasm-kernels/layout.ts';
+import { layoutPathCounts } from '../../src/train/engines/wasm-kernels/layout-simd.ts';
 import { relativeError } from '../helpers/numeric.ts';
 
 type Shape4 = [number, number, number, number];
@@ -384,6 +385,7 @@ describe('fast wasm conv backprop kernels match the cpu backend', () => {
   });
 
   it('gives the same results with row-major column matrices and transposing products (the ort-cpu layout), whole and chunked', () => {
+    const before = { ...layoutPathCounts };
     for (const maxScratchFloats of [1 << 23, 64]) {
       configureFastWasmKernels({ backpropInputStrategy: 'matmul-col2im', convForwardStrategy: 'matmul-weights', rowMajorProducts: true, maxScratchFloats });
       for (const [i, c] of CASES.entries()) {
@@ -392,6 +394,9 @@ describe('fast wasm conv backprop kernels match the cpu backend', () => {
         expect(fastWasmKernelCallCounts()['backpropFilter:im2col-matmul']).toBeGreaterThan(0);
       }
     }
+    // The rearrangements ran as WebAssembly on the backend's heap, not as the JS fallback.
+    expect(layoutPathCounts.simd).toBeGreaterThan(before.simd);
+    expect(layoutPathCounts.js).toBe(before.js);
     configureFastWasmKernels({ backpropInputStrategy: null, convForwardStrategy: null, rowMajorProducts: false, maxScratchFloats: 1 << 23 });
   });
 

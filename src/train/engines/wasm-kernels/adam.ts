@@ -14,6 +14,7 @@
 import * as tf from '../../tfjs.ts';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { adamSimdFor, adamSimdUpdate } from './adam-simd.ts';
+import { backendHeapMemory } from './wasm-asm.ts';
 
 /** Kernel name under which the fused update is registered for 'wasm'. */
 export const FUSED_ADAM = 'Pix2PixFusedAdam';
@@ -62,8 +63,8 @@ const counts = fusedAdamPathCounts;
 
 /** The SIMD update bound to the backend's memory (exported by its module as `asm.memory`), or null. */
 function simdFor(backend: BackendWasm): ReturnType<typeof adamSimdFor> {
-  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
-  return memory instanceof WebAssembly.Memory ? adamSimdFor(memory) : null;
+  const memory = backendHeapMemory(backend);
+  return memory === null ? null : adamSimdFor(memory);
 }
 
 function fusedAdamWasm(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo[] {

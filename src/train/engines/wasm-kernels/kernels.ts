@@ -23,16 +23,9 @@ import {
   type ConvForwardStrategy,
   type ConvGeometry,
 } from './geometry.ts';
-import {
-  col2imRowsAdd,
-  col2imTransposedAdd,
-  depthToSpaceCrop,
-  flipSwapFilter,
-  im2colRows,
-  im2colTransposed,
-  spaceToDepthBackpropFilter,
-  transposeBlock,
-} from './layout.ts';
+import { col2imTransposedAdd, depthToSpaceCrop, flipSwapFilter, im2colTransposed, spaceToDepthBackpropFilter, transposeBlock } from './layout.ts';
+import { col2imRowsAddOn, im2colRowsOn, layoutSimdFor } from './layout-simd.ts';
+import { backendHeapMemory } from './wasm-asm.ts';
 
 type TensorInfo = tf.TensorInfo;
 type Shape4 = [number, number, number, number];
@@ -152,6 +145,12 @@ function heap(backend: BackendWasm, t: TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(t) as Float32Array;
 }
 
+/** The WebAssembly im2col/col2im on the backend's heap, or null (then the JS versions run). */
+function layoutSimd(backend: BackendWasm): ReturnType<typeof layoutSimdFor> {
+  const memory = backendHeapMemory(backend);
+  return memory === null ? null : layoutSimdFor(memory);
+}
+
 function builtinConv2d(args: Parameters<tf.KernelFunc>[0]): TensorInfo {
   const builtin = builtinKernels.conv2d;
   if (builtin !== null) return single(builtin.kernelFunc(args));
@@ -227,7 +226,7 @@ function backpropInputMatmulCol2im(backend: BackendWasm, scratch: Scratch, dy: T
       const dyRows = rowsOf(backend, scratch, dy, row0 * g.outW, m, g.outC, m === outputPositions(g));
       const cols = scratch.adopt(matMul(backend, dyRows, weights, false, true));
       scratch.free(dyRows);
-      col2imRowsAdd(heap(backend, cols), g, row0, rows, heap(backend, dx));
+      col2imRowsAddOn(layoutSimd(backend), heap(backend, cols), g, row0, rows, heap(backend, dx));
       scratch.free(cols);
       continue;
     }
@@ -295,7 +294,7 @@ function backpropFilterNhwc(backend: BackendWasm, scratch: Scratch, x: TensorInf
     const m = rows * g.outW;
     const rowMajor = fastKernelOptions.rowMajorProducts;
     const cols = scratch.alloc(rowMajor ? [m, k] : [k, m]);
-    if (rowMajor) im2colRows(heap(backend, x), g, row0, rows, heap(backend, cols));
+    if (rowMajor) im2colRowsOn(layoutSimd(backend), heap(backend, x), g, row0, rows, heap(backend, cols));
     else im2colTransposed(heap(backend, x), g, row0, rows, heap(backend, cols));
     const dyRows = rowsOf(backend, scratch, dy, row0 * g.outW, m, g.outC, m === mTotal);
     const part = scratch.adopt(matMul(backend, cols, dyRows, rowMajor, false));
@@ -372,7 +371,7 @@ function convForwardMatmulWeights(
   const chunkRows = rowsPerChunk(g, fastKernelOptions.maxScratchFloats);
   if (chunkRows >= totalRows) {
     const cols = scratch.alloc([outputPositions(g), k]);
-    im2colRows(heap(backend, x), g, 0, totalRows, heap(backend, cols));
+    im2colRowsOn(layoutSimd(backend), heap(backend, x), g, 0, totalRows, heap(backend, cols));
     const y = scratch.adopt(matMul(backend, cols, weights));
     return { ...scratch.release(y), shape: [g.batch, g.outH, g.outW, g.outC] };
   }
@@ -381,7 +380,7 @@ function convForwardMatmulWeights(
     const rows = Math.min(chunkRows, totalRows - row0);
     const m = rows * g.outW;
     const cols = scratch.alloc([m, k]);
-    im2colRows(heap(backend, x), g, row0, rows, heap(backend, cols));
+    im2colRowsOn(layoutSimd(backend), heap(backend, x), g, row0, rows, heap(backend, cols));
     const part = scratch.adopt(matMul(backend, cols, weights));
     scratch.free(cols);
     heap(backend, y).set(heap(backend, part), row0 * g.outW * g.outC);
