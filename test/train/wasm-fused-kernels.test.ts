@@ -10,6 +10,7 @@ import {
   inverseStd,
 } from '../../src/train/engines/wasm-kernels/batch-norm.ts';
 import { copyRows } from '../../src/train/engines/wasm-kernels/copy-kernels.ts';
+import { fusedLeakyRelu, fusedLeakyReluAvailable } from '../../src/train/engines/wasm-kernels/leaky-relu.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { relativeError } from '../helpers/numeric.ts';
 
@@ -141,5 +142,20 @@ describe('fused kernels on the wasm backend', () => {
     const ref = composed(x, gamma, beta);
     expect(relativeError(fused.y.dataSync(), ref.y.dataSync())).toBeLessThan(1e-6);
     expect(relativeError(fused.variance.dataSync(), ref.variance.dataSync())).toBeLessThan(1e-6);
+  });
+
+  it('LeakyReLU: the fused kernels give tf.leakyRelu’s values and gradient bit for bit (SIMD lanes, the scalar tail, ±0, ±∞)', () => {
+    expect(fusedLeakyReluAvailable()).toBe(true);
+    const rng = new Rng(11);
+    const special = [0, -0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e-30, -1e-30, 3, -3];
+    for (const n of [8, 37, 1029]) {
+      const values = [...special, ...rng.uniformSigned(n - special.length).map((v) => v * 10)];
+      const x = tf.tensor1d(values);
+      const dy = tf.tensor1d(rng.uniformSigned(n));
+      const bits = (t: tf.Tensor): number[] => [...new Uint32Array(Float32Array.from(t.dataSync()).buffer)];
+      expect(bits(fusedLeakyRelu(x, 0.2))).toEqual(bits(tf.leakyRelu(x, 0.2)));
+      const gradOf = (f: (t: tf.Tensor) => tf.Tensor): tf.Tensor => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(f(t), dy)))(x);
+      expect(bits(gradOf((t) => fusedLeakyRelu(t, 0.2)))).toEqual(bits(gradOf((t) => tf.leakyRelu(t, 0.2))));
+    }
   });
 });

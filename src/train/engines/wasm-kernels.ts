@@ -27,6 +27,7 @@ import {
 import { FUSED_ADAM, fusedAdamKernelConfig } from './wasm-kernels/adam.ts';
 import { castSameDtype, concatFast, splitVFast } from './wasm-kernels/copy-kernels.ts';
 import { fusedBatchNormKernelConfigs, registerFusedBatchNormGradient } from './wasm-kernels/batch-norm.ts';
+import { fusedLeakyReluKernelConfigs, registerFusedLeakyReluGradient } from './wasm-kernels/leaky-relu.ts';
 import { removeOrtKernels } from './ort-cpu/kernels.ts';
 
 export { fusedAdamAvailable, fusedAdamUpdate, type AdamStepScalars } from './wasm-kernels/adam.ts';
@@ -69,6 +70,8 @@ export function registerFastWasmKernels(): void {
   if (tf.getKernel(FUSED_ADAM, BACKEND) === undefined) tf.registerKernel(fusedAdamKernelConfig);
   for (const k of fusedBatchNormKernelConfigs) if (tf.getKernel(k.kernelName, BACKEND) === undefined) tf.registerKernel(k);
   registerFusedBatchNormGradient();
+  for (const k of fusedLeakyReluKernelConfigs) if (tf.getKernel(k.kernelName, BACKEND) === undefined) tf.registerKernel(k);
+  registerFusedLeakyReluGradient();
   const replacedIdentity = install(tf.Identity, sharedIdentity);
   if (replacedIdentity !== null) builtinIdentity = replacedIdentity;
   for (const [name, fast] of Object.entries(COPY_KERNELS)) {

@@ -6,6 +6,7 @@ import * as tf from '../tfjs.ts';
 import type { Rng } from '../../util/rng.ts';
 import { BN_EPSILON, type ConvLayer, type DiscriminatorArch, type GeneratorArch, LEAKY_SLOPE, SCALE_DOWNSAMPLE } from '../../nets/arch.ts';
 import { fusedBatchNormAvailable, fusedBatchNormTrain } from '../engines/wasm-kernels/batch-norm.ts';
+import { fusedLeakyRelu, fusedLeakyReluAvailable } from '../engines/wasm-kernels/leaky-relu.ts';
 
 export type ParamTensors = Map<string, tf.Tensor>;
 
@@ -40,7 +41,8 @@ function activate(x: tf.Tensor4D, a: ConvLayer['pre']): tf.Tensor4D {
     case 'none':
       return x;
     case 'leaky':
-      return tf.leakyRelu(x, LEAKY_SLOPE);
+      // One SIMD kernel forward and one backward on the wasm engines (see leaky-relu.ts); same values.
+      return fusedLeakyReluAvailable() ? fusedLeakyRelu(x, LEAKY_SLOPE) : tf.leakyRelu(x, LEAKY_SLOPE);
     case 'relu':
       return tf.relu(x);
     case 'tanh':

@@ -72,7 +72,12 @@ export const op = {
   f32Add: [0x92],
   v128Load: [...simd(0x00), ...mem(2)],
   v128Store: [...simd(0x0b), ...mem(2)],
+  i32x4Splat: simd(0x11),
   f32x4Splat: simd(0x13),
+  f32x4Lt: simd(0x43),
+  f32x4Gt: simd(0x44),
+  /** bitselect(a, b, mask): bits of a where mask is 1, of b where it is 0. */
+  v128Bitselect: simd(0x52),
   f32x4Sqrt: simd(0xe3),
   f32x4Add: simd(0xe4),
   f32x4Sub: simd(0xe5),
