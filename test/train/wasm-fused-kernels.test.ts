@@ -7,8 +7,11 @@ import {
   channelMoments,
   fusedBatchNormAvailable,
   fusedBatchNormTrain,
+  heapChannelLoops,
   inverseStd,
+  jsChannelLoops,
 } from '../../src/train/engines/wasm-kernels/batch-norm.ts';
+import { batchNormSimdFor } from '../../src/train/engines/wasm-kernels/batch-norm-simd.ts';
 import { copyRows } from '../../src/train/engines/wasm-kernels/copy-kernels.ts';
 import { fusedLeakyRelu, fusedLeakyReluAvailable } from '../../src/train/engines/wasm-kernels/leaky-relu.ts';
 import { Rng } from '../../src/util/rng.ts';
@@ -69,6 +72,68 @@ describe('batch-norm arithmetic', () => {
   });
 });
 
+describe('batch-norm loops as WebAssembly', () => {
+  it('give the JS loops’ bits: moments, backward (sums and dx), on an unaligned heap layout', () => {
+    const rng = new Rng(5);
+    const rows = 37;
+    const c = 6;
+    const memory = new WebAssembly.Memory({ initial: 2 });
+    const simd = batchNormSimdFor(memory);
+    expect(simd).not.toBeNull();
+    let at = 4;
+    const f32 = (values: ArrayLike<number>): Float32Array => {
+      const a = new Float32Array(memory.buffer, at, values.length);
+      a.set(values);
+      at += 4 * values.length;
+      return a;
+    };
+    const x = f32(rng.uniformSigned(rows * c).map((v) => v * 3 + 1));
+    const dy = f32(rng.uniformSigned(rows * c));
+    const [gamma, dMean, dVar] = [0, 1, 2].map(() => f32(rng.uniformSigned(c)));
+    const outs = (): Float32Array[] => [f32(Array(rows * c).fill(0)), f32(Array(c).fill(0)), f32(Array(c).fill(0))];
+    const [dxJs, dGammaJs, dBetaJs] = outs();
+    const [dxWasm, dGammaWasm, dBetaWasm] = outs();
+    const arenaAt = Math.ceil(at / 8) * 8 + 8 * 64;
+    const loops = heapChannelLoops(simd, new Float64Array(memory.buffer, arenaAt, 5 * c));
+    const bits = (a: ArrayLike<number>): string => Buffer.from(Float64Array.from(a).buffer).toString('hex');
+
+    const js = channelMoments(x, c);
+    const wasm = channelMoments(x, c, loops);
+    expect(bits(wasm.mean)).toBe(bits(js.mean));
+    expect(bits(wasm.variance)).toBe(bits(js.variance));
+
+    const mean = Float32Array.from(js.mean);
+    const invStd = inverseStd(js.variance, 1e-5);
+    batchNormBackward(dy, x, mean, invStd, gamma, dMean, dVar, dxJs, dGammaJs, dBetaJs);
+    batchNormBackward(
+      dy,
+      x,
+      mean,
+      invStd,
+      gamma,
+      dMean,
+      dVar,
+      dxWasm,
+      dGammaWasm,
+      dBetaWasm,
+      heapChannelLoops(simd, new Float64Array(memory.buffer, arenaAt, 5 * c)),
+    );
+    expect(bits(dxWasm)).toBe(bits(dxJs));
+    expect(bits(dGammaWasm)).toBe(bits(dGammaJs));
+    expect(bits(dBetaWasm)).toBe(bits(dBetaJs));
+    expect(dxJs.some((v) => v !== 0)).toBe(true);
+
+    // The forward's normalisation, y = x·scale + shift per channel.
+    const arena = heapChannelLoops(simd, new Float64Array(memory.buffer, arenaAt, 5 * c));
+    const [scale, shift] = [arena.f64(c), arena.f64(c)];
+    scale.set(invStd);
+    shift.set(js.mean.map((m) => -m));
+    jsChannelLoops.affine(x, scale, shift, dxJs);
+    arena.affine(x, scale, shift, dxWasm);
+    expect(bits(dxWasm)).toBe(bits(dxJs));
+  });
+});
+
 describe('copy kernels', () => {
   it('copyRows copies short rows element by element and long rows whole, between strided layouts', () => {
     for (const len of [3, 70]) {
@@ -115,34 +180,37 @@ describe('fused kernels on the wasm backend', () => {
     expect([...tf.cast(x, 'int32').dataSync()]).toEqual([1, -2]);
   });
 
-  it('batch norm: the fused kernels give the composed ops’ values and gradients, also through mean and variance', () => {
-    expect(fusedBatchNormAvailable()).toBe(true);
-    const rng = new Rng(7);
-    const shape: [number, number, number, number] = [2, 3, 4, 5];
-    const x = tf.tensor4d(rng.uniformSigned(120), shape);
-    const gamma = tf.tensor1d(rng.uniformSigned(5));
-    const beta = tf.tensor1d(rng.uniformSigned(5));
-    const w = tf.tensor4d(rng.uniformSigned(120), shape);
-    const wm = tf.tensor1d(rng.uniformSigned(5));
-    const wv = tf.tensor1d(rng.uniformSigned(5));
-    const eps = 1e-5;
-    const composed = (xx: tf.Tensor4D, g: tf.Tensor, b: tf.Tensor): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } => {
-      const { mean, variance } = tf.moments(xx, [0, 1, 2]);
-      const y = tf.add(tf.mul(tf.div(tf.sub(xx, mean), tf.sqrt(tf.add(variance, eps))), g), b);
-      return { y, mean, variance };
-    };
-    const lossOf = (f: typeof composed) => (xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-      const { y, mean, variance } = f(xx as tf.Tensor4D, g, b);
-      return tf.addN([tf.sum(tf.mul(y, w)), tf.sum(tf.mul(mean, wm)), tf.sum(tf.mul(variance, wv))]) as tf.Scalar;
-    };
-    const want = tf.grads(lossOf(composed))([x, gamma, beta]);
-    const got = tf.grads(lossOf((xx, g, b) => fusedBatchNormTrain(xx, g, b, eps)))([x, gamma, beta]);
-    for (let i = 0; i < 3; i++) expect(relativeError(got[i].dataSync(), want[i].dataSync())).toBeLessThan(1e-5);
-    const fused = fusedBatchNormTrain(x, gamma, beta, eps);
-    const ref = composed(x, gamma, beta);
-    expect(relativeError(fused.y.dataSync(), ref.y.dataSync())).toBeLessThan(1e-6);
-    expect(relativeError(fused.variance.dataSync(), ref.variance.dataSync())).toBeLessThan(1e-6);
-  });
+  it.each([5, 6])(
+    'batch norm, %i channels (odd: JS loops, even: SIMD): the fused kernels give the composed ops’ values and gradients, also through mean and variance',
+    (channels) => {
+      expect(fusedBatchNormAvailable()).toBe(true);
+      const rng = new Rng(7);
+      const shape: [number, number, number, number] = [2, 3, 4, channels];
+      const x = tf.tensor4d(rng.uniformSigned(24 * channels), shape);
+      const gamma = tf.tensor1d(rng.uniformSigned(channels));
+      const beta = tf.tensor1d(rng.uniformSigned(channels));
+      const w = tf.tensor4d(rng.uniformSigned(24 * channels), shape);
+      const wm = tf.tensor1d(rng.uniformSigned(channels));
+      const wv = tf.tensor1d(rng.uniformSigned(channels));
+      const eps = 1e-5;
+      const composed = (xx: tf.Tensor4D, g: tf.Tensor, b: tf.Tensor): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } => {
+        const { mean, variance } = tf.moments(xx, [0, 1, 2]);
+        const y = tf.add(tf.mul(tf.div(tf.sub(xx, mean), tf.sqrt(tf.add(variance, eps))), g), b);
+        return { y, mean, variance };
+      };
+      const lossOf = (f: typeof composed) => (xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const { y, mean, variance } = f(xx as tf.Tensor4D, g, b);
+        return tf.addN([tf.sum(tf.mul(y, w)), tf.sum(tf.mul(mean, wm)), tf.sum(tf.mul(variance, wv))]) as tf.Scalar;
+      };
+      const want = tf.grads(lossOf(composed))([x, gamma, beta]);
+      const got = tf.grads(lossOf((xx, g, b) => fusedBatchNormTrain(xx, g, b, eps)))([x, gamma, beta]);
+      for (let i = 0; i < 3; i++) expect(relativeError(got[i].dataSync(), want[i].dataSync())).toBeLessThan(1e-5);
+      const fused = fusedBatchNormTrain(x, gamma, beta, eps);
+      const ref = composed(x, gamma, beta);
+      expect(relativeError(fused.y.dataSync(), ref.y.dataSync())).toBeLessThan(1e-6);
+      expect(relativeError(fused.variance.dataSync(), ref.variance.dataSync())).toBeLessThan(1e-6);
+    },
+  );
 
   it('LeakyReLU: the fused kernels give tf.leakyRelu’s values and gradient bit for bit (SIMD lanes, the scalar tail, ±0, ±∞)', () => {
     expect(fusedLeakyReluAvailable()).toBe(true);

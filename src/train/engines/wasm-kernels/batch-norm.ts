@@ -14,26 +14,58 @@
  */
 import * as tf from '../../tfjs.ts';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { batchNormSimdFor, type BatchNormSimd } from './batch-norm-simd.ts';
+import { backendHeapMemory } from './wasm-asm.ts';
 
 const FUSED_BATCH_NORM = 'Pix2PixBatchNormTrain';
 const FUSED_BATCH_NORM_GRAD = 'Pix2PixBatchNormTrainGrad';
 
 /**
+ * The per-element loops, in JS or as WebAssembly (./batch-norm-simd.ts, same bits); the per-channel
+ * arithmetic between them stays in JS. Arrays are [rows, c] row-major; per-channel arrays are float64.
+ */
+export interface ChannelLoops {
+  /** A zeroed float64 array of `length` (on the heap for the WebAssembly loops). */
+  f64(length: number): Float64Array;
+  /** sumP[j] += Σ p[·, j] and sumPQ[j] += Σ p[·, j]·q[·, j], row by row. */
+  sums(p: Float32Array, q: Float32Array, sumP: Float64Array, sumPQ: Float64Array): void;
+  /** out[·, j] = p[·, j]·a[j] + k[j]. */
+  affine(p: Float32Array, a: Float64Array, k: Float64Array, out: Float32Array): void;
+  /** out[·, j] = a[j]·p[·, j] + b[j]·q[·, j] + k[j]. */
+  affine2(p: Float32Array, a: Float64Array, q: Float32Array, b: Float64Array, k: Float64Array, out: Float32Array): void;
+}
+
+export const jsChannelLoops: ChannelLoops = {
+  f64: (length) => new Float64Array(length),
+  sums(p, q, sumP, sumPQ) {
+    const c = sumP.length;
+    for (let i = 0; i < p.length; i += c) {
+      for (let j = 0; j < c; j++) {
+        const v = p[i + j];
+        sumP[j] += v;
+        sumPQ[j] += v * q[i + j];
+      }
+    }
+  },
+  affine(p, a, k, out) {
+    const c = a.length;
+    for (let i = 0; i < p.length; i += c) for (let j = 0; j < c; j++) out[i + j] = p[i + j] * a[j] + k[j];
+  },
+  affine2(p, a, q, b, k, out) {
+    const c = a.length;
+    for (let i = 0; i < p.length; i += c) for (let j = 0; j < c; j++) out[i + j] = a[j] * p[i + j] + b[j] * q[i + j] + k[j];
+  },
+};
+
+/**
  * Per-channel mean and biased variance of x viewed as [rows, c]: one pass of float64 sums of x and x²
  * (float64 keeps E[x²] − mean² exact to ~1e-16 relative of E[x²], far below float32 rounding).
  */
-export function channelMoments(x: Float32Array, c: number): { mean: Float64Array; variance: Float64Array } {
+export function channelMoments(x: Float32Array, c: number, loops: ChannelLoops = jsChannelLoops): { mean: Float64Array; variance: Float64Array } {
   const rows = x.length / c;
-  const mean = new Float64Array(c);
-  const variance = new Float64Array(c);
-  const n = x.length;
-  for (let i = 0; i < n; i += c) {
-    for (let j = 0; j < c; j++) {
-      const v = x[i + j];
-      mean[j] += v;
-      variance[j] += v * v;
-    }
-  }
+  const mean = loops.f64(c);
+  const variance = loops.f64(c);
+  loops.sums(x, x, mean, variance);
   for (let j = 0; j < c; j++) {
     mean[j] /= rows;
     variance[j] = Math.max(0, variance[j] / rows - mean[j] * mean[j]);
@@ -42,16 +74,23 @@ export function channelMoments(x: Float32Array, c: number): { mean: Float64Array
 }
 
 /** y = (x − mean)·invStd·γ + β per channel, into `y`. */
-function normaliseInto(x: Float32Array, mean: Float64Array, invStd: Float64Array, gamma: Float32Array, beta: Float32Array, y: Float32Array): void {
+function normaliseInto(
+  x: Float32Array,
+  mean: Float64Array,
+  invStd: Float64Array,
+  gamma: Float32Array,
+  beta: Float32Array,
+  y: Float32Array,
+  loops: ChannelLoops,
+): void {
   const c = mean.length;
-  const scale = new Float64Array(c);
-  const shift = new Float64Array(c);
+  const scale = loops.f64(c);
+  const shift = loops.f64(c);
   for (let j = 0; j < c; j++) {
     scale[j] = invStd[j] * gamma[j];
     shift[j] = beta[j] - mean[j] * scale[j];
   }
-  const n = x.length;
-  for (let i = 0; i < n; i += c) for (let j = 0; j < c; j++) y[i + j] = x[i + j] * scale[j] + shift[j];
+  loops.affine(x, scale, shift, y);
 }
 
 export function inverseStd(variance: ArrayLike<number>, epsilon: number): Float64Array {
@@ -77,22 +116,16 @@ export function batchNormBackward(
   dx: Float32Array,
   dGamma: Float32Array,
   dBeta: Float32Array,
+  loops: ChannelLoops = jsChannelLoops,
 ): void {
   const c = mean.length;
-  const n = x.length;
-  const rows = n / c;
-  const sumDy = new Float64Array(c);
-  const sumDyX = new Float64Array(c);
-  for (let i = 0; i < n; i += c) {
-    for (let j = 0; j < c; j++) {
-      const g = dy[i + j];
-      sumDy[j] += g;
-      sumDyX[j] += g * x[i + j];
-    }
-  }
-  const a = new Float64Array(c);
-  const b = new Float64Array(c);
-  const k = new Float64Array(c);
+  const rows = x.length / c;
+  const sumDy = loops.f64(c);
+  const sumDyX = loops.f64(c);
+  loops.sums(dy, x, sumDy, sumDyX);
+  const a = loops.f64(c);
+  const b = loops.f64(c);
+  const k = loops.f64(c);
   for (let j = 0; j < c; j++) {
     const sumDyXhat = (sumDyX[j] - mean[j] * sumDy[j]) * invStd[j];
     const gs = gamma[j] * invStd[j];
@@ -102,7 +135,32 @@ export function batchNormBackward(
     dGamma[j] = sumDyXhat;
     dBeta[j] = sumDy[j];
   }
-  for (let i = 0; i < n; i += c) for (let j = 0; j < c; j++) dx[i + j] = a[j] * dy[i + j] + b[j] * x[i + j] + k[j];
+  loops.affine2(dy, a, x, b, k, dx);
+}
+
+/** Float64 arrays a kernel call takes from its loops: 4 forward (sums, scale, shift), 5 backward. */
+const ARENA_ARRAYS = 5;
+
+/**
+ * The WebAssembly loops over float64 arrays carved from `arena` (a heap region of ARENA_ARRAYS·c
+ * doubles), or the JS loops where SIMD is missing or the channel count is odd.
+ */
+export function heapChannelLoops(simd: BatchNormSimd | null, arena: Float64Array | null): ChannelLoops {
+  if (simd === null || arena === null) return jsChannelLoops;
+  let used = 0;
+  const bytes = (p: Float32Array): number => p.byteLength;
+  const cBytes = (a: Float64Array): number => a.length * 4;
+  return {
+    f64(length) {
+      const out = arena.subarray(used, used + length);
+      if (out.length !== length) throw new Error(`batch norm: the heap arena of ${arena.length} doubles is used up`);
+      used += length;
+      return out.fill(0);
+    },
+    sums: (p, q, sumP, sumPQ) => simd.sums(p.byteOffset, q.byteOffset, sumP.byteOffset, sumPQ.byteOffset, bytes(p), cBytes(sumP)),
+    affine: (p, a, k, out) => simd.affine(p.byteOffset, a.byteOffset, k.byteOffset, out.byteOffset, bytes(p), cBytes(a)),
+    affine2: (p, a, q, b, k, out) => simd.affine2(p.byteOffset, a.byteOffset, q.byteOffset, b.byteOffset, k.byteOffset, out.byteOffset, bytes(p), cBytes(a)),
+  };
 }
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
@@ -118,6 +176,25 @@ function channels(x: tf.TensorInfo, gamma: tf.TensorInfo, kernel: string): numbe
   return c;
 }
 
+/**
+ * Run `body` with the loops for this backend: the WebAssembly ones over a heap arena of float64 arrays
+ * (allocated first, freed after) when SIMD is there and the channel count is even, else the JS ones.
+ * `body` must take its heap views itself: allocating the arena may grow the heap and detach older views.
+ */
+function withChannelLoops<T>(backend: BackendWasm, c: number, body: (loops: ChannelLoops) => T): T {
+  const memory = backendHeapMemory(backend);
+  const simd = memory === null || c % 2 !== 0 ? null : batchNormSimdFor(memory);
+  if (simd === null) return body(jsChannelLoops);
+  const arenaTensor = backend.makeOutput([ARENA_ARRAYS * c * 2], 'float32');
+  try {
+    const bytes = view(backend, arenaTensor);
+    if (bytes.byteOffset % 8 !== 0) return body(jsChannelLoops);
+    return body(heapChannelLoops(simd, new Float64Array(bytes.buffer, bytes.byteOffset, ARENA_ARRAYS * c)));
+  } finally {
+    backend.disposeData(arenaTensor.dataId);
+  }
+}
+
 function batchNormTrainWasm(args: KernelArgs): tf.TensorInfo[] {
   const backend = args.backend as BackendWasm;
   const { x, gamma, beta } = args.inputs as Record<'x' | 'gamma' | 'beta', tf.TensorInfo>;
@@ -126,11 +203,13 @@ function batchNormTrainWasm(args: KernelArgs): tf.TensorInfo[] {
   const y = backend.makeOutput([...x.shape], 'float32');
   const meanOut = backend.makeOutput([c], 'float32');
   const varOut = backend.makeOutput([c], 'float32');
-  // Heap views only after the last allocation: growing the heap detaches earlier views.
-  const { mean, variance } = channelMoments(view(backend, x), c);
-  normaliseInto(view(backend, x), mean, inverseStd(variance, epsilon), view(backend, gamma), view(backend, beta), view(backend, y));
-  view(backend, meanOut).set(mean);
-  view(backend, varOut).set(variance);
+  withChannelLoops(backend, c, (loops) => {
+    // Heap views only after the last allocation: growing the heap detaches earlier views.
+    const { mean, variance } = channelMoments(view(backend, x), c, loops);
+    normaliseInto(view(backend, x), mean, inverseStd(variance, epsilon), view(backend, gamma), view(backend, beta), view(backend, y), loops);
+    view(backend, meanOut).set(mean);
+    view(backend, varOut).set(variance);
+  });
   return [y, meanOut, varOut];
 }
 
@@ -142,8 +221,10 @@ function batchNormTrainGradWasm(args: KernelArgs): tf.TensorInfo[] {
   const dx = backend.makeOutput([...x.shape], 'float32');
   const dGamma = backend.makeOutput([c], 'float32');
   const dBeta = backend.makeOutput([c], 'float32');
-  const v = (t: tf.TensorInfo): Float32Array => view(backend, t);
-  batchNormBackward(v(dy), v(x), v(mean), inverseStd(v(variance), epsilon), v(gamma), v(dMean), v(dVar), v(dx), v(dGamma), v(dBeta));
+  withChannelLoops(backend, c, (loops) => {
+    const v = (t: tf.TensorInfo): Float32Array => view(backend, t);
+    batchNormBackward(v(dy), v(x), v(mean), inverseStd(v(variance), epsilon), v(gamma), v(dMean), v(dVar), v(dx), v(dGamma), v(dBeta), loops);
+  });
   return [dx, dGamma, dBeta];
 }
 

@@ -71,6 +71,14 @@ export const op = {
   f32Store: [0x38, ...mem(2)],
   f32Add: [0x92],
   v128Load: [...simd(0x00), ...mem(2)],
+  /** Two float32 into the low half, zeros above. */
+  v128Load64Zero: [...simd(0x5d), ...mem(2)],
+  /** Store the low 64 bits (two float32). */
+  v128Store64Lane0: [...simd(0x5b), ...mem(2), 0x00],
+  f64x2PromoteLow: simd(0x5f),
+  f32x4DemoteZero: simd(0x5e),
+  f64x2Add: simd(0xf0),
+  f64x2Mul: simd(0xf2),
   v128Store: [...simd(0x0b), ...mem(2)],
   i32x4Splat: simd(0x11),
   f32x4Splat: simd(0x13),
@@ -91,10 +99,17 @@ export function seq(...parts: (readonly number[])[]): number[] {
 }
 
 /**
- * `for (counter = from; counter < limit; counter += step) body` with i32 locals (signed compare).
+ * `for (counter = from; counter < limit; counter += step) body` with i32 locals (signed compare); `step`
+ * is a constant or an instruction sequence that pushes it.
  * `body` may nest blocks of its own but must not branch out of this loop.
  */
-export function forLoop(counter: number, from: readonly number[], limit: readonly number[], step: number, body: readonly number[]): number[] {
+export function forLoop(
+  counter: number,
+  from: readonly number[],
+  limit: readonly number[],
+  step: number | readonly number[],
+  body: readonly number[],
+): number[] {
   return seq(
     from,
     op.set(counter),
@@ -106,7 +121,7 @@ export function forLoop(counter: number, from: readonly number[], limit: readonl
     op.brIf(1),
     body,
     op.get(counter),
-    op.i32(step),
+    typeof step === 'number' ? op.i32(step) : step,
     op.add,
     op.set(counter),
     op.br(0),
