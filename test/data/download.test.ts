@@ -102,6 +102,17 @@ describe('pix2pix data download', () => {
     expect(await fsp.readdir(out)).toEqual(['facades']);
   });
 
+  it('shows the download in whole MiB and ends the bar full, however small the archive', async () => {
+    const { cache, out } = folders();
+    let stderr = '';
+    await captureStdout(async () => {
+      stderr = (await runCli(['data', 'download', 'facades', '--out', out, '--cache-dir', cache, '--mirror', mirror.url])).stderr;
+    });
+    expect(facades.length).toBeLessThan(2 ** 20);
+    const bars = stderr.split(/[\r\n]/).filter((l) => l.startsWith('facades ['));
+    expect(bars.at(-1)).toMatch(/^facades \[#{20}\] 1\/1 100% [\d.]+ MiB\/s/);
+  });
+
   it('resumes an archive download that was cut short', async () => {
     const { cache, out } = folders();
     mirror.cutNext(url('facades'), Math.floor(facades.length / 2));
