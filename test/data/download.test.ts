@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { datasetTable, downloadDataset, entryProblem } from '../../src/data/download.ts';
 import { captureStdout, runCli } from '../helpers/capture.ts';
-import { type Mirror, startMirror } from '../helpers/mirror.ts';
+import { type Mirror, etagOf, startMirror } from '../helpers/mirror.ts';
 import { type RawEntry, rawTarGz } from '../helpers/tarball.ts';
 
 const url = (name: string): string => `/pix2pix/datasets/${name}.tar.gz`;
@@ -124,7 +124,30 @@ describe('pix2pix data download', () => {
     const r = await downloadDataset({ name: 'facades', out, cacheDir: cache, mirror: mirror.url });
     expect(r.splits).toEqual({ train: 3, val: 1, test: 2 });
     expect(mirror.requests.map((q) => q.range)).toEqual([undefined, `bytes=${got}-`]);
+    expect(mirror.requests[1].ifRange).toBe(etagOf(facades));
     expect(r.cached.bytes).toBe(facades.length);
+  });
+
+  it('downloads an archive that changed on the server since the cut whole again, never a splice of two versions', async () => {
+    const { cache, out } = folders();
+    const entries: RawEntry[] = [
+      { path: 'facades/', type: '5' },
+      { path: 'facades/train/', type: '5' },
+    ];
+    for (let i = 1; i <= 4; i++) entries.push({ path: `facades/train/${i}.jpg`, body: await abJpeg(i + 4) });
+    const newer = rawTarGz(entries);
+    mirror.cutNext(url('facades'), Math.floor(facades.length / 2));
+    const first = await runCli(['data', 'download', 'facades', '--out', out, '--cache-dir', cache, '--mirror', mirror.url, '--quiet']);
+    expect(first.code).toBe(2);
+    mirror.replace(url('facades'), newer);
+    try {
+      const r = await downloadDataset({ name: 'facades', out, cacheDir: cache, mirror: mirror.url });
+      expect(mirror.requests[1]).toEqual({ path: url('facades'), range: expect.stringMatching(/^bytes=\d+-$/), ifRange: etagOf(facades) });
+      expect((await fsp.readFile(r.cached.file)).equals(newer)).toBe(true);
+      expect(r.splits).toEqual({ train: 4 });
+    } finally {
+      mirror.replace(url('facades'), facades);
+    }
   });
 
   it("refuses an archive with '../' entries whole, writing nothing outside or inside --out", async () => {
