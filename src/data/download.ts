@@ -15,6 +15,7 @@ import { type CachedFile, defaultCacheDir, fetchCached, type RemoteFetchOptions 
 import { CITYSCAPES_NOTE, DATASETS, baseUrl, datasetUrl, findDataset } from '../pull/catalog.ts';
 import { UserError, errorMessage } from '../util/errors.ts';
 import { formatBytes } from '../util/bytes.ts';
+import { resumableBytes } from '../util/download.ts';
 import { existingFolderAbove, freeBytesAt } from '../util/fs.ts';
 import { openPairedDataset } from './dataset.ts';
 import { formatColumns } from '../util/text-table.ts';
@@ -64,11 +65,7 @@ export function entryProblem(name: string, entry: { path: string; type: string; 
 async function checkSpace(archiveBytes: number, cacheFile: string, out: string, freeBytes: (dir: string) => Promise<number>): Promise<void> {
   const have = await fsp.stat(cacheFile).then(
     (s) => s.size,
-    () =>
-      fsp.stat(`${cacheFile}.part`).then(
-        (s) => s.size,
-        () => 0,
-      ),
+    () => resumableBytes(cacheFile),
   );
   const cacheDir = await existingFolderAbove(path.dirname(cacheFile));
   const outDir = await existingFolderAbove(out);

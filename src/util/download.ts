@@ -2,7 +2,7 @@
  * Resumable HTTP downloads into a file, for `pix2pix pull` and `pix2pix data download`.
  *
  * Node's built-in fetch with a `Range: bytes=N-` header does the transport: resuming needs only the
- * length of the `.part` file and a check of the server's `Content-Range`, about forty lines, and the
+ * length of the `.part` file, a check of the server's `Content-Range` and an If-Range, a few dozen lines, and the
  * download libraries on npm either do not resume (make-fetch-happen, got's retry restarts the body) or
  * bring a CLI-sized dependency tree for it. What is ours is only the bookkeeping that must be exact:
  * append only when the server answers 206 at the byte we asked for, restart on 200, never rename a
@@ -86,6 +86,11 @@ async function request(url: string, from: number, ifRange?: string): Promise<Res
   } catch (e) {
     throw new UnreachableError(`cannot reach ${new URL(url).host} for ${url} (${why(e)})`);
   }
+}
+
+/** Bytes of `dest` that the next download keeps: its `.part`, when a saved validator vouches for it (else 0). */
+export async function resumableBytes(dest: string): Promise<number> {
+  return (await readValidator(`${dest}.part.validator`)) === undefined ? 0 : sizeOf(`${dest}.part`);
 }
 
 /** Download `url` into `dest`, continuing a `.part` file a previous attempt left. */

@@ -181,6 +181,29 @@ describe('pix2pix data download', () => {
     expect(mirror.requests).toEqual([]);
   });
 
+  it('counts a .part towards the space needed only when it will be resumed (a validator was saved with it)', async () => {
+    // facades is listed at about 30 MB: the archive, then as much again extracted, on one filesystem here.
+    const part = async (cache: string): Promise<string> => {
+      const file = path.join(cache, 'datasets', 'facades.tar.gz.part');
+      await fsp.mkdir(path.dirname(file), { recursive: true });
+      await fsp.writeFile(file, '');
+      await fsp.truncate(file, 20e6);
+      return file;
+    };
+    const freeBytes = async (): Promise<number> => 50e6;
+    const unvouched = folders();
+    await part(unvouched.cache);
+    await expect(downloadDataset({ name: 'facades', out: unvouched.out, cacheDir: unvouched.cache, mirror: mirror.url, freeBytes })).rejects.toThrow(
+      /^not enough free space: about 57\.2 MiB needed/,
+    );
+    expect(mirror.requests).toEqual([]);
+    const vouched = folders();
+    await fsp.writeFile(`${await part(vouched.cache)}.validator`, '"an older version"\n');
+    // 40 MB needed: the check passes; the server's file has another ETag, so it comes whole.
+    const r = await downloadDataset({ name: 'facades', out: vouched.out, cacheDir: vouched.cache, mirror: mirror.url, freeBytes });
+    expect(r.cached.bytes).toBe(facades.length);
+  });
+
   it('answers cityscapes with the licence note and the data cityscapes command; refuses unknown names and a used folder', async () => {
     const city = await runCli(['data', 'download', 'cityscapes', '--mirror', mirror.url]);
     expect(city.code).toBe(2);
