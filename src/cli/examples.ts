@@ -65,6 +65,7 @@ export const EXAMPLES: Readonly<Record<string, readonly (readonly [args: string,
   'eval rf': [
     ['eval rf', 'the whole PatchGAN family at 256²'],
     ['eval rf --rf 70 --json', 'the 70×70 PatchGAN alone, as JSON'],
+    ['eval rf --net-d multiscale --num-d 3', "pix2pixHD's multi-scale PatchGAN at 3 scales: a receptive field and logit map per scale"],
   ],
   'eval run': [
     [

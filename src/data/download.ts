@@ -15,6 +15,8 @@ import { type CachedFile, defaultCacheDir, fetchCached, type RemoteFetchOptions 
 import { CITYSCAPES_NOTE, DATASETS, baseUrl, datasetUrl, findDataset } from '../pull/catalog.ts';
 import { UserError, errorMessage } from '../util/errors.ts';
 import { formatBytes } from '../util/bytes.ts';
+import { resumableBytes } from '../util/download.ts';
+import { existingFolderAbove, freeBytesAt } from '../util/fs.ts';
 import { openPairedDataset } from './dataset.ts';
 import { formatColumns } from '../util/text-table.ts';
 
@@ -22,7 +24,7 @@ export interface DownloadDatasetOptions extends RemoteFetchOptions {
   name: string;
   /** The folder OUT/NAME is extracted into. */
   out: string;
-  /** Free bytes on the filesystem holding `dir` (default: fs.statfs). */
+  /** Free bytes on the filesystem holding `dir` (default: freeBytesAt). */
   freeBytes?: (dir: string) => Promise<number>;
 }
 
@@ -59,40 +61,14 @@ export function entryProblem(name: string, entry: { path: string; type: string; 
   return undefined;
 }
 
-async function statfsFree(dir: string): Promise<number> {
-  const s = await fsp.statfs(dir);
-  return Number(s.bavail) * Number(s.bsize);
-}
-
-/** The nearest existing folder at or above `p` (statfs needs one that exists). */
-async function existingAncestor(p: string): Promise<string> {
-  let cur = path.resolve(p);
-  for (;;) {
-    if (
-      await fsp.stat(cur).then(
-        (s) => s.isDirectory(),
-        () => false,
-      )
-    )
-      return cur;
-    const up = path.dirname(cur);
-    if (up === cur) return cur;
-    cur = up;
-  }
-}
-
 /** Refuse before downloading when the cache or OUT cannot hold the archive and its contents. */
 async function checkSpace(archiveBytes: number, cacheFile: string, out: string, freeBytes: (dir: string) => Promise<number>): Promise<void> {
   const have = await fsp.stat(cacheFile).then(
     (s) => s.size,
-    () =>
-      fsp.stat(`${cacheFile}.part`).then(
-        (s) => s.size,
-        () => 0,
-      ),
+    () => resumableBytes(cacheFile),
   );
-  const cacheDir = await existingAncestor(path.dirname(cacheFile));
-  const outDir = await existingAncestor(out);
+  const cacheDir = await existingFolderAbove(path.dirname(cacheFile));
+  const outDir = await existingFolderAbove(out);
   const [cacheDev, outDev] = await Promise.all([fsp.stat(cacheDir), fsp.stat(outDir)]).then(([a, b]) => [a.dev, b.dev]);
   // The images are JPEGs: the extracted folder is about as large as the archive.
   const needs =
@@ -171,7 +147,7 @@ export async function downloadDataset(o: DownloadDatasetOptions): Promise<Downlo
   await checkTarget(target);
   const url = datasetUrl(baseUrl(o.mirror, o.env), d.name);
   const cacheFile = path.join(o.cacheDir ?? defaultCacheDir(o.env), 'datasets', `${d.name}.tar.gz`);
-  await checkSpace(d.approxBytes, cacheFile, o.out, o.freeBytes ?? statfsFree);
+  await checkSpace(d.approxBytes, cacheFile, o.out, o.freeBytes ?? freeBytesAt);
   const cached = await fetchCached({
     url,
     file: cacheFile,

@@ -10,7 +10,7 @@ import type { Prepared } from './prepare.ts';
 import type { ResolvedExperiment, ResolvedRun } from './resolve.ts';
 import { runInWorker, type PoolTask } from './scheduler.ts';
 import { readSegmenterInfo, SEGMENTER_STAGE, type SegmenterJob } from './segmenter-stage.ts';
-import { type ClaimSettings, pendingStages, readMarker, type RunJob, type StageName, stageKeys, stagesOf, workPath } from './stages.ts';
+import { type ClaimSettings, readRunStages, type RunJob, type StageName, stagesOf } from './stages.ts';
 
 /** "a s2" when the experiment has several seeds, else the variant. */
 export function runLabel(exp: ResolvedExperiment, run: ResolvedRun): string {
@@ -35,10 +35,10 @@ export async function generatorJob(
   threads: number,
   log: (l: string) => void,
 ): Promise<PoolTask | null> {
-  const dir = workPath(out, run);
-  const keys = stageKeys(run, exp.dataset.testSplit, exp.scorer.hash);
   const order: StageName[] = stagesOf(run).filter((s) => s !== 'score');
-  const pending = pendingStages(await readMarker(dir), stagesOf(run), keys).filter((s) => order.includes(s));
+  const recorded = await readRunStages(exp, out, run);
+  const dir = recorded.dir;
+  const pending = recorded.pending.filter((s) => order.includes(s));
   if (pending.length === 0) {
     log(`[${runLabel(exp, run)}] ${order.join(', ')}: already done (skipped)`);
     return null;

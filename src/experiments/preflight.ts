@@ -16,7 +16,7 @@ import { listImages } from '../data/image.ts';
 import { pairFileLists, selectLabelFiles } from '../eval/pairing.ts';
 import { formatBytes } from '../util/bytes.ts';
 import { UserError, errorMessage } from '../util/errors.ts';
-import { exists } from '../util/fs.ts';
+import { exists, freeBytesAt } from '../util/fs.ts';
 import { needsLabels, needsSegmenter, type ResolvedExperiment } from './resolve.ts';
 import type { FolderDataset } from './schema.ts';
 
@@ -91,13 +91,6 @@ function estimateDiskBytes(exp: ResolvedExperiment, testImages: number): number 
   return total;
 }
 
-async function freeBytes(dir: string): Promise<number> {
-  let p = path.resolve(dir);
-  while (!(await exists(p)) && path.dirname(p) !== p) p = path.dirname(p);
-  const s = await fsp.statfs(p);
-  return s.bavail * s.bsize;
-}
-
 /** Run every check of a folder-dataset experiment; throws the first problem as a one-line UserError. */
 export async function preflightExperiment(exp: ResolvedExperiment, out: string): Promise<PreflightReport> {
   const spec = exp.dataset.spec as FolderDataset;
@@ -133,7 +126,7 @@ export async function preflightExperiment(exp: ResolvedExperiment, out: string):
   }
 
   // Cheap checks first: loading the segmenter is the slow one (~30 s for the 513 MB FCN-8s on 2 cores).
-  const free = await freeBytes(out);
+  const free = await freeBytesAt(out);
   const need = estimateDiskBytes(exp, tests.length);
   if (free < need) {
     throw new UserError(

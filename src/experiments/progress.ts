@@ -7,7 +7,7 @@
 import { formatDuration } from '../util/progress.ts';
 import { type ResolvedExperiment, type ResolvedRun, segmenterDir } from './resolve.ts';
 import { readSegmenterInfo, SEGMENTER_STAGE } from './segmenter-stage.ts';
-import { pendingStages, readMarker, stageKeys, stagesOf, workPath } from './stages.ts';
+import { readRunStages } from './stages.ts';
 
 /** A finished stage and how long it took. */
 export interface StageTime {
@@ -83,14 +83,9 @@ async function readProgress(
     else jobs.push([SEGMENTER_STAGE]);
   }
   for (const run of runs) {
-    const all = stagesOf(run);
-    total += all.length;
-    const marker = await readMarker(workPath(out, run));
-    const pending = pendingStages(marker, all, stageKeys(run, exp.dataset.testSplit, exp.scorer.hash));
-    for (const s of all) {
-      const rec = marker?.stages[s];
-      if (!pending.includes(s) && rec) done.push({ stage: s, seconds: rec.seconds });
-    }
+    const { stages, pending } = await readRunStages(exp, out, run);
+    total += stages.length;
+    for (const { stage, record } of stages) if (record) done.push({ stage, seconds: record.seconds });
     const inWorker = pending.filter((s) => s !== 'score');
     if (inWorker.length) jobs.push(inWorker);
     if (pending.includes('score')) serial.push('score');

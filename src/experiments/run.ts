@@ -26,7 +26,7 @@ import { runPool, type PoolTask } from './scheduler.ts';
 import { readExperiment } from './schema.ts';
 import { confusionModeOf, describeScorers } from './scorers/index.ts';
 import { describeSegmenter, readSegmenterInfo, SEGMENTER_STAGE } from './segmenter-stage.ts';
-import { type ClaimSettings, pendingStages, readMarker, runScoreStage, stageKeys, stagesOf, workPath } from './stages.ts';
+import { type ClaimSettings, readRunStages, runScoreStage } from './stages.ts';
 
 export interface RunExperimentOptions {
   file: string;
@@ -162,8 +162,7 @@ async function score(s: Session, prep: Prepared, progress: ProgressWatch): Promi
   const { exp, out, log } = s;
   const ready: ResolvedRun[] = [];
   for (const run of s.mine) {
-    const keys = stageKeys(run, exp.dataset.testSplit, exp.scorer.hash);
-    const before = pendingStages(await readMarker(workPath(out, run)), stagesOf(run), keys).filter((x) => x !== 'score');
+    const before = (await readRunStages(exp, out, run)).pending.filter((x) => x !== 'score');
     if (before.length) log(`[${runLabel(exp, run)}] not scored here: ${before.join(', ')} not done (another process holds it)`);
     else ready.push(run);
   }

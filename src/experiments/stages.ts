@@ -16,7 +16,7 @@ import { exists, writeFileAtomic } from '../util/fs.ts';
 import { resolveInside } from '../util/paths.ts';
 import { acquireClaim, DEFAULT_LEASE, describeHolder, type HeldClaim, parseDuration } from './claims.ts';
 import { hashOf } from './hash.ts';
-import type { ResolvedRun, ResolvedScorer } from './resolve.ts';
+import type { ResolvedExperiment, ResolvedRun, ResolvedScorer } from './resolve.ts';
 import { confusionModeOf, type ScoreInput, scorersOf, scoresLine } from './scorers/index.ts';
 
 export const STAGE_FILE = 'stage.json';
@@ -139,6 +139,26 @@ export function stagesOf(run: ResolvedRun): StageName[] {
 export function pendingStages(marker: StageMarker | null, order: readonly StageName[], keys: Record<StageName, string>): StageName[] {
   const i = order.findIndex((s) => marker?.stages[s]?.key !== keys[s]);
   return i < 0 ? [] : order.slice(i);
+}
+
+/** One run's stages as its stage.json records them for the experiment's current keys. */
+export interface RunStages {
+  /** The run's work folder. */
+  dir: string;
+  /** Every stage in order, with its record when it is done (null when it still has to run). */
+  stages: { stage: StageName; record: StageRecord | null }[];
+  /** The stages still to run, in order. */
+  pending: StageName[];
+}
+
+/** Read where `run` of `exp` stands: the one walk that status, progress, the job list and scoring share. */
+export async function readRunStages(exp: Pick<ResolvedExperiment, 'dataset' | 'scorer'>, out: string, run: ResolvedRun): Promise<RunStages> {
+  const dir = workPath(out, run);
+  const marker = await readMarker(dir);
+  const all = stagesOf(run);
+  const pending = pendingStages(marker, all, stageKeys(run, exp.dataset.testSplit, exp.scorer.hash));
+  const stages = all.map((stage) => ({ stage, record: pending.includes(stage) ? null : (marker?.stages[stage] ?? null) }));
+  return { dir, stages, pending };
 }
 
 export type Log = (line: string) => void;

@@ -9,7 +9,7 @@ import { taskOf } from '../util/task-array.ts';
 import { type ClaimRecord, judgeClaim, localProbe, type Probe, readClaim } from './claims.ts';
 import { type ResolvedExperiment, type ResolvedRun, segmenterDir, trainsSegmenter } from './resolve.ts';
 import { readSegmenterInfo, SEGMENTER_STAGE } from './segmenter-stage.ts';
-import { type FailureRecord, pendingStages, readFailure, readMarker, stageKeys, stagesOf, workPath } from './stages.ts';
+import { type FailureRecord, readFailure, readRunStages } from './stages.ts';
 
 const STAGE_STATES = ['done', 'running', 'stale', 'failed', 'missing'] as const;
 export type StageState = (typeof STAGE_STATES)[number];
@@ -72,15 +72,11 @@ export async function experimentStatus(
   const now = o.now ?? Date.now();
   const runs: RunStatus[] = [];
   for (const [k, run] of exp.runs.entries()) {
-    const dir = workPath(out, run);
-    const marker = await readMarker(dir);
-    const all = stagesOf(run);
-    const pending = pendingStages(marker, all, stageKeys(run, exp.dataset.testSplit, exp.scorer.hash));
+    const recorded = await readRunStages(exp, out, run);
     const stages: StageStatus[] = [];
-    for (const s of all) {
-      const rec = marker?.stages[s];
-      if (!pending.includes(s) && rec) stages.push({ stage: s, state: 'done', detail: `${rec.seconds.toFixed(1)} s, finished ${rec.finishedAt}` });
-      else stages.push(await openStage(dir, s, now, probe));
+    for (const { stage, record } of recorded.stages) {
+      if (record) stages.push({ stage, state: 'done', detail: `${record.seconds.toFixed(1)} s, finished ${record.finishedAt}` });
+      else stages.push(await openStage(recorded.dir, stage, now, probe));
     }
     runs.push({
       variant: run.variant,

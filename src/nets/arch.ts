@@ -492,6 +492,22 @@ export function parseNetG(name: string): { kind: GeneratorKind; depth: number } 
   return { kind: m[1] as GeneratorKind, depth };
 }
 
+/**
+ * The number of scales, kept only for the multi-scale PatchGAN (2, pix2pixHD's default, when not
+ * given); `numD` alone selects it, as `nLayersD` alone selects n_layers. `train` and `eval rf` share
+ * the rule; `name` spells an option as the user gave it (a flag, a YAML key).
+ */
+export function multiScaleSetting(input: { netD?: string; rf?: number; numD?: number }, name: (key: string) => string): { numD?: number } {
+  const multi = input.netD === 'multiscale' || (input.netD === undefined && input.rf === undefined && input.numD !== undefined);
+  if (!multi) {
+    if (input.numD === undefined) return {};
+    const other = input.rf !== undefined ? `${name('rf')} (one scale)` : `${name('netD')} ${input.netD}`;
+    throw new UserError(`${name('numD')} is the number of scales of ${name('netD')} multiscale, not of ${other}: drop one of them`);
+  }
+  if (input.rf !== undefined) throw new UserError(`${name('rf')} chooses a one-scale discriminator; ${name('netD')} multiscale takes ${name('nLayersD')}`);
+  return { numD: input.numD ?? 2 };
+}
+
 /** Parse `--netD basic|pixel|n_layers` (+ `--n_layers_D`) or `--rf N` into a discriminator kind and depth. */
 export function resolveDiscriminator(opts: { netD?: string; nLayersD?: number; rf?: number }): Pick<DiscriminatorOptions, 'kind' | 'nLayers'> {
   if (opts.rf !== undefined) {

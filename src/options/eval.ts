@@ -63,8 +63,17 @@ export const COLOR_OPTIONS = {
 
 export const RF_OPTIONS = {
   size: opt.int({ help: 'image side the logit maps and MACs are computed for', default: 256, min: 1 }),
-  netD: opt.choice(NET_D_CHOICES, { help: 'one configuration only (basic = 70×70, pixel = 1×1, n_layers with --n-layers-d)', aliases: ['netD'] }),
-  nLayersD: opt.intList({ help: 'depths to list (default 0…6); with --net-d n_layers, the first is the one', aliases: ['n_layers_D'], min: 0, max: 8 }),
+  netD: opt.choice(NET_D_CHOICES, {
+    help: 'one configuration only (basic = 70×70, pixel = 1×1, n_layers with --n-layers-d, multiscale with --num-d and --n-layers-d)',
+    aliases: ['netD'],
+  }),
+  nLayersD: opt.intList({
+    help: 'depths to list (default 0…6); with --net-d n_layers or multiscale, the first is the one',
+    aliases: ['n_layers_D'],
+    min: 0,
+    max: 8,
+  }),
+  numD: TRAIN_OPTIONS.numD,
   rf: TRAIN_OPTIONS.rf,
   ndf: TRAIN_OPTIONS.ndf,
   norm: TRAIN_OPTIONS.norm,

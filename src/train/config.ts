@@ -4,7 +4,15 @@
  * the discriminator depth, the epoch schedule) and the rules that tie options together.
  */
 import { UserError } from '../util/errors.ts';
-import { type DiscriminatorOptions, type GeneratorOptions, GENERATOR_DEFAULTS, DISCRIMINATOR_DEFAULTS, parseNetG, resolveDiscriminator } from '../nets/arch.ts';
+import {
+  type DiscriminatorOptions,
+  type GeneratorOptions,
+  GENERATOR_DEFAULTS,
+  DISCRIMINATOR_DEFAULTS,
+  multiScaleSetting,
+  parseNetG,
+  resolveDiscriminator,
+} from '../nets/arch.ts';
 import { canonicalFlag, type OptionTable, problemOf } from '../options/define.ts';
 import { LOSS_MODES, type LossMode, NET_D_CHOICES, TRAIN_DEFAULTS, TRAIN_OPTIONS, type TrainConfig } from '../options/train.ts';
 
@@ -53,21 +61,6 @@ export function discriminatorOptions(c: TrainConfig): DiscriminatorOptions | nul
   }
   const { kind, nLayers } = resolveDiscriminator({ netD: 'n_layers', nLayersD: c.nLayersD });
   return { ...DISCRIMINATOR_DEFAULTS, kind, nLayers, ndf: c.ndf, norm: c.norm, conditional: conditionalD(c.loss) };
-}
-
-/**
- * The number of scales, kept only for the multi-scale PatchGAN (2, pix2pixHD's default, when not
- * given); `--num-d` alone selects it, as `--n-layers-d` alone selects n_layers.
- */
-function multiScaleSetting(input: TrainConfigInput, name: OptionNamer): { numD?: number } {
-  const multi = input.netD === 'multiscale' || (input.netD === undefined && input.rf === undefined && input.numD !== undefined);
-  if (!multi) {
-    if (input.numD === undefined) return {};
-    const other = input.rf !== undefined ? `${name('rf')} (one scale)` : `${name('netD')} ${input.netD}`;
-    throw new UserError(`${name('numD')} is the number of scales of ${name('netD')} multiscale, not of ${other}: drop one of them`);
-  }
-  if (input.rf !== undefined) throw new UserError(`${name('rf')} chooses a one-scale discriminator; ${name('netD')} multiscale takes ${name('nLayersD')}`);
-  return { numD: input.numD ?? 2 };
 }
 
 export interface TrainConfigInput extends Partial<TrainConfig> {

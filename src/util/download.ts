@@ -2,11 +2,16 @@
  * Resumable HTTP downloads into a file, for `pix2pix pull` and `pix2pix data download`.
  *
  * Node's built-in fetch with a `Range: bytes=N-` header does the transport: resuming needs only the
- * length of the `.part` file and a check of the server's `Content-Range`, about forty lines, and the
+ * length of the `.part` file, a check of the server's `Content-Range` and an If-Range, a few dozen lines, and the
  * download libraries on npm either do not resume (make-fetch-happen, got's retry restarts the body) or
  * bring a CLI-sized dependency tree for it. What is ours is only the bookkeeping that must be exact:
  * append only when the server answers 206 at the byte we asked for, restart on 200, never rename a
  * file shorter than the length the server announced.
+ *
+ * A file that changed on the server between two attempts must not be spliced from two versions: the
+ * validator of the answer that started the `.part` (a strong ETag, else Last-Modified) is kept beside
+ * it in `.part.validator`, and a resume sends it as If-Range, so a server whose file changed answers
+ * 200 with the new file. A `.part` without a validator is never resumed.
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
@@ -56,30 +61,64 @@ function why(e: unknown): string {
   return cause?.code ?? cause?.message ?? errorMessage(e);
 }
 
-async function request(url: string, from: number): Promise<Response> {
+/**
+ * What identifies this version of the file, for If-Range: a strong ETag, else Last-Modified. A weak
+ * ETag (W/"…") may not be used in If-Range, so it counts as none.
+ */
+export function validatorOf(headers: Headers): string | undefined {
+  const etag = headers.get('etag')?.trim();
+  if (etag && !etag.startsWith('W/')) return etag;
+  return headers.get('last-modified')?.trim() || undefined;
+}
+
+async function readValidator(file: string): Promise<string | undefined> {
+  return fsp.readFile(file, 'utf8').then(
+    (t) => t.trim() || undefined,
+    () => undefined,
+  );
+}
+
+/** GET `url`; from byte `from` on when `ifRange` still names the file the bytes before it came from. */
+async function request(url: string, from: number, ifRange?: string): Promise<Response> {
+  const headers: Record<string, string> = from > 0 && ifRange ? { Range: `bytes=${from}-`, 'If-Range': ifRange } : {};
   try {
-    return await fetch(url, { headers: from > 0 ? { Range: `bytes=${from}-` } : {}, redirect: 'follow' });
+    return await fetch(url, { headers, redirect: 'follow' });
   } catch (e) {
     throw new UnreachableError(`cannot reach ${new URL(url).host} for ${url} (${why(e)})`);
   }
 }
 
+/** Bytes of `dest` that the next download keeps: its `.part`, when a saved validator vouches for it (else 0). */
+export async function resumableBytes(dest: string): Promise<number> {
+  return (await readValidator(`${dest}.part.validator`)) === undefined ? 0 : sizeOf(`${dest}.part`);
+}
+
 /** Download `url` into `dest`, continuing a `.part` file a previous attempt left. */
 export async function downloadResumable(o: DownloadOptions): Promise<DownloadResult> {
   const part = `${o.dest}.part`;
-  let have = await sizeOf(part);
-  let res = await request(o.url, have);
-  if (res.status === 416 && have > 0) {
+  const validatorFile = `${part}.validator`;
+  const saved = await readValidator(validatorFile);
+  let have = saved === undefined ? 0 : await sizeOf(part);
+  let res = await request(o.url, have, saved);
+  const restart = async (): Promise<void> => {
     await res.body?.cancel();
-    // A .part as long as the file: the last attempt got every byte but stopped before the rename.
-    if (unsatisfiedTotal(res.headers.get('content-range')) === have) {
-      await fsp.rename(part, o.dest);
-      return { bytes: have, resumedFrom: have };
-    }
     await fsp.rm(part, { force: true });
     have = 0;
     res = await request(o.url, 0);
+  };
+  if (res.status === 416 && have > 0) {
+    // A .part as long as the file: the last attempt got every byte but stopped before the rename.
+    if (unsatisfiedTotal(res.headers.get('content-range')) === have) {
+      await res.body?.cancel();
+      await fsp.rename(part, o.dest);
+      await fsp.rm(validatorFile, { force: true });
+      return { bytes: have, resumedFrom: have };
+    }
+    await restart();
   }
+  // A server that ignored If-Range gives itself away by a validator other than the one saved.
+  const now = validatorOf(res.headers);
+  if (res.status === 206 && now !== undefined && now !== saved) await restart();
   if (res.status !== 200 && res.status !== 206) {
     await res.body?.cancel();
     throw new UserError(`${o.url} answered ${res.status} ${res.statusText}`);
@@ -102,6 +141,8 @@ export async function downloadResumable(o: DownloadOptions): Promise<DownloadRes
   await fsp.mkdir(path.dirname(part), { recursive: true });
   const fh = await fsp.open(part, resumedFrom > 0 ? 'a' : 'w');
   try {
+    // Saved only once the old bytes are gone, so that it never vouches for bytes of another version.
+    if (resumedFrom === 0) await saveValidator(validatorFile, validatorOf(res.headers));
     for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
       await fh.write(chunk);
       done += chunk.length;
@@ -118,5 +159,11 @@ export async function downloadResumable(o: DownloadOptions): Promise<DownloadRes
     throw new UserError(`the download of ${o.url} stopped after ${done} of ${total} bytes: run the same command again to resume`);
   }
   await fsp.rename(part, o.dest);
+  await fsp.rm(validatorFile, { force: true });
   return { bytes: done, resumedFrom };
+}
+
+async function saveValidator(file: string, validator: string | undefined): Promise<void> {
+  if (validator === undefined) await fsp.rm(file, { force: true });
+  else await fsp.writeFile(file, `${validator}\n`);
 }

@@ -90,3 +90,26 @@ export function nonRegularKind(st: Stats): string {
   if (st.isSocket()) return 'a socket';
   return 'not a regular file';
 }
+
+/** The nearest existing folder at or above `p`: where a folder still to be made will live. */
+export async function existingFolderAbove(p: string): Promise<string> {
+  let cur = path.resolve(p);
+  for (;;) {
+    const isFolder = await fsp.stat(cur).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    const up = path.dirname(cur);
+    if (isFolder || up === cur) return cur;
+    cur = up;
+  }
+}
+
+/**
+ * Free bytes (for an unprivileged user) on the filesystem that holds `p`, or will hold it once it is
+ * made: statfs needs a path that exists, so it is asked about the nearest existing folder above.
+ */
+export async function freeBytesAt(p: string): Promise<number> {
+  const s = await fsp.statfs(await existingFolderAbove(p));
+  return Number(s.bavail) * Number(s.bsize);
+}

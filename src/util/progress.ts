@@ -92,3 +92,31 @@ export class ProgressBar {
     this.render(true);
   }
 }
+
+const MIB = 2 ** 20;
+
+/** What a download or a streamed write reports: bytes so far, and the total once it is known. */
+export interface ByteProgress {
+  update(done: number, total: number | undefined): void;
+  finish(): void;
+}
+
+/**
+ * A progress bar over bytes, shown in whole MiB and opened once the total is known (a server that
+ * announces no length gets no bar). It redraws only when the MiB count changes, and a finished
+ * transfer reads total/total even when the size is not a whole number of MiB.
+ */
+export function byteProgress(opts: Pick<ProgressOptions, 'label' | 'quiet' | 'stream'>): ByteProgress {
+  let bar: ProgressBar | undefined;
+  let shown = -1;
+  return {
+    update: (done, total) => {
+      if (total === undefined) return;
+      const totalMib = Math.max(1, Math.ceil(total / MIB));
+      bar ??= new ProgressBar({ ...opts, total: totalMib, unit: 'MiB' });
+      const mib = done >= total ? totalMib : Math.floor(done / MIB);
+      if (mib !== shown) bar.set((shown = mib));
+    },
+    finish: () => bar?.finish(),
+  };
+}

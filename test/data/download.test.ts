@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { datasetTable, downloadDataset, entryProblem } from '../../src/data/download.ts';
 import { captureStdout, runCli } from '../helpers/capture.ts';
-import { type Mirror, startMirror } from '../helpers/mirror.ts';
+import { type Mirror, etagOf, startMirror } from '../helpers/mirror.ts';
 import { type RawEntry, rawTarGz } from '../helpers/tarball.ts';
 
 const url = (name: string): string => `/pix2pix/datasets/${name}.tar.gz`;
@@ -102,6 +102,17 @@ describe('pix2pix data download', () => {
     expect(await fsp.readdir(out)).toEqual(['facades']);
   });
 
+  it('shows the download in whole MiB and ends the bar full, however small the archive', async () => {
+    const { cache, out } = folders();
+    let stderr = '';
+    await captureStdout(async () => {
+      stderr = (await runCli(['data', 'download', 'facades', '--out', out, '--cache-dir', cache, '--mirror', mirror.url])).stderr;
+    });
+    expect(facades.length).toBeLessThan(2 ** 20);
+    const bars = stderr.split(/[\r\n]/).filter((l) => l.startsWith('facades ['));
+    expect(bars.at(-1)).toMatch(/^facades \[#{20}\] 1\/1 100% [\d.]+ MiB\/s/);
+  });
+
   it('resumes an archive download that was cut short', async () => {
     const { cache, out } = folders();
     mirror.cutNext(url('facades'), Math.floor(facades.length / 2));
@@ -113,7 +124,30 @@ describe('pix2pix data download', () => {
     const r = await downloadDataset({ name: 'facades', out, cacheDir: cache, mirror: mirror.url });
     expect(r.splits).toEqual({ train: 3, val: 1, test: 2 });
     expect(mirror.requests.map((q) => q.range)).toEqual([undefined, `bytes=${got}-`]);
+    expect(mirror.requests[1].ifRange).toBe(etagOf(facades));
     expect(r.cached.bytes).toBe(facades.length);
+  });
+
+  it('downloads an archive that changed on the server since the cut whole again, never a splice of two versions', async () => {
+    const { cache, out } = folders();
+    const entries: RawEntry[] = [
+      { path: 'facades/', type: '5' },
+      { path: 'facades/train/', type: '5' },
+    ];
+    for (let i = 1; i <= 4; i++) entries.push({ path: `facades/train/${i}.jpg`, body: await abJpeg(i + 4) });
+    const newer = rawTarGz(entries);
+    mirror.cutNext(url('facades'), Math.floor(facades.length / 2));
+    const first = await runCli(['data', 'download', 'facades', '--out', out, '--cache-dir', cache, '--mirror', mirror.url, '--quiet']);
+    expect(first.code).toBe(2);
+    mirror.replace(url('facades'), newer);
+    try {
+      const r = await downloadDataset({ name: 'facades', out, cacheDir: cache, mirror: mirror.url });
+      expect(mirror.requests[1]).toEqual({ path: url('facades'), range: expect.stringMatching(/^bytes=\d+-$/), ifRange: etagOf(facades) });
+      expect((await fsp.readFile(r.cached.file)).equals(newer)).toBe(true);
+      expect(r.splits).toEqual({ train: 4 });
+    } finally {
+      mirror.replace(url('facades'), facades);
+    }
   });
 
   it("refuses an archive with '../' entries whole, writing nothing outside or inside --out", async () => {
@@ -145,6 +179,29 @@ describe('pix2pix data download', () => {
       /^not enough free space: about \d+\.\d MiB needed on the filesystem of .*, 1000000 bytes free/,
     );
     expect(mirror.requests).toEqual([]);
+  });
+
+  it('counts a .part towards the space needed only when it will be resumed (a validator was saved with it)', async () => {
+    // facades is listed at about 30 MB: the archive, then as much again extracted, on one filesystem here.
+    const part = async (cache: string): Promise<string> => {
+      const file = path.join(cache, 'datasets', 'facades.tar.gz.part');
+      await fsp.mkdir(path.dirname(file), { recursive: true });
+      await fsp.writeFile(file, '');
+      await fsp.truncate(file, 20e6);
+      return file;
+    };
+    const freeBytes = async (): Promise<number> => 50e6;
+    const unvouched = folders();
+    await part(unvouched.cache);
+    await expect(downloadDataset({ name: 'facades', out: unvouched.out, cacheDir: unvouched.cache, mirror: mirror.url, freeBytes })).rejects.toThrow(
+      /^not enough free space: about 57\.2 MiB needed/,
+    );
+    expect(mirror.requests).toEqual([]);
+    const vouched = folders();
+    await fsp.writeFile(`${await part(vouched.cache)}.validator`, '"an older version"\n');
+    // 40 MB needed: the check passes; the server's file has another ETag, so it comes whole.
+    const r = await downloadDataset({ name: 'facades', out: vouched.out, cacheDir: vouched.cache, mirror: mirror.url, freeBytes });
+    expect(r.cached.bytes).toBe(facades.length);
   });
 
   it('answers cityscapes with the licence note and the data cityscapes command; refuses unknown names and a used folder', async () => {

@@ -6,7 +6,7 @@ import yargs from 'yargs';
 import type { CommandModule } from 'yargs';
 import { buildEvalCommand } from '../../src/cli/commands/eval.ts';
 import { writeImage } from '../../src/data/image.ts';
-import { captureStdout } from '../helpers/capture.ts';
+import { captureStdout, runCli } from '../helpers/capture.ts';
 import { writeFcnScoreCase } from './tiny-segmenter.ts';
 
 /** Run `pix2pix eval …` in-process; returns what it printed on stdout. */
@@ -93,6 +93,53 @@ describe('pix2pix eval', () => {
       [0, 1, 256],
       [3, 70, 30],
     ]);
+  });
+
+  it("rf --net-d multiscale --num-d 3 prints pix2pixHD's discriminator with each scale's receptive field and logit map", async () => {
+    const { evalRfCommand } = await import('../../src/cli/commands/rf.ts');
+    const lines = (await runEval(['rf', '--net-d', 'multiscale', '--num-d', '3'], [evalRfCommand])).trim().split('\n');
+    // The 70×70 stack on an s² input: four stride-2 convs and two stride-1 (k4, p1) ones; MACs = out² · cout · cin · 16.
+    const macs70 = (s: number): number =>
+      (s / 2) ** 2 * 64 * 6 * 16 +
+      (s / 4) ** 2 * 128 * 64 * 16 +
+      (s / 8) ** 2 * 256 * 128 * 16 +
+      (s / 8 - 1) ** 2 * 512 * 256 * 16 +
+      (s / 8 - 2) ** 2 * 512 * 16;
+    expect(macs70(256)).toBe(3_197_140_992); // the 70×70 PatchGAN row of the table
+    const macs = (macs70(256) + macs70(128) + macs70(64)).toLocaleString('en-US');
+    // Receptive fields 70, 2·69 + 3, 2·140 + 3 (each scale behind one more 3×3 stride-2 pooling); 3 × 2,768,705 parameters.
+    expect(lines).toEqual([
+      '| n_layers_D | kind | receptive field | paper | logits at 256² | params | MACs at 256² |',
+      '|---|---|---|---|---|---|---|',
+      `| 3 | multi-scale PatchGAN, 3 scales | 70×70 / 141×141 / 283×283 |  | 30×30 / 14×14 / 6×6 | 8,306,115 | ${macs} |`,
+    ]);
+  });
+
+  it('rf --num-d alone selects the multi-scale PatchGAN (as in train), at --n-layers-d per scale', async () => {
+    const { evalRfCommand } = await import('../../src/cli/commands/rf.ts');
+    const r = JSON.parse(await runEval(['rf', '--num_D', '2', '--n-layers-d', '2', '--size', '128', '--json'], [evalRfCommand]));
+    expect(r.rows).toHaveLength(1);
+    expect(r.rows[0]).toMatchObject({
+      kind: 'multiscale',
+      nLayers: 2,
+      // 34×34 at 128² (128 → 64 → 32 → 31 → 30), then 2·33 + 3 at 64² (→ 32 → 16 → 15 → 14).
+      scales: [
+        { receptiveField: 34, outputSide: 30 },
+        { receptiveField: 69, outputSide: 14 },
+      ],
+    });
+  });
+
+  it('rf refuses --num-d beside a one-scale discriminator, in one line naming both flags', async () => {
+    for (const [args, said] of [
+      [['--num-d', '3', '--rf', '70'], '--num-d is the number of scales of --net-d multiscale, not of --rf (one scale): drop one of them'],
+      [['--net-d', 'basic', '--num-d', '2'], '--num-d is the number of scales of --net-d multiscale, not of --net-d basic: drop one of them'],
+      [['--net-d', 'multiscale', '--rf', '70'], '--rf chooses a one-scale discriminator; --net-d multiscale takes --n-layers-d'],
+    ] as const) {
+      const r = await runCli(['eval', 'rf', ...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toBe(`pix2pix: ${said}\n`);
+    }
   });
 
   it('accepts further sub-commands from the caller', async () => {

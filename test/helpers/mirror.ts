@@ -1,14 +1,18 @@
 /**
  * A stand-in for the pix2pix authors' download server on 127.0.0.1: serves given bytes at given
- * paths, answers `Range: bytes=N-` with 206, records every request, and can cut the first answer for
- * a path short (full Content-Length announced, half the body sent, connection closed) to test resuming.
+ * paths with a strong ETag (a hash of the bytes), answers `Range: bytes=N-` with 206 unless an
+ * If-Range names another ETag (then 200 with the whole file, as RFC 9110 says), records every
+ * request, can cut the first answer for a path short (full Content-Length announced, half the body
+ * sent, connection closed) to test resuming, and can replace a file between two requests.
  */
+import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface MirrorRequest {
   path: string;
   range?: string;
+  ifRange?: string;
 }
 
 export interface Mirror {
@@ -16,21 +20,30 @@ export interface Mirror {
   requests: MirrorRequest[];
   /** The next GET of this path sends only its first `bytes` bytes, then drops the connection. */
   cutNext(path: string, bytes: number): void;
+  /** Serve `bytes` at `path` from now on (a file changed on the server: a new ETag). */
+  replace(path: string, bytes: Uint8Array): void;
   close(): Promise<void>;
 }
 
-export async function startMirror(files: Record<string, Uint8Array>): Promise<Mirror> {
+/** The ETag the mirror sends for `body`. */
+export const etagOf = (body: Uint8Array): string => `"${createHash('sha256').update(body).digest('hex').slice(0, 16)}"`;
+
+export async function startMirror(given: Record<string, Uint8Array>): Promise<Mirror> {
+  const files = { ...given };
   const requests: MirrorRequest[] = [];
   const cuts = new Map<string, number>();
   const server = http.createServer((req, res) => {
     const p = req.url ?? '';
-    requests.push({ path: p, ...(req.headers.range ? { range: req.headers.range } : {}) });
+    const ifRange = req.headers['if-range'] as string | undefined;
+    requests.push({ path: p, ...(req.headers.range ? { range: req.headers.range } : {}), ...(ifRange ? { ifRange } : {}) });
     const body = files[p];
     if (!body) {
       res.writeHead(404).end('not found');
       return;
     }
-    const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    const etag = etagOf(body);
+    res.setHeader('ETag', etag);
+    const m = ifRange === undefined || ifRange === etag ? /^bytes=(\d+)-$/.exec(req.headers.range ?? '') : null;
     const start = m ? Number(m[1]) : 0;
     if (start >= body.length && m) {
       res.writeHead(416, { 'Content-Range': `bytes */${body.length}` }).end();
@@ -55,6 +68,7 @@ export async function startMirror(files: Record<string, Uint8Array>): Promise<Mi
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
     cutNext: (p, bytes) => cuts.set(p, bytes),
+    replace: (p, bytes) => void (files[p] = bytes),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -12,7 +12,7 @@ import { defaultCacheDir } from '../../src/pull/cache.ts';
 import { type ModelCard, pullModel } from '../../src/pull/pull.ts';
 import { readOnnxFileHeader } from '../../src/runtime/model-file.ts';
 import { captureStdout, runCli } from '../helpers/capture.ts';
-import { type Mirror, deadUrl, startMirror } from '../helpers/mirror.ts';
+import { type Mirror, deadUrl, etagOf, startMirror } from '../helpers/mirror.ts';
 import { fixture } from '../import/fixtures.ts';
 
 const PTH = fixture('unet32-batch.pth');
@@ -121,8 +121,28 @@ describe('pix2pix pull', () => {
     const second = await runCli(['pull', 'facades_label2photo', '--out', out, '--cache-dir', cache, '--mirror', mirror.url, '--quiet']);
     expect(second.stderr).toBe('');
     expect(second.code).toBeUndefined();
-    expect(mirror.requests).toEqual([{ path: FACADES }, { path: FACADES, range: `bytes=${got}-` }]);
+    // The resume names the version its first bytes came from, so that a changed file is not spliced.
+    expect(mirror.requests).toEqual([{ path: FACADES }, { path: FACADES, range: `bytes=${got}-`, ifRange: etagOf(PTH) }]);
     expect((await card(path.join(out, 'facades_label2photo.onnx'))).card.sha256).toBe(SHA);
+  });
+
+  it('downloads a model that changed on the server since the cut whole again, never a splice of two versions', async () => {
+    const { cache, out } = folders();
+    const newer = fixture('unet64-instance-half.pth');
+    mirror.cutNext(FACADES, 30_000);
+    const first = await runCli(['pull', 'facades_label2photo', '--out', out, '--cache-dir', cache, '--mirror', mirror.url, '--quiet']);
+    expect(first.code).toBe(2);
+    mirror.replace(FACADES, newer);
+    try {
+      const second = await runCli(['pull', 'facades_label2photo', '--out', out, '--cache-dir', cache, '--mirror', mirror.url, '--quiet']);
+      expect(second.stderr).toBe('');
+      // Asked for the rest of the old version; the server answered with the whole new one.
+      expect(mirror.requests[1]).toEqual({ path: FACADES, range: expect.stringMatching(/^bytes=\d+-$/), ifRange: etagOf(PTH) });
+      expect((await fsp.readFile(path.join(cache, 'models', 'facades_label2photo.pth'))).equals(newer)).toBe(true);
+      expect((await card(path.join(out, 'facades_label2photo.onnx'))).card.sha256).toBe(createHash('sha256').update(newer).digest('hex'));
+    } finally {
+      mirror.replace(FACADES, PTH);
+    }
   });
 
   it('says in one line what failed and how to use --mirror or import --pth when the server cannot be reached', async () => {

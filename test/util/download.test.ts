@@ -5,23 +5,37 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { downloadResumable, parseContentRange } from '../../src/util/download.ts';
+import { downloadResumable, parseContentRange, validatorOf } from '../../src/util/download.ts';
 
 const BODY = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7) % 256));
+/** The ETag the server sends for BODY. */
+const ETAG = '"v1"';
 let dir: string;
 let server: http.Server;
 let url: string;
-/** How the server treats Range: honour it, ignore it (200 with the whole file), or answer from the wrong byte. */
-let mode: 'honour' | 'ignore' | 'wrong-start' = 'honour';
+/**
+ * How the server treats Range: honour it (and If-Range), ignore it (200 with the whole file), answer
+ * from the wrong byte, or honour Range but ignore If-Range (a server that does not implement it).
+ */
+let mode: 'honour' | 'ignore' | 'wrong-start' | 'ignore-if-range' = 'honour';
+/** What the server says identifies its file now (undefined: it sends no validator). */
+let etag: string | undefined = ETAG;
+let lastModified: string | undefined;
 const ranges: (string | undefined)[] = [];
+const ifRanges: (string | undefined)[] = [];
 
 beforeAll(async () => {
   dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'p2p-dl-'));
   server = http.createServer((req, res) => {
     ranges.push(req.headers.range);
+    ifRanges.push(req.headers['if-range'] as string | undefined);
     if (req.url !== '/f.bin') return void res.writeHead(404).end('no such file');
+    if (etag !== undefined) res.setHeader('ETag', etag);
+    if (lastModified !== undefined) res.setHeader('Last-Modified', lastModified);
+    const ifRange = req.headers['if-range'];
+    const current = ifRange === undefined || ifRange === (etag ?? lastModified) || mode === 'ignore-if-range';
     const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
-    if (!m || mode === 'ignore') return void res.writeHead(200, { 'Content-Length': String(BODY.length) }).end(BODY);
+    if (!m || !current || mode === 'ignore') return void res.writeHead(200, { 'Content-Length': String(BODY.length) }).end(BODY);
     const start = Number(m[1]);
     if (start >= BODY.length) return void res.writeHead(416, { 'Content-Range': `bytes */${BODY.length}` }).end();
     const from = mode === 'wrong-start' ? 0 : start;
@@ -38,10 +52,13 @@ afterAll(async () => {
   await fsp.rm(dir, { recursive: true, force: true });
 });
 
-async function withPart(name: string, bytes: Buffer): Promise<string> {
+/** A `.part` a previous attempt left, with the validator it saved (none: an attempt from before validators were kept). */
+async function withPart(name: string, bytes: Buffer, validator: string | null = ETAG): Promise<string> {
   const dest = path.join(dir, name);
   await fsp.writeFile(`${dest}.part`, bytes);
+  if (validator !== null) await fsp.writeFile(`${dest}.part.validator`, `${validator}\n`);
   ranges.length = 0;
+  ifRanges.length = 0;
   return dest;
 }
 
@@ -54,6 +71,17 @@ describe('parseContentRange', () => {
   });
 });
 
+describe('validatorOf (what If-Range sends back)', () => {
+  it('is the ETag when it is strong, else Last-Modified, else nothing', () => {
+    const lm = 'Mon, 07 Dec 2026 10:00:00 GMT';
+    expect(validatorOf(new Headers({ ETag: '"abc"', 'Last-Modified': lm }))).toBe('"abc"');
+    // A weak ETag may not be used in If-Range.
+    expect(validatorOf(new Headers({ ETag: 'W/"abc"', 'Last-Modified': lm }))).toBe(lm);
+    expect(validatorOf(new Headers({ ETag: 'W/"abc"' }))).toBeUndefined();
+    expect(validatorOf(new Headers())).toBeUndefined();
+  });
+});
+
 describe('downloadResumable', () => {
   it('appends the rest to a .part file when the server answers 206 from the byte asked for', async () => {
     mode = 'honour';
@@ -62,6 +90,7 @@ describe('downloadResumable', () => {
     const r = await downloadResumable({ url, dest, onProgress: (d) => seen.push(d) });
     expect(r).toEqual({ bytes: BODY.length, resumedFrom: 1234 });
     expect(ranges).toEqual(['bytes=1234-']);
+    expect(ifRanges).toEqual([ETAG]);
     expect((await fsp.readFile(dest)).equals(BODY)).toBe(true);
     expect(seen[0]).toBe(1234);
     expect(seen.at(-1)).toBe(BODY.length);
@@ -112,5 +141,76 @@ describe('downloadResumable', () => {
     const dest = path.join(dir, 'e.bin');
     await expect(downloadResumable({ url: url.replace('f.bin', 'missing'), dest })).rejects.toThrow(/\/missing answered 404 Not Found$/);
     await expect(fsp.stat(`${dest}.part`)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('keeps the validator beside the .part while it is incomplete and removes both with the finished file', async () => {
+    mode = 'honour';
+    const dest = path.join(dir, 'v.bin');
+    const r = await downloadResumable({ url, dest });
+    expect(r).toEqual({ bytes: BODY.length, resumedFrom: 0 });
+    expect(ifRanges.at(-1)).toBeUndefined();
+    await expect(fsp.stat(`${dest}.part.validator`)).rejects.toThrow(/ENOENT/);
+    // Stopped part-way (here the disk refuses the bytes): the validator of the answer stays beside the .part.
+    const cut = path.join(dir, 'v-cut.bin');
+    const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    const realOpen = fsp.open.bind(fsp);
+    const open = vi.spyOn(fsp, 'open').mockImplementation(async (...args: Parameters<typeof fsp.open>) => {
+      const fh = await realOpen(...args);
+      fh.write = () => Promise.reject(full);
+      return fh;
+    });
+    try {
+      await expect(downloadResumable({ url, dest: cut })).rejects.toThrow(/no space left/);
+    } finally {
+      open.mockRestore();
+    }
+    expect(await fsp.readFile(`${cut}.part.validator`, 'utf8')).toBe(`${ETAG}\n`);
+  });
+
+  it('downloads a .part that has no validator saved again from byte 0: nothing vouches for its bytes', async () => {
+    mode = 'honour';
+    const dest = await withPart('nv.bin', Buffer.from('bytes of an unknown version'), null);
+    const r = await downloadResumable({ url, dest });
+    expect(r.resumedFrom).toBe(0);
+    expect(ranges).toEqual([undefined]);
+    expect((await fsp.readFile(dest)).equals(BODY)).toBe(true);
+  });
+
+  it('replaces a .part whose file changed on the server (If-Range no longer matches) with the whole new file', async () => {
+    mode = 'honour';
+    const dest = await withPart('changed.bin', Buffer.from('the first 30 bytes of version 0'), '"v0"');
+    const r = await downloadResumable({ url, dest });
+    expect(r).toEqual({ bytes: BODY.length, resumedFrom: 0 });
+    expect(ranges).toEqual(['bytes=31-']);
+    expect(ifRanges).toEqual(['"v0"']);
+    expect((await fsp.readFile(dest)).equals(BODY)).toBe(true);
+  });
+
+  it('starts over when a server that ignores If-Range answers 206 for another version of the file', async () => {
+    mode = 'ignore-if-range';
+    const dest = await withPart('ignored.bin', Buffer.from('the first 30 bytes of version 0'), '"v0"');
+    try {
+      const r = await downloadResumable({ url, dest });
+      expect(r.resumedFrom).toBe(0);
+      expect(ranges).toEqual(['bytes=31-', undefined]);
+      expect((await fsp.readFile(dest)).equals(BODY)).toBe(true);
+    } finally {
+      mode = 'honour';
+    }
+  });
+
+  it('resumes on a Last-Modified validator when the server sends no ETag', async () => {
+    mode = 'honour';
+    etag = undefined;
+    lastModified = 'Mon, 07 Dec 2026 10:00:00 GMT';
+    try {
+      const dest = await withPart('lm.bin', BODY.subarray(0, 100), lastModified);
+      expect(await downloadResumable({ url, dest })).toEqual({ bytes: BODY.length, resumedFrom: 100 });
+      expect(ifRanges).toEqual([lastModified]);
+      expect((await fsp.readFile(dest)).equals(BODY)).toBe(true);
+    } finally {
+      etag = ETAG;
+      lastModified = undefined;
+    }
   });
 });

@@ -1,8 +1,8 @@
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFileAtomic, writeFileAtomicWith } from '../../src/util/fs.ts';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { existingFolderAbove, freeBytesAt, writeFileAtomic, writeFileAtomicWith } from '../../src/util/fs.ts';
 
 let dir: string;
 
@@ -39,5 +39,29 @@ describe('writeFileAtomicWith on a full disk or a refused write', () => {
   it('errors of the program itself pass through unchanged', async () => {
     const bug = new TypeError('x is undefined');
     await expect(writeFileAtomicWith(path.join(dir, 'b.bin'), () => Promise.reject(bug))).rejects.toBe(bug);
+  });
+});
+
+describe('existingFolderAbove and freeBytesAt (the free space where a folder will be made)', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('finds the nearest folder that exists, skipping names not yet made and a file in the way', async () => {
+    await fsp.mkdir(path.join(dir, 'made'), { recursive: true });
+    await fsp.writeFile(path.join(dir, 'made', 'a-file'), 'x');
+    expect(await existingFolderAbove(path.join(dir, 'made'))).toBe(path.join(dir, 'made'));
+    expect(await existingFolderAbove(path.join(dir, 'made', 'not', 'yet'))).toBe(path.join(dir, 'made'));
+    expect(await existingFolderAbove(path.join(dir, 'made', 'a-file', 'inside'))).toBe(path.join(dir, 'made'));
+    expect(await existingFolderAbove('relative-name-never-made')).toBe(process.cwd());
+  });
+
+  it('asks statfs about that folder and counts the blocks an unprivileged user may take', async () => {
+    const asked: string[] = [];
+    const real = fsp.statfs.bind(fsp);
+    vi.spyOn(fsp, 'statfs').mockImplementation((async (p: string) => {
+      asked.push(p);
+      return { ...(await real(p)), bavail: 1000, bfree: 5000, bsize: 4096 };
+    }) as typeof fsp.statfs);
+    expect(await freeBytesAt(path.join(dir, 'made', 'runs', 'table3'))).toBe(1000 * 4096);
+    expect(asked).toEqual([path.join(dir, 'made')]);
   });
 });

@@ -3,8 +3,8 @@ import type { Argv, CommandModule } from 'yargs';
 import { addOptions, readArgs } from '../../options/cli.ts';
 import { DATA_COMBINE_OPTIONS, DATA_DOWNLOAD_OPTIONS } from '../../options/pull.ts';
 import { UserError } from '../../util/errors.ts';
+import { byteProgress } from '../../util/progress.ts';
 import { withExamples } from '../examples.ts';
-import { downloadProgress } from './pull.ts';
 
 /** At most this many names per list in the summary; the rest are counted. */
 const LISTED = 10;
@@ -37,7 +37,7 @@ export const dataDownloadCommand: CommandModule = {
     if (typeof name !== 'string' || name === '')
       throw new UserError('name a dataset, e.g. `pix2pix data download facades` (pix2pix data download --list shows them)');
     const log = a.quiet ? () => {} : (l: string) => process.stderr.write(`${l}\n`);
-    const progress = await downloadProgress(name, a.quiet);
+    const progress = byteProgress({ label: name, quiet: a.quiet });
     const r = await downloadDataset({ name, out: a.out, cacheDir: a.cacheDir, mirror: a.mirror, onProgress: progress.update, log });
     progress.finish();
     const counts = Object.entries(r.splits)

@@ -2,23 +2,9 @@ import type { Argv, CommandModule } from 'yargs';
 import { addOptions, readArgs } from '../../options/cli.ts';
 import { PULL_OPTIONS } from '../../options/pull.ts';
 import { UserError } from '../../util/errors.ts';
+import { byteProgress } from '../../util/progress.ts';
 import { withExamples } from '../examples.ts';
 import { entry } from './index.ts';
-
-/** A download progress bar in whole MiB, started once the server has said how long the file is. */
-export async function downloadProgress(label: string, quiet: boolean): Promise<{ update(done: number, total: number | undefined): void; finish(): void }> {
-  const { ProgressBar } = await import('../../util/progress.ts');
-  let bar: InstanceType<typeof ProgressBar> | undefined;
-  const mib = (n: number): number => Math.floor(n / 2 ** 20);
-  return {
-    update: (done, total) => {
-      if (total === undefined) return;
-      bar ??= new ProgressBar({ label, total: Math.max(1, Math.ceil(total / 2 ** 20)), unit: 'MiB', quiet });
-      bar.set(mib(done));
-    },
-    finish: () => bar?.finish(),
-  };
-}
 
 /** `pix2pix pull NAME`: a published PyTorch pix2pix generator as models/NAME.onnx. */
 export const pullCommand: CommandModule = {
@@ -43,7 +29,7 @@ export const pullCommand: CommandModule = {
     if (typeof name !== 'string' || name === '')
       throw new UserError('name a model to pull, e.g. `pix2pix pull facades_label2photo` (pix2pix pull --list shows them)');
     const { pullModel } = await import('../../pull/pull.ts');
-    const progress = await downloadProgress(name, a.quiet);
+    const progress = byteProgress({ label: name, quiet: a.quiet });
     const r = await pullModel({
       name,
       out: a.out,

@@ -4,6 +4,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { addOptions, readArgs } from '../../options/cli.ts';
 import { IMPORT_CAFFE_OPTIONS, SEGMENTER_OPTIONS } from '../../options/segmenter.ts';
 import { formatBytes } from '../../util/bytes.ts';
+import { byteProgress } from '../../util/progress.ts';
 import { entry } from './index.ts';
 
 const segmenterTrainCommand: CommandModule = {
@@ -42,22 +43,16 @@ const importCaffeCommand: CommandModule = {
     const a = readArgs(IMPORT_CAFFE_OPTIONS, argv);
     const inputSize = parseInputSize(a.inputSize);
     const { importCaffe } = await import('../../import/caffe/import.ts');
-    const { ProgressBar } = await import('../../util/progress.ts');
-    let bar: InstanceType<typeof ProgressBar> | undefined;
-    let shown = -1;
+    const progress = byteProgress({ label: 'weights', quiet: a.quiet });
     const r = await importCaffe({
       prototxt: a.prototxt,
       caffemodel: a.caffemodel,
       out: a.out,
       preset: a.preset,
       ...(inputSize !== undefined ? { inputSize } : {}),
-      onProgress: (done, total) => {
-        bar ??= new ProgressBar({ label: 'weights', total: Math.max(1, Math.round(total / 2 ** 20)), unit: 'MiB', quiet: a.quiet });
-        const mib = Math.round(done / 2 ** 20);
-        if (mib !== shown) bar.set((shown = mib));
-      },
+      onProgress: progress.update,
     });
-    bar?.finish();
+    progress.finish();
     process.stdout.write(
       `${path.resolve(r.onnx)}\n${r.layers} layers (${r.formats.prototxt} prototxt, ${r.formats.caffemodel} caffemodel), ${formatBytes(r.weightBytes)} of weights; input "${r.inputName}", output "${r.outputName}"${r.outputChannels !== undefined ? ` (${r.outputChannels} channels)` : ''}\n${r.sidecar ? `sidecar: ${path.resolve(r.sidecar)}` : 'no sidecar written (--preset none): write OUT.json before scoring'}\n`,
     );

@@ -10,6 +10,7 @@ import { loadSegmenterSpec } from '../../../src/eval/segmenter.ts';
 import { encodeCaffemodel, fcn8sPrototxt, parseNet, randomWeights, referenceForward, type T3, v1Prototxt, writeNet } from './fixtures.ts';
 import { Rng } from '../../../src/util/rng.ts';
 import { relativeError } from '../../helpers/numeric.ts';
+import { captureStdout, runCli } from '../../helpers/capture.ts';
 
 const dirs: string[] = [];
 const tmp = (): string => {
@@ -91,6 +92,19 @@ describe('import-caffe', () => {
       expect(spec.outputName).toBe('score');
     });
   }
+
+  it('pix2pix segmenter import-caffe shows the weights written in whole MiB, ending full however small they are', async () => {
+    const d = tmp();
+    const files = writeNet(d, fcnText, encodeCaffemodel(fcnNet, fcnWeights, 'v2'));
+    const out = path.join(d, 'seg.onnx');
+    let stderr = '';
+    const stdout = await captureStdout(async () => {
+      stderr = (await runCli(['segmenter', 'import-caffe', '--prototxt', files.prototxt, '--caffemodel', files.caffemodel, '--out', out])).stderr;
+    });
+    expect(stdout.split('\n')[0]).toBe(path.resolve(out));
+    const bars = stderr.split(/[\r\n]/).filter((l) => l.startsWith('weights ['));
+    expect(bars.at(-1)).toMatch(/^weights \[#{20}\] 1\/1 100% [\d.]+ MiB\/s/);
+  });
 
   it('dynamic H/W: the same ONNX runs at another size', async () => {
     const d = tmp();
