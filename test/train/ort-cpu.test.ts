@@ -168,4 +168,30 @@ describe('ort-cpu engine', () => {
     await expect(selectEngine('ort-cpu', { threads: 0 })).rejects.toThrow(/--threads must be a positive integer/);
     await expect(selectEngine('ort-cpu', { threads: 1.5 })).rejects.toThrow(/--threads must be a positive integer/);
   });
+
+  it('large sums give the same bits wherever the tensor sits on the heap (results do not depend on allocation)', async () => {
+    await selectEngine('ort-cpu', { threads: 1 });
+    const rng = new Rng(9);
+    const shape = [1, 64, 64, 24]; // 98,304 values: onnxruntime's reduction
+    const values = Float32Array.from(rng.uniformSigned(64 * 64 * 24), (v, i) => v * 10 ** ((i % 7) - 3));
+    const heap = tf.backend() as unknown as { typedArrayFromHeap(t: tf.Tensor): Float32Array };
+    const bits = new Set<string>();
+    const alignments = new Set<number>();
+    const alive: tf.Tensor[] = [];
+    const before = ortKernelCallCounts.get('Sum:ort') ?? 0;
+    for (let pad = 1; pad <= 16; pad++) {
+      // Small tensors kept alive in between move each copy of x to another address.
+      alive.push(tf.zeros([3 * pad + 1]));
+      const x = tf.tensor(values, shape);
+      alive.push(x);
+      alignments.add(heap.typedArrayFromHeap(x).byteOffset % 64);
+      const sums = tf.tidy(() => tf.concat([tf.sum(x, [0, 1, 2]), tf.reshape(tf.sum(x), [1])]));
+      bits.add(Buffer.from(Float32Array.from(sums.dataSync()).buffer).toString('hex'));
+      sums.dispose();
+    }
+    tf.dispose(alive);
+    expect(ortKernelCallCounts.get('Sum:ort')! - before).toBe(32);
+    expect(alignments.size).toBeGreaterThan(3);
+    expect(bits.size).toBe(1);
+  });
 });

@@ -125,12 +125,36 @@ function reduceOrt(kernel: 'Sum' | 'Mean'): (args: { inputs: tf.NamedTensorInfoM
     const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : kept;
     count(`${kernel}:ort`);
     const out = backend.makeOutput(outShape, 'float32');
-    reduceSession(kernel === 'Sum' ? 'ReduceSum' : 'ReduceMean', x.shape.length, axes, keepDims).run(
-      { x: { data: heap(backend, x), shape: [...x.shape] } },
-      { y: { data: heap(backend, out), shape: outShape } },
-    );
+    const aligned = heap(backend, x).byteOffset % REDUCE_ALIGN === 0 ? null : backend.makeOutput([size + REDUCE_ALIGN / 4], 'float32');
+    try {
+      // Views only after the last allocation: growing the heap detaches earlier views.
+      const input = aligned === null ? heap(backend, x) : alignedCopy(heap(backend, x), heap(backend, aligned));
+      reduceSession(kernel === 'Sum' ? 'ReduceSum' : 'ReduceMean', x.shape.length, axes, keepDims).run(
+        { x: { data: input, shape: [...x.shape] } },
+        { y: { data: heap(backend, out), shape: outShape } },
+      );
+    } finally {
+      if (aligned !== null) backend.disposeData(aligned.dataId);
+    }
     return out;
   };
+}
+
+/**
+ * onnxruntime's vectorised sums (Eigen's) add the head of the input up to the first aligned address
+ * apart from the rest, so the order of additions, and the last bits of the result, followed where the
+ * tensor happened to sit on the heap: one extra allocation anywhere changed a trained network's
+ * weights. Reducing from an address aligned to the widest vector (64 bytes, AVX-512) makes the result
+ * a function of the values only; unaligned inputs (most of them) are copied to such an address.
+ */
+const REDUCE_ALIGN = 64;
+
+/** `src` copied into `scratch` (REDUCE_ALIGN / 4 floats longer than it) from its first aligned address. */
+function alignedCopy(src: Float32Array, scratch: Float32Array): Float32Array {
+  const skip = ((REDUCE_ALIGN - (scratch.byteOffset % REDUCE_ALIGN)) % REDUCE_ALIGN) / 4;
+  const dst = scratch.subarray(skip, skip + src.length);
+  dst.set(src);
+  return dst;
 }
 
 /** Swap one kernel of the wasm backend for ours, remembering the original (its setupFunc stays). */
