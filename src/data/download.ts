@@ -8,7 +8,7 @@
  * device, FIFO or entry outside NAME/ refuses the whole archive, so nothing half-trusted is kept. The
  * archive is extracted into a hidden sibling folder and renamed to OUT/NAME only when it is complete.
  */
-import { promises as fsp } from 'node:fs';
+import { createReadStream, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as tar from 'tar';
 import { type CachedFile, defaultCacheDir, fetchCached, type RemoteFetchOptions } from '../pull/cache.ts';
@@ -87,27 +87,42 @@ async function checkSpace(archiveBytes: number, cacheFile: string, out: string, 
   }
 }
 
-/** Extract `archive` (.tar.gz) into `into`, refusing it whole at the first entry that is not safe. */
+/** Thrown into the extraction by the first entry that may not be extracted. */
+class RefusedEntry extends Error {}
+
+/**
+ * Extract `archive` (.tar.gz) into `into`, stopping at the first entry that is not safe: the file is
+ * no longer read and node-tar's parser is aborted (which also stops its decompressor), so nothing
+ * after that entry is decompressed or written. Entries before it may still be landing on disk when
+ * this rejects; they can only land inside `into`, which the caller removes.
+ */
 async function extractDataset({ file: archive, record }: CachedFile, name: string, into: string): Promise<void> {
-  let refused: string | undefined;
   await fsp.mkdir(into, { recursive: true });
+  const input = createReadStream(archive);
+  const unpack = new tar.Unpack({
+    cwd: into,
+    strict: true,
+    preserveOwner: false,
+    filter: (_p, entry) => {
+      const refused = entryProblem(name, entry as { path: string; type: string; linkpath?: string });
+      if (refused === undefined) return true;
+      input.unpipe(unpack);
+      input.destroy();
+      unpack.abort(new RefusedEntry(refused));
+      return false;
+    },
+  });
   try {
-    await tar.x({
-      file: archive,
-      cwd: into,
-      strict: true,
-      preserveOwner: false,
-      filter: (_p, entry) => {
-        if (refused) return false;
-        const e = entry as { path: string; type: string; linkpath?: string };
-        refused = entryProblem(name, e);
-        return refused === undefined;
-      },
+    await new Promise<void>((resolve, reject) => {
+      input.on('error', reject);
+      unpack.on('error', reject);
+      unpack.on('close', resolve);
+      input.pipe(unpack);
     });
   } catch (e) {
+    if (e instanceof RefusedEntry) throw new UserError(`refused ${archive}: it holds ${e.message}`);
     throw new UserError(`cannot extract ${archive} (${errorMessage(e).split('\n')[0]}): delete it and ${record} to download it again`);
   }
-  if (refused) throw new UserError(`refused ${archive}: it holds ${refused}`);
 }
 
 async function checkTarget(target: string): Promise<void> {

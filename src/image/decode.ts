@@ -86,6 +86,8 @@ export interface DecodeOptions {
   size?: number;
   /** Refuse images with more pixels than this (default: pixelBudget()). */
   maxPixels?: number;
+  /** The oriented size, when the caller already read it from the header (not read again then). */
+  header?: { width: number; height: number };
 }
 
 /** Decoded RGB plus the size of the (oriented, AB-half) source region before any resize. */
@@ -207,7 +209,7 @@ export async function decodeImageFile(file: string, opts: DecodeOptions = {}): P
   const maxPixels = opts.maxPixels ?? pixelBudget();
   const simple = await decodeInJs(file, maxPixels);
   if (simple && opts.half === undefined && opts.size === undefined) return { ...simple, sourceWidth: simple.width, sourceHeight: simple.height };
-  let source = simple ?? (await headerSize(file));
+  let source = simple ?? opts.header ?? (await headerSize(file));
   checkPixelBudget(source.width, source.height, maxPixels);
   // failOn 'error' rejects truncated pixel data but tolerates benign warnings (e.g. extra bytes).
   const open = (): Sharp =>

@@ -80,13 +80,15 @@ export async function fetchCached(o: FetchCachedOptions): Promise<CachedFile> {
   let download: DownloadResult | undefined;
   if (!have) {
     try {
-      download = await downloadResumable({ url: o.url, dest: o.file, onProgress: o.onProgress });
+      download = await downloadResumable({ url: o.url, dest: o.file, onProgress: o.onProgress, sha256: true });
     } catch (e) {
       if (e instanceof UnreachableError) throw new UserError(`${e.message}: ${o.offlineAdvice}`);
       throw e;
     }
   }
-  const sha256 = await sha256File(o.file);
+  // A fresh download hashed its bytes as they streamed to disk; a resumed one did not see the bytes
+  // its .part already held, and a cached file is checked against its record, so those read the file.
+  const sha256 = download?.sha256 ?? (await sha256File(o.file));
   const bytes = (await fsp.stat(o.file)).size;
   const recorded = await readRecord(recordFile);
   if (recorded && recorded.sha256 !== sha256) {

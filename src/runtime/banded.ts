@@ -47,16 +47,23 @@ export function bandPixels(width: number, height: number, multiple: number, tile
 }
 
 /**
- * Whether `file` goes band by band: it is larger than one tile and its pixels are over the budget.
- * undefined when the whole-image path takes it (which refuses it over the budget, as without --tile);
- * an image the band path cannot take either is refused with an UnreadableImage saying what to do.
+ * Where planBanded sends an image: band by band, or whole (which refuses it over the budget, as
+ * without --tile) with the oriented size of the whole file that planBanded read from the header, so
+ * the decoder need not read it again (absent for the formats decoded in JS, BMP and PPM/PGM).
  */
-export async function planBanded(r: BandedRequest): Promise<BandedImage | undefined> {
+export type TiledRoute = { banded: BandedImage } | { banded?: undefined; header?: { width: number; height: number } };
+
+/**
+ * Whether `file` goes band by band: it is larger than one tile and its pixels are over the budget.
+ * An image the band path cannot take, nor the whole-image path, is refused with an UnreadableImage
+ * saying what to do.
+ */
+export async function planBanded(r: BandedRequest): Promise<TiledRoute> {
   await checkReadableImage(r.file);
   const source = await planBandSource(r.file, r.half);
-  if (!source) return undefined;
+  if (!source) return {};
   const { width, height } = source;
-  if (width * height <= r.maxPixels || (width <= r.tile && height <= r.tile)) return undefined;
+  if (width * height <= r.maxPixels || (width <= r.tile && height <= r.tile)) return { header: { width: source.sourceWidth, height: source.sourceHeight } };
   const whole = `image is ${width}×${height} (${megapixels(width * height)}), over the ${megapixels(r.maxPixels)} decode budget`;
   const band = bandPixels(width, height, r.multiple, r.tile);
   if (band > r.maxPixels)
@@ -71,7 +78,7 @@ export async function planBanded(r: BandedRequest): Promise<BandedImage | undefi
     );
   if (r.triplets) throw new UnreadableImage(`${whole}; --save-triplets/--html write the input whole: drop them for this image or raise --max-pixels`);
   const stripRows = Math.max(r.tile, Math.floor(r.maxPixels / 4 / source.sourceWidth));
-  return { source, width, height, stripRows };
+  return { banded: { source, width, height, stripRows } };
 }
 
 /** Source rows kept between bands: rows [first, first + rows.length). */

@@ -38,8 +38,14 @@ export function setVipsThreads(n: number): number {
  * and return 8-bit RGB (grayscale replicated, alpha dropped, 16-bit scaled, CMYK converted).
  * An unusable file rejects with an UnreadableImage (src/image/decode.ts) saying why in one line.
  */
-export async function prepareImage(file: string, size: number | 'native', abSide?: AbSide, maxPixels?: number): Promise<PreparedImage> {
-  const img = await decodeImageFile(file, { half: abSide, size: size === 'native' ? undefined : size, maxPixels });
+export async function prepareImage(
+  file: string,
+  size: number | 'native',
+  abSide?: AbSide,
+  maxPixels?: number,
+  header?: { width: number; height: number },
+): Promise<PreparedImage> {
+  const img = await decodeImageFile(file, { half: abSide, size: size === 'native' ? undefined : size, maxPixels, header });
   return { rgb: img.data, width: img.width, height: img.height, sourceWidth: img.sourceWidth, sourceHeight: img.sourceHeight };
 }
 

@@ -242,9 +242,9 @@ async function translateJobs(
   const load = async (job: Job): Promise<Loaded> => {
     const file = path.join(o.input, job.rel);
     try {
-      const banded = tiled && (await planBanded({ file, half: o.abSide, ...tiled, maxPixels, format, triplets }));
-      if (banded) return { job, banded };
-      return { job, image: await prepareImage(file, prepareSize, o.abSide, o.maxPixels) };
+      const route = tiled ? await planBanded({ file, half: o.abSide, ...tiled, maxPixels, format, triplets }) : {};
+      if (route.banded) return { job, banded: route.banded };
+      return { job, image: await prepareImage(file, prepareSize, o.abSide, o.maxPixels, route.header) };
     } catch (e) {
       return { job, error: e instanceof UnreadableImage ? e.message : String(e) };
     }

@@ -13,6 +13,7 @@
  * it in `.part.validator`, and a resume sends it as If-Range, so a server whose file changed answers
  * 200 with the new file. A `.part` without a validator is never resumed.
  */
+import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { UserError, errorMessage } from './errors.ts';
@@ -25,12 +26,20 @@ export interface DownloadOptions {
   dest: string;
   /** Bytes so far and the total when the server announced one. */
   onProgress?: (done: number, total: number | undefined) => void;
+  /** Hash the bytes as they arrive, saving a second read of the file (see DownloadResult.sha256). */
+  sha256?: boolean;
 }
 
 export interface DownloadResult {
   bytes: number;
   /** Bytes that were already in the .part file and kept (0 for a fresh download). */
   resumedFrom: number;
+  /**
+   * The file's sha256 when asked for and every byte came through this download (resumedFrom 0).
+   * Absent after a resume: the bytes kept from the .part were never seen here, so only a read of
+   * the file can hash them.
+   */
+  sha256?: string;
 }
 
 /** Raised when the server or the network could not be reached at all (the caller adds advice). */
@@ -140,11 +149,13 @@ export async function downloadResumable(o: DownloadOptions): Promise<DownloadRes
   // The folder is made only once the server answers, so an unreachable server leaves nothing behind.
   await fsp.mkdir(path.dirname(part), { recursive: true });
   const fh = await fsp.open(part, resumedFrom > 0 ? 'a' : 'w');
+  const hash = o.sha256 && resumedFrom === 0 ? createHash('sha256') : undefined;
   try {
     // Saved only once the old bytes are gone, so that it never vouches for bytes of another version.
     if (resumedFrom === 0) await saveValidator(validatorFile, validatorOf(res.headers));
     for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
       await fh.write(chunk);
+      hash?.update(chunk);
       done += chunk.length;
       o.onProgress?.(done, total);
     }
@@ -160,7 +171,7 @@ export async function downloadResumable(o: DownloadOptions): Promise<DownloadRes
   }
   await fsp.rename(part, o.dest);
   await fsp.rm(validatorFile, { force: true });
-  return { bytes: done, resumedFrom };
+  return { bytes: done, resumedFrom, ...(hash ? { sha256: hash.digest('hex') } : {}) };
 }
 
 async function saveValidator(file: string, validator: string | undefined): Promise<void> {

@@ -2,6 +2,7 @@
  * `pix2pix data download` against a stand-in for the authors' server on 127.0.0.1, serving .tar.gz
  * archives generated here: a small aligned AB dataset, and archives that must be refused whole.
  */
+import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -17,6 +18,7 @@ let mirror: Mirror;
 let dir: string;
 let n = 0;
 let facades: Buffer;
+let maps: Buffer;
 
 function folders(): { cache: string; out: string } {
   n++;
@@ -47,9 +49,10 @@ beforeAll(async () => {
   }
   facades = rawTarGz(entries);
   const ok = { path: 'maps/train/1.jpg', body: await abJpeg(1) };
+  maps = rawTarGz([ok, { path: 'maps/../../escaped.txt', body: Buffer.from('ESCAPED') }]);
   mirror = await startMirror({
     [url('facades')]: facades,
-    [url('maps')]: rawTarGz([ok, { path: 'maps/../../escaped.txt', body: Buffer.from('ESCAPED') }]),
+    [url('maps')]: maps,
     [url('edges2shoes')]: rawTarGz([{ path: '/tmp/p2p-absolute.txt', body: Buffer.from('ABS') }]),
     [url('night2day')]: rawTarGz([
       { path: 'night2day/train/', type: '5' },
@@ -158,6 +161,27 @@ describe('pix2pix data download', () => {
     await expect(fsp.stat(path.join(dir, 'escaped.txt'))).rejects.toThrow(/ENOENT/);
     await expect(fsp.stat(path.join(out, '..', 'escaped.txt'))).rejects.toThrow(/ENOENT/);
     expect(await fsp.readdir(out)).toEqual([]);
+  });
+
+  it('stops at the first refused entry: the rest of the archive is never read, and that entry is named', async () => {
+    const { cache, out } = folders();
+    // After the refused entry: a large entry inside maps/, then an archive cut off mid-stream. Reading
+    // on would write or at least decompress the large entry and then fail on the cut end.
+    const whole = rawTarGz([
+      { path: 'maps/train/1.jpg', body: await abJpeg(1) },
+      { path: 'maps/../escaped.txt', body: Buffer.from('ESCAPED') },
+      { path: 'maps/train/large.bin', body: randomBytes(4 * 2 ** 20) },
+    ]);
+    mirror.replace(url('maps'), whole.subarray(0, whole.length - 2 ** 20));
+    try {
+      const r = await runCli(['data', 'download', 'maps', '--out', out, '--cache-dir', cache, '--mirror', mirror.url, '--quiet']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^pix2pix: refused \S+maps\.tar\.gz: it holds maps\/\.\.\/escaped\.txt: a '\.\.' path\n$/);
+      expect(await fsp.readdir(out)).toEqual([]);
+      await expect(fsp.stat(path.join(out, 'escaped.txt'))).rejects.toThrow(/ENOENT/);
+    } finally {
+      mirror.replace(url('maps'), maps);
+    }
   });
 
   it('refuses absolute paths, links leading out and devices', async () => {

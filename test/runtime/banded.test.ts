@@ -7,7 +7,7 @@ import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { exportConvNetOnnx, generatorSpec } from '../../src/export/export.ts';
 import { decodeImageFile } from '../../src/image/decode.ts';
 import { generatorArch } from '../../src/nets/arch.ts';
@@ -110,19 +110,37 @@ describe('a failure that is not the image’s own', () => {
 });
 
 describe('which images go band by band', () => {
-  it('those over the budget and larger than a tile; the rest go whole (undefined)', async () => {
+  it('those over the budget and larger than a tile; the rest go whole, with the size read from the header', async () => {
     const input = path.join(root, 'in-plan');
     await writeInput(input, 'a.png', 300, 200);
     const file = path.join(input, 'a.png');
     const request = { file, multiple: 8, tile: 64, overlap: 16, format: 'png', triplets: false };
-    expect(await planBanded({ ...request, maxPixels: 300 * 200 })).toBeUndefined();
-    expect(await planBanded({ ...request, maxPixels: 300 * 200 - 1, tile: 304 })).toBeUndefined();
-    const banded = await planBanded({ ...request, maxPixels: 300 * 200 - 1 });
+    expect(await planBanded({ ...request, maxPixels: 300 * 200 })).toEqual({ header: { width: 300, height: 200 } });
+    expect(await planBanded({ ...request, maxPixels: 300 * 200 - 1, tile: 304 })).toEqual({ header: { width: 300, height: 200 } });
+    const { banded } = await planBanded({ ...request, maxPixels: 300 * 200 - 1 });
     expect(banded).toMatchObject({ width: 300, height: 200, source: { left: 0, width: 300, height: 200 } });
     expect(banded?.source.png).toBeDefined();
-    expect(await planBanded({ ...request, maxPixels: 150 * 200 - 1, half: 'B' })).toMatchObject({ width: 150, source: { left: 150 } });
+    expect((await planBanded({ ...request, maxPixels: 150 * 200 - 1, half: 'B' })).banded).toMatchObject({ width: 150, source: { left: 150 } });
+    // The whole file's size, not the half's: the decoder cuts the half itself.
+    expect(await planBanded({ ...request, maxPixels: 10 ** 6, half: 'B' })).toEqual({ header: { width: 300, height: 200 } });
     expect(bandPixels(300, 200, 8, 64)).toBe(304 * 64);
     expect(bandPixels(300, 20, 8, 64)).toBe(304 * 24);
+  });
+});
+
+describe('headers read once per image', () => {
+  it('a JPEG under the budget goes whole on the size --tile read, without asking libvips for its header again', async () => {
+    const input = path.join(root, 'in-probe');
+    await writeInput(input, 'a.jpg', 300, 200);
+    await writeInput(input, 'b.jpg', 200, 300);
+    const metadata = vi.spyOn(sharp.prototype, 'metadata');
+    try {
+      const output = await translate(input, { tile: 64, maxPixels: 10 ** 6 });
+      expect(metadata).toHaveBeenCalledTimes(2);
+      expect((await sharp(path.join(output, 'b.png')).metadata()).width).toBe(200);
+    } finally {
+      metadata.mockRestore();
+    }
   });
 });
 

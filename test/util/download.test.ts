@@ -1,4 +1,5 @@
 /** Resumable downloads: what is appended, restarted or refused depends only on what the server answers. */
+import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -95,6 +96,21 @@ describe('downloadResumable', () => {
     expect(seen[0]).toBe(1234);
     expect(seen.at(-1)).toBe(BODY.length);
     await expect(fsp.stat(`${dest}.part`)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('hashes a download that starts from byte 0 as it streams, and leaves a resumed one to be hashed from the file', async () => {
+    mode = 'honour';
+    const sha = createHash('sha256').update(BODY).digest('hex');
+    const fresh = path.join(dir, 'hashed.bin');
+    expect(await downloadResumable({ url, dest: fresh, sha256: true })).toEqual({ bytes: BODY.length, resumedFrom: 0, sha256: sha });
+    // The first 1234 bytes came from the .part, never through this download: no hash is claimed.
+    const resumed = await withPart('hashed-resumed.bin', BODY.subarray(0, 1234));
+    expect(await downloadResumable({ url, dest: resumed, sha256: true })).toEqual({ bytes: BODY.length, resumedFrom: 1234 });
+    // A .part the server no longer vouches for is replaced whole: every byte is seen, so it is hashed.
+    mode = 'ignore';
+    const restarted = await withPart('hashed-restarted.bin', Buffer.from('stale bytes'));
+    expect((await downloadResumable({ url, dest: restarted, sha256: true })).sha256).toBe(sha);
+    mode = 'honour';
   });
 
   it('says a full disk is a full disk, not a dropped connection to resume', async () => {
