@@ -4,7 +4,18 @@
  * computes what its instructions say.
  */
 import { describe, expect, it } from 'vitest';
-import { I32, forLoop, ifThen, memoryModuleBytes, op, seq, sleb, uleb, instantiateOnMemory } from '../../src/train/engines/wasm-kernels/wasm-asm.ts';
+import {
+  I32,
+  exportsOnMemory,
+  forLoop,
+  ifThen,
+  memoryModuleBytes,
+  op,
+  seq,
+  sleb,
+  uleb,
+  type WasmFunction,
+} from '../../src/train/engines/wasm-kernels/wasm-asm.ts';
 
 describe('LEB128', () => {
   it('unsigned: 0, 127, 128, 624485', () => {
@@ -39,10 +50,13 @@ describe('a module on an imported memory', () => {
       2,
       ifThen(seq(op.get(I), op.i32(3), i32RemU), seq(op.get(BASE), op.get(I), op.i32(4), op.mul, op.add, op.get(I), i32Store)),
     );
-    const bytes = memoryModuleBytes([{ name: 'mark', params: [I32, I32], locals: [I32], body }]);
-    expect(WebAssembly.validate(bytes)).toBe(true);
+    const module: WasmFunction[] = [{ name: 'mark', params: [I32, I32], locals: [I32], body }];
+    expect(WebAssembly.validate(memoryModuleBytes(module))).toBe(true);
     const memory = new WebAssembly.Memory({ initial: 1 });
-    const exports = instantiateOnMemory(bytes, memory);
+    const exports = exportsOnMemory(module, memory);
+    // Built once per (module, memory).
+    expect(exportsOnMemory(module, memory)).toBe(exports);
+    expect(exportsOnMemory(module, new WebAssembly.Memory({ initial: 1 }))).not.toBe(exports);
     (exports!.mark as (base: number, n: number) => void)(64, 12);
     expect([...new Int32Array(memory.buffer, 64, 12)]).toEqual([0, 0, 2, 0, 4, 0, 0, 0, 8, 0, 10, 0]);
   });

@@ -8,7 +8,7 @@
  *   m' = β1·m + (1−β1)·g;  v' = β2·v + (1−β2)·g²;  p' = p − stepSize · m' / (√v'·(1/√bc2) + ε)
  */
 import type { AdamStepScalars } from './adam.ts';
-import { F32, I32, V128, forLoop, instantiateOnMemory, memoryModuleBytes, op, seq, type WasmFunction } from './wasm-asm.ts';
+import { F32, I32, V128, forLoop, exportsOnMemory, op, seq, type WasmFunction } from './wasm-asm.ts';
 
 /** Byte offsets on the heap of the seven arrays, then the count of values (a multiple of 4). */
 type AdamSimd = (
@@ -52,17 +52,11 @@ const adamFunction: WasmFunction = {
   body: body(),
 };
 
-const instances = new WeakMap<WebAssembly.Memory, AdamSimd>();
+const ADAM_MODULE = [adamFunction];
 
 /** The SIMD update bound to `memory`, or null where WebAssembly SIMD is unavailable. */
 export function adamSimdFor(memory: WebAssembly.Memory): AdamSimd | null {
-  const cached = instances.get(memory);
-  if (cached) return cached;
-  const exports = instantiateOnMemory(memoryModuleBytes([adamFunction]), memory);
-  if (exports === null) return null;
-  const f = exports.adam as AdamSimd;
-  instances.set(memory, f);
-  return f;
+  return (exportsOnMemory(ADAM_MODULE, memory)?.adam as AdamSimd | undefined) ?? null;
 }
 
 /** Run the update over `count` values (a multiple of 4) at the given byte offsets of `memory`. */

@@ -5,7 +5,7 @@
  * the same IEEE operations, and the result is rounded to float32 once. Bit-identical, ~3× faster than
  * JS on the 16–128-channel layers of the small networks. Needs an even channel count.
  */
-import { I32, forLoop, instantiateOnMemory, memoryModuleBytes, op, seq, type WasmFunction } from './wasm-asm.ts';
+import { I32, forLoop, exportsOnMemory, op, seq, type WasmFunction } from './wasm-asm.ts';
 
 const { get, set } = op;
 const I32S = (n: number): number[] => Array<number>(n).fill(I32);
@@ -61,20 +61,14 @@ const affine2: WasmFunction = {
 };
 
 export interface BatchNormSimd {
-  readonly memory: WebAssembly.Memory;
   sums(p: number, q: number, sumP: number, sumPQ: number, nBytes: number, cBytes: number): void;
   affine(p: number, a: number, k: number, out: number, nBytes: number, cBytes: number): void;
   affine2(p: number, a: number, q: number, b: number, k: number, out: number, nBytes: number, cBytes: number): void;
 }
 
-const instances = new WeakMap<WebAssembly.Memory, BatchNormSimd | null>();
+const BATCH_NORM_MODULE = [sums, affine, affine2];
 
 /** The loops bound to `memory`, or null where the engine lacks SIMD. */
 export function batchNormSimdFor(memory: WebAssembly.Memory): BatchNormSimd | null {
-  const cached = instances.get(memory);
-  if (cached !== undefined) return cached;
-  const exports = instantiateOnMemory(memoryModuleBytes([sums, affine, affine2]), memory);
-  const made = exports === null ? null : ({ memory, ...exports } as unknown as BatchNormSimd);
-  instances.set(memory, made);
-  return made;
+  return exportsOnMemory(BATCH_NORM_MODULE, memory) as BatchNormSimd | null;
 }

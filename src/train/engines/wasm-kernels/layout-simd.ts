@@ -7,7 +7,7 @@
  */
 import type { ConvGeometry } from './geometry.ts';
 import { col2imRowsAdd, im2colRows } from './layout.ts';
-import { I32, forLoop, ifThen, instantiateOnMemory, memoryModuleBytes, op, seq, type WasmFunction } from './wasm-asm.ts';
+import { I32, forLoop, ifThen, exportsOnMemory, op, seq, type WasmFunction } from './wasm-asm.ts';
 
 // Parameters of both functions: the image and column-matrix byte offsets, then the geometry
 // (channels as bytes per pixel), then the output rows to cover.
@@ -151,16 +151,12 @@ interface LayoutSimd {
   readonly col2imRowsAdd: LayoutFn;
 }
 
-const instances = new WeakMap<WebAssembly.Memory, LayoutSimd | null>();
+const LAYOUT_MODULE = [im2col, col2im];
 
 /** The WebAssembly versions bound to `memory`, or null where the engine lacks SIMD or bulk memory. */
 export function layoutSimdFor(memory: WebAssembly.Memory): LayoutSimd | null {
-  const cached = instances.get(memory);
-  if (cached !== undefined) return cached;
-  const exports = instantiateOnMemory(memoryModuleBytes([im2col, col2im]), memory);
-  const made = exports === null ? null : { memory, im2colRows: exports.im2colRows as LayoutFn, col2imRowsAdd: exports.col2imRowsAdd as LayoutFn };
-  instances.set(memory, made);
-  return made;
+  const exports = exportsOnMemory(LAYOUT_MODULE, memory);
+  return exports === null ? null : { memory, im2colRows: exports.im2colRows as LayoutFn, col2imRowsAdd: exports.col2imRowsAdd as LayoutFn };
 }
 
 function geometryArgs(g: ConvGeometry): number[] {

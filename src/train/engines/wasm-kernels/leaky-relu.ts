@@ -7,7 +7,7 @@
  */
 import * as tf from '../../tfjs.ts';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { F32, I32, V128, backendHeapMemory, forLoop, instantiateOnMemory, memoryModuleBytes, op, seq, type WasmFunction } from './wasm-asm.ts';
+import { F32, I32, V128, backendHeapMemory, forLoop, exportsOnMemory, op, seq, type WasmFunction } from './wasm-asm.ts';
 
 const FUSED_LEAKY_RELU = 'Pix2PixLeakyRelu';
 const FUSED_LEAKY_RELU_GRAD = 'Pix2PixLeakyReluGrad';
@@ -72,17 +72,11 @@ interface LeakySimd {
   leakyReluGrad(dy: number, x: number, dx: number, bytes: number, alpha: number): void;
 }
 
-const instances = new WeakMap<WebAssembly.Memory, LeakySimd | null>();
+const LEAKY_MODULE = [forward, backward];
 
 function simdFor(backend: BackendWasm): LeakySimd | null {
   const memory = backendHeapMemory(backend);
-  if (memory === null) return null;
-  const cached = instances.get(memory);
-  if (cached !== undefined) return cached;
-  const exports = instantiateOnMemory(memoryModuleBytes([forward, backward]), memory);
-  const made = exports === null ? null : (exports as unknown as LeakySimd);
-  instances.set(memory, made);
-  return made;
+  return memory === null ? null : (exportsOnMemory(LEAKY_MODULE, memory) as LeakySimd | null);
 }
 
 /** The scalar loops: the values SIMD does not cover (all of them without SIMD). */

@@ -186,10 +186,24 @@ export function memoryModuleBytes(functions: readonly WasmFunction[]): Uint8Arra
   ]);
 }
 
-/** Instantiate `bytes` on `memory`, or null where the engine lacks SIMD or bulk memory. */
-export function instantiateOnMemory(bytes: Uint8Array<ArrayBuffer>, memory: WebAssembly.Memory): WebAssembly.Exports | null {
-  if (!WebAssembly.validate(bytes)) return null;
-  return new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
+const instances = new WeakMap<readonly WasmFunction[], WeakMap<WebAssembly.Memory, WebAssembly.Exports | null>>();
+
+/**
+ * The module of `functions` instantiated on `memory`, assembled and instantiated once per (module,
+ * memory): pass the same array each time, it is the cache key. Null where the engine lacks SIMD or
+ * bulk memory.
+ */
+export function exportsOnMemory(functions: readonly WasmFunction[], memory: WebAssembly.Memory): WebAssembly.Exports | null {
+  let byMemory = instances.get(functions);
+  if (byMemory === undefined) {
+    byMemory = new WeakMap();
+    instances.set(functions, byMemory);
+  }
+  if (!byMemory.has(memory)) {
+    const bytes = memoryModuleBytes(functions);
+    byMemory.set(memory, WebAssembly.validate(bytes) ? new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports : null);
+  }
+  return byMemory.get(memory) ?? null;
 }
 
 /** tfjs-backend-wasm's heap: its Emscripten module exports it as `asm.memory`. Null if that ever moves. */
