@@ -4,8 +4,9 @@
  * (bench/kernels.ts --step 256), run in onnxruntime's MLAS on every core with the machine's full
  * vector width. The wasm engine's convolution kernels (../wasm-kernels/) are all written as im2col /
  * col2im rearrangements around BatchMatMul, so replacing BatchMatMul moves every convolution's
- * multiply-adds onto onnxruntime. Large Sum and Mean reductions (batch-norm statistics, bias
- * gradients) and large element-wise kernels (./elementwise.ts) run there too.
+ * multiply-adds onto onnxruntime. Large Sum and Mean reductions (bias gradients, large statistics)
+ * run there too. (Large LeakyRelu and Greater once did; the networks' LeakyReLU is now one fused SIMD
+ * kernel on the heap, ../wasm-kernels/leaky-relu.ts, and a training step calls neither.)
  *
  * The inputs are views of the wasm heap, and the output is allocated on the wasm heap first and
  * handed to onnxruntime as its pre-allocated output, which it writes in place. (onnxruntime-node's
@@ -17,7 +18,6 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { attrInt, attrInts } from '../../../onnx/graph.ts';
 import { ONNX_INT64 } from '../../../onnx/proto.ts';
 import { cachedSession, type SyncSession } from './session.ts';
-import { ELEMENTWISE_OPS, elementwiseKernel, type ElementwiseContext } from './elementwise.ts';
 
 const BACKEND = 'wasm';
 
@@ -167,17 +167,10 @@ function replaceKernel(name: string, kernelFunc: unknown): void {
   tf.registerKernel({ ...current, kernelFunc: kernelFunc as tf.KernelFunc });
 }
 
-const elementwiseContext: ElementwiseContext = {
-  threads: () => threads,
-  fallback: (kernel, args) => replaced.get(kernel)!.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo,
-  count,
-};
-
 const OURS: Record<string, unknown> = {
   BatchMatMul: batchMatMulOrt,
   Sum: reduceOrt('Sum'),
   Mean: reduceOrt('Mean'),
-  ...Object.fromEntries(Object.keys(ELEMENTWISE_OPS).map((k) => [k, elementwiseKernel(k, elementwiseContext)])),
 };
 
 /**
