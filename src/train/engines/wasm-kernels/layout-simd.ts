@@ -180,24 +180,35 @@ function checkSizes(g: ConvGeometry, row0: number, rowCount: number, image: Floa
 /** Calls per path since start (tests use it to prove the WebAssembly loops ran inside the kernels). */
 export const layoutPathCounts = { simd: 0, js: 0 };
 
-/** `im2colRows` through WebAssembly when both views lie on `simd`'s memory, else the JS version. */
-export function im2colRowsOn(simd: LayoutSimd | null, x: Float32Array, g: ConvGeometry, row0: number, rowCount: number, cols: Float32Array): void {
-  if (!onMemory(simd, x, cols)) {
+/**
+ * Run one rearrangement between an NHWC image and its row-major column matrix: the WebAssembly loop
+ * when both views lie on `simd`'s memory (byte offsets are all it needs), else the JS version.
+ */
+function rearrange(
+  simd: LayoutSimd | null,
+  loop: 'im2colRows' | 'col2imRowsAdd',
+  js: () => void,
+  image: Float32Array,
+  cols: Float32Array,
+  g: ConvGeometry,
+  row0: number,
+  rowCount: number,
+): void {
+  if (!onMemory(simd, image, cols)) {
     layoutPathCounts.js += 1;
-    return im2colRows(x, g, row0, rowCount, cols);
+    return js();
   }
-  checkSizes(g, row0, rowCount, x, cols);
+  checkSizes(g, row0, rowCount, image, cols);
   layoutPathCounts.simd += 1;
-  simd.im2colRows(x.byteOffset, cols.byteOffset, ...geometryArgs(g), row0, rowCount);
+  simd[loop](image.byteOffset, cols.byteOffset, ...geometryArgs(g), row0, rowCount);
 }
 
-/** `col2imRowsAdd` through WebAssembly when both views lie on `simd`'s memory, else the JS version. */
+/** `im2colRows` (x → cols), through WebAssembly where it can. */
+export function im2colRowsOn(simd: LayoutSimd | null, x: Float32Array, g: ConvGeometry, row0: number, rowCount: number, cols: Float32Array): void {
+  rearrange(simd, 'im2colRows', () => im2colRows(x, g, row0, rowCount, cols), x, cols, g, row0, rowCount);
+}
+
+/** `col2imRowsAdd` (dx += col2im(cols)), through WebAssembly where it can. */
 export function col2imRowsAddOn(simd: LayoutSimd | null, cols: Float32Array, g: ConvGeometry, row0: number, rowCount: number, dx: Float32Array): void {
-  if (!onMemory(simd, cols, dx)) {
-    layoutPathCounts.js += 1;
-    return col2imRowsAdd(cols, g, row0, rowCount, dx);
-  }
-  checkSizes(g, row0, rowCount, dx, cols);
-  layoutPathCounts.simd += 1;
-  simd.col2imRowsAdd(dx.byteOffset, cols.byteOffset, ...geometryArgs(g), row0, rowCount);
+  rearrange(simd, 'col2imRowsAdd', () => col2imRowsAdd(cols, g, row0, rowCount, dx), dx, cols, g, row0, rowCount);
 }
