@@ -94,7 +94,7 @@ describe('batch-norm loops as WebAssembly', () => {
     const [dxJs, dGammaJs, dBetaJs] = outs();
     const [dxWasm, dGammaWasm, dBetaWasm] = outs();
     const arenaAt = Math.ceil(at / 8) * 8 + 8 * 64;
-    const loops = heapChannelLoops(simd, new Float64Array(memory.buffer, arenaAt, 5 * c));
+    const loops = heapChannelLoops(simd!, new Float64Array(memory.buffer, arenaAt, 5 * c));
     const bits = (a: ArrayLike<number>): string => Buffer.from(Float64Array.from(a).buffer).toString('hex');
 
     const js = channelMoments(x, c);
@@ -116,7 +116,7 @@ describe('batch-norm loops as WebAssembly', () => {
       dxWasm,
       dGammaWasm,
       dBetaWasm,
-      heapChannelLoops(simd, new Float64Array(memory.buffer, arenaAt, 5 * c)),
+      heapChannelLoops(simd!, new Float64Array(memory.buffer, arenaAt, 5 * c)),
     );
     expect(bits(dxWasm)).toBe(bits(dxJs));
     expect(bits(dGammaWasm)).toBe(bits(dGammaJs));
@@ -124,7 +124,7 @@ describe('batch-norm loops as WebAssembly', () => {
     expect(dxJs.some((v) => v !== 0)).toBe(true);
 
     // The forward's normalisation, y = x·scale + shift per channel.
-    const arena = heapChannelLoops(simd, new Float64Array(memory.buffer, arenaAt, 5 * c));
+    const arena = heapChannelLoops(simd!, new Float64Array(memory.buffer, arenaAt, 5 * c));
     const [scale, shift] = [arena.f64(c), arena.f64(c)];
     scale.set(invStd);
     shift.set(js.mean.map((m) => -m));

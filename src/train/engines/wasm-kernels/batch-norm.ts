@@ -143,10 +143,9 @@ const ARENA_ARRAYS = 5;
 
 /**
  * The WebAssembly loops over float64 arrays carved from `arena` (a heap region of ARENA_ARRAYS·c
- * doubles), or the JS loops where SIMD is missing or the channel count is odd.
+ * doubles); withChannelLoops picks the JS loops where SIMD is missing or the channel count is odd.
  */
-export function heapChannelLoops(simd: BatchNormSimd | null, arena: Float64Array | null): ChannelLoops {
-  if (simd === null || arena === null) return jsChannelLoops;
+export function heapChannelLoops(simd: BatchNormSimd, arena: Float64Array): ChannelLoops {
   let used = 0;
   const bytes = (p: Float32Array): number => p.byteLength;
   const cBytes = (a: Float64Array): number => a.length * 4;
